@@ -1,0 +1,429 @@
+"""Configuration: one loader for every front end.
+
+Settings come from ``[tool.netra-ws-lint]`` in ``pyproject.toml`` or ``[netra-ws-lint]``
+in ``setup.cfg``, found by walking up from the checked file; command-line (or flake8)
+options are applied on top. Every key is validated; a bad key, type, code or glob is
+a :class:`ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+SECTION = "netra-ws-lint"
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+# Word lists: key -> default. All are lists of names or glob patterns (fnmatch).
+WORD_LISTS: dict[str, tuple[str, ...]] = {
+    "context-factories": ("create_websocket_manager",),
+    "context-types": ("UserExecutionContext",),
+    "context-names": (
+        "user_context",
+        "context",
+        "ctx",
+        "execution_context",
+        "user_execution_context",
+    ),
+    "identity-names": (
+        "user_id",
+        "session_id",
+        "thread_id",
+        "run_id",
+        "connection_id",
+        "websocket",
+    ),
+    "user-scoped-types": (
+        "*WebSocketManager",
+        "*WebSocketBridge",
+        "*WebSocketNotifier",
+        "*Emitter",
+    ),
+    "send-methods": ("send_*", "emit_*", "broadcast*", "notify*", "push_*"),
+    "allowed-singletons": (),
+    "test-paths": (
+        "test_*.py",
+        "*_test.py",
+        "tests/",
+        "test/",
+        "conftest.py",
+    ),
+}
+DEFAULT_ACCESSORS: dict[str, str] = {"get_websocket_manager": "create_websocket_manager"}
+
+SELECTION_KEYS = ("select", "ignore", "extend-select", "extend-ignore")
+PATH_KEYS = ("exclude", "extend-exclude")
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "*.egg-info",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+)
+KNOWN_KEYS = frozenset(
+    [
+        *SELECTION_KEYS,
+        *PATH_KEYS,
+        "per-file-ignores",
+        "audit",
+        "deprecated-accessors",
+        "extend-deprecated-accessors",
+        *WORD_LISTS,
+        *(f"extend-{k}" for k in WORD_LISTS),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Words:
+    """The configurable vocabulary the rules use (see the spec's "Words used")."""
+
+    deprecated_accessors: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCESSORS))
+    context_factories: tuple[str, ...] = WORD_LISTS["context-factories"]
+    context_types: tuple[str, ...] = WORD_LISTS["context-types"]
+    context_names: tuple[str, ...] = WORD_LISTS["context-names"]
+    identity_names: tuple[str, ...] = WORD_LISTS["identity-names"]
+    user_scoped_types: tuple[str, ...] = WORD_LISTS["user-scoped-types"]
+    send_methods: tuple[str, ...] = WORD_LISTS["send-methods"]
+    allowed_singletons: tuple[str, ...] = WORD_LISTS["allowed-singletons"]
+    test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.deprecated_accessors.items())) + tuple(
+            getattr(self, k.replace("-", "_")) for k in WORD_LISTS
+        ))
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    """True when ``name`` matches one of ``patterns`` (exact or fnmatch glob).
+
+    A dotted pattern matches a dotted name on a dot boundary from the right
+    (``websocket.get_manager`` matches ``pkg.websocket.get_manager``); a plain
+    pattern matches the last component.
+    """
+    last = name.rpartition(".")[2]
+    for pattern in patterns:
+        if "." in pattern:
+            if name == pattern or name.endswith("." + pattern) or fnmatch.fnmatchcase(name, pattern):
+                return True
+        elif last == pattern or (
+            any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(last, pattern)
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides which findings a file gets."""
+
+    select: tuple[str, ...] = ("NWS",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    audit: bool = False
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    words: Words = field(default_factory=Words)
+    root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
+    source: str | None = None  # the config file these came from
+
+    # -- rule selection (ruff semantics: the most specific selector wins) --
+    def is_enabled(self, code: str) -> bool:
+        sel = _longest_prefix(code, self.select + self.extend_select)
+        ign = _longest_prefix(code, self.ignore)
+        return sel > 0 and sel > ign
+
+    def audit_enabled(self, code: str) -> bool:
+        """Audit findings need ``--audit`` or a selector more specific than ``NWS``."""
+        if self.audit:
+            return True
+        return _longest_prefix(code, self.select + self.extend_select) > len("NWS")
+
+    def ignored_for(self, relpath: str) -> frozenset[str]:
+        """Codes (prefixes) ignored for this file by ``per-file-ignores``."""
+        out: set[str] = set()
+        for pattern, codes in self.per_file_ignores:
+            if _glob_spec(pattern).match_file(relpath):
+                out.update(codes)
+        return frozenset(out)
+
+    def exclude_spec(self) -> pathspec.PathSpec:
+        return _exclude_spec(self.exclude + self.extend_exclude)
+
+    def is_test_path(self, relpath: str) -> bool:
+        return _exclude_spec(self.words.test_paths).match_file(relpath)
+
+    def relpath(self, path: str | os.PathLike[str]) -> str:
+        p = Path(path)
+        try:
+            return p.resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return p.as_posix()
+
+
+def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
+    return max((len(s) for s in selectors if code.startswith(s)), default=0)
+
+
+@lru_cache(maxsize=256)
+def _glob_spec(pattern: str) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+
+
+@lru_cache(maxsize=64)
+def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+# ---------------------------------------------------------------- parsing values
+
+
+def known_code_prefixes() -> frozenset[str]:
+    from .rule import all_rules
+
+    out = set()
+    for code in all_rules():
+        for i in range(3, len(code) + 1):
+            out.add(code[:i])
+    return frozenset(out)
+
+
+def _where(source: str | None, key: str) -> str:
+    return f"{source}: key '{key}'" if source else f"option '{key}'"
+
+
+def _as_list(value: Any, key: str, source: str | None) -> list[str]:
+    if isinstance(value, str):
+        items = [v.strip() for v in re.split(r"[,\n]", value)]
+        return [v for v in items if v]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value if v.strip()]
+    raise ConfigError(
+        f"{_where(source, key)}: expected a list of strings, got {type(value).__name__}"
+    )
+
+
+def _codes(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    codes = [c.upper() for c in _as_list(value, key, source)]
+    known = known_code_prefixes()
+    for c in codes:
+        if c not in known:
+            raise ConfigError(f"{_where(source, key)}: unknown rule code or prefix {c!r}")
+    return tuple(codes)
+
+
+def _globs(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    globs = tuple(_as_list(value, key, source))
+    for g in globs:
+        try:
+            _glob_spec(g)
+        except Exception as exc:  # pathspec raises assorted errors on bad patterns
+            raise ConfigError(f"{_where(source, key)}: invalid glob {g!r}: {exc}") from None
+    return globs
+
+
+def _bool(value: Any, key: str, source: str | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{_where(source, key)}: expected true or false, got {value!r}")
+
+
+IDENT_RE = re.compile(r"^[A-Za-z_*?\[\]][A-Za-z0-9_.*?\[\]]*$")
+
+
+def _names(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    names = tuple(_as_list(value, key, source))
+    for n in names:
+        if not IDENT_RE.match(n) and not key.endswith("test-paths"):
+            raise ConfigError(f"{_where(source, key)}: {n!r} is not a name or name pattern")
+    return names
+
+
+def _accessors(value: Any, key: str, source: str | None) -> dict[str, str]:
+    """``{old = "new"}`` (TOML table) or a list of ``"old -> new"`` strings."""
+    pairs: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        items = []
+        for entry in _as_list(value, key, source):
+            old, sep, new = entry.partition("->")
+            if not sep:
+                old, sep, new = entry.partition(":")
+            items.append((old.strip(), new.strip()))
+    for old, new in items:
+        if not isinstance(new, str) or not IDENT_RE.match(str(old)) or (
+            new and not IDENT_RE.match(new)
+        ):
+            raise ConfigError(
+                f"{_where(source, key)}: entries must map a name to its replacement "
+                f"('get_x -> create_x'), got {old!r}: {new!r}"
+            )
+        pairs[str(old)] = new
+    return pairs
+
+
+def _per_file_ignores(value: Any, key: str, source: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """TOML table ``{"glob" = ["NWS101"]}`` or flake8 style ``glob:CODE,CODE`` lines."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    if isinstance(value, Mapping):
+        for glob, codes in value.items():
+            out.append((_globs([glob], key, source)[0], _codes(codes, key, source)))
+        return tuple(out)
+    if not isinstance(value, str):
+        value = "\n".join(_as_list(value, key, source))
+    # flake8 format: "path/*.py:NWS101,NWS102 other.py:NWS2"
+    for token in re.split(r"\s+", value.strip()):
+        if not token:
+            continue
+        glob, sep, codes = token.rpartition(":")
+        if not sep or not glob:
+            # "glob: CODE, CODE" split on whitespace: attach codes to the previous glob
+            if out and re.match(r"^[A-Z0-9,]+$", token):
+                g, prev = out[-1]
+                out[-1] = (g, prev + _codes(token, key, source))
+                continue
+            raise ConfigError(
+                f"{_where(source, key)}: expected 'glob:CODE,...' entries, got {token!r}"
+            )
+        out.append((_globs([glob], key, source)[0], _codes(codes, key, source) if codes else ()))
+    return tuple(out)
+
+
+def apply_options(settings: Settings, options: Mapping[str, Any], source: str | None) -> Settings:
+    """Return ``settings`` updated by ``options`` (config keys, kebab-case)."""
+    unknown = sorted(set(options) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{_where(source, unknown[0])}: unknown key (known keys: {', '.join(sorted(KNOWN_KEYS))})"
+        )
+    s = settings
+    words = s.words
+    for key, value in options.items():
+        if key == "select":
+            s = replace(s, select=_codes(value, key, source))
+        elif key in ("extend-select",):
+            s = replace(s, extend_select=s.extend_select + _codes(value, key, source))
+        elif key in ("ignore", "extend-ignore"):
+            s = replace(s, ignore=s.ignore + _codes(value, key, source))
+        elif key == "audit":
+            s = replace(s, audit=_bool(value, key, source))
+        elif key == "exclude":
+            s = replace(s, exclude=_globs(value, key, source))
+        elif key == "extend-exclude":
+            s = replace(s, extend_exclude=s.extend_exclude + _globs(value, key, source))
+        elif key == "per-file-ignores":
+            s = replace(s, per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source))
+        elif key == "deprecated-accessors":
+            words = replace(words, deprecated_accessors=_accessors(value, key, source))
+        elif key == "extend-deprecated-accessors":
+            words = replace(
+                words,
+                deprecated_accessors={**words.deprecated_accessors, **_accessors(value, key, source)},
+            )
+        else:
+            base = key[len("extend-"):] if key.startswith("extend-") else key
+            attr = base.replace("-", "_")
+            new = _names(value, key, source)
+            if key.startswith("extend-"):
+                new = tuple(dict.fromkeys(getattr(words, attr) + new))
+            words = replace(words, **{attr: new})
+    return replace(s, words=words)
+
+
+# ---------------------------------------------------------------- finding files
+
+
+def read_config_file(path: Path) -> dict[str, Any] | None:
+    """The tool's table in ``pyproject.toml`` / ``setup.cfg``, or None if it has none."""
+    try:
+        if path.name == "pyproject.toml":
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+            table = data.get("tool", {}).get(SECTION)
+            if table is None:
+                return None
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
+            return table
+        parser = configparser.ConfigParser(interpolation=None)
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f)
+        if not parser.has_section(SECTION):
+            return None
+        return dict(parser.items(SECTION))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except configparser.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: invalid INI: {msg}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def find_config_file(start: Path) -> Path | None:
+    """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up from ``start``."""
+    return _find_config_in(start.resolve() if start.is_dir() else start.resolve().parent)
+
+
+@lru_cache(maxsize=1024)
+def _find_config_in(directory: Path) -> Path | None:
+    for name in ("pyproject.toml", "setup.cfg"):
+        candidate = directory / name
+        if candidate.is_file() and read_config_file(candidate) is not None:
+            return candidate
+    if directory.parent == directory:
+        return None
+    return _find_config_in(directory.parent)
+
+
+@lru_cache(maxsize=256)
+def load_config_file(path: Path) -> Settings:
+    table = read_config_file(path) or {}
+    return apply_options(Settings(root=path.parent, source=str(path)), table, str(path))
+
+
+def settings_for(path: Path, overrides: Mapping[str, Any] | None = None,
+                 config_file: Path | None = None) -> Settings:
+    """The settings that apply to ``path``: its config file, then ``overrides``."""
+    cfg = config_file if config_file is not None else find_config_file(path)
+    base = load_config_file(cfg) if cfg is not None else Settings()
+    if overrides:
+        base = apply_options(base, overrides, None)
+    return base

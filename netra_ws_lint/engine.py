@@ -1,0 +1,273 @@
+"""The analysis core: decode, parse, walk once, dispatch to the enabled rules, apply
+``# noqa``. Every front end (CLI, flake8 plugin, pre-commit hook) calls
+:func:`check_source` / :func:`check_file`; none of them has checks of its own.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Settings
+from .noqa import NoqaFilter
+from .rule import Finding, Rule, all_rules
+from .semantic import COMPREHENSIONS, Context, Scope
+
+SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
+SYNTAX_ERROR = "NWS900"
+RULE_CRASHED = "NWS901"
+
+Handler = Callable[[ast.AST], None]
+_VISIT, _LEAVE, _PUSH, _POP = 0, 1, 2, 3
+
+
+class DecodeError(Exception):
+    pass
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a Python file to text: PEP 263 coding cookie, BOM, universal newlines."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"cannot decode file: {exc}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+@dataclass
+class RuleSet:
+    """The rules enabled for a run, and their dispatch tables (built once)."""
+
+    rule_classes: tuple[type[Rule], ...]
+
+    @classmethod
+    def for_settings(cls, settings: Settings, include_project: bool = True) -> RuleSet:
+        return cls(
+            tuple(
+                r
+                for code, r in all_rules().items()
+                if settings.is_enabled(code) and not r.tool
+                and (include_project or not r.project_only)
+                and (not r.audit or settings.audit_enabled(code))
+            )
+        )
+
+
+def _handler_table(rules: Sequence[Rule], prefix: str) -> dict[type, list[tuple[Rule, Handler]]]:
+    table: dict[type, list[tuple[Rule, Handler]]] = {}
+    for rule in rules:
+        for attr in dir(type(rule)):
+            if attr.startswith(prefix):
+                node_type = getattr(ast, attr[len(prefix):], None)
+                if isinstance(node_type, type):
+                    table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+    return table
+
+
+def _scoped_children(node: ast.AST, ctx: Context, stack: list[tuple[int, object]]) -> None:
+    """Push a scope-creating node's children: what runs in the enclosing scope is
+    visited before the new scope is pushed (decorators, defaults, annotations, bases)."""
+    outer: list[ast.AST]
+    inner: list[ast.AST]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = node.args
+        outer = [d for d in (*a.defaults, *a.kw_defaults) if d is not None]
+        if not isinstance(node, ast.Lambda):
+            outer = list(node.decorator_list) + outer
+            for arg in (*getattr(a, "posonlyargs", ()), *a.args, a.vararg, *a.kwonlyargs, a.kwarg):
+                if arg is not None and arg.annotation is not None:
+                    outer.append(arg.annotation)
+            if node.returns is not None:
+                outer.append(node.returns)
+            outer.extend(getattr(node, "type_params", ()))
+            inner = list(node.body)
+            kind = "function"
+        else:
+            inner = [node.body]
+            kind = "lambda"
+    elif isinstance(node, ast.ClassDef):
+        outer = [*node.decorator_list, *node.bases, *node.keywords, *getattr(node, "type_params", ())]
+        inner = list(node.body)
+        kind = "class"
+    else:  # comprehension
+        assert isinstance(node, COMPREHENSIONS)
+        gens = node.generators
+        outer = [gens[0].iter]
+        inner = [gens[0].target, *gens[0].ifs]
+        for g in gens[1:]:
+            inner += [g.iter, g.target, *g.ifs]
+        if isinstance(node, ast.DictComp):
+            inner += [node.key, node.value]
+        else:
+            inner.append(node.elt)
+        kind = "comprehension"
+    stack.append((_POP, None))
+    stack.extend((_VISIT, c) for c in reversed(inner))
+    stack.append((_PUSH, Scope(kind, node, ctx.scope)))
+    stack.extend((_VISIT, c) for c in reversed(outer))
+
+
+_SCOPE_NODES = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS,
+)
+
+
+class Walker:
+    """Walks a tree once (iteratively: deep trees cannot overflow the stack), keeping
+    the scope stack of the :class:`Context` and calling each enabled rule's
+    ``visit_<Node>`` / ``leave_<Node>`` handlers."""
+
+    def __init__(self, ctx: Context, rules: Sequence[Rule]) -> None:
+        self.ctx = ctx
+        self.visit = _handler_table(rules, "visit_")
+        self.leave = _handler_table(rules, "leave_")
+        self.crashed: dict[str, BaseException] = {}
+
+    def _call(self, handlers: list[tuple[Rule, Handler]], node: ast.AST) -> None:
+        for rule, handler in handlers:
+            if rule.code in self.crashed:
+                continue
+            try:
+                handler(node)
+            except Exception as exc:  # a rule bug must not stop the run
+                self.crashed[rule.code] = exc
+                line = getattr(node, "lineno", 1)
+                self.ctx.add_finding(Finding(
+                    line, getattr(node, "col_offset", 0), RULE_CRASHED,
+                    f"rule {rule.code} ({rule.name}) crashed on this file: "
+                    f"{type(exc).__name__}: {exc}",
+                ))
+
+    def walk(self, tree: ast.AST) -> None:
+        ctx = self.ctx
+        visit, leave = self.visit, self.leave
+        stack: list[tuple[int, object]] = [(_VISIT, tree)]
+        iter_children = ast.iter_child_nodes
+        while stack:
+            op, obj = stack.pop()
+            if op == _VISIT:
+                node: ast.AST = obj  # type: ignore[assignment]
+                t = type(node)
+                handlers = visit.get(t)
+                if handlers:
+                    self._call(handlers, node)
+                if t in leave:
+                    stack.append((_LEAVE, node))
+                if isinstance(node, _SCOPE_NODES):
+                    _scoped_children(node, ctx, stack)
+                else:
+                    children = list(iter_children(node))
+                    children.reverse()
+                    stack.extend((_VISIT, c) for c in children)
+            elif op == _LEAVE:
+                self._call(leave[type(obj)], obj)  # type: ignore[arg-type]
+            elif op == _PUSH:
+                ctx.scopes.append(obj)  # type: ignore[arg-type]
+            else:
+                ctx.scopes.pop()
+
+
+@dataclass
+class CheckResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None  # reason the file was not checked at all
+
+
+def parse_source(source: str, path: str) -> ast.Module | Finding:
+    """The tree, or an NWS900 finding saying why the file does not parse."""
+    try:
+        return ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = max((exc.offset or 1) - 1, 0)
+        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
+    except (ValueError, MemoryError) as exc:  # null bytes (< 3.12), parser memory
+        return Finding(1, 0, SYNTAX_ERROR, f"cannot parse file: {exc or type(exc).__name__}")
+    except RecursionError:
+        return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply")
+
+
+def run_rules(tree: ast.Module, source: str, path: str, settings: Settings,
+              rule_set: RuleSet) -> list[Finding]:
+    """All findings of the enabled rules on one parsed file (no noqa / selection)."""
+    ctx = Context(tree, source, path, settings)
+    rules = [cls(ctx) for cls in rule_set.rule_classes]
+    walker = Walker(ctx, rules)
+    try:
+        walker.walk(tree)
+    except RecursionError:  # a rule recursed too deep on a pathological tree
+        ctx.add_finding(Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply"))
+    return ctx.findings
+
+
+def select_findings(findings: Iterable[Finding], source: str, path: str,
+                    settings: Settings, apply_noqa: bool = True) -> list[Finding]:
+    """Apply rule selection, audit status, per-file-ignores and ``# noqa``."""
+    ignored = settings.ignored_for(settings.relpath(path)) if settings.per_file_ignores else ()
+    out = []
+    for f in findings:
+        if not settings.is_enabled(f.code):
+            continue
+        if f.audit and not settings.audit_enabled(f.code):
+            continue
+        if ignored and f.code.startswith(tuple(ignored)):
+            continue
+        out.append(f)
+    if apply_noqa and out and "noqa" in source.lower():
+        noqa = NoqaFilter(source)
+        out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+    # one rule flags one place once
+    return sorted(set(out), key=Finding.sort_key)
+
+
+def check_source(source: str, path: str, settings: Settings,
+                 rule_set: RuleSet | None = None, apply_noqa: bool = True) -> list[Finding]:
+    """Check one file's text. Never raises for any input text."""
+    source = normalize_newlines(source)
+    if "skip-file" in source and SKIP_FILE_RE.search(source):
+        return []
+    tree = parse_source(source, path)
+    if isinstance(tree, Finding):
+        findings = [tree]
+    else:
+        findings = run_rules(tree, source, path, settings,
+                             rule_set or RuleSet.for_settings(settings))
+    return select_findings(findings, source, path, settings, apply_noqa)
+
+
+def check_file(path: Path, settings: Settings, rule_set: RuleSet | None = None,
+               display: str | None = None) -> CheckResult:
+    """Read, decode and check one file; I/O problems become a skip reason."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return CheckResult(name, skipped=f"cannot read: {exc.strerror or exc}")
+    return check_bytes(data, name, settings, rule_set)
+
+
+def check_bytes(data: bytes, name: str, settings: Settings,
+                rule_set: RuleSet | None = None) -> CheckResult:
+    try:
+        source = decode_source(data)
+    except DecodeError as exc:
+        if settings.is_enabled(SYNTAX_ERROR):
+            return CheckResult(name, [Finding(1, 0, SYNTAX_ERROR, str(exc))])
+        return CheckResult(name)
+    return CheckResult(name, check_source(source, name, settings, rule_set))

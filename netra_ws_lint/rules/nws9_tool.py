@@ -1,0 +1,90 @@
+"""NWS9: findings the tool itself reports (the engine emits them, no visitor)."""
+
+from __future__ import annotations
+
+from ..rule import Rule, register
+
+
+@register
+class SyntaxErrorRule(Rule):
+    """
+    ## What it does
+    Reports a file that cannot be parsed as Python (or decoded as text): a syntax
+    error, a null byte, an undecodable byte sequence, or nesting too deep for the parser.
+
+    ## Why is this bad?
+    Nothing in a file that does not parse can be checked, so a singleton in it would
+    go unnoticed. The run goes on with the other files.
+
+    ## Example
+    ```python
+    def handler(user_context:
+        manager = get_websocket_manager()
+    ```
+
+    ## Use instead
+    ```python
+    def handler(user_context):
+        manager = create_websocket_manager(user_context)
+    ```
+
+    ## Fix
+    No automatic fix. Only the standalone CLI reports it; under flake8, flake8's
+    own `E999` reports syntax errors.
+    """
+
+    code = "NWS900"
+    name = "syntax-error"
+    message = "syntax error: {detail}"
+    summary = "The file does not parse; it was not checked (the run goes on)."
+    tool = True
+    INVALID = [
+        "async def handler(user_context, :  # expect: NWS900@33\n    pass\n",
+        "def handler(user_context):\nreturn 1  # expect: NWS900@1\n",
+        "x = (1,  # expect: NWS900\n",
+        "class Manager  # expect: NWS900\n    pass\n",
+        "print 'python 2'  # expect: NWS900\n",
+    ]
+    VALID = [
+        "x = 1\n",
+        "async def f(user_context):\n    return [y async for y in user_context.stream()]\n",
+        "",
+        "# only a comment\n",
+    ]
+
+
+@register
+class RuleCrashed(Rule):
+    """
+    ## What it does
+    Reports that a rule raised an exception on this file. The finding names the rule
+    and the error; the other rules' findings on the file, and the other files, are
+    still reported.
+
+    ## Why is this bad?
+    A crashed rule checked nothing after the point of the crash, so findings may be
+    missing. Please report it with the file (or a reduced example) that triggers it.
+
+    ## Example
+    Any file on which a rule has a bug.
+
+    ## Use instead
+    Report the crash; `# noqa: NWS901` or `ignore = ["NWS901"]` silences it meanwhile.
+
+    ## Fix
+    No automatic fix.
+    """
+
+    code = "NWS901"
+    name = "rule-crashed"
+    message = "rule {rule} crashed on this file: {error}"
+    summary = "A rule raised on this file; reported, and the run goes on."
+    tool = True
+    # The engine reports NWS901 only when a rule has a bug, which no example can
+    # show; tests inject a crashing rule instead (tests/test_engine.py).
+    VALID = [
+        "x = 1\n",
+        "def f():\n    pass\n",
+        "class A:\n    pass\n",
+        "import os\n",
+    ]

@@ -1,0 +1,544 @@
+"""The semantic model the rules share: scopes, bindings, import resolution and the
+"words" of the spec (user context, user identity, factories, user-scoped types).
+
+Modelled on pyflakes: module, class, function (and lambda / comprehension) scopes;
+a function's bindings are collected when a rule first asks for them, so scopes cost
+nothing on files where no rule looks. Module-level facts are collected before the
+walk, so a function body sees module bindings defined below it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from .config import Settings, matches_any
+
+if TYPE_CHECKING:
+    from .rule import Finding
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+SCOPE_TYPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node under ``body`` that belongs to the same scope (nested function,
+    class and lambda bodies are not entered, but their def nodes are yielded)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # decorators, defaults and bases run in this scope
+            outer: list[ast.AST] = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                outer += node.bases + [k.value for k in node.keywords]
+            else:
+                outer += [d for d in node.args.defaults + node.args.kw_defaults if d is not None]
+            stack.extend(reversed(outer))
+            continue
+        if isinstance(node, ast.Lambda):
+            stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _target_names(target: ast.AST) -> Iterator[ast.Name]:
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+@dataclass
+class Binding:
+    """How a name got its value in a scope."""
+
+    kind: str  # "import", "param", "assign", "def", "class", "other"
+    node: ast.AST
+    value: ast.AST | None = None  # the assigned expression, for "assign"
+    qualname: str | None = None  # for "import"
+
+
+@dataclass
+class Scope:
+    kind: str  # "module", "class", "function", "lambda", "comprehension"
+    node: ast.AST
+    parent: Scope | None = None
+    _bindings: dict[str, Binding] | None = field(default=None, repr=False)
+    _globals: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def bindings(self) -> dict[str, Binding]:
+        if self._bindings is None:
+            self._bindings = {}
+            self._collect()
+        return self._bindings
+
+    @property
+    def globals(self) -> set[str]:
+        self.bindings  # noqa: B018  (collecting fills _globals)
+        return self._globals
+
+    def _bind(self, name: str, binding: Binding) -> None:
+        assert self._bindings is not None
+        # first import / param wins over later plain assignments of the same name
+        # only when nothing else bound it; otherwise the last binding describes it
+        self._bindings[name] = binding
+
+    def _collect(self) -> None:
+        node = self.node
+        if isinstance(node, ast.Module):
+            body: list[ast.AST] = list(node.body)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            for a in [*getattr(args, "posonlyargs", []), *args.args, *args.kwonlyargs,
+                      *[x for x in (args.vararg, args.kwarg) if x is not None]]:
+                self._bind(a.arg, Binding("param", a))
+            body = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
+        elif isinstance(node, ast.ClassDef):
+            body = list(node.body)
+        elif isinstance(node, COMPREHENSIONS):
+            for gen in node.generators:
+                for name in _target_names(gen.target):
+                    self._bind(name.id, Binding("other", gen))
+            return
+        else:  # pragma: no cover
+            return
+        for sub in iter_child_stmts_no_scopes(body):  # type: ignore[arg-type]
+            self._collect_node(sub)
+
+    def _collect_node(self, sub: ast.AST) -> None:
+        if isinstance(sub, ast.Import):
+            for alias in sub.names:
+                if alias.asname:
+                    self._bind(alias.asname, Binding("import", sub, qualname=alias.name))
+                else:
+                    top = alias.name.partition(".")[0]
+                    self._bind(top, Binding("import", sub, qualname=top))
+        elif isinstance(sub, ast.ImportFrom):
+            module = sub.module or ""
+            for alias in sub.names:
+                if alias.name == "*":
+                    continue
+                qual = f"{module}.{alias.name}" if module else alias.name
+                self._bind(alias.asname or alias.name, Binding("import", sub, qualname=qual))
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._bind(sub.name, Binding("def", sub))
+        elif isinstance(sub, ast.ClassDef):
+            self._bind(sub.name, Binding("class", sub))
+        elif isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                for name in _target_names(target):
+                    single = isinstance(target, ast.Name)
+                    self._bind(name.id, Binding("assign", sub, sub.value if single else None))
+        elif isinstance(sub, ast.AnnAssign):
+            if isinstance(sub.target, ast.Name):
+                self._bind(sub.target.id, Binding("assign", sub, sub.value))
+        elif isinstance(sub, (ast.AugAssign, ast.For, ast.AsyncFor)):
+            for name in _target_names(sub.target):
+                if name.id not in (self._bindings or {}):
+                    self._bind(name.id, Binding("other", sub))
+        elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
+            for name in _target_names(sub.optional_vars):
+                self._bind(name.id, Binding("other", sub))
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            self._bind(sub.name, Binding("other", sub))
+        elif isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+            self._bind(sub.target.id, Binding("assign", sub, sub.value))
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            self._globals.update(sub.names)
+        elif type(sub).__name__ in ("MatchAs", "MatchStar") and getattr(sub, "name", None):
+            self._bind(sub.name, Binding("other", sub))  # type: ignore[attr-defined]
+        elif type(sub).__name__ == "MatchMapping" and getattr(sub, "rest", None):
+            self._bind(sub.rest, Binding("other", sub))  # type: ignore[attr-defined]
+
+
+@dataclass
+class Param:
+    """A parameter of a function, as the rules see it."""
+
+    name: str
+    node: ast.arg
+    default: ast.expr | None
+    kind: str  # "posonly", "pos", "kwonly", "vararg", "kwarg"
+    index: int  # position among positional parameters (-1 for kwonly etc.)
+
+
+def params_of(fn: FunctionNode | ast.Lambda) -> list[Param]:
+    args = fn.args
+    out: list[Param] = []
+    positional = [*getattr(args, "posonlyargs", []), *args.args]
+    n_pos_defaults = len(args.defaults)
+    first_default = len(positional) - n_pos_defaults
+    n_posonly = len(getattr(args, "posonlyargs", []))
+    for i, a in enumerate(positional):
+        default = args.defaults[i - first_default] if i >= first_default else None
+        out.append(Param(a.arg, a, default, "posonly" if i < n_posonly else "pos", i))
+    if args.vararg:
+        out.append(Param(args.vararg.arg, args.vararg, None, "vararg", -1))
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        out.append(Param(a.arg, a, d, "kwonly", -1))
+    if args.kwarg:
+        out.append(Param(args.kwarg.arg, args.kwarg, None, "kwarg", -1))
+    return out
+
+
+def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
+    """Every class name mentioned in an annotation, strings included
+    (``Optional["pkg.UserExecutionContext"]`` yields ``Optional`` and
+    ``pkg.UserExecutionContext``)."""
+    if annotation is None:
+        return
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval")
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            yield from annotation_names(parsed.body)
+        elif isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            dotted = dotted_name(node)
+            if dotted:
+                yield dotted
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes over a name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+@dataclass
+class ContextParam:
+    """A function's user-context parameter."""
+
+    param: Param
+    has_default: bool
+    default_is_none: bool
+
+
+class Context:
+    """Per-file state shared by all rules during the single walk."""
+
+    def __init__(self, tree: ast.Module, source: str, path: str, settings: Settings) -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        self.settings = settings
+        self.words = settings.words
+        self.findings: list[Finding] = []
+        self.module_scope = Scope("module", tree)
+        self.scopes: list[Scope] = [self.module_scope]
+        # stack of enclosing nodes (the walker keeps it), innermost last
+        self.node_stack: list[ast.AST] = []
+
+    # ----------------------------------------------------------------- reporting
+    def add_finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    # ----------------------------------------------------------------- scopes
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+    @property
+    def at_module_level(self) -> bool:
+        return self.scope.kind == "module"
+
+    @property
+    def in_class_body(self) -> bool:
+        return self.scope.kind == "class"
+
+    def enclosing_function(self) -> FunctionNode | None:
+        """Innermost enclosing ``def`` / ``async def`` (lambdas and comprehensions skipped)."""
+        for scope in reversed(self.scopes):
+            if isinstance(scope.node, FUNCTION_TYPES):
+                return scope.node
+            if scope.kind == "class":
+                return None
+        return None
+
+    def enclosing_functions(self) -> list[FunctionNode]:
+        """Every enclosing def, innermost first (stops at a class body)."""
+        out: list[FunctionNode] = []
+        for scope in reversed(self.scopes):
+            if isinstance(scope.node, FUNCTION_TYPES):
+                out.append(scope.node)
+            elif scope.kind == "class":
+                break
+        return out
+
+    def enclosing_class(self) -> ast.ClassDef | None:
+        """The innermost class around here: the class whose body we are in, or the
+        class of the method (or of the method around the nested function) we are in."""
+        for scope in reversed(self.scopes):
+            if isinstance(scope.node, ast.ClassDef):
+                return scope.node
+        return None
+
+    def in_async_function(self) -> bool:
+        fn = self.enclosing_function()
+        return isinstance(fn, ast.AsyncFunctionDef)
+
+    def lookup(self, name: str) -> Binding | None:
+        """The binding ``name`` refers to from the current scope, or None (builtin/unknown)."""
+        current = self.scope
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and scope is not current:
+                continue
+            if scope.kind != "module" and name in scope.globals:
+                return self.module_scope.bindings.get(name)
+            binding = scope.bindings.get(name)
+            if binding is not None:
+                return binding
+        return None
+
+    def binding_scope(self, name: str) -> Scope | None:
+        """The scope that binds ``name`` as seen from the current scope."""
+        current = self.scope
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and scope is not current:
+                continue
+            if scope.kind != "module" and name in scope.globals:
+                return self.module_scope if name in self.module_scope.bindings else None
+            if name in scope.bindings:
+                return scope
+        return None
+
+    def is_module_global(self, name: str) -> bool:
+        """``name`` refers to a module-level binding from here."""
+        return self.binding_scope(name) is self.module_scope
+
+    # ----------------------------------------------------------------- names
+    def resolve(self, node: ast.AST) -> str | None:
+        """Qualified name of a Name/Attribute chain through imports and aliases.
+
+        ``from x import get_websocket_manager as g``: ``g`` -> ``x.get_websocket_manager``;
+        ``import pkg.core as wc``: ``wc.get`` -> ``pkg.core.get``; a module-level def or
+        an unknown name resolves to its own name; a local variable resolves to None.
+        """
+        if isinstance(node, ast.Name):
+            binding = self.lookup(node.id)
+            if binding is None:
+                return node.id
+            if binding.kind == "import":
+                return binding.qualname
+            if binding.kind in ("def", "class") or self.binding_scope(node.id) is self.module_scope:
+                return node.id
+            if binding.kind == "assign" and isinstance(binding.value, (ast.Name, ast.Attribute)):
+                # a local alias of something else: ``g = get_websocket_manager``
+                target = binding.value
+                if target is not node and not (isinstance(target, ast.Name) and target.id == node.id):
+                    return self.resolve(target)
+            return None
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def callee(self, call: ast.Call) -> str | None:
+        """Name of what ``call`` calls: its qualified name, or for a method call on an
+        unknown object (``self.x.get_websocket_manager()``) the attribute name."""
+        name = self.resolve(call.func)
+        if name is None and isinstance(call.func, ast.Attribute):
+            return call.func.attr
+        return name
+
+    # ----------------------------------------------------------------- words
+    def is_deprecated_accessor(self, name: str | None) -> bool:
+        return name is not None and matches_any(name, self.words.deprecated_accessors)
+
+    def accessor_replacement(self, name: str) -> str | None:
+        last = name.rpartition(".")[2]
+        for old, new in self.words.deprecated_accessors.items():
+            if old == last or name.endswith("." + old) or name == old:
+                return new or None
+        return None
+
+    def is_context_annotation(self, annotation: ast.AST | None) -> bool:
+        return any(
+            matches_any(n, self.words.context_types) for n in annotation_names(annotation)
+        )
+
+    def is_context_param(self, p: Param) -> bool:
+        if p.kind in ("vararg", "kwarg"):
+            return False
+        if p.node.annotation is not None and self.is_context_annotation(p.node.annotation):
+            return True
+        return p.name in self.words.context_names
+
+    def context_param(self, fn: FunctionNode | ast.Lambda | None) -> ContextParam | None:
+        """The user-context parameter of ``fn`` (annotated with a context type or named
+        with a context name), or None."""
+        if fn is None:
+            return None
+        for p in params_of(fn):
+            if self.is_context_param(p):
+                d = p.default
+                return ContextParam(
+                    p, d is not None, isinstance(d, ast.Constant) and d.value is None
+                )
+        return None
+
+    def init_of(self, cls: ast.ClassDef) -> FunctionNode | None:
+        for stmt in cls.body:
+            if isinstance(stmt, FUNCTION_TYPES) and stmt.name == "__init__":
+                return stmt
+        return None
+
+    def class_context_param(self, cls: ast.ClassDef) -> ContextParam | None:
+        return self.context_param(self.init_of(cls))
+
+    @cached_property
+    def module_functions(self) -> dict[str, FunctionNode]:
+        return {
+            name: b.node  # type: ignore[misc]
+            for name, b in self.module_scope.bindings.items()
+            if b.kind == "def"
+        }
+
+    @cached_property
+    def module_classes(self) -> dict[str, ast.ClassDef]:
+        return {
+            name: b.node  # type: ignore[misc]
+            for name, b in self.module_scope.bindings.items()
+            if b.kind == "class" and isinstance(b.node, ast.ClassDef)
+        }
+
+    def local_definition(self, name: str | None) -> FunctionNode | ast.ClassDef | None:
+        """The module-level def/class a resolved name refers to (same module)."""
+        if name is None or "." in name:
+            return None
+        return self.module_functions.get(name) or self.module_classes.get(name)
+
+    def is_user_scoped_type(self, name: str | None) -> bool:
+        """A configured user-scoped type pattern, or a class (in this module) whose
+        ``__init__`` takes a user context."""
+        if name is None:
+            return False
+        if matches_any(name, self.words.user_scoped_types):
+            return True
+        cls = self.module_classes.get(name) if "." not in name else None
+        return cls is not None and self.class_context_param(cls) is not None
+
+    def is_context_factory(self, name: str | None) -> bool:
+        """A configured context factory, or a def/class of this module taking a user context."""
+        if name is None:
+            return False
+        if matches_any(name, self.words.context_factories):
+            return True
+        return self.callable_context_param(name) is not None
+
+    def callable_context_param(self, name: str | None) -> ContextParam | None:
+        """The user-context parameter of the same-module function/class ``name``."""
+        target = self.local_definition(name)
+        if isinstance(target, ast.ClassDef):
+            return self.class_context_param(target)
+        return self.context_param(target)
+
+    # ----------------------------------------------------------------- user context in scope
+    def _self_name(self, fn: FunctionNode) -> str | None:
+        params = params_of(fn)
+        decorators = {dotted_name(d) for d in fn.decorator_list}
+        if "staticmethod" in decorators or not params or params[0].kind not in ("pos", "posonly"):
+            return None
+        return params[0].name
+
+    def user_context_expr(self) -> str | None:
+        """Source text of a user context usable here, or None: a context parameter of
+        an enclosing function, a local bound from one, or ``self.<context name>`` in a
+        method of a class whose ``__init__`` takes one."""
+        for fn in self.enclosing_functions():
+            cp = self.context_param(fn)
+            if cp is not None:
+                return cp.param.name
+        for scope in reversed(self.scopes):
+            if isinstance(scope.node, FUNCTION_TYPES):
+                for name, b in scope.bindings.items():
+                    if b.kind == "assign" and name in self.words.context_names and b.value is not None:
+                        return name
+                    if b.kind == "assign" and b.value is not None and isinstance(b.node, ast.AnnAssign) \
+                            and self.is_context_annotation(b.node.annotation):
+                        return name
+        fns = self.enclosing_functions()
+        if fns:
+            method = fns[-1]
+            cls = self._class_of_method(method)
+            if cls is not None:
+                self_name = self._self_name(method)
+                cp = self.class_context_param(cls)
+                if self_name and cp is not None:
+                    attr = self.self_context_attr(cls, cp)
+                    if attr:
+                        return f"{self_name}.{attr}"
+        return None
+
+    def self_context_attr(self, cls: ast.ClassDef, cp: ContextParam) -> str | None:
+        """The attribute ``__init__`` stores the context in (``self.user_context = user_context``)."""
+        init = self.init_of(cls)
+        if init is None:
+            return None
+        for node in ast.walk(init):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                value = node.value
+                if isinstance(value, ast.Name) and value.id == cp.param.name:
+                    for t in targets:
+                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name):
+                            return t.attr
+        return None
+
+    def _class_of_method(self, method: FunctionNode) -> ast.ClassDef | None:
+        for i, scope in enumerate(self.scopes):
+            if scope.node is method and i > 0:
+                parent = self.scopes[i - 1]
+                return parent.node if isinstance(parent.node, ast.ClassDef) else None
+        return None
+
+    def has_user_context(self) -> bool:
+        return self.user_context_expr() is not None
+
+    def has_user_identity(self) -> bool:
+        """A user identity is in scope: an identity-named parameter or local of an
+        enclosing function, or a user context."""
+        identity = set(self.words.identity_names)
+        for fn in self.enclosing_functions():
+            if any(p.name in identity for p in params_of(fn)):
+                return True
+        for scope in reversed(self.scopes):
+            if scope.kind == "module" or scope.kind == "class":
+                break
+            if identity & scope.bindings.keys():
+                return True
+        return self.has_user_context()
+
+    def is_test_file(self) -> bool:
+        return self.settings.is_test_path(self.settings.relpath(self.path)) or \
+            self.settings.is_test_path(Path(self.path).name)

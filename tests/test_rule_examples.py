@@ -1,0 +1,46 @@
+"""Every rule's VALID and INVALID examples, run through the engine (the flake8
+agreement over the same examples is in test_flake8_plugin.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from netra_ws_lint.engine import check_source
+from netra_ws_lint.rule import DOC_SECTIONS, all_rules
+
+from .examples import Example, all_examples, match
+
+EXAMPLES = all_examples()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_example(example: Example) -> None:
+    code = example.rule.code
+    findings = check_source(example.source, "example.py", example.settings())
+    got = {(f.line, f.code, f.col + 1) for f in findings if f.code == code}
+    if example.kind == "valid":
+        assert not got, f"{code} flagged a VALID example:\n{example.source}\n{got}"
+    else:
+        expected = example.expected(code)
+        assert expected, f"INVALID example of {code} has no '# expect: {code}' marker"
+        assert match(expected, got), (
+            f"{code} on INVALID example:\n{example.source}\nexpected {sorted(expected, key=str)}"
+            f"\ngot {sorted(got)}"
+        )
+    assert not [f for f in findings if f.code == "NWS901"], findings
+
+
+@pytest.mark.parametrize("code", sorted(all_rules()))
+def test_rule_is_complete(code: str) -> None:
+    """A rule cannot exist without its docs and its examples (Fixit's rule)."""
+    rule = all_rules()[code]
+    doc = rule.doc()
+    for section in DOC_SECTIONS:
+        assert f"## {section}" in doc, f"{code} doc lacks '## {section}'"
+    assert rule.summary and "\n" not in rule.summary
+    assert "{" not in rule.summary
+    assert len(rule.VALID) >= 4, f"{code} needs at least 4 VALID examples"
+    if code != "NWS901":  # a crash cannot be shown by an example; see test_engine
+        assert len(rule.INVALID) >= 4, f"{code} needs at least 4 INVALID examples"
+    for opt in rule.options:
+        assert f"`{opt}`" in doc, f"{code} reads option {opt} but its doc does not name it"
