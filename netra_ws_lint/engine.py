@@ -187,6 +187,7 @@ class CheckResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # reason the file was not checked at all
+    source: str | None = None  # the decoded text, kept only when there are findings
 
 
 def parse_source(source: str, path: str) -> ast.Module | Finding:
@@ -270,4 +271,5 @@ def check_bytes(data: bytes, name: str, settings: Settings,
         if settings.is_enabled(SYNTAX_ERROR):
             return CheckResult(name, [Finding(1, 0, SYNTAX_ERROR, str(exc))])
         return CheckResult(name)
-    return CheckResult(name, check_source(source, name, settings, rule_set))
+    findings = check_source(source, name, settings, rule_set)
+    return CheckResult(name, findings, source=source if findings else None)

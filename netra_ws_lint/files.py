@@ -1,0 +1,171 @@
+"""Finding the files to check: directories are walked (``.gitignore``, ``exclude`` and
+``extend-exclude`` respected); files named explicitly are always checked unless
+``--force-exclude`` is given. Symlink loops and unreadable directories are reported,
+never fatal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pathspec
+
+from .config import ConfigError, Settings, settings_for
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path
+    display: str  # how the path is shown in output
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Problem:
+    display: str
+    message: str
+
+
+@lru_cache(maxsize=4096)
+def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+    path = directory / ".gitignore"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+@lru_cache(maxsize=1024)
+def _git_root(directory: Path) -> Path | None:
+    if (directory / ".git").exists():
+        return directory
+    if directory.parent == directory:
+        return None
+    return _git_root(directory.parent)
+
+
+def is_gitignored(path: Path, is_dir: bool) -> bool:
+    """``path`` is ignored by a ``.gitignore`` in one of its directories, up to the
+    repository root (no repository: only the file's own directory tree is read)."""
+    resolved = path.absolute()
+    root = _git_root(resolved.parent)
+    directory = resolved.parent
+    while True:
+        spec = _gitignore(directory)
+        if spec is not None:
+            rel = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
+        if root is None or directory == root or directory.parent == directory:
+            return False
+        directory = directory.parent
+
+
+def is_excluded(path: Path, settings: Settings, is_dir: bool) -> bool:
+    rel = settings.relpath(path) + ("/" if is_dir else "")
+    spec = settings.exclude_spec()
+    return spec.match_file(rel) or spec.match_file(path.name + ("/" if is_dir else ""))
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path.as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def discover(
+    paths: list[str],
+    overrides: dict[str, object] | None = None,
+    config_file: Path | None = None,
+    force_exclude: bool = False,
+    respect_gitignore: bool = True,
+) -> tuple[list[Target], list[Problem]]:
+    """The files to check under ``paths``, sorted and unique, and the problems met.
+
+    Raises :class:`ConfigError` for a broken configuration.
+    """
+    targets: dict[str, Target] = {}
+    problems: list[Problem] = []
+
+    def settings(p: Path) -> Settings:
+        return settings_for(p, overrides, config_file)
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for target in _walk(path, settings, problems, respect_gitignore):
+                targets.setdefault(target.display, target)
+        elif path.exists() or path.is_symlink():
+            if not path.exists():
+                problems.append(Problem(raw, "broken symbolic link"))
+                continue
+            s = settings(path)
+            if force_exclude and (
+                is_excluded(path.absolute(), s, False)
+                or (respect_gitignore and is_gitignored(path, False))
+            ):
+                continue
+            targets.setdefault(_display(path), Target(path, _display(path), s))
+        else:
+            problems.append(Problem(raw, "no such file or directory"))
+    return [targets[k] for k in sorted(targets)], problems
+
+
+def _walk(top: Path, settings_of: object, problems: list[Problem],
+          respect_gitignore: bool) -> Iterator[Target]:
+    assert callable(settings_of)
+    seen: set[tuple[int, int]] = set()
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            st = directory.stat()
+        except OSError as exc:
+            problems.append(Problem(_display(directory), f"cannot read: {exc.strerror}"))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:  # a symlink loop
+            continue
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(_display(directory), f"cannot read: {exc.strerror}"))
+            continue
+        s: Settings = settings_of(directory)
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if is_excluded(path.absolute(), s, True) or (
+                    respect_gitignore and is_gitignored(path, True)
+                ):
+                    continue
+                subdirs.append(path)
+                continue
+            if not entry.name.endswith(PYTHON_SUFFIXES):
+                continue
+            if not os.path.exists(entry.path):
+                problems.append(Problem(_display(path), "broken symbolic link"))
+                continue
+            if is_excluded(path.absolute(), s, False) or (
+                respect_gitignore and is_gitignored(path, False)
+            ):
+                continue
+            yield Target(path, _display(path), s if path.parent == directory else settings_of(path))
+        stack.extend(reversed(subdirs))
+
+
+__all__ = ["ConfigError", "Problem", "Target", "discover"]

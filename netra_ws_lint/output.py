@@ -1,0 +1,76 @@
+"""Output formats of ``netra-ws-lint check``.
+
+concise: ``path:line:col: CODE message`` (1-based column), one finding per line.
+full:    concise plus the source line and a caret under the column.
+json:    a list of objects, sorted by filename, line, column, code::
+
+    [{"filename": "app/handlers.py", "line": 3, "column": 15,
+      "code": "NWS101", "name": "deprecated-accessor-call",
+      "message": "...", "audit": false}]
+
+The JSON keys are a stable interface: new keys may be added, none removed or renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from .rule import Finding, all_rules
+
+FORMATS = ("concise", "full", "json")
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A finding with the file it belongs to (and the file's lines, for ``full``)."""
+
+    path: str
+    finding: Finding
+    source_line: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        f = self.finding
+        return (self.path, f.line, f.col, f.code)
+
+
+def rule_name(code: str) -> str:
+    rule = all_rules().get(code)
+    return rule.name if rule else ""
+
+
+def write(results: Sequence[Reported], fmt: str, out: TextIO) -> None:
+    results = sorted(results, key=Reported.sort_key)
+    if fmt == "json":
+        data = [
+            {
+                "filename": r.path,
+                "line": r.finding.line,
+                "column": r.finding.col + 1,
+                "code": r.finding.code,
+                "name": rule_name(r.finding.code),
+                "message": r.finding.message,
+                "audit": r.finding.audit,
+            }
+            for r in results
+        ]
+        json.dump(data, out, indent=2)
+        out.write("\n")
+        return
+    for r in results:
+        f = r.finding
+        out.write(f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n")
+        if fmt == "full" and r.source_line is not None:
+            line = r.source_line.rstrip("\n")
+            # keep the caret under the column: tabs stay tabs
+            pad = "".join(c if c == "\t" else " " for c in line[: f.col])
+            out.write(f"    {line}\n    {pad}^\n")
+
+
+def write_statistics(results: Sequence[Reported], out: TextIO) -> None:
+    counts = Counter(r.finding.code for r in results)
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        out.write(f"{n:>5}  {code}  {rule_name(code)}\n")
