@@ -197,12 +197,12 @@ def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
 
 @lru_cache(maxsize=256)
 def _glob_spec(pattern: str) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
 @lru_cache(maxsize=64)
 def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 # ---------------------------------------------------------------- parsing values
@@ -397,33 +397,59 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def find_config_file(start: Path) -> Path | None:
-    """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up from ``start``."""
-    return _find_config_in(start.resolve() if start.is_dir() else start.resolve().parent)
+class ConfigCache:
+    """Config files found and parsed during one run (a new run, a new cache)."""
 
+    def __init__(self) -> None:
+        self._found: dict[Path, Path | None] = {}
+        self._loaded: dict[Path, Settings] = {}
 
-@lru_cache(maxsize=1024)
-def _find_config_in(directory: Path) -> Path | None:
-    for name in ("pyproject.toml", "setup.cfg"):
-        candidate = directory / name
-        if candidate.is_file() and read_config_file(candidate) is not None:
-            return candidate
-    if directory.parent == directory:
-        return None
-    return _find_config_in(directory.parent)
+    def find(self, start: Path) -> Path | None:
+        """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up."""
+        directory = start.absolute() if start.is_dir() else start.absolute().parent
+        walked = []
+        found: Path | None = None
+        while True:
+            if directory in self._found:
+                found = self._found[directory]
+                break
+            walked.append(directory)
+            hit = next(
+                (
+                    directory / name
+                    for name in ("pyproject.toml", "setup.cfg")
+                    if (directory / name).is_file()
+                    and read_config_file(directory / name) is not None
+                ),
+                None,
+            )
+            if hit is not None or directory.parent == directory:
+                found = hit
+                break
+            directory = directory.parent
+        for d in walked:
+            self._found[d] = found
+        return found
 
+    def load(self, path: Path) -> Settings:
+        if path not in self._loaded:
+            table = read_config_file(path) or {}
+            self._loaded[path] = apply_options(
+                Settings(root=path.parent.absolute(), source=str(path)), table, str(path)
+            )
+        return self._loaded[path]
 
-@lru_cache(maxsize=256)
-def load_config_file(path: Path) -> Settings:
-    table = read_config_file(path) or {}
-    return apply_options(Settings(root=path.parent, source=str(path)), table, str(path))
+    def settings_for(self, path: Path, overrides: Mapping[str, Any] | None = None,
+                     config_file: Path | None = None) -> Settings:
+        """The settings that apply to ``path``: its config file, then ``overrides``."""
+        cfg = config_file if config_file is not None else self.find(path)
+        base = self.load(cfg) if cfg is not None else Settings()
+        if overrides:
+            base = apply_options(base, overrides, None)
+        return base
 
 
 def settings_for(path: Path, overrides: Mapping[str, Any] | None = None,
                  config_file: Path | None = None) -> Settings:
-    """The settings that apply to ``path``: its config file, then ``overrides``."""
-    cfg = config_file if config_file is not None else find_config_file(path)
-    base = load_config_file(cfg) if cfg is not None else Settings()
-    if overrides:
-        base = apply_options(base, overrides, None)
-    return base
+    """One-off lookup (no cache kept between calls)."""
+    return ConfigCache().settings_for(path, overrides, config_file)

@@ -6,14 +6,13 @@ never fatal."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pathspec
 
-from .config import ConfigError, Settings, settings_for
+from .config import ConfigCache, ConfigError, Settings
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -31,40 +30,50 @@ class Problem:
     message: str
 
 
-@lru_cache(maxsize=4096)
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
-    path = directory / ".gitignore"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+class GitIgnores:
+    """``.gitignore`` files read during one run."""
 
+    def __init__(self) -> None:
+        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+        self._roots: dict[Path, Path | None] = {}
 
-@lru_cache(maxsize=1024)
-def _git_root(directory: Path) -> Path | None:
-    if (directory / ".git").exists():
-        return directory
-    if directory.parent == directory:
-        return None
-    return _git_root(directory.parent)
+    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self._specs:
+            try:
+                text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+                self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+            except OSError:
+                self._specs[directory] = None
+        return self._specs[directory]
 
+    def _root(self, directory: Path) -> Path | None:
+        if directory not in self._roots:
+            if (directory / ".git").exists():
+                self._roots[directory] = directory
+            elif directory.parent == directory:
+                self._roots[directory] = None
+            else:
+                self._roots[directory] = self._root(directory.parent)
+        return self._roots[directory]
 
-def is_gitignored(path: Path, is_dir: bool) -> bool:
-    """``path`` is ignored by a ``.gitignore`` in one of its directories, up to the
-    repository root (no repository: only the file's own directory tree is read)."""
-    resolved = path.absolute()
-    root = _git_root(resolved.parent)
-    directory = resolved.parent
-    while True:
-        spec = _gitignore(directory)
-        if spec is not None:
-            rel = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(rel):
-                return True
-        if root is None or directory == root or directory.parent == directory:
-            return False
-        directory = directory.parent
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """``path`` is ignored by a ``.gitignore`` in one of its directories, up to the
+        repository root (outside a repository: up to the working directory)."""
+        resolved = path.absolute()
+        directory = resolved.parent
+        root = self._root(directory)
+        if root is None:
+            cwd = Path.cwd()
+            root = cwd if cwd in resolved.parents else directory
+        while True:
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            if root is None or directory == root or directory.parent == directory:
+                return False
+            directory = directory.parent
 
 
 def is_excluded(path: Path, settings: Settings, is_dir: bool) -> bool:
@@ -95,13 +104,21 @@ def discover(
     targets: dict[str, Target] = {}
     problems: list[Problem] = []
 
+    cache = ConfigCache()
+    gitignores = GitIgnores() if respect_gitignore else None
+    memo: dict[Path, Settings] = {}
+
     def settings(p: Path) -> Settings:
-        return settings_for(p, overrides, config_file)
+        # apply_options on every file would be slow: one Settings per directory
+        directory = p if p.is_dir() else p.parent
+        if directory not in memo:
+            memo[directory] = cache.settings_for(directory, overrides, config_file)
+        return memo[directory]
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for target in _walk(path, settings, problems, respect_gitignore):
+            for target in _walk(path, settings, problems, gitignores):
                 targets.setdefault(target.display, target)
         elif path.exists() or path.is_symlink():
             if not path.exists():
@@ -110,7 +127,7 @@ def discover(
             s = settings(path)
             if force_exclude and (
                 is_excluded(path.absolute(), s, False)
-                or (respect_gitignore and is_gitignored(path, False))
+                or (gitignores is not None and gitignores.ignored(path, False))
             ):
                 continue
             targets.setdefault(_display(path), Target(path, _display(path), s))
@@ -119,9 +136,8 @@ def discover(
     return [targets[k] for k in sorted(targets)], problems
 
 
-def _walk(top: Path, settings_of: object, problems: list[Problem],
-          respect_gitignore: bool) -> Iterator[Target]:
-    assert callable(settings_of)
+def _walk(top: Path, settings_of: Callable[[Path], Settings], problems: list[Problem],
+          gitignores: GitIgnores | None) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
     stack = [top]
     while stack:
@@ -150,7 +166,7 @@ def _walk(top: Path, settings_of: object, problems: list[Problem],
                 is_dir = False
             if is_dir:
                 if is_excluded(path.absolute(), s, True) or (
-                    respect_gitignore and is_gitignored(path, True)
+                    gitignores is not None and gitignores.ignored(path, True)
                 ):
                     continue
                 subdirs.append(path)
@@ -161,10 +177,10 @@ def _walk(top: Path, settings_of: object, problems: list[Problem],
                 problems.append(Problem(_display(path), "broken symbolic link"))
                 continue
             if is_excluded(path.absolute(), s, False) or (
-                respect_gitignore and is_gitignored(path, False)
+                gitignores is not None and gitignores.ignored(path, False)
             ):
                 continue
-            yield Target(path, _display(path), s if path.parent == directory else settings_of(path))
+            yield Target(path, _display(path), s)
         stack.extend(reversed(subdirs))
 
 

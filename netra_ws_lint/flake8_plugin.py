@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import WORD_LISTS, ConfigError, Settings, settings_for
+from .config import WORD_LISTS, ConfigCache, ConfigError, Settings
 from .engine import SKIP_FILE_RE, RULE_CRASHED, RuleSet, run_rules, select_findings
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
@@ -30,6 +30,7 @@ class Plugin:
     version = __version__
 
     overrides: dict[str, Any] = {}
+    _configs = ConfigCache()
     _rule_sets: dict[Settings, RuleSet] = {}
 
     def __init__(self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None) -> None:
@@ -69,7 +70,8 @@ class Plugin:
         if extra:
             overrides["extend-select"] = list(overrides.get("extend-select", [])) + extra
         try:
-            settings_for(Path.cwd(), overrides)  # validate once, up front
+            cls._configs = ConfigCache()
+            cls._configs.settings_for(Path.cwd(), overrides)  # validate once, up front
         except ConfigError as exc:
             print(f"netra-ws-lint: error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -79,8 +81,9 @@ class Plugin:
         source = "".join(self.lines) if self.lines is not None else _read(self.filename)
         try:
             path = Path(self.filename)
-            settings = settings_for(path if self.filename not in ("-", "stdin") else Path.cwd(),
-                                    self.overrides)
+            settings = self._configs.settings_for(
+                path if self.filename not in ("-", "stdin") else Path.cwd(), self.overrides
+            )
         except ConfigError as exc:
             yield 1, 0, f"{RULE_CRASHED} configuration error: {exc}", type(self)
             return
