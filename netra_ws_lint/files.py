@@ -76,10 +76,19 @@ class GitIgnores:
             directory = directory.parent
 
 
-def is_excluded(path: Path, settings: Settings, is_dir: bool) -> bool:
-    rel = settings.relpath(path) + ("/" if is_dir else "")
+def is_excluded(path: Path, settings: Settings, is_dir: bool, top: Path | None = None) -> bool:
+    """``path`` matches ``exclude``/``extend-exclude`` (relative to the config root).
+
+    Below a directory named on the command line that is itself excluded (the user
+    asked for it), paths are matched relative to that directory instead.
+    """
+    suffix = "/" if is_dir else ""
     spec = settings.exclude_spec()
-    return spec.match_file(rel) or spec.match_file(path.name + ("/" if is_dir else ""))
+    if spec.match_file(path.name + suffix):
+        return True
+    if top is not None:
+        return spec.match_file(path.relative_to(top).as_posix() + suffix)
+    return spec.match_file(settings.relpath(path) + suffix)
 
 
 def _display(path: Path) -> str:
@@ -139,6 +148,8 @@ def discover(
 def _walk(top: Path, settings_of: Callable[[Path], Settings], problems: list[Problem],
           gitignores: GitIgnores | None) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
+    top = top.absolute()
+    explicit = is_excluded(top, settings_of(top), True)
     stack = [top]
     while stack:
         directory = stack.pop()
@@ -165,7 +176,7 @@ def _walk(top: Path, settings_of: Callable[[Path], Settings], problems: list[Pro
             except OSError:
                 is_dir = False
             if is_dir:
-                if is_excluded(path.absolute(), s, True) or (
+                if is_excluded(path, s, True, top if explicit else None) or (
                     gitignores is not None and gitignores.ignored(path, True)
                 ):
                     continue
@@ -176,7 +187,7 @@ def _walk(top: Path, settings_of: Callable[[Path], Settings], problems: list[Pro
             if not os.path.exists(entry.path):
                 problems.append(Problem(_display(path), "broken symbolic link"))
                 continue
-            if is_excluded(path.absolute(), s, False) or (
+            if is_excluded(path, s, False, top if explicit else None) or (
                 gitignores is not None and gitignores.ignored(path, False)
             ):
                 continue

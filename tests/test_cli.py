@@ -145,6 +145,9 @@ def test_excludes_and_gitignore(repo: Path, capsys: pytest.CaptureFixture[str]) 
     # a file named on the command line is checked unless --force-exclude
     assert run(capsys, "check", "vendor/v.py")[0] == 1
     assert run(capsys, "check", "--force-exclude", "vendor/v.py", "gen/g.py")[0] == 0
+    # so is a directory named on the command line
+    assert run(capsys, "check", "vendor")[0] == 1
+    assert run(capsys, "check", "--force-exclude", "vendor/v.py")[0] == 0
     assert run(capsys, "check", "--no-respect-gitignore", "--select", "NWS102", ".")[1].count("\n") == 2
 
 

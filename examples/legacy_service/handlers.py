@@ -1,0 +1,31 @@
+"""HTTP and WebSocket handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import websocket_manager as ws
+from .agent_service import AgentService, run_agent
+from .context import UserExecutionContext
+
+
+async def handle_connect(websocket: Any, user_context: UserExecutionContext) -> None:
+    manager = ws.get_websocket_manager()
+    await manager.connect(user_context.user_id, websocket)
+
+
+async def handle_message(user_context: UserExecutionContext, payload: dict[str, Any]) -> str:
+    service = AgentService(user_context)
+    result = await service.execute(payload["prompt"])
+    await ws.get_websocket_manager().send_to_user(user_context.user_id, {"result": result})
+    return result
+
+
+async def handle_legacy_run(user_id: str, payload: dict[str, Any]) -> str:
+    return await run_agent(user_id, payload["prompt"])
+
+
+async def nightly_report() -> None:
+    context = UserExecutionContext(user_id="system", thread_id="nightly", run_id="report")
+    manager = ws.create_websocket_manager(context)
+    await manager.broadcast({"type": "report"})
