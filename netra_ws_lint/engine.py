@@ -24,7 +24,22 @@ SYNTAX_ERROR = "NWS900"
 RULE_CRASHED = "NWS901"
 
 Handler = Callable[[ast.AST], None]
-_VISIT, _LEAVE, _PUSH, _POP = 0, 1, 2, 3
+_LEAVE, _PUSH, _POP = 1, 2, 3
+
+
+class _Marker:
+    """A walker stack entry that is not a node to visit: leave a node, push or pop a scope."""
+
+    __slots__ = ("op", "obj")
+
+    def __init__(self, op: int, obj: object) -> None:
+        self.op = op
+        self.obj = obj
+
+
+_POP_MARKER = _Marker(_POP, None)
+# child fields of each node type, in reverse source order ("ctx" is never worth a visit)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class DecodeError(Exception):
@@ -79,7 +94,7 @@ def _handler_table(rules: Sequence[Rule], prefix: str) -> dict[type, list[tuple[
     return table
 
 
-def _scoped_children(node: ast.AST, ctx: Context, stack: list[tuple[int, object]]) -> None:
+def _scoped_children(node: ast.AST, ctx: Context, stack: list[object]) -> None:
     """Push a scope-creating node's children: what runs in the enclosing scope is
     visited before the new scope is pushed (decorators, defaults, annotations, bases)."""
     outer: list[ast.AST]
@@ -116,14 +131,14 @@ def _scoped_children(node: ast.AST, ctx: Context, stack: list[tuple[int, object]
         else:
             inner.append(node.elt)
         kind = "comprehension"
-    stack.append((_POP, None))
-    stack.extend((_VISIT, c) for c in reversed(inner))
-    stack.append((_PUSH, Scope(kind, node, ctx.scope)))
-    stack.extend((_VISIT, c) for c in reversed(outer))
+    stack.append(_POP_MARKER)
+    stack.extend(reversed(inner))
+    stack.append(_Marker(_PUSH, Scope(kind, node, ctx.scope)))
+    stack.extend(reversed(outer))
 
 
-_SCOPE_NODES = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS,
+_SCOPE_NODE_TYPES = frozenset(
+    (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS)
 )
 
 
@@ -156,30 +171,38 @@ class Walker:
     def walk(self, tree: ast.AST) -> None:
         ctx = self.ctx
         visit, leave = self.visit, self.leave
-        stack: list[tuple[int, object]] = [(_VISIT, tree)]
-        iter_children = ast.iter_child_nodes
+        stack: list[object] = [tree]
+        AST = ast.AST
         while stack:
-            op, obj = stack.pop()
-            if op == _VISIT:
-                node: ast.AST = obj  # type: ignore[assignment]
-                t = type(node)
-                handlers = visit.get(t)
-                if handlers:
-                    self._call(handlers, node)
-                if t in leave:
-                    stack.append((_LEAVE, node))
-                if isinstance(node, _SCOPE_NODES):
-                    _scoped_children(node, ctx, stack)
+            item = stack.pop()
+            t = type(item)
+            if t is _Marker:
+                marker: _Marker = item  # type: ignore[assignment]
+                if marker.op == _LEAVE:
+                    self._call(leave[type(marker.obj)], marker.obj)  # type: ignore[arg-type]
+                elif marker.op == _PUSH:
+                    ctx.scopes.append(marker.obj)  # type: ignore[arg-type]
                 else:
-                    children = list(iter_children(node))
-                    children.reverse()
-                    stack.extend((_VISIT, c) for c in children)
-            elif op == _LEAVE:
-                self._call(leave[type(obj)], obj)  # type: ignore[arg-type]
-            elif op == _PUSH:
-                ctx.scopes.append(obj)  # type: ignore[arg-type]
-            else:
-                ctx.scopes.pop()
+                    ctx.scopes.pop()
+                continue
+            node: ast.AST = item  # type: ignore[assignment]
+            handlers = visit.get(t)
+            if handlers:
+                self._call(handlers, node)
+            if t in leave:
+                stack.append(_Marker(_LEAVE, node))
+            if t in _SCOPE_NODE_TYPES:
+                _scoped_children(node, ctx, stack)
+                continue
+            fields = _CHILD_FIELDS.get(t)
+            if fields is None:
+                fields = _CHILD_FIELDS[t] = tuple(reversed([f for f in t._fields if f != "ctx"]))
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend(v for v in reversed(value) if isinstance(v, AST))
+                elif isinstance(value, AST):
+                    stack.append(value)
 
 
 @dataclass

@@ -127,6 +127,8 @@ def discover(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            if force_exclude and is_excluded(path.absolute(), settings(path), True):
+                continue
             for target in _walk(path, settings, problems, gitignores):
                 targets.setdefault(target.display, target)
         elif path.exists() or path.is_symlink():

@@ -58,6 +58,27 @@ def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "items")
+
+
+def iter_statements_no_scopes(body: list[ast.AST]) -> Iterator[ast.AST]:
+    """Statements (and with-items, except handlers, match patterns) under ``body`` in
+    the same scope; expressions are not entered."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in _BLOCK_FIELDS:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(reversed(value))
+        for case in getattr(node, "cases", ()):  # match statement
+            stack.extend(reversed(case.body))
+            stack.extend(ast.walk(case.pattern))
+
+
 def _target_names(target: ast.AST) -> Iterator[ast.Name]:
     if isinstance(target, ast.Name):
         yield target
@@ -85,6 +106,7 @@ class Scope:
     parent: Scope | None = None
     _bindings: dict[str, Binding] | None = field(default=None, repr=False)
     _globals: set[str] = field(default_factory=set, repr=False)
+    has_walrus: bool = True  # set on the module scope: the file contains ``:=``
 
     @property
     def bindings(self) -> dict[str, Binding]:
@@ -123,8 +145,20 @@ class Scope:
             return
         else:  # pragma: no cover
             return
-        for sub in iter_child_stmts_no_scopes(body):  # type: ignore[arg-type]
-            self._collect_node(sub)
+        if self.full_scan():
+            for sub in iter_child_stmts_no_scopes(body):  # type: ignore[arg-type]
+                self._collect_node(sub)
+        else:
+            for sub in iter_statements_no_scopes(body):
+                self._collect_node(sub)
+
+    def full_scan(self) -> bool:
+        """Expressions can bind names only with ``:=``; without one in the file, the
+        statements (and match patterns) hold every binding, which is far cheaper."""
+        scope: Scope | None = self
+        while scope is not None and scope.parent is not None:
+            scope = scope.parent
+        return scope is None or scope.has_walrus
 
     def _collect_node(self, sub: ast.AST) -> None:
         if isinstance(sub, ast.Import):
@@ -254,10 +288,11 @@ class Context:
         self.settings = settings
         self.words = settings.words
         self.findings: list[Finding] = []
-        self.module_scope = Scope("module", tree)
+        self.module_scope = Scope("module", tree, has_walrus=":=" in source)
         self.scopes: list[Scope] = [self.module_scope]
         # stack of enclosing nodes (the walker keeps it), innermost last
         self.node_stack: list[ast.AST] = []
+        self._resolving: set[str] = set()  # local aliases being followed
 
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:
@@ -354,9 +389,14 @@ class Context:
                 return node.id
             if binding.kind == "assign" and isinstance(binding.value, (ast.Name, ast.Attribute)):
                 # a local alias of something else: ``g = get_websocket_manager``
+                # (followed once: ``x = x.body`` must not loop)
                 target = binding.value
-                if target is not node and not (isinstance(target, ast.Name) and target.id == node.id):
-                    return self.resolve(target)
+                if node.id not in self._resolving:
+                    self._resolving.add(node.id)
+                    try:
+                        return self.resolve(target)
+                    finally:
+                        self._resolving.discard(node.id)
             return None
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
