@@ -132,8 +132,12 @@ class Scope:
             body: list[ast.AST] = list(node.body)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             args = node.args
-            for a in [*getattr(args, "posonlyargs", []), *args.args, *args.kwonlyargs,
-                      *[x for x in (args.vararg, args.kwarg) if x is not None]]:
+            for a in [
+                *getattr(args, "posonlyargs", []),
+                *args.args,
+                *args.kwonlyargs,
+                *[x for x in (args.vararg, args.kwarg) if x is not None],
+            ]:
                 self._bind(a.arg, Binding("param", a))
             body = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
         elif isinstance(node, ast.ClassDef):
@@ -257,6 +261,11 @@ def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
                 yield dotted
 
 
+_VAGUE_ANNOTATIONS = frozenset(
+    {"Any", "typing.Any", "object", "Optional", "typing.Optional", "None"}
+)
+
+
 def dotted_name(node: ast.AST) -> str | None:
     """``a.b.c`` for a chain of attributes over a name, else None."""
     parts: list[str] = []
@@ -293,6 +302,9 @@ class Context:
         # stack of enclosing nodes (the walker keeps it), innermost last
         self.node_stack: list[ast.AST] = []
         self._resolving: set[str] = set()  # local aliases being followed
+        # per-file facts several rules share, keyed by the family that owns them
+        # (lives as long as this Context: nothing outlives the file)
+        self.rule_state: dict[str, object] = {}
 
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:
@@ -337,6 +349,12 @@ class Context:
             if isinstance(scope.node, ast.ClassDef):
                 return scope.node
         return None
+
+    def at_import_time(self) -> bool:
+        """Code here runs when the module is imported: module level or a class body
+        (comprehensions, decorators and default values there included), not inside a
+        function or lambda body."""
+        return not any(scope.kind in ("function", "lambda") for scope in self.scopes)
 
     def in_async_function(self) -> bool:
         fn = self.enclosing_function()
@@ -423,16 +441,36 @@ class Context:
         return None
 
     def is_context_annotation(self, annotation: ast.AST | None) -> bool:
-        return any(
-            matches_any(n, self.words.context_types) for n in annotation_names(annotation)
-        )
+        return any(matches_any(n, self.words.context_types) for n in annotation_names(annotation))
 
     def is_context_param(self, p: Param) -> bool:
         if p.kind in ("vararg", "kwarg"):
             return False
-        if p.node.annotation is not None and self.is_context_annotation(p.node.annotation):
+        annotation = p.node.annotation
+        if annotation is not None and self.is_context_annotation(annotation):
             return True
-        return p.name in self.words.context_names
+        if p.name not in self.words.context_names:
+            return False
+        # a context name annotated with another type (``ctx: ssl.SSLContext``) is not
+        # a user context; unannotated or vaguely annotated ones are
+        return annotation is None or set(annotation_names(annotation)) <= _VAGUE_ANNOTATIONS
+
+    def is_context_value(self, value: ast.AST | None) -> bool:
+        """An expression that evaluates to a user context: a context-named variable or
+        attribute (``request.user_context``), or a call of a context type."""
+        if isinstance(value, ast.Name):
+            return value.id in self.words.context_names
+        if isinstance(value, ast.Attribute):
+            # ``self.ctx`` is a user context only when the class takes one (see
+            # user_context_expr); ``request.user_context`` is one
+            base = value.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                return False
+            return value.attr in self.words.context_names
+        if isinstance(value, ast.Call):
+            name = self.resolve(value.func)
+            return name is not None and matches_any(name, self.words.context_types)
+        return False
 
     def context_param(self, fn: FunctionNode | ast.Lambda | None) -> ContextParam | None:
         """The user-context parameter of ``fn`` (annotated with a context type or named
@@ -467,7 +505,7 @@ class Context:
     @cached_property
     def module_classes(self) -> dict[str, ast.ClassDef]:
         return {
-            name: b.node  # type: ignore[misc]
+            name: b.node
             for name, b in self.module_scope.bindings.items()
             if b.kind == "class" and isinstance(b.node, ast.ClassDef)
         }
@@ -515,17 +553,28 @@ class Context:
         """Source text of a user context usable here, or None: a context parameter of
         an enclosing function, a local bound from one, or ``self.<context name>`` in a
         method of a class whose ``__init__`` takes one."""
-        for fn in self.enclosing_functions():
-            cp = self.context_param(fn)
-            if cp is not None:
-                return cp.param.name
+        for scope in reversed(self.scopes):  # defs and lambdas, innermost first
+            if scope.kind == "class":
+                break
+            if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                cp = self.context_param(scope.node)
+                if cp is not None:
+                    return cp.param.name
         for scope in reversed(self.scopes):
             if isinstance(scope.node, FUNCTION_TYPES):
                 for name, b in scope.bindings.items():
-                    if b.kind == "assign" and name in self.words.context_names and b.value is not None:
+                    if (
+                        b.kind == "assign"
+                        and name in self.words.context_names
+                        and self.is_context_value(b.value)
+                    ):
                         return name
-                    if b.kind == "assign" and b.value is not None and isinstance(b.node, ast.AnnAssign) \
-                            and self.is_context_annotation(b.node.annotation):
+                    if (
+                        b.kind == "assign"
+                        and b.value is not None
+                        and isinstance(b.node, ast.AnnAssign)
+                        and self.is_context_annotation(b.node.annotation)
+                    ):
                         return name
         fns = self.enclosing_functions()
         if fns:
@@ -541,7 +590,7 @@ class Context:
         return None
 
     def self_context_attr(self, cls: ast.ClassDef, cp: ContextParam) -> str | None:
-        """The attribute ``__init__`` stores the context in (``self.user_context = user_context``)."""
+        """The attribute ``__init__`` keeps the context in (``self.user_context = ...``)."""
         init = self.init_of(cls)
         if init is None:
             return None
@@ -580,5 +629,6 @@ class Context:
         return self.has_user_context()
 
     def is_test_file(self) -> bool:
-        return self.settings.is_test_path(self.settings.relpath(self.path)) or \
-            self.settings.is_test_path(Path(self.path).name)
+        return self.settings.is_test_path(
+            self.settings.relpath(self.path)
+        ) or self.settings.is_test_path(Path(self.path).name)
