@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Iterable
 
 # flake8.defaults.NOQA_INLINE_REGEXP
 NOQA_INLINE_RE = re.compile(
@@ -19,24 +20,36 @@ NOQA_INLINE_RE = re.compile(
 _SPLIT_RE = re.compile(r"[,\s]")
 
 
-def _line_ranges(source: str, lines: list[str]) -> dict[int, str]:
-    """flake8's ``FileProcessor._noqa_line_mapping``."""
-    ret: dict[int, str] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return ret
-    min_line, max_line = len(lines) + 2, -1
+def logical_ranges(tokens: Iterable[tokenize.TokenInfo], nlines: int) -> dict[int, tuple[int, int]]:
+    """flake8's ``FileProcessor._noqa_line_mapping`` ranges: each physical line -> the
+    first and last line of the range whose ``# noqa`` covers it (a multi-line string,
+    a backslash-continued line; a bracketed continuation line is a range of its own)."""
+    ret: dict[int, tuple[int, int]] = {}
+    min_line, max_line = nlines + 2, -1
     for tok in tokens:
         if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
             continue
         min_line = min(min_line, tok.start[0])
         max_line = max(max_line, tok.end[0])
         if tok.type in (tokenize.NL, tokenize.NEWLINE):
-            joined = "".join(lines[min_line - 1:max_line])
             for n in range(min_line, max_line + 1):
-                ret[n] = joined
-            min_line, max_line = len(lines) + 2, -1
+                ret[n] = (min_line, max_line)
+            min_line, max_line = nlines + 2, -1
+    return ret
+
+
+def _line_ranges(source: str, lines: list[str]) -> dict[int, str]:
+    """flake8's ``FileProcessor._noqa_line_mapping``."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return {}
+    joined: dict[tuple[int, int], str] = {}
+    ret: dict[int, str] = {}
+    for n, (lo, hi) in logical_ranges(tokens, len(lines)).items():
+        if (lo, hi) not in joined:
+            joined[lo, hi] = "".join(lines[lo - 1:hi])
+        ret[n] = joined[lo, hi]
     return ret
 
 

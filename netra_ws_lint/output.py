@@ -9,6 +9,8 @@ json:    a list of objects, sorted by filename, line, column, code::
       "message": "...", "audit": false}]
 
 The JSON keys are a stable interface: new keys may be added, none removed or renamed.
+
+The CI formats (json-lines, grouped, github, gitlab, sarif, junit) are in :mod:`.formats`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TextIO
 
 from .rule import Finding, all_rules
 
-FORMATS = ("concise", "full", "json")
+FORMATS = ("concise", "full", "json", "json-lines", "grouped", "github", "gitlab", "sarif", "junit")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Reported:
     path: str
     finding: Finding
     source_line: str | None = None
+    # a line-number-free identity of the finding (see .baseline), when it was computed
+    fingerprint: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         f = self.finding
@@ -42,21 +46,28 @@ def rule_name(code: str) -> str:
     return rule.name if rule else ""
 
 
+def as_dict(r: Reported) -> dict[str, object]:
+    """One finding as the ``json`` and ``json-lines`` formats write it."""
+    return {
+        "filename": r.path,
+        "line": r.finding.line,
+        "column": r.finding.col + 1,
+        "code": r.finding.code,
+        "name": rule_name(r.finding.code),
+        "message": r.finding.message,
+        "audit": r.finding.audit,
+    }
+
+
 def write(results: Sequence[Reported], fmt: str, out: TextIO) -> None:
     results = sorted(results, key=Reported.sort_key)
+    if fmt not in ("concise", "full", "json"):
+        from .formats import WRITERS
+
+        WRITERS[fmt](results, out, None)
+        return
     if fmt == "json":
-        data = [
-            {
-                "filename": r.path,
-                "line": r.finding.line,
-                "column": r.finding.col + 1,
-                "code": r.finding.code,
-                "name": rule_name(r.finding.code),
-                "message": r.finding.message,
-                "audit": r.finding.audit,
-            }
-            for r in results
-        ]
+        data = [as_dict(r) for r in results]
         json.dump(data, out, indent=2)
         out.write("\n")
         return

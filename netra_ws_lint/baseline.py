@@ -1,0 +1,241 @@
+"""Finding fingerprints and the baseline file (``.netra-ws-lint-baseline.json``).
+
+A legacy code base cannot be migrated in one go; the baseline records the findings it
+has today so that ``check --baseline`` reports only new ones, and shrinks as findings
+are fixed (a ratchet, with ``--strict-baseline``).
+
+A fingerprint says *what* a finding is, not *where*: the first 16 hex digits of the
+SHA-256 of
+
+- the file's path relative to the repository root,
+- the rule code,
+- the qualified name of the functions and classes around the flagged statement
+  (``Handler.on_message``),
+- the normalised text (``ast.unparse``: no comments, no layout) of the smallest statement
+  holding the finding; a compound statement contributes only its header
+  (``async def f(user_context):``, ``if x:``), so edits in its body do not touch it,
+- the occurrence index among the file's findings with the same four values.
+
+It survives lines inserted or removed above the finding, reformatting, comments, and
+edits anywhere else; it changes when the flagged statement itself is edited, or moves
+to another function or file. Baseline entries are matched as a multiset.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import json
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError
+from .rule import Finding
+
+DEFAULT_FILE = ".netra-ws-lint-baseline.json"
+FORMAT = 1
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One finding as the baseline records it (no line number: lines move)."""
+
+    path: str
+    code: str
+    scope: str
+    fingerprint: str
+    message: str = ""
+    audit: bool = False
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        return (self.path, self.code, self.scope, self.message, self.fingerprint)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {
+            "path": self.path,
+            "code": self.code,
+            "scope": self.scope,
+            "fingerprint": self.fingerprint,
+            "message": self.message,
+        }
+        if self.audit:
+            data["audit"] = True
+        return json.dumps(data, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- fingerprints
+
+
+def _start(node: ast.AST) -> tuple[int, int]:
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        return (decorators[0].lineno, 0)
+    return (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (node.end_lineno or node.lineno, node.end_col_offset or 0)  # type: ignore[attr-defined]
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The statements (and ``except`` clauses) directly inside ``node``."""
+    out: list[ast.AST] = []
+    for name in _BODY_FIELDS:
+        for child in getattr(node, name, None) or ():
+            if type(child).__name__ == "match_case":  # no position of its own
+                out.extend(child.body)
+            else:
+                out.append(child)
+    return out
+
+
+class StatementIndex:
+    """Finds the smallest statement holding a position, and its enclosing scopes."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._cache: dict[int, tuple[list[tuple[int, int]], list[ast.AST]]] = {}
+
+    def _level(self, node: ast.AST) -> tuple[list[tuple[int, int]], list[ast.AST]]:
+        key = id(node)
+        if key not in self._cache:
+            children = sorted(_children(node), key=_start)
+            self._cache[key] = ([_start(c) for c in children], children)
+        return self._cache[key]
+
+    def locate(self, line: int, col: int) -> tuple[ast.AST | None, list[str]]:
+        pos = (line, col)
+        node: ast.AST = self.tree
+        found: ast.AST | None = None
+        scope: list[str] = []
+        while True:
+            starts, children = self._level(node)
+            i = bisect_right(starts, pos) - 1
+            if i < 0 or not pos < _end(children[i]):
+                return found, scope
+            if isinstance(found, _SCOPES):
+                scope.append(found.name)
+            found = node = children[i]
+
+
+def statement_text(node: ast.AST) -> str:
+    """The normalised text of a statement; of a compound statement, its header."""
+    if any(getattr(node, name, None) for name in _BODY_FIELDS):
+        node = copy.copy(node)
+        for name in _BODY_FIELDS:
+            if hasattr(node, name):
+                setattr(node, name, [])
+    try:
+        return ast.unparse(node)
+    except (RecursionError, ValueError, AttributeError, TypeError):  # pragma: no cover
+        return ast.dump(node, include_attributes=False)
+
+
+def _digest(*parts: object) -> str:
+    key = json.dumps(parts, ensure_ascii=False)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint_findings(source: str | None, path: str,
+                         findings: Sequence[Finding]) -> list[tuple[str, str]]:
+    """``(fingerprint, scope)`` of each finding of one file, in the order given.
+
+    ``path`` is the file's path relative to the repository root. Without a tree (a file
+    that does not parse) the flagged line's text, whitespace-normalised, stands in for
+    the statement.
+    """
+    tree: ast.Module | None = None
+    lines: list[str] = []
+    if source is not None:
+        lines = source.split("\n")
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            tree = None
+    index = StatementIndex(tree) if tree is not None else None
+    keys: list[tuple[str, str, str, str]] = []
+    for f in findings:
+        node, scope = index.locate(f.line, f.col) if index is not None else (None, [])
+        if node is not None:
+            text = statement_text(node)
+        else:
+            text = " ".join(lines[f.line - 1].split()) if 0 < f.line <= len(lines) else ""
+        keys.append((path, f.code, ".".join(scope), text))
+    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    out: list[tuple[str, str]] = [("", "")] * len(findings)
+    for i in order:
+        occurrence = seen[keys[i]]
+        seen[keys[i]] += 1
+        out[i] = (_digest(*keys[i], occurrence), keys[i][2])
+    return out
+
+
+# ---------------------------------------------------------------- the file
+
+
+def load(path: Path) -> list[Entry]:
+    """The entries of a baseline file; :class:`ConfigError` if it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a baseline file (invalid JSON: {exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise ConfigError(f"{path}: not a baseline file (no \"entries\" list)")
+    if data.get("format") != FORMAT:
+        raise ConfigError(
+            f"{path}: baseline format {data.get('format')!r} is not supported "
+            f"(this version writes format {FORMAT}); recreate it with `baseline create`"
+        )
+    entries = []
+    for i, item in enumerate(data["entries"]):
+        try:
+            entries.append(Entry(
+                path=str(item["path"]), code=str(item["code"]), scope=str(item.get("scope", "")),
+                fingerprint=str(item["fingerprint"]), message=str(item.get("message", "")),
+                audit=bool(item.get("audit", False)),
+            ))
+        except (KeyError, TypeError):
+            raise ConfigError(
+                f"{path}: entry {i + 1} needs \"path\", \"code\" and \"fingerprint\""
+            ) from None
+    return entries
+
+
+def dumps(entries: Iterable[Entry]) -> str:
+    """The file's text: sorted, one entry per line (merge conflicts stay rare)."""
+    lines = [e.to_json() for e in sorted(entries, key=Entry.sort_key)]
+    body = ",\n".join(f"    {line}" for line in lines)
+    head = f'{{\n  "format": {FORMAT},\n  "tool": "netra-ws-lint",\n  "entries": ['
+    return head + (f"\n{body}\n  ]\n}}\n" if lines else "]\n}\n")
+
+
+# ---------------------------------------------------------------- matching
+
+
+def match(baseline: Sequence[Entry], current: Sequence[Entry]) -> tuple[list[bool], list[Entry]]:
+    """Match as multisets: whether each current finding is new, and the baseline
+    entries no current finding matched."""
+    remaining = Counter(e.fingerprint for e in baseline)
+    is_new = []
+    for e in current:
+        if remaining[e.fingerprint] > 0:
+            remaining[e.fingerprint] -= 1
+            is_new.append(False)
+        else:
+            is_new.append(True)
+    unmatched = []
+    for e in baseline:
+        if remaining[e.fingerprint] > 0:
+            remaining[e.fingerprint] -= 1
+            unmatched.append(e)
+    return is_new, unmatched

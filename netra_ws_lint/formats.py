@@ -1,0 +1,319 @@
+"""The CI output formats of ``netra-ws-lint check --output-format``.
+
+``concise``, ``full`` and ``json`` live in :mod:`.output`; this module adds:
+
+json-lines
+    one JSON object per line, with the keys of the ``json`` format.
+grouped
+    findings grouped under their file, for people, and a closing count.
+github
+    GitHub Actions workflow commands (``::error file=...,line=...,col=...,title=...::msg``)
+    that show as annotations on the pull request; audit findings are ``::warning``.
+gitlab
+    GitLab Code Quality JSON (``codequality`` report artifact).
+sarif
+    SARIF 2.1.0 for GitHub code scanning (``github/codeql-action/upload-sarif``).
+junit
+    JUnit XML: a test suite per file, a failed test case per finding.
+
+``github``, ``gitlab`` and ``sarif`` name files relative to the repository root (the
+nearest directory above the working directory holding ``.git``), since that is how
+those services resolve them; ``github`` and ``sarif`` give columns in characters
+(``concise`` and ``json`` count UTF-8 bytes, as flake8 does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from . import __version__
+from .output import Reported, as_dict
+from .rule import Rule, all_rules
+
+TOOL_NAME = "netra-ws-lint"
+# The project's home, used as SARIF's informationUri and by `netra-ws-lint init`.
+TOOL_URI = "https://github.com/netra-systems/netra-ws-lint"
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest directory at or above ``start`` (the working
+    directory) holding ``.git``; ``start`` itself outside a repository."""
+    here = (start or Path.cwd()).absolute()
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return here
+
+
+def root_relative(path: str, root: Path) -> str:
+    """``path`` (as shown in the output, relative to the working directory) relative to
+    ``root``, with ``/`` separators; unchanged when it lies outside ``root``."""
+    if path == "-":
+        return path
+    absolute = Path(os.path.abspath(path))
+    for base, p in ((root, absolute), (root.resolve(), absolute.resolve())):
+        try:
+            return p.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return Path(path).as_posix()
+
+
+def char_column(r: Reported) -> int:
+    """The 1-based column in characters (findings carry ``ast``'s UTF-8 byte offset)."""
+    col = r.finding.col
+    if r.source_line is None or r.source_line.isascii():
+        return col + 1
+    return len(r.source_line.encode("utf-8")[:col].decode("utf-8", errors="ignore")) + 1
+
+
+def fallback_fingerprint(path: str, r: Reported) -> str:
+    """A line-number-free fingerprint for findings that were not given one."""
+    text = " ".join((r.source_line or "").split())
+    key = json.dumps([path, r.finding.code, text, r.finding.message])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _level(r: Reported) -> str:
+    return "warning" if r.finding.audit else "error"
+
+
+# ---------------------------------------------------------------- json-lines, grouped
+
+
+def write_json_lines(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    for r in results:
+        out.write(json.dumps(as_dict(r)) + "\n")
+
+
+def write_grouped(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    files: dict[str, list[Reported]] = {}
+    for r in results:
+        files.setdefault(r.path, []).append(r)
+    for path, group in files.items():
+        out.write(f"{path}:\n")
+        places = [f"{r.finding.line}:{r.finding.col + 1}" for r in group]
+        width = max(len(p) for p in places)
+        for place, r in zip(places, group):
+            status = "  (audit)" if r.finding.audit else ""
+            out.write(f"  {place:<{width}}  {r.finding.code}  {r.finding.message}{status}\n")
+        out.write("\n")
+    n, f = len(results), len(files)
+    if n:
+        out.write(f"Found {n} finding{'s' * (n != 1)} in {f} file{'s' * (f != 1)}.\n")
+    else:
+        out.write("No findings.\n")
+
+
+# ---------------------------------------------------------------- github
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (``@actions/core``'s ``escapeData``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (``escapeProperty``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def write_github(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    root = root or project_root()
+    names = _rule_names()
+    for r in results:
+        f = r.finding
+        title = f"{f.code} {names.get(f.code, '')}".rstrip()
+        props = ",".join(
+            f"{k}={escape_property(str(v))}"
+            for k, v in (
+                ("file", root_relative(r.path, root)),
+                ("line", f.line),
+                ("col", char_column(r)),
+                ("title", title),
+            )
+        )
+        out.write(f"::{_level(r)} {props}::{escape_data(f'{f.code} {f.message}')}\n")
+
+
+# ---------------------------------------------------------------- gitlab
+
+
+def write_gitlab(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    root = root or project_root()
+    issues = []
+    for r in results:
+        path = root_relative(r.path, root)
+        issues.append({
+            "description": f"{r.finding.code} {r.finding.message}",
+            "check_name": r.finding.code,
+            "fingerprint": r.fingerprint or fallback_fingerprint(path, r),
+            "severity": "minor" if r.finding.audit else "major",
+            "location": {"path": path, "lines": {"begin": r.finding.line}},
+        })
+    json.dump(issues, out, indent=2)
+    out.write("\n")
+
+
+# ---------------------------------------------------------------- sarif
+
+
+def _section(doc: str, title: str) -> str:
+    """The text of one ``## title`` section of a rule's markdown doc."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def _plain(doc: str) -> str:
+    lines = [line for line in doc.splitlines() if not line.startswith("```")]
+    return "\n".join(line[3:] if line.startswith("## ") else line for line in lines)
+
+
+def sarif_rule(code: str, rule: type[Rule] | None) -> dict[str, Any]:
+    if rule is None:
+        return {"id": code, "shortDescription": {"text": code}}
+    doc = rule.doc()
+    full = _section(doc, "What it does") or rule.summary
+    return {
+        "id": code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": _plain(doc), "markdown": doc},
+        "defaultConfiguration": {"level": "warning" if rule.audit else "error"},
+        "properties": {
+            "tags": ["security", "user-isolation"],
+            "precision": "medium" if rule.audit else "high",
+        },
+    }
+
+
+def line_hash(r: Reported) -> str:
+    text = "".join((r.source_line or "").split())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dict[str, Any]:
+    root = root or project_root()
+    registry = all_rules()
+    codes = sorted({r.finding.code for r in results})
+    index = {code: i for i, code in enumerate(codes)}
+    # the n-th distinct flagged line with this text in the file (as GitHub counts)
+    occurrence: dict[tuple[str, str], dict[int, int]] = {}
+    sarif_results = []
+    for r in results:
+        f = r.finding
+        path = root_relative(r.path, root)
+        location: dict[str, Any] = {"uri": quote(path, safe="/")}
+        if not Path(path).is_absolute():
+            location["uriBaseId"] = "%SRCROOT%"
+        else:
+            location["uri"] = Path(path).as_uri()
+        lh = line_hash(r)
+        lines = occurrence.setdefault((path, lh), {})
+        nth = lines.setdefault(f.line, len(lines) + 1)
+        fingerprints = {"primaryLocationLineHash": f"{lh}:{nth}"}
+        fingerprints["netraWsLint/v1"] = r.fingerprint or fallback_fingerprint(path, r)
+        sarif_results.append({
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": _level(r),
+            "message": {"text": f.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": {"startLine": f.line, "startColumn": char_column(r)},
+                },
+            }],
+            "partialFingerprints": fingerprints,
+        })
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": TOOL_NAME,
+                    "version": __version__,
+                    "semanticVersion": __version__,
+                    "informationUri": TOOL_URI,
+                    "rules": [sarif_rule(code, registry.get(code)) for code in codes],
+                },
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": sarif_results,
+        }],
+    }
+
+
+def write_sarif(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    json.dump(sarif_document(results, root), out, indent=2)
+    out.write("\n")
+
+
+# ---------------------------------------------------------------- junit
+
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """XML 1.0 cannot hold most control characters, escaped or not."""
+    return _XML_INVALID_RE.sub("\ufffd", text)
+
+
+def write_junit(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:
+    n = str(len(results))
+    suites = ET.Element("testsuites", name=TOOL_NAME, tests=n, failures=n, errors="0")
+    files: dict[str, list[Reported]] = {}
+    for r in results:
+        files.setdefault(r.path, []).append(r)
+    if not files:  # one passing test case, so that CI shows the check ran
+        suites.set("tests", "1")
+        suite = ET.SubElement(suites, "testsuite", name=TOOL_NAME, tests="1", failures="0",
+                              errors="0")
+        ET.SubElement(suite, "testcase", name="No findings", classname=TOOL_NAME)
+    names = _rule_names()
+    for path, group in files.items():
+        size = str(len(group))
+        suite = ET.SubElement(suites, "testsuite", name=_xml_text(path), tests=size,
+                              failures=size, errors="0")
+        for r in group:
+            f = r.finding
+            case = ET.SubElement(
+                suite, "testcase",
+                name=f"{f.code} {names.get(f.code, '')}".rstrip(),
+                classname=_xml_text(path),
+                file=_xml_text(path),
+                line=str(f.line),
+            )
+            failure = ET.SubElement(case, "failure", message=_xml_text(f.message),
+                                    type=f.code)
+            failure.text = _xml_text(f"{path}:{f.line}:{f.col + 1}: {f.code} {f.message}")
+    ET.indent(suites)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(suites, encoding="unicode"))
+    out.write("\n")
+
+
+def _rule_names() -> dict[str, str]:
+    return {code: rule.name for code, rule in all_rules().items()}
+
+
+Writer = Callable[[Sequence[Reported], TextIO, "Path | None"], None]
+WRITERS: dict[str, Writer] = {
+    "json-lines": write_json_lines,
+    "grouped": write_grouped,
+    "github": write_github,
+    "gitlab": write_gitlab,
+    "sarif": write_sarif,
+    "junit": write_junit,
+}

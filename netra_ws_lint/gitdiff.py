@@ -1,0 +1,130 @@
+"""Changed-lines mode (``check --diff-base REV``): the lines added or changed since a
+git revision, from ``git diff --unified=0 REV`` (the working tree, staged or not,
+against REV). Files git does not track yet count as new throughout."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from .config import ConfigError
+
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+# path (relative to the repository root) -> changed line numbers; None: the whole file
+ChangedLines = dict[str, Optional[set[int]]]
+
+
+def _git(args: Sequence[str], cwd: Path) -> bytes:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError as exc:
+        raise ConfigError(f"--diff-base needs git: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        raise _GitFailed(proc.stderr.decode("utf-8", "replace").strip())
+    return proc.stdout
+
+
+class _GitFailed(Exception):
+    pass
+
+
+def unquote_path(raw: str) -> str:
+    """A path as git prints it in a diff header: C-quoted when it holds unusual bytes,
+    followed by a tab when it holds a space."""
+    if raw.endswith("\t"):
+        raw = raw[:-1]
+    if not (raw.startswith('"') and raw.endswith('"') and len(raw) >= 2):
+        return raw
+    body = raw[1:-1].encode("utf-8", "surrogateescape")
+    out = bytearray()
+    i = 0
+    simple = {ord("n"): 10, ord("t"): 9, ord("r"): 13, ord('"'): 34, ord("\\"): 92,
+              ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("v"): 11}
+    while i < len(body):
+        c = body[i]
+        if c == 92 and i + 1 < len(body):  # backslash
+            nxt = body[i + 1]
+            if nxt in simple:
+                out.append(simple[nxt])
+                i += 2
+                continue
+            if i + 3 < len(body) and all(48 <= d <= 55 for d in body[i + 1:i + 4]):  # \ooo
+                out.append(int(body[i + 1:i + 4], 8))
+                i += 4
+                continue
+        out.append(c)
+        i += 1
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
+def parse_diff(diff: str) -> ChangedLines:
+    """The added lines of each file in a ``--unified=0`` diff (``b/`` prefixed)."""
+    changed: ChangedLines = {}
+    current: str | None = None
+    old_left = new_left = 0
+    for line in diff.split("\n"):
+        if old_left > 0 or new_left > 0:  # inside a hunk: the lines are content
+            if line.startswith("-"):
+                old_left -= 1
+            elif line.startswith("+"):
+                new_left -= 1
+            elif line.startswith(" "):
+                old_left -= 1
+                new_left -= 1
+            continue
+        if line.startswith("+++ "):
+            target = unquote_path(line[4:])
+            current = target[2:] if target.startswith("b/") else None
+            if current is not None:
+                changed.setdefault(current, set())
+        elif line.startswith("diff --git "):
+            current = None
+        elif line.startswith("@@ "):
+            m = HUNK_RE.match(line)
+            if m is None:
+                continue
+            old_left = int(m.group(2)) if m.group(2) is not None else 1
+            new_left = int(m.group(4)) if m.group(4) is not None else 1
+            start = int(m.group(3))
+            lines = changed.get(current) if current is not None else None
+            if lines is not None:
+                lines.update(range(start, start + new_left))
+    return changed
+
+
+def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines]:
+    """The repository root and the lines changed since ``rev``."""
+    here = cwd or Path.cwd()
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], here).decode().strip())
+    except _GitFailed:
+        raise ConfigError("--diff-base: not inside a git repository") from None
+    try:
+        _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top)
+    except _GitFailed:
+        raise ConfigError(f"--diff-base: unknown git revision {rev!r}") from None
+    try:
+        diff = _git(
+            ["-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+             "--unified=0", "--src-prefix=a/", "--dst-prefix=b/", rev, "--"],
+            top,
+        )
+        untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
+    except _GitFailed as exc:
+        raise ConfigError(f"--diff-base: git diff failed: {exc}") from None
+    changed = parse_diff(diff.decode("utf-8", "surrogateescape"))
+    for name in untracked.decode("utf-8", "surrogateescape").split("\0"):
+        if name:
+            changed[name] = None
+    return top, changed
+
+
+def is_changed(changed: ChangedLines, relpath: str, line: int) -> bool:
+    if relpath not in changed:
+        return False
+    lines = changed[relpath]
+    return lines is None or line in lines

@@ -1,0 +1,304 @@
+"""``netra-ws-lint init``: set a repository up in one step.
+
+- ``.pre-commit-config.yaml``: adds the ``netra-ws-lint`` hook, pinned to the installed
+  version (``rev: v<version>``); creates the file if there is none.
+- ``pyproject.toml``: adds a ``[tool.netra-ws-lint]`` table listing the word lists with
+  their defaults; in an existing table, only the lists it does not set yet (neither
+  ``key`` nor ``extend-key``), placed before its other keys.
+
+Nothing that is there is rewritten: both files are edited as text (the tool does not
+depend on a YAML library), and an edit is made only where the file's layout is
+understood. Anything else is refused with a message saying what to add by hand.
+Running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import DEFAULT_ACCESSORS, SECTION, WORD_LISTS, ConfigError, Settings, apply_options
+from .formats import TOOL_URI
+from .fsutil import write_atomic
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+HOOK_ID = "netra-ws-lint"
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+_HOOK_ID_RE = re.compile(
+    rf"^[ \t]*(?:-[ \t]+)?id:[ \t]*(['\"]?){re.escape(HOOK_ID)}\1[ \t]*(?:#.*)?$", re.M
+)
+_TOP_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t]|$)")
+_PLAIN_SCALAR_RE = re.compile(r"^[A-Za-z0-9_./@~+=-][A-Za-z0-9_./@~+=:-]*$")
+_TABLE_HEADER_RE = re.compile(
+    rf"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:{re.escape(SECTION)}|\"{re.escape(SECTION)}\")"
+    rf"[ \t]*\][ \t]*(?:#.*)?$"
+)
+
+
+class InitError(Exception):
+    pass
+
+
+@dataclass
+class Change:
+    path: Path
+    text: str  # the new content
+    message: str
+
+
+# ---------------------------------------------------------------- .pre-commit-config.yaml
+
+
+def _yaml_scalar(value: str) -> str:
+    return value if _PLAIN_SCALAR_RE.match(value) else json.dumps(value)
+
+
+def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
+    pad = " " * indent
+    return [
+        f"{pad}- repo: {_yaml_scalar(repo)}",
+        f"{pad}  rev: {_yaml_scalar(rev)}",
+        f"{pad}  hooks:",
+        f"{pad}    - id: {HOOK_ID}",
+    ]
+
+
+def _by_hand(repo: str, rev: str) -> str:
+    return "add this under `repos:` by hand:\n" + "\n".join(_hook_entry(repo, rev, 2))
+
+
+def add_hook(text: str | None, repo: str, rev: str) -> str | None:
+    """The config with the hook added; None when it is there already."""
+    if text is not None and _HOOK_ID_RE.search(text):
+        return None
+    newline = "\r\n" if text and "\r\n" in text else "\n"
+    lines = (text or "").splitlines()
+    content = [i for i, line in enumerate(lines)
+               if line.strip() and not line.lstrip().startswith("#")]
+    if not content:
+        head = lines or ["# See https://pre-commit.com for how to use pre-commit."]
+        return newline.join([*head, "repos:", *_hook_entry(repo, rev, 2)]) + newline
+
+    def refuse(why: str) -> InitError:
+        return InitError(f"{PRE_COMMIT_CONFIG}: {why}; {_by_hand(repo, rev)}")
+
+    if any(line[: len(line) - len(line.lstrip(" \t"))].count("\t") for line in lines):
+        raise refuse("indented with tabs")
+    first = lines[content[0]]
+    if first.rstrip() == "---":
+        content = content[1:]
+    if any(lines[i].rstrip() in ("---", "...") for i in content):
+        raise refuse("holds several YAML documents")
+    if content and lines[content[0]][:1] in "{[":
+        raise refuse("is written in YAML flow style")
+
+    repos_at = next((i for i in content if re.match(r"^repos[ \t]*:", lines[i])), None)
+    if repos_at is None:
+        for i in content:
+            if lines[i][:1] not in (" ", "-") and not _TOP_KEY_RE.match(lines[i]):
+                raise refuse(f"line {i + 1} is not understood")
+        new = [*lines, "repos:", *_hook_entry(repo, rev, 2)]
+    else:
+        rest = re.sub(r"[ \t]+#.*$", "", lines[repos_at].split(":", 1)[1]).strip()
+        if rest not in ("", "[]"):
+            raise refuse("`repos:` is not a block list")
+        end = repos_at + 1  # the block runs to the next line at column 0 not "-"/"#"
+        while end < len(lines):
+            line = lines[end]
+            if line.strip() and line[:1] not in (" ", "-", "#"):
+                break
+            end += 1
+        block = [i for i in range(repos_at + 1, end)
+                 if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+        if rest == "[]" and block:
+            raise refuse("`repos: []` is followed by more entries")
+        items = [i for i in block if re.match(r"^[ ]*-(?:[ ]|$)", lines[i])]
+        indent = len(lines[items[0]]) - len(lines[items[0]].lstrip(" ")) if items else 2
+        for i in block:
+            depth = len(lines[i]) - len(lines[i].lstrip(" "))
+            if depth < indent or (depth == indent and i not in items):
+                raise refuse(f"line {i + 1} is not understood")
+        at = block[-1] + 1 if block else repos_at + 1
+        head = [*lines[:repos_at], "repos:"] if rest == "[]" else lines[:repos_at + 1]
+        new = [*head, *lines[repos_at + 1:at], *_hook_entry(repo, rev, indent), *lines[at:]]
+    result = newline.join(new) + newline
+    _check_yaml(text, result, repo, rev)
+    return result
+
+
+def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
+    """With PyYAML at hand (pre-commit brings it), prove the edit added exactly one
+    entry and changed nothing else."""
+    try:
+        yaml = importlib.import_module("yaml")
+    except ImportError:  # pragma: no cover - pre-commit users have it
+        return
+    try:
+        old = yaml.safe_load(before or "") or {}
+        new = yaml.safe_load(after)
+    except yaml.YAMLError as exc:
+        raise InitError(f"{PRE_COMMIT_CONFIG}: not valid YAML: {exc}") from None
+    entry = {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID}]}
+    ok = (
+        isinstance(old, dict) and isinstance(new, dict)
+        and isinstance(new.get("repos"), list) and new["repos"][-1:] == [entry]
+        and new["repos"][:-1] == (old.get("repos") or [])
+        and {k: v for k, v in new.items() if k != "repos"}
+        == {k: v for k, v in old.items() if k != "repos"}
+    )
+    if not ok:
+        raise InitError(
+            f"{PRE_COMMIT_CONFIG}: its layout is not understood; {_by_hand(repo, rev)}"
+        )
+
+
+# ---------------------------------------------------------------- pyproject.toml
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else _toml_string(key)
+
+
+def default_word_lines(keys: list[str] | None = None) -> list[str]:
+    """``key = value`` lines for the word lists (all, or ``keys``), with their defaults."""
+    out = []
+    for key in ["deprecated-accessors", *WORD_LISTS]:
+        if keys is not None and key not in keys:
+            continue
+        if key == "deprecated-accessors":
+            pairs = ", ".join(f"{_toml_key(k)} = {_toml_string(v)}"
+                              for k, v in DEFAULT_ACCESSORS.items())
+            out.append(f"{key} = {{ {pairs} }}")
+            continue
+        values = [_toml_string(v) for v in WORD_LISTS[key]]
+        line = f"{key} = [{', '.join(values)}]"
+        if len(line) > 88:
+            line = f"{key} = [\n" + "".join(f"    {v},\n" for v in values) + "]"
+        out.append(line)
+    return out
+
+
+def _missing_keys(table: dict[str, Any]) -> list[str]:
+    return [k for k in ["deprecated-accessors", *WORD_LISTS]
+            if k not in table and f"extend-{k}" not in table]
+
+
+def add_table(text: str | None) -> str | None:
+    """The pyproject with the tool's table (or its missing word lists); None when
+    nothing is missing."""
+    comment = [
+        f"# The words netra-ws-lint {__version__}'s rules use, with their defaults: edit them to",
+        "# match this code base (an `extend-` key adds to a default instead of replacing it).",
+    ]
+    if text is None:
+        return "\n".join([f"[tool.{SECTION}]", *comment, *default_word_lines()]) + "\n"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InitError(f"pyproject.toml: invalid TOML ({exc}); fix it first") from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    table = data.get("tool", {}).get(SECTION)
+    if table is None:
+        block = [f"[tool.{SECTION}]", *comment, *default_word_lines()]
+        new = text
+        if new.strip():
+            if not new.endswith(("\n", "\r")):
+                new += newline
+            if not new.endswith(newline * 2):
+                new += newline  # a blank line before the table
+        new += newline.join(block).replace("\n", newline) + newline
+    else:
+        if not isinstance(table, dict):
+            raise InitError(f"pyproject.toml: [tool.{SECTION}] is not a table")
+        missing = _missing_keys(table)
+        if not missing:
+            return None
+        lines = text.splitlines(keepends=True)
+        at = next((i for i, line in enumerate(lines) if _TABLE_HEADER_RE.match(line)), None)
+        if at is None:
+            raise InitError(
+                f"pyproject.toml: the [tool.{SECTION}] table is not written as a "
+                f"`[tool.{SECTION}]` section; add the word lists by hand:\n"
+                + "\n".join(default_word_lines(missing))
+            )
+        added = newline.join(default_word_lines(missing)).replace("\n", newline) + newline
+        if not lines[at].endswith(("\n", "\r")):
+            lines[at] += newline
+        new = "".join(lines[: at + 1]) + added + "".join(lines[at + 1:])
+    _check_toml(text, new)
+    return new
+
+
+def _check_toml(before: str | None, after: str) -> None:
+    """The edit added keys to the tool's table only, and they are valid settings."""
+    try:
+        new = tomllib.loads(after)
+    except tomllib.TOMLDecodeError as exc:
+        raise InitError(
+            f"pyproject.toml: adding [tool.{SECTION}] would not be valid TOML ({exc}); "
+            "add it by hand"
+        ) from None
+    old = tomllib.loads(before) if before else {}
+    old_table = old.get("tool", {}).pop(SECTION, {})
+    new_table = new.get("tool", {}).pop(SECTION, {})
+    if old.get("tool") == {}:
+        old.pop("tool")
+    if new.get("tool") == {}:
+        new.pop("tool")
+    if old != new or any(new_table.get(k) != v for k, v in old_table.items()):
+        raise InitError("pyproject.toml: the edit would change other settings; add it by hand")
+    try:
+        apply_options(Settings(), new_table, "pyproject.toml")
+    except ConfigError as exc:  # pragma: no cover - the defaults are valid
+        raise InitError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- both
+
+
+def plan(directory: Path, repo: str = TOOL_URI, rev: str | None = None) -> list[Change]:
+    """The files to write (nothing is written); :class:`InitError` if one cannot be
+    edited safely."""
+    rev = rev or f"v{__version__}"
+    changes = []
+    cfg = directory / PRE_COMMIT_CONFIG
+    old = _read(cfg)
+    new = add_hook(old, repo, rev)
+    if new is not None:
+        verb = "created" if old is None else "added the netra-ws-lint hook to"
+        changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} (rev {rev})"))
+    py = directory / "pyproject.toml"
+    old = _read(py)
+    new = add_table(old)
+    if new is not None:
+        verb = "created" if old is None else "added the default word lists to"
+        changes.append(Change(py, new, f"{verb} pyproject.toml [tool.{SECTION}]"))
+    return changes
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InitError(f"{path.name}: cannot read: {exc}") from None
+
+
+def apply(changes: list[Change]) -> None:
+    for change in changes:
+        write_atomic(change.path, change.text.encode("utf-8"))

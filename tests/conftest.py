@@ -1,0 +1,67 @@
+"""Shared test set-up: every SARIF document the tool builds during the tests is checked
+against the official SARIF 2.1.0 schema and GitHub code scanning's extra demands."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# the repository is cloned at X/main with X/shared beside it
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"
+
+
+@lru_cache(maxsize=1)
+def _sarif_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_sarif(doc: dict[str, Any]) -> None:
+    """Schema-valid, and what GitHub code scanning needs beyond the schema."""
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA} "
+                    "(the shared/ folder beside the clone)")
+    errors = sorted(_sarif_validator().iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    json.dumps(doc)  # plain JSON types only
+    assert doc["version"] == "2.1.0"
+    for run in doc["runs"]:
+        driver = run["tool"]["driver"]
+        assert driver["name"] and driver["version"] and driver["informationUri"]
+        ids = [r["id"] for r in driver["rules"]]
+        assert len(ids) == len(set(ids))
+        for rule in driver["rules"]:
+            for key in ("name", "shortDescription", "fullDescription", "help"):
+                assert key in rule, (rule["id"], key)
+            assert rule["help"]["text"] and rule["help"]["markdown"]
+        for result in run["results"]:
+            assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+            assert result["level"] in ("error", "warning", "note")
+            loc = result["locations"][0]["physicalLocation"]
+            uri = loc["artifactLocation"]["uri"]
+            assert loc["artifactLocation"].get("uriBaseId") == "%SRCROOT%"
+            assert not uri.startswith(("/", "file:")) and "\\" not in uri
+            assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
+            assert result["partialFingerprints"]["primaryLocationLineHash"]
+
+
+@pytest.fixture(autouse=True)
+def _every_sarif_document_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netra_ws_lint import formats
+
+    real = formats.sarif_document
+
+    def checked(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        doc = real(*args, **kwargs)
+        validate_sarif(doc)
+        return doc
+
+    monkeypatch.setattr(formats, "sarif_document", checked)
