@@ -1,28 +1,101 @@
 """``netra-ws-lint``: the standalone command line (CI gate, pre-commit hook).
 
 Exit status: 0 no findings, 1 findings, 2 usage/configuration error or a file that
-could not be read (the other files are still checked and reported).
+could not be read (the other files are still checked and reported). ``check
+--strict-baseline`` also exits 1 while the baseline holds fixed findings.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .baseline import DEFAULT_FILE, Entry, dumps, fingerprint_findings, load, match
 from .config import ConfigError, Settings, settings_for
-from .engine import CheckResult, RuleSet, check_bytes, check_file
+from .engine import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes, check_file
 from .files import PYTHON_SUFFIXES, discover
 from .output import FORMATS, Reported, write, write_statistics
 
 PROG = "netra-ws-lint"
+# formats that carry each finding's fingerprint (see .baseline)
+FINGERPRINT_FORMATS = ("gitlab", "sarif")
 
 
 def _codes_arg(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _add_selection_options(check: argparse.ArgumentParser, stdin: bool = True) -> None:
+    """The rule- and file-selection options (of ``check`` and ``baseline``)."""
+    sel = check.add_argument_group("rule selection")
+    sel.add_argument(
+        "--select",
+        type=_codes_arg,
+        metavar="CODES",
+        help="comma-separated codes or prefixes to enable (replaces the config)",
+    )
+    sel.add_argument(
+        "--extend-select",
+        type=_codes_arg,
+        metavar="CODES",
+        help="codes or prefixes to enable in addition (audit rules too)",
+    )
+    sel.add_argument(
+        "--ignore", type=_codes_arg, metavar="CODES", help="codes or prefixes to disable"
+    )
+    sel.add_argument(
+        "--audit",
+        action="store_true",
+        default=None,
+        help="also run the audit rules (off by default)",
+    )
+    sel.add_argument(
+        "--per-file-ignores",
+        action="append",
+        metavar="GLOB:CODES",
+        help="ignore codes in files matching a glob (repeatable)",
+    )
+    files = check.add_argument_group("file selection")
+    files.add_argument(
+        "--exclude",
+        type=_codes_arg,
+        metavar="GLOBS",
+        help="globs to exclude (replaces the default list)",
+    )
+    files.add_argument(
+        "--extend-exclude",
+        type=_codes_arg,
+        metavar="GLOBS",
+        help="globs to exclude in addition to the defaults",
+    )
+    files.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too",
+    )
+    files.add_argument(
+        "--no-respect-gitignore",
+        dest="respect_gitignore",
+        action="store_false",
+        help="do not skip files ignored by .gitignore",
+    )
+    if stdin:
+        files.add_argument(
+            "--stdin-filename",
+            metavar="PATH",
+            help="the name of the file read from stdin (for config and output)",
+        )
+    files.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="use this pyproject.toml or setup.cfg instead of searching for one",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,34 +109,65 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check files and directories (default: .)")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - for stdin")
-    sel = check.add_argument_group("rule selection")
-    sel.add_argument("--select", type=_codes_arg, metavar="CODES",
-                     help="comma-separated codes or prefixes to enable (replaces the config)")
-    sel.add_argument("--extend-select", type=_codes_arg, metavar="CODES",
-                     help="codes or prefixes to enable in addition (audit rules too)")
-    sel.add_argument("--ignore", type=_codes_arg, metavar="CODES", help="codes or prefixes to disable")
-    sel.add_argument("--audit", action="store_true", default=None,
-                     help="also run the audit rules (off by default)")
-    sel.add_argument("--per-file-ignores", action="append", metavar="GLOB:CODES",
-                     help="ignore codes in files matching a glob (repeatable)")
-    files = check.add_argument_group("file selection")
-    files.add_argument("--exclude", type=_codes_arg, metavar="GLOBS",
-                       help="globs to exclude (replaces the default list)")
-    files.add_argument("--extend-exclude", type=_codes_arg, metavar="GLOBS",
-                       help="globs to exclude in addition to the defaults")
-    files.add_argument("--force-exclude", action="store_true",
-                       help="apply the excludes to files named on the command line too")
-    files.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false",
-                       help="do not skip files ignored by .gitignore")
-    files.add_argument("--stdin-filename", metavar="PATH",
-                       help="the name of the file read from stdin (for config and output)")
-    files.add_argument("--config", type=Path, metavar="FILE",
-                       help="use this pyproject.toml or setup.cfg instead of searching for one")
+    _add_selection_options(check)
     out = check.add_argument_group("output")
     out.add_argument("--output-format", choices=FORMATS, default="concise")
     out.add_argument("--statistics", action="store_true", help="print counts per rule instead")
-    out.add_argument("--exit-zero", action="store_true",
-                     help="exit 0 even when there are findings")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    gate = check.add_argument_group("CI gate")
+    gate.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only the findings this baseline file does not record",
+    )
+    gate.add_argument(
+        "--strict-baseline",
+        action="store_true",
+        help="exit 1 while the baseline records findings that are fixed",
+    )
+    gate.add_argument(
+        "--diff-base",
+        metavar="REV",
+        help="report only findings on lines added or changed since this git revision",
+    )
+    gate.add_argument(
+        "--add-noqa",
+        nargs="?",
+        const="",
+        metavar="REASON",
+        help="append `# noqa: CODE` to every flagged line instead of reporting "
+        "(--add-noqa=REASON also adds the reason as a comment)",
+    )
+
+    base = sub.add_parser(
+        "baseline", help="record the current findings, so that check --baseline shows new ones only"
+    )
+    base.add_argument(
+        "action",
+        choices=("create", "update"),
+        help="create: record the findings under PATHS; update: record them again, "
+        "keeping the entries of files not checked",
+    )
+    base.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    base.add_argument(
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help=f"the baseline file (default: {DEFAULT_FILE} at the repository root)",
+    )
+    _add_selection_options(base, stdin=False)
+
+    init = sub.add_parser(
+        "init", help="add the pre-commit hook and a [tool.netra-ws-lint] table to a repository"
+    )
+    init.add_argument(
+        "directory", nargs="?", type=Path, default=Path("."), help="the repository (default: .)"
+    )
+    init.add_argument(
+        "--repo", metavar="URL", help="the hook's repository (default: the project's)"
+    )
+    init.add_argument("--rev", metavar="REV", help=f"the hook's revision (default: v{__version__})")
 
     rule = sub.add_parser("rule", help="explain a rule, or list every rule with --all")
     rule.add_argument("code", nargs="?", help="a rule code (NWS101) or name")
@@ -71,12 +175,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """A bare ``--add-noqa`` becomes ``--add-noqa=``: its reason is given only as
+    ``--add-noqa=REASON``, so a path after it stays a path."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[i:])
+        out.append("--add-noqa=" if arg == "--add-noqa" else arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "rule":
             return cmd_rule(args, sys.stdout)
+        if args.command == "baseline":
+            return cmd_baseline(args, sys.stderr)
+        if args.command == "init":
+            return cmd_init(args, sys.stdout, sys.stderr)
         return cmd_check(args, sys.stdout, sys.stderr)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -100,7 +219,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def _uses_stdin(args: argparse.Namespace) -> bool:
+    return bool(args.paths == ["-"] or (not args.paths and getattr(args, "stdin_filename", None)))
+
+
+def _collect(
+    args: argparse.Namespace, stderr: TextIO
+) -> tuple[list[tuple[CheckResult, Settings]], bool]:
+    """Check the files the arguments name: each result with its settings, and whether
+    a path could not be read."""
     overrides = _overrides(args)
     config_file: Path | None = args.config
     if config_file is not None and not config_file.is_file():
@@ -112,16 +239,18 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             rule_sets[settings] = RuleSet.for_settings(settings)
         return rule_sets[settings]
 
-    results: list[CheckResult] = []
+    results: list[tuple[CheckResult, Settings]] = []
     failed = False
-    use_stdin = args.paths == ["-"] or (not args.paths and args.stdin_filename)
-    if use_stdin:
+    if _uses_stdin(args):
         name = args.stdin_filename or "-"
         settings = settings_for(Path(name), overrides, config_file)
-        results.append(check_bytes(sys.stdin.buffer.read(), name, settings, rules_for(settings)))
+        results.append(
+            (check_bytes(sys.stdin.buffer.read(), name, settings, rules_for(settings)), settings)
+        )
     else:
-        targets, problems = discover(args.paths or ["."], overrides, config_file,
-                                     args.force_exclude, args.respect_gitignore)
+        targets, problems = discover(
+            args.paths or ["."], overrides, config_file, args.force_exclude, args.respect_gitignore
+        )
         for p in problems:
             print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
             failed = True
@@ -129,26 +258,184 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if not t.path.name.endswith(PYTHON_SUFFIXES):
                 print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
                 continue
-            results.append(check_file(t.path, t.settings, rules_for(t.settings), t.display))
-
-    reported: list[Reported] = []
-    for r in results:
+            results.append(
+                (check_file(t.path, t.settings, rules_for(t.settings), t.display), t.settings)
+            )
+    for r, _ in results:
         if r.skipped:
             print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
             failed = True
-            continue
-        lines = r.source.split("\n") if r.source is not None else None
-        for f in r.findings:
-            src = lines[f.line - 1] if lines and 0 < f.line <= len(lines) else None
-            reported.append(Reported(r.path, f, src))
+    return results, failed
 
+
+class _Findings:
+    """The findings of a run; with fingerprints and baseline entries when asked."""
+
+    def __init__(self, results: list[tuple[CheckResult, Settings]], fingerprinted: bool) -> None:
+        from .formats import project_root, root_relative
+
+        self.root = project_root()
+        self.reported: list[Reported] = []
+        self.entries: list[Entry] = []
+        # files whose findings are complete (read and parsed), by root-relative path
+        self.checked: dict[str, Settings] = {}
+        for r, settings in results:
+            if r.skipped:
+                continue
+            rel = root_relative(r.path, self.root)
+            if not any(f.code == SYNTAX_ERROR for f in r.findings):
+                self.checked[rel] = settings
+            lines = r.source.split("\n") if r.source is not None else None
+            fps = fingerprint_findings(r.source, rel, r.findings) if fingerprinted else None
+            for i, f in enumerate(r.findings):
+                src = lines[f.line - 1] if lines and 0 < f.line <= len(lines) else None
+                if fps is None:
+                    self.reported.append(Reported(r.path, f, src))
+                    continue
+                fp, scope = fps[i]
+                self.reported.append(Reported(r.path, f, src, fp))
+                self.entries.append(Entry(rel, f.code, scope, fp, f.message, f.audit))
+
+    def covers(self, entry: Entry) -> bool:
+        """This run decides whether ``entry`` still holds: its file was checked with its
+        rule enabled, or the file is gone."""
+        settings = self.checked.get(entry.path)
+        if settings is None:
+            return not (self.root / entry.path).exists()
+        return settings.is_enabled(entry.code) and (
+            not entry.audit or settings.audit_enabled(entry.code)
+        )
+
+
+def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.strict_baseline and args.baseline is None:
+        raise ConfigError("--strict-baseline needs --baseline FILE")
+    if args.add_noqa is not None and _uses_stdin(args):
+        raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
+    known = load(args.baseline) if args.baseline is not None else None
+    changed = None
+    if args.diff_base is not None:
+        from .gitdiff import changed_lines
+
+        changed = changed_lines(args.diff_base)
+
+    results, failed = _collect(args, stderr)
+    found = _Findings(results, known is not None or args.output_format in FINGERPRINT_FORMATS)
+    reported = found.reported
+    fixed: list[Entry] = []
+    if known is not None:
+        is_new, unmatched = match(known, found.entries)
+        reported = [r for r, new in zip(reported, is_new) if new]
+        fixed = [e for e in unmatched if found.covers(e)]
+        _baseline_summary(args, len(is_new) - len(reported), fixed, stderr)
+    if changed is not None:
+        from .formats import root_relative
+        from .gitdiff import is_changed
+
+        top, lines = changed
+        reported = [
+            r for r in reported if is_changed(lines, root_relative(r.path, top), r.finding.line)
+        ]
+
+    if args.add_noqa is not None:
+        return _add_noqa(reported, args.add_noqa, stderr) or (2 if failed else 0)
     if args.statistics:
         write_statistics(reported, stdout)
     else:
         write(reported, args.output_format, stdout)
     if failed:
         return 2
+    if args.strict_baseline and fixed:
+        return 1
     return 1 if reported and not args.exit_zero else 0
+
+
+def _baseline_summary(
+    args: argparse.Namespace, known: int, fixed: list[Entry], stderr: TextIO
+) -> None:
+    line = f"{PROG}: baseline {args.baseline}: {known} known finding{'s' * (known != 1)} not shown"
+    if fixed:
+        line += (
+            f", {len(fixed)} fixed (run `{PROG} baseline update` to drop "
+            f"{'them' if len(fixed) > 1 else 'it'} from the baseline)"
+        )
+        if args.strict_baseline:
+            line += "; --strict-baseline fails until then"
+    print(line, file=stderr)
+    for e in sorted(fixed, key=Entry.sort_key):
+        where = f" (in {e.scope})" if e.scope else ""
+        print(f"{PROG}: fixed: {e.path}: {e.code} {e.message}{where}", file=stderr)
+
+
+def _add_noqa(reported: list[Reported], reason: str, stderr: TextIO) -> int:
+    from .add_noqa import AddNoqaError, add_noqa_to_file
+
+    by_file: dict[str, list[Reported]] = {}
+    for r in reported:
+        by_file.setdefault(r.path, []).append(r)
+    lines = files = 0
+    status = 0
+    for path, group in sorted(by_file.items()):
+        try:
+            n = add_noqa_to_file(Path(path), [r.finding for r in group], reason)
+        except AddNoqaError as exc:
+            print(f"{PROG}: error: {path}: {exc}", file=stderr)
+            status = 2
+            continue
+        lines += n
+        files += 1 if n else 0
+    print(
+        f"{PROG}: added `# noqa` to {lines} line{'s' * (lines != 1)} "
+        f"in {files} file{'s' * (files != 1)}",
+        file=stderr,
+    )
+    return status
+
+
+def cmd_baseline(args: argparse.Namespace, stderr: TextIO) -> int:
+    from .formats import project_root
+    from .fsutil import write_atomic
+
+    if args.paths == ["-"]:
+        raise ConfigError("baseline: give files or directories, not stdin")
+    path: Path = args.file or project_root() / DEFAULT_FILE
+    old: list[Entry] = []
+    if args.action == "update":
+        if not path.exists():
+            raise ConfigError(f"{path}: no baseline to update; `{PROG} baseline create` makes one")
+        old = load(path)
+    results, failed = _collect(args, stderr)
+    found = _Findings(results, fingerprinted=True)
+    entries = [e for e in old if not found.covers(e)] + found.entries
+    write_atomic(path, dumps(entries).encode("utf-8"))
+    is_new, unmatched = match(old, entries)
+    n = len(entries)
+    shown = os.path.relpath(path)
+    shown = shown if not shown.startswith("..") else str(path)
+    line = f"{PROG}: wrote {shown}: {n} entr{'ies' if n != 1 else 'y'}"
+    if args.action == "update":
+        line += f" ({sum(is_new)} added, {len(unmatched)} removed)"
+    print(line, file=stderr)
+    return 2 if failed else 0
+
+
+def cmd_init(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .formats import TOOL_URI
+    from .repo_setup import InitError, apply, plan
+
+    if not args.directory.is_dir():
+        raise ConfigError(f"init: {args.directory}: no such directory")
+    try:
+        changes = plan(args.directory, args.repo or TOOL_URI, args.rev)
+    except InitError as exc:
+        print(f"{PROG}: error: {exc}", file=stderr)
+        return 2
+    apply(changes)
+    for change in changes:
+        print(change.message, file=stdout)
+    if not changes:
+        print("already set up: nothing changed", file=stdout)
+    return 0
 
 
 def cmd_rule(args: argparse.Namespace, stdout: TextIO) -> int:

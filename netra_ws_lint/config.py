@@ -118,9 +118,10 @@ class Words:
     test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.deprecated_accessors.items())) + tuple(
-            getattr(self, k.replace("-", "_")) for k in WORD_LISTS
-        ))
+        return hash(
+            tuple(sorted(self.deprecated_accessors.items()))
+            + tuple(getattr(self, k.replace("-", "_")) for k in WORD_LISTS)
+        )
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
@@ -133,7 +134,11 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
     last = name.rpartition(".")[2]
     for pattern in patterns:
         if "." in pattern:
-            if name == pattern or name.endswith("." + pattern) or fnmatch.fnmatchcase(name, pattern):
+            if (
+                name == pattern
+                or name.endswith("." + pattern)
+                or fnmatch.fnmatchcase(name, pattern)
+            ):
                 return True
         elif last == pattern or (
             any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(last, pattern)
@@ -177,7 +182,7 @@ class Settings:
                 out.update(codes)
         return frozenset(out)
 
-    def exclude_spec(self) -> pathspec.PathSpec:
+    def exclude_spec(self) -> pathspec.GitIgnoreSpec:
         return _exclude_spec(self.exclude + self.extend_exclude)
 
     def is_test_path(self, relpath: str) -> bool:
@@ -196,12 +201,12 @@ def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
 
 
 @lru_cache(maxsize=256)
-def _glob_spec(pattern: str) -> pathspec.PathSpec:
+def _glob_spec(pattern: str) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
 @lru_cache(maxsize=64)
-def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
@@ -286,8 +291,10 @@ def _accessors(value: Any, key: str, source: str | None) -> dict[str, str]:
                 old, sep, new = entry.partition(":")
             items.append((old.strip(), new.strip()))
     for old, new in items:
-        if not isinstance(new, str) or not IDENT_RE.match(str(old)) or (
-            new and not IDENT_RE.match(new)
+        if (
+            not isinstance(new, str)
+            or not IDENT_RE.match(str(old))
+            or (new and not IDENT_RE.match(new))
         ):
             raise ConfigError(
                 f"{_where(source, key)}: entries must map a name to its replacement "
@@ -297,7 +304,9 @@ def _accessors(value: Any, key: str, source: str | None) -> dict[str, str]:
     return pairs
 
 
-def _per_file_ignores(value: Any, key: str, source: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _per_file_ignores(
+    value: Any, key: str, source: str | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """TOML table ``{"glob" = ["NWS101"]}`` or flake8 style ``glob:CODE,CODE`` lines."""
     out: list[tuple[str, tuple[str, ...]]] = []
     if isinstance(value, Mapping):
@@ -328,9 +337,8 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
     """Return ``settings`` updated by ``options`` (config keys, kebab-case)."""
     unknown = sorted(set(options) - KNOWN_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{_where(source, unknown[0])}: unknown key (known keys: {', '.join(sorted(KNOWN_KEYS))})"
-        )
+        known = ", ".join(sorted(KNOWN_KEYS))
+        raise ConfigError(f"{_where(source, unknown[0])}: unknown key (known keys: {known})")
     s = settings
     words = s.words
     for key, value in options.items():
@@ -347,21 +355,26 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
         elif key == "extend-exclude":
             s = replace(s, extend_exclude=s.extend_exclude + _globs(value, key, source))
         elif key == "per-file-ignores":
-            s = replace(s, per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source))
+            s = replace(
+                s, per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source)
+            )
         elif key == "deprecated-accessors":
             words = replace(words, deprecated_accessors=_accessors(value, key, source))
         elif key == "extend-deprecated-accessors":
             words = replace(
                 words,
-                deprecated_accessors={**words.deprecated_accessors, **_accessors(value, key, source)},
+                deprecated_accessors={
+                    **words.deprecated_accessors,
+                    **_accessors(value, key, source),
+                },
             )
         else:
-            base = key[len("extend-"):] if key.startswith("extend-") else key
+            base = key[len("extend-") :] if key.startswith("extend-") else key
             attr = base.replace("-", "_")
             new = _names(value, key, source)
             if key.startswith("extend-"):
                 new = tuple(dict.fromkeys(getattr(words, attr) + new))
-            words = replace(words, **{attr: new})
+            words = replace(words, **{attr: new})  # type: ignore[arg-type]
     return replace(s, words=words)
 
 
@@ -439,8 +452,12 @@ class ConfigCache:
             )
         return self._loaded[path]
 
-    def settings_for(self, path: Path, overrides: Mapping[str, Any] | None = None,
-                     config_file: Path | None = None) -> Settings:
+    def settings_for(
+        self,
+        path: Path,
+        overrides: Mapping[str, Any] | None = None,
+        config_file: Path | None = None,
+    ) -> Settings:
         """The settings that apply to ``path``: its config file, then ``overrides``."""
         cfg = config_file if config_file is not None else self.find(path)
         base = self.load(cfg) if cfg is not None else Settings()
@@ -449,7 +466,8 @@ class ConfigCache:
         return base
 
 
-def settings_for(path: Path, overrides: Mapping[str, Any] | None = None,
-                 config_file: Path | None = None) -> Settings:
+def settings_for(
+    path: Path, overrides: Mapping[str, Any] | None = None, config_file: Path | None = None
+) -> Settings:
     """One-off lookup (no cache kept between calls)."""
     return ConfigCache().settings_for(path, overrides, config_file)

@@ -30,7 +30,7 @@ _LEAVE, _PUSH, _POP = 1, 2, 3
 class _Marker:
     """A walker stack entry that is not a node to visit: leave a node, push or pop a scope."""
 
-    __slots__ = ("op", "obj")
+    __slots__ = ("obj", "op")
 
     def __init__(self, op: int, obj: object) -> None:
         self.op = op
@@ -76,7 +76,8 @@ class RuleSet:
             tuple(
                 r
                 for code, r in all_rules().items()
-                if settings.is_enabled(code) and not r.tool
+                if settings.is_enabled(code)
+                and not r.tool
                 and (include_project or not r.project_only)
                 and (not r.audit or settings.audit_enabled(code))
             )
@@ -88,7 +89,7 @@ def _handler_table(rules: Sequence[Rule], prefix: str) -> dict[type, list[tuple[
     for rule in rules:
         for attr in dir(type(rule)):
             if attr.startswith(prefix):
-                node_type = getattr(ast, attr[len(prefix):], None)
+                node_type = getattr(ast, attr[len(prefix) :], None)
                 if isinstance(node_type, type):
                     table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
     return table
@@ -116,7 +117,12 @@ def _scoped_children(node: ast.AST, ctx: Context, stack: list[object]) -> None:
             inner = [node.body]
             kind = "lambda"
     elif isinstance(node, ast.ClassDef):
-        outer = [*node.decorator_list, *node.bases, *node.keywords, *getattr(node, "type_params", ())]
+        outer = [
+            *node.decorator_list,
+            *node.bases,
+            *node.keywords,
+            *getattr(node, "type_params", ()),
+        ]
         inner = list(node.body)
         kind = "class"
     else:  # comprehension
@@ -162,11 +168,15 @@ class Walker:
             except Exception as exc:  # a rule bug must not stop the run
                 self.crashed[rule.code] = exc
                 line = getattr(node, "lineno", 1)
-                self.ctx.add_finding(Finding(
-                    line, getattr(node, "col_offset", 0), RULE_CRASHED,
-                    f"rule {rule.code} ({rule.name}) crashed on this file: "
-                    f"{type(exc).__name__}: {exc}",
-                ))
+                self.ctx.add_finding(
+                    Finding(
+                        line,
+                        getattr(node, "col_offset", 0),
+                        RULE_CRASHED,
+                        f"rule {rule.code} ({rule.name}) crashed on this file: "
+                        f"{type(exc).__name__}: {exc}",
+                    )
+                )
 
     def walk(self, tree: ast.AST) -> None:
         ctx = self.ctx
@@ -196,7 +206,9 @@ class Walker:
                 continue
             fields = _CHILD_FIELDS.get(t)
             if fields is None:
-                fields = _CHILD_FIELDS[t] = tuple(reversed([f for f in t._fields if f != "ctx"]))
+                fields = _CHILD_FIELDS[t] = tuple(
+                    reversed([f for f in getattr(t, "_fields", ()) if f != "ctx"])
+                )
             for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
@@ -227,8 +239,9 @@ def parse_source(source: str, path: str) -> ast.Module | Finding:
         return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply")
 
 
-def run_rules(tree: ast.Module, source: str, path: str, settings: Settings,
-              rule_set: RuleSet) -> list[Finding]:
+def run_rules(
+    tree: ast.Module, source: str, path: str, settings: Settings, rule_set: RuleSet
+) -> list[Finding]:
     """All findings of the enabled rules on one parsed file (no noqa / selection)."""
     ctx = Context(tree, source, path, settings)
     rules = [cls(ctx) for cls in rule_set.rule_classes]
@@ -236,12 +249,15 @@ def run_rules(tree: ast.Module, source: str, path: str, settings: Settings,
     try:
         walker.walk(tree)
     except RecursionError:  # a rule recursed too deep on a pathological tree
-        ctx.add_finding(Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply"))
+        ctx.add_finding(
+            Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply")
+        )
     return ctx.findings
 
 
-def select_findings(findings: Iterable[Finding], source: str, path: str,
-                    settings: Settings, apply_noqa: bool = True) -> list[Finding]:
+def select_findings(
+    findings: Iterable[Finding], source: str, path: str, settings: Settings, apply_noqa: bool = True
+) -> list[Finding]:
     """Apply rule selection, audit status, per-file-ignores and ``# noqa``."""
     ignored = settings.ignored_for(settings.relpath(path)) if settings.per_file_ignores else ()
     out = []
@@ -260,8 +276,13 @@ def select_findings(findings: Iterable[Finding], source: str, path: str,
     return sorted(set(out), key=Finding.sort_key)
 
 
-def check_source(source: str, path: str, settings: Settings,
-                 rule_set: RuleSet | None = None, apply_noqa: bool = True) -> list[Finding]:
+def check_source(
+    source: str,
+    path: str,
+    settings: Settings,
+    rule_set: RuleSet | None = None,
+    apply_noqa: bool = True,
+) -> list[Finding]:
     """Check one file's text. Never raises for any input text."""
     source = normalize_newlines(source)
     if "skip-file" in source and SKIP_FILE_RE.search(source):
@@ -270,13 +291,15 @@ def check_source(source: str, path: str, settings: Settings,
     if isinstance(tree, Finding):
         findings = [tree]
     else:
-        findings = run_rules(tree, source, path, settings,
-                             rule_set or RuleSet.for_settings(settings))
+        findings = run_rules(
+            tree, source, path, settings, rule_set or RuleSet.for_settings(settings)
+        )
     return select_findings(findings, source, path, settings, apply_noqa)
 
 
-def check_file(path: Path, settings: Settings, rule_set: RuleSet | None = None,
-               display: str | None = None) -> CheckResult:
+def check_file(
+    path: Path, settings: Settings, rule_set: RuleSet | None = None, display: str | None = None
+) -> CheckResult:
     """Read, decode and check one file; I/O problems become a skip reason."""
     name = display or str(path)
     try:
@@ -286,8 +309,9 @@ def check_file(path: Path, settings: Settings, rule_set: RuleSet | None = None,
     return check_bytes(data, name, settings, rule_set)
 
 
-def check_bytes(data: bytes, name: str, settings: Settings,
-                rule_set: RuleSet | None = None) -> CheckResult:
+def check_bytes(
+    data: bytes, name: str, settings: Settings, rule_set: RuleSet | None = None
+) -> CheckResult:
     try:
         source = decode_source(data)
     except DecodeError as exc:

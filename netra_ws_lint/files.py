@@ -34,10 +34,10 @@ class GitIgnores:
     """``.gitignore`` files read during one run."""
 
     def __init__(self) -> None:
-        self._specs: dict[Path, pathspec.PathSpec | None] = {}
+        self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self._roots: dict[Path, Path | None] = {}
 
-    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+    def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self._specs:
             try:
                 text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
@@ -147,8 +147,12 @@ def discover(
     return [targets[k] for k in sorted(targets)], problems
 
 
-def _walk(top: Path, settings_of: Callable[[Path], Settings], problems: list[Problem],
-          gitignores: GitIgnores | None) -> Iterator[Target]:
+def _walk(
+    top: Path,
+    settings_of: Callable[[Path], Settings],
+    problems: list[Problem],
+    gitignores: GitIgnores | None,
+) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
     top = top.absolute()
     explicit = is_excluded(top, settings_of(top), True)

@@ -16,11 +16,11 @@ import ast
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from . import __version__
 from .config import WORD_LISTS, ConfigCache, ConfigError, Settings
-from .engine import SKIP_FILE_RE, RULE_CRASHED, RuleSet, run_rules, select_findings
+from .engine import RULE_CRASHED, SKIP_FILE_RE, RuleSet, run_rules, select_findings
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
 
@@ -31,9 +31,12 @@ class Plugin:
 
     overrides: dict[str, Any] = {}
     _configs = ConfigCache()
-    _rule_sets: dict[Settings, RuleSet] = {}
+    # process-wide on purpose: rule sets depend only on the settings
+    _rule_sets: ClassVar[dict[Settings, RuleSet]] = {}
 
-    def __init__(self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None) -> None:
+    def __init__(
+        self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None
+    ) -> None:
         self.tree = tree
         self.filename = filename
         self.lines = lines
@@ -42,13 +45,18 @@ class Plugin:
     def add_options(cls, parser: Any) -> None:
         for key in LIST_OPTIONS:
             parser.add_option(
-                f"--nws-{key}", default=None, parse_from_config=True,
+                f"--nws-{key}",
+                default=None,
+                parse_from_config=True,
                 # flake8 also splits lists on white space, which "old -> new" needs
                 comma_separated_list=key != "deprecated-accessors",
                 help=f"netra-ws-lint `{key}` (overrides the [tool.netra-ws-lint] table)",
             )
         parser.add_option(
-            "--nws-audit", action="store_true", default=False, parse_from_config=True,
+            "--nws-audit",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
             help="netra-ws-lint: also run the audit rules",
         )
 
@@ -63,7 +71,8 @@ class Plugin:
             overrides["audit"] = True
         # flake8's own --select / --extend-select naming NWS codes opt into audit rules
         extra = [
-            c for attr in ("select", "extend_select")
+            c
+            for attr in ("select", "extend_select")
             for c in (getattr(options, attr, None) or [])
             if isinstance(c, str) and c.upper().startswith("NWS") and len(c) > 3
         ]
