@@ -19,8 +19,8 @@ import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 
-from .engine import SYNTAX_ERROR, normalize_newlines
-from .fsutil import write_atomic
+from .engine import SYNTAX_ERROR, normalize_newlines, read_source_bytes
+from .fsutil import refuse_to_write, write_atomic
 from .noqa import _SPLIT_RE, NOQA_INLINE_RE, NoqaFilter, logical_ranges
 from .rule import Finding
 
@@ -93,15 +93,35 @@ def add_noqa_to_source(text: str, findings: Sequence[Finding], reason: str = "")
     return "".join(line + end for line, end in zip(lines, ends)), changed
 
 
-def add_noqa_to_file(path: Path, findings: Sequence[Finding], reason: str = "") -> int:
+def add_noqa_to_file(
+    path: Path,
+    findings: Sequence[Finding],
+    reason: str = "",
+    checked_lines: Sequence[str | None] | None = None,
+    roots: Sequence[Path] | None = None,
+) -> int:
     """Edit one file in place; the number of lines changed. :class:`AddNoqaError` when
-    the file cannot be edited safely (it is then left untouched)."""
+    the file cannot be edited safely (it is then left untouched).
+
+    ``checked_lines``: the text of each finding's line when the file was checked; a
+    file changed since then is left alone. ``roots``: the checked paths; a file that is a
+    symbolic link or lies outside them is never written (see :func:`.refuse_to_write`).
+    """
+    if roots is not None:
+        refused = refuse_to_write(path, roots)
+        if refused is not None:
+            raise AddNoqaError(refused)
     try:
-        data = path.read_bytes()
+        data = read_source_bytes(path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (OSError, SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise AddNoqaError(f"cannot read: {exc}") from None
+        raise AddNoqaError(f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if checked_lines is not None:
+        now = normalize_newlines(text.lstrip("\ufeff")).split("\n")
+        for f, line in zip(findings, checked_lines):
+            if line is not None and (not 0 < f.line <= len(now) or now[f.line - 1] != line):
+                raise AddNoqaError("changed since it was checked; left as it was")
     new_text, changed = add_noqa_to_source(text, findings, reason)
     if not changed:
         return 0

@@ -67,7 +67,12 @@ class Entry:
         }
         if self.audit:
             data["audit"] = True
-        return json.dumps(data, ensure_ascii=False)
+        text = json.dumps(data, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a non-UTF-8 path: escaped, so the file stays UTF-8
+            text = json.dumps(data)
+        return text
 
 
 # ---------------------------------------------------------------- fingerprints
@@ -134,13 +139,22 @@ def statement_text(node: ast.AST) -> str:
                 setattr(node, name, [])
     try:
         return ast.unparse(node)
-    except (RecursionError, ValueError, AttributeError, TypeError):  # pragma: no cover
-        return ast.dump(node, include_attributes=False)
+    except (RecursionError, ValueError, AttributeError, TypeError):
+        # a tree too deep for the recursive unparser: a flat, layout-free dump
+        # (``ast.walk`` is iterative) of every node's type and plain fields
+        parts: list[str] = []
+        for n in ast.walk(node):
+            parts.append(type(n).__name__)
+            for name, value in ast.iter_fields(n):
+                if value is not None and not isinstance(value, (ast.AST, list)):
+                    parts.append(f"{name}={value!r}")
+        return " ".join(parts)
 
 
 def _digest(*parts: object) -> str:
     key = json.dumps(parts, ensure_ascii=False)
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    # surrogateescape: a path that is not UTF-8 (``caf\udce9.py``) hashes as its bytes
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def fingerprint_findings(source: str | None, path: str,
@@ -161,10 +175,13 @@ def fingerprint_findings(source: str | None, path: str,
             tree = None
     index = StatementIndex(tree) if tree is not None else None
     keys: list[tuple[str, str, str, str]] = []
+    texts: dict[int, str] = {}  # one unparse per statement: many findings may share one
     for f in findings:
         node, scope = index.locate(f.line, f.col) if index is not None else (None, [])
         if node is not None:
-            text = statement_text(node)
+            text = texts.get(id(node))
+            if text is None:
+                text = texts[id(node)] = statement_text(node)
         else:
             text = " ".join(lines[f.line - 1].split()) if 0 < f.line <= len(lines) else ""
         keys.append((path, f.code, ".".join(scope), text))
@@ -189,6 +206,8 @@ def load(path: Path) -> list[Entry]:
         raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a baseline file (invalid JSON: {exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not a baseline file (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise ConfigError(f"{path}: not a baseline file (no \"entries\" list)")
     if data.get("format") != FORMAT:

@@ -8,6 +8,7 @@ could not be read (the other files are still checked and reported). ``check
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any, TextIO
 from . import __version__
 from .baseline import DEFAULT_FILE, Entry, dumps, fingerprint_findings, load, match
 from .config import ConfigError, Settings, settings_for
-from .engine import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes, check_file
+from .engine import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes
 from .files import PYTHON_SUFFIXES, discover
 from .output import FORMATS, Reported, write, write_statistics
 
@@ -114,6 +115,49 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--output-format", choices=FORMATS, default="concise")
     out.add_argument("--statistics", action="store_true", help="print counts per rule instead")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    scale = check.add_argument_group("speed")
+    scale.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="check files in N processes (default: the CPU count; 1: in this process)",
+    )
+    scale.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    scale.add_argument(
+        "--no-project",
+        action="store_true",
+        help="check each file on its own (project mode, the default when a directory is "
+        "checked, indexes every module to see across modules)",
+    )
+    scale.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="the result cache (default: .netra-ws-lint-cache at the project root)",
+    )
+    fixing = check.add_argument_group("fixes")
+    fixing.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes, then report what is left"
+    )
+    fixing.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix or --diff: also apply the unsafe fixes (they change behaviour)",
+    )
+    fixing.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff, change nothing (exit 1 when there is one)",
+    )
+    fixing.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="list the fixes applied, or each finding's fix (or why it needs manual work)",
+    )
     gate = check.add_argument_group("CI gate")
     gate.add_argument(
         "--baseline",
@@ -169,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--rev", metavar="REV", help=f"the hook's revision (default: v{__version__})")
 
+    from .migrate import add_parser as add_migrate_parser
+
+    add_migrate_parser(sub, _add_selection_options)
+
     rule = sub.add_parser("rule", help="explain a rule, or list every rule with --all")
     rule.add_argument("code", nargs="?", help="a rule code (NWS101) or name")
     rule.add_argument("--all", action="store_true", help="list every rule")
@@ -186,7 +234,21 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _lenient_streams() -> None:
+    """File names that are not UTF-8 (``b"caf\\xe9.py"``) print as their own bytes on a
+    UTF-8 stream, and anything a stream cannot encode prints escaped: output never
+    fails on a name or a message."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or getattr(stream, "errors", None) != "strict":
+            continue
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+            reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _lenient_streams()
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
@@ -196,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_baseline(args, sys.stderr)
         if args.command == "init":
             return cmd_init(args, sys.stdout, sys.stderr)
+        if args.command == "migrate":
+            from .migrate import cmd_migrate
+
+            return cmd_migrate(args, _overrides(args), sys.stdout, sys.stderr)
         return cmd_check(args, sys.stdout, sys.stderr)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -204,6 +270,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
+    except Exception as exc:  # a bug: one line, not a traceback (unless debugging)
+        if os.environ.get("NETRA_WS_LINT_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it; "
+            "set NETRA_WS_LINT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -254,18 +329,42 @@ def _collect(
         for p in problems:
             print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
             failed = True
+        checked = []
         for t in targets:
             if not t.path.name.endswith(PYTHON_SUFFIXES):
                 print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
                 continue
-            results.append(
-                (check_file(t.path, t.settings, rules_for(t.settings), t.display), t.settings)
-            )
+            checked.append(t)
+        results.extend(_check_targets(args, checked))
     for r, _ in results:
         if r.skipped:
             print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
             failed = True
     return results, failed
+
+
+def _check_targets(
+    args: argparse.Namespace, targets: list[Any]
+) -> list[tuple[CheckResult, Settings]]:
+    """Check the discovered files: parallel (``--jobs``), cached (``--no-cache``,
+    ``--cache-dir``), prefiltered, in project mode unless ``--no-project``."""
+    from .runner import check_targets
+
+    cache = None
+    if not getattr(args, "no_cache", True):
+        from .cache import Cache, default_directory
+
+        cache = Cache(getattr(args, "cache_dir", None) or default_directory())
+    project = not getattr(args, "no_project", False) and any(
+        Path(p).is_dir() for p in (args.paths or ["."])
+    )
+    checked = check_targets(
+        [(t.path, t.display, t.settings) for t in targets],
+        jobs=getattr(args, "jobs", 0),
+        cache=cache,
+        project=project,
+    )
+    return [(r, t.settings) for r, t in zip(checked, targets)]
 
 
 class _Findings:
@@ -312,6 +411,11 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise ConfigError("--strict-baseline needs --baseline FILE")
     if args.add_noqa is not None and _uses_stdin(args):
         raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
+    fixing = args.fix or args.diff
+    if fixing and _uses_stdin(args):
+        raise ConfigError("--fix and --diff edit files; they cannot be used with stdin")
+    if fixing and args.add_noqa is not None:
+        raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
     known = load(args.baseline) if args.baseline is not None else None
     changed = None
     if args.diff_base is not None:
@@ -320,6 +424,17 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         changed = changed_lines(args.diff_base)
 
     results, failed = _collect(args, stderr)
+    if fixing:
+        from .fixcmd import run_fixes
+
+        results, fix_status = run_fixes(results, args, stdout, stderr)
+        if args.diff:
+            return 2 if failed or fix_status == 2 else fix_status
+        failed = failed or fix_status == 2
+    if args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
+        from .fixcmd import fill_fixes
+
+        results = fill_fixes(results)
     found = _Findings(results, known is not None or args.output_format in FINGERPRINT_FORMATS)
     reported = found.reported
     fixed: list[Entry] = []
@@ -338,11 +453,16 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         ]
 
     if args.add_noqa is not None:
-        return _add_noqa(reported, args.add_noqa, stderr) or (2 if failed else 0)
+        roots = [Path(p) for p in args.paths or ["."]]
+        return _add_noqa(reported, args.add_noqa, stderr, roots) or (2 if failed else 0)
     if args.statistics:
         write_statistics(reported, stdout)
     else:
         write(reported, args.output_format, stdout)
+    if args.show_fixes and not args.fix:
+        from .fixcmd import show_available
+
+        show_available(reported, args, stdout, stderr)
     if failed:
         return 2
     if args.strict_baseline and fixed:
@@ -367,7 +487,9 @@ def _baseline_summary(
         print(f"{PROG}: fixed: {e.path}: {e.code} {e.message}{where}", file=stderr)
 
 
-def _add_noqa(reported: list[Reported], reason: str, stderr: TextIO) -> int:
+def _add_noqa(
+    reported: list[Reported], reason: str, stderr: TextIO, roots: list[Path] | None = None
+) -> int:
     from .add_noqa import AddNoqaError, add_noqa_to_file
 
     by_file: dict[str, list[Reported]] = {}
@@ -377,7 +499,13 @@ def _add_noqa(reported: list[Reported], reason: str, stderr: TextIO) -> int:
     status = 0
     for path, group in sorted(by_file.items()):
         try:
-            n = add_noqa_to_file(Path(path), [r.finding for r in group], reason)
+            n = add_noqa_to_file(
+                Path(path),
+                [r.finding for r in group],
+                reason,
+                checked_lines=[r.source_line for r in group],
+                roots=roots,
+            )
         except AddNoqaError as exc:
             print(f"{PROG}: error: {path}: {exc}", file=stderr)
             status = 2

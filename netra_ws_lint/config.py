@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import keyword
 import os
 import re
 import sys
@@ -97,6 +98,7 @@ KNOWN_KEYS = frozenset(
         "audit",
         "deprecated-accessors",
         "extend-deprecated-accessors",
+        "patterns",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
     ]
@@ -122,6 +124,26 @@ class Words:
             tuple(sorted(self.deprecated_accessors.items()))
             + tuple(getattr(self, k.replace("-", "_")) for k in WORD_LISTS)
         )
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """A custom rule from ``[[tool.netra-ws-lint.patterns]]`` (run by :mod:`.patterns`)."""
+
+    code: str  # NWS5xx
+    pattern: str  # an ast-grep pattern, with $METAVARS
+    message: str  # may use the pattern's $METAVARS
+    example: str  # code the rule must match (its self-test)
+    inside: str | None = None
+    not_inside: str | None = None
+    fix: str | None = None  # replacement template, may use $METAVARS
+    fix_applicability: str = "safe"
+
+
+PATTERN_CODE_RE = re.compile(r"^NWS5\d\d$")
+PATTERN_KEYS = frozenset(
+    {"code", "pattern", "message", "example", "inside", "not-inside", "fix", "fix-applicability"}
+)
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
@@ -159,6 +181,7 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     words: Words = field(default_factory=Words)
+    patterns: tuple[PatternRule, ...] = ()  # custom NWS5xx rules
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
 
@@ -231,8 +254,14 @@ def _as_list(value: Any, key: str, source: str | None) -> list[str]:
     if isinstance(value, str):
         items = [v.strip() for v in re.split(r"[,\n]", value)]
         return [v for v in items if v]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value if v.strip()]
+    if isinstance(value, (list, tuple)):
+        bad = next((v for v in value if not isinstance(v, str)), None)
+        if bad is None:
+            return [v.strip() for v in value if v.strip()]
+        raise ConfigError(
+            f"{_where(source, key)}: expected a list of strings, got a list holding "
+            f"{type(bad).__name__} {bad!r}"
+        )
     raise ConfigError(
         f"{_where(source, key)}: expected a list of strings, got {type(value).__name__}"
     )
@@ -242,7 +271,8 @@ def _codes(value: Any, key: str, source: str | None) -> tuple[str, ...]:
     codes = [c.upper() for c in _as_list(value, key, source)]
     known = known_code_prefixes()
     for c in codes:
-        if c not in known:
+        # NWS5xx: the custom pattern rules (configured per project)
+        if c not in known and not re.match(r"^NWS5\d{0,2}$", c):
             raise ConfigError(f"{_where(source, key)}: unknown rule code or prefix {c!r}")
     return tuple(codes)
 
@@ -271,9 +301,11 @@ IDENT_RE = re.compile(r"^[A-Za-z_*?\[\]][A-Za-z0-9_.*?\[\]]*$")
 
 
 def _names(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    if key.endswith("test-paths"):  # gitignore-style path globs, not names
+        return _globs(value, key, source)
     names = tuple(_as_list(value, key, source))
     for n in names:
-        if not IDENT_RE.match(n) and not key.endswith("test-paths"):
+        if not IDENT_RE.match(n):
             raise ConfigError(f"{_where(source, key)}: {n!r} is not a name or name pattern")
     return names
 
@@ -291,17 +323,85 @@ def _accessors(value: Any, key: str, source: str | None) -> dict[str, str]:
                 old, sep, new = entry.partition(":")
             items.append((old.strip(), new.strip()))
     for old, new in items:
+        if isinstance(new, str):
+            # ``await create_x``: the replacement is a coroutine function (the fix awaits it)
+            new = " ".join(new.split())
+            name = new[len("await ") :] if new.startswith("await ") else new
         if (
             not isinstance(new, str)
             or not IDENT_RE.match(str(old))
-            or (new and not IDENT_RE.match(new))
+            or (new and not IDENT_RE.match(name))
+            or any(c in name for c in "*?[]")
+            or any(keyword.iskeyword(part) for part in name.split("."))
         ):
             raise ConfigError(
                 f"{_where(source, key)}: entries must map a name to its replacement "
-                f"('get_x -> create_x'), got {old!r}: {new!r}"
+                f"('get_x -> create_x', or 'get_x -> await create_x' for a coroutine "
+                f"function), got {old!r}: {new!r}"
             )
         pairs[str(old)] = new
     return pairs
+
+
+def _patterns(value: Any, key: str, source: str | None) -> tuple[PatternRule, ...]:
+    """``[[tool.netra-ws-lint.patterns]]`` tables, each checked against its own
+    ``example`` with ast-grep (a pattern that does not parse or matches nothing there is
+    an error naming the table's key)."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(
+            f"{_where(source, key)}: expected [[tool.{SECTION}.patterns]] tables "
+            "(pyproject.toml only)"
+        )
+    out: list[PatternRule] = []
+    seen: set[str] = set()
+    for i, table in enumerate(value):
+        where = f"{key}[{i}]"
+        unknown = sorted(set(table) - PATTERN_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{_where(source, f'{where}.{unknown[0]}')}: unknown key (known keys: "
+                f"{', '.join(sorted(PATTERN_KEYS))})"
+            )
+        for required in ("code", "pattern", "message", "example"):
+            if required not in table:
+                raise ConfigError(f"{_where(source, f'{where}.{required}')}: missing")
+        for name, v in table.items():
+            if not isinstance(v, str) or (not v.strip() and name != "fix"):
+                raise ConfigError(
+                    f"{_where(source, f'{where}.{name}')}: expected a non-empty string"
+                )
+        code = table["code"].strip().upper()
+        if not PATTERN_CODE_RE.match(code):
+            raise ConfigError(
+                f"{_where(source, f'{where}.code')}: custom rules use codes NWS500-NWS599, "
+                f"got {table['code']!r}"
+            )
+        if code in seen:
+            raise ConfigError(f"{_where(source, f'{where}.code')}: {code} is used twice")
+        seen.add(code)
+        applicability = table.get("fix-applicability", "safe")
+        if applicability not in ("safe", "unsafe"):
+            raise ConfigError(
+                f"{_where(source, f'{where}.fix-applicability')}: expected 'safe' or 'unsafe'"
+            )
+        rule = PatternRule(
+            code,
+            table["pattern"],
+            table["message"],
+            table["example"],
+            table.get("inside"),
+            table.get("not-inside"),
+            table.get("fix"),
+            applicability,
+        )
+        from .patterns import self_test  # ast-grep is loaded only for these
+
+        problem = self_test(rule)
+        if problem is not None:
+            field_name, message = problem
+            raise ConfigError(f"{_where(source, f'{where}.{field_name}')}: {message}")
+        out.append(rule)
+    return tuple(out)
 
 
 def _per_file_ignores(
@@ -358,6 +458,8 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
             s = replace(
                 s, per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source)
             )
+        elif key == "patterns":
+            s = replace(s, patterns=_patterns(value, key, source))
         elif key == "deprecated-accessors":
             words = replace(words, deprecated_accessors=_accessors(value, key, source))
         elif key == "extend-deprecated-accessors":
@@ -382,12 +484,17 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
 
 
 def read_config_file(path: Path) -> dict[str, Any] | None:
-    """The tool's table in ``pyproject.toml`` / ``setup.cfg``, or None if it has none."""
+    """The tool's table in ``pyproject.toml`` / ``setup.cfg``, or None if it has none.
+
+    A ``.toml`` file (``--config ci.toml``) is TOML; any other file is INI."""
     try:
-        if path.name == "pyproject.toml":
+        if path.suffix == ".toml":
             with open(path, "rb") as f:
                 data = tomllib.load(f)
-            table = data.get("tool", {}).get(SECTION)
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise ConfigError(f"{path}: key 'tool' must be a table, got {type(tool).__name__}")
+            table = tool.get(SECTION)
             if table is None:
                 return None
             if not isinstance(table, dict):
@@ -406,6 +513,8 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: invalid INI: {msg}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8: {exc}") from None
+    except RecursionError:  # tomllib recurses on nested arrays and tables
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
@@ -446,7 +555,12 @@ class ConfigCache:
 
     def load(self, path: Path) -> Settings:
         if path not in self._loaded:
-            table = read_config_file(path) or {}
+            table = read_config_file(path)
+            if table is None:  # only a file named with --config can lack it
+                where = (
+                    f"[tool.{SECTION}] table" if path.suffix == ".toml" else f"[{SECTION}] section"
+                )
+                raise ConfigError(f"{path}: no {where}")
             self._loaded[path] = apply_options(
                 Settings(root=path.parent.absolute(), source=str(path)), table, str(path)
             )

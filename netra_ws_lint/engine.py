@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import ast
+import errno
 import io
+import os
 import re
+import stat
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,15 +87,25 @@ class RuleSet:
         )
 
 
+# (rule classes, prefix) -> node type -> [(rule index, method name)]: dir() once per run
+_HANDLER_SPECS: dict[tuple[tuple[type, ...], str], dict[type, list[tuple[int, str]]]] = {}
+
+
 def _handler_table(rules: Sequence[Rule], prefix: str) -> dict[type, list[tuple[Rule, Handler]]]:
-    table: dict[type, list[tuple[Rule, Handler]]] = {}
-    for rule in rules:
-        for attr in dir(type(rule)):
-            if attr.startswith(prefix):
-                node_type = getattr(ast, attr[len(prefix) :], None)
-                if isinstance(node_type, type):
-                    table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
-    return table
+    key = (tuple(type(r) for r in rules), prefix)
+    spec = _HANDLER_SPECS.get(key)
+    if spec is None:
+        spec = {}
+        for i, rule in enumerate(rules):
+            for attr in dir(type(rule)):
+                if attr.startswith(prefix):
+                    node_type = getattr(ast, attr[len(prefix) :], None)
+                    if isinstance(node_type, type):
+                        spec.setdefault(node_type, []).append((i, attr))
+        if len(_HANDLER_SPECS) > 256:  # bounded in long-lived processes
+            _HANDLER_SPECS.clear()
+        _HANDLER_SPECS[key] = spec
+    return {t: [(rules[i], getattr(rules[i], a)) for i, a in e] for t, e in spec.items()}
 
 
 def _scoped_children(node: ast.AST, ctx: Context, stack: list[object]) -> None:
@@ -233,17 +246,31 @@ def parse_source(source: str, path: str) -> ast.Module | Finding:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
         return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
-    except (ValueError, MemoryError) as exc:  # null bytes (< 3.12), parser memory
+    except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
+        return Finding(
+            1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)"
+        )
+    except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file
+        return Finding(
+            1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply or too large (MemoryError)"
+        )
+    except ValueError as exc:  # null bytes (< 3.12.4), an integer literal too long
         return Finding(1, 0, SYNTAX_ERROR, f"cannot parse file: {exc or type(exc).__name__}")
-    except RecursionError:
-        return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply")
 
 
 def run_rules(
-    tree: ast.Module, source: str, path: str, settings: Settings, rule_set: RuleSet
+    tree: ast.Module,
+    source: str,
+    path: str,
+    settings: Settings,
+    rule_set: RuleSet,
+    setup: Callable[[Context], None] | None = None,
 ) -> list[Finding]:
-    """All findings of the enabled rules on one parsed file (no noqa / selection)."""
+    """All findings of the enabled rules on one parsed file (no noqa / selection).
+    ``setup`` prepares the Context before the walk (project mode attaches its index)."""
     ctx = Context(tree, source, path, settings)
+    if setup is not None:
+        setup(ctx)
     rules = [cls(ctx) for cls in rule_set.rule_classes]
     walker = Walker(ctx, rules)
     try:
@@ -252,7 +279,22 @@ def run_rules(
         ctx.add_finding(
             Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply")
         )
+    add_pattern_findings(ctx.findings, source, settings)
     return ctx.findings
+
+
+def add_pattern_findings(findings: list[Finding], source: str, settings: Settings) -> None:
+    """Append the findings of the custom NWS5xx pattern rules (ast-grep is imported only
+    when some are configured); every path that runs the rules calls this."""
+    if not settings.patterns:
+        return
+    from .patterns import run_patterns
+
+    try:
+        findings.extend(run_patterns(source, settings.patterns))
+    except Exception as exc:  # never stop the run
+        findings.append(Finding(1, 0, RULE_CRASHED, "custom pattern rules crashed on this "
+                                f"file: {type(exc).__name__}: {exc}"))
 
 
 def select_findings(
@@ -303,10 +345,30 @@ def check_file(
     """Read, decode and check one file; I/O problems become a skip reason."""
     name = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_source_bytes(path)
     except OSError as exc:
         return CheckResult(name, skipped=f"cannot read: {exc.strerror or exc}")
     return check_bytes(data, name, settings, rule_set)
+
+
+class NotRegularFile(OSError):
+    """A path to check that is a FIFO, a device or a socket: reading it could block
+    forever or never end, so it is not read."""
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
+    one-line message) for anything that is not a readable regular file.
+
+    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO
+    (or a file replaced by one after discovery) never blocks the run, and a device
+    such as ``/dev/zero`` is never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
+        return f.read()
 
 
 def check_bytes(

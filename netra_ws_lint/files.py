@@ -1,11 +1,14 @@
 """Finding the files to check: directories are walked (``.gitignore``, ``exclude`` and
 ``extend-exclude`` respected); files named explicitly are always checked unless
 ``--force-exclude`` is given. Symlink loops and unreadable directories are reported,
-never fatal."""
+never fatal. A FIFO, socket or device file is reported and never read (reading it could
+block or never end)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +94,28 @@ def is_excluded(path: Path, settings: Settings, is_dir: bool, top: Path | None =
     return spec.match_file(settings.relpath(path) + suffix)
 
 
+def file_problem(path: Path) -> str | None:
+    """Why the file at ``path`` cannot be checked (follows symbolic links), or None."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if os.path.islink(path):
+            return "broken symbolic link"
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+        return None
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(st.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(st.st_mode)
+        else "a device"
+    )
+    return f"not a regular file ({kind}); not read"
+
+
 def _display(path: Path) -> str:
     try:
         rel = os.path.relpath(path)
@@ -132,8 +157,9 @@ def discover(
             for target in _walk(path, settings, problems, gitignores):
                 targets.setdefault(target.display, target)
         elif path.exists() or path.is_symlink():
-            if not path.exists():
-                problems.append(Problem(raw, "broken symbolic link"))
+            problem = file_problem(path)
+            if problem is not None:
+                problems.append(Problem(raw, problem))
                 continue
             s = settings(path)
             if force_exclude and (
@@ -190,8 +216,9 @@ def _walk(
                 continue
             if not entry.name.endswith(PYTHON_SUFFIXES):
                 continue
-            if not os.path.exists(entry.path):
-                problems.append(Problem(_display(path), "broken symbolic link"))
+            problem = file_problem(path)
+            if problem is not None:
+                problems.append(Problem(_display(path), problem))
                 continue
             if is_excluded(path, s, False, top if explicit else None) or (
                 gitignores is not None and gitignores.ignored(path, False)

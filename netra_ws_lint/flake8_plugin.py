@@ -8,6 +8,11 @@ can override them: ``--nws-select``, ``--nws-ignore``, ``--nws-extend-select``,
 ``--select`` / ``--extend-select`` (``--extend-select NWS202``) enable the matching
 audit rules. flake8 applies ``# noqa`` itself; an exception inside a rule becomes an
 NWS901 finding for that file and never aborts flake8.
+
+The plugin checks each file on its own: it does not read the CLI's project index
+(``.netra-ws-lint-cache``), so it never reports NWS105 (project mode only) nor the
+NWS301/NWS303 findings that need a definition from another module; run
+``netra-ws-lint check DIR`` for those.
 """
 
 from __future__ import annotations

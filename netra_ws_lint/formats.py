@@ -180,6 +180,16 @@ def _plain(doc: str) -> str:
 
 def sarif_rule(code: str, rule: type[Rule] | None) -> dict[str, Any]:
     if rule is None:
+        if code.startswith("NWS5"):  # a custom pattern rule of the configuration
+            text = f"{code}: a custom pattern rule of the project's configuration."
+            return {
+                "id": code,
+                "name": "custom-pattern",
+                "shortDescription": {"text": text},
+                "fullDescription": {"text": text},
+                "help": {"text": text, "markdown": text},
+                "defaultConfiguration": {"level": "error"},
+            }
         return {"id": code, "shortDescription": {"text": code}}
     doc = rule.doc()
     full = _section(doc, "What it does") or rule.summary
@@ -213,7 +223,8 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
     for r in results:
         f = r.finding
         path = root_relative(r.path, root)
-        location: dict[str, Any] = {"uri": quote(path, safe="/")}
+        # surrogateescape: a non-UTF-8 file name is percent-encoded as its own bytes
+        location: dict[str, Any] = {"uri": quote(path, safe="/", errors="surrogateescape")}
         if not Path(path).is_absolute():
             location["uriBaseId"] = "%SRCROOT%"
         else:
@@ -235,6 +246,7 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
                 },
             }],
             "partialFingerprints": fingerprints,
+            **_sarif_fix(r, location),
         })
     return {
         "$schema": SARIF_SCHEMA_URI,
@@ -253,6 +265,36 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
             "results": sarif_results,
         }],
     }
+
+
+def _sarif_fix(r: Reported, location: dict[str, Any]) -> dict[str, Any]:
+    """A finding's fix as SARIF ``fixes`` (with the edits; columns in characters) and its
+    applicability in the result's ``properties``."""
+    fix = r.finding.fix
+    if fix is None:
+        return {}
+    out: dict[str, Any] = {"properties": {"fixApplicability": fix.applicability,
+                                          "fixMessage": fix.message}}
+    if fix.edits:
+        out["fixes"] = [{
+            "description": {"text": fix.message},
+            "artifactChanges": [{
+                "artifactLocation": dict(location),
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": e.line,
+                            "startColumn": e.char_col + 1,
+                            "endLine": e.end_line,
+                            "endColumn": e.end_char_col + 1,
+                        },
+                        "insertedContent": {"text": e.content},
+                    }
+                    for e in fix.edits
+                ],
+            }],
+        }]
+    return out
 
 
 def write_sarif(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -25,3 +26,26 @@ def write_atomic(path: Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def refuse_to_write(path: Path, roots: Sequence[Path]) -> str | None:
+    """Why the tool must not rewrite the checked file ``path``, or None.
+
+    A file is rewritten only where it is: never through a symbolic link (replacing the
+    link would turn it into a copy; following it could leave the checked tree), and
+    never when its real path lies outside every checked root (a directory reached
+    through a symbolic link to elsewhere)."""
+    if path.is_symlink():
+        return "is a symbolic link; left as it was (edit the file it points to)"
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        return f"cannot resolve: {getattr(exc, 'strerror', None) or exc}"
+    for root in roots:
+        try:
+            top = root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if real == top or top in real.parents:
+            return None
+    return "lies outside the checked paths (reached through a symbolic link); left as it was"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from .rule import Finding, all_rules
+from .rule import Finding, Fix, all_rules
 
 FORMATS = ("concise", "full", "json", "json-lines", "grouped", "github", "gitlab", "sarif", "junit")
 
@@ -48,7 +48,7 @@ def rule_name(code: str) -> str:
 
 def as_dict(r: Reported) -> dict[str, object]:
     """One finding as the ``json`` and ``json-lines`` formats write it."""
-    return {
+    out: dict[str, object] = {
         "filename": r.path,
         "line": r.finding.line,
         "column": r.finding.col + 1,
@@ -56,6 +56,36 @@ def as_dict(r: Reported) -> dict[str, object]:
         "name": rule_name(r.finding.code),
         "message": r.finding.message,
         "audit": r.finding.audit,
+    }
+    if r.finding.fix is not None:  # only findings of rules with fixes have the key
+        out["fix"] = fix_as_dict(r.finding.fix)
+    return out
+
+
+def fix_as_dict(fix: Fix | None) -> dict[str, object] | None:
+    """A finding's fix in the ``json`` formats: ``applicability`` (``safe``, ``unsafe``
+    or ``manual``), ``message``, ``edits`` (1-based rows and columns, columns in UTF-8
+    bytes as for findings; end exclusive) and ``import_changes`` (what the fixer does to
+    the import the call used: ``add`` the new name, ``remove`` the old one when nothing
+    else uses it, merged with the other fixes applied to the file)."""
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {
+                "content": e.content,
+                "location": {"row": e.line, "column": e.col + 1},
+                "end_location": {"row": e.end_line, "column": e.end_col + 1},
+            }
+            for e in fix.edits
+        ],
+        "import_changes": [
+            {"row": c.line, "column": c.col + 1, "remove": c.old, "add": c.new,
+             "from_module": c.module}
+            for c in fix.imports
+        ],
     }
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Union
 from .config import Settings, matches_any
 
 if TYPE_CHECKING:
+    from .project import ProjectIndex
     from .rule import Finding
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -305,6 +306,11 @@ class Context:
         # per-file facts several rules share, keyed by the family that owns them
         # (lives as long as this Context: nothing outlives the file)
         self.rule_state: dict[str, object] = {}
+        # project mode (see project.py): the index of every module, and this file's
+        # module; None / unset when a file is checked on its own
+        self.project: ProjectIndex | None = None
+        self.module_name: str | None = None
+        self.is_package = False
 
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:

@@ -19,6 +19,10 @@ from netra_ws_lint.rule import Rule, all_rules
 
 EXPECT_RE = re.compile(r"#\s*expect:\s*(?P<items>NWS\d{3}(?:@\d+)?(?:\s*,\s*NWS\d{3}(?:@\d+)?)*)")
 OPTIONS_RE = re.compile(r"^#\s*options:\s*(?P<json>\{.*\})\s*$")
+# A multi-module example (project mode): a line ``# file: PATH`` starts each module;
+# its markers count lines within that module. Checked file by file, the whole example
+# is one module (the ``# file:`` lines are comments).
+FILE_RE = re.compile(r"^#\s*file:\s*(?P<path>\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,27 @@ class Example:
     def settings(self, root: Path | None = None) -> Settings:
         base = Settings(root=root) if root else Settings()
         return apply_options(base, self.options, "example header")
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The modules of a multi-module example by path ({} for a one-file example)."""
+        out: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in self.source.split("\n"):
+            m = FILE_RE.match(line)
+            if m:
+                current = out.setdefault(m.group("path"), [])
+            elif current is not None:
+                current.append(line)
+        return {path: "\n".join(lines) for path, lines in out.items()}
+
+    def expected_in_files(self, code: str | None = None) -> set[tuple[str, int, str, int | None]]:
+        """(path, line, code, 1-based col or None) for each marker of a multi-module example."""
+        out = set()
+        for path, text in self.files.items():
+            one = Example(self.rule, self.kind, self.index, text)
+            out |= {(path, *e) for e in one.expected(code)}
+        return out
 
     def expected(self, code: str | None = None) -> set[tuple[int, str, int | None]]:
         """(line, code, 1-based col or None) for each marker (of ``code`` if given)."""

@@ -3,10 +3,13 @@ agreement over the same examples is in test_flake8_plugin.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from netra_ws_lint.engine import check_source
 from netra_ws_lint.rule import DOC_SECTIONS, all_rules
+from netra_ws_lint.runner import check_targets
 
 from .examples import Example, all_examples, match
 
@@ -14,8 +17,10 @@ EXAMPLES = all_examples()
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
-def test_example(example: Example) -> None:
+def test_example(example: Example, tmp_path: Path) -> None:
     code = example.rule.code
+    if example.files:
+        return check_project_example(example, tmp_path)
     findings = check_source(example.source, "example.py", example.settings())
     got = {(f.line, f.code, f.col + 1) for f in findings if f.code == code}
     if example.kind == "valid":
@@ -28,6 +33,35 @@ def test_example(example: Example) -> None:
             f"\ngot {sorted(got)}"
         )
     assert not [f for f in findings if f.code == "NWS901"], findings
+
+
+def check_project_example(example: Example, root: Path) -> None:
+    """A multi-module example, checked in project mode (as the CLI checks a directory)."""
+    code = example.rule.code
+    settings = example.settings(root)
+    targets = []
+    for rel, text in example.files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        targets.append((path, rel, settings))
+    results = check_targets(targets, jobs=1, project=True)
+    got = {
+        (r.path, f.line, f.code, f.col + 1) for r in results for f in r.findings if f.code == code
+    }
+    assert not [f for r in results for f in r.findings if f.code == "NWS901"]
+    if example.kind == "valid":
+        assert not got, f"{code} flagged a VALID example:\n{example.source}\n{got}"
+        return
+    expected = example.expected_in_files(code)
+    assert expected, f"INVALID example of {code} has no '# expect: {code}' marker"
+    ok = len(expected) == len(got) and all(
+        any(g[:3] == e[:3] and e[3] in (None, g[3]) for g in got) for e in expected
+    )
+    assert ok, (
+        f"{code} on INVALID example:\n{example.source}\n"
+        f"expected {sorted(expected, key=str)}\ngot {sorted(got)}"
+    )
 
 
 @pytest.mark.parametrize("code", sorted(all_rules()))

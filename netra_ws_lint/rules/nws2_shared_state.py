@@ -107,7 +107,7 @@ def module_qualname(ctx: Context, node: ast.AST) -> str | None:
 def container_root(expr: ast.AST) -> ast.AST:
     """The container an item access reaches into: ``X[k][j]`` -> ``X``,
     ``X.setdefault(k, [])[j]`` -> ``X``, ``X.get(k)`` -> ``X``."""
-    for _ in range(1000):  # a bound, not a loop that could spin on odd trees
+    while True:  # each step goes down to a child: ends on any tree, however deep
         if isinstance(expr, ast.Subscript):
             expr = expr.value
         elif (

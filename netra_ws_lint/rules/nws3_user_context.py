@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from ..config import matches_any
-from ..rule import Rule, register
+from ..fixgen import SAFE, UNSAFE, add_context_fix, manual
+from ..rule import Fix, Rule, register
 from ..semantic import (
     FUNCTION_TYPES,
     Context,
@@ -55,6 +56,21 @@ def _decorator_name(node: ast.expr) -> str:
     target = node.func if isinstance(node, ast.Call) else node
     name = dotted_name(target) or ""
     return name.rpartition(".")[2]
+
+
+def _none_arg(call: ast.Call, target: _Target, facts: _Facts) -> ast.expr | None:
+    """The literal ``None`` given for the user context (see :meth:`_Facts.status`)."""
+    param = target.param
+    names = {param.name} if param is not None else set(facts.words.context_names)
+    for kw in call.keywords:
+        if kw.arg in names and _is_none(kw.value):
+            return kw.value
+    if param is not None:
+        index = param.index - target.offset
+        if param.kind in ("pos", "posonly") and 0 <= index < len(call.args):
+            return call.args[index] if _is_none(call.args[index]) else None
+        return None
+    return next((a for a in call.args if _is_none(a)), None)
 
 
 def _is_none(node: ast.AST) -> bool:
@@ -244,7 +260,12 @@ class _Facts:
             last = func.attr
         else:
             return None
-        if last not in self.index.callables and not self.matches(last, "callables"):
+        project = self.ctx.project
+        if (
+            last not in self.index.callables
+            and not self.matches(last, "callables")
+            and (project is None or last not in project.known_names)
+        ):
             return None  # cannot take a context: settled without resolving anything
         ctx = self.ctx
         definition: Definition | None = None
@@ -272,6 +293,15 @@ class _Facts:
             return None
         factory = self.matches(name, "context_factories")
         scoped = not factory and self.matches(name, "user_scoped_types")
+        if definition is None and not (factory or scoped) and project is not None:
+            # project mode: a function or class of another module taking a user context
+            external = project.definition(ctx, func)
+            param = project.context_param(external) if external is not None else None
+            if external is None or param is None:
+                return None
+            if external["kind"] == "class":
+                return _Target(_call_label(call), True, "user-scoped type", param, 1)
+            return _Target(_call_label(call), not external["ctx"][3], "function", param, 0)
         cp: ContextParam | None
         if isinstance(definition, ast.ClassDef):
             cp = self.init_context_param(definition)
@@ -606,8 +636,13 @@ class FactoryWithoutContext(_NWS3Rule):
     ```
 
     ## Fix
-    No automatic fix: which context the object belongs to is a design decision at the
-    call site (pass the request's context down to it).
+    Safe fix when a user context is in scope: a configured factory gets it as its first
+    argument (`create_websocket_manager()` -> `create_websocket_manager(user_context)`,
+    when the call has no other positional argument), a function or class of this module
+    by keyword (`build(x)` -> `build(x, user_context=user_context)`). A literal `None`
+    given for the context is replaced by it: an unsafe fix (`--unsafe-fixes`). Without
+    a context in scope, or for a user-scoped type whose signature is not known here,
+    no edit: which context the object belongs to is a design decision at the call site.
 
     ## Options
     `context-factories`, `user-scoped-types`, `context-names`, `context-types`.
@@ -769,7 +804,23 @@ class FactoryWithoutContext(_NWS3Rule):
         if status == PASSED:
             return
         how = "with `None` for its user context" if status == NONE else "without a user context"
-        self.report(node, what=target.what, name=target.label, how=how)
+        self.report(
+            node, what=target.what, name=target.label, how=how, fix=self._fix(node, target, status)
+        )
+
+    def _fix(self, node: ast.Call, target: _Target, status: str) -> Fix:
+        """Safe: the missing context of a configured factory or of a callee whose
+        signature is known; unsafe: a literal ``None`` replaced by the context."""
+        param = target.param
+        if status == NONE:
+            return add_context_fix(
+                self.ctx, node, None, None, UNSAFE, none_arg=_none_arg(node, target, self.facts)
+            )
+        if param is None and target.what != "context factory":
+            return manual(f"the signature of `{target.label}` is not known here")
+        return add_context_fix(
+            self.ctx, node, param.name if param else None, param.kind if param else None, SAFE
+        )
 
 
 # --------------------------------------------------------------------------- NWS302
@@ -1040,9 +1091,10 @@ class ContextDropped(_NWS3Rule):
     ```
 
     ## Fix
-    No automatic fix: pass the context in scope, by keyword (`user_context=user_context`).
-    The callee then runs for that user instead of its fallback, which is the point,
-    but review what the fallback did.
+    Unsafe fix (`--fix --unsafe-fixes`): the context in scope is passed by keyword
+    (`user_context=user_context`), or replaces a literal `None` given for it. The
+    callee then runs for that user instead of its fallback, which is the point, but it
+    changes behaviour on purpose: review what the fallback did.
 
     ## Options
     `context-names`, `context-types`.
@@ -1178,7 +1230,14 @@ class ContextDropped(_NWS3Rule):
         context = self.ctx.user_context_expr()
         if context is None:
             return
-        self.report(node, name=target.label, context=context, param=target.param.name)
+        param = target.param
+        if facts.status(node, target) == NONE:
+            fix = add_context_fix(
+                self.ctx, node, None, None, UNSAFE, none_arg=_none_arg(node, target, facts)
+            )
+        else:
+            fix = add_context_fix(self.ctx, node, param.name, param.kind, UNSAFE)
+        self.report(node, name=target.label, context=context, param=param.name, fix=fix)
 
 
 # --------------------------------------------------------------------------- NWS304

@@ -1,0 +1,266 @@
+"""A cache of per-file results, stored as plain JSON (never pickle).
+
+An entry is keyed by a digest of: the file's content, its path (``per-file-ignores``
+and ``test-paths`` depend on it), the settings that decide its findings
+(:func:`settings_key`), the tool (its version and a fingerprint of its own source
+files, so an edited rule invalidates the cache in a development install), and, in
+project mode, the digest of the project facts the file may use. Entries are validated
+on load; an unreadable, corrupt or mismatched entry is ignored and rebuilt.
+
+Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
+
+    CACHEDIR.TAG          marks the directory as a cache for backup tools
+    .gitignore            ``*``: git never sees the cache
+    v1/results/ab/<key>.json
+    v1/index/ab/<key>.json   (project mode: per-module index entries)
+
+Every file is written through a temporary file and ``os.replace``: a reader sees the
+old entry or the new one, never half of one, so concurrent runs cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+from .rule import Finding
+
+DEFAULT_DIR = ".netra-ws-lint-cache"
+FORMAT = 1
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by netra-ws-lint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+
+
+# Settings fields that do not change a file's findings (which files are checked, where
+# the configuration came from); every other field, present or future, is in the key.
+_NOT_IN_KEY = frozenset({"exclude", "extend_exclude", "root", "source"})
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data with a stable order (dataclasses, mappings, sequences)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return sorted([str(k), _plain(v)] for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def settings_key(settings: Settings) -> str:
+    """A stable text key of everything in ``settings`` that decides a file's findings
+    (not the excludes, the config file's name or its directory)."""
+    data = {
+        f.name: _plain(getattr(settings, f.name))
+        for f in dataclasses.fields(settings)
+        if f.name not in _NOT_IN_KEY
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+_TOOL_KEY: str | None = None
+
+
+def tool_key() -> str:
+    """The tool's version and a fingerprint (name, size, mtime) of its source files."""
+    global _TOOL_KEY
+    if _TOOL_KEY is None:
+        h = hashlib.sha256(f"netra-ws-lint {__version__} format {FORMAT}".encode())
+        package = Path(__file__).parent
+        for path in sorted(package.rglob("*.py")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        _TOOL_KEY = h.hexdigest()
+    return _TOOL_KEY
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _fix_to_data(fix: Any) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [dataclasses.asdict(e) for e in fix.edits],
+        "imports": [dataclasses.asdict(i) for i in fix.imports],
+    }
+
+
+def _plain_fields(data: Any) -> bool:
+    return isinstance(data, dict) and all(
+        isinstance(k, str) and (v is None or type(v) in (int, str)) for k, v in data.items()
+    )
+
+
+def _fix_from_data(data: Any) -> Any:
+    """A :class:`~.rule.Fix` from its cached form, or None when it is not valid."""
+    from .rule import Edit, Fix, ImportChange
+
+    if not isinstance(data, dict) or not isinstance(data.get("applicability"), str) \
+            or not isinstance(data.get("message"), str):
+        return None
+    edits, imports = data.get("edits"), data.get("imports")
+    if not isinstance(edits, list) or not isinstance(imports, list):
+        return None
+    if not all(_plain_fields(e) for e in (*edits, *imports)):
+        return None
+    try:
+        return Fix(
+            data["applicability"],
+            data["message"],
+            tuple(Edit(**e) for e in edits),
+            tuple(ImportChange(**i) for i in imports),
+        )
+    except TypeError:  # fields that do not match this version's classes
+        return None
+
+
+def _valid_finding(item: Any) -> bool:
+    return (
+        isinstance(item, list)
+        and len(item) == 6
+        and type(item[0]) is int
+        and type(item[1]) is int
+        and isinstance(item[2], str)
+        and isinstance(item[3], str)
+        and type(item[4]) is bool
+    )
+
+
+class Cache:
+    """The result (and index) cache in ``directory``; every error is swallowed: a cache
+    that cannot be read or written only makes the run slower."""
+
+    def __init__(self, directory: Path, extra_key: str = "") -> None:
+        self.directory = directory
+        self.base = directory / f"v{FORMAT}"
+        self.extra_key = extra_key
+        self._settings_keys: dict[Settings, str] = {}
+        self._relpaths: dict[tuple[str, str], str] = {}  # (settings key, display) -> relpath
+        self._prepared = False
+
+    # ------------------------------------------------------------------ keys
+    def key(self, data: bytes, display: str, settings: Settings, extra: str = "") -> str:
+        skey = self._settings_keys.get(settings)
+        if skey is None:
+            skey = self._settings_keys[settings] = settings_key(settings)
+        h = hashlib.sha256()
+        h.update(tool_key().encode())
+        h.update(b"\0")
+        h.update(skey.encode())
+        h.update(b"\0")
+        h.update(display.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        rel = self._relpaths.get((skey, display))
+        if rel is None:
+            rel = self._relpaths[(skey, display)] = settings.relpath(display)
+        h.update(rel.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        # surrogateescape: keys may hold file names that are not UTF-8
+        h.update(self.extra_key.encode("utf-8", "surrogateescape"))
+        h.update(extra.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        h.update(hashlib.sha256(data).digest())
+        return h.hexdigest()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.base / kind / key[:2] / f"{key}.json"
+
+    # ------------------------------------------------------------------ raw entries
+    def _load(self, kind: str, key: str) -> Any:
+        try:
+            with open(self._path(kind, key), "rb") as f:
+                entry = json.loads(f.read())
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            return None
+        if (
+            not isinstance(entry, dict)
+            or entry.get("format") != FORMAT
+            or entry.get("key") != key
+            or "data" not in entry
+        ):
+            return None
+        return entry["data"]
+
+    def _store(self, kind: str, key: str, data: Any) -> None:
+        try:
+            self._prepare()
+            blob = json.dumps({"format": FORMAT, "key": key, "data": data}, separators=(",", ":"))
+            write_atomic(self._path(kind, key), blob.encode("utf-8"))
+        except (OSError, ValueError):
+            pass
+
+    def _prepare(self) -> None:
+        if self._prepared:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+            target = self.directory / name
+            if not target.exists():
+                write_atomic(target, text.encode("utf-8"))
+        self._prepared = True
+
+    # ------------------------------------------------------------------ results
+    def get_findings(self, key: str) -> list[Finding] | None:
+        """The cached findings (with their fixes), or None."""
+        data = self._load("results", key)
+        if not isinstance(data, list):
+            return None
+        out = []
+        for item in data:
+            if not _valid_finding(item):
+                return None
+            fix = _fix_from_data(item[5]) if item[5] is not None else None
+            if item[5] is not None and fix is None:
+                return None
+            out.append(Finding(item[0], item[1], item[2], item[3], item[4], fix=fix))
+        return out
+
+    def put_findings(self, key: str, findings: Sequence[Finding]) -> None:
+        self._store("results", key, [
+            [f.line, f.col, f.code, f.message, f.audit, _fix_to_data(getattr(f, "fix", None))]
+            for f in findings
+        ])
+
+    # ------------------------------------------------------------------ index entries
+    def get_data(self, kind: str, key: str) -> Any:
+        return self._load(kind, key)
+
+    def put_data(self, kind: str, key: str, data: Any) -> None:
+        self._store(kind, key, data)
+
+
+def default_directory() -> Path:
+    from .formats import project_root
+
+    return project_root() / DEFAULT_DIR

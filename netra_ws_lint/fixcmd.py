@@ -1,0 +1,122 @@
+"""``check --fix`` / ``--unsafe-fixes`` / ``--diff`` / ``--show-fixes``: the command-line
+side of :mod:`.fixes` (which is imported only when one of them is given)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .config import Settings
+from .engine import CheckResult, RuleSet, check_file
+from .output import Reported
+from .rule import Finding
+
+PROG = "netra-ws-lint"
+FIX_CODES = frozenset({"NWS101", "NWS301", "NWS303"})  # the rules that make fixes
+
+
+def _may_fix(f: Finding) -> bool:
+    """A finding of a rule that makes fixes (the custom NWS5xx rules may have one)."""
+    return f.code in FIX_CODES or f.code.startswith("NWS5")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def run_fixes(
+    results: list[tuple[CheckResult, Settings]],
+    args: argparse.Namespace,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> tuple[list[tuple[CheckResult, Settings]], int]:
+    """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
+    Returns the results, re-checked where a file changed, and a status: 1 when
+    ``--diff`` printed a diff, 2 when a file could not be fixed, else 0."""
+    from .fixes import FixError, fix_file, fixable, unified_diff
+
+    unsafe = bool(args.unsafe_fixes)
+    write = not args.diff
+    out: list[tuple[CheckResult, Settings]] = []
+    fixed: list[tuple[str, list[Finding]]] = []
+    status = 0
+    rule_sets: dict[Settings, RuleSet] = {}
+    for result, settings in results:
+        # the findings may come from the result cache, which keeps no fixes: any
+        # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
+        if result.skipped or not (
+            fixable(result.findings, unsafe) or any(_may_fix(f) for f in result.findings)
+        ):
+            out.append((result, settings))
+            continue
+        rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
+        try:
+            fr = fix_file(Path(result.path), settings, unsafe, rules, result.path, write=write,
+                          roots=[Path(p) for p in args.paths or ["."]])
+        except FixError as exc:
+            print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
+            status = 2
+            out.append((result, settings))
+            continue
+        if fr.changed:
+            fixed.append((result.path, fr.applied))
+            if args.diff:
+                stdout.write(unified_diff(fr))
+                status = max(status, 1)
+            else:
+                result = check_file(Path(result.path), settings, rules, result.path)
+        out.append((result, settings))
+    n = sum(len(a) for _, a in fixed)
+    verb = "Would fix" if args.diff else "Fixed"
+    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.",
+          file=stderr)
+    if args.show_fixes and fixed:
+        stream = stdout if not args.diff and args.output_format in ("concise", "full",
+                                                                  "grouped") else stderr
+        stream.write(f"{verb}:\n")
+        for path, applied in fixed:
+            for f in applied:
+                assert f.fix is not None
+                stream.write(f"  {path}:{f.line}:{f.col + 1}: {f.code} {f.fix.message}\n")
+    return out, status
+
+
+def show_available(reported: Sequence[Reported], args: argparse.Namespace, stdout: TextIO,
+                   stderr: TextIO) -> None:
+    """``--show-fixes`` without ``--fix``: the fix (or why there is none) of each finding."""
+    stream = stdout if args.output_format in ("concise", "full", "grouped") else stderr
+    rows = [r for r in reported if r.finding.fix is not None]
+    if not rows:
+        return
+    stream.write("Fixes:\n")
+    counts = {"safe": 0, "unsafe": 0, "manual": 0}
+    for r in sorted(rows, key=Reported.sort_key):
+        f = r.finding
+        assert f.fix is not None
+        counts[f.fix.applicability] = counts.get(f.fix.applicability, 0) + 1
+        stream.write(
+            f"  {r.path}:{f.line}:{f.col + 1}: {f.code} [{f.fix.applicability}] {f.fix.message}\n"
+        )
+    stream.write(
+        f"{counts['safe']} fixable with --fix, {counts['unsafe']} more with --unsafe-fixes, "
+        f"{counts['manual']} need manual work.\n"
+    )
+
+
+
+def fill_fixes(
+    results: list[tuple[CheckResult, Settings]],
+) -> list[tuple[CheckResult, Settings]]:
+    """The results with the fixes of their findings: a file whose findings of the rules
+    with fixes carry none (they came from the result cache, which keeps no fixes) is
+    checked again, in this process."""
+    out = []
+    for result, settings in results:
+        if any(_may_fix(f) and f.fix is None for f in result.findings):
+            again = check_file(Path(result.path), settings, None, result.path)
+            if not again.skipped and set(again.findings) == set(result.findings):
+                result = again
+        out.append((result, settings))
+    return out

@@ -1,0 +1,306 @@
+"""How the rules describe their fixes (pure ``ast``; nothing here imports ast-grep).
+
+A rule attaches a :class:`~.rule.Fix` to its finding: ``safe`` or ``unsafe`` edits in
+``ast`` coordinates, and for NWS101 the :class:`~.rule.ImportChange` the new call needs;
+or a ``manual`` fix without edits whose message says why a person has to do it.
+:mod:`.fixes` applies them with ast-grep-py.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+
+from .rule import Edit, Fix, ImportChange
+from .semantic import FUNCTION_TYPES, Context, dotted_name
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+MANUAL = "manual"
+
+# reasons a site needs a person (the migration report groups by them)
+NO_CONTEXT = "no user context in scope"
+IMPORT_TIME = "module-level instance: built once at import time"
+
+
+def manual(reason: str) -> Fix:
+    return Fix(MANUAL, reason)
+
+
+def _lines(ctx: Context) -> list[str]:
+    lines = ctx.rule_state.get("fix.lines")
+    if not isinstance(lines, list):
+        lines = ctx.source.split("\n")
+        ctx.rule_state["fix.lines"] = lines
+    return lines
+
+
+def char_col(line_text: str, col: int) -> int:
+    if line_text.isascii():
+        return col
+    return len(line_text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+def edit(ctx: Context, node: ast.AST, content: str) -> Edit:
+    """Replace ``node``'s source span with ``content``."""
+    line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+    end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+    lines = _lines(ctx)
+    return Edit(
+        line,
+        col,
+        end_line,
+        end_col,
+        content,
+        char_col(lines[line - 1], col) if line <= len(lines) else col,
+        char_col(lines[end_line - 1], end_col) if end_line <= len(lines) else end_col,
+    )
+
+
+def segment(ctx: Context, node: ast.AST) -> str | None:
+    """``ast.get_source_segment`` over the file's cached lines (the stdlib's version
+    splits the whole file, character by character, on every call)."""
+    try:
+        line: int = node.lineno - 1  # type: ignore[attr-defined]
+        end_line: int = node.end_lineno - 1  # type: ignore[attr-defined]
+        col: int = node.col_offset  # type: ignore[attr-defined]
+        end_col: int | None = node.end_col_offset  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return None
+    if end_col is None:
+        return None
+    lines = _lines(ctx)
+    if line == end_line:
+        return lines[line].encode()[col:end_col].decode()
+    first = lines[line].encode()[col:].decode()
+    last = lines[end_line].encode()[:end_col].decode()
+    return "\n".join([first, *lines[line + 1 : end_line], last])
+
+
+def parents(ctx: Context) -> dict[ast.AST, ast.AST]:
+    """Child -> parent for the whole file (built once, on the first fix)."""
+    cached = ctx.rule_state.get("fix.parents")
+    if isinstance(cached, dict):
+        return cached
+    table: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(ctx.tree):
+        for child in ast.iter_child_nodes(node):
+            table[child] = node
+    ctx.rule_state["fix.parents"] = table
+    return table
+
+
+def _import_bindings(ctx: Context) -> Counter[str]:
+    """How many import statements bind each name (anywhere in the file)."""
+    cached = ctx.rule_state.get("fix.imports")
+    if isinstance(cached, Counter):
+        return cached
+    counts: Counter[str] = Counter()
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                counts[alias.asname or alias.name.partition(".")[0]] += 1
+    ctx.rule_state["fix.imports"] = counts
+    return counts
+
+
+def _accessor_modules(ctx: Context, new_name: str) -> set[str]:
+    """Modules that statements of the file import a deprecated accessor from, whose
+    replacement is ``new_name`` (the fix would import ``new_name`` from each)."""
+    key = f"fix.modules.{new_name}"
+    cached = ctx.rule_state.get(key)
+    if isinstance(cached, set):
+        return cached
+    out: set[str] = set()
+    ctx.rule_state[key] = out
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                qual = f"{module}.{alias.name}"
+                if ctx.is_deprecated_accessor(qual):
+                    new = (ctx.accessor_replacement(qual) or "").rpartition(" ")[2]
+                    if new.rpartition(".")[2] == new_name:
+                        out.add(module)
+    return out
+
+
+def _module_binds(ctx: Context, name: str) -> bool:
+    b = ctx.module_scope.bindings.get(name)
+    return b is not None and b.kind in ("import", "def", "class")
+
+
+def context_in_scope(ctx: Context, before: ast.AST) -> str | Fix | None:
+    """The user context usable at ``before``: its text, or a manual fix saying why
+    there is none."""
+    expr = ctx.user_context_expr()
+    if expr is None:
+        return manual(NO_CONTEXT)
+    if "." in expr:
+        fns = ctx.enclosing_functions()
+        if fns and any(dotted_name(d) == "classmethod" for d in fns[-1].decorator_list):
+            return manual(f"`{expr}` is not set in a classmethod (no instance there)")
+    else:
+        binding = ctx.lookup(expr)
+        if binding is not None and binding.kind == "assign":
+            end = getattr(binding.node, "end_lineno", None) or binding.node.lineno  # type: ignore[attr-defined]
+            if end >= before.lineno:  # type: ignore[attr-defined]
+                return manual(f"the user context `{expr}` is bound after this call")
+    return expr
+
+
+def _starts_line(ctx: Context, stmt: ast.stmt) -> bool:
+    lines = _lines(ctx)
+    return stmt.lineno <= len(lines) and not lines[stmt.lineno - 1][: stmt.col_offset].strip()
+
+
+# the parents under which ``await x`` needs no parentheses
+_AWAIT_BARE = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return, ast.keyword)
+
+
+def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
+    """NWS101: ``get_x()`` -> ``create_x(<context>)`` (``await`` when configured)."""
+    replacement = ctx.accessor_replacement(name)
+    if not replacement:
+        return manual(f"no replacement is configured for `{name.rpartition('.')[2]}`")
+    is_async = replacement.startswith("await ")
+    new = replacement[len("await ") :] if is_async else replacement
+    new_module, _, new_name = new.rpartition(".")
+    if call.args or call.keywords:
+        return manual("the accessor is called with arguments: the replacement's may differ")
+    if ctx.at_import_time():
+        return manual(IMPORT_TIME)
+    parent = parents(ctx).get(call)
+    awaited = isinstance(parent, ast.Await)
+    if awaited and not is_async:
+        return manual(
+            "the accessor is awaited but its replacement is not configured as a coroutine "
+            "function (`get_x -> await create_x`)"
+        )
+    needs_await = is_async and not awaited
+    if needs_await and not isinstance(ctx.scope.node, ast.AsyncFunctionDef):
+        return manual(
+            "the replacement is a coroutine function: `await` is only legal directly in "
+            "an `async def`"
+        )
+    func = call.func
+    imports: tuple[ImportChange, ...] = ()
+    if isinstance(func, ast.Name):
+        binding = ctx.lookup(func.id)
+        if binding is not None and binding.kind == "import" and isinstance(
+            binding.node, ast.ImportFrom
+        ):
+            stmt = binding.node
+            if any(a.name == "*" for a in stmt.names) or _import_bindings(ctx)[func.id] > 1:
+                return manual(f"`{func.id}` is imported in several places (a fallback import?)")
+            modules = _accessor_modules(ctx, new_name)
+            if not new_module and len(modules) > 1 and not _module_binds(ctx, new_name):
+                return manual(
+                    f"deprecated accessors replaced by `{new_name}` are imported from several "
+                    f"modules ({', '.join(f'`{m}`' for m in sorted(modules))})"
+                )
+            if new_module and not _starts_line(ctx, stmt):
+                return manual("the import statement shares its line with other code")
+            imports = (ImportChange(stmt.lineno, stmt.col_offset, func.id, new_name,
+                                    new_module or None),)
+        else:
+            bound = ctx.lookup(new_name)
+            if bound is None or bound.kind not in ("import", "def", "class"):
+                return manual(f"cannot tell where to import `{new_name}` from")
+        callee = new_name
+    elif isinstance(func, ast.Attribute):
+        root: ast.expr = func.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        binding = ctx.lookup(root.id) if isinstance(root, ast.Name) else None
+        if binding is None or binding.kind != "import" or dotted_name(func.value) is None:
+            return manual(
+                f"called on an object (`{dotted_name(func.value) or '...'}`), not on an "
+                "imported module: pass the context to whatever builds that object"
+            )
+        if new_module:
+            stmt = binding.node  # type: ignore[assignment]
+            if not isinstance(stmt, ast.stmt) or not _starts_line(ctx, stmt):
+                return manual("the import statement shares its line with other code")
+            imports = (ImportChange(stmt.lineno, stmt.col_offset, None, new_name, new_module),)
+            callee = new_name
+        else:
+            base = segment(ctx, func.value)
+            if base is None:
+                return manual("cannot read the call's source")
+            callee = f"{base}.{new_name}"
+    else:
+        return manual("the accessor is not called by name")
+    expr = context_in_scope(ctx, call)
+    if isinstance(expr, Fix):
+        return expr
+    text = f"{callee}({expr})"
+    if needs_await:
+        text = f"await {text}"
+        if not isinstance(parent, _AWAIT_BARE) and not (
+            isinstance(parent, ast.Call) and call is not parent.func
+        ):
+            text = f"({text})"
+    return Fix(
+        SAFE,
+        f"call `{text}` instead" + (" and update the import" if imports else ""),
+        (edit(ctx, call, text),),
+        imports,
+    )
+
+
+def add_context_fix(
+    ctx: Context, call: ast.Call, param: str | None, kind: str | None, applicability: str,
+    none_arg: ast.expr | None = None,
+) -> Fix:
+    """Pass the context in scope to ``call``: by keyword ``param=`` when the parameter
+    is known (or ``by_keyword``), as the first positional argument otherwise (only when
+    the call has none); a literal ``None`` given for it is replaced."""
+    expr = context_in_scope(ctx, call)
+    if isinstance(expr, Fix):
+        return expr
+    assert expr is not None
+    if none_arg is not None:
+        return Fix(applicability, f"pass `{expr}` instead of `None`", (edit(ctx, none_arg, expr),))
+    args = [*call.args, *call.keywords]
+    if any(isinstance(a, ast.GeneratorExp) for a in call.args):
+        return manual("the call's only argument is a generator expression")
+    if param is not None and kind in ("pos", "kwonly"):
+        text = f"{param}={expr}"
+        if not args:
+            return _empty_call(ctx, call, text, applicability)
+        last = max(args, key=_end)
+        seg = segment(ctx, last)
+        if seg is None:
+            return manual("cannot read the call's source")
+        return Fix(applicability, f"pass `{text}`", (edit(ctx, last, f"{seg}, {text}"),))
+    if param is not None and kind != "posonly":
+        return manual("the context parameter cannot be passed by keyword")
+    if call.args:
+        return manual("the position of the context among the arguments is not known")
+    if not args:
+        return _empty_call(ctx, call, expr, applicability)
+    first = min(args, key=_start)
+    seg = segment(ctx, first)
+    if seg is None:
+        return manual("cannot read the call's source")
+    return Fix(applicability, f"pass `{expr}`", (edit(ctx, first, f"{expr}, {seg}"),))
+
+
+def _start(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+
+
+def _empty_call(ctx: Context, call: ast.Call, text: str, applicability: str) -> Fix:
+    func = segment(ctx, call.func)
+    if func is None:
+        return manual("cannot read the call's source")
+    return Fix(applicability, f"pass `{text}`", (edit(ctx, call, f"{func}({text})"),))
+
+
+def in_function(ctx: Context) -> bool:
+    return any(isinstance(s.node, FUNCTION_TYPES) for s in ctx.scopes)

@@ -1,0 +1,471 @@
+"""``netra-ws-lint migrate``: plan (and with ``--apply`` carry out) the move from the
+process-wide accessor to per-request factories, and report what needs a person.
+
+For every Python file under the paths: a status (``clean``, ``auto-fixable`` or
+``manual``, with the reasons), the deprecated imports and calls with their lines, the
+user-context sources found, and a complexity score. The status is not a guess: the safe
+fixes are applied to the file's text in memory and the file is checked again; what is
+left is the manual work. Reports: ``migration-report.md`` and ``migration-report.json``
+in ``--report-dir``. ``--apply`` writes the fixed files (atomically, verified, see
+:mod:`.fixes`) after copying each original into a timestamped backup directory.
+``--validate-only`` writes nothing and exits 1 while anything deprecated is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .config import ConfigError, Settings
+from .engine import SYNTAX_ERROR, RuleSet, check_source, normalize_newlines, parse_source
+from .files import PYTHON_SUFFIXES, discover
+from .rule import Finding
+from .semantic import FUNCTION_TYPES, Context
+
+PROG = "netra-ws-lint"
+REPORT_MD = "migration-report.md"
+REPORT_JSON = "migration-report.json"
+DEFAULT_REPORT_DIR = "netra-ws-lint-migration"
+DEFAULT_BACKUP_DIR = ".netra-ws-lint-backups"
+
+# the rules of the migration: singletons (NWS1) and the user context (NWS301-303)
+MIGRATION_CODES = ("NWS101", "NWS102", "NWS103", "NWS104", "NWS105", "NWS301", "NWS302",
+                   "NWS303")
+# "anything deprecated" for --validate-only: every NWS1 finding
+DEPRECATED_PREFIX = "NWS1"
+# complexity points per site left to a person, by rule (an automatic fix costs 1)
+WEIGHTS = {"NWS103": 5, "NWS104": 5, "NWS105": 3, "NWS302": 3}
+MANUAL_WEIGHT = 3
+REASONS = {
+    "NWS102": "the import stays while the sites above still use the accessor",
+    "NWS103": "module-level instance: built once at import time and shared by every user; "
+    "build it per request from the user's context and pass it to the code that used it",
+    "NWS104": "singleton definition: remove it (or make it a factory taking the user "
+    "context) once nothing calls it",
+    "NWS105": "call of a singleton getter: build the object from the user's context",
+    "NWS302": "acts for one user without a user context: add a `user_context` parameter "
+    "and pass it from the callers",
+}
+UNSAFE_REASON = (
+    "passing the context changes what the callee does: `{prog} check --fix "
+    "--unsafe-fixes` does it ({message}); review the callee's fallback"
+)
+
+
+@dataclass
+class Site:
+    line: int
+    column: int
+    code: str
+    message: str
+    text: str
+    fix: str  # "safe", "unsafe", "manual" or "none"
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "code": self.code,
+                "message": self.message, "source": self.text, "fix": self.fix,
+                "reason": self.reason}
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str = "clean"  # clean, auto-fixable, manual, error
+    reasons: list[str] = field(default_factory=list)
+    imports: list[Site] = field(default_factory=list)
+    calls: list[Site] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)  # every migration finding
+    manual: list[Site] = field(default_factory=list)  # what is left after the safe fixes
+    fixable: int = 0  # sites the safe fixes resolve
+    context_sources: list[str] = field(default_factory=list)
+    complexity: int = 0
+    fixed: int = 0  # with --apply: sites fixed
+    backup: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "reasons": self.reasons,
+            "complexity": self.complexity,
+            "deprecated_imports": [s.as_dict() for s in self.imports],
+            "deprecated_calls": [s.as_dict() for s in self.calls],
+            "user_context_sources": self.context_sources,
+            "auto_fixable_sites": self.fixable,
+            "manual": [s.as_dict() for s in self.manual],
+            "fixed_sites": self.fixed,
+            "backup": self.backup,
+            "error": self.error,
+        }
+
+
+def _site(f: Finding, lines: list[str]) -> Site:
+    text = lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""
+    if f.fix is not None:
+        kind, reason = f.fix.applicability, f.fix.message
+        if kind == "manual" or (kind != "manual" and not f.fix.edits):
+            kind = "manual"
+        elif kind == "unsafe":
+            reason = UNSAFE_REASON.format(prog=PROG, message=f.fix.message)
+    else:
+        kind, reason = "none", REASONS.get(f.code, f.message)
+    return Site(f.line, f.col + 1, f.code, f.message, text, kind, reason)
+
+
+def context_sources(tree: ast.Module, source: str, path: str, settings: Settings) -> list[str]:
+    """Where the file has a user context: parameters, ``self.<attr>`` of classes whose
+    ``__init__`` takes one, and locals bound from one."""
+    ctx = Context(tree, source, path, settings)
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, FUNCTION_TYPES):
+            cp = ctx.context_param(node)
+            if cp is not None:
+                out.append(f"line {node.lineno}: parameter `{cp.param.name}` of `{node.name}`")
+            for sub in ast.walk(node):
+                if (isinstance(sub, ast.Assign) and len(sub.targets) == 1
+                        and isinstance(sub.targets[0], ast.Name)
+                        and sub.targets[0].id in settings.words.context_names
+                        and ctx.is_context_value(sub.value)):
+                    out.append(f"line {sub.lineno}: local `{sub.targets[0].id}` in `{node.name}`")
+        elif isinstance(node, ast.ClassDef):
+            cp = ctx.class_context_param(node)
+            attr = ctx.self_context_attr(node, cp) if cp is not None else None
+            if attr:
+                out.append(f"line {node.lineno}: `self.{attr}` in class `{node.name}`")
+    return sorted(set(out), key=lambda s: (int(s.split(":")[0][5:]), s))
+
+
+def analyse(
+    data: bytes, display: str, settings: Settings, rule_set: RuleSet | None, unsafe: bool
+) -> tuple[FileReport, bytes | None]:
+    """The report of one file, and its fixed bytes when the safe fixes change it."""
+    from .fixes import FixError, decode, fix_bytes
+
+    report = FileReport(display)
+    try:
+        raw, _ = decode(data)
+    except FixError as exc:
+        report.status, report.error = "error", str(exc)
+        report.reasons = [str(exc)]
+        return report, None
+    text = normalize_newlines(raw.lstrip("\ufeff"))
+    tree = parse_source(text, display)
+    if not isinstance(tree, ast.Module):
+        report.status, report.error = "error", f"does not parse: {tree.message}"
+        report.reasons = ["syntax error: fix the file first (it was not checked)"]
+        report.complexity = MANUAL_WEIGHT
+        return report, None
+    lines = text.split("\n")
+    findings = [f for f in check_source(text, display, settings, rule_set)
+                if f.code in MIGRATION_CODES]
+    report.sites = [_site(f, lines) for f in findings]
+    report.imports = [s for s in report.sites if s.code == "NWS102"]
+    report.calls = [s for s in report.sites if s.code == "NWS101"]
+    report.context_sources = context_sources(tree, text, display, settings)
+    if not findings:
+        return report, None
+    fixed: bytes | None = None
+    left = findings
+    try:
+        result = fix_bytes(data, display, settings, unsafe, rule_set)
+    except FixError as exc:
+        report.error = str(exc)
+    else:
+        if result.changed:
+            fixed = result.fixed
+            new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
+            left = [f for f in check_source(new_text, display, settings, rule_set)
+                    if f.code in MIGRATION_CODES]
+            lines = new_text.split("\n")
+    report.manual = [_site(f, lines) for f in left]
+    counted = [s for s in report.sites if s.code != "NWS102"]
+    left_sites = [s for s in report.manual if s.code != "NWS102"]
+    report.fixable = max(len(counted) - len(left_sites), 0)
+    report.complexity = report.fixable + sum(
+        WEIGHTS.get(s.code, MANUAL_WEIGHT) for s in left_sites
+    )
+    if report.error and not report.manual:
+        report.manual = report.sites
+    if report.manual:
+        report.status = "manual"
+        report.reasons = sorted({s.reason for s in report.manual})
+    else:
+        report.status = "auto-fixable"
+    return report, fixed
+
+
+# ---------------------------------------------------------------- backups
+
+
+def _backup_root(base: Path) -> Path:
+    """A new timestamped directory under ``base`` (with a ``.gitignore``)."""
+    base.mkdir(parents=True, exist_ok=True)
+    ignore = base / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# netra-ws-lint migrate backups\n*\n", encoding="utf-8")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        candidate = base / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise ConfigError(f"{base}: cannot create a backup directory")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def backup_file(path: Path, root: Path, backup_dir: Path) -> Path:
+    """Copy ``path`` (inside ``root``) to the same relative place under ``backup_dir``."""
+    rel = path.resolve().relative_to(root.resolve())
+    target = (backup_dir / rel).resolve()
+    if not _inside(target, backup_dir):  # pragma: no cover - relative_to forbids ".."
+        raise ConfigError(f"{path}: backup would leave {backup_dir}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target)
+    return target
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _summary(files: Sequence[FileReport], applied: bool) -> dict[str, Any]:
+    sites = sum(len([s for s in f.sites if s.code != "NWS102"]) for f in files)
+    manual = sum(len([s for s in f.manual if s.code != "NWS102"]) for f in files)
+    return {
+        "files": len(files),
+        "clean": sum(f.status == "clean" for f in files),
+        "auto_fixable": sum(f.status == "auto-fixable" for f in files),
+        "manual": sum(f.status == "manual" for f in files),
+        "errors": sum(f.status == "error" for f in files),
+        "sites": sites,
+        "auto_fixable_sites": sum(f.fixable for f in files),
+        "manual_sites": manual,
+        "fixed_sites": sum(f.fixed for f in files) if applied else 0,
+        "deprecated_imports": sum(len(f.imports) for f in files),
+        "deprecated_calls": sum(len(f.calls) for f in files),
+        "complexity": sum(f.complexity for f in files),
+    }
+
+
+def manual_list(files: Sequence[FileReport]) -> list[dict[str, Any]]:
+    out = []
+    for f in sorted(files, key=lambda f: f.path):
+        if f.status == "error":
+            out.append({"path": f.path, "line": 1, "code": SYNTAX_ERROR, "message": f.error,
+                        "reason": f.reasons[0] if f.reasons else "", "source": ""})
+        for s in sorted(f.manual, key=lambda s: (s.line, s.column, s.code)):
+            out.append({"path": f.path, "line": s.line, "code": s.code, "message": s.message,
+                        "reason": s.reason, "source": s.text})
+    return out
+
+
+def report_json(files: Sequence[FileReport], mode: str, backup: str | None) -> dict[str, Any]:
+    return {
+        "tool": PROG,
+        "version": __version__,
+        "mode": mode,
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "summary": _summary(files, mode == "apply"),
+        "backup_dir": backup,
+        "files": [f.as_dict() for f in sorted(files, key=lambda f: f.path)],
+        "manual_intervention": manual_list(files),
+    }
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(data: dict[str, Any]) -> str:
+    s = data["summary"]
+    mode = "applied" if data["mode"] == "apply" else "dry run (nothing changed)"
+    out = [
+        "# netra-ws-lint migration report",
+        "",
+        f"Mode: {mode}. Generated {data['generated']} by {PROG} {data['version']}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| files | {s['files']} ({s['clean']} clean, {s['auto_fixable']} auto-fixable, "
+        f"{s['manual']} need manual work, {s['errors']} errors) |",
+        f"| sites | {s['sites']} ({s['auto_fixable_sites']} auto-fixable, "
+        f"{s['manual_sites']} manual) |",
+        f"| deprecated imports / calls | {s['deprecated_imports']} / {s['deprecated_calls']} |",
+        f"| complexity score | {s['complexity']} |",
+    ]
+    if data["mode"] == "apply":
+        out.append(f"| fixed | {s['fixed_sites']} sites |")
+        if data["backup_dir"]:
+            out.append(f"| backups | `{data['backup_dir']}` |")
+    out += ["", "Complexity: 1 point per automatic fix, 3 per site left to a person, 5 per "
+            "module-level instance or singleton definition.", "", "## Files", ""]
+    for f in data["files"]:
+        out.append(f"### `{f['path']}`: {f['status']} (complexity {f['complexity']})")
+        out.append("")
+        if f["status"] == "clean" and not f["user_context_sources"]:
+            out += ["Nothing to migrate.", ""]
+            continue
+        for r in f["reasons"]:
+            out.append(f"- needs: {r}")
+        for title, key in (("Deprecated imports", "deprecated_imports"),
+                           ("Deprecated calls", "deprecated_calls")):
+            if f[key]:
+                out.append(f"- {title}:")
+                for site in f[key]:
+                    how = {"safe": "automatic fix", "unsafe": "unsafe fix",
+                           "manual": "manual", "none": "with the calls"}[site["fix"]]
+                    out.append(f"  - line {site['line']}: `{_md(site['source'])}` ({how})")
+        if f["user_context_sources"]:
+            out.append("- User-context sources:")
+            out += [f"  - {_md(src)}" for src in f["user_context_sources"]]
+        if data["mode"] == "apply" and f["fixed_sites"]:
+            out.append(f"- Fixed {f['fixed_sites']} site(s); backup: `{f['backup']}`")
+        out.append("")
+    out += ["## Manual intervention", ""]
+    if not data["manual_intervention"]:
+        out.append("None: every site can be migrated automatically.")
+    for item in data["manual_intervention"]:
+        out.append(f"- `{item['path']}:{item['line']}` {item['code']}: {_md(item['reason'])}"
+                   + (f" (`{_md(item['source'])}`)" if item["source"] else ""))
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- command
+
+
+def add_parser(sub: Any, add_selection: Any) -> None:
+    mig = sub.add_parser(
+        "migrate",
+        help="plan the move to per-request factories (dry run), or --apply the safe fixes",
+    )
+    mig.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    mig.add_argument("--apply", action="store_true",
+                     help="apply the safe fixes (backing up every changed file)")
+    mig.add_argument("--unsafe-fixes", action="store_true",
+                     help="count (and with --apply, apply) the unsafe fixes too "
+                     "(they change behaviour)")
+    mig.add_argument("--validate-only", action="store_true",
+                     help="write nothing; exit 1 while anything deprecated (NWS1) is left")
+    mig.add_argument("--report-dir", type=Path, default=Path(DEFAULT_REPORT_DIR), metavar="DIR",
+                     help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR})")
+    mig.add_argument("--backup-dir", type=Path, metavar="DIR",
+                     help=f"backups of the changed files go to a timestamped directory here "
+                     f"(default: {DEFAULT_BACKUP_DIR} at the project root)")
+    mig.add_argument("--no-backup", action="store_true", help="with --apply: no backups")
+    add_selection(mig, stdin=False)
+
+
+def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO,
+                stderr: TextIO) -> int:
+    from .formats import project_root
+    from .fsutil import write_atomic
+
+    if args.paths == ["-"]:
+        raise ConfigError("migrate: give files or directories, not stdin")
+    if args.validate_only and args.apply:
+        raise ConfigError("migrate: --validate-only and --apply exclude each other")
+    root = project_root()
+    backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
+    report_dir = args.report_dir.absolute()
+    if args.config is not None and not args.config.is_file():
+        raise ConfigError(f"{args.config}: no such configuration file")
+    targets, problems = discover(args.paths or ["."], overrides, args.config,
+                                 args.force_exclude, args.respect_gitignore)
+    status = 0
+    for p in problems:
+        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        status = 2
+    rule_sets: dict[Settings, RuleSet] = {}
+    files: list[FileReport] = []
+    backup_dir: Path | None = None
+    for t in targets:
+        if not t.path.name.endswith(PYTHON_SUFFIXES):
+            continue
+        if _inside(t.path, backup_base) or _inside(t.path, report_dir):
+            continue  # our own backups are never migrated again
+        rules = rule_sets.setdefault(t.settings, RuleSet.for_settings(t.settings))
+        try:
+            data = t.path.read_bytes()
+        except OSError as exc:
+            print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
+            status = 2
+            continue
+        report, fixed = analyse(data, t.display, t.settings, rules, args.unsafe_fixes)
+        files.append(report)
+        if not args.apply or fixed is None:
+            continue
+        from .fsutil import refuse_to_write
+
+        refused = refuse_to_write(t.path, [Path(p) for p in args.paths or ["."]])
+        if refused:
+            print(f"{PROG}: error: {t.display}: {refused}", file=stderr)
+            status = 2
+            continue
+        if not args.no_backup:
+            if not _inside(t.path, root):
+                print(f"{PROG}: error: {t.display}: outside the project root {root}: not "
+                      "changed (no place for its backup)", file=stderr)
+                status = 2
+                continue
+            if backup_dir is None:
+                backup_dir = _backup_root(backup_base)
+            report.backup = os.path.relpath(backup_file(t.path, root, backup_dir))
+        try:
+            if t.path.read_bytes() != data:
+                raise OSError("changed while being migrated")
+            write_atomic(t.path, fixed)
+        except OSError as exc:
+            print(f"{PROG}: error: {t.display}: cannot write: {exc}", file=stderr)
+            status = 2
+            continue
+        report.fixed = report.fixable
+    deprecated = [
+        (f.path, s) for f in files for s in (f.manual if args.apply else f.sites)
+        if s.code.startswith(DEPRECATED_PREFIX)
+    ]
+    if args.validate_only:
+        for path, s in sorted(deprecated, key=lambda x: (x[0], x[1].line, x[1].column)):
+            print(f"{path}:{s.line}:{s.column}: {s.code} {s.message}", file=stdout)
+        n = len(deprecated)
+        print(f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"
+              + (": the migration is not finished" if n else ""), file=stderr)
+        return max(status, 1 if deprecated else 0)
+    data_json = report_json(files, "apply" if args.apply else "dry-run",
+                            os.path.relpath(backup_dir) if backup_dir else None)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(report_dir / REPORT_JSON, (json.dumps(data_json, indent=2) + "\n").encode())
+    write_atomic(report_dir / REPORT_MD, report_markdown(data_json).encode("utf-8"))
+    s = data_json["summary"]
+    verb = "fixed" if args.apply else "auto-fixable"
+    count = s["fixed_sites"] if args.apply else s["auto_fixable_sites"]
+    print(
+        f"{PROG}: {s['files']} files: {s['clean']} clean, {s['auto_fixable']} auto-fixable, "
+        f"{s['manual']} need manual work; {s['sites']} sites: {count} {verb}, "
+        f"{s['manual_sites']} manual; complexity {s['complexity']}",
+        file=stdout,
+    )
+    print(f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
+          f"{os.path.relpath(report_dir / REPORT_JSON)}", file=stdout)
+    if backup_dir is not None:
+        print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stdout)
+    return status

@@ -1,0 +1,165 @@
+"""A file-level prefilter: skip the rule walk of a file on which no enabled rule can fire.
+
+Each rule has a *trigger*: groups of words, every group of which must have one word in
+the file's text for the rule to be able to report anything (a conjunction of
+disjunctions). The words come from the configured vocabulary, so they follow the
+configuration: a name in a word list matches an identifier of the file, and an
+identifier matching a glob pattern contains each literal fragment of the pattern.
+Identifiers are compared after NFKC normalisation (as Python does) when the file is not
+ASCII. A rule without a trigger (an audit rule that needs only a module-level container,
+an unknown rule, a custom rule) can fire on any file: then nothing is skipped.
+
+What the default rule set can still skip: NWS204 (shared class state) needs only a
+``class`` statement, so only files without the word ``class`` and without any of the
+vocabulary of the other rules (accessors, factories, user-scoped types, context names
+and types, identity names, ``async``, ``cache``, ``ContextVar``) are skipped. A file
+that is skipped is still parsed when NWS900 (syntax error) is enabled, so a syntax error
+is reported exactly as without the prefilter; only the rule walk is skipped.
+
+In project mode the names the project index knows (user-scoped classes, factories and
+singleton getters of other modules) are added to the words of the rules that use them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from .config import Settings, Words
+
+Trigger = tuple[frozenset[str], ...]  # every group needs one word present
+
+_GLOB_SPLIT = re.compile(r"[*?.]")
+
+
+def pattern_words(patterns: Iterable[str]) -> frozenset[str] | None:
+    """One word per pattern that any identifier (or dotted name) it matches contains;
+    None when a pattern has no literal part (it may match anything)."""
+    out: set[str] = set()
+    for pattern in patterns:
+        if "[" in pattern or "]" in pattern:
+            return None  # character classes: no sound literal fragment
+        fragments = [f for f in _GLOB_SPLIT.split(pattern) if f]
+        if not fragments:
+            return None
+        out.add(max(fragments, key=len))
+    return frozenset(out)
+
+
+def _union(*groups: frozenset[str] | None) -> frozenset[str] | None:
+    out: set[str] = set()
+    for g in groups:
+        if g is None:
+            return None
+        out |= g
+    return frozenset(out)
+
+
+def rule_triggers(
+    settings: Settings, extra_names: Iterable[str] = ()
+) -> dict[str, Trigger | None]:
+    """Trigger of each rule code under ``settings`` (None: can fire on any file).
+    ``extra_names``: names of user-scoped types, factories and singleton getters the
+    project index knows from other modules."""
+    w: Words = settings.words
+    extra = frozenset(extra_names)
+    accessors = pattern_words(w.deprecated_accessors)
+    factories = pattern_words(w.context_factories)
+    ctx_types = pattern_words(w.context_types)
+    ctx_names = pattern_words(w.context_names)
+    scoped = pattern_words(w.user_scoped_types)
+    identity = pattern_words(w.identity_names)
+    sends = pattern_words(w.send_methods)
+    # a user context: a context-typed or context-named parameter or attribute
+    context = _union(ctx_types, ctx_names)
+    # what makes a call or a class user-scoped: configured words, a def or class of the
+    # file taking a user context, a name from the project index
+    user_scoped = _union(accessors, factories, scoped, context, extra)
+    identity_or_ctx = _union(identity, context)
+
+    def t(*groups: frozenset[str] | None) -> Trigger | None:
+        if any(g is None for g in groups):
+            return None
+        return tuple(g for g in groups if g is not None)
+
+    locks = frozenset(
+        {"Lock", "Semaphore", "Condition", "Event", "acquire", "wait"}
+    )
+    out: dict[str, Trigger | None] = {
+        "NWS101": t(accessors),
+        "NWS102": t(accessors),
+        "NWS103": t(user_scoped),
+        "NWS104": t(user_scoped),  # audit findings (other types): see below
+        "NWS105": t(user_scoped),
+        "NWS201": t(_union(identity_or_ctx, frozenset({"async"}))),
+        "NWS202": None,
+        "NWS203": t(frozenset({"cache", "cached"})),
+        "NWS204": t(frozenset({"class"})),
+        "NWS205": t(locks, identity_or_ctx),
+        "NWS206": t(frozenset({"ContextVar"})),
+        "NWS301": t(user_scoped),
+        "NWS302": t(identity_or_ctx, sends),
+        "NWS303": t(_union(context, extra)),
+        "NWS304": t(_union(ctx_types, factories, extra)),
+        "NWS305": t(user_scoped),
+    }
+    if settings.audit_enabled("NWS104"):
+        out["NWS104"] = None  # singletons of any type
+    if settings.audit_enabled("NWS204"):
+        out["NWS204"] = t(frozenset({"class"}))
+    return out
+
+
+class Prefilter:
+    """Decides, from a file's text, which of ``codes`` can fire on it."""
+
+    def __init__(
+        self, settings: Settings, codes: Sequence[str], extra_names: Iterable[str] = ()
+    ) -> None:
+        triggers = rule_triggers(settings, extra_names)
+        self.codes = tuple(codes)
+        # None: the rule can fire on any file
+        self.by_code: dict[str, Trigger | None] = {c: triggers.get(c) for c in self.codes}
+        # the same groups as tuples, the configured words first and the project's names
+        # last (shared between rules, so that each is searched once per file)
+        extra = frozenset(extra_names)
+        tuples: dict[frozenset[str], tuple[str, ...]] = {}
+        self.ordered: dict[str, tuple[tuple[str, ...], ...] | None] = {}
+        for code, trig in self.by_code.items():
+            if trig is None:
+                self.ordered[code] = None
+                continue
+            groups = []
+            for group in trig:
+                if group not in tuples:
+                    tuples[group] = tuple(sorted(group, key=lambda w: (w in extra, len(w), w)))
+                groups.append(tuples[group])
+            self.ordered[code] = tuple(groups)
+        # custom pattern rules (NWS5xx) can fire on any file
+        self.always = bool(getattr(settings, "patterns", ())) or any(
+            t is None for t in self.by_code.values()
+        )
+
+    def active(self, source: str) -> tuple[str, ...]:
+        """The codes whose trigger words are all in ``source``: the rules worth running
+        (the others cannot report anything on it)."""
+        if not source.isascii():
+            source = unicodedata.normalize("NFKC", source)
+        seen: dict[int, bool] = {}  # rules share groups: each is searched once per file
+
+        def present(group: tuple[str, ...]) -> bool:
+            hit = seen.get(id(group))
+            if hit is None:
+                hit = seen[id(group)] = any(word in source for word in group)
+            return hit
+
+        return tuple(
+            code
+            for code, trig in self.ordered.items()
+            if trig is None or all(present(group) for group in trig)
+        )
+
+    def can_fire(self, source: str) -> bool:
+        """Some rule (or a custom pattern rule) can report something on ``source``."""
+        return self.always or bool(self.active(source))

@@ -1,0 +1,20 @@
+from app.ws import get_websocket_manager, create_websocket_manager
+
+
+def outer(ctx):
+    def middle():
+        def inner():
+            return create_websocket_manager(ctx)
+        return inner
+    return middle
+
+
+def other(request):
+    user_context = request.user_context
+    return create_websocket_manager(user_context)
+
+
+def too_late(request):
+    manager = get_websocket_manager()
+    user_context = request.user_context
+    return manager, user_context
