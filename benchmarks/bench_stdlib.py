@@ -10,35 +10,15 @@ Not a test: numbers depend on the machine; the README reports them.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import statistics
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
 
-SKIP_DIRS = {"site-packages", "dist-packages", "test", "tests", "idlelib", "__pycache__"}
-
-
-def stdlib_files() -> list[Path]:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("test"))
-        out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py")]
-    return out
-
-
-def parse_all(files: list[Path]) -> float:
-    start = time.perf_counter()
-    for f in files:
-        try:
-            ast.parse(f.read_bytes(), filename=str(f))
-        except (SyntaxError, ValueError):
-            pass
-    return time.perf_counter() - start
+# the same corpus and floor as bench_scale.py (this script sits beside it)
+from bench_scale import parse_all, stdlib_files
 
 
 def check_all(files: list[Path], extra: list[str]) -> float:

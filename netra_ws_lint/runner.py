@@ -261,28 +261,29 @@ def check_targets(
     clear_package_cache()  # packages are looked up afresh on each run
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     if project:
-        entries: list[dict[str, Any] | None] = [None] * len(items)
-        todo_index: list[tuple[int, Item]] = []
-        for i, item in enumerate(items):
-            hit = checker.lookup_index(item)
-            if hit is not None:
-                entries[i] = hit
-            else:
-                todo_index.append((i, item))
+        entries, todo_index = _split_cached(items, checker.lookup_index)
         _run(checker, todo_index, jobs, entries, _index_chunk, checker.index)
         checker.project = ProjectIndex(
             e for e in entries if e is not None and not e.get("none")
         )
-    results: list[Any] = [None] * len(items)
-    todo: list[tuple[int, Item]] = []
-    for i, item in enumerate(items):
-        found = checker.lookup(item)
-        if found is not None:
-            results[i] = found
-        else:
-            todo.append((i, item))
+    results, todo = _split_cached(items, checker.lookup)
     _run(checker, todo, jobs, results, _check_chunk, checker.check)
     return [r for r in results if r is not None]
+
+
+def _split_cached(
+    items: list[Item], lookup: Callable[[Item], Any]
+) -> tuple[list[Any], list[tuple[int, Item]]]:
+    """Cached results in item order (None where missing), and the items still to do."""
+    found: list[Any] = [None] * len(items)
+    todo: list[tuple[int, Item]] = []
+    for i, item in enumerate(items):
+        hit = lookup(item)
+        if hit is not None:
+            found[i] = hit
+        else:
+            todo.append((i, item))
+    return found, todo
 
 
 def _run(
