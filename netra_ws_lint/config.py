@@ -237,7 +237,7 @@ def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 
 
 def known_code_prefixes() -> frozenset[str]:
-    from .rule import all_rules
+    from netra_ws_lint.rules.base import all_rules
 
     out = set()
     for code in all_rules():
@@ -394,7 +394,7 @@ def _patterns(value: Any, key: str, source: str | None) -> tuple[PatternRule, ..
             table.get("fix"),
             applicability,
         )
-        from .patterns import self_test  # ast-grep is loaded only for these
+        from netra_ws_lint.rules.patterns import self_test  # ast-grep is loaded only for these
 
         problem = self_test(rule)
         if problem is not None:

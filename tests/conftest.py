@@ -55,7 +55,7 @@ def validate_sarif(doc: dict[str, Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def _every_sarif_document_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
-    from netra_ws_lint import formats
+    from netra_ws_lint.report import formats as formats
 
     real = formats.sarif_document
 

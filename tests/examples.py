@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_ws_lint.config import Settings, apply_options
-from netra_ws_lint.rule import Rule, all_rules
+from netra_ws_lint.rules.base import Rule, all_rules
 
 EXPECT_RE = re.compile(r"#\s*expect:\s*(?P<items>NWS\d{3}(?:@\d+)?(?:\s*,\s*NWS\d{3}(?:@\d+)?)*)")
 OPTIONS_RE = re.compile(r"^#\s*options:\s*(?P<json>\{.*\})\s*$")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 
 FORMAT = "%(path)s:%(row)d:%(col)d:%(code)s"
 FINDING_RE = re.compile(r"^(.*?):\d+:\d+: ?([A-Z]+[0-9]+)\b")

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.baseline import DEFAULT_FILE, Entry, dumps, fingerprint_findings, load, match
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import ConfigError
-from netra_ws_lint.rule import Finding
+from netra_ws_lint.model import Finding
+from netra_ws_lint.report.baseline import (
+    DEFAULT_FILE,
+    Entry,
+    dumps,
+    fingerprint_findings,
+    load,
+    match,
+)
 
 # A legacy service with findings of many rules, of every reporting place: a call,
 # an import, a module-level binding, a class attribute, a decorated def, a lazy getter.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 
 LEGACY = (
     "from app.websocket_core import get_websocket_manager\n"

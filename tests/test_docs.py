@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netra_ws_lint.docs import README_END, README_START, rules_table_markdown
-from netra_ws_lint.rule import all_rules
+from netra_ws_lint.report.docs import README_END, README_START, rules_table_markdown
+from netra_ws_lint.rules.base import all_rules
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -14,7 +14,7 @@ def test_readme_rule_table_is_up_to_date() -> None:
     text = README.read_text(encoding="utf-8")
     start, end = text.index(README_START), text.index(README_END) + len(README_END)
     assert text[start:end] == rules_table_markdown(), (
-        "README rule table is stale: run `python -m netra_ws_lint.docs README.md`"
+        "README rule table is stale: run `python -m netra_ws_lint.report.docs README.md`"
     )
     for code in all_rules():
         assert f"| {code} |" in text

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine import RuleSet, check_bytes, check_source
-from netra_ws_lint.rule import Rule, all_rules
+from netra_ws_lint.engine.pipeline import RuleSet, check_bytes, check_source
+from netra_ws_lint.rules.base import Rule, all_rules
 
 CALL = "async def f(user_context):\n    m = get_websocket_manager()\n"
 

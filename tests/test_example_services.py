@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
-from netra_ws_lint.rule import all_rules
+from netra_ws_lint.cli.main import main
+from netra_ws_lint.rules.base import all_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "legacy_service.expected"

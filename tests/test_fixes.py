@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netra_ws_lint import fixes
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import ConfigError, Settings, apply_options
-from netra_ws_lint.engine import check_source
-from netra_ws_lint.fixes import FixError, fix_bytes, fix_file, fix_text
+from netra_ws_lint.engine.pipeline import check_source
+from netra_ws_lint.fix import apply as fixes
+from netra_ws_lint.fix.apply import FixError, fix_bytes, fix_file, fix_text
 
 from .conftest import validate_sarif
 
@@ -286,7 +286,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def _check_options() -> set[str]:
-    from netra_ws_lint.cli import build_parser
+    from netra_ws_lint.cli.main import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -404,7 +404,7 @@ def test_check_without_fix_options_does_not_import_ast_grep() -> None:
 
     code = (
         "import sys\n"
-        "from netra_ws_lint.cli import main\n"
+        "from netra_ws_lint.cli.main import main\n"
         f"main(['check', '--exit-zero', {str(FIXTURES / 'alias_import.py')!r}])\n"
         "assert 'ast_grep_py' not in sys.modules, 'imported'\n"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netra_ws_lint.config import settings_for
-from netra_ws_lint.engine import check_file
+from netra_ws_lint.engine.pipeline import check_file
 
 from .examples import all_examples
 

@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 
 from netra_ws_lint import __version__
-from netra_ws_lint.cli import main
-from netra_ws_lint.formats import (
+from netra_ws_lint.cli.main import main
+from netra_ws_lint.model import Finding
+from netra_ws_lint.report.formats import (
     escape_data,
     escape_property,
     fallback_fingerprint,
     sarif_document,
 )
-from netra_ws_lint.output import FORMATS, Reported, write
-from netra_ws_lint.rule import Finding, all_rules
+from netra_ws_lint.report.output import FORMATS, Reported, write
+from netra_ws_lint.rules.base import all_rules
 
 from .conftest import validate_sarif
 

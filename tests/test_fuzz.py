@@ -22,10 +22,9 @@ hypothesmith = pytest.importorskip("hypothesmith")
 from hypothesis import HealthCheck, Phase, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from netra_ws_lint.add_noqa import add_noqa_to_source  # noqa: E402
-from netra_ws_lint.baseline import fingerprint_findings  # noqa: E402
+from netra_ws_lint.cli.flake8_plugin import Plugin  # noqa: E402
 from netra_ws_lint.config import settings_for  # noqa: E402
-from netra_ws_lint.engine import (  # noqa: E402
+from netra_ws_lint.engine.pipeline import (  # noqa: E402
     DecodeError,
     RuleSet,
     check_bytes,
@@ -33,7 +32,8 @@ from netra_ws_lint.engine import (  # noqa: E402
     decode_source,
     normalize_newlines,
 )
-from netra_ws_lint.flake8_plugin import Plugin  # noqa: E402
+from netra_ws_lint.fix.add_noqa import add_noqa_to_source  # noqa: E402
+from netra_ws_lint.report.baseline import fingerprint_findings  # noqa: E402
 
 EXAMPLES = int(os.environ.get("NWS_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(

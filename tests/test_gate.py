@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from netra_ws_lint import __version__
-from netra_ws_lint.add_noqa import add_noqa_to_source
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.init import add_hook, add_table
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings, settings_for
-from netra_ws_lint.gitdiff import parse_diff, unquote_path
-from netra_ws_lint.repo_setup import add_hook, add_table
-from netra_ws_lint.rule import Finding
+from netra_ws_lint.fix.add_noqa import add_noqa_to_source
+from netra_ws_lint.model import Finding
+from netra_ws_lint.report.gitdiff import parse_diff, unquote_path
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint import cli as cli_module
-from netra_ws_lint import engine
+from netra_ws_lint.cli import options as cli_module
+from netra_ws_lint.cli.flake8_plugin import Plugin
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine import check_source
-from netra_ws_lint.flake8_plugin import Plugin
-from netra_ws_lint.rule import all_rules
+from netra_ws_lint.engine import pipeline as engine
+from netra_ws_lint.engine.pipeline import check_source
+from netra_ws_lint.rules.base import all_rules
 
 from .frontends import cli, cli_subprocess, flake8
 
@@ -392,7 +392,7 @@ def test_files_that_vanish_or_change_during_the_run(
 def test_add_noqa_leaves_a_file_that_changed_since_it_was_checked(
     tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import netra_ws_lint.add_noqa as add_noqa
+    import netra_ws_lint.fix.add_noqa as add_noqa
 
     real = add_noqa.add_noqa_to_file
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine import check_source
+from netra_ws_lint.engine.pipeline import check_source
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

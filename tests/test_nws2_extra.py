@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from netra_ws_lint.config import Settings, apply_options
-from netra_ws_lint.engine import check_source
-from netra_ws_lint.rule import Finding
+from netra_ws_lint.engine.pipeline import check_source
+from netra_ws_lint.model import Finding
 
 
 def run(source: str, audit: bool = False, **options: object) -> list[Finding]:

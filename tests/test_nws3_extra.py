@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from netra_ws_lint.config import Settings, apply_options
-from netra_ws_lint.engine import check_source
-from netra_ws_lint.rule import all_rules
+from netra_ws_lint.engine.pipeline import check_source
+from netra_ws_lint.rules.base import all_rules
 
 from .examples import all_examples
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import ConfigError, Settings, apply_options, settings_for
-from netra_ws_lint.engine import check_source
+from netra_ws_lint.engine.pipeline import check_source
 
 BLOCKING = {
     "code": "NWS501",

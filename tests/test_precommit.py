@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 
 pytestmark = pytest.mark.precommit
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine import RuleSet, check_file
+from netra_ws_lint.engine.pipeline import RuleSet, check_file
 
 SETTINGS = Settings(audit=True)
 _RULES: RuleSet | None = None

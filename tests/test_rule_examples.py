@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.engine import check_source
-from netra_ws_lint.rule import DOC_SECTIONS, all_rules
-from netra_ws_lint.runner import check_targets
+from netra_ws_lint.engine.pipeline import check_source
+from netra_ws_lint.engine.runner import check_targets
+from netra_ws_lint.rules.base import DOC_SECTIONS, all_rules
 
 from .examples import Example, all_examples, match
 

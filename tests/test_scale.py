@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.cache import Cache, settings_key
-from netra_ws_lint.cli import main
+from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings, apply_options
-from netra_ws_lint.engine import RuleSet, check_source
-from netra_ws_lint.prefilter import Prefilter
-from netra_ws_lint.rule import all_rules
+from netra_ws_lint.engine.cache import Cache, settings_key
+from netra_ws_lint.engine.pipeline import RuleSet, check_source
+from netra_ws_lint.engine.prefilter import Prefilter
+from netra_ws_lint.rules.base import all_rules
 
 from .examples import all_examples
 
@@ -90,7 +90,7 @@ def test_warm_and_cold_runs_identical(tree: Path, capsys: pytest.CaptureFixture[
 
 
 def test_fixes_are_cached(tree: Path) -> None:
-    from netra_ws_lint.runner import check_targets
+    from netra_ws_lint.engine.runner import check_targets
 
     settings = Settings(root=tree)
     cache = Cache(tree / "c")
@@ -207,7 +207,7 @@ def test_cli_does_not_import_flake8(tmp_path: Path) -> None:
 
     (tmp_path / "a.py").write_text(LEGACY)
     code = (
-        "import sys; from netra_ws_lint.cli import main; "
+        "import sys; from netra_ws_lint.cli.main import main; "
         "rc = main(['check', '--no-cache', 'a.py']); "
         "assert 'flake8' not in sys.modules and 'multiprocessing' not in sys.modules, "
         "sorted(sys.modules); print(rc)"
@@ -275,7 +275,7 @@ def test_prefilter_skips_only_files_without_findings(options: dict[str, object])
 
 
 def test_filtered_and_unfiltered_runs_identical(tmp_path: Path) -> None:
-    from netra_ws_lint.runner import check_targets
+    from netra_ws_lint.engine.runner import check_targets
 
     settings = Settings()
     files = sorted(EXAMPLES.rglob("*.py")) + sorted(STDLIB.glob("[a-f]*.py"))
@@ -400,7 +400,7 @@ def test_index_imports_without_parsing_match_the_tree() -> None:
     those of its tree (plus, rarely, an unindented import line inside a string)."""
     import ast
 
-    from netra_ws_lint.project import build_entry, imports_entry, module_name
+    from netra_ws_lint.analysis.project import build_entry, imports_entry, module_name
 
     extra = 0
     files = [p for p in _real_files() if p.name < "m"] + sorted(EXAMPLES.rglob("*.py"))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine import check_source
+from netra_ws_lint.engine.pipeline import check_source
 
 CASES = [
     ((3, 9), "decorators-any-expression", (

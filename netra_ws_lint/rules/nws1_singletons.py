@@ -6,10 +6,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..config import matches_any
-from ..fixgen import accessor_fix
-from ..rule import Rule, register
-from ..semantic import (
+from netra_ws_lint.analysis.semantic import (
     FUNCTION_TYPES,
     Binding,
     Context,
@@ -20,6 +17,9 @@ from ..semantic import (
     iter_child_stmts_no_scopes,
     params_of,
 )
+from netra_ws_lint.config import matches_any
+from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules.fixes import accessor_fix
 
 
 @register
@@ -134,8 +134,7 @@ class DeprecatedAccessorCall(Rule):
         "doc = 'call get_websocket_manager() never'\n"
         "# get_websocket_manager()\n",
         # a local parameter that shadows the name is not the accessor
-        "def build(get_websocket_manager):\n"
-        "    return get_websocket_manager()\n",
+        "def build(get_websocket_manager):\n    return get_websocket_manager()\n",
         # similar but different names
         "def f(user_context):\n"
         "    get_websocket_manager_factory()\n"
@@ -477,8 +476,9 @@ class ModuleLevelUserInstance(Rule):
         node = scopes[-1].node
         return node.name if isinstance(node, ast.ClassDef) else None
 
-    def _check(self, node: ast.AST, targets: list[ast.expr], value: ast.AST,
-               where: str | None) -> None:
+    def _check(
+        self, node: ast.AST, targets: list[ast.expr], value: ast.AST, where: str | None
+    ) -> None:
         if where is None:
             return
         ctx = self.ctx
@@ -486,8 +486,11 @@ class ModuleLevelUserInstance(Rule):
         pairs: list[tuple[ast.expr, ast.AST]] = []
         for target in targets:
             sequences = (ast.Tuple, ast.List)
-            if isinstance(target, sequences) and isinstance(value, sequences) \
-                    and len(target.elts) == len(value.elts):
+            if (
+                isinstance(target, sequences)
+                and isinstance(value, sequences)
+                and len(target.elts) == len(value.elts)
+            ):
                 pairs += zip(target.elts, value.elts)
             else:
                 pairs.append((target, value))
@@ -500,8 +503,9 @@ class ModuleLevelUserInstance(Rule):
                     place = "module-level" if where == "module" else "class attribute"
                     if where != "module":
                         label = f"{where}.{label}"
-                    self.report(node, where=place, target=label,
-                                call=_call_label(ctx, call), kind=kind)
+                    self.report(
+                        node, where=place, target=label, call=_call_label(ctx, call), kind=kind
+                    )
                     return
 
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -525,10 +529,16 @@ class ModuleLevelUserInstance(Rule):
 
 # --------------------------------------------------------------------------- NWS104
 
-_CACHE_DECORATORS = frozenset({
-    "functools.lru_cache", "functools.cache", "lru_cache", "cache",
-    "async_lru.alru_cache", "alru_cache",
-})
+_CACHE_DECORATORS = frozenset(
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "lru_cache",
+        "cache",
+        "async_lru.alru_cache",
+        "alru_cache",
+    }
+)
 
 
 @dataclass
@@ -570,14 +580,46 @@ def _function_facts(fn: FunctionNode) -> _FunctionFacts:
 
 # calls that compute plain values (immutable, or containers: NWS2 rules cover those),
 # not objects worth listing as singletons
-_VALUE_CALLS = frozenset({
-    "bool", "int", "float", "complex", "str", "bytes", "tuple", "frozenset", "len", "repr",
-    "list", "dict", "set", "sorted", "re.compile", "re.escape",
-})
-_VALUE_METHODS = frozenset({
-    "join", "format", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "lower",
-    "upper", "casefold", "replace", "encode", "decode", "partition", "rpartition",
-})
+_VALUE_CALLS = frozenset(
+    {
+        "bool",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "tuple",
+        "frozenset",
+        "len",
+        "repr",
+        "list",
+        "dict",
+        "set",
+        "sorted",
+        "re.compile",
+        "re.escape",
+    }
+)
+_VALUE_METHODS = frozenset(
+    {
+        "join",
+        "format",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "splitlines",
+        "lower",
+        "upper",
+        "casefold",
+        "replace",
+        "encode",
+        "decode",
+        "partition",
+        "rpartition",
+    }
+)
 
 
 def _is_value_call(ctx: Context, call: ast.Call) -> bool:
@@ -993,9 +1035,7 @@ class SingletonDefinition(Rule):
         "class Cache(metaclass=SingletonMeta):\n"
         "    pass\n",
         # a local global with the same name but no module-level `= None` slot
-        "def configure():\n"
-        "    global emitter\n"
-        "    emitter = EventEmitter()\n",
+        "def configure():\n    global emitter\n    emitter = EventEmitter()\n",
     ]
 
     def __init__(self, ctx: Context) -> None:
@@ -1013,14 +1053,22 @@ class SingletonDefinition(Rule):
 
     def _emit(self, node: ast.AST, name: str, how: str, user: str | None) -> None:
         if user is not None:
-            self.report(node, name=name, how=how,
-                        user=f"; {user}: every user shares one instance")
+            self.report(node, name=name, how=how, user=f"; {user}: every user shares one instance")
         else:
-            self.report(node, audit=True, name=name, how=how,
-                        user="; add it to `allowed-singletons` if it is shared on purpose")
+            self.report(
+                node,
+                audit=True,
+                name=name,
+                how=how,
+                user="; add it to `allowed-singletons` if it is shared on purpose",
+            )
 
-    def _user_of_function(self, fn: FunctionNode, calls: Iterable[ast.Call],
-                          annotations: Iterable[ast.AST | None] = ()) -> str | None:
+    def _user_of_function(
+        self,
+        fn: FunctionNode,
+        calls: Iterable[ast.Call],
+        annotations: Iterable[ast.AST | None] = (),
+    ) -> str | None:
         """Why a getter's singleton is user-scoped, or None: a user-scoped call among
         ``calls`` (what it keeps), a user-scoped type in ``annotations`` or in its return
         annotation, or its own deprecated-accessor name."""
@@ -1071,8 +1119,9 @@ class SingletonDefinition(Rule):
         if not held:
             return
         built = [ctx.callee(c) for *_, cs in held for c in cs]
-        if self._allowed(fn.name, *(h[0] for h in held), *built,
-                         *(_last(b) for b in built if b is not None)):
+        if self._allowed(
+            fn.name, *(h[0] for h in held), *built, *(_last(b) for b in built if b is not None)
+        ):
             return
         # what is kept: the stored value and everything built inside it
         stored = [n for h in held for n in ast.walk(h[2]) if isinstance(n, ast.Call)]
@@ -1090,8 +1139,11 @@ class SingletonDefinition(Rule):
             if name not in _CACHE_DECORATORS:
                 continue
             if isinstance(d, ast.Call):
-                size = d.args[0] if d.args else next(
-                    (k.value for k in d.keywords if k.arg == "maxsize"), None)
+                size = (
+                    d.args[0]
+                    if d.args
+                    else next((k.value for k in d.keywords if k.arg == "maxsize"), None)
+                )
                 if isinstance(size, ast.Constant) and size.value == 0:
                     return None  # caches nothing
             return dotted_name(target) or name
@@ -1108,9 +1160,12 @@ class SingletonDefinition(Rule):
         cls = ctx.scope.node if ctx.scope.kind == "class" else None
         cls_param: str | None = None
         if params:
-            if len(params) != 1 or params[0].kind not in ("pos", "posonly") \
-                    or not isinstance(cls, ast.ClassDef) \
-                    or "classmethod" not in {dotted_name(d) for d in node.decorator_list}:
+            if (
+                len(params) != 1
+                or params[0].kind not in ("pos", "posonly")
+                or not isinstance(cls, ast.ClassDef)
+                or "classmethod" not in {dotted_name(d) for d in node.decorator_list}
+            ):
                 return
             cls_param = params[0].name
         ctx.scopes.append(Scope("function", node, ctx.scope))
@@ -1135,8 +1190,11 @@ class SingletonDefinition(Rule):
                 user = f"`{cls.name}` is a user-scoped type"
         if self._allowed(*names):
             return
-        how = (f"`@{deco}` classmethod returning `{cls_param}()`" if cls_param
-               else f"zero-argument `@{deco}` factory")
+        how = (
+            f"`@{deco}` classmethod returning `{cls_param}()`"
+            if cls_param
+            else f"zero-argument `@{deco}` factory"
+        )
         self._emit(node, f"{node.name}()", how, user)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -1151,16 +1209,22 @@ class SingletonDefinition(Rule):
             if name is not None:
                 self._subclasses.setdefault(name, []).append(node)
                 if _is_singleton_name(name):
-                    self._named.append(_ClassSingleton(
-                        node, "named", f"subclass of singleton base `{_last(name)}`", name))
+                    self._named.append(
+                        _ClassSingleton(
+                            node, "named", f"subclass of singleton base `{_last(name)}`", name
+                        )
+                    )
         for kw in node.keywords:
             if kw.arg == "metaclass":
                 name = ctx.resolve(kw.value)
                 if name is not None:
                     self._meta_users.setdefault(name, []).append(node)
                     if _is_singleton_name(name):
-                        self._named.append(_ClassSingleton(
-                            node, "named", f"uses singleton metaclass `{_last(name)}`", name))
+                        self._named.append(
+                            _ClassSingleton(
+                                node, "named", f"uses singleton metaclass `{_last(name)}`", name
+                            )
+                        )
         self._check_class_cache(node)
 
     def _class_slot(self, target: ast.AST, owners: set[str]) -> bool:
@@ -1193,8 +1257,10 @@ class SingletonDefinition(Rule):
                     metaclass = _is_metaclass(ctx, cls)
                 if not metaclass:
                     continue  # an instance's `__call__`
-            elif not (fn.name in ("__new__", "__init_subclass__")
-                      or decorators & {"classmethod", "staticmethod"}):
+            elif not (
+                fn.name in ("__new__", "__init_subclass__")
+                or decorators & {"classmethod", "staticmethod"}
+            ):
                 continue  # `self.x = ...` in an instance method is per instance
             # the names that denote the class: its own, and the first parameter
             # (`cls` of `__new__`, of a metaclass's `__call__`, of a classmethod)
@@ -1222,20 +1288,26 @@ class SingletonDefinition(Rule):
                 value = local if local is not None else value
             calls = _value_calls(self.ctx, value, [], allow_await=True)
             if fn.name == "__call__":  # of a metaclass (checked by the caller)
-                if not any(isinstance(c.func, ast.Attribute) and c.func.attr == "__call__"
-                           for c in calls):
+                if not any(
+                    isinstance(c.func, ast.Attribute) and c.func.attr == "__call__" for c in calls
+                ):
                     continue
                 kind = "metaclass"
                 how = f"singleton metaclass: `__call__` caches instances in `{_short(target)}`"
-            elif any((isinstance(c.func, ast.Attribute) and c.func.attr == "__new__")
-                     or (isinstance(c.func, ast.Name) and c.func.id in owners) for c in calls) \
-                    and not _is_metaclass(self.ctx, cls):
+            elif any(
+                (isinstance(c.func, ast.Attribute) and c.func.attr == "__new__")
+                or (isinstance(c.func, ast.Name) and c.func.id in owners)
+                for c in calls
+            ) and not _is_metaclass(self.ctx, cls):
                 kind = "new"
                 how = f"`{fn.name}` caches the instance in `{_short(target)}`"
             else:
                 continue
-            hint = f"`{fn.name}` is a deprecated accessor" \
-                if self.ctx.is_deprecated_accessor(fn.name) else None
+            hint = (
+                f"`{fn.name}` is a deprecated accessor"
+                if self.ctx.is_deprecated_accessor(fn.name)
+                else None
+            )
             self._classes[id(cls)] = _ClassSingleton(cls, kind, how, hint=hint)
             return True
         return False
@@ -1257,8 +1329,9 @@ class SingletonDefinition(Rule):
     def leave_Module(self, node: ast.Module) -> None:
         ctx = self.ctx
         covered: set[int] = set()
-        structural = sorted(self._classes.values(),
-                            key=lambda s: (s.node.lineno, s.node.col_offset))
+        structural = sorted(
+            self._classes.values(), key=lambda s: (s.node.lineno, s.node.col_offset)
+        )
         for s in [*structural, *self._named]:
             if id(s.node) in covered:
                 continue  # a subclass / user of a singleton already reported
@@ -1271,10 +1344,15 @@ class SingletonDefinition(Rule):
             singles = [c for c in closure if not self._allowed(c.name)]
             if closure and not singles:
                 continue  # every class made a singleton here is allowed
-            user = next((f"`{c.name}` is a user-scoped type" for c in singles
-                         if ctx.is_user_scoped_type(c.name)), s.hint)
+            user = next(
+                (
+                    f"`{c.name}` is a user-scoped type"
+                    for c in singles
+                    if ctx.is_user_scoped_type(c.name)
+                ),
+                s.hint,
+            )
             self._emit(s.node, s.node.name, s.how, user)
-
 
 
 @register

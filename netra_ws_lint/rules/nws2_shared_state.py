@@ -16,23 +16,49 @@ import ast
 from collections.abc import Iterator, Sequence
 from typing import Callable, Optional
 
-from ..rule import Rule, register
-from ..semantic import FUNCTION_TYPES, Context, Scope, annotation_names, params_of
+from netra_ws_lint.analysis.semantic import (
+    FUNCTION_TYPES,
+    Context,
+    Scope,
+    annotation_names,
+    params_of,
+)
+from netra_ws_lint.rules.base import Rule, register
 
 # ---------------------------------------------------------------------------- words
 
-MUTATING_METHODS = frozenset({
-    "append", "appendleft", "extend", "extendleft", "insert", "add", "update",
-    "setdefault", "pop", "popleft", "popitem", "remove", "discard", "clear",
-    "move_to_end", "sort", "reverse",
-})
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "pop",
+        "popleft",
+        "popitem",
+        "remove",
+        "discard",
+        "clear",
+        "move_to_end",
+        "sort",
+        "reverse",
+    }
+)
 # ``X.setdefault(k, [])`` / ``X.get(k)`` give what ``X`` holds: mutating the result
 # mutates the container's contents (``X.setdefault(k, []).append(v)``).
 HOLDER_METHODS = frozenset({"setdefault", "get"})
 
 CONTAINER_CALLS: dict[str, str] = {
-    "dict": "dict", "list": "list", "set": "set",
-    "builtins.dict": "dict", "builtins.list": "list", "builtins.set": "set",
+    "dict": "dict",
+    "list": "list",
+    "set": "set",
+    "builtins.dict": "dict",
+    "builtins.list": "list",
+    "builtins.set": "set",
     "dict.fromkeys": "dict",
     "collections.deque": "deque",
     "collections.defaultdict": "defaultdict",
@@ -48,22 +74,24 @@ LOCK_CALLS: dict[str, str] = {
 }
 ACQUIRE_METHODS = frozenset({"acquire", "wait", "wait_for"})
 
-CACHE_DECORATORS = frozenset({
-    "functools.lru_cache",
-    "functools.cache",
-    "cachetools.cached",
-    "cachetools.func.lru_cache",
-    "cachetools.func.ttl_cache",
-    "cachetools.func.lfu_cache",
-    "cachetools.func.fifo_cache",
-    "cachetools.func.rr_cache",
-    "cachetools.func.mru_cache",
-    "async_lru.alru_cache",
-    "aiocache.cached",
-    "aiocache.decorators.cached",
-    "aiocache.multi_cached",
-    "aiocache.decorators.multi_cached",
-})
+CACHE_DECORATORS = frozenset(
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "cachetools.cached",
+        "cachetools.func.lru_cache",
+        "cachetools.func.ttl_cache",
+        "cachetools.func.lfu_cache",
+        "cachetools.func.fifo_cache",
+        "cachetools.func.rr_cache",
+        "cachetools.func.mru_cache",
+        "async_lru.alru_cache",
+        "aiocache.cached",
+        "aiocache.decorators.cached",
+        "aiocache.multi_cached",
+        "aiocache.decorators.multi_cached",
+    }
+)
 
 # Classes whose annotated fields are copied for every instance (not shared).
 MODEL_BASES = frozenset({"BaseModel", "BaseSettings", "SQLModel", "RootModel", "GenericModel"})
@@ -73,6 +101,7 @@ ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
 
 
 # ---------------------------------------------------------------------------- helpers
+
 
 def container_kind(value: ast.AST | None, resolve: Resolver) -> str | None:
     """The kind of mutable container ``value`` builds (a literal, a comprehension or a
@@ -197,6 +226,7 @@ def is_classvar(annotation: ast.AST | None) -> bool:
 
 
 # ---------------------------------------------------------------------------- mutations
+
 
 class _MutationRule(Rule):
     """Finds every mutation of a container (item assignment, ``del``, augmented item
@@ -677,6 +707,7 @@ class ModuleMutableState(_ModuleContainerRule):
 
 # ---------------------------------------------------------------------------- NWS203
 
+
 @register
 class UserKeyedFunctionCache(Rule):
     """
@@ -885,11 +916,18 @@ class UserKeyedFunctionCache(Rule):
 
 # ---------------------------------------------------------------------------- NWS204
 
+
 class _ClassInfo:
     """What NWS204 needs to know about one class, computed once."""
 
-    def __init__(self, node: ast.ClassDef, containers: dict[str, tuple[ast.AST, bool, bool]],
-                 init_rebinds: set[str], bases: list[ast.ClassDef], is_model: bool) -> None:
+    def __init__(
+        self,
+        node: ast.ClassDef,
+        containers: dict[str, tuple[ast.AST, bool, bool]],
+        init_rebinds: set[str],
+        bases: list[ast.ClassDef],
+        is_model: bool,
+    ) -> None:
         self.node = node
         # attr -> (binding statement, annotated with ClassVar, annotated at all)
         self.containers = containers
@@ -1164,8 +1202,9 @@ class SharedClassState(_MutationRule):
             todo.extend(info.bases)
         return out
 
-    def _lookup_attr(self, cls: ast.ClassDef, attr: str, via_self: bool
-                     ) -> tuple[_ClassInfo, ast.AST, bool] | None:
+    def _lookup_attr(
+        self, cls: ast.ClassDef, attr: str, via_self: bool
+    ) -> tuple[_ClassInfo, ast.AST, bool] | None:
         """The class (``cls`` or a same-module base) whose body binds ``attr`` to a
         container, its binding and whether it is a ``ClassVar``; None when it is a model
         field or, through ``self``, when an ``__init__`` of the chain rebinds it."""
@@ -1224,8 +1263,9 @@ class SharedClassState(_MutationRule):
             return True  # already reported by default
         audit = classvar and not (self._user_scoped(info.node) or self._user_scoped(cls))
         if previous is None or not audit:
-            message = dict(cls=info.node.name, attr=root.attr,
-                           method=f"{cls.name}.{function_label(method)}")
+            message = dict(
+                cls=info.node.name, attr=root.attr, method=f"{cls.name}.{function_label(method)}"
+            )
             self._pending[key] = (stmt, audit, message)
         return True
 
@@ -1241,6 +1281,7 @@ class SharedClassState(_MutationRule):
 
 
 # ---------------------------------------------------------------------------- NWS205
+
 
 @register
 class GlobalLockInUserPath(Rule):
@@ -1463,6 +1504,7 @@ class GlobalLockInUserPath(Rule):
 
 
 # ---------------------------------------------------------------------------- NWS206
+
 
 @register
 class ContextVarMutableDefault(Rule):

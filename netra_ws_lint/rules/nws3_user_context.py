@@ -21,10 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Union
 
-from ..config import matches_any
-from ..fixgen import SAFE, UNSAFE, add_context_fix, manual
-from ..rule import Fix, Rule, register
-from ..semantic import (
+from netra_ws_lint.analysis.semantic import (
     FUNCTION_TYPES,
     Context,
     ContextParam,
@@ -33,6 +30,10 @@ from ..semantic import (
     dotted_name,
     params_of,
 )
+from netra_ws_lint.config import matches_any
+from netra_ws_lint.model import Fix
+from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules.fixes import SAFE, UNSAFE, add_context_fix, manual
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
 
@@ -41,11 +42,27 @@ PASSED, NONE, MISSING = "passed", "none", "missing"
 
 # Decorators known to keep a function's signature; any other decorator may add or
 # inject parameters (``@inject_user_context``), so the signature is unknown.
-SIGNATURE_KEEPING = frozenset({
-    "staticmethod", "classmethod", "wraps", "lru_cache", "cache", "cached", "alru_cache",
-    "contextmanager", "asynccontextmanager", "abstractmethod", "overload", "final",
-    "override", "no_type_check", "deprecated", "singledispatch", "singledispatchmethod",
-})
+SIGNATURE_KEEPING = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "wraps",
+        "lru_cache",
+        "cache",
+        "cached",
+        "alru_cache",
+        "contextmanager",
+        "asynccontextmanager",
+        "abstractmethod",
+        "overload",
+        "final",
+        "override",
+        "no_type_check",
+        "deprecated",
+        "singledispatch",
+        "singledispatchmethod",
+    }
+)
 # Zero-argument calls returning a process-wide instance, and attributes holding one.
 SINGLETON_GETTERS = frozenset({"instance", "get_instance", "getInstance", "shared_instance"})
 SINGLETON_ATTRS = frozenset({"_instance", "instance", "_singleton", "__instance"})
@@ -84,7 +101,8 @@ def _literal_text(node: ast.AST) -> str | None:
     elif isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
         text = repr("".join(str(v.value) for v in node.values))  # type: ignore[attr-defined]
     elif (
-        isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, (ast.USub, ast.UAdd))
         and isinstance(node.operand, ast.Constant)
         and isinstance(node.operand.value, (int, float, complex))
     ):
@@ -157,8 +175,10 @@ class _Facts:
         cache = self._matches.get(words)
         if cache is None:
             if words == "callables":
-                patterns = tuple(p.rpartition(".")[2] for p in
-                                 (*self.words.context_factories, *self.words.user_scoped_types))
+                patterns = tuple(
+                    p.rpartition(".")[2]
+                    for p in (*self.words.context_factories, *self.words.user_scoped_types)
+                )
             elif words == "types":
                 patterns = tuple(p.rpartition(".")[2] for p in self.words.context_types)
             else:
@@ -217,9 +237,7 @@ class _Facts:
                 params = params_of(method)
                 static = any(_decorator_name(d) == "staticmethod" for d in method.decorator_list)
                 if params and params[0].kind in ("pos", "posonly") and not static:
-                    table = {
-                        s.name: s for s in parent.node.body if isinstance(s, FUNCTION_TYPES)
-                    }
+                    table = {s.name: s for s in parent.node.body if isinstance(s, FUNCTION_TYPES)}
                     result = (params[0].name, table)
                 break
         self._methods[key] = result
@@ -365,7 +383,8 @@ class _Facts:
                 return True
             binding = self.ctx.lookup(node.id)
             return (
-                binding is not None and binding.kind == "param"
+                binding is not None
+                and binding.kind == "param"
                 and isinstance(binding.node, ast.arg)
                 and self.ctx.is_context_annotation(binding.node.annotation)
             )
@@ -394,18 +413,24 @@ class _Facts:
     @staticmethod
     def _is_singleton_definition(node: ast.AST) -> bool:
         if isinstance(node, ast.ClassDef):
-            if any("singleton" in (dotted_name(k.value) or "").lower()
-                   for k in node.keywords if k.arg == "metaclass"):
+            if any(
+                "singleton" in (dotted_name(k.value) or "").lower()
+                for k in node.keywords
+                if k.arg == "metaclass"
+            ):
                 return True
-            new = next((s for s in node.body if isinstance(s, FUNCTION_TYPES)
-                        and s.name == "__new__"), None)
+            new = next(
+                (s for s in node.body if isinstance(s, FUNCTION_TYPES) and s.name == "__new__"),
+                None,
+            )
             return new is not None and any(
                 isinstance(n, ast.Attribute) and n.attr in SINGLETON_ATTRS for n in ast.walk(new)
             )
         if not isinstance(node, FUNCTION_TYPES):
             return False
-        if any(p.default is None and p.kind in ("pos", "posonly", "kwonly")
-               for p in params_of(node)):
+        if any(
+            p.default is None and p.kind in ("pos", "posonly", "kwonly") for p in params_of(node)
+        ):
             return False  # takes an argument: not a process-wide getter
         if any(_decorator_name(d) in CACHE_DECORATORS for d in node.decorator_list):
             return True
@@ -489,16 +514,19 @@ class _Facts:
             fields = [p.name for p in params_of(init)[1:] if p.kind in ("pos", "posonly")]
         else:
             fields = [
-                s.target.id for s in cls.body
-                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                s.target.id
+                for s in cls.body
+                if isinstance(s, ast.AnnAssign)
+                and isinstance(s.target, ast.Name)
                 and "ClassVar" not in ast.dump(s.annotation)
             ]
         return fields.index("user_id") if "user_id" in fields else None
 
 
 def _is_main_test(test: ast.expr) -> bool:
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.Eq)):
+    if not (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+    ):
         return False
     sides = [test.left, test.comparators[0]]
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
@@ -520,8 +548,10 @@ class _Index:
         names = frozenset(facts.words.context_names)
         for node in _all_statements(facts.ctx.tree):
             if isinstance(node, FUNCTION_TYPES):
-                if _may_take_context(node, names) and \
-                        facts.context_param(node, skip_first=False) is not None:
+                if (
+                    _may_take_context(node, names)
+                    and facts.context_param(node, skip_first=False) is not None
+                ):
                     self.callables.add(node.name)
             elif isinstance(node, ast.ClassDef):
                 if facts.init_context_param(node) is not None:
@@ -532,8 +562,9 @@ class _Index:
                         aliases.append((alias.asname, alias.name.rpartition(".")[2]))
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
-                last = value.attr if isinstance(value, ast.Attribute) else \
-                    getattr(value, "id", None)
+                last = (
+                    value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", None)
+                )
                 if isinstance(target, ast.Name) and isinstance(last, str):
                     aliases.append((target.id, last))
         for alias_name, original in aliases:
@@ -553,10 +584,17 @@ def _may_take_context(fn: FunctionNode, names: frozenset[str]) -> bool:
 
 
 _BODIES: dict[type, tuple[str, ...]] = {
-    ast.FunctionDef: ("body",), ast.AsyncFunctionDef: ("body",), ast.ClassDef: ("body",),
-    ast.If: ("body", "orelse"), ast.For: ("body", "orelse"), ast.AsyncFor: ("body", "orelse"),
-    ast.While: ("body", "orelse"), ast.With: ("body",), ast.AsyncWith: ("body",),
-    ast.Try: ("body", "handlers", "orelse", "finalbody"), ast.ExceptHandler: ("body",),
+    ast.FunctionDef: ("body",),
+    ast.AsyncFunctionDef: ("body",),
+    ast.ClassDef: ("body",),
+    ast.If: ("body", "orelse"),
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    ast.ExceptHandler: ("body",),
 }
 for _name in ("TryStar",):  # Python 3.11+
     if hasattr(ast, _name):
@@ -875,8 +913,13 @@ class UserActionWithoutContext(_NWS3Rule):
         "but takes no user context"
     )
     summary = "Function sends to one user through a shared object but takes no user context."
-    options = ("identity-names", "send-methods", "context-names", "context-types",
-               "deprecated-accessors")
+    options = (
+        "identity-names",
+        "send-methods",
+        "context-names",
+        "context-types",
+        "deprecated-accessors",
+    )
 
     INVALID = [
         # an imported module-level manager, async
@@ -1186,11 +1229,7 @@ class ContextDropped(_NWS3Rule):
         "    helper(*args)\n"
         "    helper(1, **kwargs)\n",
         # no user context in scope
-        "def helper(a, user_context=None):\n"
-        "    return a\n"
-        "\n"
-        "def cron():\n"
-        "    return helper(1)\n",
+        "def helper(a, user_context=None):\n    return a\n\ndef cron():\n    return helper(1)\n",
         # callees not known to take a context: imported, another object's method
         "from app.util import helper\n"
         "\n"
@@ -1342,7 +1381,7 @@ class PlaceholderContext(_NWS3Rule):
             "async def warmup():\n"
             "    return await prime(\n"
             "        RequestScope(  # expect: NWS304@9\n"
-            "            user_id=\"admin\",\n"
+            '            user_id="admin",\n'
             "        )\n"
             "    )\n"
         ),

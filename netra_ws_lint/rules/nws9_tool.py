@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..rule import Rule, register
+from netra_ws_lint.rules.base import Rule, register
 
 
 @register

@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import Cache
-from .config import Settings
-from .engine import (
+from netra_ws_lint.analysis.project import (
+    ProjectIndex,
+    _valid_entry,
+    clear_package_cache,
+    index_source,
+    module_name,
+)
+from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.cache import Cache
+from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
     SYNTAX_ERROR,
     CheckResult,
@@ -31,15 +38,8 @@ from .engine import (
     read_source_bytes,
     select_findings,
 )
-from .prefilter import Prefilter
-from .project import (
-    ProjectIndex,
-    _valid_entry,
-    clear_package_cache,
-    index_source,
-    module_name,
-)
-from .rule import Finding
+from netra_ws_lint.engine.prefilter import Prefilter
+from netra_ws_lint.model import Finding
 
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
@@ -263,9 +263,7 @@ def check_targets(
     if project:
         entries, todo_index = _split_cached(items, checker.lookup_index)
         _run(checker, todo_index, jobs, entries, _index_chunk, checker.index)
-        checker.project = ProjectIndex(
-            e for e in entries if e is not None and not e.get("none")
-        )
+        checker.project = ProjectIndex(e for e in entries if e is not None and not e.get("none"))
     results, todo = _split_cached(items, checker.lookup)
     _run(checker, todo, jobs, results, _check_chunk, checker.check)
     return [r for r in results if r is not None]

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import Settings
-from .noqa import NoqaFilter
-from .rule import Finding, Rule, all_rules
-from .semantic import COMPREHENSIONS, Context, Scope
+from netra_ws_lint.analysis.semantic import COMPREHENSIONS, Context, Scope
+from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.noqa import NoqaFilter
+from netra_ws_lint.model import Finding
+from netra_ws_lint.rules.base import Rule, all_rules
 
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
@@ -247,9 +248,7 @@ def parse_source(source: str, path: str) -> ast.Module | Finding:
         col = max((exc.offset or 1) - 1, 0)
         return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
     except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
-        return Finding(
-            1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)"
-        )
+        return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
     except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file
         return Finding(
             1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply or too large (MemoryError)"
@@ -288,13 +287,19 @@ def add_pattern_findings(findings: list[Finding], source: str, settings: Setting
     when some are configured); every path that runs the rules calls this."""
     if not settings.patterns:
         return
-    from .patterns import run_patterns
+    from netra_ws_lint.rules.patterns import run_patterns
 
     try:
         findings.extend(run_patterns(source, settings.patterns))
     except Exception as exc:  # never stop the run
-        findings.append(Finding(1, 0, RULE_CRASHED, "custom pattern rules crashed on this "
-                                f"file: {type(exc).__name__}: {exc}"))
+        findings.append(
+            Finding(
+                1,
+                0,
+                RULE_CRASHED,
+                f"custom pattern rules crashed on this file: {type(exc).__name__}: {exc}",
+            )
+        )
 
 
 def select_findings(

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .config import PatternRule
-from .rule import Edit, Finding, Fix
+from netra_ws_lint.config import PatternRule
+from netra_ws_lint.model import Edit, Finding, Fix
 
 _MULTI_RE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)")
 _SINGLE_RE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
@@ -79,8 +79,11 @@ def self_test(rule: PatternRule) -> tuple[str, str] | None:
     """None when ``rule`` is usable, else (the key at fault, why)."""
     from ast_grep_py import SgRoot
 
-    for key, pattern in (("pattern", rule.pattern), ("inside", rule.inside),
-                         ("not-inside", rule.not_inside)):
+    for key, pattern in (
+        ("pattern", rule.pattern),
+        ("inside", rule.inside),
+        ("not-inside", rule.not_inside),
+    ):
         if pattern is not None:
             problem = _parse_problem(pattern)
             if problem:
@@ -141,8 +144,9 @@ def run_patterns(source: str, rules: tuple[PatternRule, ...]) -> list[Finding]:
             fix = None
             if rule.fix is not None:
                 content = expand(rule.fix, match, source)
-                edit = Edit(line + 1, col, end_line + 1, end_col, content,
-                            r.start.column, r.end.column)
+                edit = Edit(
+                    line + 1, col, end_line + 1, end_col, content, r.start.column, r.end.column
+                )
                 fix = Fix(rule.fix_applicability, f"replace with `{content}`", (edit,))
             out.append(Finding(line + 1, col, rule.code, message, fix=fix))
     return out

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from .config import ConfigError
+from netra_ws_lint.config import ConfigError
 
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -42,8 +42,17 @@ def unquote_path(raw: str) -> str:
     body = raw[1:-1].encode("utf-8", "surrogateescape")
     out = bytearray()
     i = 0
-    simple = {ord("n"): 10, ord("t"): 9, ord("r"): 13, ord('"'): 34, ord("\\"): 92,
-              ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("v"): 11}
+    simple = {
+        ord("n"): 10,
+        ord("t"): 9,
+        ord("r"): 13,
+        ord('"'): 34,
+        ord("\\"): 92,
+        ord("a"): 7,
+        ord("b"): 8,
+        ord("f"): 12,
+        ord("v"): 11,
+    }
     while i < len(body):
         c = body[i]
         if c == 92 and i + 1 < len(body):  # backslash
@@ -52,8 +61,8 @@ def unquote_path(raw: str) -> str:
                 out.append(simple[nxt])
                 i += 2
                 continue
-            if i + 3 < len(body) and all(48 <= d <= 55 for d in body[i + 1:i + 4]):  # \ooo
-                out.append(int(body[i + 1:i + 4], 8))
+            if i + 3 < len(body) and all(48 <= d <= 55 for d in body[i + 1 : i + 4]):  # \ooo
+                out.append(int(body[i + 1 : i + 4], 8))
                 i += 4
                 continue
         out.append(c)
@@ -109,8 +118,19 @@ def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines
         raise ConfigError(f"--diff-base: unknown git revision {rev!r}") from None
     try:
         diff = _git(
-            ["-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-             "--unified=0", "--src-prefix=a/", "--dst-prefix=b/", rev, "--"],
+            [
+                "-c",
+                "core.quotepath=off",
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--unified=0",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                rev,
+                "--",
+            ],
             top,
         )
         untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
-from .rule import Finding
+from netra_ws_lint.config import ConfigError
+from netra_ws_lint.model import Finding
 
 DEFAULT_FILE = ".netra-ws-lint-baseline.json"
 FORMAT = 1
@@ -157,8 +157,9 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-def fingerprint_findings(source: str | None, path: str,
-                         findings: Sequence[Finding]) -> list[tuple[str, str]]:
+def fingerprint_findings(
+    source: str | None, path: str, findings: Sequence[Finding]
+) -> list[tuple[str, str]]:
     """``(fingerprint, scope)`` of each finding of one file, in the order given.
 
     ``path`` is the file's path relative to the repository root. Without a tree (a file
@@ -209,7 +210,7 @@ def load(path: Path) -> list[Entry]:
     except RecursionError:
         raise ConfigError(f"{path}: not a baseline file (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-        raise ConfigError(f"{path}: not a baseline file (no \"entries\" list)")
+        raise ConfigError(f'{path}: not a baseline file (no "entries" list)')
     if data.get("format") != FORMAT:
         raise ConfigError(
             f"{path}: baseline format {data.get('format')!r} is not supported "
@@ -218,14 +219,19 @@ def load(path: Path) -> list[Entry]:
     entries = []
     for i, item in enumerate(data["entries"]):
         try:
-            entries.append(Entry(
-                path=str(item["path"]), code=str(item["code"]), scope=str(item.get("scope", "")),
-                fingerprint=str(item["fingerprint"]), message=str(item.get("message", "")),
-                audit=bool(item.get("audit", False)),
-            ))
+            entries.append(
+                Entry(
+                    path=str(item["path"]),
+                    code=str(item["code"]),
+                    scope=str(item.get("scope", "")),
+                    fingerprint=str(item["fingerprint"]),
+                    message=str(item.get("message", "")),
+                    audit=bool(item.get("audit", False)),
+                )
+            )
         except (KeyError, TypeError):
             raise ConfigError(
-                f"{path}: entry {i + 1} needs \"path\", \"code\" and \"fingerprint\""
+                f'{path}: entry {i + 1} needs "path", "code" and "fingerprint"'
             ) from None
     return entries
 

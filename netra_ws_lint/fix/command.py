@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .config import Settings
-from .engine import CheckResult, RuleSet, check_file
-from .output import Reported
-from .rule import Finding
+from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.pipeline import CheckResult, RuleSet, check_file
+from netra_ws_lint.model import Finding
+from netra_ws_lint.report.output import Reported
 
 PROG = "netra-ws-lint"
 FIX_CODES = frozenset({"NWS101", "NWS301", "NWS303"})  # the rules that make fixes
@@ -35,7 +35,7 @@ def run_fixes(
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
     Returns the results, re-checked where a file changed, and a status: 1 when
     ``--diff`` printed a diff, 2 when a file could not be fixed, else 0."""
-    from .fixes import FixError, fix_file, fixable, unified_diff
+    from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
 
     unsafe = bool(args.unsafe_fixes)
     write = not args.diff
@@ -53,8 +53,15 @@ def run_fixes(
             continue
         rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
         try:
-            fr = fix_file(Path(result.path), settings, unsafe, rules, result.path, write=write,
-                          roots=[Path(p) for p in args.paths or ["."]])
+            fr = fix_file(
+                Path(result.path),
+                settings,
+                unsafe,
+                rules,
+                result.path,
+                write=write,
+                roots=[Path(p) for p in args.paths or ["."]],
+            )
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
             status = 2
@@ -70,11 +77,13 @@ def run_fixes(
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
-    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.",
-          file=stderr)
+    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.", file=stderr)
     if args.show_fixes and fixed:
-        stream = stdout if not args.diff and args.output_format in ("concise", "full",
-                                                                  "grouped") else stderr
+        stream = (
+            stdout
+            if not args.diff and args.output_format in ("concise", "full", "grouped")
+            else stderr
+        )
         stream.write(f"{verb}:\n")
         for path, applied in fixed:
             for f in applied:
@@ -83,8 +92,9 @@ def run_fixes(
     return out, status
 
 
-def show_available(reported: Sequence[Reported], args: argparse.Namespace, stdout: TextIO,
-                   stderr: TextIO) -> None:
+def show_available(
+    reported: Sequence[Reported], args: argparse.Namespace, stdout: TextIO, stderr: TextIO
+) -> None:
     """``--show-fixes`` without ``--fix``: the fix (or why there is none) of each finding."""
     stream = stdout if args.output_format in ("concise", "full", "grouped") else stderr
     rows = [r for r in reported if r.finding.fix is not None]
@@ -103,7 +113,6 @@ def show_available(reported: Sequence[Reported], args: argparse.Namespace, stdou
         f"{counts['safe']} fixable with --fix, {counts['unsafe']} more with --unsafe-fixes, "
         f"{counts['manual']} need manual work.\n"
     )
-
 
 
 def fill_fixes(

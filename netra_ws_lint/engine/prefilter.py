@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from .config import Settings, Words
+from netra_ws_lint.config import Settings, Words
 
 Trigger = tuple[frozenset[str], ...]  # every group needs one word present
 
@@ -56,9 +56,7 @@ def _union(*groups: frozenset[str] | None) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def rule_triggers(
-    settings: Settings, extra_names: Iterable[str] = ()
-) -> dict[str, Trigger | None]:
+def rule_triggers(settings: Settings, extra_names: Iterable[str] = ()) -> dict[str, Trigger | None]:
     """Trigger of each rule code under ``settings`` (None: can fire on any file).
     ``extra_names``: names of user-scoped types, factories and singleton getters the
     project index knows from other modules."""
@@ -83,9 +81,7 @@ def rule_triggers(
             return None
         return tuple(g for g in groups if g is not None)
 
-    locks = frozenset(
-        {"Lock", "Semaphore", "Condition", "Event", "acquire", "wait"}
-    )
+    locks = frozenset({"Lock", "Semaphore", "Condition", "Event", "acquire", "wait"})
     out: dict[str, Trigger | None] = {
         "NWS101": t(accessors),
         "NWS102": t(accessors),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from .rule import Edit, Fix, ImportChange
-from .semantic import FUNCTION_TYPES, Context, dotted_name
+from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, dotted_name
+from netra_ws_lint.model import Edit, Fix, ImportChange
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -187,8 +187,10 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
     imports: tuple[ImportChange, ...] = ()
     if isinstance(func, ast.Name):
         binding = ctx.lookup(func.id)
-        if binding is not None and binding.kind == "import" and isinstance(
-            binding.node, ast.ImportFrom
+        if (
+            binding is not None
+            and binding.kind == "import"
+            and isinstance(binding.node, ast.ImportFrom)
         ):
             stmt = binding.node
             if any(a.name == "*" for a in stmt.names) or _import_bindings(ctx)[func.id] > 1:
@@ -201,8 +203,9 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
                 )
             if new_module and not _starts_line(ctx, stmt):
                 return manual("the import statement shares its line with other code")
-            imports = (ImportChange(stmt.lineno, stmt.col_offset, func.id, new_name,
-                                    new_module or None),)
+            imports = (
+                ImportChange(stmt.lineno, stmt.col_offset, func.id, new_name, new_module or None),
+            )
         else:
             bound = ctx.lookup(new_name)
             if bound is None or bound.kind not in ("import", "def", "class"):
@@ -250,7 +253,11 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
 
 
 def add_context_fix(
-    ctx: Context, call: ast.Call, param: str | None, kind: str | None, applicability: str,
+    ctx: Context,
+    call: ast.Call,
+    param: str | None,
+    kind: str | None,
+    applicability: str,
     none_arg: ast.expr | None = None,
 ) -> Fix:
     """Pass the context in scope to ``call``: by keyword ``param=`` when the parameter

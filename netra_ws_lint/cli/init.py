@@ -14,18 +14,26 @@ Running it again changes nothing.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from . import __version__
-from .config import DEFAULT_ACCESSORS, SECTION, WORD_LISTS, ConfigError, Settings, apply_options
-from .formats import TOOL_URI
-from .fsutil import write_atomic
+from netra_ws_lint import __version__
+from netra_ws_lint.config import (
+    DEFAULT_ACCESSORS,
+    SECTION,
+    WORD_LISTS,
+    ConfigError,
+    Settings,
+    apply_options,
+)
+from netra_ws_lint.engine.fsutil import write_atomic
+from netra_ws_lint.report.formats import TOOL_URI
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,8 +91,9 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
         return None
     newline = "\r\n" if text and "\r\n" in text else "\n"
     lines = (text or "").splitlines()
-    content = [i for i, line in enumerate(lines)
-               if line.strip() and not line.lstrip().startswith("#")]
+    content = [
+        i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not content:
         head = lines or ["# See https://pre-commit.com for how to use pre-commit."]
         return newline.join([*head, "repos:", *_hook_entry(repo, rev, 2)]) + newline
@@ -118,8 +127,11 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
             if line.strip() and line[:1] not in (" ", "-", "#"):
                 break
             end += 1
-        block = [i for i in range(repos_at + 1, end)
-                 if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+        block = [
+            i
+            for i in range(repos_at + 1, end)
+            if lines[i].strip() and not lines[i].lstrip().startswith("#")
+        ]
         if rest == "[]" and block:
             raise refuse("`repos: []` is followed by more entries")
         items = [i for i in block if re.match(r"^[ ]*-(?:[ ]|$)", lines[i])]
@@ -129,8 +141,8 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
             if depth < indent or (depth == indent and i not in items):
                 raise refuse(f"line {i + 1} is not understood")
         at = block[-1] + 1 if block else repos_at + 1
-        head = [*lines[:repos_at], "repos:"] if rest == "[]" else lines[:repos_at + 1]
-        new = [*head, *lines[repos_at + 1:at], *_hook_entry(repo, rev, indent), *lines[at:]]
+        head = [*lines[:repos_at], "repos:"] if rest == "[]" else lines[: repos_at + 1]
+        new = [*head, *lines[repos_at + 1 : at], *_hook_entry(repo, rev, indent), *lines[at:]]
     result = newline.join(new) + newline
     _check_yaml(text, result, repo, rev)
     return result
@@ -150,16 +162,16 @@ def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
         raise InitError(f"{PRE_COMMIT_CONFIG}: not valid YAML: {exc}") from None
     entry = {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID}]}
     ok = (
-        isinstance(old, dict) and isinstance(new, dict)
-        and isinstance(new.get("repos"), list) and new["repos"][-1:] == [entry]
+        isinstance(old, dict)
+        and isinstance(new, dict)
+        and isinstance(new.get("repos"), list)
+        and new["repos"][-1:] == [entry]
         and new["repos"][:-1] == (old.get("repos") or [])
         and {k: v for k, v in new.items() if k != "repos"}
         == {k: v for k, v in old.items() if k != "repos"}
     )
     if not ok:
-        raise InitError(
-            f"{PRE_COMMIT_CONFIG}: its layout is not understood; {_by_hand(repo, rev)}"
-        )
+        raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood; {_by_hand(repo, rev)}")
 
 
 # ---------------------------------------------------------------- pyproject.toml
@@ -180,8 +192,9 @@ def default_word_lines(keys: list[str] | None = None) -> list[str]:
         if keys is not None and key not in keys:
             continue
         if key == "deprecated-accessors":
-            pairs = ", ".join(f"{_toml_key(k)} = {_toml_string(v)}"
-                              for k, v in DEFAULT_ACCESSORS.items())
+            pairs = ", ".join(
+                f"{_toml_key(k)} = {_toml_string(v)}" for k, v in DEFAULT_ACCESSORS.items()
+            )
             out.append(f"{key} = {{ {pairs} }}")
             continue
         values = [_toml_string(v) for v in WORD_LISTS[key]]
@@ -193,8 +206,11 @@ def default_word_lines(keys: list[str] | None = None) -> list[str]:
 
 
 def _missing_keys(table: dict[str, Any]) -> list[str]:
-    return [k for k in ["deprecated-accessors", *WORD_LISTS]
-            if k not in table and f"extend-{k}" not in table]
+    return [
+        k
+        for k in ["deprecated-accessors", *WORD_LISTS]
+        if k not in table and f"extend-{k}" not in table
+    ]
 
 
 def add_table(text: str | None) -> str | None:
@@ -238,7 +254,7 @@ def add_table(text: str | None) -> str | None:
         added = newline.join(default_word_lines(missing)).replace("\n", newline) + newline
         if not lines[at].endswith(("\n", "\r")):
             lines[at] += newline
-        new = "".join(lines[: at + 1]) + added + "".join(lines[at + 1:])
+        new = "".join(lines[: at + 1]) + added + "".join(lines[at + 1 :])
     _check_toml(text, new)
     return new
 
@@ -302,3 +318,35 @@ def _read(path: Path) -> str | None:
 def apply(changes: list[Change]) -> None:
     for change in changes:
         write_atomic(change.path, change.text.encode("utf-8"))
+
+
+def add_parser(sub: Any) -> None:
+    init = sub.add_parser(
+        "init", help="add the pre-commit hook and a [tool.netra-ws-lint] table to a repository"
+    )
+    init.add_argument(
+        "directory", nargs="?", type=Path, default=Path("."), help="the repository (default: .)"
+    )
+    init.add_argument(
+        "--repo", metavar="URL", help="the hook's repository (default: the project's)"
+    )
+    init.add_argument("--rev", metavar="REV", help=f"the hook's revision (default: v{__version__})")
+    init.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from netra_ws_lint.report.formats import TOOL_URI
+
+    if not args.directory.is_dir():
+        raise ConfigError(f"init: {args.directory}: no such directory")
+    try:
+        changes = plan(args.directory, args.repo or TOOL_URI, args.rev)
+    except InitError as exc:
+        print(f"netra-ws-lint: error: {exc}", file=stderr)
+        return 2
+    apply(changes)
+    for change in changes:
+        print(change.message, file=stdout)
+    if not changes:
+        print("already set up: nothing changed", file=stdout)
+    return 0

@@ -16,11 +16,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from .config import Settings, matches_any
+from netra_ws_lint.config import Settings, matches_any
 
 if TYPE_CHECKING:
-    from .project import ProjectIndex
-    from .rule import Finding
+    from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.model import Finding
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)

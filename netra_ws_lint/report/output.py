@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from .rule import Finding, Fix, all_rules
+from netra_ws_lint.model import Finding, Fix
+from netra_ws_lint.rules.base import all_rules
 
 FORMATS = ("concise", "full", "json", "json-lines", "grouped", "github", "gitlab", "sarif", "junit")
 
@@ -82,8 +83,13 @@ def fix_as_dict(fix: Fix | None) -> dict[str, object] | None:
             for e in fix.edits
         ],
         "import_changes": [
-            {"row": c.line, "column": c.col + 1, "remove": c.old, "add": c.new,
-             "from_module": c.module}
+            {
+                "row": c.line,
+                "column": c.col + 1,
+                "remove": c.old,
+                "add": c.new,
+                "from_module": c.module,
+            }
             for c in fix.imports
         ],
     }
@@ -92,7 +98,7 @@ def fix_as_dict(fix: Fix | None) -> dict[str, object] | None:
 def write(results: Sequence[Reported], fmt: str, out: TextIO) -> None:
     results = sorted(results, key=Reported.sort_key)
     if fmt not in ("concise", "full", "json"):
-        from .formats import WRITERS
+        from netra_ws_lint.report.formats import WRITERS
 
         WRITERS[fmt](results, out, None)
         return

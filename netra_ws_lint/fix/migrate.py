@@ -24,12 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .config import ConfigError, Settings
-from .engine import SYNTAX_ERROR, RuleSet, check_source, normalize_newlines, parse_source
-from .files import PYTHON_SUFFIXES, discover
-from .rule import Finding
-from .semantic import FUNCTION_TYPES, Context
+from netra_ws_lint import __version__
+from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context
+from netra_ws_lint.config import ConfigError, Settings
+from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
+from netra_ws_lint.engine.pipeline import (
+    SYNTAX_ERROR,
+    RuleSet,
+    check_source,
+    normalize_newlines,
+    parse_source,
+)
+from netra_ws_lint.model import Finding
 
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
@@ -38,8 +44,7 @@ DEFAULT_REPORT_DIR = "netra-ws-lint-migration"
 DEFAULT_BACKUP_DIR = ".netra-ws-lint-backups"
 
 # the rules of the migration: singletons (NWS1) and the user context (NWS301-303)
-MIGRATION_CODES = ("NWS101", "NWS102", "NWS103", "NWS104", "NWS105", "NWS301", "NWS302",
-                   "NWS303")
+MIGRATION_CODES = ("NWS101", "NWS102", "NWS103", "NWS104", "NWS105", "NWS301", "NWS302", "NWS303")
 # "anything deprecated" for --validate-only: every NWS1 finding
 DEPRECATED_PREFIX = "NWS1"
 # complexity points per site left to a person, by rule (an automatic fix costs 1)
@@ -72,9 +77,15 @@ class Site:
     reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "code": self.code,
-                "message": self.message, "source": self.text, "fix": self.fix,
-                "reason": self.reason}
+        return {
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+            "source": self.text,
+            "fix": self.fix,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -134,10 +145,13 @@ def context_sources(tree: ast.Module, source: str, path: str, settings: Settings
             if cp is not None:
                 out.append(f"line {node.lineno}: parameter `{cp.param.name}` of `{node.name}`")
             for sub in ast.walk(node):
-                if (isinstance(sub, ast.Assign) and len(sub.targets) == 1
-                        and isinstance(sub.targets[0], ast.Name)
-                        and sub.targets[0].id in settings.words.context_names
-                        and ctx.is_context_value(sub.value)):
+                if (
+                    isinstance(sub, ast.Assign)
+                    and len(sub.targets) == 1
+                    and isinstance(sub.targets[0], ast.Name)
+                    and sub.targets[0].id in settings.words.context_names
+                    and ctx.is_context_value(sub.value)
+                ):
                     out.append(f"line {sub.lineno}: local `{sub.targets[0].id}` in `{node.name}`")
         elif isinstance(node, ast.ClassDef):
             cp = ctx.class_context_param(node)
@@ -151,7 +165,7 @@ def analyse(
     data: bytes, display: str, settings: Settings, rule_set: RuleSet | None, unsafe: bool
 ) -> tuple[FileReport, bytes | None]:
     """The report of one file, and its fixed bytes when the safe fixes change it."""
-    from .fixes import FixError, decode, fix_bytes
+    from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
 
     report = FileReport(display)
     try:
@@ -168,8 +182,9 @@ def analyse(
         report.complexity = MANUAL_WEIGHT
         return report, None
     lines = text.split("\n")
-    findings = [f for f in check_source(text, display, settings, rule_set)
-                if f.code in MIGRATION_CODES]
+    findings = [
+        f for f in check_source(text, display, settings, rule_set) if f.code in MIGRATION_CODES
+    ]
     report.sites = [_site(f, lines) for f in findings]
     report.imports = [s for s in report.sites if s.code == "NWS102"]
     report.calls = [s for s in report.sites if s.code == "NWS101"]
@@ -186,16 +201,17 @@ def analyse(
         if result.changed:
             fixed = result.fixed
             new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
-            left = [f for f in check_source(new_text, display, settings, rule_set)
-                    if f.code in MIGRATION_CODES]
+            left = [
+                f
+                for f in check_source(new_text, display, settings, rule_set)
+                if f.code in MIGRATION_CODES
+            ]
             lines = new_text.split("\n")
     report.manual = [_site(f, lines) for f in left]
     counted = [s for s in report.sites if s.code != "NWS102"]
     left_sites = [s for s in report.manual if s.code != "NWS102"]
     report.fixable = max(len(counted) - len(left_sites), 0)
-    report.complexity = report.fixable + sum(
-        WEIGHTS.get(s.code, MANUAL_WEIGHT) for s in left_sites
-    )
+    report.complexity = report.fixable + sum(WEIGHTS.get(s.code, MANUAL_WEIGHT) for s in left_sites)
     if report.error and not report.manual:
         report.manual = report.sites
     if report.manual:
@@ -271,11 +287,27 @@ def manual_list(files: Sequence[FileReport]) -> list[dict[str, Any]]:
     out = []
     for f in sorted(files, key=lambda f: f.path):
         if f.status == "error":
-            out.append({"path": f.path, "line": 1, "code": SYNTAX_ERROR, "message": f.error,
-                        "reason": f.reasons[0] if f.reasons else "", "source": ""})
+            out.append(
+                {
+                    "path": f.path,
+                    "line": 1,
+                    "code": SYNTAX_ERROR,
+                    "message": f.error,
+                    "reason": f.reasons[0] if f.reasons else "",
+                    "source": "",
+                }
+            )
         for s in sorted(f.manual, key=lambda s: (s.line, s.column, s.code)):
-            out.append({"path": f.path, "line": s.line, "code": s.code, "message": s.message,
-                        "reason": s.reason, "source": s.text})
+            out.append(
+                {
+                    "path": f.path,
+                    "line": s.line,
+                    "code": s.code,
+                    "message": s.message,
+                    "reason": s.reason,
+                    "source": s.text,
+                }
+            )
     return out
 
 
@@ -317,8 +349,14 @@ def report_markdown(data: dict[str, Any]) -> str:
         out.append(f"| fixed | {s['fixed_sites']} sites |")
         if data["backup_dir"]:
             out.append(f"| backups | `{data['backup_dir']}` |")
-    out += ["", "Complexity: 1 point per automatic fix, 3 per site left to a person, 5 per "
-            "module-level instance or singleton definition.", "", "## Files", ""]
+    out += [
+        "",
+        "Complexity: 1 point per automatic fix, 3 per site left to a person, 5 per "
+        "module-level instance or singleton definition.",
+        "",
+        "## Files",
+        "",
+    ]
     for f in data["files"]:
         out.append(f"### `{f['path']}`: {f['status']} (complexity {f['complexity']})")
         out.append("")
@@ -327,13 +365,19 @@ def report_markdown(data: dict[str, Any]) -> str:
             continue
         for r in f["reasons"]:
             out.append(f"- needs: {r}")
-        for title, key in (("Deprecated imports", "deprecated_imports"),
-                           ("Deprecated calls", "deprecated_calls")):
+        for title, key in (
+            ("Deprecated imports", "deprecated_imports"),
+            ("Deprecated calls", "deprecated_calls"),
+        ):
             if f[key]:
                 out.append(f"- {title}:")
                 for site in f[key]:
-                    how = {"safe": "automatic fix", "unsafe": "unsafe fix",
-                           "manual": "manual", "none": "with the calls"}[site["fix"]]
+                    how = {
+                        "safe": "automatic fix",
+                        "unsafe": "unsafe fix",
+                        "manual": "manual",
+                        "none": "with the calls",
+                    }[site["fix"]]
                     out.append(f"  - line {site['line']}: `{_md(site['source'])}` ({how})")
         if f["user_context_sources"]:
             out.append("- User-context sources:")
@@ -345,8 +389,10 @@ def report_markdown(data: dict[str, Any]) -> str:
     if not data["manual_intervention"]:
         out.append("None: every site can be migrated automatically.")
     for item in data["manual_intervention"]:
-        out.append(f"- `{item['path']}:{item['line']}` {item['code']}: {_md(item['reason'])}"
-                   + (f" (`{_md(item['source'])}`)" if item["source"] else ""))
+        out.append(
+            f"- `{item['path']}:{item['line']}` {item['code']}: {_md(item['reason'])}"
+            + (f" (`{_md(item['source'])}`)" if item["source"] else "")
+        )
     return "\n".join(out) + "\n"
 
 
@@ -359,26 +405,42 @@ def add_parser(sub: Any, add_selection: Any) -> None:
         help="plan the move to per-request factories (dry run), or --apply the safe fixes",
     )
     mig.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
-    mig.add_argument("--apply", action="store_true",
-                     help="apply the safe fixes (backing up every changed file)")
-    mig.add_argument("--unsafe-fixes", action="store_true",
-                     help="count (and with --apply, apply) the unsafe fixes too "
-                     "(they change behaviour)")
-    mig.add_argument("--validate-only", action="store_true",
-                     help="write nothing; exit 1 while anything deprecated (NWS1) is left")
-    mig.add_argument("--report-dir", type=Path, default=Path(DEFAULT_REPORT_DIR), metavar="DIR",
-                     help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR})")
-    mig.add_argument("--backup-dir", type=Path, metavar="DIR",
-                     help=f"backups of the changed files go to a timestamped directory here "
-                     f"(default: {DEFAULT_BACKUP_DIR} at the project root)")
+    mig.add_argument(
+        "--apply", action="store_true", help="apply the safe fixes (backing up every changed file)"
+    )
+    mig.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="count (and with --apply, apply) the unsafe fixes too (they change behaviour)",
+    )
+    mig.add_argument(
+        "--validate-only",
+        action="store_true",
+        help="write nothing; exit 1 while anything deprecated (NWS1) is left",
+    )
+    mig.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path(DEFAULT_REPORT_DIR),
+        metavar="DIR",
+        help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR})",
+    )
+    mig.add_argument(
+        "--backup-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"backups of the changed files go to a timestamped directory here "
+        f"(default: {DEFAULT_BACKUP_DIR} at the project root)",
+    )
     mig.add_argument("--no-backup", action="store_true", help="with --apply: no backups")
     add_selection(mig, stdin=False)
 
 
-def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO,
-                stderr: TextIO) -> int:
-    from .formats import project_root
-    from .fsutil import write_atomic
+def cmd_migrate(
+    args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO, stderr: TextIO
+) -> int:
+    from netra_ws_lint.engine.fsutil import write_atomic
+    from netra_ws_lint.report.formats import project_root
 
     if args.paths == ["-"]:
         raise ConfigError("migrate: give files or directories, not stdin")
@@ -389,8 +451,9 @@ def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: Tex
     report_dir = args.report_dir.absolute()
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"{args.config}: no such configuration file")
-    targets, problems = discover(args.paths or ["."], overrides, args.config,
-                                 args.force_exclude, args.respect_gitignore)
+    targets, problems = discover(
+        args.paths or ["."], overrides, args.config, args.force_exclude, args.respect_gitignore
+    )
     status = 0
     for p in problems:
         print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
@@ -414,7 +477,7 @@ def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: Tex
         files.append(report)
         if not args.apply or fixed is None:
             continue
-        from .fsutil import refuse_to_write
+        from netra_ws_lint.engine.fsutil import refuse_to_write
 
         refused = refuse_to_write(t.path, [Path(p) for p in args.paths or ["."]])
         if refused:
@@ -423,8 +486,11 @@ def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: Tex
             continue
         if not args.no_backup:
             if not _inside(t.path, root):
-                print(f"{PROG}: error: {t.display}: outside the project root {root}: not "
-                      "changed (no place for its backup)", file=stderr)
+                print(
+                    f"{PROG}: error: {t.display}: outside the project root {root}: not "
+                    "changed (no place for its backup)",
+                    file=stderr,
+                )
                 status = 2
                 continue
             if backup_dir is None:
@@ -440,18 +506,26 @@ def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: Tex
             continue
         report.fixed = report.fixable
     deprecated = [
-        (f.path, s) for f in files for s in (f.manual if args.apply else f.sites)
+        (f.path, s)
+        for f in files
+        for s in (f.manual if args.apply else f.sites)
         if s.code.startswith(DEPRECATED_PREFIX)
     ]
     if args.validate_only:
         for path, s in sorted(deprecated, key=lambda x: (x[0], x[1].line, x[1].column)):
             print(f"{path}:{s.line}:{s.column}: {s.code} {s.message}", file=stdout)
         n = len(deprecated)
-        print(f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"
-              + (": the migration is not finished" if n else ""), file=stderr)
+        print(
+            f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"
+            + (": the migration is not finished" if n else ""),
+            file=stderr,
+        )
         return max(status, 1 if deprecated else 0)
-    data_json = report_json(files, "apply" if args.apply else "dry-run",
-                            os.path.relpath(backup_dir) if backup_dir else None)
+    data_json = report_json(
+        files,
+        "apply" if args.apply else "dry-run",
+        os.path.relpath(backup_dir) if backup_dir else None,
+    )
     report_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(report_dir / REPORT_JSON, (json.dumps(data_json, indent=2) + "\n").encode())
     write_atomic(report_dir / REPORT_MD, report_markdown(data_json).encode("utf-8"))
@@ -464,8 +538,11 @@ def cmd_migrate(args: argparse.Namespace, overrides: dict[str, Any], stdout: Tex
         f"{s['manual_sites']} manual; complexity {s['complexity']}",
         file=stdout,
     )
-    print(f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
-          f"{os.path.relpath(report_dir / REPORT_JSON)}", file=stdout)
+    print(
+        f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
+        f"{os.path.relpath(report_dir / REPORT_JSON)}",
+        file=stdout,
+    )
     if backup_dir is not None:
         print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stdout)
     return status

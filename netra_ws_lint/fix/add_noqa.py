@@ -19,10 +19,10 @@ import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 
-from .engine import SYNTAX_ERROR, normalize_newlines, read_source_bytes
-from .fsutil import refuse_to_write, write_atomic
-from .noqa import _SPLIT_RE, NOQA_INLINE_RE, NoqaFilter, logical_ranges
-from .rule import Finding
+from netra_ws_lint.engine.fsutil import refuse_to_write, write_atomic
+from netra_ws_lint.engine.noqa import _SPLIT_RE, NOQA_INLINE_RE, NoqaFilter, logical_ranges
+from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, normalize_newlines, read_source_bytes
+from netra_ws_lint.model import Finding
 
 _LINE_END_RE = re.compile(r"(\r\n|\r|\n)")
 
@@ -47,7 +47,7 @@ def _merge(comment: str, codes: Sequence[str]) -> str | None:
     core = listed.rstrip(", \t")
     sep = "," if re.search(r",(?! )", core) else ", "  # the list's own style
     start, end = m.span("codes")
-    return comment[:start] + core + sep + sep.join(new) + listed[len(core):] + comment[end:]
+    return comment[:start] + core + sep + sep.join(new) + listed[len(core) :] + comment[end:]
 
 
 def add_noqa_to_source(text: str, findings: Sequence[Finding], reason: str = "") -> tuple[str, int]:
@@ -135,12 +135,9 @@ def add_noqa_to_file(
         ast.parse(new_norm)
     except (SyntaxError, ValueError):
         if parsed_before:
-            raise AddNoqaError(
-                "adding the comments would break the file; left as it was"
-            ) from None
+            raise AddNoqaError("adding the comments would break the file; left as it was") from None
     noqa = NoqaFilter(new_norm)
-    missed = [f for f in findings if f.code != SYNTAX_ERROR
-              and not noqa.suppresses(f.line, f.code)]
+    missed = [f for f in findings if f.code != SYNTAX_ERROR and not noqa.suppresses(f.line, f.code)]
     if missed:
         f = missed[0]
         raise AddNoqaError(f"line {f.line}: no place for `# noqa: {f.code}`; left as it was")
@@ -149,4 +146,3 @@ def add_noqa_to_file(
     except OSError as exc:
         raise AddNoqaError(f"cannot write: {exc.strerror or exc}") from None
     return changed
-

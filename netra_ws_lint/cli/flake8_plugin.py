@@ -23,9 +23,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import __version__
-from .config import WORD_LISTS, ConfigCache, ConfigError, Settings
-from .engine import RULE_CRASHED, SKIP_FILE_RE, RuleSet, run_rules, select_findings
+from netra_ws_lint import __version__
+from netra_ws_lint.config import WORD_LISTS, ConfigCache, ConfigError, Settings
+from netra_ws_lint.engine.pipeline import (
+    RULE_CRASHED,
+    SKIP_FILE_RE,
+    RuleSet,
+    run_rules,
+    select_findings,
+)
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
 
@@ -119,7 +125,7 @@ class Plugin:
 
 
 def _read(filename: str) -> str:
-    from .engine import DecodeError, decode_source
+    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
 
     try:
         return decode_source(Path(filename).read_bytes())

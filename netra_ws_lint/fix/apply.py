@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .engine import RuleSet, check_source, normalize_newlines, parse_source
-from .fixgen import MANUAL, SAFE, UNSAFE, char_col
-from .fsutil import write_atomic
-from .rule import Edit, Finding, ImportChange
+from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import write_atomic
+from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
+from netra_ws_lint.model import Edit, Finding, ImportChange
+from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
 
 MAX_PASSES = 4
 _LINE_START_RE = re.compile(r"\r\n|\r|\n")
@@ -45,8 +45,9 @@ def applicabilities(unsafe: bool) -> tuple[str, ...]:
 
 def fixable(findings: Iterable[Finding], unsafe: bool = False) -> list[Finding]:
     allowed = applicabilities(unsafe)
-    return [f for f in findings if f.fix is not None and f.fix.applicability in allowed
-            and f.fix.edits]
+    return [
+        f for f in findings if f.fix is not None and f.fix.applicability in allowed and f.fix.edits
+    ]
 
 
 @dataclass
@@ -158,7 +159,7 @@ def _names_used(tree: ast.Module) -> Counter[str]:
 def _bound_at_module(tree: ast.Module, stmt: ast.stmt) -> set[str]:
     """Names bound by imports, defs and classes at module level (in ``if``/``try``
     blocks too), and in the functions holding ``stmt`` (if any)."""
-    from .semantic import iter_statements_no_scopes
+    from netra_ws_lint.analysis.semantic import iter_statements_no_scopes
 
     bound: set[str] = set()
     bodies: list[list[ast.stmt]] = [tree.body]
@@ -190,7 +191,10 @@ def _statement_parent_body(tree: ast.Module, stmt: ast.stmt) -> list[ast.stmt] |
 
 
 def _import_edits(
-    root: Any, tree: ast.Module, text: _Text, changes: Sequence[ImportChange],
+    root: Any,
+    tree: ast.Module,
+    text: _Text,
+    changes: Sequence[ImportChange],
     fixed_uses: Counter[str],
 ) -> list[Any]:
     """ast-grep edits for the import statements the fixed calls need."""
@@ -221,9 +225,7 @@ def _import_edits(
         if node is None:
             raise FixError(f"line {stmt.lineno}: cannot find the import statement")
         remove = sorted({c.old for c in group if c.old and used[c.old] <= fixed_uses[c.old]})
-        add = list(dict.fromkeys(
-            c.new for c in group if c.module is None and c.new not in bound
-        ))
+        add = list(dict.fromkeys(c.new for c in group if c.module is None and c.new not in bound))
         if id(stmt) in module_level:
             added_at_module.update(add)
         new_stmts: dict[str, list[str]] = {}
@@ -254,8 +256,13 @@ def _bound_name(child: Any) -> str:
 
 
 def _rewrite_import_from(
-    root: Any, node: Any, tree: ast.Module, stmt: ast.ImportFrom, text: _Text,
-    remove: list[str], add: list[str],
+    root: Any,
+    node: Any,
+    tree: ast.Module,
+    stmt: ast.ImportFrom,
+    text: _Text,
+    remove: list[str],
+    add: list[str],
 ) -> list[Any]:
     children = list(node.children())
     try:
@@ -263,7 +270,8 @@ def _rewrite_import_from(
     except StopIteration:
         raise FixError(f"line {stmt.lineno}: unexpected import statement") from None
     names = [
-        (i, c) for i, c in enumerate(children)
+        (i, c)
+        for i, c in enumerate(children)
         if i > first and c.kind() in ("dotted_name", "aliased_import")
     ]
     edits: list[Any] = []
@@ -321,9 +329,10 @@ def _delete_statement(node: Any, tree: ast.Module, stmt: ast.stmt, text: _Text) 
     line_start = text.starts[text.line_of(r.start.index) - 1]
     line_end_i = text.line_of(r.end.index)
     line_end = text.starts[line_end_i] if line_end_i < len(text.starts) else len(text.text)
-    if not text.text[line_start : r.start.index].strip() and not text.text[
-        r.end.index : line_end
-    ].strip():
+    if (
+        not text.text[line_start : r.start.index].strip()
+        and not text.text[r.end.index : line_end].strip()
+    ):
         e.start_pos, e.end_pos = line_start, line_end
     return e
 
@@ -388,7 +397,10 @@ def apply_fixes(
 
 
 def fix_text(
-    raw: str, path: str, settings: Settings, unsafe: bool = False,
+    raw: str,
+    path: str,
+    settings: Settings,
+    unsafe: bool = False,
     rule_set: RuleSet | None = None,
 ) -> tuple[str, list[Finding]]:
     """Fix ``raw`` until no fix applies (a few passes at most), verified: the result
@@ -427,7 +439,10 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def fix_bytes(
-    data: bytes, path: str, settings: Settings, unsafe: bool = False,
+    data: bytes,
+    path: str,
+    settings: Settings,
+    unsafe: bool = False,
     rule_set: RuleSet | None = None,
 ) -> FixResult:
     raw, encoding = decode(data)
@@ -444,14 +459,19 @@ def fix_bytes(
 
 
 def fix_file(
-    path: Path, settings: Settings, unsafe: bool = False, rule_set: RuleSet | None = None,
-    display: str | None = None, write: bool = True, roots: Sequence[Path] | None = None,
+    path: Path,
+    settings: Settings,
+    unsafe: bool = False,
+    rule_set: RuleSet | None = None,
+    display: str | None = None,
+    write: bool = True,
+    roots: Sequence[Path] | None = None,
 ) -> FixResult:
     """Fix one file in place (atomically), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
     written (:func:`.fsutil.refuse_to_write`)."""
     if write and roots is not None:
-        from .fsutil import refuse_to_write
+        from netra_ws_lint.engine.fsutil import refuse_to_write
 
         refused = refuse_to_write(path, roots)
         if refused:
@@ -472,10 +492,14 @@ def fix_file(
 def unified_diff(result: FixResult) -> str:
     old, enc = decode(result.original)
     new = result.fixed.decode(enc)
-    return "".join(difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile=f"a/{result.path}", tofile=f"b/{result.path}",
-    ))
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{result.path}",
+            tofile=f"b/{result.path}",
+        )
+    )
 
 
 def edits_as_dicts(edits: Sequence[Edit]) -> list[dict[str, Any]]:
@@ -489,5 +513,14 @@ def edits_as_dicts(edits: Sequence[Edit]) -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["MANUAL", "FixError", "FixResult", "apply_fixes", "fix_bytes", "fix_file",
-           "fix_text", "fixable", "unified_diff"]
+__all__ = [
+    "MANUAL",
+    "FixError",
+    "FixResult",
+    "apply_fixes",
+    "fix_bytes",
+    "fix_file",
+    "fix_text",
+    "fixable",
+    "unified_diff",
+]

@@ -48,7 +48,7 @@ def _line_ranges(source: str, lines: list[str]) -> dict[int, str]:
     ret: dict[int, str] = {}
     for n, (lo, hi) in logical_ranges(tokens, len(lines)).items():
         if (lo, hi) not in joined:
-            joined[lo, hi] = "".join(lines[lo - 1:hi])
+            joined[lo, hi] = "".join(lines[lo - 1 : hi])
         ret[n] = joined[lo, hi]
     return ret
 
@@ -77,4 +77,3 @@ class NoqaFilter:
             return True
         codes = {c.strip() for c in _SPLIT_RE.split(codes_str) if c.strip()}
         return code in codes or code.startswith(tuple(codes))
-

@@ -30,9 +30,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import Settings
-from .rule import Finding
+from netra_ws_lint import __version__
+from netra_ws_lint.config import Settings
+from netra_ws_lint.model import Finding
 
 DEFAULT_DIR = ".netra-ws-lint-cache"
 FORMAT = 1
@@ -124,10 +124,13 @@ def _plain_fields(data: Any) -> bool:
 
 def _fix_from_data(data: Any) -> Any:
     """A :class:`~.rule.Fix` from its cached form, or None when it is not valid."""
-    from .rule import Edit, Fix, ImportChange
+    from netra_ws_lint.model import Edit, Fix, ImportChange
 
-    if not isinstance(data, dict) or not isinstance(data.get("applicability"), str) \
-            or not isinstance(data.get("message"), str):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("applicability"), str)
+        or not isinstance(data.get("message"), str)
+    ):
         return None
     edits, imports = data.get("edits"), data.get("imports")
     if not isinstance(edits, list) or not isinstance(imports, list):
@@ -247,10 +250,14 @@ class Cache:
         return out
 
     def put_findings(self, key: str, findings: Sequence[Finding]) -> None:
-        self._store("results", key, [
-            [f.line, f.col, f.code, f.message, f.audit, _fix_to_data(getattr(f, "fix", None))]
-            for f in findings
-        ])
+        self._store(
+            "results",
+            key,
+            [
+                [f.line, f.col, f.code, f.message, f.audit, _fix_to_data(getattr(f, "fix", None))]
+                for f in findings
+            ],
+        )
 
     # ------------------------------------------------------------------ index entries
     def get_data(self, kind: str, key: str) -> Any:
@@ -261,6 +268,6 @@ class Cache:
 
 
 def default_directory() -> Path:
-    from .formats import project_root
+    from netra_ws_lint.report.formats import project_root
 
     return project_root() / DEFAULT_DIR

@@ -33,8 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .engine import (
+from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
     RuleSet,
     Walker,
@@ -43,15 +44,29 @@ from .engine import (
     run_rules,
     select_findings,
 )
-from .prefilter import Prefilter, pattern_words
-from .rule import Finding
-from .semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.engine.prefilter import Prefilter, pattern_words
+from netra_ws_lint.model import Finding
 
-SIGNATURE_KEEPING = frozenset({
-    "staticmethod", "classmethod", "wraps", "lru_cache", "cache", "cached", "alru_cache",
-    "contextmanager", "asynccontextmanager", "abstractmethod", "overload", "final",
-    "override", "no_type_check", "deprecated", "singledispatch",
-})
+SIGNATURE_KEEPING = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "wraps",
+        "lru_cache",
+        "cache",
+        "cached",
+        "alru_cache",
+        "contextmanager",
+        "asynccontextmanager",
+        "abstractmethod",
+        "overload",
+        "final",
+        "override",
+        "no_type_check",
+        "deprecated",
+        "singledispatch",
+    }
+)
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -119,8 +134,9 @@ def build_entry(
                     qual = f"{base}.{alias.name}" if base else alias.name
                     imports[alias.asname or alias.name] = qual
         elif isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
-            if not all(_decorator_last(d) in SIGNATURE_KEEPING for d in stmt.decorator_list) \
-                    and not isinstance(stmt, ast.ClassDef):
+            if not all(
+                _decorator_last(d) in SIGNATURE_KEEPING for d in stmt.decorator_list
+            ) and not isinstance(stmt, ast.ClassDef):
                 continue  # a decorator may change the signature
             if isinstance(stmt, ast.ClassDef):
                 cp = ctx.class_context_param(stmt)
@@ -134,7 +150,7 @@ def build_entry(
                     "singleton": False,
                 }
     # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from .rules.nws1_singletons import SingletonDefinition
+    from netra_ws_lint.rules.nws1_singletons import SingletonDefinition
 
     if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
         ctx2 = Context(tree, source, path, settings)
@@ -216,9 +232,13 @@ def _valid_entry(data: Any) -> bool:
             return False
         cp = d.get("ctx")
         if cp is not None and not (
-            isinstance(cp, list) and len(cp) == 5 and isinstance(cp[0], str)
-            and isinstance(cp[1], str) and type(cp[2]) is int
-            and type(cp[3]) is bool and type(cp[4]) is bool
+            isinstance(cp, list)
+            and len(cp) == 5
+            and isinstance(cp[0], str)
+            and isinstance(cp[1], str)
+            and type(cp[2]) is int
+            and type(cp[3]) is bool
+            and type(cp[4]) is bool
         ):
             return False
         if type(d.get("singleton")) is not bool:
@@ -259,9 +279,10 @@ def _param_like(source: str, name: str) -> bool:
 @lru_cache(maxsize=32)
 def _definition_words(settings: Settings) -> tuple[frozenset[str] | None, bool]:
     w = settings.words
-    groups = [pattern_words(p) for p in (
-        w.deprecated_accessors, w.context_factories, w.user_scoped_types, w.context_types
-    )]
+    groups = [
+        pattern_words(p)
+        for p in (w.deprecated_accessors, w.context_factories, w.user_scoped_types, w.context_types)
+    ]
     words = None if any(g is None for g in groups) else frozenset().union(*groups)  # type: ignore[arg-type]
     names = w.context_names
     if any(c in n for n in names for c in "*?[]."):
@@ -273,7 +294,7 @@ def index_source(
     data: bytes, path: Path, display: str, settings: Settings
 ) -> dict[str, Any] | None:
     """The index entry of one file's bytes (None: unreadable or does not parse)."""
-    from .engine import DecodeError, decode_source
+    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
 
     try:
         source = decode_source(data)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pathspec
 
-from .config import ConfigCache, ConfigError, Settings
+from netra_ws_lint.config import ConfigCache, ConfigError, Settings
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from . import __version__
-from .output import Reported, as_dict
-from .rule import Rule, all_rules
+from netra_ws_lint import __version__
+from netra_ws_lint.report.output import Reported, as_dict
+from netra_ws_lint.rules.base import Rule, all_rules
 
 TOOL_NAME = "netra-ws-lint"
 # The project's home, used as SARIF's informationUri and by `netra-ws-lint init`.
@@ -153,13 +153,15 @@ def write_gitlab(results: Sequence[Reported], out: TextIO, root: Path | None = N
     issues = []
     for r in results:
         path = root_relative(r.path, root)
-        issues.append({
-            "description": f"{r.finding.code} {r.finding.message}",
-            "check_name": r.finding.code,
-            "fingerprint": r.fingerprint or fallback_fingerprint(path, r),
-            "severity": "minor" if r.finding.audit else "major",
-            "location": {"path": path, "lines": {"begin": r.finding.line}},
-        })
+        issues.append(
+            {
+                "description": f"{r.finding.code} {r.finding.message}",
+                "check_name": r.finding.code,
+                "fingerprint": r.fingerprint or fallback_fingerprint(path, r),
+                "severity": "minor" if r.finding.audit else "major",
+                "location": {"path": path, "lines": {"begin": r.finding.line}},
+            }
+        )
     json.dump(issues, out, indent=2)
     out.write("\n")
 
@@ -234,36 +236,42 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
         nth = lines.setdefault(f.line, len(lines) + 1)
         fingerprints = {"primaryLocationLineHash": f"{lh}:{nth}"}
         fingerprints["netraWsLint/v1"] = r.fingerprint or fallback_fingerprint(path, r)
-        sarif_results.append({
-            "ruleId": f.code,
-            "ruleIndex": index[f.code],
-            "level": _level(r),
-            "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": location,
-                    "region": {"startLine": f.line, "startColumn": char_column(r)},
-                },
-            }],
-            "partialFingerprints": fingerprints,
-            **_sarif_fix(r, location),
-        })
+        sarif_results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": _level(r),
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": location,
+                            "region": {"startLine": f.line, "startColumn": char_column(r)},
+                        },
+                    }
+                ],
+                "partialFingerprints": fingerprints,
+                **_sarif_fix(r, location),
+            }
+        )
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": TOOL_NAME,
-                    "version": __version__,
-                    "semanticVersion": __version__,
-                    "informationUri": TOOL_URI,
-                    "rules": [sarif_rule(code, registry.get(code)) for code in codes],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": TOOL_URI,
+                        "rules": [sarif_rule(code, registry.get(code)) for code in codes],
+                    },
                 },
-            },
-            "columnKind": "unicodeCodePoints",
-            "results": sarif_results,
-        }],
+                "columnKind": "unicodeCodePoints",
+                "results": sarif_results,
+            }
+        ],
     }
 
 
@@ -273,27 +281,32 @@ def _sarif_fix(r: Reported, location: dict[str, Any]) -> dict[str, Any]:
     fix = r.finding.fix
     if fix is None:
         return {}
-    out: dict[str, Any] = {"properties": {"fixApplicability": fix.applicability,
-                                          "fixMessage": fix.message}}
+    out: dict[str, Any] = {
+        "properties": {"fixApplicability": fix.applicability, "fixMessage": fix.message}
+    }
     if fix.edits:
-        out["fixes"] = [{
-            "description": {"text": fix.message},
-            "artifactChanges": [{
-                "artifactLocation": dict(location),
-                "replacements": [
+        out["fixes"] = [
+            {
+                "description": {"text": fix.message},
+                "artifactChanges": [
                     {
-                        "deletedRegion": {
-                            "startLine": e.line,
-                            "startColumn": e.char_col + 1,
-                            "endLine": e.end_line,
-                            "endColumn": e.end_char_col + 1,
-                        },
-                        "insertedContent": {"text": e.content},
+                        "artifactLocation": dict(location),
+                        "replacements": [
+                            {
+                                "deletedRegion": {
+                                    "startLine": e.line,
+                                    "startColumn": e.char_col + 1,
+                                    "endLine": e.end_line,
+                                    "endColumn": e.end_char_col + 1,
+                                },
+                                "insertedContent": {"text": e.content},
+                            }
+                            for e in fix.edits
+                        ],
                     }
-                    for e in fix.edits
                 ],
-            }],
-        }]
+            }
+        ]
     return out
 
 
@@ -320,25 +333,27 @@ def write_junit(results: Sequence[Reported], out: TextIO, root: Path | None = No
         files.setdefault(r.path, []).append(r)
     if not files:  # one passing test case, so that CI shows the check ran
         suites.set("tests", "1")
-        suite = ET.SubElement(suites, "testsuite", name=TOOL_NAME, tests="1", failures="0",
-                              errors="0")
+        suite = ET.SubElement(
+            suites, "testsuite", name=TOOL_NAME, tests="1", failures="0", errors="0"
+        )
         ET.SubElement(suite, "testcase", name="No findings", classname=TOOL_NAME)
     names = _rule_names()
     for path, group in files.items():
         size = str(len(group))
-        suite = ET.SubElement(suites, "testsuite", name=_xml_text(path), tests=size,
-                              failures=size, errors="0")
+        suite = ET.SubElement(
+            suites, "testsuite", name=_xml_text(path), tests=size, failures=size, errors="0"
+        )
         for r in group:
             f = r.finding
             case = ET.SubElement(
-                suite, "testcase",
+                suite,
+                "testcase",
                 name=f"{f.code} {names.get(f.code, '')}".rstrip(),
                 classname=_xml_text(path),
                 file=_xml_text(path),
                 line=str(f.line),
             )
-            failure = ET.SubElement(case, "failure", message=_xml_text(f.message),
-                                    type=f.code)
+            failure = ET.SubElement(case, "failure", message=_xml_text(f.message), type=f.code)
             failure.text = _xml_text(f"{path}:{f.line}:{f.col + 1}: {f.code} {f.message}")
     ET.indent(suites)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

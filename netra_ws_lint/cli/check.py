@@ -1,0 +1,208 @@
+"""``netra-ws-lint check``: report, fix, gate (baseline, changed lines) or add ``# noqa``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from netra_ws_lint.cli.options import PROG, Findings, add_selection_options, collect, uses_stdin
+from netra_ws_lint.config import ConfigError
+from netra_ws_lint.report.baseline import Entry, load, match
+from netra_ws_lint.report.output import FORMATS, Reported, write, write_statistics
+
+# formats that carry each finding's fingerprint (see report.baseline)
+FINGERPRINT_FORMATS = ("gitlab", "sarif")
+
+
+def add_parser(sub: Any) -> None:
+    check = sub.add_parser("check", help="check files and directories (default: .)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - for stdin")
+    add_selection_options(check)
+    out = check.add_argument_group("output")
+    out.add_argument("--output-format", choices=FORMATS, default="concise")
+    out.add_argument("--statistics", action="store_true", help="print counts per rule instead")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    scale = check.add_argument_group("speed")
+    scale.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="check files in N processes (default: the CPU count; 1: in this process)",
+    )
+    scale.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    scale.add_argument(
+        "--no-project",
+        action="store_true",
+        help="check each file on its own (project mode, the default when a directory is "
+        "checked, indexes every module to see across modules)",
+    )
+    scale.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="the result cache (default: .netra-ws-lint-cache at the project root)",
+    )
+    fixing = check.add_argument_group("fixes")
+    fixing.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes, then report what is left"
+    )
+    fixing.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix or --diff: also apply the unsafe fixes (they change behaviour)",
+    )
+    fixing.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff, change nothing (exit 1 when there is one)",
+    )
+    fixing.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="list the fixes applied, or each finding's fix (or why it needs manual work)",
+    )
+    gate = check.add_argument_group("CI gate")
+    gate.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report only the findings this baseline file does not record",
+    )
+    gate.add_argument(
+        "--strict-baseline",
+        action="store_true",
+        help="exit 1 while the baseline records findings that are fixed",
+    )
+    gate.add_argument(
+        "--diff-base",
+        metavar="REV",
+        help="report only findings on lines added or changed since this git revision",
+    )
+    gate.add_argument(
+        "--add-noqa",
+        nargs="?",
+        const="",
+        metavar="REASON",
+        help="append `# noqa: CODE` to every flagged line instead of reporting "
+        "(--add-noqa=REASON also adds the reason as a comment)",
+    )
+    check.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.strict_baseline and args.baseline is None:
+        raise ConfigError("--strict-baseline needs --baseline FILE")
+    if args.add_noqa is not None and uses_stdin(args):
+        raise ConfigError("--add-noqa edits files; it cannot be used with stdin")
+    fixing = args.fix or args.diff
+    if fixing and uses_stdin(args):
+        raise ConfigError("--fix and --diff edit files; they cannot be used with stdin")
+    if fixing and args.add_noqa is not None:
+        raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
+    known = load(args.baseline) if args.baseline is not None else None
+    changed = None
+    if args.diff_base is not None:
+        from netra_ws_lint.report.gitdiff import changed_lines
+
+        changed = changed_lines(args.diff_base)
+
+    results, failed = collect(args, stderr)
+    if fixing:
+        from netra_ws_lint.fix.command import run_fixes
+
+        results, fix_status = run_fixes(results, args, stdout, stderr)
+        if args.diff:
+            return 2 if failed or fix_status == 2 else fix_status
+        failed = failed or fix_status == 2
+    if args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
+        from netra_ws_lint.fix.command import fill_fixes
+
+        results = fill_fixes(results)
+    found = Findings(results, known is not None or args.output_format in FINGERPRINT_FORMATS)
+    reported = found.reported
+    fixed: list[Entry] = []
+    if known is not None:
+        is_new, unmatched = match(known, found.entries)
+        reported = [r for r, new in zip(reported, is_new) if new]
+        fixed = [e for e in unmatched if found.covers(e)]
+        _baseline_summary(args, len(is_new) - len(reported), fixed, stderr)
+    if changed is not None:
+        from netra_ws_lint.report.formats import root_relative
+        from netra_ws_lint.report.gitdiff import is_changed
+
+        top, lines = changed
+        reported = [
+            r for r in reported if is_changed(lines, root_relative(r.path, top), r.finding.line)
+        ]
+
+    if args.add_noqa is not None:
+        roots = [Path(p) for p in args.paths or ["."]]
+        return _add_noqa(reported, args.add_noqa, stderr, roots) or (2 if failed else 0)
+    if args.statistics:
+        write_statistics(reported, stdout)
+    else:
+        write(reported, args.output_format, stdout)
+    if args.show_fixes and not args.fix:
+        from netra_ws_lint.fix.command import show_available
+
+        show_available(reported, args, stdout, stderr)
+    if failed:
+        return 2
+    if args.strict_baseline and fixed:
+        return 1
+    return 1 if reported and not args.exit_zero else 0
+
+
+def _baseline_summary(
+    args: argparse.Namespace, known: int, fixed: list[Entry], stderr: TextIO
+) -> None:
+    line = f"{PROG}: baseline {args.baseline}: {known} known finding{'s' * (known != 1)} not shown"
+    if fixed:
+        line += (
+            f", {len(fixed)} fixed (run `{PROG} baseline update` to drop "
+            f"{'them' if len(fixed) > 1 else 'it'} from the baseline)"
+        )
+        if args.strict_baseline:
+            line += "; --strict-baseline fails until then"
+    print(line, file=stderr)
+    for e in sorted(fixed, key=Entry.sort_key):
+        where = f" (in {e.scope})" if e.scope else ""
+        print(f"{PROG}: fixed: {e.path}: {e.code} {e.message}{where}", file=stderr)
+
+
+def _add_noqa(
+    reported: list[Reported], reason: str, stderr: TextIO, roots: list[Path] | None = None
+) -> int:
+    from netra_ws_lint.fix.add_noqa import AddNoqaError, add_noqa_to_file
+
+    by_file: dict[str, list[Reported]] = {}
+    for r in reported:
+        by_file.setdefault(r.path, []).append(r)
+    lines = files = 0
+    status = 0
+    for path, group in sorted(by_file.items()):
+        try:
+            n = add_noqa_to_file(
+                Path(path),
+                [r.finding for r in group],
+                reason,
+                checked_lines=[r.source_line for r in group],
+                roots=roots,
+            )
+        except AddNoqaError as exc:
+            print(f"{PROG}: error: {path}: {exc}", file=stderr)
+            status = 2
+            continue
+        lines += n
+        files += 1 if n else 0
+    print(
+        f"{PROG}: added `# noqa` to {lines} line{'s' * (lines != 1)} "
+        f"in {files} file{'s' * (files != 1)}",
+        file=stderr,
+    )
+    return status

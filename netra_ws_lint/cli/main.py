@@ -1,0 +1,81 @@
+"""``netra-ws-lint``: the standalone command line (CI gate, pre-commit hook).
+
+Exit status: 0 no findings, 1 findings, 2 usage/configuration error or a file that
+could not be read (the other files are still checked and reported). ``check
+--strict-baseline`` also exits 1 while the baseline holds fixed findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+from netra_ws_lint import __version__
+from netra_ws_lint.cli.options import PROG
+from netra_ws_lint.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from netra_ws_lint.cli import baseline, check, init, migrate, rule
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Find singletons and shared state that leak one user's data to another.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for command in (check, baseline, init, migrate, rule):
+        command.add_parser(sub)
+    return parser
+
+
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """A bare ``--add-noqa`` becomes ``--add-noqa=``: its reason is given only as
+    ``--add-noqa=REASON``, so a path after it stays a path."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[i:])
+        out.append("--add-noqa=" if arg == "--add-noqa" else arg)
+    return out
+
+
+def _lenient_streams() -> None:
+    """File names that are not UTF-8 (``b"caf\\xe9.py"``) print as their own bytes on a
+    UTF-8 stream, and anything a stream cannot encode prints escaped: output never
+    fails on a name or a message."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or getattr(stream, "errors", None) != "strict":
+            continue
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+            reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _lenient_streams()
+    parser = build_parser()
+    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    try:
+        return int(args.run(args, sys.stdout, sys.stderr))
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0
+    except Exception as exc:  # a bug: one line, not a traceback (unless debugging)
+        if os.environ.get("NETRA_WS_LINT_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it; "
+            "set NETRA_WS_LINT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 2

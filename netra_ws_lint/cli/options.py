@@ -1,0 +1,215 @@
+"""What the commands share: the rule and file selection options, and checking the
+files they name through the engine (:func:`collect`), with each finding's fingerprint
+and baseline entry (:class:`Findings`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from netra_ws_lint.config import ConfigError, Settings, settings_for
+from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
+from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes
+from netra_ws_lint.report.baseline import Entry, fingerprint_findings
+from netra_ws_lint.report.output import Reported
+
+PROG = "netra-ws-lint"
+
+
+def codes_arg(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def add_selection_options(check: argparse.ArgumentParser, stdin: bool = True) -> None:
+    """The rule- and file-selection options (of ``check`` and ``baseline``)."""
+    sel = check.add_argument_group("rule selection")
+    sel.add_argument(
+        "--select",
+        type=codes_arg,
+        metavar="CODES",
+        help="comma-separated codes or prefixes to enable (replaces the config)",
+    )
+    sel.add_argument(
+        "--extend-select",
+        type=codes_arg,
+        metavar="CODES",
+        help="codes or prefixes to enable in addition (audit rules too)",
+    )
+    sel.add_argument(
+        "--ignore", type=codes_arg, metavar="CODES", help="codes or prefixes to disable"
+    )
+    sel.add_argument(
+        "--audit",
+        action="store_true",
+        default=None,
+        help="also run the audit rules (off by default)",
+    )
+    sel.add_argument(
+        "--per-file-ignores",
+        action="append",
+        metavar="GLOB:CODES",
+        help="ignore codes in files matching a glob (repeatable)",
+    )
+    files = check.add_argument_group("file selection")
+    files.add_argument(
+        "--exclude",
+        type=codes_arg,
+        metavar="GLOBS",
+        help="globs to exclude (replaces the default list)",
+    )
+    files.add_argument(
+        "--extend-exclude",
+        type=codes_arg,
+        metavar="GLOBS",
+        help="globs to exclude in addition to the defaults",
+    )
+    files.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the excludes to files named on the command line too",
+    )
+    files.add_argument(
+        "--no-respect-gitignore",
+        dest="respect_gitignore",
+        action="store_false",
+        help="do not skip files ignored by .gitignore",
+    )
+    if stdin:
+        files.add_argument(
+            "--stdin-filename",
+            metavar="PATH",
+            help="the name of the file read from stdin (for config and output)",
+        )
+    files.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="use this pyproject.toml or setup.cfg instead of searching for one",
+    )
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("select", "extend_select", "ignore", "exclude", "extend_exclude"):
+        value = getattr(args, key)
+        if value is not None:
+            out[key.replace("_", "-")] = value
+    if args.audit:
+        out["audit"] = True
+    if args.per_file_ignores:
+        out["per-file-ignores"] = "\n".join(args.per_file_ignores)
+    return out
+
+
+def uses_stdin(args: argparse.Namespace) -> bool:
+    return bool(args.paths == ["-"] or (not args.paths and getattr(args, "stdin_filename", None)))
+
+
+def collect(
+    args: argparse.Namespace, stderr: TextIO
+) -> tuple[list[tuple[CheckResult, Settings]], bool]:
+    """Check the files the arguments name: each result with its settings, and whether
+    a path could not be read."""
+    options = overrides(args)
+    config_file: Path | None = args.config
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"{config_file}: no such configuration file")
+    rule_sets: dict[Settings, RuleSet] = {}
+
+    def rules_for(settings: Settings) -> RuleSet:
+        if settings not in rule_sets:
+            rule_sets[settings] = RuleSet.for_settings(settings)
+        return rule_sets[settings]
+
+    results: list[tuple[CheckResult, Settings]] = []
+    failed = False
+    if uses_stdin(args):
+        name = args.stdin_filename or "-"
+        settings = settings_for(Path(name), options, config_file)
+        results.append(
+            (check_bytes(sys.stdin.buffer.read(), name, settings, rules_for(settings)), settings)
+        )
+    else:
+        targets, problems = discover(
+            args.paths or ["."], options, config_file, args.force_exclude, args.respect_gitignore
+        )
+        for p in problems:
+            print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+            failed = True
+        checked = []
+        for t in targets:
+            if not t.path.name.endswith(PYTHON_SUFFIXES):
+                print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
+                continue
+            checked.append(t)
+        results.extend(check_targets_for(args, checked))
+    for r, _ in results:
+        if r.skipped:
+            print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
+            failed = True
+    return results, failed
+
+
+def check_targets_for(
+    args: argparse.Namespace, targets: list[Any]
+) -> list[tuple[CheckResult, Settings]]:
+    """Check the discovered files: parallel (``--jobs``), cached (``--no-cache``,
+    ``--cache-dir``), prefiltered, in project mode unless ``--no-project``."""
+    from netra_ws_lint.engine.runner import check_targets
+
+    cache = None
+    if not getattr(args, "no_cache", True):
+        from netra_ws_lint.engine.cache import Cache, default_directory
+
+        cache = Cache(getattr(args, "cache_dir", None) or default_directory())
+    project = not getattr(args, "no_project", False) and any(
+        Path(p).is_dir() for p in (args.paths or ["."])
+    )
+    checked = check_targets(
+        [(t.path, t.display, t.settings) for t in targets],
+        jobs=getattr(args, "jobs", 0),
+        cache=cache,
+        project=project,
+    )
+    return [(r, t.settings) for r, t in zip(checked, targets)]
+
+
+class Findings:
+    """The findings of a run; with fingerprints and baseline entries when asked."""
+
+    def __init__(self, results: list[tuple[CheckResult, Settings]], fingerprinted: bool) -> None:
+        from netra_ws_lint.report.formats import project_root, root_relative
+
+        self.root = project_root()
+        self.reported: list[Reported] = []
+        self.entries: list[Entry] = []
+        # files whose findings are complete (read and parsed), by root-relative path
+        self.checked: dict[str, Settings] = {}
+        for r, settings in results:
+            if r.skipped:
+                continue
+            rel = root_relative(r.path, self.root)
+            if not any(f.code == SYNTAX_ERROR for f in r.findings):
+                self.checked[rel] = settings
+            lines = r.source.split("\n") if r.source is not None else None
+            fps = fingerprint_findings(r.source, rel, r.findings) if fingerprinted else None
+            for i, f in enumerate(r.findings):
+                src = lines[f.line - 1] if lines and 0 < f.line <= len(lines) else None
+                if fps is None:
+                    self.reported.append(Reported(r.path, f, src))
+                    continue
+                fp, scope = fps[i]
+                self.reported.append(Reported(r.path, f, src, fp))
+                self.entries.append(Entry(rel, f.code, scope, fp, f.message, f.audit))
+
+    def covers(self, entry: Entry) -> bool:
+        """This run decides whether ``entry`` still holds: its file was checked with its
+        rule enabled, or the file is gone."""
+        settings = self.checked.get(entry.path)
+        if settings is None:
+            return not (self.root / entry.path).exists()
+        return settings.is_enabled(entry.code) and (
+            not entry.audit or settings.audit_enabled(entry.code)
+        )
