@@ -161,7 +161,20 @@ def build_entry(
             if isinstance(stmt, FUNCTION_TYPES) and stmt.lineno in lines:
                 entry = defs.setdefault(stmt.name, {"kind": "function", "ctx": None})
                 entry["singleton"] = True
-    return {"module": module, "package": is_package, "defs": defs, "imports": imports}
+    entry = {"module": module, "package": is_package, "defs": defs, "imports": imports}
+    entry["vocab"] = vocabulary_facts(tree, settings, path, module, is_package)
+    return entry
+
+
+def vocabulary_facts(
+    tree: ast.Module, settings: Settings, path: str, module: str, is_package: bool
+) -> dict[str, Any]:
+    """The module's part of the inferred vocabulary (none for test files)."""
+    from netra_ws_lint.analysis.vocabulary import module_facts
+
+    if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
+        tree = ast.Module(body=[], type_ignores=[])
+    return module_facts(tree, settings, module, is_package)
 
 
 _IMPORT_LINE = re.compile(r"^(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b|import\b)(.*)$", re.M)
@@ -216,7 +229,8 @@ def imports_entry(source: str, module: str, is_package: bool) -> dict[str, Any]:
                     imports[alias] = name
             elif name != "*" and "." not in name:
                 imports[alias or name] = f"{base}.{name}" if base else name
-    return {"module": module, "package": is_package, "defs": {}, "imports": imports}
+    empty = {"imports": imports, "functions": [], "vocabulary": {}}
+    return {"module": module, "package": is_package, "defs": {}, "imports": imports, "vocab": empty}
 
 
 def _valid_entry(data: Any) -> bool:
@@ -226,6 +240,9 @@ def _valid_entry(data: Any) -> bool:
     if not isinstance(defs, dict) or not isinstance(imports, dict):
         return False
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in imports.items()):
+        return False
+    vocab = data.get("vocab")
+    if not isinstance(vocab, dict) or not isinstance(vocab.get("vocabulary"), dict):
         return False
     for d in defs.values():
         if not isinstance(d, dict) or d.get("kind") not in ("function", "class"):
@@ -251,6 +268,8 @@ def may_define(source: str, settings: Settings) -> bool:
     singleton getter NWS104 reports needs: a configured accessor, factory, user-scoped
     type or context type, or a context name followed by what follows a parameter name
     (``:``, ``=``, ``,`` or ``)``)."""
+    if "class" in source or "def" in source:
+        return True  # the inferred vocabulary may be there (see vocabulary.py)
     words, exact_names = _definition_words(settings)
     if not source.isascii():
         source = unicodedata.normalize("NFKC", source)
@@ -315,7 +334,8 @@ def index_source(
 class ProjectIndex:
     """Every module's entry, and name resolution across them."""
 
-    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, entries: Iterable[dict[str, Any]], settings: Settings | None = None) -> None:
+        settings = settings or Settings()
         self.modules: dict[str, dict[str, Any]] = {}
         for e in entries:
             self.modules.setdefault(e["module"], e)
@@ -334,6 +354,11 @@ class ProjectIndex:
                         names.add(local)
                         changed = True
         self.known_names = frozenset(names)
+        from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
+
+        self.vocabulary = ProjectVocabulary(
+            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
+        )
 
     def find(self, qualname: str) -> dict[str, Any] | None:
         """The def entry ``qualname`` names, through imports and re-exports."""

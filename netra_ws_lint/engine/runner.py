@@ -263,7 +263,9 @@ def check_targets(
     if project:
         entries, todo_index = _split_cached(items, checker.lookup_index)
         _run(checker, todo_index, jobs, entries, _index_chunk, checker.index)
-        checker.project = ProjectIndex(e for e in entries if e is not None and not e.get("none"))
+        checker.project = ProjectIndex(
+            (e for e in entries if e is not None and not e.get("none")), checker.settings[0]
+        )
     results, todo = _split_cached(items, checker.lookup)
     _run(checker, todo, jobs, results, _check_chunk, checker.check)
     return [r for r in results if r is not None]
