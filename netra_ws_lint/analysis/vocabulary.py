@@ -196,13 +196,16 @@ def _local_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[
             for t in node.targets:
                 if isinstance(t, ast.Name):
                     out.setdefault(t.id, []).append(node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            if isinstance(node.target, ast.Name):
-                out.setdefault(node.target.id, []).append(node.value)
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr))
+            and node.value is not None
+            and isinstance(node.target, ast.Name)
+        ):
+            out.setdefault(node.target.id, []).append(node.value)
     return out
 
 
-def _unwrap(value: ast.AST) -> ast.AST:
+def _unwrap(value: ast.expr) -> ast.expr:
     while isinstance(value, ast.Await):
         value = value.value
     return value
@@ -232,32 +235,42 @@ def factory_reason(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> 
 
 
 def _module_none_slots(tree: ast.Module) -> set[str]:
-    out = set()
+    out: set[str] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
             if stmt.value.value is None:
                 out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if stmt.value is None or (
-                isinstance(stmt.value, ast.Constant) and stmt.value.value is None
-            ):
-                out.add(stmt.target.id)
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and (
+                stmt.value is None
+                or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+            )
+        ):
+            out.add(stmt.target.id)
     return out
 
 
 def _module_instances(tree: ast.Module) -> dict[str, ast.Call]:
-    out = {}
+    out: dict[str, ast.Call] = {}
     for stmt in tree.body:
-        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        targets: list[ast.expr]
+        value: ast.expr | None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
         if isinstance(value, ast.Call):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[union-attr]
             for t in targets:
                 if isinstance(t, ast.Name):
                     out[t.id] = value
     return out
 
 
-def _built_call(value: ast.AST, local: dict[str, list[ast.expr]]) -> ast.Call | None:
+def _built_call(value: ast.expr, local: dict[str, list[ast.expr]]) -> ast.Call | None:
     value = _unwrap(value)
     if isinstance(value, ast.Name):
         for v in local.get(value.id, []):
