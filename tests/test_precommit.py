@@ -17,7 +17,7 @@ import pytest
 
 from netra_ws_lint.cli.main import main
 
-pytestmark = pytest.mark.precommit
+pytestmark = [pytest.mark.precommit, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[1]
 GIT_ENV = {
