@@ -20,6 +20,7 @@ from netra_ws_lint.config import Settings, matches_any
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
     from netra_ws_lint.model import Finding
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -311,6 +312,7 @@ class Context:
         self.project: ProjectIndex | None = None
         self.module_name: str | None = None
         self.is_package = False
+        self._vocabulary: ProjectVocabulary | None = None
 
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:
@@ -523,14 +525,46 @@ class Context:
         return self.module_functions.get(name) or self.module_classes.get(name)
 
     def is_user_scoped_type(self, name: str | None) -> bool:
-        """A configured user-scoped type pattern, or a class (in this module) whose
-        ``__init__`` takes a user context."""
-        if name is None:
-            return False
+        """A user-scoped type: a class of the project whose instances hold per-user
+        state or whose ``__init__`` takes a user context (inferred, see vocabulary.py),
+        an exact name in ``user-scoped-types``, or, for a name that does not resolve to
+        a project class, a ``user-scoped-types`` pattern."""
+        return name is not None and self.user_scoped_reason(name) is not None
+
+    def user_scoped_reason(self, name: str) -> str | None:
+        vocab = self.vocabulary()
+        for candidate in self.vocabulary_names(name):
+            if vocab.resolve(candidate) is not None:
+                return vocab.type_reason(candidate)
         if matches_any(name, self.words.user_scoped_types):
-            return True
-        cls = self.module_classes.get(name) if "." not in name else None
-        return cls is not None and self.class_context_param(cls) is not None
+            return "matches `user-scoped-types`"
+        return None
+
+    def vocabulary(self) -> ProjectVocabulary:
+        """The vocabulary in force here: the project's (project mode) or this module's."""
+        if self.project is not None:
+            return self.project.vocabulary
+        if self._vocabulary is None:
+            from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, module_facts
+
+            tree = self.tree if not self.is_test_file() else ast.Module(body=[], type_ignores=[])
+            facts = module_facts(tree, self.settings, "", False)
+            self._vocabulary = ProjectVocabulary({"": facts}, self.settings)
+        return self._vocabulary
+
+    def vocabulary_names(self, name: str) -> list[str]:
+        """The absolute names ``name`` (as :meth:`resolve` gives it) may stand for in
+        the vocabulary: a definition of this module is qualified with the module, a
+        relatively imported one may live in this module's package."""
+        module = self.module_name if self.project is not None else None
+        if not module:
+            return [name]
+        if "." not in name and name in self.module_scope.bindings:
+            binding = self.module_scope.bindings[name]
+            if binding.kind in ("def", "class"):
+                return [f"{module}.{name}"]
+        package = module if self.is_package else module.rpartition(".")[0]
+        return [name, f"{package}.{name}"] if package else [name]
 
     def is_context_factory(self, name: str | None) -> bool:
         """A configured context factory, or a def/class of this module taking a user context."""
