@@ -403,7 +403,31 @@ def module_facts(
             defined[stmt.name] = f"{module}.{stmt.name}" if module else stmt.name
             if not isinstance(stmt, ast.ClassDef):
                 functions.append(stmt.name)
-    vocabulary = infer_module(tree, settings, {**imports, **defined})
+    names = {**imports, **defined}
+    vocabulary = infer_module(tree, settings, names)
+
+    def qualify(name: str) -> str:
+        head, _, rest = name.partition(".")
+        base = names.get(head, head)
+        return f"{base}.{rest}" if rest else base
+
+    vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    uses: dict[str, str | None] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            continue
+        fn = stmt if isinstance(stmt, FUNCTION_TYPES) else None
+        if isinstance(stmt, ast.ClassDef):
+            fn = next(
+                (s for s in stmt.body if isinstance(s, FUNCTION_TYPES) and s.name == "__init__"),
+                None,
+            )
+        if fn is None:
+            continue
+        cp = context_param_name(fn, settings.words)
+        if cp is not None:
+            uses[stmt.name] = context_use(fn, cp, settings.words)
+    vocabulary["context_uses"] = uses
     return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
 
 
@@ -430,6 +454,13 @@ class ProjectVocabulary:
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
+        self.fanout: dict[str, list[bool]] = {}
+        self.context_uses: dict[str, str | None] = {}
+        for module, facts in modules.items():
+            for callee, flags in facts["vocabulary"].get("fanout", {}).items():
+                self.fanout.setdefault(callee, []).extend(flags)
+            for name, use in facts["vocabulary"].get("context_uses", {}).items():
+                self.context_uses[self._qual(module, name)] = use
         for module, facts in modules.items():
             for name, g in facts["vocabulary"].get("getters", {}).items():
                 builds = g["builds"]
@@ -514,6 +545,20 @@ class ProjectVocabulary:
             return f"keeps what the deprecated accessor `{_last(builds)}` returns"
         return None
 
+    def is_fanout_helper(self, name: str) -> bool:
+        """Every call of ``name`` in the project is a fan-out call (in a loop over
+        identities, in a function serving no single user); there is at least one."""
+        flags = self.fanout.get(name, [])
+        return bool(flags) and all(flags)
+
+    def context_use(self, name: str) -> tuple[bool, str | None]:
+        """``(known, how)``: whether ``name`` resolves to a project callable taking a
+        user context, and how it uses it (None: only to decorate output, or not)."""
+        target = self.resolve(name)
+        if target is None or target not in self.context_uses:
+            return False, None
+        return True, self.context_uses[target]
+
     def getter(self, name: str) -> dict[str, str | None] | None:
         target = self.resolve(name)
         return self.getters.get(target) if target is not None else None
@@ -530,3 +575,168 @@ class ProjectVocabulary:
                 k: v for k, v in sorted(self.getters.items()) if v["user"] is None
             },
         }
+
+
+# --------------------------------------------------------------------------- call facts
+def is_context_expr(node: ast.AST, words: Words) -> bool:
+    """A context-named variable or attribute (``ctx``, ``self.user_context``,
+    ``request.context``)."""
+    if isinstance(node, ast.Name):
+        return node.id in words.context_names
+    return isinstance(node, ast.Attribute) and node.attr in words.context_names
+
+
+def passes_identity_fields(call: ast.Call, words: Words) -> bool:
+    """The call passes a user context's identity fields one by one
+    (``Engine(user_id=ctx.user_id, thread_id=ctx.thread_id)``): that is passing it."""
+    values = [*call.args, *(k.value for k in call.keywords)]
+    return any(
+        isinstance(v, ast.Attribute)
+        and v.attr in words.identity_names
+        and is_context_expr(v.value, words)
+        for v in values
+    )
+
+
+_FORMATTING = frozenset(
+    {"str", "repr", "format", "print", "len", "bool", "isinstance", "getattr", "hasattr"}
+)
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: Words) -> str | None:
+    """How ``fn`` uses its user-context parameter ``param`` for identity or routing,
+    or None when it only decorates output with it (or ignores it): reads one of its
+    identity fields, passes it (or a field of it) to a call that is not formatting or
+    logging, keeps it (assigns or returns it), or falls back to shared state without
+    it (``if ctx is None: return get_manager()``)."""
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+            and node.attr in words.identity_names
+            and isinstance(node.ctx, ast.Load)
+        ):
+            return f"reads `{param}.{node.attr}`"
+        if isinstance(node, ast.Call):
+            callee = dotted(node.func) or ""
+            if callee in _FORMATTING or _last(callee) in _LOG_METHODS:
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                root: ast.AST = arg
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id == param:
+                    return f"passes `{ast.unparse(arg)}` to `{callee or '...'}()`"
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return))
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+        ):
+            return f"keeps `{param}`"
+        if isinstance(node, ast.If) and _tests_none(node.test, param):
+            return f"falls back to other state when `{param}` is None"
+    return None
+
+
+def _tests_none(test: ast.AST, param: str) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == param
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == param
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
+def own_id_key(key: ast.AST | None, self_name: str | None, params: set[str]) -> bool:
+    """``key`` is the instance's own id: ``self.id``, ``id(self)``, or a parameter
+    the method also stores on ``self`` (checked by the caller through ``params``)."""
+    if key is None or self_name is None:
+        return False
+    if _is_self_attr(key, self_name):
+        return True
+    if (
+        isinstance(key, ast.Call)
+        and dotted(key.func) == "id"
+        and len(key.args) == 1
+        and isinstance(key.args[0], ast.Name)
+        and key.args[0].id == self_name
+    ):
+        return True
+    return isinstance(key, ast.Name) and key.id in params
+
+
+def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
+    """A mutation that adds or removes the instance itself under its own id
+    (``registry[self.id] = self``, ``live.add(id(self))``, ``live.discard(self.id)``,
+    ``registry.pop(self.id, None)``): instance tracking, not per-user state."""
+    if not isinstance(fn, FUNCTION_TYPES):
+        return False
+    self_name = _self_name(fn)
+    if self_name is None:
+        return False
+    stored = {
+        n.value.id
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Name)
+        and any(_is_self_attr(t, self_name) for t in n.targets)
+    }
+    if isinstance(node, ast.Assign):
+        return (
+            isinstance(node.value, ast.Name)
+            and node.value.id == self_name
+            and all(isinstance(t, ast.Subscript) for t in node.targets)
+        )
+    if isinstance(node, ast.Delete):
+        return all(
+            isinstance(t, ast.Subscript) and own_id_key(t.slice, self_name, stored)
+            for t in node.targets
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func.attr
+        if method in ("add", "discard", "remove", "append", "pop") and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Name) and first.id == self_name:
+                return True
+            return own_id_key(first, self_name, stored)
+    return False
+
+
+def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, list[bool]]:
+    """Every call of a plain or dotted name in the module's functions: the callee's
+    absolute name (``qualify``) -> for each call, whether it is a fan-out call (inside
+    ``for <identity> in ...`` in a function that serves no single user: no identity
+    or context parameter)."""
+    out: dict[str, list[bool]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, FUNCTION_TYPES):
+            continue
+        serves_one = any(
+            p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
+        )
+        loop_calls: set[int] = set()
+        for node in _same_scope(fn.body):
+            if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
+                for sub in node.body:
+                    loop_calls.update(id(c) for c in ast.walk(sub) if isinstance(c, ast.Call))
+        for node in _same_scope(fn.body):
+            if isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name is None or name.startswith(("self.", "cls.")):
+                    continue
+                out.setdefault(qualify(name), []).append(id(node) in loop_calls and not serves_one)
+    return out
+
+
+def _binds_identity(target: ast.AST, words: Words) -> bool:
+    return any(
+        isinstance(n, ast.Name) and (n.id in words.identity_names or n.id.endswith("_id"))
+        for n in ast.walk(target)
+    )
