@@ -342,7 +342,12 @@ class ProjectIndex:
         blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
         self.digest = hashlib.sha256(blob.encode()).hexdigest()
         # names (last components) that may lead to a definition of interest
-        names: set[str] = set()
+        from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
+
+        self.vocabulary = ProjectVocabulary(
+            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
+        )
+        names: set[str] = set(self.vocabulary.names())
         for e in self.modules.values():
             names.update(e["defs"])
         changed = True
@@ -354,11 +359,6 @@ class ProjectIndex:
                         names.add(local)
                         changed = True
         self.known_names = frozenset(names)
-        from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
-
-        self.vocabulary = ProjectVocabulary(
-            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
-        )
 
     def find(self, qualname: str) -> dict[str, Any] | None:
         """The def entry ``qualname`` names, through imports and re-exports."""

@@ -651,6 +651,31 @@ class Context:
                 return parent.node if isinstance(parent.node, ast.ClassDef) else None
         return None
 
+    def passes_user_context(self, call: ast.Call) -> bool:
+        """The call is given a user context: an argument that is one (a context-named
+        variable or attribute, the context in scope), a keyword named like a context
+        that is not ``None``, or the context's identity fields one by one."""
+        from netra_ws_lint.analysis.vocabulary import passes_identity_fields
+
+        in_scope = self.user_context_expr()
+        for kw in call.keywords:
+            if kw.arg in self.words.context_names and not (
+                isinstance(kw.value, ast.Constant) and kw.value.value is None
+            ):
+                return True
+        for value in [*call.args, *(kw.value for kw in call.keywords)]:
+            if self.is_context_value(value):
+                return True
+            if in_scope is not None and dotted_name(value) == in_scope:
+                return True
+        return passes_identity_fields(call, self.words)
+
+    def in_test_code(self) -> bool:
+        """Test code: a test path, or inside a ``Test*`` class."""
+        return self.is_test_file() or any(
+            isinstance(s.node, ast.ClassDef) and s.node.name.startswith("Test") for s in self.scopes
+        )
+
     def has_user_context(self) -> bool:
         return self.user_context_expr() is not None
 

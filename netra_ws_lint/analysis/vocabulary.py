@@ -563,6 +563,13 @@ class ProjectVocabulary:
         target = self.resolve(name)
         return self.getters.get(target) if target is not None else None
 
+    def names(self) -> set[str]:
+        """The last components of every inferred type, factory and user-scoped getter
+        (words the prefilter must look for)."""
+        found = [*self.types, *self.factories]
+        found += [k for k, v in self.getters.items() if v["user"] is not None]
+        return {_last(n) for n in found}
+
     def as_dict(self) -> dict[str, Any]:
         """Everything inferred, with reasons (what ``show-vocabulary`` prints)."""
         return {

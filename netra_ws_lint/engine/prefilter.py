@@ -73,7 +73,8 @@ def rule_triggers(settings: Settings, extra_names: Iterable[str] = ()) -> dict[s
     context = _union(ctx_types, ctx_names)
     # what makes a call or a class user-scoped: configured words, a def or class of the
     # file taking a user context, a name from the project index
-    user_scoped = _union(accessors, factories, scoped, context, extra)
+    # (a class of the file whose instances hold per-user state names an identity)
+    user_scoped = _union(accessors, factories, scoped, context, identity, extra)
     identity_or_ctx = _union(identity, context)
 
     def t(*groups: frozenset[str] | None) -> Trigger | None:

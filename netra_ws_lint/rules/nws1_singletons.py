@@ -97,7 +97,7 @@ class DeprecatedAccessorCall(Rule):
         ),
         # module level (also NWS103), method call on an attribute, decorator argument
         (
-            "manager = get_websocket_manager()  # expect: NWS101@11, NWS103\n"
+            "manager = get_websocket_manager()  # expect: NWS103\n"
             "\n"
             "class Handler:\n"
             "    @retry(on=services.get_websocket_manager())  # expect: NWS101@15\n"
@@ -121,7 +121,9 @@ class DeprecatedAccessorCall(Rule):
         (
             '# options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}\n'
             "from app.bridge import get_bridge\n"
-            "bridge = get_bridge()  # expect: NWS101\n"
+            "\n"
+            "def handle(event):\n"
+            "    get_bridge().publish(event)  # expect: NWS101@5\n"
         ),
     ]
     VALID = [
@@ -141,11 +143,33 @@ class DeprecatedAccessorCall(Rule):
         "    manager.get_websocket_managers()\n",
     ]
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._import_time: set[int] = set()  # calls NWS103 reports with their binding
+
+    def _binding(self, value: ast.AST | None) -> None:
+        ctx = self.ctx
+        if (
+            value is not None
+            and ctx.scope.kind in ("module", "class")
+            and ctx.at_import_time()
+            and ctx.settings.is_enabled(ModuleLevelUserInstance.code)
+        ):
+            self._import_time.update(id(c) for c in _value_calls(ctx, value, [], False))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._binding(node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._binding(node.value)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = self.ctx.callee(node)
         if not self.ctx.is_deprecated_accessor(name):
             return
         assert name is not None
+        if id(node) in self._import_time or self.ctx.passes_user_context(node):
+            return  # one finding (NWS103), or the accessor's context-taking signature
         short = name.rpartition(".")[2]
         replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
         fix = accessor_fix(self.ctx, node, name)
@@ -214,8 +238,23 @@ class DeprecatedAccessorImport(Rule):
         module = "." * node.level + (node.module or "")
         for alias in node.names:
             if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
-                self.report(node, name=alias.name)
+                if not self._call_reported(alias.asname or alias.name):
+                    self.report(node, name=alias.name)
                 return
+
+    def _call_reported(self, bound: str) -> bool:
+        """NWS101 reports a call through the imported name in the import's scope
+        (then that call is the one finding for the import)."""
+        ctx = self.ctx
+        if not ctx.settings.is_enabled(DeprecatedAccessorCall.code):
+            return False
+        return any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == bound
+            and not ctx.passes_user_context(n)
+            for n in ast.walk(ctx.scope.node)
+        )
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -824,6 +863,9 @@ class SingletonDefinition(Rule):
             "        if cls._instance is None:\n"
             "            cls._instance = super().__new__(cls)\n"
             "        return cls._instance\n"
+            "\n"
+            "    async def send_to_user(self, user_id, message):\n"
+            "        ...\n"
         ),
         # zero-argument cache factories, reported at the def line; a get_instance classmethod
         (
@@ -848,6 +890,9 @@ class SingletonDefinition(Rule):
             "        if cls._default is None:\n"
             "            cls._default = cls()\n"
             "        return cls._default\n"
+            "\n"
+            "    def emit_event(self, user_id, event):\n"
+            "        ...\n"
         ),
         # a singleton metaclass used by a user-scoped class (through a subclass too);
         # an imported singleton metaclass
@@ -865,10 +910,14 @@ class SingletonDefinition(Rule):
             "    pass\n"
             "\n"
             "class EventEmitter(BaseService):\n"
-            "    pass\n"
+            "    def emit_event(self, user_id, event): ...\n"
             "\n"
             "class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1\n"
-            "    pass\n"
+            "    def __init__(self):\n"
+            "        self.queues = {}\n"
+            "\n"
+            "    def attach(self, user_id, queue):\n"
+            "        self.queues[user_id] = queue\n"
         ),
         # under audit: singletons of other types (DB engine, settings, base class)
         (
@@ -1459,7 +1508,40 @@ class SingletonGetterCall(Rule):
         "    def inner():\n"
         "        return get_emitter()  # expect: NWS105@16\n"
         "    return inner\n",
-        # a deprecated accessor defined as a singleton in the project (also NWS101)
+        # a lazy getter through a local variable under a lock, of a class of another
+        # module whose instances hold per-user state (inferred user-scoped type)
+        "# file: svc/__init__.py\n"
+        "# file: svc/reports.py\n"
+        "class ReportService:\n"
+        "    def __init__(self):\n"
+        "        self._per_user = {}\n"
+        "\n"
+        "    def record(self, user_id, item):\n"
+        "        self._per_user[user_id] = item\n"
+        "# file: svc/registry.py\n"
+        "import threading\n"
+        "from svc.reports import ReportService\n"
+        "\n"
+        "_lock = threading.Lock()\n"
+        "_service = None\n"
+        "\n"
+        "def get_report_service():\n"
+        "    global _service\n"
+        "    if _service is None:\n"
+        "        with _lock:\n"
+        "            if _service is None:\n"
+        "                service = ReportService()\n"
+        "                _service = service\n"
+        "    return _service\n"
+        "# file: app.py\n"
+        "from svc.registry import get_report_service\n"
+        "\n"
+        "def handle(user_id):\n"
+        "    get_report_service().record(user_id, 1)  # expect: NWS105@5\n",
+    ]
+    VALID = [
+        # a deprecated accessor defined as a singleton in the project: NWS101 reports
+        # its calls, NWS103 an import-time binding of one
         "# file: legacy/__init__.py\n"
         "from legacy.ws import get_websocket_manager\n"
         "# file: legacy/ws.py\n"
@@ -1473,9 +1555,7 @@ class SingletonGetterCall(Rule):
         "# file: main.py\n"
         "import legacy\n"
         "\n"
-        "manager = legacy.get_websocket_manager()  # expect: NWS105@11, NWS101, NWS103\n",
-    ]
-    VALID = [
+        "manager = legacy.get_websocket_manager()\n",
         # a getter of a type that is not user-scoped (NWS104 audit only): not flagged
         "# file: db/__init__.py\n"
         "# file: db/engine.py\n"
@@ -1544,9 +1624,17 @@ class SingletonGetterCall(Rule):
         project = self.ctx.project
         if project is None:
             return
-        found = project.definition(self.ctx, node.func)
+        ctx = self.ctx
+        found = project.definition(ctx, node.func)
         if found is None or not found.get("singleton"):
-            return
+            name = project.qualname(ctx, node.func)
+            getter = project.vocabulary.getter(name) if name else None
+            if getter is None or getter["user"] is None:
+                return
+        if ctx.settings.is_enabled(DeprecatedAccessorCall.code) and ctx.is_deprecated_accessor(
+            ctx.callee(node)
+        ):
+            return  # NWS101 reports this call
         func = node.func
         label = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
         self.report(node, name=label)
