@@ -211,10 +211,6 @@ def _unwrap(value: ast.expr) -> ast.expr:
     return value
 
 
-def _uses(node: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
-
-
 def factory_reason(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> str | None:
     """Why ``fn`` is a context factory (it takes a user context and returns a call
     built from it, directly or through a local), or None."""
@@ -228,10 +224,32 @@ def factory_reason(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> 
         if isinstance(value, ast.Name):
             candidates = [_unwrap(v) for v in local.get(value.id, [])]
         for c in candidates:
-            if isinstance(c, ast.Call) and _uses(c, cp):
+            if isinstance(c, ast.Call) and _builds(c, cp, words):
                 label = dotted(c.func) or "..."
                 return f"takes `{cp}` and returns `{label}(...)` built from it"
     return None
+
+
+_BUILDER_PREFIXES = ("create_", "build_", "make_", "new_", "get_or_create_")
+
+
+def _builds(call: ast.Call, param: str, words: Words) -> bool:
+    """``call`` builds an object from the context: it is given the context itself
+    and calls a class (a capitalised name) or a builder (``create_*``, ``build_*``,
+    ``make_*``, ``new_*``, a configured context factory)."""
+    given = any(
+        isinstance(a, ast.Name) and a.id == param
+        for a in [*call.args, *(k.value for k in call.keywords)]
+    )
+    name = dotted(call.func)
+    if not given or name is None:
+        return False
+    last = _last(name)
+    return (
+        last[:1].isupper()
+        or last.startswith(_BUILDER_PREFIXES)
+        or matches_any(name, words.context_factories)
+    )
 
 
 def _module_none_slots(tree: ast.Module) -> set[str]:
@@ -642,7 +660,13 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
             and node.value.id == param
         ):
             return f"keeps `{param}`"
-        if isinstance(node, ast.If) and _tests_none(node.test, param):
+        if (
+            isinstance(node, ast.If)
+            and _tests_none(node.test, param)
+            and any(
+                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in ast.walk(b)
+            )
+        ):
             return f"falls back to other state when `{param}` is None"
     return None
 

@@ -30,6 +30,7 @@ from netra_ws_lint.analysis.semantic import (
     dotted_name,
     params_of,
 )
+from netra_ws_lint.analysis.vocabulary import context_use, passes_identity_fields
 from netra_ws_lint.config import matches_any
 from netra_ws_lint.model import Fix
 from netra_ws_lint.rules.base import Rule, register
@@ -150,6 +151,9 @@ class _Target:
     what: str  # "context factory", "user-scoped type", "function"
     param: Param | None  # the user-context parameter, when the signature is known
     offset: int  # leading parameters the call does not supply (``self``)
+    # how the callee uses its context for identity or routing (see vocabulary.py);
+    # None: only to decorate output, or not at all (NWS303 then has nothing to say)
+    use: str | None = "unknown"
 
 
 class _Facts:
@@ -311,34 +315,62 @@ class _Facts:
             return None
         factory = self.matches(name, "context_factories")
         scoped = not factory and self.matches(name, "user_scoped_types")
-        if definition is None and not (factory or scoped) and project is not None:
-            # project mode: a function or class of another module taking a user context
+        qualname = project.qualname(ctx, func) if project is not None else None
+        if (
+            definition is None
+            and project is not None
+            and (
+                not (factory or scoped)
+                or (qualname is not None and project.vocabulary.resolve(qualname) is not None)
+            )
+        ):
+            # project mode: a function or class of another module; its real signature
+            # decides (a name pattern only decides names the project does not define)
             external = project.definition(ctx, func)
             param = project.context_param(external) if external is not None else None
             if external is None or param is None:
                 return None
+            _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
             if external["kind"] == "class":
-                return _Target(_call_label(call), True, "user-scoped type", param, 1)
-            return _Target(_call_label(call), not external["ctx"][3], "function", param, 0)
+                return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
+            must = not external["ctx"][3] or self._inferred_factory(qualname)
+            what = "context factory" if must and external["ctx"][3] else "function"
+            return _Target(_call_label(call), must, what, param, 0, use)
         cp: ContextParam | None
+        fn: FunctionNode | None
         if isinstance(definition, ast.ClassDef):
             cp = self.init_context_param(definition)
+            fn = ctx.init_of(definition)
             offset = 1
         else:
             cp = self.context_param(definition, skip_first=offset == 1)
+            fn = definition
         label = _call_label(call)
-        if factory or scoped:
+        use = context_use(fn, cp.param.name, self.words) if fn is not None and cp else None
+        if (factory or scoped) and definition is None:
             what = "context factory" if factory else "user-scoped type"
             return _Target(label, True, what, cp.param if cp else None, offset)
         if cp is None:
-            return None
+            return None  # a resolved callee that takes no context
         if isinstance(definition, ast.ClassDef):
-            return _Target(label, True, "user-scoped type", cp.param, offset)
-        return _Target(label, not cp.has_default, "function", cp.param, offset)
+            return _Target(label, True, "user-scoped type", cp.param, offset, use)
+        if factory or (cp.has_default and self._inferred_factory(name)):
+            return _Target(label, True, "context factory", cp.param, offset, use)
+        return _Target(label, not cp.has_default, "function", cp.param, offset, use)
+
+    def _inferred_factory(self, name: str | None) -> bool:
+        """A project (or same-module) function that builds what it returns from its
+        user context: NWS301 whatever its context's default."""
+        if name is None:
+            return False
+        vocab = self.ctx.vocabulary()
+        return any(vocab.resolve(n) in vocab.factories for n in self.ctx.vocabulary_names(name))
 
     def status(self, call: ast.Call, target: _Target) -> str:
         """PASSED, NONE (a literal ``None`` for the context) or MISSING."""
         param = target.param
+        if passes_identity_fields(call, self.words):
+            return PASSED  # ``user_id=ctx.user_id, thread_id=ctx.thread_id``
         if param is None:
             return self._status_unknown(call)
         for kw in call.keywords:
@@ -766,8 +798,41 @@ class FactoryWithoutContext(_NWS3Rule):
             "\n"
             "bridge = make_bridge(timeout=3)  # expect: NWS301@10\n"
         ),
+        # a context factory inferred from its body (it builds what it returns from the
+        # context), whatever its default, called without a context and with None
+        (
+            "class ReportClient:\n"
+            "    def __init__(self, user_context=None):\n"
+            "        self.user_context = user_context\n"
+            "\n"
+            "def create_report_client(user_context=None):\n"
+            "    return ReportClient(user_context)\n"
+            "\n"
+            "def startup(app):\n"
+            "    app.state.reports = create_report_client()  # expect: NWS301@25\n"
+            "    app.state.backup = create_report_client(None)  # expect: NWS301@24\n"
+        ),
     ]
     VALID = [
+        # a class matching a name pattern whose constructor takes no context: the user
+        # binding happens through a method (a resolved constructor decides)
+        "class NotificationBridge:\n"
+        "    def __init__(self, transport=None):\n"
+        "        self.transport = transport\n"
+        "\n"
+        "    def for_user(self, user_context):\n"
+        "        return UserChannel(self.transport, user_context)\n"
+        "\n"
+        "def handle(user_context):\n"
+        "    bridge = NotificationBridge()\n"
+        "    return bridge.for_user(user_context)\n",
+        # the context's identity fields passed one by one count as passing it
+        "class Engine:\n"
+        "    def __init__(self, user_context=None, *, user_id=None, thread_id=None):\n"
+        "        self.user_context = user_context\n"
+        "\n"
+        "def run(ctx):\n"
+        "    return Engine(user_id=ctx.user_id, thread_id=ctx.thread_id)\n",
         # a context name annotated with another type is not a user context
         "import ssl\n"
         "class TLSClient:\n"
@@ -1153,7 +1218,7 @@ class ContextDropped(_NWS3Rule):
         # a module function with an optional context, async
         (
             "async def send_progress(event, user_context=None):\n"
-            "    return event\n"
+            "    return await create_websocket_manager(user_context).send_event(event)\n"
             "\n"
             "async def run(user_context):\n"
             "    await send_progress('started')  # expect: NWS303@11\n"
@@ -1166,7 +1231,7 @@ class ContextDropped(_NWS3Rule):
             "        self.user_context = user_context\n"
             "\n"
             "    def _audit(self, message, *, context=None):\n"
-            "        return message\n"
+            "        return audit_log.write(context.user_id if context else None, message)\n"
             "\n"
             "    async def execute(self, prompt):\n"
             "        self._audit(prompt)  # expect: NWS303@9\n"
@@ -1175,7 +1240,9 @@ class ContextDropped(_NWS3Rule):
         # a closure and a lambda inside a function with the context; explicit None
         (
             "def load(key, ctx=None):\n"
-            "    return key\n"
+            "    if ctx is None:\n"
+            "        return SHARED_CACHE.get(key)\n"
+            "    return store_for(ctx).get(key)\n"
             "\n"
             "def handler(ctx):\n"
             "    def inner():\n"
@@ -1186,7 +1253,7 @@ class ContextDropped(_NWS3Rule):
         # a lambda taking the context; odd formatting
         (
             "def fetch(item, user_context=None):\n"
-            "    return item\n"
+            "    return repo.fetch(item, owner=user_context.user_id)\n"
             "\n"
             "HANDLERS = {\n"
             "    'fetch': lambda user_context: fetch(  # expect: NWS303@35\n"
@@ -1198,7 +1265,7 @@ class ContextDropped(_NWS3Rule):
         (
             '# options: {"extend-context-names": ["req_ctx"]}\n'
             "def log_event(name, req_ctx=None):\n"
-            "    return name\n"
+            "    return sink.write(name, req_ctx)\n"
             "\n"
             "async def endpoint(req_ctx):\n"
             "    log = log_event\n"
@@ -1209,7 +1276,7 @@ class ContextDropped(_NWS3Rule):
             "from typing import Optional\n"
             "\n"
             "def enrich(payload, *, owner: Optional['UserExecutionContext'] = DEFAULT):\n"
-            "    return payload\n"
+            "    return {**payload, 'user': owner.user_id}\n"
             "\n"
             "async def handle(payload, current: UserExecutionContext):\n"
             "    return enrich(payload, **{})  # forwarded: assumed passed\n"
@@ -1219,6 +1286,14 @@ class ContextDropped(_NWS3Rule):
         ),
     ]
     VALID = [
+        # the callee uses its optional context only to decorate its output
+        "def reply(text, user_context=None):\n"
+        "    if user_context is not None and user_context.cost:\n"
+        "        text += f' (cost: {user_context.cost:.2f})'\n"
+        "    return text\n"
+        "\n"
+        "async def handle(user_context, text):\n"
+        "    return reply(text)\n",
         # passed positionally, by keyword, through *args / **kwargs
         "def helper(a, user_context=None):\n"
         "    return a\n"
@@ -1262,8 +1337,8 @@ class ContextDropped(_NWS3Rule):
     def visit_Call(self, node: ast.Call) -> None:
         facts = self.facts
         target = facts.target(node)
-        if target is None or target.must or target.param is None:
-            return
+        if target is None or target.must or target.param is None or target.use is None:
+            return  # (a callee that only decorates output with its context)
         if facts.status(node, target) == PASSED:
             return
         context = self.ctx.user_context_expr()
