@@ -26,9 +26,10 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
-from netra_ws_lint.config import Settings, Words, matches_any
+from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFAULT_USER_SCOPED = frozenset(WORD_LISTS["user-scoped-types"])
 _CACHE_DECORATORS = frozenset({"lru_cache", "cache"})
 # calls that build plain values, not objects a getter would keep for everyone
 _VALUE_CALLS = frozenset(
@@ -538,8 +539,13 @@ class ProjectVocabulary:
         if target is not None:
             if target in self.types:
                 return self.types[target]
-            exact = [p for p in self.words.user_scoped_types if not any(c in p for c in "*?[")]
-            return "listed in `user-scoped-types`" if matches_any(target, exact) else None
+            # the configuration adds: exact names, and patterns beyond the defaults
+            added = [
+                p
+                for p in self.words.user_scoped_types
+                if not any(c in p for c in "*?[") or p not in DEFAULT_USER_SCOPED
+            ]
+            return "listed in `user-scoped-types`" if matches_any(target, added) else None
         return (
             "matches `user-scoped-types`"
             if matches_any(name, self.words.user_scoped_types)

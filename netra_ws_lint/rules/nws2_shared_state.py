@@ -23,6 +23,7 @@ from netra_ws_lint.analysis.semantic import (
     annotation_names,
     params_of,
 )
+from netra_ws_lint.analysis.vocabulary import is_identity_value, is_own_id_tracking
 from netra_ws_lint.rules.base import Rule, register
 
 # ---------------------------------------------------------------------------- words
@@ -218,6 +219,13 @@ def is_classmethod(fn: ast.AST) -> bool:
         (isinstance(d, ast.Name) and d.id == "classmethod")
         or (isinstance(d, ast.Attribute) and d.attr == "classmethod")
         for d in fn.decorator_list
+    )
+
+
+def _through_class(fn: ast.AST) -> bool:
+    """A classmethod or a staticmethod: what it mutates belongs to the class."""
+    return is_classmethod(fn) or (
+        isinstance(fn, FUNCTION_TYPES) and self_param(fn) is None and bool(fn.decorator_list)
     )
 
 
@@ -468,8 +476,30 @@ class SharedModuleCache(_ModuleContainerRule):
             "    VOTES.update(request.more)  # expect: NWS201@5\n"
             "    return dict(VOTES)\n"
         ),
+        # keyed by a field read through the context, in a plain method
+        (
+            "from app.context import context\n"
+            "\n"
+            "HISTORY = {}\n"
+            "\n"
+            "class ChatHistory:\n"
+            "    def add(self, message):\n"
+            "        HISTORY.setdefault(context.session.id, []).append(message)"
+            "  # expect: NWS201@9\n"
+        ),
     ]
     VALID = [
+        # a registry of live sessions under their own ids (added on creation, removed
+        # on close): instance tracking, audit only
+        "SESSIONS = {}\n"
+        "\n"
+        "class Session:\n"
+        "    def __init__(self, session_id):\n"
+        "        self.session_id = session_id\n"
+        "        SESSIONS[session_id] = self\n"
+        "\n"
+        "    async def close(self):\n"
+        "        SESSIONS.pop(self.session_id, None)\n",
         # import-time registration at module level, and a run-time mutation outside any
         # user path (that is NWS202, audit)
         "HANDLERS = {}\n"
@@ -521,9 +551,32 @@ class SharedModuleCache(_ModuleContainerRule):
     ]
 
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
-        if not self.user_path():
+        if not (self.user_path() or self._keyed_by_identity(node)):
             return False
-        return self._report_once(node, name=name, func=function_label(fn))
+        # instance tracking under the instance's own id (``live[self.id] = self``,
+        # ``live.pop(self.id)``): audit, the registry is not per-user state
+        audit = self._is_method(fn) and is_own_id_tracking(node, fn)
+        return self._report_once(node, audit=audit, name=name, func=function_label(fn))
+
+    def _is_method(self, fn: ast.AST) -> bool:
+        scopes = self.ctx.scopes
+        return any(
+            s.node is fn and i > 0 and scopes[i - 1].kind == "class" for i, s in enumerate(scopes)
+        )
+
+    def _keyed_by_identity(self, node: ast.AST) -> bool:
+        """The mutation's key names one user (``CACHE[user_id] = ...``,
+        ``CACHE.setdefault(context.session.id, [])``): per-user state, whatever the
+        function's parameters."""
+        keys: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            keys = [t.slice for t in node.targets if isinstance(t, ast.Subscript)]
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            if isinstance(node.target, ast.Subscript):
+                keys = [node.target.slice]
+        elif isinstance(node, ast.Call) and node.args:
+            keys = [node.args[0]]
+        return any(is_identity_value(k, self.ctx.words) for k in keys)
 
 
 @register
@@ -1003,7 +1056,8 @@ class SharedClassState(_MutationRule):
             "        self.connections[user_id] = websocket\n"
         ),
         # annotated container, aliased constructors, `cls.x` and `ClassName.x`,
-        # the attributes bound below the methods that mutate them
+        # the attributes bound below the methods that mutate them; a classmethod's
+        # mutation is reported when an instance method mutates the attribute too
         (
             "import collections as c\n"
             "\n"
@@ -1012,8 +1066,8 @@ class SharedClassState(_MutationRule):
             "    def hit(cls, key):\n"
             "        cls.counts[key] += 1\n"
             "\n"
-            "    @staticmethod\n"
-            "    def remember(key):\n"
+            "    def record(self, key):\n"
+            "        self.counts[key] += 1\n"
             "        Stats.history.appendleft(key)\n"
             "\n"
             "    counts: dict[str, int] = c.defaultdict(int)  # expect: NWS204@5\n"
@@ -1065,6 +1119,24 @@ class SharedClassState(_MutationRule):
         ),
     ]
     VALID = [
+        # a registry of a class made of classmethods, and instance tracking under the
+        # instance's own id: audit, not default
+        "class HandlerRegistry:\n"
+        "    _factories = {}\n"
+        "\n"
+        "    @classmethod\n"
+        "    def register(cls, user_id, factory):\n"
+        "        cls._factories[user_id] = factory\n"
+        "\n"
+        "class Connection:\n"
+        "    _live = set()\n"
+        "\n"
+        "    def __init__(self):\n"
+        "        self.id = new_id()\n"
+        "        self._live.add(self.id)\n"
+        "\n"
+        "    def close(self):\n"
+        "        self._live.discard(self.id)\n",
         # `__init__` rebinds the attribute: every instance has its own
         "class Manager:\n"
         "    connections = {}\n"
@@ -1265,6 +1337,10 @@ class SharedClassState(_MutationRule):
         if previous is not None and not previous[1]:
             return True  # already reported by default
         audit = classvar and not (self._user_scoped(info.node) or self._user_scoped(cls))
+        # a registry filled through the class (classmethods, staticmethods, ``__new__``)
+        # or instance tracking under the instance's own id: audit unless another
+        # mutation of the attribute is neither
+        audit = audit or _through_class(method) or is_own_id_tracking(node, method)
         if previous is None or not audit:
             message = dict(
                 cls=info.node.name, attr=root.attr, method=f"{cls.name}.{function_label(method)}"
