@@ -568,14 +568,25 @@ class SharedModuleCache(_ModuleContainerRule):
         """The mutation's key names one user (``CACHE[user_id] = ...``,
         ``CACHE.setdefault(context.session.id, [])``): per-user state, whatever the
         function's parameters."""
+        chains: list[ast.AST] = []
         keys: list[ast.AST] = []
         if isinstance(node, (ast.Assign, ast.Delete)):
-            keys = [t.slice for t in node.targets if isinstance(t, ast.Subscript)]
+            chains = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            if isinstance(node.target, ast.Subscript):
-                keys = [node.target.slice]
-        elif isinstance(node, ast.Call) and node.args:
-            keys = [node.args[0]]
+            chains = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            chains = [node.func.value]
+            keys = list(node.args[:1])
+        for chain in chains:  # ``X[k]``, ``X[k][j]``, ``X[k].append(v)``
+            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
+                if isinstance(chain, ast.Subscript):
+                    keys.append(chain.slice)
+                    chain = chain.value
+                elif isinstance(chain, ast.Call):
+                    keys += chain.args[:1]  # ``X.setdefault(k, [])``
+                    chain = chain.func
+                else:
+                    chain = chain.value
         return any(is_identity_value(k, self.ctx.words) for k in keys)
 
 
