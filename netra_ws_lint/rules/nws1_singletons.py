@@ -127,6 +127,11 @@ class DeprecatedAccessorCall(Rule):
         ),
     ]
     VALID = [
+        # the accessor's new signature, given the user context: not deprecated use
+        "from app.ws import get_websocket_manager\n"
+        "\n"
+        "async def handle(ctx):\n"
+        "    await get_websocket_manager(user_context=ctx).send_event('x')\n",
         "async def run_agent(user_context):\n"
         "    manager = create_websocket_manager(user_context)\n"
         "    await manager.send_event('started')\n",
@@ -227,6 +232,10 @@ class DeprecatedAccessorImport(Rule):
         "    from legacy.ws import get_websocket_manager  # expect: NWS102@5\n",
     ]
     VALID = [
+        # a function-local import directly followed by its call: NWS101 reports the call
+        "def handler(user_id):\n"
+        "    from app.ws import get_websocket_manager\n"
+        "    return get_websocket_manager().send_to_user(user_id, {})\n",
         "from app.websocket_core import create_websocket_manager\n",
         # importing the module is not importing the accessor
         "import app.websocket_core as wc\n",
@@ -454,6 +463,17 @@ class ModuleLevelUserInstance(Rule):
             '# options: {"extend-user-scoped-types": ["*Session"]}\n'
             "import app.chat as chat\n"
             "session = chat.ChatSession()  # expect: NWS103@1\n"
+        ),
+        # a context factory inferred from its body, called at import time
+        (
+            "class ReportClient:\n"
+            "    def __init__(self, user_context=None):\n"
+            "        self.user_context = user_context\n"
+            "\n"
+            "def create_report_client(user_context=None):\n"
+            "    return ReportClient(user_context)\n"
+            "\n"
+            "reports = create_report_client()  # expect: NWS103@1\n"
         ),
     ]
     VALID = [
@@ -982,6 +1002,30 @@ class SingletonDefinition(Rule):
             "    global _emitter\n"
             "    _emitter = _emitter or EventEmitter()\n"
             "    return _emitter\n"
+        ),
+        # a lazy getter under a lock, through a local variable, of a class whose
+        # instances hold per-user state (an inferred user-scoped type)
+        (
+            "import threading\n"
+            "\n"
+            "_lock = threading.RLock()\n"
+            "_tracker = None\n"
+            "\n"
+            "class SessionTracker:\n"
+            "    def __init__(self):\n"
+            "        self._per_user = {}\n"
+            "\n"
+            "    def track(self, user_id, event):\n"
+            "        self._per_user.setdefault(user_id, []).append(event)\n"
+            "\n"
+            "def get_tracker():  # expect: NWS104@1\n"
+            "    global _tracker\n"
+            "    if _tracker is None:\n"
+            "        with _lock:\n"
+            "            if _tracker is None:\n"
+            "                tracker = SessionTracker()\n"
+            "                _tracker = tracker\n"
+            "    return _tracker\n"
         ),
     ]
     VALID = [

@@ -1060,6 +1060,16 @@ class UserActionWithoutContext(_NWS3Rule):
         ),
     ]
     VALID = [
+        # a system-wide fan-out helper: every caller loops over identities and serves
+        # no single user
+        "manager = NotificationHub()\n"
+        "\n"
+        "async def push_update(user_id, payload):\n"
+        "    await manager.send_to_user(user_id, payload)\n"
+        "\n"
+        "async def broadcast_maintenance(subscribers, payload):\n"
+        "    for user_id in subscribers:\n"
+        "        await push_update(user_id, payload)\n",
         # a user-context parameter
         "from app.ws import manager\n"
         "\n"
@@ -1139,6 +1149,15 @@ class UserActionWithoutContext(_NWS3Rule):
                     return ctx.class_context_param(parent) is not None
         return False
 
+    def _fanout_helper(self, fn: FunctionNode) -> bool:
+        """A module-level function every caller in the project calls inside a loop over
+        identities, serving no single user (a system-wide fan-out)."""
+        ctx = self.ctx
+        if ctx.module_functions.get(fn.name) is not fn:
+            return False
+        vocab = ctx.vocabulary()
+        return any(vocab.is_fanout_helper(n) for n in ctx.vocabulary_names(fn.name))
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):
@@ -1154,7 +1173,7 @@ class UserActionWithoutContext(_NWS3Rule):
         if fn is None or id(fn) in self._reported or self._has_context():
             return
         target = self.facts.shared_receiver(func.value)
-        if target is None:
+        if target is None or self._fanout_helper(fn):
             return
         self._reported.add(id(fn))
         self.report(fn, name=fn.name, identity=identity, method=func.attr, target=target)
@@ -1486,6 +1505,17 @@ class PlaceholderContext(_NWS3Rule):
         "    a = UserExecutionContextFactory('system')\n"
         "    b = UserExecutionContext.from_token('abc')\n"
         "    return a, b, ctx.with_user('system')\n",
+        # ids declared as deliberate system contexts; a test class in application code
+        '# options: {"system-user-ids": ["scheduler", "health-check"]}\n'
+        "def nightly():\n"
+        "    return UserExecutionContext(user_id='scheduler', thread_id='nightly')\n"
+        "\n"
+        "def probe():\n"
+        "    return UserExecutionContext('health-check')\n"
+        "\n"
+        "class TestChatHandler:\n"
+        "    def test_reply(self):\n"
+        "        return UserExecutionContext(user_id='system', thread_id='t')\n",
         # test files may use literal ids (here every file is a test file)
         '# options: {"test-paths": ["*.py"]}\n'
         "def make_test_context():\n"
@@ -1512,16 +1542,26 @@ class PlaceholderContext(_NWS3Rule):
         if self.ctx.at_import_time() and not facts.in_main_guard(node.lineno):
             self.report(node, name=label, how="at import time: one context for every request")
             return
-        if facts.is_test_file():
+        if facts.is_test_file() or self.ctx.in_test_code():
             return
-        literal = self._literal_user_id(node)
-        if literal is not None:
+        value = self._user_id_arg(node)
+        literal = _literal_text(value) if value is not None else None
+        if literal is not None and not self._system_id(value):
             self.report(node, name=label, how=f"with the literal user id {literal}")
 
-    def _literal_user_id(self, call: ast.Call) -> str | None:
+    def _system_id(self, value: ast.AST | None) -> bool:
+        """A literal id the team declares as a deliberate system context."""
+        ids = self.ctx.words.system_user_ids
+        if isinstance(value, ast.JoinedStr) and all(
+            isinstance(v, ast.Constant) for v in value.values
+        ):
+            return "".join(str(v.value) for v in value.values if isinstance(v, ast.Constant)) in ids
+        return isinstance(value, ast.Constant) and str(value.value) in ids
+
+    def _user_id_arg(self, call: ast.Call) -> ast.expr | None:
         for kw in call.keywords:
             if kw.arg == "user_id":
-                return _literal_text(kw.value)
+                return kw.value
         name = self.ctx.callee(call) or ""
         position = self.facts.user_id_position(name)
         if position is None:
@@ -1530,7 +1570,7 @@ class PlaceholderContext(_NWS3Rule):
             if isinstance(arg, ast.Starred):
                 return None
             if i == position:
-                return _literal_text(arg)
+                return arg
         return None
 
 
