@@ -670,6 +670,16 @@ class Context:
                 return True
         return passes_identity_fields(call, self.words)
 
+    def reports(self, code: str) -> bool:
+        """Findings of rule ``code`` are reported for this file (enabled, and not
+        ignored for it by ``per-file-ignores``): when a site could get two codes, the
+        other rule defers only to a code that is reported."""
+        settings = self.settings
+        if not settings.is_enabled(code):
+            return False
+        ignored = settings.ignored_for(settings.relpath(self.path))
+        return not any(code.startswith(prefix) for prefix in ignored)
+
     def in_test_code(self) -> bool:
         """Test code: a test path, or inside a ``Test*`` class."""
         return self.is_test_file() or any(

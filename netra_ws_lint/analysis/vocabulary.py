@@ -618,14 +618,14 @@ def is_context_expr(node: ast.AST, words: Words) -> bool:
 
 
 def passes_identity_fields(call: ast.Call, words: Words) -> bool:
-    """The call passes a user context's identity fields one by one
+    """The call passes a user context's identity fields one by one, by keyword
     (``Engine(user_id=ctx.user_id, thread_id=ctx.thread_id)``): that is passing it."""
-    values = [*call.args, *(k.value for k in call.keywords)]
     return any(
-        isinstance(v, ast.Attribute)
-        and v.attr in words.identity_names
-        and is_context_expr(v.value, words)
-        for v in values
+        k.arg in words.identity_names
+        and isinstance(k.value, ast.Attribute)
+        and k.value.attr in words.identity_names
+        and is_context_expr(k.value.value, words)
+        for k in call.keywords
     )
 
 

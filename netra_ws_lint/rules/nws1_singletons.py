@@ -158,7 +158,7 @@ class DeprecatedAccessorCall(Rule):
             value is not None
             and ctx.scope.kind in ("module", "class")
             and ctx.at_import_time()
-            and ctx.settings.is_enabled(ModuleLevelUserInstance.code)
+            and ctx.reports(ModuleLevelUserInstance.code)
         ):
             self._import_time.update(id(c) for c in _value_calls(ctx, value, [], False))
 
@@ -255,7 +255,7 @@ class DeprecatedAccessorImport(Rule):
         """NWS101 reports a call through the imported name in the import's scope
         (then that call is the one finding for the import)."""
         ctx = self.ctx
-        if not ctx.settings.is_enabled(DeprecatedAccessorCall.code):
+        if not ctx.reports(DeprecatedAccessorCall.code):
             return False
         return any(
             isinstance(n, ast.Call)
@@ -1675,7 +1675,7 @@ class SingletonGetterCall(Rule):
             getter = project.vocabulary.getter(name) if name else None
             if getter is None or getter["user"] is None:
                 return
-        if ctx.settings.is_enabled(DeprecatedAccessorCall.code) and ctx.is_deprecated_accessor(
+        if ctx.reports(DeprecatedAccessorCall.code) and ctx.is_deprecated_accessor(
             ctx.callee(node)
         ):
             return  # NWS101 reports this call

@@ -333,8 +333,9 @@ class _Facts:
             _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
             if external["kind"] == "class":
                 return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
-            must = not external["ctx"][3] or self._inferred_factory(qualname)
-            what = "context factory" if must and external["ctx"][3] else "function"
+            inferred = self._inferred_factory(qualname)
+            must = not external["ctx"][3] or inferred
+            what = "context factory" if factory or inferred else "function"
             return _Target(_call_label(call), must, what, param, 0, use)
         cp: ContextParam | None
         fn: FunctionNode | None
