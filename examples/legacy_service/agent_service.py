@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .context import UserExecutionContext
-from .websocket_manager import create_websocket_manager, get_run_tracker, get_websocket_manager
+from .websocket_manager import create_websocket_manager, get_websocket_manager
 
 # Built at import time: every user's events go through this one manager.
 manager = get_websocket_manager()
@@ -36,7 +36,6 @@ async def run_agent(user_id: str, prompt: str) -> str:
     """Acts for one user, but has no user context: the event goes to the shared manager."""
     async with _results_lock:
         _run_results.setdefault(user_id, []).append(prompt)
-    get_run_tracker().record(user_id, prompt)
     await manager.send_to_user(user_id, {"type": "agent_started", "prompt": prompt})
     return "done"
 

@@ -7,10 +7,6 @@ from typing import Any
 from . import websocket_manager as ws
 from .agent_service import AgentService, run_agent
 from .context import UserExecutionContext
-from .websocket_manager import get_websocket_manager
-
-# The old accessor handed on as a function object: still one manager for everyone.
-LEGACY_HOOKS = {"manager": get_websocket_manager}
 
 
 async def handle_connect(websocket: Any, user_context: UserExecutionContext) -> None:
