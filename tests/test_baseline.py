@@ -151,7 +151,7 @@ def test_ratchet_end_to_end(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
     handlers.write_text(
         handlers.read_text().replace(
             "async def on_close(user_context):\n"
-            + "".join(f"    # padding {i}\n" for i in range(20))
+            + "".join(f"    # padding {i}\n" for i in range(30))
             + "    manager = get_websocket_manager()",
             "async def on_close(user_context):\n"
             "    manager = create_websocket_manager(user_context)",
