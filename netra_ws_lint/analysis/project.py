@@ -150,7 +150,7 @@ def build_entry(
                     "singleton": False,
                 }
     # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from netra_ws_lint.rules.nws1_singletons import SingletonDefinition
+    from netra_ws_lint.rules.nws1_singletons.singleton_definition import SingletonDefinition
 
     if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
         ctx2 = Context(tree, source, path, settings)

@@ -1,0 +1,138 @@
+"""NWS101 deprecated-accessor-call."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules.fixes import accessor_fix
+
+
+@register
+class DeprecatedAccessorCall(Rule):
+    """
+    ## What it does
+    Flags every call of a deprecated process-wide accessor such as
+    `get_websocket_manager()`, however it is imported or aliased
+    (`from pkg import get_websocket_manager as g; g()`,
+    `import pkg.websocket_core as wc; wc.get_websocket_manager()`, method calls).
+
+    ## Why is this bad?
+    The accessor returns one object shared by the whole process. A WebSocket manager
+    shared by every user delivers one user's events to whoever is registered on it:
+    with many users at once, a message for user A can reach user B.
+
+    ## Example
+    ```python
+    async def run_agent(user_context: UserExecutionContext) -> None:
+        manager = get_websocket_manager()
+        await manager.send_event("agent_started")
+    ```
+
+    ## Use instead
+    ```python
+    async def run_agent(user_context: UserExecutionContext) -> None:
+        manager = create_websocket_manager(user_context)
+        await manager.send_event("agent_started")
+    ```
+
+    ## Fix
+    Safe fix when a user context is in scope (a context parameter of an enclosing
+    function or lambda, `self.<attr>` in a method of a class whose `__init__` stores its
+    context there, or a local bound from one before the call): the call becomes the
+    configured replacement called with that context, written as the call was
+    (`gwm()` -> `create_websocket_manager(user_context)`, `ws.get_websocket_manager()` ->
+    `ws.create_websocket_manager(user_context)`), and the import is rewritten: the new
+    name takes the old one's place in the same statement (other names kept), or joins
+    it while something else still uses the old name. A replacement configured as
+    `await create_x` is awaited (only directly inside an `async def`). No edit, and the
+    site is listed as manual, when no context is in scope, at import time (a
+    module-level instance), for a call with arguments or on an object, or when the
+    import to change is ambiguous.
+
+    ## Options
+    `deprecated-accessors` (`old -> replacement` pairs; `old -> await replacement` for a
+    coroutine function), `context-names`, `context-types`.
+    """
+
+    code = "NWS101"
+    name = "deprecated-accessor-call"
+    message = "call of deprecated process-wide accessor `{name}()`; use `{replacement}`"
+    summary = "Call of a deprecated process-wide accessor such as `get_websocket_manager()`."
+    options = ("deprecated-accessors",)
+
+    INVALID = [
+        # plain import, inside an async function
+        (
+            "from app.websocket_core import get_websocket_manager\n"
+            "\n"
+            "async def run_agent(user_context):\n"
+            "    manager = get_websocket_manager()  # expect: NWS101@15\n"
+            "    await manager.send_event('started')\n"
+        ),
+        # alias and module import, nested function and lambda
+        (
+            "import app.websocket_core as wc\n"
+            "from app.websocket_core import get_websocket_manager as gwm\n"
+            "\n"
+            "def outer():\n"
+            "    def inner():\n"
+            "        return wc.get_websocket_manager()  # expect: NWS101@16\n"
+            "    later = lambda: gwm()  # expect: NWS101@21\n"
+            "    return inner, later\n"
+        ),
+        # module level (also NWS103), method call on an attribute, decorator argument
+        (
+            "manager = get_websocket_manager()  # expect: NWS101@11, NWS103\n"
+            "\n"
+            "class Handler:\n"
+            "    @retry(on=services.get_websocket_manager())  # expect: NWS101@15\n"
+            "    async def handle(self, message):\n"
+            "        await self.registry.get_websocket_manager().broadcast(message)"
+            "  # expect: NWS101@15\n"
+        ),
+        # odd formatting, comprehension, await of the result
+        (
+            "async def fan_out(users):\n"
+            "    return [\n"
+            "        await (\n"
+            "            get_websocket_manager  # expect: NWS101@13\n"
+            "            (\n"
+            "            )\n"
+            "        ).send_to_user(u, 'hi')\n"
+            "        for u in users\n"
+            "    ]\n"
+        ),
+        # a configured accessor of the team's own
+        (
+            '# options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}\n'
+            "from app.bridge import get_bridge\n"
+            "bridge = get_bridge()  # expect: NWS101\n"
+        ),
+    ]
+    VALID = [
+        "async def run_agent(user_context):\n"
+        "    manager = create_websocket_manager(user_context)\n"
+        "    await manager.send_event('started')\n",
+        # only mentioned, never called; strings and comments are not code
+        "from app import websocket_core\n"
+        "HOOK = websocket_core.get_websocket_manager\n"
+        "doc = 'call get_websocket_manager() never'\n"
+        "# get_websocket_manager()\n",
+        # a local parameter that shadows the name is not the accessor
+        "def build(get_websocket_manager):\n    return get_websocket_manager()\n",
+        # similar but different names
+        "def f(user_context):\n"
+        "    get_websocket_manager_factory()\n"
+        "    manager.get_websocket_managers()\n",
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.ctx.callee(node)
+        if not self.ctx.is_deprecated_accessor(name):
+            return
+        assert name is not None
+        short = name.rpartition(".")[2]
+        replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
+        fix = accessor_fix(self.ctx, node, name)
+        self.report(node, name=short, replacement=replacement, fix=fix)

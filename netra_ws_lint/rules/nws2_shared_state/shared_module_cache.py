@@ -1,0 +1,198 @@
+"""NWS201 shared-module-cache."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.analysis.idioms import (
+    function_label,
+)
+from netra_ws_lint.rules._shared import (
+    _ModuleContainerRule,
+)
+from netra_ws_lint.rules.base import register
+
+
+@register
+class SharedModuleCache(_ModuleContainerRule):
+    """
+    ## What it does
+    Flags a mutation of a module-level mutable container (a `dict`, `list`, `set`,
+    `deque`, `defaultdict`, `OrderedDict` or `Counter`, literal or constructor,
+    annotated or not, however the constructor is imported) inside an `async def` or
+    inside a function with a user identity in scope (a `user_id`-like parameter or a
+    user context). A mutation is an item assignment, `del`, an augmented item
+    assignment, or a mutating method call (`append`, `add`, `update`, `setdefault`,
+    `pop`, `clear`, ...), on the container or on what it holds
+    (`CACHE[k].append(v)`, `CACHE.setdefault(k, []).append(v)`). Each mutating
+    statement is reported.
+
+    ## Why is this bad?
+    A module global lives as long as the process and is shared by every request of
+    every user. Whatever one user's request puts in it (a WebSocket, a message, a
+    thread id) is visible to, and can be served to, the next user; it also grows
+    without bound and races between concurrent requests.
+
+    ## Example
+    ```python
+    _connections: dict[str, WebSocket] = {}
+
+    async def connect(user_id: str, websocket: WebSocket) -> None:
+        _connections[user_id] = websocket
+    ```
+
+    ## Use instead
+    ```python
+    async def connect(user_context: UserExecutionContext, websocket: WebSocket) -> None:
+        manager = create_websocket_manager(user_context)
+        await manager.add_connection(websocket)
+    ```
+
+    ## Fix
+    No automatic fix: keep the state on the per-request object (the user context,
+    the manager the factory builds) or in an external store keyed and scoped per user.
+    Mutations at import time (module-level registration) are not flagged; run-time
+    mutations outside user code paths are NWS202 (audit).
+
+    ## Options
+    `identity-names`, `context-names`, `context-types` (what a user identity is).
+    """
+
+    code = "NWS201"
+    name = "shared-module-cache"
+    message = (
+        "module-level container `{name}` mutated in `{func}`, which serves one user:"
+        " every user shares it"
+    )
+    summary = "Module-level mutable container mutated in async code or with a user identity."
+    options = ("identity-names", "context-names", "context-types")
+
+    INVALID = [
+        # async function, literals, containers defined below the function
+        (
+            "async def remember(message):\n"
+            "    SEEN[message.id] = message  # expect: NWS201@5\n"
+            "    RECENT.append(message)  # expect: NWS201@5\n"
+            "    if len(RECENT) > 100:\n"
+            "        RECENT.pop(0)  # expect: NWS201@9\n"
+            "\n"
+            "SEEN = {}\n"
+            "RECENT: list = []\n"
+        ),
+        # aliased constructors, annotated container, sync function with a user id,
+        # mutation of what the container holds, augmented item assignment, del
+        (
+            "import collections as c\n"
+            "from collections import OrderedDict as OD\n"
+            "\n"
+            "BY_USER = c.defaultdict(list)\n"
+            "LRU = OD()\n"
+            "COUNTS: dict[str, int] = {}\n"
+            "\n"
+            "def record(user_id, event):\n"
+            "    BY_USER[user_id].append(event)  # expect: NWS201@5\n"
+            "    LRU.move_to_end(user_id)  # expect: NWS201@5\n"
+            "    COUNTS[user_id] += 1  # expect: NWS201@5\n"
+            "    del LRU[user_id]  # expect: NWS201@5\n"
+            "    BY_USER[user_id][0] = event  # expect: NWS201@5\n"
+        ),
+        # a method, a nested function, a comprehension and a lambda inside async code
+        (
+            "PENDING = []\n"
+            "INDEX = {}\n"
+            "\n"
+            "class Handler:\n"
+            "    async def handle(self, items):\n"
+            "        def remember(item):\n"
+            "            INDEX.setdefault(item.key, []).append(item)  # expect: NWS201@13\n"
+            "        [PENDING.append(i) for i in items]  # expect: NWS201@10\n"
+            "        forget = lambda i: PENDING.remove(i)  # expect: NWS201@28\n"
+            "        return remember, forget\n"
+        ),
+        # a user context (parameter or self.user_context), `global`, odd formatting
+        (
+            "from collections import deque as Q\n"
+            "HISTORY = Q(maxlen=100)\n"
+            "SESSIONS = set()\n"
+            "\n"
+            "def log(user_context: UserExecutionContext, line):\n"
+            "    global HISTORY\n"
+            "    (HISTORY  # expect: NWS201@6\n"
+            "        .appendleft(line))\n"
+            "\n"
+            "class Tracker:\n"
+            "    def __init__(self, user_context):\n"
+            "        self.user_context = user_context\n"
+            "\n"
+            "    def start(self):\n"
+            "        SESSIONS.add(self.user_context.user_id)  # expect: NWS201@9\n"
+        ),
+        # a decorated handler, a local alias of the container, `Counter`
+        (
+            "import collections\n"
+            "\n"
+            "VOTES = collections.Counter()\n"
+            "\n"
+            "@router.post('/vote')\n"
+            "async def vote(request):\n"
+            "    counts = VOTES\n"
+            "    counts[request.choice] += 1  # expect: NWS201@5\n"
+            "    VOTES.update(request.more)  # expect: NWS201@5\n"
+            "    return dict(VOTES)\n"
+        ),
+    ]
+    VALID = [
+        # import-time registration at module level, and a run-time mutation outside any
+        # user path (that is NWS202, audit)
+        "HANDLERS = {}\n"
+        "HANDLERS['ping'] = handle_ping\n"
+        "for name in ('a', 'b'):\n"
+        "    HANDLERS[name] = None\n"
+        "[HANDLERS.setdefault(n, None) for n in 'xyz']\n"
+        "\n"
+        "def register(name, fn):\n"
+        "    HANDLERS[name] = fn\n",
+        # a local variable or parameter shadowing the module name; a local container
+        "CACHE = {}\n"
+        "\n"
+        "async def handle(user_id):\n"
+        "    CACHE = {}\n"
+        "    CACHE[user_id] = 1\n"
+        "    seen = []\n"
+        "    seen.append(user_id)\n"
+        "    return CACHE\n"
+        "\n"
+        "def other(user_id, CACHE):\n"
+        "    CACHE[user_id] = 1\n",
+        # `global` rebinding, reads and mutations of a copy
+        "CACHE = {}\n"
+        "\n"
+        "async def reset():\n"
+        "    global CACHE\n"
+        "    CACHE = {}\n"
+        "\n"
+        "async def read(user_id):\n"
+        "    value = CACHE.get(user_id)\n"
+        "    snapshot = dict(CACHE)\n"
+        "    snapshot[user_id] = value\n"
+        "    return CACHE.copy().pop(user_id, None)\n",
+        # strings and comments mentioning it; immutable module-level values
+        "NAMES = ('a', 'b')\n"
+        "FROZEN = frozenset()\n"
+        "TEXT = 'CACHE[user_id] = 1'\n"
+        "\n"
+        "async def f(user_id):\n"
+        "    # CACHE[user_id] = 1\n"
+        "    log('CACHE.append(user_id)')\n"
+        "    return NAMES.index(user_id), FROZEN.union({user_id})\n",
+        # per-user state lives on the user's context
+        "async def remember(user_context, message):\n"
+        "    user_context.state['last'] = message\n"
+        "    user_context.history.append(message)\n"
+        "    user_context.history.sort()\n",
+    ]
+
+    def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
+        if not self.user_path():
+            return False
+        return self._report_once(node, name=name, func=function_label(fn))

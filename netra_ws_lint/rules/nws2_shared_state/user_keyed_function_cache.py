@@ -1,0 +1,220 @@
+"""NWS203 user-keyed-function-cache."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.analysis.idioms import (
+    CACHE_DECORATORS,
+)
+from netra_ws_lint.analysis.semantic import (
+    Context,
+    params_of,
+)
+from netra_ws_lint.rules.base import Rule, register
+
+
+@register
+class UserKeyedFunctionCache(Rule):
+    """
+    ## What it does
+    Flags a process-wide memoizing decorator (`functools.lru_cache` / `cache`, bare or
+    called, `cachetools.cached`, `async_lru.alru_cache`, `aiocache.cached`, through any
+    import or alias) on a function or method that takes a user identity (a parameter
+    named with an identity name such as `user_id`, or a user context), or on any
+    method of a user-scoped class.
+
+    ## Why is this bad?
+    The cache belongs to the function, so it is shared by the whole process: a result
+    computed for one user is served to the next user who passes an equal key, and the
+    cache keeps every user context (and what it references) alive. On a method of a
+    user-scoped class the cache also keeps each user's manager alive forever.
+
+    ## Example
+    ```python
+    from functools import lru_cache
+
+    @lru_cache(maxsize=1024)
+    def load_permissions(user_id: str) -> frozenset[str]:
+        return frozenset(db.permissions(user_id))
+    ```
+
+    ## Use instead
+    ```python
+    async def load_permissions(user_context: UserExecutionContext) -> frozenset[str]:
+        cache = user_context.cache  # per-request (or an external, per-user keyed store)
+        if "permissions" not in cache:
+            cache["permissions"] = frozenset(await db.permissions(user_context.user_id))
+        return cache["permissions"]
+    ```
+
+    ## Fix
+    No automatic fix: cache on the per-request object, or in a store whose keys and
+    expiry are designed for per-user data.
+
+    ## Options
+    `identity-names`, `context-names`, `context-types`, `user-scoped-types`.
+    """
+
+    code = "NWS203"
+    name = "user-keyed-function-cache"
+    message = (
+        "`@{decorator}` caches `{func}`, which {reason}: results are kept and served across users"
+    )
+    summary = "Process-wide cache decorator on a function taking a user identity (or user-scoped)."
+    options = ("identity-names", "context-names", "context-types", "user-scoped-types")
+
+    INVALID = [
+        (
+            "from functools import lru_cache\n"
+            "\n"
+            "@lru_cache\n"
+            "def load_profile(user_id):  # expect: NWS203@1\n"
+            "    return db.fetch(user_id)\n"
+        ),
+        # called with arguments, module alias, aliased async_lru on an async def
+        (
+            "import functools as ft\n"
+            "from async_lru import alru_cache as cached_async\n"
+            "\n"
+            "@ft.lru_cache(maxsize=128)\n"
+            "def permissions(session_id, scope):  # expect: NWS203@1\n"
+            "    return compute(session_id, scope)\n"
+            "\n"
+            "@cached_async(ttl=60)\n"
+            "async def fetch_threads(user_context: UserExecutionContext):  # expect: NWS203@1\n"
+            "    return await db.threads(user_context.user_id)\n"
+        ),
+        # any method of a user-scoped class; stacked decorators on a static method
+        (
+            "import functools\n"
+            "\n"
+            "class UserWebSocketManager:\n"
+            "    @functools.cache\n"
+            "    def channel_names(self):  # expect: NWS203@5\n"
+            "        return [c.name for c in self.channels]\n"
+            "\n"
+            "class Service:\n"
+            "    @staticmethod\n"
+            "    @functools.lru_cache()\n"
+            "    def token_for(user_id):  # expect: NWS203@5\n"
+            "        return issue(user_id)\n"
+        ),
+        # cachetools / aiocache; a class whose __init__ takes a user context
+        (
+            "from cachetools import cached, TTLCache\n"
+            "import aiocache\n"
+            "\n"
+            "class Notifier:\n"
+            "    def __init__(self, user_context):\n"
+            "        self.user_context = user_context\n"
+            "\n"
+            "    @cached(cache=TTLCache(maxsize=100, ttl=60))\n"
+            "    def recipients(self):  # expect: NWS203@5\n"
+            "        return lookup(self.user_context)\n"
+            "\n"
+            "@aiocache.cached(ttl=10)\n"
+            "async def history(thread_id, limit=50):  # expect: NWS203@1\n"
+            "    return await db.history(thread_id, limit)\n"
+        ),
+        # a nested function, an aliased decorator over several lines, a `ctx` parameter
+        (
+            "from functools import lru_cache as memo\n"
+            "\n"
+            "def build(app):\n"
+            "    @memo(\n"
+            "        maxsize=None,\n"
+            "    )\n"
+            "    def lookup(ctx, key):  # expect: NWS203@5\n"
+            "        return app.resolve(ctx, key)\n"
+            "    return lookup\n"
+        ),
+    ]
+    VALID = [
+        # process-wide data, no user identity
+        "from functools import lru_cache\n"
+        "\n"
+        "@lru_cache(maxsize=None)\n"
+        "def load_settings(path):\n"
+        "    return parse(path)\n",
+        # per-instance caching on a user-scoped class; other decorators on user functions
+        "from functools import cached_property, wraps\n"
+        "\n"
+        "class UserWebSocketManager:\n"
+        "    @cached_property\n"
+        "    def channels(self):\n"
+        "        return load(self.user_context)\n"
+        "\n"
+        "@traced\n"
+        "async def handle(user_id):\n"
+        "    return user_id\n",
+        # a method of an ordinary class without a user identity
+        "import functools\n"
+        "\n"
+        "class Tokenizer:\n"
+        "    @functools.lru_cache(maxsize=256)\n"
+        "    def split(self, text):\n"
+        "        return text.split()\n",
+        # a local function named like the decorator is not functools'
+        "def lru_cache(fn):\n"
+        "    return fn\n"
+        "\n"
+        "@lru_cache\n"
+        "def profile(user_id):\n"
+        "    return user_id\n",
+        # strings and comments mentioning it; not used as a decorator
+        "import functools\n"
+        "\n"
+        "# @functools.lru_cache on load(user_id) would leak\n"
+        "def load(user_id):\n"
+        "    '''Do not put @functools.cache here.'''\n"
+        "    return functools.lru_cache(maxsize=1)(fetch)(user_id)\n",
+    ]
+
+    CACHE_HINT = "cache"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # every decorator we know (and any import alias of one) is spelled with "cache"
+        self._enabled = self.CACHE_HINT in ctx.source
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._check(node)
+
+    def _decorator(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+        for dec in node.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            name = self.ctx.resolve(target)
+            if name in CACHE_DECORATORS:
+                return name
+        return None
+
+    def _reason(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+        ctx = self.ctx
+        identity = ctx.words.identity_names
+        for p in params_of(node):
+            if p.kind in ("vararg", "kwarg"):
+                continue
+            if ctx.is_context_param(p):
+                return f"takes the user context `{p.name}`"
+            if p.name in identity:
+                return f"takes the user identity `{p.name}`"
+        scope = ctx.scope  # the def is visited in the scope that contains it
+        if scope.kind == "class" and isinstance(scope.node, ast.ClassDef):
+            cls = scope.node
+            if ctx.is_user_scoped_type(cls.name) or ctx.class_context_param(cls) is not None:
+                return f"is a method of the user-scoped class `{cls.name}`"
+        return None
+
+    def _check(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not self._enabled or not node.decorator_list:
+            return
+        decorator = self._decorator(node)
+        if decorator is None:
+            return
+        reason = self._reason(node)
+        if reason is not None:
+            self.report(node, decorator=decorator, func=node.name, reason=reason)
