@@ -361,7 +361,7 @@ class ProjectIndex:
             return f"{base}.{node.attr}" if base else None
         if not isinstance(node, ast.Name):
             return None
-        binding = ctx.lookup(node.id)
+        binding = ctx.lookup(node.id, node)
         module = getattr(ctx, "module_name", None)
         if binding is None:
             return None

@@ -242,7 +242,7 @@ class _Facts:
         info = self._method_table()
         if info is None or info[0] != func.value.id:
             return None, 0
-        binding = self.ctx.lookup(func.value.id)
+        binding = self.ctx.lookup(func.value.id, func.value)
         if binding is None or binding.kind != "param":
             return None, 0
         method = info[1].get(func.attr)
@@ -281,7 +281,7 @@ class _Facts:
         definition: Definition | None = None
         offset = 0
         if isinstance(func, ast.Name):
-            binding = ctx.lookup(func.id)
+            binding = ctx.lookup(func.id, func)
             if binding is None:
                 name: str | None = func.id  # builtin or unknown global
             elif binding.kind in ("def", "class") and isinstance(
@@ -373,7 +373,7 @@ class _Facts:
         if isinstance(node, ast.Name):
             if node.id in names:
                 return True
-            binding = self.ctx.lookup(node.id)
+            binding = self.ctx.lookup(node.id, node)
             return (
                 binding is not None
                 and binding.kind == "param"
@@ -393,7 +393,7 @@ class _Facts:
             return True
         if not isinstance(func, ast.Name):
             return False
-        binding = self.ctx.lookup(func.id)
+        binding = self.ctx.lookup(func.id, func)
         if binding is None or binding.kind not in ("def", "class"):
             return False
         node = binding.node
@@ -454,7 +454,7 @@ class _Facts:
         if isinstance(node, ast.Call):
             return self.shared_call(node)
         if isinstance(node, ast.Name):
-            binding = ctx.lookup(node.id)
+            binding = ctx.lookup(node.id, node)
             if binding is None:
                 return None
             if ctx.binding_scope(node.id) is ctx.module_scope:
@@ -479,7 +479,7 @@ class _Facts:
             while isinstance(root, ast.Attribute):
                 root = root.value
             if isinstance(root, ast.Name) and ctx.binding_scope(root.id) is ctx.module_scope:
-                binding = ctx.lookup(root.id)
+                binding = ctx.lookup(root.id, root)
                 if binding is not None and binding.kind != "def":
                     return f"module-level `{label}`"
         return None

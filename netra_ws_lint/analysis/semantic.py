@@ -5,11 +5,18 @@ Modelled on pyflakes: module, class, function (and lambda / comprehension) scope
 a function's bindings are collected when a rule first asks for them, so scopes cost
 nothing on files where no rule looks. Module-level facts are collected before the
 walk, so a function body sees module bindings defined below it.
+
+Bindings are kept in source order, as pyflakes does: a use looked up with its node
+(``Context.lookup(name, at=node)``) sees the binding in force at that point of its
+own scope, so ``m = get_x(); m.send(...); m = None`` sends through ``get_x()``. A
+use inside a nested function, lambda or class body runs later (pyflakes defers
+function bodies too), so there an enclosing scope's last binding is the one seen.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -90,6 +97,34 @@ def _target_names(target: ast.AST) -> Iterator[ast.Name]:
         yield from _target_names(target.value)
 
 
+Position = tuple[int, int]  # (line, column) of a node's start or end
+_START: Position = (0, 0)
+
+
+def _end(node: ast.AST) -> Position:
+    return (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+
+
+def _start(node: ast.AST) -> Position:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _bound_at(kind: str, node: ast.AST) -> Position:
+    """Where a binding takes effect: after the value is computed (the end of an
+    assignment, import or ``def``), after the iterable of a ``for``, after the
+    ``as`` target of a ``with`` item; parameters and comprehension targets are bound
+    before anything of their scope runs."""
+    if kind == "param" or isinstance(node, ast.comprehension):
+        return _START
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return _end(node.iter)
+    if isinstance(node, ast.withitem):
+        return _end(node.optional_vars) if node.optional_vars is not None else _START
+    if isinstance(node, ast.ExceptHandler):
+        return _end(node.type) if node.type is not None else _start(node)
+    return _end(node)
+
+
 @dataclass
 class Binding:
     """How a name got its value in a scope."""
@@ -99,6 +134,11 @@ class Binding:
     value: ast.AST | None = None  # the assigned expression, for "assign"
     qualname: str | None = None  # for "import"
 
+    @property
+    def position(self) -> Position:
+        """Where in the source the name starts to have this value."""
+        return _bound_at(self.kind, self.node)
+
 
 @dataclass
 class Scope:
@@ -106,6 +146,11 @@ class Scope:
     node: ast.AST
     parent: Scope | None = None
     _bindings: dict[str, Binding] | None = field(default=None, repr=False)
+    # every binding of each name, in the order collected (source order)
+    _history: dict[str, list[Binding]] = field(default_factory=dict, repr=False)
+    # spans of the function, lambda and class bodies nested directly in this scope
+    # (their code runs later, or in a scope of its own), sorted by start
+    _nested: list[tuple[Position, Position]] = field(default_factory=list, repr=False)
     _globals: set[str] = field(default_factory=set, repr=False)
     has_walrus: bool = True  # set on the module scope: the file contains ``:=``
 
@@ -122,10 +167,36 @@ class Scope:
         return self._globals
 
     def _bind(self, name: str, binding: Binding) -> None:
+        """Record ``binding`` of ``name``: ``bindings`` keeps the last one collected
+        (what the name holds once the scope has run), the history keeps them all."""
         assert self._bindings is not None
-        # first import / param wins over later plain assignments of the same name
-        # only when nothing else bound it; otherwise the last binding describes it
         self._bindings[name] = binding
+        self._history.setdefault(name, []).append(binding)
+
+    def binding_at(self, name: str, use: ast.AST) -> Binding | None:
+        """The binding of ``name`` that a use at node ``use`` sees: the last one bound
+        before it in source order when ``use`` runs in this scope's own code; the last
+        binding of the scope when ``use`` is in a nested function, lambda or class
+        body (it runs later), outside this scope, or before any binding (a loop may
+        have bound it on an earlier pass)."""
+        last = self.bindings.get(name)
+        history = self._history.get(name)
+        if last is None or history is None or len(history) == 1:
+            return last
+        pos = _start(use)
+        if not isinstance(self.node, ast.Module) and not (
+            _start(self.node) <= pos <= _end(self.node)
+        ):
+            return last
+        i = bisect.bisect_right(self._nested, (pos, (1 << 62, 0))) - 1
+        if i >= 0 and self._nested[i][0] <= pos <= self._nested[i][1]:
+            return last
+        seen: Binding | None = None
+        for b in history:
+            p = b.position
+            if p <= pos and (seen is None or p >= seen.position):
+                seen = b
+        return seen if seen is not None else last
 
     def _collect(self) -> None:
         node = self.node
@@ -156,6 +227,7 @@ class Scope:
         else:
             for sub in iter_statements_no_scopes(body):
                 self._collect_node(sub)
+        self._nested.sort()
 
     def full_scan(self) -> bool:
         """Expressions can bind names only with ``:=``; without one in the file, the
@@ -182,8 +254,12 @@ class Scope:
                 self._bind(alias.asname or alias.name, Binding("import", sub, qualname=qual))
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._bind(sub.name, Binding("def", sub))
+            self._nested.append((_start(sub.body[0]), _end(sub)))
         elif isinstance(sub, ast.ClassDef):
             self._bind(sub.name, Binding("class", sub))
+            self._nested.append((_start(sub.body[0]), _end(sub)))
+        elif isinstance(sub, ast.Lambda):
+            self._nested.append((_start(sub.body), _end(sub.body)))
         elif isinstance(sub, ast.Assign):
             for target in sub.targets:
                 for name in _target_names(target):
@@ -366,15 +442,18 @@ class Context:
         fn = self.enclosing_function()
         return isinstance(fn, ast.AsyncFunctionDef)
 
-    def lookup(self, name: str) -> Binding | None:
-        """The binding ``name`` refers to from the current scope, or None (builtin/unknown)."""
+    def lookup(self, name: str, at: ast.AST | None = None) -> Binding | None:
+        """The binding ``name`` refers to from the current scope, or None (builtin/unknown).
+        With ``at`` (the node of the use), the binding in force there in source order
+        (see :meth:`Scope.binding_at`); without it, the scope's last binding."""
         current = self.scope
         for scope in reversed(self.scopes):
             if scope.kind == "class" and scope is not current:
                 continue
             if scope.kind != "module" and name in scope.globals:
-                return self.module_scope.bindings.get(name)
-            binding = scope.bindings.get(name)
+                module = self.module_scope
+                return module.bindings.get(name) if at is None else module.binding_at(name, at)
+            binding = scope.bindings.get(name) if at is None else scope.binding_at(name, at)
             if binding is not None:
                 return binding
         return None
@@ -404,7 +483,7 @@ class Context:
         an unknown name resolves to its own name; a local variable resolves to None.
         """
         if isinstance(node, ast.Name):
-            binding = self.lookup(node.id)
+            binding = self.lookup(node.id, node)
             if binding is None:
                 return node.id
             if binding.kind == "import":

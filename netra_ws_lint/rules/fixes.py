@@ -186,7 +186,7 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
     func = call.func
     imports: tuple[ImportChange, ...] = ()
     if isinstance(func, ast.Name):
-        binding = ctx.lookup(func.id)
+        binding = ctx.lookup(func.id, func)
         if (
             binding is not None
             and binding.kind == "import"
@@ -215,7 +215,7 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
         root: ast.expr = func.value
         while isinstance(root, ast.Attribute):
             root = root.value
-        binding = ctx.lookup(root.id) if isinstance(root, ast.Name) else None
+        binding = ctx.lookup(root.id, root) if isinstance(root, ast.Name) else None
         if binding is None or binding.kind != "import" or dotted_name(func.value) is None:
             return manual(
                 f"called on an object (`{dotted_name(func.value) or '...'}`), not on an "

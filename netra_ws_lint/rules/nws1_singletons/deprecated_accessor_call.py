@@ -109,6 +109,17 @@ class DeprecatedAccessorCall(Rule):
             "from app.bridge import get_bridge\n"
             "bridge = get_bridge()  # expect: NWS101\n"
         ),
+        # bindings in source order: the call goes through a local alias of the
+        # accessor; rebinding the alias afterwards does not hide it
+        (
+            "from app.websocket_core import get_websocket_manager\n"
+            "\n"
+            "def handler():\n"
+            "    get = get_websocket_manager\n"
+            "    manager = get()  # expect: NWS101@15\n"
+            "    get = None\n"
+            "    return manager\n"
+        ),
     ]
     VALID = [
         "async def run_agent(user_context):\n"
@@ -125,6 +136,13 @@ class DeprecatedAccessorCall(Rule):
         "def f(user_context):\n"
         "    get_websocket_manager_factory()\n"
         "    manager.get_websocket_managers()\n",
+        # bindings in source order: the local is rebound to a factory before the call
+        "from app.websocket_core import get_websocket_manager\n"
+        "\n"
+        "def handler(user_context):\n"
+        "    get = get_websocket_manager\n"
+        "    get = lambda: create_websocket_manager(user_context)\n"
+        "    return get()\n",
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

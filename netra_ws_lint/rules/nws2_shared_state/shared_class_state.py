@@ -330,7 +330,7 @@ class SharedClassState(_MutationRule):
             cls, method = scope.parent.node, scope.node
             via_self = not is_classmethod(method)  # `cls.x` is the class attribute itself
         else:
-            binding = ctx.lookup(owner)
+            binding = ctx.lookup(owner, root.value)
             if binding is None or not isinstance(binding.node, ast.ClassDef):
                 return False
             # `ClassName.x` inside a method of that class

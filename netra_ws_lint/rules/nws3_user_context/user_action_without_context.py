@@ -144,6 +144,14 @@ class UserActionWithoutContext(_NWS3Rule):
             "    async def on_message(self, websocket, data):  # expect: NWS302@5\n"
             "        await manager_instance().send_to(websocket, data)\n"
         ),
+        # bindings in source order: the send uses the accessor's result, a later
+        # rebinding of the local does not hide it
+        (
+            "async def handler(user_id, data):  # expect: NWS302@1\n"
+            "    m = get_websocket_manager()\n"
+            "    await m.send_to_user(user_id, data)\n"
+            "    m = None\n"
+        ),
     ]
     VALID = [
         # a user-context parameter
@@ -193,6 +201,13 @@ class UserActionWithoutContext(_NWS3Rule):
         "\n"
         "async def b(tenant_id, uc: 'UserExecutionContext'):\n"
         "    await manager.send_to_user(tenant_id, {})\n",
+        # bindings in source order: the send uses the per-user object bound before
+        # it; the accessor's result bound after it is not what it sends through
+        "async def handler(user_id, data, sessions):\n"
+        "    m = sessions.notifier_for(user_id)\n"
+        "    await m.send_to_user(user_id, data)\n"
+        "    m = get_websocket_manager()\n"
+        "    return m.stats()\n",
     ]
 
     def __init__(self, ctx: Context) -> None:
