@@ -59,6 +59,9 @@ class DeprecatedAccessorCall(Rule):
     name = "deprecated-accessor-call"
     message = "call of deprecated process-wide accessor `{name}()`; use `{replacement}`"
     summary = "Call of a deprecated process-wide accessor such as `get_websocket_manager()`."
+    trigger = ("{accessors}",)
+    fixable = True
+    migration = True
     options = ("deprecated-accessors",)
 
     INVALID = [

@@ -41,6 +41,9 @@ class DeprecatedAccessorImport(Rule):
     name = "deprecated-accessor-import"
     message = "import of deprecated process-wide accessor `{name}`"
     summary = "Import of a deprecated process-wide accessor."
+    trigger = ("{accessors}",)
+    migration = True
+    migration_advice = "the import stays while the sites above still use the accessor"
     options = ("deprecated-accessors",)
 
     INVALID = [

@@ -78,6 +78,13 @@ class ModuleLevelUserInstance(Rule):
         "shared by every user"
     )
     summary = "Module-level or class-body binding of a user-scoped instance (built at import time)."
+    trigger = ("{user-scoped}",)
+    migration = True
+    migration_advice = (
+        "module-level instance: built once at import time and shared by every user; "
+        "build it per request from the user's context and pass it to the code that used it"
+    )
+    migration_weight = 5
     options = (
         "deprecated-accessors",
         "context-factories",

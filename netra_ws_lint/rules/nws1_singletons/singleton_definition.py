@@ -135,6 +135,14 @@ class SingletonDefinition(Rule):
         "Definition of a process-wide singleton (lazy global getter, caching `__new__`, "
         "zero-argument cache factory, singleton metaclass); audit for non-user-scoped types."
     )
+    trigger = ("{user-scoped}",)
+    audit_fires_anywhere = True  # singletons of any type
+    migration = True
+    migration_advice = (
+        "singleton definition: remove it (or make it a factory taking the user "
+        "context) once nothing calls it"
+    )
+    migration_weight = 5
     options = (
         "allowed-singletons",
         "user-scoped-types",

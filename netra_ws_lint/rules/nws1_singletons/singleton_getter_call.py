@@ -55,6 +55,9 @@ class SingletonGetterCall(Rule):
     name = "singleton-getter-call"
     message = "call of `{name}()`, a process-wide singleton getter of a user-scoped object"
     summary = "(Project mode) Call of a singleton getter of a user-scoped type, in any module."
+    trigger = ("{user-scoped}",)
+    migration = True
+    migration_advice = "call of a singleton getter: build the object from the user's context"
     project_only = True
     options = ("user-scoped-types", "allowed-singletons")
 

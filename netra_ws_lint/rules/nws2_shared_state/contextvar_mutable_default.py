@@ -57,6 +57,7 @@ class ContextVarMutableDefault(Rule):
         " shared by every context that never set it"
     )
     summary = "ContextVar with a mutable default shared by every context."
+    trigger = ("ContextVar",)
 
     INVALID = [
         (

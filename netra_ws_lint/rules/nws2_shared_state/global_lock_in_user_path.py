@@ -62,6 +62,7 @@ class GlobalLockInUserPath(Rule):
         " every user waits on it"
     )
     summary = "Module-level asyncio/threading lock acquired in a function with a user identity."
+    trigger = ("Lock Semaphore Condition Event acquire wait", "{identity} {context}")
     options = ("identity-names", "context-names", "context-types")
 
     INVALID = [

@@ -78,6 +78,7 @@ class SharedClassState(_MutationRule):
         " mutated in `{method}`"
     )
     summary = "Class-level mutable container mutated through self/cls: shared by every instance."
+    trigger = ("class",)
     options = ("user-scoped-types",)
 
     INVALID = [

@@ -65,6 +65,7 @@ class SharedModuleCache(_ModuleContainerRule):
         " every user shares it"
     )
     summary = "Module-level mutable container mutated in async code or with a user identity."
+    trigger = ("{identity} {context} async",)
     options = ("identity-names", "context-names", "context-types")
 
     INVALID = [

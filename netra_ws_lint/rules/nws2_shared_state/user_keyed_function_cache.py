@@ -62,6 +62,7 @@ class UserKeyedFunctionCache(Rule):
         "`@{decorator}` caches `{func}`, which {reason}: results are kept and served across users"
     )
     summary = "Process-wide cache decorator on a function taking a user identity (or user-scoped)."
+    trigger = ("cache cached",)
     options = ("identity-names", "context-names", "context-types", "user-scoped-types")
 
     INVALID = [

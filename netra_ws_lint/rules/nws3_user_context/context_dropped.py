@@ -65,6 +65,9 @@ class ContextDropped(_NWS3Rule):
     name = "context-dropped"
     message = "call of `{name}` does not pass the user context in scope (`{context}`) as `{param}`"
     summary = "A user context is in scope but a callee accepting one is called without it."
+    trigger = ("{context} {project}",)
+    fixable = True
+    migration = True
     options = ("context-names", "context-types")
 
     INVALID = [

@@ -77,6 +77,9 @@ class FactoryWithoutContext(_NWS3Rule):
     name = "factory-without-context"
     message = "{what} `{name}` called {how}"
     summary = "Context factory or user-scoped type built without a user context (or with `None`)."
+    trigger = ("{user-scoped}",)
+    fixable = True
+    migration = True
     options = ("context-factories", "user-scoped-types", "context-names", "context-types")
 
     INVALID = [

@@ -56,6 +56,7 @@ class OptionalContextParameter(_NWS3Rule):
     name = "optional-context-parameter"
     message = "`{name}` takes an optional user context: `{param}` defaults to `None`"
     summary = "Context factory or user-scoped `__init__` whose user context defaults to `None`."
+    trigger = ("{user-scoped}",)
     audit = True
     options = ("context-factories", "context-names", "context-types")
 

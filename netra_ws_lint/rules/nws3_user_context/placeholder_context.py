@@ -53,6 +53,7 @@ class PlaceholderContext(_NWS3Rule):
     name = "placeholder-context"
     message = "user context `{name}(...)` built {how}"
     summary = "User context built with a literal user id, or built at import time."
+    trigger = ("{context-types} {factories} {project}",)
     options = ("context-types", "test-paths")
 
     INVALID = [

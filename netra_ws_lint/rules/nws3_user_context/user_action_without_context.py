@@ -64,6 +64,12 @@ class UserActionWithoutContext(_NWS3Rule):
         "but takes no user context"
     )
     summary = "Function sends to one user through a shared object but takes no user context."
+    trigger = ("{identity} {context}", "{sends}")
+    migration = True
+    migration_advice = (
+        "acts for one user without a user context: add a `user_context` parameter "
+        "and pass it from the callers"
+    )
     options = (
         "identity-names",
         "send-methods",
