@@ -1,18 +1,19 @@
-"""Idioms of shared state: mutable containers and what mutates them, locks, cache
-decorators, ``self``/``cls`` parameters, class attributes (the NWS2 rules)."""
+"""Idioms the rules recognise: mutable containers and what mutates them, locks,
+cache decorators, ``self``/``cls`` parameters, class attributes, singleton shapes.
+
+One definition of each, used by every rule family (and by :class:`Context`).
+"""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from netra_ws_lint.analysis.semantic import (
-    FUNCTION_TYPES,
-    Context,
-    annotation_names,
-    params_of,
-)
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, annotation_names, dotted_name, params_of
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
 
 MUTATING_METHODS = frozenset(
     {
@@ -88,6 +89,35 @@ CACHE_DECORATORS = frozenset(
         "aiocache.decorators.multi_cached",
     }
 )
+# The last component of a cache decorator: what the decorator is called when the
+# file does not say where it comes from (``@cache`` with no import, a star import).
+CACHE_DECORATOR_NAMES = frozenset({"lru_cache", "cache", "cached", "alru_cache"})
+
+
+def cache_decorator(ctx: Context, fn: ast.AST) -> tuple[ast.expr, str] | None:
+    """The decorator of ``fn`` that caches its results, and its qualified name: one of
+    :data:`CACHE_DECORATORS` however it is imported, or a name of
+    :data:`CACHE_DECORATOR_NAMES` the file does not import; None when there is none
+    or it caches nothing (``lru_cache(maxsize=0)``)."""
+    for d in getattr(fn, "decorator_list", ()):
+        target = d.func if isinstance(d, ast.Call) else d
+        name = ctx.resolve(target)
+        if name is None:
+            continue
+        if name not in CACHE_DECORATORS and not (
+            "." not in name and name in CACHE_DECORATOR_NAMES and ctx.lookup(name) is None
+        ):
+            continue
+        if isinstance(d, ast.Call):
+            size = (
+                d.args[0]
+                if d.args
+                else next((k.value for k in d.keywords if k.arg == "maxsize"), None)
+            )
+            if isinstance(size, ast.Constant) and size.value == 0:
+                return None  # caches nothing
+        return d, name
+    return None
 
 
 # Classes whose annotated fields are copied for every instance (not shared).
@@ -186,16 +216,23 @@ def in_async_code(ctx: Context) -> bool:
     return any(isinstance(scope.node, ast.AsyncFunctionDef) for scope in ctx.scopes)
 
 
+def _decorated_with(fn: ast.AST, name: str) -> bool:
+    """A decorator of ``fn`` is ``name`` or ``<anything>.name``."""
+    return any(
+        (dotted_name(d) or "").rpartition(".")[2] == name for d in getattr(fn, "decorator_list", ())
+    )
+
+
+def is_staticmethod(fn: ast.AST) -> bool:
+    return isinstance(fn, FUNCTION_TYPES) and _decorated_with(fn, "staticmethod")
+
+
 def self_param(fn: ast.AST) -> str | None:
     """Name of the first parameter of a method (``self`` / ``cls``), None for a
-    staticmethod or a function without positional parameters."""
-    if not isinstance(fn, FUNCTION_TYPES):
+    staticmethod or a function without positional parameters. The one check of
+    ``self``/``cls`` every rule uses."""
+    if not isinstance(fn, FUNCTION_TYPES) or is_staticmethod(fn):
         return None
-    for dec in fn.decorator_list:
-        if (isinstance(dec, ast.Name) and dec.id == "staticmethod") or (
-            isinstance(dec, ast.Attribute) and dec.attr == "staticmethod"
-        ):
-            return None
     params = params_of(fn)
     if not params or params[0].kind not in ("pos", "posonly"):
         return None
@@ -209,13 +246,7 @@ def is_classmethod(fn: ast.AST) -> bool:
     """A method whose first parameter is the class (``@classmethod``, ``__new__``...)."""
     if not isinstance(fn, FUNCTION_TYPES):
         return False
-    if fn.name in IMPLICIT_CLASSMETHODS:
-        return True
-    return any(
-        (isinstance(d, ast.Name) and d.id == "classmethod")
-        or (isinstance(d, ast.Attribute) and d.attr == "classmethod")
-        for d in fn.decorator_list
-    )
+    return fn.name in IMPLICIT_CLASSMETHODS or _decorated_with(fn, "classmethod")
 
 
 def is_classvar(annotation: ast.AST | None) -> bool:

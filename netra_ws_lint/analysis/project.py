@@ -33,7 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,

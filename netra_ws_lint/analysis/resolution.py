@@ -8,15 +8,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Union
 
-from netra_ws_lint.analysis.semantic import (
+from netra_ws_lint.analysis.idioms import cache_decorator, is_staticmethod, self_param
+from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
-    Context,
-    ContextParam,
     FunctionNode,
     Param,
     dotted_name,
     params_of,
 )
+from netra_ws_lint.analysis.semantic import Context, ContextParam
 from netra_ws_lint.config import matches_any
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -56,9 +56,6 @@ SINGLETON_GETTERS = frozenset({"instance", "get_instance", "getInstance", "share
 
 
 SINGLETON_ATTRS = frozenset({"_instance", "instance", "_singleton", "__instance"})
-
-
-CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached", "alru_cache"})
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -226,11 +223,10 @@ class _Facts:
             parent = scopes[i - 1]
             method = scopes[i].node
             if isinstance(method, FUNCTION_TYPES) and isinstance(parent.node, ast.ClassDef):
-                params = params_of(method)
-                static = any(_decorator_name(d) == "staticmethod" for d in method.decorator_list)
-                if params and params[0].kind in ("pos", "posonly") and not static:
+                first = self_param(method)
+                if first is not None:
                     table = {s.name: s for s in parent.node.body if isinstance(s, FUNCTION_TYPES)}
-                    result = (params[0].name, table)
+                    result = (first, table)
                 break
         self._methods[key] = result
         return result
@@ -248,8 +244,7 @@ class _Facts:
         method = info[1].get(func.attr)
         if method is None:
             return None, 0
-        static = any(_decorator_name(d) == "staticmethod" for d in method.decorator_list)
-        return method, 0 if static else 1
+        return method, 0 if is_staticmethod(method) else 1
 
     # ----------------------------------------------------------------- callees
     def target(self, call: ast.Call) -> _Target | None:
@@ -402,8 +397,7 @@ class _Facts:
             self._singletons[key] = self._is_singleton_definition(node)
         return self._singletons[key]
 
-    @staticmethod
-    def _is_singleton_definition(node: ast.AST) -> bool:
+    def _is_singleton_definition(self, node: ast.AST) -> bool:
         if isinstance(node, ast.ClassDef):
             if any(
                 "singleton" in (dotted_name(k.value) or "").lower()
@@ -424,7 +418,7 @@ class _Facts:
             p.default is None and p.kind in ("pos", "posonly", "kwonly") for p in params_of(node)
         ):
             return False  # takes an argument: not a process-wide getter
-        if any(_decorator_name(d) in CACHE_DECORATORS for d in node.decorator_list):
+        if cache_decorator(self.ctx, node) is not None:
             return True
         declared: set[str] = set()
         returned: set[str] = set()

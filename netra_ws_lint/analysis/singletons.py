@@ -6,13 +6,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from netra_ws_lint.analysis.semantic import (
+from netra_ws_lint.analysis.scopes import (
     Binding,
-    Context,
     FunctionNode,
     dotted_name,
     iter_child_stmts_no_scopes,
 )
+from netra_ws_lint.analysis.semantic import Context
 
 
 def _user_kind(ctx: Context, name: str | None) -> str | None:
@@ -70,18 +70,6 @@ def _short(node: ast.AST, limit: int = 60) -> str:
     except (ValueError, RecursionError, AttributeError):  # pragma: no cover - defensive
         text = "<target>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_CACHE_DECORATORS = frozenset(
-    {
-        "functools.lru_cache",
-        "functools.cache",
-        "lru_cache",
-        "cache",
-        "async_lru.alru_cache",
-        "alru_cache",
-    }
-)
 
 
 @dataclass
@@ -181,11 +169,6 @@ def _is_none_slot(binding: Binding) -> bool:
         return True
     value = binding.value
     return isinstance(value, ast.Constant) and value.value is None
-
-
-def _first_param(fn: FunctionNode) -> str | None:
-    positional = [*fn.args.posonlyargs, *fn.args.args]
-    return positional[0].arg if positional else None
 
 
 def _last(name: str) -> str:

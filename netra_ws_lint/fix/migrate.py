@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint import __version__
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
 from netra_ws_lint.engine.pipeline import (

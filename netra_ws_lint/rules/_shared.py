@@ -18,9 +18,7 @@ from netra_ws_lint.analysis.idioms import (
 from netra_ws_lint.analysis.resolution import (
     _Facts,
 )
-from netra_ws_lint.analysis.semantic import (
-    Context,
-)
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, dotted_name
+from netra_ws_lint.analysis.idioms import is_classmethod
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, dotted_name
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.model import Edit, Fix, ImportChange
 
 SAFE = "safe"
@@ -138,7 +140,7 @@ def context_in_scope(ctx: Context, before: ast.AST) -> str | Fix | None:
         return manual(NO_CONTEXT)
     if "." in expr:
         fns = ctx.enclosing_functions()
-        if fns and any(dotted_name(d) == "classmethod" for d in fns[-1].decorator_list):
+        if fns and is_classmethod(fns[-1]):
             return manual(f"`{expr}` is not set in a classmethod (no instance there)")
     else:
         binding = ctx.lookup(expr)

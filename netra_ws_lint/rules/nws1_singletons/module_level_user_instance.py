@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from netra_ws_lint.analysis.semantic import (
-    Context,
-)
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.analysis.singletons import (
     _call_label,
     _short,

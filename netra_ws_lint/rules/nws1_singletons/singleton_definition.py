@@ -5,10 +5,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from netra_ws_lint.analysis.semantic import (
+from netra_ws_lint.analysis.idioms import (
+    cache_decorator,
+    is_classmethod,
+    is_staticmethod,
+    self_param,
+)
+from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     Binding,
-    Context,
     FunctionNode,
     Scope,
     annotation_names,
@@ -16,11 +21,10 @@ from netra_ws_lint.analysis.semantic import (
     iter_child_stmts_no_scopes,
     params_of,
 )
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.analysis.singletons import (
-    _CACHE_DECORATORS,
     _call_label,
     _ClassSingleton,
-    _first_param,
     _function_facts,
     _FunctionFacts,
     _is_metaclass,
@@ -502,21 +506,11 @@ class SingletonDefinition(Rule):
 
     # ------------------------------------------------------------------ cache factory
     def _cache_decorator(self, fn: FunctionNode) -> str | None:
-        for d in fn.decorator_list:
-            target = d.func if isinstance(d, ast.Call) else d
-            name = self.ctx.resolve(target)
-            if name not in _CACHE_DECORATORS:
-                continue
-            if isinstance(d, ast.Call):
-                size = (
-                    d.args[0]
-                    if d.args
-                    else next((k.value for k in d.keywords if k.arg == "maxsize"), None)
-                )
-                if isinstance(size, ast.Constant) and size.value == 0:
-                    return None  # caches nothing
-            return dotted_name(target) or name
-        return None
+        found = cache_decorator(self.ctx, fn)
+        if found is None:
+            return None
+        d, name = found
+        return dotted_name(d.func if isinstance(d, ast.Call) else d) or name
 
     def visit_FunctionDef(self, node: FunctionNode) -> None:
         if not node.decorator_list:
@@ -533,7 +527,7 @@ class SingletonDefinition(Rule):
                 len(params) != 1
                 or params[0].kind not in ("pos", "posonly")
                 or not isinstance(cls, ast.ClassDef)
-                or "classmethod" not in {dotted_name(d) for d in node.decorator_list}
+                or not is_classmethod(node)
             ):
                 return
             cls_param = params[0].name
@@ -620,20 +614,16 @@ class SingletonDefinition(Rule):
         for fn in cls.body:
             if not isinstance(fn, FUNCTION_TYPES):
                 continue
-            decorators = {dotted_name(d) for d in fn.decorator_list} if fn.decorator_list else set()
             if fn.name == "__call__":
                 if metaclass is None:
                     metaclass = _is_metaclass(ctx, cls)
                 if not metaclass:
                     continue  # an instance's `__call__`
-            elif not (
-                fn.name in ("__new__", "__init_subclass__")
-                or decorators & {"classmethod", "staticmethod"}
-            ):
+            elif not (is_classmethod(fn) or is_staticmethod(fn)):
                 continue  # `self.x = ...` in an instance method is per instance
             # the names that denote the class: its own, and the first parameter
             # (`cls` of `__new__`, of a metaclass's `__call__`, of a classmethod)
-            first = None if "staticmethod" in decorators else _first_param(fn)
+            first = self_param(fn)
             owners = {cls.name} if first is None else {cls.name, first}
             if self._caches_instance(fn, cls, owners):
                 return

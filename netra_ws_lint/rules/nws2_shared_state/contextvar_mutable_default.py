@@ -7,9 +7,7 @@ import ast
 from netra_ws_lint.analysis.idioms import (
     container_kind,
 )
-from netra_ws_lint.analysis.semantic import (
-    Context,
-)
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule, register
 
 

@@ -11,9 +11,7 @@ from netra_ws_lint.analysis.idioms import (
     module_qualname,
     runtime_function,
 )
-from netra_ws_lint.analysis.semantic import (
-    Context,
-)
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule, register
 
 

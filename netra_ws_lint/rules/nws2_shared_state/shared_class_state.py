@@ -14,11 +14,8 @@ from netra_ws_lint.analysis.idioms import (
     module_qualname,
     self_param,
 )
-from netra_ws_lint.analysis.semantic import (
-    FUNCTION_TYPES,
-    Context,
-    Scope,
-)
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Scope
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules._shared import (
     _MutationRule,
 )

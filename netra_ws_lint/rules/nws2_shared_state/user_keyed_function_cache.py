@@ -5,12 +5,10 @@ from __future__ import annotations
 import ast
 
 from netra_ws_lint.analysis.idioms import (
-    CACHE_DECORATORS,
+    cache_decorator,
 )
-from netra_ws_lint.analysis.semantic import (
-    Context,
-    params_of,
-)
+from netra_ws_lint.analysis.scopes import params_of
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule, register
 
 
@@ -186,12 +184,8 @@ class UserKeyedFunctionCache(Rule):
         self._check(node)
 
     def _decorator(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-        for dec in node.decorator_list:
-            target = dec.func if isinstance(dec, ast.Call) else dec
-            name = self.ctx.resolve(target)
-            if name in CACHE_DECORATORS:
-                return name
-        return None
+        found = cache_decorator(self.ctx, node)
+        return found[1] if found is not None else None
 
     def _reason(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         ctx = self.ctx

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from netra_ws_lint.analysis.semantic import (
-    Context,
-    FunctionNode,
-    params_of,
-)
+from netra_ws_lint.analysis.scopes import FunctionNode, params_of
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules._shared import (
     _NWS3Rule,
 )
