@@ -47,7 +47,8 @@ class Rule:
 
     Subclasses set the class attributes below and write a docstring with the
     sections listed in :data:`DOC_SECTIONS` (``netra-ws-lint rule CODE`` prints it).
-    ``INVALID`` examples mark each expected finding with a trailing comment
+    Examples are triple-quoted strings indented with the code around them (see
+    :func:`example_source`). ``INVALID`` examples mark each expected finding with a trailing comment
     ``# expect: NWS101`` (or ``# expect: NWS101@5`` to pin the 1-based column; several
     codes are separated by commas); ``VALID`` examples must give no finding of the rule.
     """
@@ -106,6 +107,15 @@ class Rule:
 REGISTRY: dict[str, type[Rule]] = {}
 
 
+def example_source(text: str) -> str:
+    """The code of an example written as an indented triple-quoted string (it starts
+    with a newline): dedented, without that first newline and the closing line's
+    indentation. Other strings are the code as they are."""
+    if not text.startswith("\n"):
+        return text
+    return textwrap.dedent(text[1:])
+
+
 def register(cls: type[Rule]) -> type[Rule]:
     """Class decorator adding a rule to the registry (checked for completeness)."""
     if not CODE_RE.match(cls.code):
@@ -118,6 +128,8 @@ def register(cls: type[Rule]) -> type[Rule]:
         for word in group.split():
             if word.startswith("{") and word.strip("{}") not in TRIGGER_VOCABULARIES:
                 raise ValueError(f"rule {cls.code}: unknown trigger vocabulary {word}")
+    cls.VALID = [example_source(e) for e in cls.VALID]
+    cls.INVALID = [example_source(e) for e in cls.INVALID]
     REGISTRY[cls.code] = cls
     return cls
 

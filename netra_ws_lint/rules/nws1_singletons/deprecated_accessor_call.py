@@ -66,86 +66,96 @@ class DeprecatedAccessorCall(Rule):
 
     INVALID = [
         # plain import, inside an async function
-        (
-            "from app.websocket_core import get_websocket_manager\n"
-            "\n"
-            "async def run_agent(user_context):\n"
-            "    manager = get_websocket_manager()  # expect: NWS101@15\n"
-            "    await manager.send_event('started')\n"
-        ),
+        """
+        from app.websocket_core import get_websocket_manager
+
+        async def run_agent(user_context):
+            manager = get_websocket_manager()  # expect: NWS101@15
+            await manager.send_event('started')
+        """,
         # alias and module import, nested function and lambda
-        (
-            "import app.websocket_core as wc\n"
-            "from app.websocket_core import get_websocket_manager as gwm\n"
-            "\n"
-            "def outer():\n"
-            "    def inner():\n"
-            "        return wc.get_websocket_manager()  # expect: NWS101@16\n"
-            "    later = lambda: gwm()  # expect: NWS101@21\n"
-            "    return inner, later\n"
-        ),
+        """
+        import app.websocket_core as wc
+        from app.websocket_core import get_websocket_manager as gwm
+
+        def outer():
+            def inner():
+                return wc.get_websocket_manager()  # expect: NWS101@16
+            later = lambda: gwm()  # expect: NWS101@21
+            return inner, later
+        """,
         # module level (also NWS103), method call on an attribute, decorator argument
-        (
-            "manager = get_websocket_manager()  # expect: NWS101@11, NWS103\n"
-            "\n"
-            "class Handler:\n"
-            "    @retry(on=services.get_websocket_manager())  # expect: NWS101@15\n"
-            "    async def handle(self, message):\n"
-            "        await self.registry.get_websocket_manager().broadcast(message)"
-            "  # expect: NWS101@15\n"
-        ),
+        """
+        manager = get_websocket_manager()  # expect: NWS101@11, NWS103
+
+        class Handler:
+            @retry(on=services.get_websocket_manager())  # expect: NWS101@15
+            async def handle(self, message):
+                await self.registry.get_websocket_manager().broadcast(message)  # expect: NWS101@15
+        """,
         # odd formatting, comprehension, await of the result
-        (
-            "async def fan_out(users):\n"
-            "    return [\n"
-            "        await (\n"
-            "            get_websocket_manager  # expect: NWS101@13\n"
-            "            (\n"
-            "            )\n"
-            "        ).send_to_user(u, 'hi')\n"
-            "        for u in users\n"
-            "    ]\n"
-        ),
+        """
+        async def fan_out(users):
+            return [
+                await (
+                    get_websocket_manager  # expect: NWS101@13
+                    (
+                    )
+                ).send_to_user(u, 'hi')
+                for u in users
+            ]
+        """,
         # a configured accessor of the team's own
-        (
-            '# options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}\n'
-            "from app.bridge import get_bridge\n"
-            "bridge = get_bridge()  # expect: NWS101\n"
-        ),
+        """
+        # options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}
+        from app.bridge import get_bridge
+        bridge = get_bridge()  # expect: NWS101
+        """,
         # bindings in source order: the call goes through a local alias of the
         # accessor; rebinding the alias afterwards does not hide it
-        (
-            "from app.websocket_core import get_websocket_manager\n"
-            "\n"
-            "def handler():\n"
-            "    get = get_websocket_manager\n"
-            "    manager = get()  # expect: NWS101@15\n"
-            "    get = None\n"
-            "    return manager\n"
-        ),
+        """
+        from app.websocket_core import get_websocket_manager
+
+        def handler():
+            get = get_websocket_manager
+            manager = get()  # expect: NWS101@15
+            get = None
+            return manager
+        """,
     ]
     VALID = [
-        "async def run_agent(user_context):\n"
-        "    manager = create_websocket_manager(user_context)\n"
-        "    await manager.send_event('started')\n",
+        """
+        async def run_agent(user_context):
+            manager = create_websocket_manager(user_context)
+            await manager.send_event('started')
+        """,
         # only mentioned, never called; strings and comments are not code
-        "from app import websocket_core\n"
-        "HOOK = websocket_core.get_websocket_manager\n"
-        "doc = 'call get_websocket_manager() never'\n"
-        "# get_websocket_manager()\n",
+        """
+        from app import websocket_core
+        HOOK = websocket_core.get_websocket_manager
+        doc = 'call get_websocket_manager() never'
+        # get_websocket_manager()
+        """,
         # a local parameter that shadows the name is not the accessor
-        "def build(get_websocket_manager):\n    return get_websocket_manager()\n",
+        """
+        def build(get_websocket_manager):
+            return get_websocket_manager()
+        """,
         # similar but different names
-        "def f(user_context):\n"
-        "    get_websocket_manager_factory()\n"
-        "    manager.get_websocket_managers()\n",
+        """
+        def f(user_context):
+            get_websocket_manager_factory()
+            manager.get_websocket_managers()
+        """,
         # bindings in source order: the local is rebound to a factory before the call
-        "from app.websocket_core import get_websocket_manager\n"
-        "\n"
-        "def handler(user_context):\n"
-        "    get = get_websocket_manager\n"
-        "    get = lambda: create_websocket_manager(user_context)\n"
-        "    return get()\n",
+        """
+        from app.websocket_core import get_websocket_manager
+
+        def handler(user_context):
+            get = get_websocket_manager
+            get = lambda: create_websocket_manager(user_context)
+            return get()
+        """,
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -47,25 +47,41 @@ class DeprecatedAccessorImport(Rule):
     options = ("deprecated-accessors",)
 
     INVALID = [
-        "from app.websocket_core import get_websocket_manager  # expect: NWS102@1\n",
-        "from app.websocket_core import (  # expect: NWS102\n"
-        "    WebSocketMessage,\n"
-        "    get_websocket_manager as gwm,\n"
-        ")\n",
-        "def handler():\n"
-        "    from .core import get_websocket_manager  # expect: NWS102@5\n"
-        "    return get_websocket_manager  # not a call\n",
-        "try:\n"
-        "    from app.ws import get_websocket_manager  # expect: NWS102@5\n"
-        "except ImportError:\n"
-        "    from legacy.ws import get_websocket_manager  # expect: NWS102@5\n",
+        """
+        from app.websocket_core import get_websocket_manager  # expect: NWS102@1
+        """,
+        """
+        from app.websocket_core import (  # expect: NWS102
+            WebSocketMessage,
+            get_websocket_manager as gwm,
+        )
+        """,
+        """
+        def handler():
+            from .core import get_websocket_manager  # expect: NWS102@5
+            return get_websocket_manager  # not a call
+        """,
+        """
+        try:
+            from app.ws import get_websocket_manager  # expect: NWS102@5
+        except ImportError:
+            from legacy.ws import get_websocket_manager  # expect: NWS102@5
+        """,
     ]
     VALID = [
-        "from app.websocket_core import create_websocket_manager\n",
+        """
+        from app.websocket_core import create_websocket_manager
+        """,
         # importing the module is not importing the accessor
-        "import app.websocket_core as wc\n",
-        "from app.websocket_core import get_websocket_manager_stats\n",
-        "from app import get_websocket_manager_v2 as get_websocket\n",
+        """
+        import app.websocket_core as wc
+        """,
+        """
+        from app.websocket_core import get_websocket_manager_stats
+        """,
+        """
+        from app import get_websocket_manager_v2 as get_websocket
+        """,
     ]
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:

@@ -93,112 +93,124 @@ class ModuleLevelUserInstance(Rule):
 
     INVALID = [
         # deprecated accessor under the imports; alias and module import; chained target
-        (
-            "import app.websocket_core as wc\n"
-            "from app.websocket_core import get_websocket_manager as gwm\n"
-            "\n"
-            "manager = gwm()  # expect: NWS103@1\n"
-            "default = fallback = wc.get_websocket_manager()  # expect: NWS103@1\n"
-            "bridge = wc.AgentWebSocketBridge(timeout=5)  # expect: NWS103@1\n"
-        ),
+        """
+        import app.websocket_core as wc
+        from app.websocket_core import get_websocket_manager as gwm
+
+        manager = gwm()  # expect: NWS103@1
+        default = fallback = wc.get_websocket_manager()  # expect: NWS103@1
+        bridge = wc.AgentWebSocketBridge(timeout=5)  # expect: NWS103@1
+        """,
         # annotated assignment, tuple unpacking, odd formatting
-        (
-            "from app.ws import WebSocketManager, create_websocket_manager\n"
-            "\n"
-            "manager: WebSocketManager = WebSocketManager()  # expect: NWS103@1\n"
-            "notifier, retries = (  # expect: NWS103@1\n"
-            "    UserWebSocketNotifier(), 3\n"
-            ")\n"
-            "system_manager = (  # expect: NWS103@1\n"
-            "    create_websocket_manager\n"
-            "    (SYSTEM_CONTEXT)\n"
-            ")\n"
-        ),
+        """
+        from app.ws import WebSocketManager, create_websocket_manager
+
+        manager: WebSocketManager = WebSocketManager()  # expect: NWS103@1
+        notifier, retries = (  # expect: NWS103@1
+            UserWebSocketNotifier(), 3
+        )
+        system_manager = (  # expect: NWS103@1
+            create_websocket_manager
+            (SYSTEM_CONTEXT)
+        )
+        """,
         # class bodies (also a nested class), ClassVar annotation, conditional value
-        (
-            "from typing import ClassVar\n"
-            "\n"
-            "class AgentService:\n"
-            "    emitter = EventEmitter()  # expect: NWS103@5\n"
-            "    manager: ClassVar[WebSocketManager] = WebSocketManager()  # expect: NWS103@5\n"
-            "    class Config:\n"
-            "        bridge = get_websocket_manager() if LEGACY else None  # expect: NWS103@9\n"
-        ),
+        """
+        from typing import ClassVar
+
+        class AgentService:
+            emitter = EventEmitter()  # expect: NWS103@5
+            manager: ClassVar[WebSocketManager] = WebSocketManager()  # expect: NWS103@5
+            class Config:
+                bridge = get_websocket_manager() if LEGACY else None  # expect: NWS103@9
+        """,
         # still module level: TYPE_CHECKING, try/except, __main__ block, walrus, cast
-        (
-            "from typing import TYPE_CHECKING, cast\n"
-            "if TYPE_CHECKING:\n"
-            "    manager = get_websocket_manager()  # expect: NWS103@5\n"
-            "try:\n"
-            "    bridge = cast('Bridge', WebSocketBridge())  # expect: NWS103@5\n"
-            "except ImportError:\n"
-            "    bridge = None\n"
-            "if (m := get_websocket_manager()) is not None:  # expect: NWS103@5\n"
-            "    pass\n"
-            "if __name__ == '__main__':\n"
-            "    server_manager = WebSocketManager()  # expect: NWS103@5\n"
-        ),
+        """
+        from typing import TYPE_CHECKING, cast
+        if TYPE_CHECKING:
+            manager = get_websocket_manager()  # expect: NWS103@5
+        try:
+            bridge = cast('Bridge', WebSocketBridge())  # expect: NWS103@5
+        except ImportError:
+            bridge = None
+        if (m := get_websocket_manager()) is not None:  # expect: NWS103@5
+            pass
+        if __name__ == '__main__':
+            server_manager = WebSocketManager()  # expect: NWS103@5
+        """,
         # a same-module class or function taking a user context is a context factory
-        (
-            "class RunTracker:\n"
-            "    def __init__(self, user_context: UserExecutionContext) -> None:\n"
-            "        self.user_context = user_context\n"
-            "\n"
-            "def build_notifier(ctx, channel):\n"
-            "    return Notifier(ctx, channel)\n"
-            "\n"
-            "tracker = RunTracker(None)  # expect: NWS103@1\n"
-            "notifier = build_notifier(None, 'agents')  # expect: NWS103@1\n"
-        ),
+        """
+        class RunTracker:
+            def __init__(self, user_context: UserExecutionContext) -> None:
+                self.user_context = user_context
+
+        def build_notifier(ctx, channel):
+            return Notifier(ctx, channel)
+
+        tracker = RunTracker(None)  # expect: NWS103@1
+        notifier = build_notifier(None, 'agents')  # expect: NWS103@1
+        """,
         # a configured user-scoped type of the team's own
-        (
-            '# options: {"extend-user-scoped-types": ["*Session"]}\n'
-            "import app.chat as chat\n"
-            "session = chat.ChatSession()  # expect: NWS103@1\n"
-        ),
+        """
+        # options: {"extend-user-scoped-types": ["*Session"]}
+        import app.chat as chat
+        session = chat.ChatSession()  # expect: NWS103@1
+        """,
     ]
     VALID = [
         # the same calls inside functions (async too) and lambdas run per request
-        "async def handle(user_context):\n"
-        "    manager = create_websocket_manager(user_context)\n"
-        "    bridge = WebSocketBridge(user_context)\n"
-        "    await manager.send_event('started')\n"
-        "\n"
-        "make = lambda ctx: create_websocket_manager(ctx)\n",
+        """
+        async def handle(user_context):
+            manager = create_websocket_manager(user_context)
+            bridge = WebSocketBridge(user_context)
+            await manager.send_event('started')
+
+        make = lambda ctx: create_websocket_manager(ctx)
+        """,
         # references, not calls; dataclass field factories build per instance
-        "from dataclasses import dataclass, field\n"
-        "from app.ws import WebSocketManager, get_websocket_manager\n"
-        "MANAGER_CLASS = WebSocketManager\n"
-        "ACCESSOR = get_websocket_manager\n"
-        "\n"
-        "@dataclass\n"
-        "class Service:\n"
-        "    manager: WebSocketManager = field(default_factory=WebSocketManager)\n"
-        "    manager_type = WebSocketManager\n",
+        """
+        from dataclasses import dataclass, field
+        from app.ws import WebSocketManager, get_websocket_manager
+        MANAGER_CLASS = WebSocketManager
+        ACCESSOR = get_websocket_manager
+
+        @dataclass
+        class Service:
+            manager: WebSocketManager = field(default_factory=WebSocketManager)
+            manager_type = WebSocketManager
+        """,
         # a class defined inside a function is created per call
-        "def make_handler(user_context):\n"
-        "    class Handler:\n"
-        "        manager = create_websocket_manager(user_context)\n"
-        "    return Handler\n",
+        """
+        def make_handler(user_context):
+            class Handler:
+                manager = create_websocket_manager(user_context)
+            return Handler
+        """,
         # annotation only, and other (shared on purpose) objects at module level
-        "import logging\n"
-        "from typing import Optional\n"
-        "manager: Optional['WebSocketManager'] = None\n"
-        "logger = logging.getLogger(__name__)\n"
-        "engine = create_engine(DATABASE_URL)\n"
-        "manager_stats = get_websocket_manager_stats()\n",
+        """
+        import logging
+        from typing import Optional
+        manager: Optional['WebSocketManager'] = None
+        logger = logging.getLogger(__name__)
+        engine = create_engine(DATABASE_URL)
+        manager_stats = get_websocket_manager_stats()
+        """,
         # an instance built at import time but not bound by itself
-        "from app.ws import WebSocketManager\n"
-        "registry = Registry(WebSocketManager())\n"
-        "handlers = {'default': WebSocketManager}\n"
-        "if __debug__:\n"
-        "    WebSocketManager().self_test()\n",
+        """
+        from app.ws import WebSocketManager
+        registry = Registry(WebSocketManager())
+        handlers = {'default': WebSocketManager}
+        if __debug__:
+            WebSocketManager().self_test()
+        """,
         # a local class whose __init__ takes no user context is not user-scoped
-        "class Settings:\n"
-        "    def __init__(self, env='prod'):\n"
-        "        self.env = env\n"
-        "\n"
-        "settings = Settings()\n",
+        """
+        class Settings:
+            def __init__(self, env='prod'):
+                self.env = env
+
+        settings = Settings()
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

@@ -158,257 +158,273 @@ class SingletonDefinition(Rule):
 
     INVALID = [
         # lazy global getter with a deprecated accessor's name; alias import; annotated slot
-        (
-            "from typing import Optional\n"
-            "from app.ws import UnifiedWebSocketManager as Manager\n"
-            "\n"
-            "_manager: Optional[Manager] = None\n"
-            "\n"
-            "def get_websocket_manager():  # expect: NWS104@1\n"
-            "    global _manager\n"
-            "    if _manager is None:\n"
-            "        _manager = Manager()\n"
-            "    return _manager\n"
-        ),
+        """
+        from typing import Optional
+        from app.ws import UnifiedWebSocketManager as Manager
+
+        _manager: Optional[Manager] = None
+
+        def get_websocket_manager():  # expect: NWS104@1
+            global _manager
+            if _manager is None:
+                _manager = Manager()
+            return _manager
+        """,
         # async getter building a user-scoped type through a module import and a local
-        (
-            "import asyncio\n"
-            "import app.ws as ws\n"
-            "\n"
-            "_bridge = None\n"
-            "_lock = asyncio.Lock()\n"
-            "\n"
-            "@log_calls\n"
-            "async def get_bridge():  # expect: NWS104@1\n"
-            "    global _bridge\n"
-            "    async with _lock:\n"
-            "        if _bridge is None:\n"
-            "            bridge = ws.AgentWebSocketBridge(); await bridge.start()\n"
-            "            _bridge = bridge\n"
-            "    return _bridge\n"
-        ),
+        """
+        import asyncio
+        import app.ws as ws
+
+        _bridge = None
+        _lock = asyncio.Lock()
+
+        @log_calls
+        async def get_bridge():  # expect: NWS104@1
+            global _bridge
+            async with _lock:
+                if _bridge is None:
+                    bridge = ws.AgentWebSocketBridge(); await bridge.start()
+                    _bridge = bridge
+            return _bridge
+        """,
         # __new__ caching cls._instance, reported at the class line (not the decorator)
-        (
-            "@final\n"
-            "class UnifiedWebSocketManager:  # expect: NWS104@1\n"
-            "    _instance = None\n"
-            "\n"
-            "    def __new__(cls, *args, **kwargs):\n"
-            "        if cls._instance is None:\n"
-            "            cls._instance = super().__new__(cls)\n"
-            "        return cls._instance\n"
-        ),
+        """
+        @final
+        class UnifiedWebSocketManager:  # expect: NWS104@1
+            _instance = None
+
+            def __new__(cls, *args, **kwargs):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                return cls._instance
+        """,
         # zero-argument cache factories, reported at the def line; a get_instance classmethod
-        (
-            "import functools\n"
-            "from functools import cache as memo\n"
-            "\n"
-            "@functools.lru_cache(maxsize=None)\n"
-            "def manager_factory() -> 'WebSocketManager':  # expect: NWS104@1\n"
-            "    return build()\n"
-            "\n"
-            "class Hub:\n"
-            "    @staticmethod\n"
-            "    @memo\n"
-            "    def notifier():  # expect: NWS104@5\n"
-            "        return UserWebSocketNotifier()\n"
-            "\n"
-            "class ChatEmitter:  # expect: NWS104@1\n"
-            "    _default = None\n"
-            "\n"
-            "    @classmethod\n"
-            "    def get_instance(cls):\n"
-            "        if cls._default is None:\n"
-            "            cls._default = cls()\n"
-            "        return cls._default\n"
-        ),
+        """
+        import functools
+        from functools import cache as memo
+
+        @functools.lru_cache(maxsize=None)
+        def manager_factory() -> 'WebSocketManager':  # expect: NWS104@1
+            return build()
+
+        class Hub:
+            @staticmethod
+            @memo
+            def notifier():  # expect: NWS104@5
+                return UserWebSocketNotifier()
+
+        class ChatEmitter:  # expect: NWS104@1
+            _default = None
+
+            @classmethod
+            def get_instance(cls):
+                if cls._default is None:
+                    cls._default = cls()
+                return cls._default
+        """,
         # a singleton metaclass used by a user-scoped class (through a subclass too);
         # an imported singleton metaclass
-        (
-            "from app.utils import SingletonMeta\n"
-            "\n"
-            "class Singleton(type):  # expect: NWS104@1\n"
-            "    _instances = {}\n"
-            "    def __call__(cls, *args, **kwargs):\n"
-            "        if cls not in cls._instances:\n"
-            "            cls._instances[cls] = super().__call__(*args, **kwargs)\n"
-            "        return cls._instances[cls]\n"
-            "\n"
-            "class BaseService(metaclass=Singleton):\n"
-            "    pass\n"
-            "\n"
-            "class EventEmitter(BaseService):\n"
-            "    pass\n"
-            "\n"
-            "class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1\n"
-            "    pass\n"
-        ),
+        """
+        from app.utils import SingletonMeta
+
+        class Singleton(type):  # expect: NWS104@1
+            _instances = {}
+            def __call__(cls, *args, **kwargs):
+                if cls not in cls._instances:
+                    cls._instances[cls] = super().__call__(*args, **kwargs)
+                return cls._instances[cls]
+
+        class BaseService(metaclass=Singleton):
+            pass
+
+        class EventEmitter(BaseService):
+            pass
+
+        class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1
+            pass
+        """,
         # under audit: singletons of other types (DB engine, settings, base class)
-        (
-            '# options: {"audit": true}\n'
-            "import functools\n"
-            "from sqlalchemy import create_engine\n"
-            "\n"
-            "_engine = None\n"
-            "\n"
-            "def get_engine():  # expect: NWS104@1\n"
-            "    global _engine\n"
-            "    if _engine is None:\n"
-            "        _engine = create_engine(URL)\n"
-            "    return _engine\n"
-            "\n"
-            "@functools.lru_cache()\n"
-            "def get_settings():  # expect: NWS104@1\n"
-            "    return Settings()\n"
-            "\n"
-            "class Registry:  # expect: NWS104@1\n"
-            "    def __new__(cls):\n"
-            "        it = cls.__dict__.get('__it__')\n"
-            "        if it is None:\n"
-            "            inst = object.__new__(cls)\n"
-            "            cls.__it__ = inst\n"
-            "        return cls.__it__\n"
-        ),
+        """
+        # options: {"audit": true}
+        import functools
+        from sqlalchemy import create_engine
+
+        _engine = None
+
+        def get_engine():  # expect: NWS104@1
+            global _engine
+            if _engine is None:
+                _engine = create_engine(URL)
+            return _engine
+
+        @functools.lru_cache()
+        def get_settings():  # expect: NWS104@1
+            return Settings()
+
+        class Registry:  # expect: NWS104@1
+            def __new__(cls):
+                it = cls.__dict__.get('__it__')
+                if it is None:
+                    inst = object.__new__(cls)
+                    cls.__it__ = inst
+                return cls.__it__
+        """,
         # async zero-argument cache factory, odd formatting; a metaclass singleton of
         # other types and a get_instance classmethod are audit findings
-        (
-            '# options: {"audit": true}\n'
-            "from async_lru import alru_cache\n"
-            "\n"
-            "@alru_cache(\n"
-            "    maxsize=1)\n"
-            "async def notifier_factory(  # expect: NWS104@1\n"
-            "\n"
-            "):\n"
-            "    return await connect_notifier()\n"
-            "\n"
-            "class Once(type):  # expect: NWS104@1\n"
-            "    def __call__(cls, *args, **kwargs):\n"
-            "        instance = super().__call__(*args, **kwargs)\n"
-            "        cls._instance = instance\n"
-            "        return instance\n"
-            "\n"
-            "class Config(metaclass=Once):\n"
-            "    pass\n"
-        ),
+        """
+        # options: {"audit": true}
+        from async_lru import alru_cache
+
+        @alru_cache(
+            maxsize=1)
+        async def notifier_factory(  # expect: NWS104@1
+
+        ):
+            return await connect_notifier()
+
+        class Once(type):  # expect: NWS104@1
+            def __call__(cls, *args, **kwargs):
+                instance = super().__call__(*args, **kwargs)
+                cls._instance = instance
+                return instance
+
+        class Config(metaclass=Once):
+            pass
+        """,
         # allowed-singletons exempts the engine, but a user-scoped getter is still flagged
-        (
-            '# options: {"allowed-singletons": ["get_engine"], "audit": true}\n'
-            "_engine = None\n"
-            "_emitter = None\n"
-            "\n"
-            "def get_engine():\n"
-            "    global _engine\n"
-            "    _engine = _engine or create_engine(URL)\n"
-            "    return _engine\n"
-            "\n"
-            "def get_emitter():  # expect: NWS104@1\n"
-            "    global _emitter\n"
-            "    _emitter = _emitter or EventEmitter()\n"
-            "    return _emitter\n"
-        ),
+        """
+        # options: {"allowed-singletons": ["get_engine"], "audit": true}
+        _engine = None
+        _emitter = None
+
+        def get_engine():
+            global _engine
+            _engine = _engine or create_engine(URL)
+            return _engine
+
+        def get_emitter():  # expect: NWS104@1
+            global _emitter
+            _emitter = _emitter or EventEmitter()
+            return _emitter
+        """,
     ]
     VALID = [
         # per-request factories; a cache keyed by the user context is NWS203, not a singleton
-        "import functools\n"
-        "\n"
-        "def create_websocket_manager(user_context):\n"
-        "    return WebSocketManager(user_context)\n"
-        "\n"
-        "@functools.lru_cache(maxsize=128)\n"
-        "def manager_for(user_id):\n"
-        "    return WebSocketManager()\n",
+        """
+        import functools
+
+        def create_websocket_manager(user_context):
+            return WebSocketManager(user_context)
+
+        @functools.lru_cache(maxsize=128)
+        def manager_for(user_id):
+            return WebSocketManager()
+        """,
         # singletons of other types are audit findings only (not shown by default)
-        "import functools\n"
-        "_engine = None\n"
-        "\n"
-        "def get_engine():\n"
-        "    global _engine\n"
-        "    if _engine is None:\n"
-        "        _engine = create_engine(DATABASE_URL)\n"
-        "    return _engine\n"
-        "\n"
-        "@functools.cache\n"
-        "def get_settings():\n"
-        "    return Settings()\n",
+        """
+        import functools
+        _engine = None
+
+        def get_engine():
+            global _engine
+            if _engine is None:
+                _engine = create_engine(DATABASE_URL)
+            return _engine
+
+        @functools.cache
+        def get_settings():
+            return Settings()
+        """,
         # allowed-singletons: by getter name, and by class name (globs), even under audit
-        '# options: {"allowed-singletons": ["get_manager", "*Registry"], "audit": true}\n'
-        "_manager = None\n"
-        "\n"
-        "def get_manager():\n"
-        "    global _manager\n"
-        "    _manager = WebSocketManager()\n"
-        "    return _manager\n"
-        "\n"
-        "class PluginRegistry:\n"
-        "    _instance = None\n"
-        "    def __new__(cls):\n"
-        "        if cls._instance is None:\n"
-        "            cls._instance = super().__new__(cls)\n"
-        "        return cls._instance\n",
+        """
+        # options: {"allowed-singletons": ["get_manager", "*Registry"], "audit": true}
+        _manager = None
+
+        def get_manager():
+            global _manager
+            _manager = WebSocketManager()
+            return _manager
+
+        class PluginRegistry:
+            _instance = None
+            def __new__(cls):
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+                return cls._instance
+        """,
         # not singletons: a reset function, a setter, a per-instance lazy attribute,
         # a global that is a cache dict, lru_cache(maxsize=0), a metaclass registry
-        '# options: {"audit": true}\n'
-        "import functools\n"
-        "_manager = None\n"
-        "_cache = {}\n"
-        "\n"
-        "def reset():\n"
-        "    global _manager, _cache\n"
-        "    _manager = None\n"
-        "    _cache = {}\n"
-        "\n"
-        "def install(manager):\n"
-        "    global _manager\n"
-        "    _manager = manager\n"
-        "\n"
-        "class Node:\n"
-        "    def child(self):\n"
-        "        if self._child is None:\n"
-        "            self._child = Node()\n"
-        "        return self._child\n"
-        "\n"
-        "@functools.lru_cache(maxsize=0)\n"
-        "def uncached():\n"
-        "    return WebSocketManager()\n"
-        "\n"
-        "class PluginMeta(type):\n"
-        "    registry = {}\n"
-        "    def __new__(mcs, name, bases, ns):\n"
-        "        cls = super().__new__(mcs, name, bases, ns)\n"
-        "        mcs.registry[name] = cls\n"
-        "        return cls\n",
+        """
+        # options: {"audit": true}
+        import functools
+        _manager = None
+        _cache = {}
+
+        def reset():
+            global _manager, _cache
+            _manager = None
+            _cache = {}
+
+        def install(manager):
+            global _manager
+            _manager = manager
+
+        class Node:
+            def child(self):
+                if self._child is None:
+                    self._child = Node()
+                return self._child
+
+        @functools.lru_cache(maxsize=0)
+        def uncached():
+            return WebSocketManager()
+
+        class PluginMeta(type):
+            registry = {}
+            def __new__(mcs, name, bases, ns):
+                cls = super().__new__(mcs, name, bases, ns)
+                mcs.registry[name] = cls
+                return cls
+        """,
         # module-level instances are NWS103, not NWS104; classmethod caches of other values
-        "import functools\n"
-        "manager = WebSocketManager()\n"
-        "\n"
-        "class Model:\n"
-        "    @classmethod\n"
-        "    @functools.cache\n"
-        "    def fields(cls):\n"
-        "        return tuple(vars(cls))\n"
-        "\n"
-        "    def __call__(self, *args):\n"
-        "        self._last = super().__call__(*args)\n"
-        "        return self._last\n",
+        """
+        import functools
+        manager = WebSocketManager()
+
+        class Model:
+            @classmethod
+            @functools.cache
+            def fields(cls):
+                return tuple(vars(cls))
+
+            def __call__(self, *args):
+                self._last = super().__call__(*args)
+                return self._last
+        """,
         # a singleton metaclass whose only user is allowed; an allowed imported metaclass
-        '# options: {"allowed-singletons": ["AppConfig", "SingletonMeta"], "audit": true}\n'
-        "from app.utils import SingletonMeta\n"
-        "\n"
-        "class Singleton(type):\n"
-        "    _instances = {}\n"
-        "    def __call__(cls, *args, **kwargs):\n"
-        "        if cls not in cls._instances:\n"
-        "            cls._instances[cls] = super().__call__(*args, **kwargs)\n"
-        "        return cls._instances[cls]\n"
-        "\n"
-        "class AppConfig(metaclass=Singleton):\n"
-        "    pass\n"
-        "\n"
-        "class Cache(metaclass=SingletonMeta):\n"
-        "    pass\n",
+        """
+        # options: {"allowed-singletons": ["AppConfig", "SingletonMeta"], "audit": true}
+        from app.utils import SingletonMeta
+
+        class Singleton(type):
+            _instances = {}
+            def __call__(cls, *args, **kwargs):
+                if cls not in cls._instances:
+                    cls._instances[cls] = super().__call__(*args, **kwargs)
+                return cls._instances[cls]
+
+        class AppConfig(metaclass=Singleton):
+            pass
+
+        class Cache(metaclass=SingletonMeta):
+            pass
+        """,
         # a local global with the same name but no module-level `= None` slot
-        "def configure():\n    global emitter\n    emitter = EventEmitter()\n",
+        """
+        def configure():
+            global emitter
+            emitter = EventEmitter()
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

@@ -64,135 +64,151 @@ class SingletonGetterCall(Rule):
     # Examples span modules: a line `# file: PATH` starts each module (tests/examples.py)
     INVALID = [
         # imported under an alias, re-exported through a package __init__
-        "# file: app/__init__.py\n"
-        "# file: app/websocket/__init__.py\n"
-        "from .core import get_manager as manager\n"
-        "# file: app/websocket/core.py\n"
-        "_manager = None\n"
-        "\n"
-        "def get_manager():\n"
-        "    global _manager\n"
-        "    if _manager is None:\n"
-        "        _manager = UnifiedWebSocketManager()\n"
-        "    return _manager\n"
-        "# file: app/handlers.py\n"
-        "from app.websocket import manager as mgr\n"
-        "\n"
-        "async def handle(user_context):\n"
-        "    await mgr().send_event('started')  # expect: NWS105@11\n",
+        """
+        # file: app/__init__.py
+        # file: app/websocket/__init__.py
+        from .core import get_manager as manager
+        # file: app/websocket/core.py
+        _manager = None
+
+        def get_manager():
+            global _manager
+            if _manager is None:
+                _manager = UnifiedWebSocketManager()
+            return _manager
+        # file: app/handlers.py
+        from app.websocket import manager as mgr
+
+        async def handle(user_context):
+            await mgr().send_event('started')  # expect: NWS105@11
+        """,
         # module attribute call, and a call in the defining module itself
-        "# file: svc/__init__.py\n"
-        "# file: svc/bridge.py\n"
-        "from functools import lru_cache\n"
-        "\n"
-        "@lru_cache\n"
-        "def bridge():\n"
-        "    return AgentWebSocketBridge()\n"
-        "\n"
-        "def warm_up():\n"
-        "    bridge()  # expect: NWS105@5\n"
-        "# file: svc/run.py\n"
-        "import svc.bridge as b\n"
-        "\n"
-        "def run(user_id):\n"
-        "    return b.bridge().emit_event(user_id)  # expect: NWS105@12\n",
+        """
+        # file: svc/__init__.py
+        # file: svc/bridge.py
+        from functools import lru_cache
+
+        @lru_cache
+        def bridge():
+            return AgentWebSocketBridge()
+
+        def warm_up():
+            bridge()  # expect: NWS105@5
+        # file: svc/run.py
+        import svc.bridge as b
+
+        def run(user_id):
+            return b.bridge().emit_event(user_id)  # expect: NWS105@12
+        """,
         # relative import two levels up, nested function
-        "# file: core/__init__.py\n"
-        "# file: core/ws.py\n"
-        "_emitter = None\n"
-        "\n"
-        "def get_emitter():\n"
-        "    global _emitter\n"
-        "    if _emitter is None:\n"
-        "        _emitter = EventEmitter()\n"
-        "    return _emitter\n"
-        "# file: core/api/__init__.py\n"
-        "# file: core/api/routes.py\n"
-        "from ..ws import get_emitter\n"
-        "\n"
-        "def route():\n"
-        "    def inner():\n"
-        "        return get_emitter()  # expect: NWS105@16\n"
-        "    return inner\n",
+        """
+        # file: core/__init__.py
+        # file: core/ws.py
+        _emitter = None
+
+        def get_emitter():
+            global _emitter
+            if _emitter is None:
+                _emitter = EventEmitter()
+            return _emitter
+        # file: core/api/__init__.py
+        # file: core/api/routes.py
+        from ..ws import get_emitter
+
+        def route():
+            def inner():
+                return get_emitter()  # expect: NWS105@16
+            return inner
+        """,
         # a deprecated accessor defined as a singleton in the project (also NWS101)
-        "# file: legacy/__init__.py\n"
-        "from legacy.ws import get_websocket_manager\n"
-        "# file: legacy/ws.py\n"
-        "_m = None\n"
-        "\n"
-        "def get_websocket_manager():\n"
-        "    global _m\n"
-        "    if _m is None:\n"
-        "        _m = Manager()\n"
-        "    return _m\n"
-        "# file: main.py\n"
-        "import legacy\n"
-        "\n"
-        "manager = legacy.get_websocket_manager()  # expect: NWS105@11, NWS101, NWS103\n",
+        """
+        # file: legacy/__init__.py
+        from legacy.ws import get_websocket_manager
+        # file: legacy/ws.py
+        _m = None
+
+        def get_websocket_manager():
+            global _m
+            if _m is None:
+                _m = Manager()
+            return _m
+        # file: main.py
+        import legacy
+
+        manager = legacy.get_websocket_manager()  # expect: NWS105@11, NWS101, NWS103
+        """,
     ]
     VALID = [
         # a getter of a type that is not user-scoped (NWS104 audit only): not flagged
-        "# file: db/__init__.py\n"
-        "# file: db/engine.py\n"
-        "_engine = None\n"
-        "\n"
-        "def get_engine():\n"
-        "    global _engine\n"
-        "    if _engine is None:\n"
-        "        _engine = create_engine('sqlite://')\n"
-        "    return _engine\n"
-        "# file: db/use.py\n"
-        "from db.engine import get_engine\n"
-        "\n"
-        "def query(user_id):\n"
-        "    return get_engine().execute(user_id)\n",
+        """
+        # file: db/__init__.py
+        # file: db/engine.py
+        _engine = None
+
+        def get_engine():
+            global _engine
+            if _engine is None:
+                _engine = create_engine('sqlite://')
+            return _engine
+        # file: db/use.py
+        from db.engine import get_engine
+
+        def query(user_id):
+            return get_engine().execute(user_id)
+        """,
         # a factory taking the context is not a singleton getter
-        "# file: app/__init__.py\n"
-        "# file: app/ws.py\n"
-        "def create_manager(user_context):\n"
-        "    return UnifiedWebSocketManager(user_context)\n"
-        "# file: app/h.py\n"
-        "from app.ws import create_manager\n"
-        "\n"
-        "async def handle(user_context):\n"
-        "    await create_manager(user_context).send_event('x')\n",
+        """
+        # file: app/__init__.py
+        # file: app/ws.py
+        def create_manager(user_context):
+            return UnifiedWebSocketManager(user_context)
+        # file: app/h.py
+        from app.ws import create_manager
+
+        async def handle(user_context):
+            await create_manager(user_context).send_event('x')
+        """,
         # a same-named function of another module is not the getter
-        "# file: a/__init__.py\n"
-        "# file: a/ws.py\n"
-        "_m = None\n"
-        "\n"
-        "def get_manager():\n"
-        "    global _m\n"
-        "    if _m is None:\n"
-        "        _m = UnifiedWebSocketManager()\n"
-        "    return _m\n"
-        "# file: b/__init__.py\n"
-        "# file: b/ws.py\n"
-        "def get_manager(user_context):\n"
-        "    return build(user_context)\n"
-        "# file: b/use.py\n"
-        "from b.ws import get_manager\n"
-        "\n"
-        "def f(user_context):\n"
-        "    return get_manager(user_context)\n",
+        """
+        # file: a/__init__.py
+        # file: a/ws.py
+        _m = None
+
+        def get_manager():
+            global _m
+            if _m is None:
+                _m = UnifiedWebSocketManager()
+            return _m
+        # file: b/__init__.py
+        # file: b/ws.py
+        def get_manager(user_context):
+            return build(user_context)
+        # file: b/use.py
+        from b.ws import get_manager
+
+        def f(user_context):
+            return get_manager(user_context)
+        """,
         # an allowed singleton; a reference that is not a call
-        '# options: {"allowed-singletons": ["get_hub"]}\n'
-        "# file: h/__init__.py\n"
-        "# file: h/hub.py\n"
-        "_hub = None\n"
-        "\n"
-        "def get_hub():\n"
-        "    global _hub\n"
-        "    if _hub is None:\n"
-        "        _hub = HubWebSocketManager()\n"
-        "    return _hub\n"
-        "# file: h/use.py\n"
-        "from h.hub import get_hub\n"
-        "\n"
-        "HOOK = get_hub\n"
-        "\n"
-        "def f():\n"
-        "    return get_hub()\n",
+        """
+        # options: {"allowed-singletons": ["get_hub"]}
+        # file: h/__init__.py
+        # file: h/hub.py
+        _hub = None
+
+        def get_hub():
+            global _hub
+            if _hub is None:
+                _hub = HubWebSocketManager()
+            return _hub
+        # file: h/use.py
+        from h.hub import get_hub
+
+        HOOK = get_hub
+
+        def f():
+            return get_hub()
+        """,
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

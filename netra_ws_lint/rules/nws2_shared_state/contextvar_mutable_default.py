@@ -58,82 +58,92 @@ class ContextVarMutableDefault(Rule):
     trigger = ("ContextVar",)
 
     INVALID = [
-        (
-            "from contextvars import ContextVar\n"
-            "\n"
-            "request_state = ContextVar('request_state', default={})  # expect: NWS206@17\n"
-        ),
+        """
+        from contextvars import ContextVar
+
+        request_state = ContextVar('request_state', default={})  # expect: NWS206@17
+        """,
         # module alias, class alias, aliased collections constructor
-        (
-            "import contextvars as cv\n"
-            "import collections as c\n"
-            "from contextvars import ContextVar as CV\n"
-            "\n"
-            "EVENTS = cv.ContextVar('events', default=[])  # expect: NWS206@10\n"
-            "BY_RUN = CV('by_run', default=c.defaultdict(list))  # expect: NWS206@10\n"
-        ),
+        """
+        import contextvars as cv
+        import collections as c
+        from contextvars import ContextVar as CV
+
+        EVENTS = cv.ContextVar('events', default=[])  # expect: NWS206@10
+        BY_RUN = CV('by_run', default=c.defaultdict(list))  # expect: NWS206@10
+        """,
         # a subscripted generic, inside a class body and a function
-        (
-            "from contextvars import ContextVar\n"
-            "\n"
-            "class State:\n"
-            "    tags = ContextVar[list[str]]('tags', default=list())  # expect: NWS206@12\n"
-            "\n"
-            "def make():\n"
-            "    return ContextVar('seen', default={x for x in ()})  # expect: NWS206@12\n"
-        ),
+        """
+        from contextvars import ContextVar
+
+        class State:
+            tags = ContextVar[list[str]]('tags', default=list())  # expect: NWS206@12
+
+        def make():
+            return ContextVar('seen', default={x for x in ()})  # expect: NWS206@12
+        """,
         # odd formatting
-        (
-            "import contextvars\n"
-            "\n"
-            "CURRENT = (\n"
-            "    contextvars  # expect: NWS206@5\n"
-            "    .ContextVar(\n"
-            "        'current',\n"
-            "        default=dict(),\n"
-            "    )\n"
-            ")\n"
-        ),
+        """
+        import contextvars
+
+        CURRENT = (
+            contextvars  # expect: NWS206@5
+            .ContextVar(
+                'current',
+                default=dict(),
+            )
+        )
+        """,
         # annotated binding, aliased deque
-        (
-            "from contextvars import ContextVar\n"
-            "from collections import deque as dq\n"
-            "\n"
-            "QUEUE: ContextVar[dq] = ContextVar('queue', default=dq())  # expect: NWS206@25\n"
-        ),
+        """
+        from contextvars import ContextVar
+        from collections import deque as dq
+
+        QUEUE: ContextVar[dq] = ContextVar('queue', default=dq())  # expect: NWS206@25
+        """,
     ]
     VALID = [
-        "from contextvars import ContextVar\n"
-        "\n"
-        "request_state = ContextVar('request_state', default=None)\n"
-        "names = ContextVar('names', default=())\n"
-        "frozen = ContextVar('frozen', default=frozenset())\n"
-        "plain = ContextVar('plain')\n",
+        """
+        from contextvars import ContextVar
+
+        request_state = ContextVar('request_state', default=None)
+        names = ContextVar('names', default=())
+        frozen = ContextVar('frozen', default=frozenset())
+        plain = ContextVar('plain')
+        """,
         # immutable constants
-        "import contextvars\n"
-        "LEVEL = contextvars.ContextVar('level', default=0)\n"
-        "USER = contextvars.ContextVar('user', default='anonymous')\n",
+        """
+        import contextvars
+        LEVEL = contextvars.ContextVar('level', default=0)
+        USER = contextvars.ContextVar('user', default='anonymous')
+        """,
         # setting a fresh container per context is the fix
-        "from contextvars import ContextVar\n"
-        "STATE = ContextVar('state', default=None)\n"
-        "\n"
-        "def begin():\n"
-        "    STATE.set({})\n"
-        "    STATE.set([])\n",
+        """
+        from contextvars import ContextVar
+        STATE = ContextVar('state', default=None)
+
+        def begin():
+            STATE.set({})
+            STATE.set([])
+        """,
         # a read-only view; a factory whose result we cannot know
-        "from contextvars import ContextVar\n"
-        "from types import MappingProxyType\n"
-        "\n"
-        "CONFIG = ContextVar('config', default=MappingProxyType({}))\n"
-        "OTHER = ContextVar('other', default=make_state())\n",
+        """
+        from contextvars import ContextVar
+        from types import MappingProxyType
+
+        CONFIG = ContextVar('config', default=MappingProxyType({}))
+        OTHER = ContextVar('other', default=make_state())
+        """,
         # a local class of the same name; strings and comments
-        "class ContextVar:\n"
-        "    def __init__(self, name, default=None):\n"
-        "        self.value = default\n"
-        "\n"
-        "V = ContextVar('v', default={})\n"
-        "# contextvars.ContextVar('x', default=[])\n"
-        "DOC = \"ContextVar('x', default=[])\"\n",
+        """
+        class ContextVar:
+            def __init__(self, name, default=None):
+                self.value = default
+
+        V = ContextVar('v', default={})
+        # contextvars.ContextVar('x', default=[])
+        DOC = "ContextVar('x', default=[])"
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

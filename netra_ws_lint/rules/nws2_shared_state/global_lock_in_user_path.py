@@ -64,122 +64,132 @@ class GlobalLockInUserPath(Rule):
     options = ("identity-names", "context-names", "context-types")
 
     INVALID = [
-        (
-            "import asyncio\n"
-            "\n"
-            "_lock = asyncio.Lock()\n"
-            "\n"
-            "async def send(user_id, message):\n"
-            "    async with _lock:  # expect: NWS205@16\n"
-            "        await deliver(user_id, message)\n"
-        ),
+        """
+        import asyncio
+
+        _lock = asyncio.Lock()
+
+        async def send(user_id, message):
+            async with _lock:  # expect: NWS205@16
+                await deliver(user_id, message)
+        """,
         # an aliased class, a sync function, `.acquire()`
-        (
-            "from threading import RLock as L\n"
-            "\n"
-            "GUARD = L()\n"
-            "\n"
-            "def save(session_id, data):\n"
-            "    with GUARD:  # expect: NWS205@10\n"
-            "        store(session_id, data)\n"
-            "    GUARD.acquire()  # expect: NWS205@5\n"
-            "    try:\n"
-            "        store(session_id, data)\n"
-            "    finally:\n"
-            "        GUARD.release()\n"
-        ),
+        """
+        from threading import RLock as L
+
+        GUARD = L()
+
+        def save(session_id, data):
+            with GUARD:  # expect: NWS205@10
+                store(session_id, data)
+            GUARD.acquire()  # expect: NWS205@5
+            try:
+                store(session_id, data)
+            finally:
+                GUARD.release()
+        """,
         # a method with self.user_context; semaphore and event defined below
-        (
-            "import asyncio as aio\n"
-            "\n"
-            "class Sender:\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "\n"
-            "    async def send(self, message):\n"
-            "        await READY.wait()  # expect: NWS205@15\n"
-            "        await aio.wait_for(SLOTS.acquire(), 5)  # expect: NWS205@28\n"
-            "\n"
-            "SLOTS = aio.BoundedSemaphore(10)\n"
-            "READY: aio.Event = aio.Event()\n"
-        ),
+        """
+        import asyncio as aio
+
+        class Sender:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            async def send(self, message):
+                await READY.wait()  # expect: NWS205@15
+                await aio.wait_for(SLOTS.acquire(), 5)  # expect: NWS205@28
+
+        SLOTS = aio.BoundedSemaphore(10)
+        READY: aio.Event = aio.Event()
+        """,
         # several `with` items, odd formatting, a Condition
-        (
-            "import threading\n"
-            "COND = threading.Condition()\n"
-            "\n"
-            "def wait_turn(thread_id):\n"
-            "    with open(thread_id) as f, (\n"
-            "        COND  # expect: NWS205@9\n"
-            "    ):\n"
-            "        COND.wait()  # expect: NWS205@9\n"
-            "        return f.read()\n"
-        ),
+        """
+        import threading
+        COND = threading.Condition()
+
+        def wait_turn(thread_id):
+            with open(thread_id) as f, (
+                COND  # expect: NWS205@9
+            ):
+                COND.wait()  # expect: NWS205@9
+                return f.read()
+        """,
         # a nested function and a lambda inside a user function; a local alias
-        (
-            "from asyncio import Lock\n"
-            "LOCK = Lock()\n"
-            "\n"
-            "async def handle(user_context):\n"
-            "    async def critical():\n"
-            "        lock = LOCK\n"
-            "        async with lock:  # expect: NWS205@20\n"
-            "            pass\n"
-            "    grab = lambda: LOCK.acquire()  # expect: NWS205@20\n"
-            "    return critical, grab\n"
-        ),
+        """
+        from asyncio import Lock
+        LOCK = Lock()
+
+        async def handle(user_context):
+            async def critical():
+                lock = LOCK
+                async with lock:  # expect: NWS205@20
+                    pass
+            grab = lambda: LOCK.acquire()  # expect: NWS205@20
+            return critical, grab
+        """,
     ]
     VALID = [
         # a lazy-init guard in a getter without a user identity
-        "import threading\n"
-        "_lock = threading.Lock()\n"
-        "_client = None\n"
-        "\n"
-        "def get_client():\n"
-        "    global _client\n"
-        "    with _lock:\n"
-        "        if _client is None:\n"
-        "            _client = make_client()\n"
-        "    return _client\n",
+        """
+        import threading
+        _lock = threading.Lock()
+        _client = None
+
+        def get_client():
+            global _client
+            with _lock:
+                if _client is None:
+                    _client = make_client()
+            return _client
+        """,
         # per-user locks, and a lock created in the function
-        "import asyncio\n"
-        "from collections import defaultdict\n"
-        "\n"
-        "async def send(user_id, message):\n"
-        "    lock = asyncio.Lock()\n"
-        "    async with lock:\n"
-        "        await deliver(user_id, message)\n",
+        """
+        import asyncio
+        from collections import defaultdict
+
+        async def send(user_id, message):
+            lock = asyncio.Lock()
+            async with lock:
+                await deliver(user_id, message)
+        """,
         # a local variable or parameter shadowing the module-level lock
-        "import asyncio\n"
-        "LOCK = asyncio.Lock()\n"
-        "\n"
-        "async def a(user_id):\n"
-        "    LOCK = asyncio.Lock()\n"
-        "    async with LOCK:\n"
-        "        pass\n"
-        "\n"
-        "async def b(user_id, LOCK):\n"
-        "    await LOCK.acquire()\n",
+        """
+        import asyncio
+        LOCK = asyncio.Lock()
+
+        async def a(user_id):
+            LOCK = asyncio.Lock()
+            async with LOCK:
+                pass
+
+        async def b(user_id, LOCK):
+            await LOCK.acquire()
+        """,
         # releasing or setting is not waiting; import-time use; strings and comments
-        "import threading\n"
-        "DONE = threading.Event()\n"
-        "LOCK = threading.Lock()\n"
-        "with LOCK:\n"
-        "    pass\n"
-        "\n"
-        "def finish(user_id):\n"
-        "    # with LOCK: ...\n"
-        "    DONE.set()\n"
-        "    LOCK.release()\n"
-        "    return 'LOCK.acquire()'\n",
+        """
+        import threading
+        DONE = threading.Event()
+        LOCK = threading.Lock()
+        with LOCK:
+            pass
+
+        def finish(user_id):
+            # with LOCK: ...
+            DONE.set()
+            LOCK.release()
+            return 'LOCK.acquire()'
+        """,
         # module-level objects that are not locks
-        "POOL = ConnectionPool()\n"
-        "import asyncio\n"
-        "QUEUE = asyncio.Queue()\n"
-        "\n"
-        "async def query(user_id):\n"
-        "    async with POOL.acquire() as conn:\n"
-        "        await QUEUE.put(conn)\n",
+        """
+        POOL = ConnectionPool()
+        import asyncio
+        QUEUE = asyncio.Queue()
+
+        async def query(user_id):
+            async with POOL.acquire() as conn:
+                await QUEUE.put(conn)
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

@@ -65,125 +65,135 @@ class ModuleMutableState(_ModuleContainerRule):
     options = ("identity-names", "context-names", "context-types")
 
     INVALID = [
-        (
-            '# options: {"audit": true}\n'
-            "_registry = {}\n"
-            "\n"
-            "def register(name, handler):\n"
-            "    _registry[name] = handler  # expect: NWS202@5\n"
-        ),
+        """
+        # options: {"audit": true}
+        _registry = {}
+
+        def register(name, handler):
+            _registry[name] = handler  # expect: NWS202@5
+        """,
         # aliased constructor; a registering decorator (its body runs at call time)
-        (
-            '# options: {"audit": true}\n'
-            "import collections as c\n"
-            "PLUGINS = c.OrderedDict()\n"
-            "\n"
-            "def plugin(fn):\n"
-            "    PLUGINS.setdefault(fn.__module__, []).append(fn)  # expect: NWS202@5\n"
-            "    return fn\n"
-            "\n"
-            "@plugin\n"
-            "def hello():\n"
-            "    pass\n"
-        ),
+        """
+        # options: {"audit": true}
+        import collections as c
+        PLUGINS = c.OrderedDict()
+
+        def plugin(fn):
+            PLUGINS.setdefault(fn.__module__, []).append(fn)  # expect: NWS202@5
+            return fn
+
+        @plugin
+        def hello():
+            pass
+        """,
         # a module-level lambda and a method; annotated container defined below
-        (
-            '# options: {"audit": true}\n'
-            "on_exit = lambda item: PENDING.discard(item)  # expect: NWS202@24\n"
-            "\n"
-            "class Worker:\n"
-            "    def run(self):\n"
-            "        for job in sorted(PENDING):\n"
-            "            print(job)\n"
-            "        PENDING.clear()  # expect: NWS202@9\n"
-            "\n"
-            "PENDING: set[str] = set()\n"
-        ),
+        """
+        # options: {"audit": true}
+        on_exit = lambda item: PENDING.discard(item)  # expect: NWS202@24
+
+        class Worker:
+            def run(self):
+                for job in sorted(PENDING):
+                    print(job)
+                PENDING.clear()  # expect: NWS202@9
+
+        PENDING: set[str] = set()
+        """,
         # odd formatting: the statement starts at the container
-        (
-            '# options: {"audit": true}\n'
-            "STATS = {'hits': 0}\n"
-            "\n"
-            "def hit():\n"
-            "    STATS[  # expect: NWS202@5\n"
-            "        'hits'\n"
-            "    ] += 1\n"
-        ),
+        """
+        # options: {"audit": true}
+        STATS = {'hits': 0}
+
+        def hit():
+            STATS[  # expect: NWS202@5
+                'hits'
+            ] += 1
+        """,
         # a nested function with `global`; `del`; `deque` imported by name
-        (
-            '# options: {"audit": true}\n'
-            "from collections import deque\n"
-            "QUEUE = deque()\n"
-            "\n"
-            "def make_worker():\n"
-            "    def drain():\n"
-            "        global QUEUE\n"
-            "        while QUEUE:\n"
-            "            QUEUE.popleft()  # expect: NWS202@13\n"
-            "    return drain\n"
-            "\n"
-            "def forget(key):\n"
-            "    del INDEX[key]  # expect: NWS202@5\n"
-            "\n"
-            "INDEX = dict()\n"
-        ),
+        """
+        # options: {"audit": true}
+        from collections import deque
+        QUEUE = deque()
+
+        def make_worker():
+            def drain():
+                global QUEUE
+                while QUEUE:
+                    QUEUE.popleft()  # expect: NWS202@13
+            return drain
+
+        def forget(key):
+            del INDEX[key]  # expect: NWS202@5
+
+        INDEX = dict()
+        """,
     ]
     VALID = [
         # import-time registration at module level (in `if`, `for`, `try`, comprehension)
-        '# options: {"audit": true}\n'
-        "REGISTRY = {}\n"
-        "REGISTRY['a'] = 1\n"
-        "if DEBUG:\n"
-        "    REGISTRY.update(debug=True)\n"
-        "for key in ('b', 'c'):\n"
-        "    REGISTRY.setdefault(key, []).append(key)\n"
-        "try:\n"
-        "    del REGISTRY['a']\n"
-        "except KeyError:\n"
-        "    pass\n"
-        "ITEMS = [REGISTRY.pop(k, None) for k in ('x',)]\n",
+        """
+        # options: {"audit": true}
+        REGISTRY = {}
+        REGISTRY['a'] = 1
+        if DEBUG:
+            REGISTRY.update(debug=True)
+        for key in ('b', 'c'):
+            REGISTRY.setdefault(key, []).append(key)
+        try:
+            del REGISTRY['a']
+        except KeyError:
+            pass
+        ITEMS = [REGISTRY.pop(k, None) for k in ('x',)]
+        """,
         # on a user path it is NWS201, not NWS202
-        '# options: {"audit": true}\n'
-        "CACHE = {}\n"
-        "\n"
-        "async def load(key):\n"
-        "    CACHE[key] = await fetch(key)\n"
-        "\n"
-        "def remember(user_id, value):\n"
-        "    CACHE[user_id] = value\n",
+        """
+        # options: {"audit": true}
+        CACHE = {}
+
+        async def load(key):
+            CACHE[key] = await fetch(key)
+
+        def remember(user_id, value):
+            CACHE[user_id] = value
+        """,
         # a local variable shadowing the module name, a parameter, a local container
-        '# options: {"audit": true}\n'
-        "CACHE = []\n"
-        "\n"
-        "def build():\n"
-        "    CACHE = []\n"
-        "    CACHE.append(1)\n"
-        "    return CACHE\n"
-        "\n"
-        "def fill(CACHE):\n"
-        "    CACHE.extend([1, 2])\n"
-        "    local = {}\n"
-        "    local['k'] = 1\n",
+        """
+        # options: {"audit": true}
+        CACHE = []
+
+        def build():
+            CACHE = []
+            CACHE.append(1)
+            return CACHE
+
+        def fill(CACHE):
+            CACHE.extend([1, 2])
+            local = {}
+            local['k'] = 1
+        """,
         # `global` rebinding, reads, a default argument evaluated at import time
-        '# options: {"audit": true}\n'
-        "CACHE = {}\n"
-        "\n"
-        "def reset():\n"
-        "    global CACHE\n"
-        "    CACHE = {}\n"
-        "\n"
-        "def lookup(key, default=CACHE.setdefault('fallback', 0)):\n"
-        "    return CACHE.get(key, default)\n",
+        """
+        # options: {"audit": true}
+        CACHE = {}
+
+        def reset():
+            global CACHE
+            CACHE = {}
+
+        def lookup(key, default=CACHE.setdefault('fallback', 0)):
+            return CACHE.get(key, default)
+        """,
         # strings and comments; a module-level class body runs at import time
-        '# options: {"audit": true}\n'
-        "CACHE = {}\n"
-        "\n"
-        "class Config:\n"
-        "    CACHE['config'] = 'loaded'\n"
-        "\n"
-        "def describe():\n"
-        "    # CACHE.clear()\n"
-        "    return 'CACHE.clear() empties it'\n",
+        """
+        # options: {"audit": true}
+        CACHE = {}
+
+        class Config:
+            CACHE['config'] = 'loaded'
+
+        def describe():
+            # CACHE.clear()
+            return 'CACHE.clear() empties it'
+        """,
     ]
 
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:

@@ -79,131 +79,141 @@ class SharedClassState(_MutationRule):
     options = ("user-scoped-types",)
 
     INVALID = [
-        (
-            "class ConnectionRegistry:\n"
-            "    connections = {}  # expect: NWS204@5\n"
-            "\n"
-            "    async def add(self, user_id, websocket):\n"
-            "        self.connections[user_id] = websocket\n"
-        ),
+        """
+        class ConnectionRegistry:
+            connections = {}  # expect: NWS204@5
+
+            async def add(self, user_id, websocket):
+                self.connections[user_id] = websocket
+        """,
         # annotated container, aliased constructors, `cls.x` and `ClassName.x`,
         # the attributes bound below the methods that mutate them
-        (
-            "import collections as c\n"
-            "\n"
-            "class Stats:\n"
-            "    @classmethod\n"
-            "    def hit(cls, key):\n"
-            "        cls.counts[key] += 1\n"
-            "\n"
-            "    @staticmethod\n"
-            "    def remember(key):\n"
-            "        Stats.history.appendleft(key)\n"
-            "\n"
-            "    counts: dict[str, int] = c.defaultdict(int)  # expect: NWS204@5\n"
-            "    history = c.deque(maxlen=10)  # expect: NWS204@5\n"
-        ),
+        """
+        import collections as c
+
+        class Stats:
+            @classmethod
+            def hit(cls, key):
+                cls.counts[key] += 1
+
+            @staticmethod
+            def remember(key):
+                Stats.history.appendleft(key)
+
+            counts: dict[str, int] = c.defaultdict(int)  # expect: NWS204@5
+            history = c.deque(maxlen=10)  # expect: NWS204@5
+        """,
         # ClassVar: default in a user-scoped type, audit elsewhere
-        (
-            '# options: {"audit": true}\n'
-            "from typing import ClassVar\n"
-            "\n"
-            "class UserWebSocketManager:\n"
-            "    active: ClassVar[set] = set()  # expect: NWS204@5\n"
-            "\n"
-            "    def connect(self, websocket):\n"
-            "        self.active.add(websocket)\n"
-            "\n"
-            "class Registry:\n"
-            "    handlers: ClassVar[list] = []  # expect: NWS204@5\n"
-            "\n"
-            "    def register(self, handler):\n"
-            "        self.handlers.append(handler)\n"
-        ),
+        """
+        # options: {"audit": true}
+        from typing import ClassVar
+
+        class UserWebSocketManager:
+            active: ClassVar[set] = set()  # expect: NWS204@5
+
+            def connect(self, websocket):
+                self.active.add(websocket)
+
+        class Registry:
+            handlers: ClassVar[list] = []  # expect: NWS204@5
+
+            def register(self, handler):
+                self.handlers.append(handler)
+        """,
         # `__init__` that rebinds other attributes only; a nested function in an async
         # method; mutation of what the attribute holds
-        (
-            "class Bridge:\n"
-            "    pending = {}  # expect: NWS204@5\n"
-            "\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "        self.sent = []\n"
-            "\n"
-            "    async def queue(self, run_id, event):\n"
-            "        def put():\n"
-            "            self.pending.setdefault(run_id, []).append(event)\n"
-            "        put()\n"
-        ),
+        """
+        class Bridge:
+            pending = {}  # expect: NWS204@5
+
+            def __init__(self, user_context):
+                self.user_context = user_context
+                self.sent = []
+
+            async def queue(self, run_id, event):
+                def put():
+                    self.pending.setdefault(run_id, []).append(event)
+                put()
+        """,
         # once per attribute however many methods mutate it; a same-module base class
-        (
-            "class Base:\n"
-            "    listeners = []  # expect: NWS204@5\n"
-            "\n"
-            "class Emitter(Base):\n"
-            "    def on(self, fn):\n"
-            "        self.listeners.append(fn)\n"
-            "\n"
-            "    def off(self, fn):\n"
-            "        del self.listeners[self.listeners.index(fn)]\n"
-        ),
+        """
+        class Base:
+            listeners = []  # expect: NWS204@5
+
+        class Emitter(Base):
+            def on(self, fn):
+                self.listeners.append(fn)
+
+            def off(self, fn):
+                del self.listeners[self.listeners.index(fn)]
+        """,
     ]
     VALID = [
         # `__init__` rebinds the attribute: every instance has its own
-        "class Manager:\n"
-        "    connections = {}\n"
-        "\n"
-        "    def __init__(self):\n"
-        "        self.connections = {}\n"
-        "\n"
-        "    def add(self, key, value):\n"
-        "        self.connections[key] = value\n",
+        """
+        class Manager:
+            connections = {}
+
+            def __init__(self):
+                self.connections = {}
+
+            def add(self, key, value):
+                self.connections[key] = value
+        """,
         # read-only lookup tables; immutable values; class-body (import-time) setup
-        "class Codes:\n"
-        "    NAMES = {'a': 1}\n"
-        "    ORDER = ('a', 'b')\n"
-        "    NAMES['b'] = 2\n"
-        "\n"
-        "    def code(self, name):\n"
-        "        return self.NAMES.get(name, self.ORDER[0])\n",
+        """
+        class Codes:
+            NAMES = {'a': 1}
+            ORDER = ('a', 'b')
+            NAMES['b'] = 2
+
+            def code(self, name):
+                return self.NAMES.get(name, self.ORDER[0])
+        """,
         # a local variable named like the attribute; a static method's first parameter
-        "class Worker:\n"
-        "    items = []\n"
-        "\n"
-        "    def run(self):\n"
-        "        items = []\n"
-        "        items.append(1)\n"
-        "        return items\n"
-        "\n"
-        "    @staticmethod\n"
-        "    def fill(self):\n"
-        "        self.items.append(1)\n",
+        """
+        class Worker:
+            items = []
+
+            def run(self):
+                items = []
+                items.append(1)
+                return items
+
+            @staticmethod
+            def fill(self):
+                self.items.append(1)
+        """,
         # a ClassVar of an ordinary class is audit only (NWS204 with --audit)
-        "from typing import ClassVar\n"
-        "\n"
-        "class PluginRegistry:\n"
-        "    plugins: ClassVar[dict] = {}\n"
-        "\n"
-        "    @classmethod\n"
-        "    def register(cls, name, plugin):\n"
-        "        cls.plugins[name] = plugin\n",
+        """
+        from typing import ClassVar
+
+        class PluginRegistry:
+            plugins: ClassVar[dict] = {}
+
+            @classmethod
+            def register(cls, name, plugin):
+                cls.plugins[name] = plugin
+        """,
         # model fields are copied per instance; dataclass factories; other objects
-        "from dataclasses import dataclass, field\n"
-        "from pydantic import BaseModel\n"
-        "\n"
-        "class Message(BaseModel):\n"
-        "    tags: list[str] = []\n"
-        "\n"
-        "    def tag(self, t):\n"
-        "        self.tags.append(t)\n"
-        "\n"
-        "@dataclass\n"
-        "class Batch:\n"
-        "    items: list = field(default_factory=list)\n"
-        "\n"
-        "    def add(self, item, other):\n"
-        "        self.items.append(item)\n"
-        "        other.items.append(item)  # 'self.items.append' in a string\n",
+        """
+        from dataclasses import dataclass, field
+        from pydantic import BaseModel
+
+        class Message(BaseModel):
+            tags: list[str] = []
+
+            def tag(self, t):
+                self.tags.append(t)
+
+        @dataclass
+        class Batch:
+            items: list = field(default_factory=list)
+
+            def add(self, item, other):
+                self.items.append(item)
+                other.items.append(item)  # 'self.items.append' in a string
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

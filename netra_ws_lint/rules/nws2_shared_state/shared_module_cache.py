@@ -70,127 +70,137 @@ class SharedModuleCache(_ModuleContainerRule):
 
     INVALID = [
         # async function, literals, containers defined below the function
-        (
-            "async def remember(message):\n"
-            "    SEEN[message.id] = message  # expect: NWS201@5\n"
-            "    RECENT.append(message)  # expect: NWS201@5\n"
-            "    if len(RECENT) > 100:\n"
-            "        RECENT.pop(0)  # expect: NWS201@9\n"
-            "\n"
-            "SEEN = {}\n"
-            "RECENT: list = []\n"
-        ),
+        """
+        async def remember(message):
+            SEEN[message.id] = message  # expect: NWS201@5
+            RECENT.append(message)  # expect: NWS201@5
+            if len(RECENT) > 100:
+                RECENT.pop(0)  # expect: NWS201@9
+
+        SEEN = {}
+        RECENT: list = []
+        """,
         # aliased constructors, annotated container, sync function with a user id,
         # mutation of what the container holds, augmented item assignment, del
-        (
-            "import collections as c\n"
-            "from collections import OrderedDict as OD\n"
-            "\n"
-            "BY_USER = c.defaultdict(list)\n"
-            "LRU = OD()\n"
-            "COUNTS: dict[str, int] = {}\n"
-            "\n"
-            "def record(user_id, event):\n"
-            "    BY_USER[user_id].append(event)  # expect: NWS201@5\n"
-            "    LRU.move_to_end(user_id)  # expect: NWS201@5\n"
-            "    COUNTS[user_id] += 1  # expect: NWS201@5\n"
-            "    del LRU[user_id]  # expect: NWS201@5\n"
-            "    BY_USER[user_id][0] = event  # expect: NWS201@5\n"
-        ),
+        """
+        import collections as c
+        from collections import OrderedDict as OD
+
+        BY_USER = c.defaultdict(list)
+        LRU = OD()
+        COUNTS: dict[str, int] = {}
+
+        def record(user_id, event):
+            BY_USER[user_id].append(event)  # expect: NWS201@5
+            LRU.move_to_end(user_id)  # expect: NWS201@5
+            COUNTS[user_id] += 1  # expect: NWS201@5
+            del LRU[user_id]  # expect: NWS201@5
+            BY_USER[user_id][0] = event  # expect: NWS201@5
+        """,
         # a method, a nested function, a comprehension and a lambda inside async code
-        (
-            "PENDING = []\n"
-            "INDEX = {}\n"
-            "\n"
-            "class Handler:\n"
-            "    async def handle(self, items):\n"
-            "        def remember(item):\n"
-            "            INDEX.setdefault(item.key, []).append(item)  # expect: NWS201@13\n"
-            "        [PENDING.append(i) for i in items]  # expect: NWS201@10\n"
-            "        forget = lambda i: PENDING.remove(i)  # expect: NWS201@28\n"
-            "        return remember, forget\n"
-        ),
+        """
+        PENDING = []
+        INDEX = {}
+
+        class Handler:
+            async def handle(self, items):
+                def remember(item):
+                    INDEX.setdefault(item.key, []).append(item)  # expect: NWS201@13
+                [PENDING.append(i) for i in items]  # expect: NWS201@10
+                forget = lambda i: PENDING.remove(i)  # expect: NWS201@28
+                return remember, forget
+        """,
         # a user context (parameter or self.user_context), `global`, odd formatting
-        (
-            "from collections import deque as Q\n"
-            "HISTORY = Q(maxlen=100)\n"
-            "SESSIONS = set()\n"
-            "\n"
-            "def log(user_context: UserExecutionContext, line):\n"
-            "    global HISTORY\n"
-            "    (HISTORY  # expect: NWS201@6\n"
-            "        .appendleft(line))\n"
-            "\n"
-            "class Tracker:\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "\n"
-            "    def start(self):\n"
-            "        SESSIONS.add(self.user_context.user_id)  # expect: NWS201@9\n"
-        ),
+        """
+        from collections import deque as Q
+        HISTORY = Q(maxlen=100)
+        SESSIONS = set()
+
+        def log(user_context: UserExecutionContext, line):
+            global HISTORY
+            (HISTORY  # expect: NWS201@6
+                .appendleft(line))
+
+        class Tracker:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            def start(self):
+                SESSIONS.add(self.user_context.user_id)  # expect: NWS201@9
+        """,
         # a decorated handler, a local alias of the container, `Counter`
-        (
-            "import collections\n"
-            "\n"
-            "VOTES = collections.Counter()\n"
-            "\n"
-            "@router.post('/vote')\n"
-            "async def vote(request):\n"
-            "    counts = VOTES\n"
-            "    counts[request.choice] += 1  # expect: NWS201@5\n"
-            "    VOTES.update(request.more)  # expect: NWS201@5\n"
-            "    return dict(VOTES)\n"
-        ),
+        """
+        import collections
+
+        VOTES = collections.Counter()
+
+        @router.post('/vote')
+        async def vote(request):
+            counts = VOTES
+            counts[request.choice] += 1  # expect: NWS201@5
+            VOTES.update(request.more)  # expect: NWS201@5
+            return dict(VOTES)
+        """,
     ]
     VALID = [
         # import-time registration at module level, and a run-time mutation outside any
         # user path (that is NWS202, audit)
-        "HANDLERS = {}\n"
-        "HANDLERS['ping'] = handle_ping\n"
-        "for name in ('a', 'b'):\n"
-        "    HANDLERS[name] = None\n"
-        "[HANDLERS.setdefault(n, None) for n in 'xyz']\n"
-        "\n"
-        "def register(name, fn):\n"
-        "    HANDLERS[name] = fn\n",
+        """
+        HANDLERS = {}
+        HANDLERS['ping'] = handle_ping
+        for name in ('a', 'b'):
+            HANDLERS[name] = None
+        [HANDLERS.setdefault(n, None) for n in 'xyz']
+
+        def register(name, fn):
+            HANDLERS[name] = fn
+        """,
         # a local variable or parameter shadowing the module name; a local container
-        "CACHE = {}\n"
-        "\n"
-        "async def handle(user_id):\n"
-        "    CACHE = {}\n"
-        "    CACHE[user_id] = 1\n"
-        "    seen = []\n"
-        "    seen.append(user_id)\n"
-        "    return CACHE\n"
-        "\n"
-        "def other(user_id, CACHE):\n"
-        "    CACHE[user_id] = 1\n",
+        """
+        CACHE = {}
+
+        async def handle(user_id):
+            CACHE = {}
+            CACHE[user_id] = 1
+            seen = []
+            seen.append(user_id)
+            return CACHE
+
+        def other(user_id, CACHE):
+            CACHE[user_id] = 1
+        """,
         # `global` rebinding, reads and mutations of a copy
-        "CACHE = {}\n"
-        "\n"
-        "async def reset():\n"
-        "    global CACHE\n"
-        "    CACHE = {}\n"
-        "\n"
-        "async def read(user_id):\n"
-        "    value = CACHE.get(user_id)\n"
-        "    snapshot = dict(CACHE)\n"
-        "    snapshot[user_id] = value\n"
-        "    return CACHE.copy().pop(user_id, None)\n",
+        """
+        CACHE = {}
+
+        async def reset():
+            global CACHE
+            CACHE = {}
+
+        async def read(user_id):
+            value = CACHE.get(user_id)
+            snapshot = dict(CACHE)
+            snapshot[user_id] = value
+            return CACHE.copy().pop(user_id, None)
+        """,
         # strings and comments mentioning it; immutable module-level values
-        "NAMES = ('a', 'b')\n"
-        "FROZEN = frozenset()\n"
-        "TEXT = 'CACHE[user_id] = 1'\n"
-        "\n"
-        "async def f(user_id):\n"
-        "    # CACHE[user_id] = 1\n"
-        "    log('CACHE.append(user_id)')\n"
-        "    return NAMES.index(user_id), FROZEN.union({user_id})\n",
+        """
+        NAMES = ('a', 'b')
+        FROZEN = frozenset()
+        TEXT = 'CACHE[user_id] = 1'
+
+        async def f(user_id):
+            # CACHE[user_id] = 1
+            log('CACHE.append(user_id)')
+            return NAMES.index(user_id), FROZEN.union({user_id})
+        """,
         # per-user state lives on the user's context
-        "async def remember(user_context, message):\n"
-        "    user_context.state['last'] = message\n"
-        "    user_context.history.append(message)\n"
-        "    user_context.history.sort()\n",
+        """
+        async def remember(user_context, message):
+            user_context.state['last'] = message
+            user_context.history.append(message)
+            user_context.history.sort()
+        """,
     ]
 
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:

@@ -64,110 +64,120 @@ class UserKeyedFunctionCache(Rule):
     options = ("identity-names", "context-names", "context-types", "user-scoped-types")
 
     INVALID = [
-        (
-            "from functools import lru_cache\n"
-            "\n"
-            "@lru_cache\n"
-            "def load_profile(user_id):  # expect: NWS203@1\n"
-            "    return db.fetch(user_id)\n"
-        ),
+        """
+        from functools import lru_cache
+
+        @lru_cache
+        def load_profile(user_id):  # expect: NWS203@1
+            return db.fetch(user_id)
+        """,
         # called with arguments, module alias, aliased async_lru on an async def
-        (
-            "import functools as ft\n"
-            "from async_lru import alru_cache as cached_async\n"
-            "\n"
-            "@ft.lru_cache(maxsize=128)\n"
-            "def permissions(session_id, scope):  # expect: NWS203@1\n"
-            "    return compute(session_id, scope)\n"
-            "\n"
-            "@cached_async(ttl=60)\n"
-            "async def fetch_threads(user_context: UserExecutionContext):  # expect: NWS203@1\n"
-            "    return await db.threads(user_context.user_id)\n"
-        ),
+        """
+        import functools as ft
+        from async_lru import alru_cache as cached_async
+
+        @ft.lru_cache(maxsize=128)
+        def permissions(session_id, scope):  # expect: NWS203@1
+            return compute(session_id, scope)
+
+        @cached_async(ttl=60)
+        async def fetch_threads(user_context: UserExecutionContext):  # expect: NWS203@1
+            return await db.threads(user_context.user_id)
+        """,
         # any method of a user-scoped class; stacked decorators on a static method
-        (
-            "import functools\n"
-            "\n"
-            "class UserWebSocketManager:\n"
-            "    @functools.cache\n"
-            "    def channel_names(self):  # expect: NWS203@5\n"
-            "        return [c.name for c in self.channels]\n"
-            "\n"
-            "class Service:\n"
-            "    @staticmethod\n"
-            "    @functools.lru_cache()\n"
-            "    def token_for(user_id):  # expect: NWS203@5\n"
-            "        return issue(user_id)\n"
-        ),
+        """
+        import functools
+
+        class UserWebSocketManager:
+            @functools.cache
+            def channel_names(self):  # expect: NWS203@5
+                return [c.name for c in self.channels]
+
+        class Service:
+            @staticmethod
+            @functools.lru_cache()
+            def token_for(user_id):  # expect: NWS203@5
+                return issue(user_id)
+        """,
         # cachetools / aiocache; a class whose __init__ takes a user context
-        (
-            "from cachetools import cached, TTLCache\n"
-            "import aiocache\n"
-            "\n"
-            "class Notifier:\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "\n"
-            "    @cached(cache=TTLCache(maxsize=100, ttl=60))\n"
-            "    def recipients(self):  # expect: NWS203@5\n"
-            "        return lookup(self.user_context)\n"
-            "\n"
-            "@aiocache.cached(ttl=10)\n"
-            "async def history(thread_id, limit=50):  # expect: NWS203@1\n"
-            "    return await db.history(thread_id, limit)\n"
-        ),
+        """
+        from cachetools import cached, TTLCache
+        import aiocache
+
+        class Notifier:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            @cached(cache=TTLCache(maxsize=100, ttl=60))
+            def recipients(self):  # expect: NWS203@5
+                return lookup(self.user_context)
+
+        @aiocache.cached(ttl=10)
+        async def history(thread_id, limit=50):  # expect: NWS203@1
+            return await db.history(thread_id, limit)
+        """,
         # a nested function, an aliased decorator over several lines, a `ctx` parameter
-        (
-            "from functools import lru_cache as memo\n"
-            "\n"
-            "def build(app):\n"
-            "    @memo(\n"
-            "        maxsize=None,\n"
-            "    )\n"
-            "    def lookup(ctx, key):  # expect: NWS203@5\n"
-            "        return app.resolve(ctx, key)\n"
-            "    return lookup\n"
-        ),
+        """
+        from functools import lru_cache as memo
+
+        def build(app):
+            @memo(
+                maxsize=None,
+            )
+            def lookup(ctx, key):  # expect: NWS203@5
+                return app.resolve(ctx, key)
+            return lookup
+        """,
     ]
     VALID = [
         # process-wide data, no user identity
-        "from functools import lru_cache\n"
-        "\n"
-        "@lru_cache(maxsize=None)\n"
-        "def load_settings(path):\n"
-        "    return parse(path)\n",
+        """
+        from functools import lru_cache
+
+        @lru_cache(maxsize=None)
+        def load_settings(path):
+            return parse(path)
+        """,
         # per-instance caching on a user-scoped class; other decorators on user functions
-        "from functools import cached_property, wraps\n"
-        "\n"
-        "class UserWebSocketManager:\n"
-        "    @cached_property\n"
-        "    def channels(self):\n"
-        "        return load(self.user_context)\n"
-        "\n"
-        "@traced\n"
-        "async def handle(user_id):\n"
-        "    return user_id\n",
+        """
+        from functools import cached_property, wraps
+
+        class UserWebSocketManager:
+            @cached_property
+            def channels(self):
+                return load(self.user_context)
+
+        @traced
+        async def handle(user_id):
+            return user_id
+        """,
         # a method of an ordinary class without a user identity
-        "import functools\n"
-        "\n"
-        "class Tokenizer:\n"
-        "    @functools.lru_cache(maxsize=256)\n"
-        "    def split(self, text):\n"
-        "        return text.split()\n",
+        """
+        import functools
+
+        class Tokenizer:
+            @functools.lru_cache(maxsize=256)
+            def split(self, text):
+                return text.split()
+        """,
         # a local function named like the decorator is not functools'
-        "def lru_cache(fn):\n"
-        "    return fn\n"
-        "\n"
-        "@lru_cache\n"
-        "def profile(user_id):\n"
-        "    return user_id\n",
+        """
+        def lru_cache(fn):
+            return fn
+
+        @lru_cache
+        def profile(user_id):
+            return user_id
+        """,
         # strings and comments mentioning it; not used as a decorator
-        "import functools\n"
-        "\n"
-        "# @functools.lru_cache on load(user_id) would leak\n"
-        "def load(user_id):\n"
-        "    '''Do not put @functools.cache here.'''\n"
-        "    return functools.lru_cache(maxsize=1)(fetch)(user_id)\n",
+        """
+        import functools
+
+        # @functools.lru_cache on load(user_id) would leak
+        def load(user_id):
+            '''Do not put @functools.cache here.'''
+            return functools.lru_cache(maxsize=1)(fetch)(user_id)
+        """,
     ]
 
     CACHE_HINT = "cache"

@@ -72,112 +72,128 @@ class ContextDropped(_NWS3Rule):
 
     INVALID = [
         # a module function with an optional context, async
-        (
-            "async def send_progress(event, user_context=None):\n"
-            "    return event\n"
-            "\n"
-            "async def run(user_context):\n"
-            "    await send_progress('started')  # expect: NWS303@11\n"
-            "    await send_progress('done', user_context)\n"
-        ),
+        """
+        async def send_progress(event, user_context=None):
+            return event
+
+        async def run(user_context):
+            await send_progress('started')  # expect: NWS303@11
+            await send_progress('done', user_context)
+        """,
         # a method through self, self.user_context in scope; keyword-only parameter
-        (
-            "class AgentService:\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "\n"
-            "    def _audit(self, message, *, context=None):\n"
-            "        return message\n"
-            "\n"
-            "    async def execute(self, prompt):\n"
-            "        self._audit(prompt)  # expect: NWS303@9\n"
-            "        return self._audit(prompt, context=self.user_context)\n"
-        ),
+        """
+        class AgentService:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            def _audit(self, message, *, context=None):
+                return message
+
+            async def execute(self, prompt):
+                self._audit(prompt)  # expect: NWS303@9
+                return self._audit(prompt, context=self.user_context)
+        """,
         # a closure and a lambda inside a function with the context; explicit None
-        (
-            "def load(key, ctx=None):\n"
-            "    return key\n"
-            "\n"
-            "def handler(ctx):\n"
-            "    def inner():\n"
-            "        return load('a')  # expect: NWS303@16\n"
-            "    cb = lambda: load('b', None)  # expect: NWS303@18\n"
-            "    return inner, cb\n"
-        ),
+        """
+        def load(key, ctx=None):
+            return key
+
+        def handler(ctx):
+            def inner():
+                return load('a')  # expect: NWS303@16
+            cb = lambda: load('b', None)  # expect: NWS303@18
+            return inner, cb
+        """,
         # a lambda taking the context; odd formatting
-        (
-            "def fetch(item, user_context=None):\n"
-            "    return item\n"
-            "\n"
-            "HANDLERS = {\n"
-            "    'fetch': lambda user_context: fetch(  # expect: NWS303@35\n"
-            "        'x'\n"
-            "    ),\n"
-            "}\n"
-        ),
+        """
+        def fetch(item, user_context=None):
+            return item
+
+        HANDLERS = {
+            'fetch': lambda user_context: fetch(  # expect: NWS303@35
+                'x'
+            ),
+        }
+        """,
         # a configured context name; an alias of the function
-        (
-            '# options: {"extend-context-names": ["req_ctx"]}\n'
-            "def log_event(name, req_ctx=None):\n"
-            "    return name\n"
-            "\n"
-            "async def endpoint(req_ctx):\n"
-            "    log = log_event\n"
-            "    log('hit')  # expect: NWS303@5\n"
-        ),
+        """
+        # options: {"extend-context-names": ["req_ctx"]}
+        def log_event(name, req_ctx=None):
+            return name
+
+        async def endpoint(req_ctx):
+            log = log_event
+            log('hit')  # expect: NWS303@5
+        """,
         # parameters recognised by their annotation, under other names
-        (
-            "from typing import Optional\n"
-            "\n"
-            "def enrich(payload, *, owner: Optional['UserExecutionContext'] = DEFAULT):\n"
-            "    return payload\n"
-            "\n"
-            "async def handle(payload, current: UserExecutionContext):\n"
-            "    return enrich(payload, **{})  # forwarded: assumed passed\n"
-            "\n"
-            "async def handle2(payload, current: UserExecutionContext):\n"
-            "    return enrich(payload)  # expect: NWS303@12\n"
-        ),
+        """
+        from typing import Optional
+
+        def enrich(payload, *, owner: Optional['UserExecutionContext'] = DEFAULT):
+            return payload
+
+        async def handle(payload, current: UserExecutionContext):
+            return enrich(payload, **{})  # forwarded: assumed passed
+
+        async def handle2(payload, current: UserExecutionContext):
+            return enrich(payload)  # expect: NWS303@12
+        """,
     ]
     VALID = [
         # passed positionally, by keyword, through *args / **kwargs
-        "def helper(a, user_context=None):\n"
-        "    return a\n"
-        "\n"
-        "def run(user_context, *args, **kwargs):\n"
-        "    helper(1, user_context)\n"
-        "    helper(1, user_context=user_context)\n"
-        "    helper(*args)\n"
-        "    helper(1, **kwargs)\n",
+        """
+        def helper(a, user_context=None):
+            return a
+
+        def run(user_context, *args, **kwargs):
+            helper(1, user_context)
+            helper(1, user_context=user_context)
+            helper(*args)
+            helper(1, **kwargs)
+        """,
         # no user context in scope
-        "def helper(a, user_context=None):\n    return a\n\ndef cron():\n    return helper(1)\n",
+        """
+        def helper(a, user_context=None):
+            return a
+
+        def cron():
+            return helper(1)
+        """,
         # callees not known to take a context: imported, another object's method
-        "from app.util import helper\n"
-        "\n"
-        "def local(a, user_context=None):\n"
-        "    return a\n"
-        "\n"
-        "def run(user_context, client):\n"
-        "    return helper(1), client.local(1)\n",
+        """
+        from app.util import helper
+
+        def local(a, user_context=None):
+            return a
+
+        def run(user_context, client):
+            return helper(1), client.local(1)
+        """,
         # a decorator that may change the signature
-        "@retry(times=3)\n"
-        "def helper(a, user_context=None):\n"
-        "    return a\n"
-        "\n"
-        "async def run(user_context):\n"
-        "    return helper(1)\n",
+        """
+        @retry(times=3)
+        def helper(a, user_context=None):
+            return a
+
+        async def run(user_context):
+            return helper(1)
+        """,
         # callees that must get a context are NWS301, never NWS303
-        "def build(user_context):\n"
-        "    return user_context\n"
-        "\n"
-        "def run(user_context):\n"
-        "    return build(), create_websocket_manager()\n",
+        """
+        def build(user_context):
+            return user_context
+
+        def run(user_context):
+            return build(), create_websocket_manager()
+        """,
         # a parameter shadows the module function
-        "def helper(a, user_context=None):\n"
-        "    return a\n"
-        "\n"
-        "def run(user_context, helper):\n"
-        "    return helper(1)\n",
+        """
+        def helper(a, user_context=None):
+            return a
+
+        def run(user_context, helper):
+            return helper(1)
+        """,
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

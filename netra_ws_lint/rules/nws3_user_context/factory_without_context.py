@@ -84,143 +84,156 @@ class FactoryWithoutContext(_NWS3Rule):
 
     INVALID = [
         # aliases, module import, positional and keyword None, async
-        (
-            "import app.ws as ws\n"
-            "from app.ws import create_websocket_manager as make_manager\n"
-            "\n"
-            "async def handle(user_context):\n"
-            "    a = ws.create_websocket_manager()  # expect: NWS301@9\n"
-            "    b = make_manager(user_context=None)  # expect: NWS301@9\n"
-            "    c = await make_manager(None).connect()  # expect: NWS301@15\n"
-            "    d = ws.create_websocket_manager(user_context)\n"
-            "    return a, b, c, d\n"
-        ),
+        """
+        import app.ws as ws
+        from app.ws import create_websocket_manager as make_manager
+
+        async def handle(user_context):
+            a = ws.create_websocket_manager()  # expect: NWS301@9
+            b = make_manager(user_context=None)  # expect: NWS301@9
+            c = await make_manager(None).connect()  # expect: NWS301@15
+            d = ws.create_websocket_manager(user_context)
+            return a, b, c, d
+        """,
         # user-scoped type constructors in a method and in a lambda; self.user_context
-        (
-            "from app.ws import UnifiedWebSocketManager, AgentEventEmitter\n"
-            "\n"
-            "class AgentService:\n"
-            "    def __init__(self, user_context):\n"
-            "        self.user_context = user_context\n"
-            "        self.manager = UnifiedWebSocketManager()  # expect: NWS301@24\n"
-            "        self.emitter = lambda: AgentEventEmitter(timeout=5)  # expect: NWS301@32\n"
-            "\n"
-            "    async def run(self):\n"
-            "        def build():\n"
-            "            return UnifiedWebSocketManager(self.user_context)\n"
-            "        return build()\n"
-        ),
+        """
+        from app.ws import UnifiedWebSocketManager, AgentEventEmitter
+
+        class AgentService:
+            def __init__(self, user_context):
+                self.user_context = user_context
+                self.manager = UnifiedWebSocketManager()  # expect: NWS301@24
+                self.emitter = lambda: AgentEventEmitter(timeout=5)  # expect: NWS301@32
+
+            async def run(self):
+                def build():
+                    return UnifiedWebSocketManager(self.user_context)
+                return build()
+        """,
         # same-module callables: decorated def (signature kept), class, odd formatting
-        (
-            "import functools\n"
-            "\n"
-            "@functools.lru_cache(maxsize=None)\n"
-            "def build_notifier(channel, user_context: UserExecutionContext):\n"
-            "    return channel, user_context\n"
-            "\n"
-            "class RunTracker:\n"
-            "    def __init__(self, *, context):\n"
-            "        self.context = context\n"
-            "\n"
-            "def setup():\n"
-            "    notifier = build_notifier(  # expect: NWS301@16\n"
-            "        'events',\n"
-            "        user_context = None,\n"
-            "    )\n"
-            "    return notifier, RunTracker(context=None), RunTracker()"
-            "  # expect: NWS301@22, NWS301@48\n"
-        ),
+        """
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def build_notifier(channel, user_context: UserExecutionContext):
+            return channel, user_context
+
+        class RunTracker:
+            def __init__(self, *, context):
+                self.context = context
+
+        def setup():
+            notifier = build_notifier(  # expect: NWS301@16
+                'events',
+                user_context = None,
+            )
+            return notifier, RunTracker(context=None), RunTracker()  # expect: NWS301@22, NWS301@48
+        """,
         # a method of the enclosing class, through self, context not passed
-        (
-            "class Pipeline:\n"
-            "    def build_manager(self, user_context, *, retries=3):\n"
-            "        return create_websocket_manager(user_context)\n"
-            "\n"
-            "    async def start(self, user_context):\n"
-            "        return self.build_manager(retries=1)  # expect: NWS301@16\n"
-        ),
+        """
+        class Pipeline:
+            def build_manager(self, user_context, *, retries=3):
+                return create_websocket_manager(user_context)
+
+            async def start(self, user_context):
+                return self.build_manager(retries=1)  # expect: NWS301@16
+        """,
         # a closure that requires the context, given None positionally
-        (
-            "def outer(user_context):\n"
-            "    def send(event, user_context):\n"
-            "        return event, user_context\n"
-            "    return send('x', None)  # expect: NWS301@12\n"
-        ),
+        """
+        def outer(user_context):
+            def send(event, user_context):
+                return event, user_context
+            return send('x', None)  # expect: NWS301@12
+        """,
         # a factory of the team's own (config), in a comprehension; module level too
-        (
-            '# options: {"extend-context-factories": ["make_bridge"]}\n'
-            "from app.bridges import make_bridge\n"
-            "\n"
-            "def wire(ctx):\n"
-            "    return [make_bridge() for _ in range(2)]  # expect: NWS301@13\n"
-            "\n"
-            "bridge = make_bridge(timeout=3)  # expect: NWS301@10\n"
-        ),
+        """
+        # options: {"extend-context-factories": ["make_bridge"]}
+        from app.bridges import make_bridge
+
+        def wire(ctx):
+            return [make_bridge() for _ in range(2)]  # expect: NWS301@13
+
+        bridge = make_bridge(timeout=3)  # expect: NWS301@10
+        """,
     ]
     VALID = [
         # a context name annotated with another type is not a user context
-        "import ssl\n"
-        "class TLSClient:\n"
-        "    def __init__(self, host: str, context: ssl.SSLContext | None = None):\n"
-        "        self.context = context\n"
-        "def connect(host):\n"
-        "    return TLSClient(host)\n",
+        """
+        import ssl
+        class TLSClient:
+            def __init__(self, host: str, context: ssl.SSLContext | None = None):
+                self.context = context
+        def connect(host):
+            return TLSClient(host)
+        """,
         # passed: positional, keyword, self.user_context, forwarded *args / **kwargs
-        "import app.ws as ws\n"
-        "from app.ws import create_websocket_manager as make\n"
-        "\n"
-        "class Service:\n"
-        "    def __init__(self, user_context):\n"
-        "        self.user_context = user_context\n"
-        "        self.manager = ws.create_websocket_manager(self.user_context)\n"
-        "\n"
-        "def forward(*args, **kwargs):\n"
-        "    a = make(*args)\n"
-        "    b = make(**kwargs)\n"
-        "    c = ws.create_websocket_manager(user_context=kwargs['user_context'])\n"
-        "    return a, b, c\n",
+        """
+        import app.ws as ws
+        from app.ws import create_websocket_manager as make
+
+        class Service:
+            def __init__(self, user_context):
+                self.user_context = user_context
+                self.manager = ws.create_websocket_manager(self.user_context)
+
+        def forward(*args, **kwargs):
+            a = make(*args)
+            b = make(**kwargs)
+            c = ws.create_websocket_manager(user_context=kwargs['user_context'])
+            return a, b, c
+        """,
         # a parameter shadowing the factory; references; similar names
-        "def build(create_websocket_manager):\n"
-        "    return create_websocket_manager()\n"
-        "\n"
-        "FACTORY = create_websocket_manager\n"
-        "\n"
-        "def other():\n"
-        "    return create_websocket_manager_for_tests(), WebSocketManagerConfig()\n",
+        """
+        def build(create_websocket_manager):
+            return create_websocket_manager()
+
+        FACTORY = create_websocket_manager
+
+        def other():
+            return create_websocket_manager_for_tests(), WebSocketManagerConfig()
+        """,
         # an optional context (NWS303's business, no context here); a decorator that
         # may inject the context makes the signature unknown
-        "def render(data, user_context=None):\n"
-        "    return data\n"
-        "\n"
-        "@inject_user_context\n"
-        "def handler(payload, user_context):\n"
-        "    return payload\n"
-        "\n"
-        "def job():\n"
-        "    return render({'a': 1}), handler({'a': 1})\n",
+        """
+        def render(data, user_context=None):
+            return data
+
+        @inject_user_context
+        def handler(payload, user_context):
+            return payload
+
+        def job():
+            return render({'a': 1}), handler({'a': 1})
+        """,
         # a local user-scoped class: keyword order, super().__init__, classmethods
-        "class TenantWebSocketManager(BaseWebSocketManager):\n"
-        "    def __init__(self, user_context, *, ttl=30):\n"
-        "        super().__init__(user_context)\n"
-        "        self.ttl = ttl\n"
-        "\n"
-        "def make(ctx):\n"
-        "    return TenantWebSocketManager(ttl=5, user_context=ctx)\n"
-        "\n"
-        "def from_request(request):\n"
-        "    return TenantWebSocketManager.from_request(request)\n",
+        """
+        class TenantWebSocketManager(BaseWebSocketManager):
+            def __init__(self, user_context, *, ttl=30):
+                super().__init__(user_context)
+                self.ttl = ttl
+
+        def make(ctx):
+            return TenantWebSocketManager(ttl=5, user_context=ctx)
+
+        def from_request(request):
+            return TenantWebSocketManager.from_request(request)
+        """,
         # unknown signatures: any positional argument counts; async and lambda
-        "import asyncio\n"
-        "\n"
-        "async def connect(websocket, user_context):\n"
-        "    manager = await asyncio.to_thread(lambda: create_websocket_manager(user_context))\n"
-        "    emitter = AgentEventEmitter(manager, websocket)\n"
-        "    return emitter, isinstance(manager, WebSocketManager)\n",
+        """
+        import asyncio
+
+        async def connect(websocket, user_context):
+            manager = await asyncio.to_thread(lambda: create_websocket_manager(user_context))
+            emitter = AgentEventEmitter(manager, websocket)
+            return emitter, isinstance(manager, WebSocketManager)
+        """,
         # the context under another keyword name, recognised by its value or annotation
-        "def wire(uc: UserExecutionContext, user_context):\n"
-        "    a = create_websocket_manager(current=uc)\n"
-        "    b = create_websocket_manager(owner=user_context)\n"
-        "    return a, b\n",
+        """
+        def wire(uc: UserExecutionContext, user_context):
+            a = create_websocket_manager(current=uc)
+            b = create_websocket_manager(owner=user_context)
+            return a, b
+        """,
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -71,20 +71,20 @@ class OptionalContextParameter(_NWS3Rule):
             "    return WebSocketManager(user_context)\n"
         ),
         # a user-scoped __init__, decorated, keyword-only: reported at the def
-        (
-            '# options: {"audit": true}\n'
-            "class SessionWebSocketManager:\n"
-            "    @log_calls\n"
-            "    def __init__(self, websocket, *, user_context=None):  # expect: NWS305@5\n"
-            "        self.websocket = websocket\n"
-        ),
+        """
+        # options: {"audit": true}
+        class SessionWebSocketManager:
+            @log_calls
+            def __init__(self, websocket, *, user_context=None):  # expect: NWS305@5
+                self.websocket = websocket
+        """,
         # any class whose __init__ takes a context by name
-        (
-            '# options: {"audit": true}\n'
-            "class Tracker:\n"
-            "    def __init__(self, ctx=None):  # expect: NWS305@5\n"
-            "        self.ctx = ctx\n"
-        ),
+        """
+        # options: {"audit": true}
+        class Tracker:
+            def __init__(self, ctx=None):  # expect: NWS305@5
+                self.ctx = ctx
+        """,
         # an async module function, a string annotation with a union
         (
             '# options: {"audit": true}\n'
@@ -93,45 +93,55 @@ class OptionalContextParameter(_NWS3Rule):
             "    return run_id, owner\n"
         ),
         # a configured factory as a method; odd formatting
-        (
-            '# options: {"audit": true}\n'
-            "class Factory:\n"
-            "    def create_websocket_manager(  # expect: NWS305@5\n"
-            "        self,\n"
-            "        user_context\n"
-            "        =\n"
-            "        None,\n"
-            "    ):\n"
-            "        return user_context\n"
-        ),
+        """
+        # options: {"audit": true}
+        class Factory:
+            def create_websocket_manager(  # expect: NWS305@5
+                self,
+                user_context
+                =
+                None,
+            ):
+                return user_context
+        """,
     ]
     VALID = [
         # required context
-        '# options: {"audit": true}\n'
-        "def create_websocket_manager(user_context: UserExecutionContext):\n"
-        "    return WebSocketManager(user_context)\n",
+        """
+        # options: {"audit": true}
+        def create_websocket_manager(user_context: UserExecutionContext):
+            return WebSocketManager(user_context)
+        """,
         # a default that is not None
-        '# options: {"audit": true}\n'
-        "class Job:\n"
-        "    def __init__(self, context=DEFAULT_CONTEXT):\n"
-        "        self.context = context\n",
+        """
+        # options: {"audit": true}
+        class Job:
+            def __init__(self, context=DEFAULT_CONTEXT):
+                self.context = context
+        """,
         # other methods and nested functions are not factories
-        '# options: {"audit": true}\n'
-        "class Manager:\n"
-        "    def send(self, message, user_context=None):\n"
-        "        def inner(ctx=None):\n"
-        "            return ctx\n"
-        "        return inner\n",
+        """
+        # options: {"audit": true}
+        class Manager:
+            def send(self, message, user_context=None):
+                def inner(ctx=None):
+                    return ctx
+                return inner
+        """,
         # *args / **kwargs named like a context are not a context parameter; lambdas
-        '# options: {"audit": true}\n'
-        "def f(*context, **ctx):\n"
-        "    return context, ctx\n"
-        "\n"
-        "g = lambda user_context=None: user_context\n",
+        """
+        # options: {"audit": true}
+        def f(*context, **ctx):
+            return context, ctx
+
+        g = lambda user_context=None: user_context
+        """,
         # no context parameter at all; None defaults of other parameters
-        '# options: {"audit": true}\n'
-        "async def create_websocket_manager_pool(size=None, user_id=None):\n"
-        "    return size, user_id\n",
+        """
+        # options: {"audit": true}
+        async def create_websocket_manager_pool(size=None, user_id=None):
+            return size, user_id
+        """,
     ]
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

@@ -58,96 +58,107 @@ class PlaceholderContext(_NWS3Rule):
 
     INVALID = [
         # a literal user id by keyword, in a function
-        (
-            "from app.context import UserExecutionContext\n"
-            "\n"
-            "async def nightly():\n"
-            "    ctx = UserExecutionContext(user_id='system', thread_id='t')  # expect: NWS304@11\n"
-            "    return ctx\n"
-        ),
+        """
+        from app.context import UserExecutionContext
+
+        async def nightly():
+            ctx = UserExecutionContext(user_id='system', thread_id='t')  # expect: NWS304@11
+            return ctx
+        """,
         # import time: module level, class body, a default value (any user id)
-        (
-            "import os\n"
-            "import app.context as c\n"
-            "\n"
-            "DEFAULT = c.UserExecutionContext(user_id=load_id(), run_id='r')  # expect: NWS304@11\n"
-            "\n"
-            "class Jobs:\n"
-            "    ctx = c.UserExecutionContext(user_id=os.environ['UID'])  # expect: NWS304@11\n"
-            "\n"
-            "def run(uid, ctx=c.UserExecutionContext(uid)):  # expect: NWS304@18\n"
-            "    return ctx\n"
-        ),
+        """
+        import os
+        import app.context as c
+
+        DEFAULT = c.UserExecutionContext(user_id=load_id(), run_id='r')  # expect: NWS304@11
+
+        class Jobs:
+            ctx = c.UserExecutionContext(user_id=os.environ['UID'])  # expect: NWS304@11
+
+        def run(uid, ctx=c.UserExecutionContext(uid)):  # expect: NWS304@18
+            return ctx
+        """,
         # positional, f-string without placeholders, numbers; an alias
-        (
-            "from app.context import UserExecutionContext as UEC\n"
-            "\n"
-            "def a():\n"
-            "    return UEC('anonymous')  # expect: NWS304@12\n"
-            "\n"
-            "def b():\n"
-            "    return UEC(f'system', 't')  # expect: NWS304@12\n"
-            "\n"
-            "def c():\n"
-            "    return [UEC(user_id=0), UEC(user_id=-1)]  # expect: NWS304@13, NWS304@29\n"
-        ),
+        """
+        from app.context import UserExecutionContext as UEC
+
+        def a():
+            return UEC('anonymous')  # expect: NWS304@12
+
+        def b():
+            return UEC(f'system', 't')  # expect: NWS304@12
+
+        def c():
+            return [UEC(user_id=0), UEC(user_id=-1)]  # expect: NWS304@13, NWS304@29
+        """,
         # a local dataclass: user_id is its second field
-        (
-            "from dataclasses import dataclass\n"
-            "\n"
-            "@dataclass\n"
-            "class UserExecutionContext:\n"
-            "    tenant: str\n"
-            "    user_id: str\n"
-            "\n"
-            "def job(tenant):\n"
-            "    return UserExecutionContext(tenant, 'system')  # expect: NWS304@12\n"
-        ),
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class UserExecutionContext:
+            tenant: str
+            user_id: str
+
+        def job(tenant):
+            return UserExecutionContext(tenant, 'system')  # expect: NWS304@12
+        """,
         # a comprehension at module level runs at import time
-        (
-            "CONTEXTS = [UserExecutionContext(user_id=u) for u in load_users()]"
-            "  # expect: NWS304@13\n"
-        ),
+        """
+        CONTEXTS = [UserExecutionContext(user_id=u) for u in load_users()]  # expect: NWS304@13
+        """,
         # a configured context type, odd formatting
-        (
-            '# options: {"extend-context-types": ["RequestScope"]}\n'
-            "async def warmup():\n"
-            "    return await prime(\n"
-            "        RequestScope(  # expect: NWS304@9\n"
-            '            user_id="admin",\n'
-            "        )\n"
-            "    )\n"
-        ),
+        """
+        # options: {"extend-context-types": ["RequestScope"]}
+        async def warmup():
+            return await prime(
+                RequestScope(  # expect: NWS304@9
+                    user_id="admin",
+                )
+            )
+        """,
     ]
     VALID = [
         # the real user's id
-        "async def handle(request):\n"
-        "    return UserExecutionContext(user_id=request.user.id, thread_id='main')\n",
+        """
+        async def handle(request):
+            return UserExecutionContext(user_id=request.user.id, thread_id='main')
+        """,
         # a script's main block is not import time
-        "import sys\n"
-        "\n"
-        "if __name__ == '__main__':\n"
-        "    ctx = UserExecutionContext(user_id=sys.argv[1])\n"
-        "    main(ctx)\n",
+        """
+        import sys
+
+        if __name__ == '__main__':
+            ctx = UserExecutionContext(user_id=sys.argv[1])
+            main(ctx)
+        """,
         # lambdas and functions at module level run later
-        "make_ctx = lambda uid: UserExecutionContext(user_id=uid)\n"
-        "\n"
-        "def factory(uid, *args, **kwargs):\n"
-        "    return UserExecutionContext(uid, *args, **kwargs)\n",
+        """
+        make_ctx = lambda uid: UserExecutionContext(user_id=uid)
+
+        def factory(uid, *args, **kwargs):
+            return UserExecutionContext(uid, *args, **kwargs)
+        """,
         # an f-string with a placeholder; forwarded keywords
-        "def f(n, data):\n"
-        "    a = UserExecutionContext(user_id=f'user-{n}')\n"
-        "    b = UserExecutionContext(**data)\n"
-        "    return a, b\n",
+        """
+        def f(n, data):
+            a = UserExecutionContext(user_id=f'user-{n}')
+            b = UserExecutionContext(**data)
+            return a, b
+        """,
         # other callables with similar names
-        "def g(ctx):\n"
-        "    a = UserExecutionContextFactory('system')\n"
-        "    b = UserExecutionContext.from_token('abc')\n"
-        "    return a, b, ctx.with_user('system')\n",
+        """
+        def g(ctx):
+            a = UserExecutionContextFactory('system')
+            b = UserExecutionContext.from_token('abc')
+            return a, b, ctx.with_user('system')
+        """,
         # test files may use literal ids (here every file is a test file)
-        '# options: {"test-paths": ["*.py"]}\n'
-        "def make_test_context():\n"
-        "    return UserExecutionContext(user_id='test-user', thread_id='t1')\n",
+        """
+        # options: {"test-paths": ["*.py"]}
+        def make_test_context():
+            return UserExecutionContext(user_id='test-user', thread_id='t1')
+        """,
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -77,140 +77,154 @@ class UserActionWithoutContext(_NWS3Rule):
 
     INVALID = [
         # an imported module-level manager, async
-        (
-            "from app.ws import manager\n"
-            "\n"
-            "async def notify_run(user_id, payload):  # expect: NWS302@1\n"
-            "    await manager.send_to_user(user_id, payload)\n"
-        ),
+        """
+        from app.ws import manager
+
+        async def notify_run(user_id, payload):  # expect: NWS302@1
+            await manager.send_to_user(user_id, payload)
+        """,
         # the deprecated accessor's result, directly and through a local; module alias
-        (
-            "import app.websocket_core as wc\n"
-            "\n"
-            "def push_status(session_id, status):  # expect: NWS302@1\n"
-            "    mgr = wc.get_websocket_manager()\n"
-            "    mgr.emit_status(session_id, status)\n"
-            "\n"
-            "def ping(thread_id):  # expect: NWS302@1\n"
-            "    wc.get_websocket_manager().broadcast({'thread': thread_id})\n"
-        ),
+        """
+        import app.websocket_core as wc
+
+        def push_status(session_id, status):  # expect: NWS302@1
+            mgr = wc.get_websocket_manager()
+            mgr.emit_status(session_id, status)
+
+        def ping(thread_id):  # expect: NWS302@1
+            wc.get_websocket_manager().broadcast({'thread': thread_id})
+        """,
         # a decorated method of a class without a context: reported at the def
-        (
-            "class Notifier:\n"
-            "    def __init__(self, channel):\n"
-            "        self.channel = channel\n"
-            "\n"
-            "    @staticmethod\n"
-            "    @log_calls\n"
-            "    async def alert(run_id, text):  # expect: NWS302@5\n"
-            "        await EVENTS.notify_user(run_id, text)\n"
-            "\n"
-            "EVENTS = EventHub()\n"
-        ),
+        """
+        class Notifier:
+            def __init__(self, channel):
+                self.channel = channel
+
+            @staticmethod
+            @log_calls
+            async def alert(run_id, text):  # expect: NWS302@5
+                await EVENTS.notify_user(run_id, text)
+
+        EVENTS = EventHub()
+        """,
         # singletons: a cached zero-argument getter, Hub.instance(), a module attribute
-        (
-            "import functools\n"
-            "import app.state as state\n"
-            "\n"
-            "@functools.lru_cache()\n"
-            "def get_hub():\n"
-            "    return Hub()\n"
-            "\n"
-            "def deliver(connection_id, msg):  # expect: NWS302@1\n"
-            "    hub = get_hub()\n"
-            "    hub.push_message(connection_id, msg)\n"
-            "\n"
-            "def fanout(websocket, msg):  # expect: NWS302@1\n"
-            "    Hub.instance().broadcast_all(msg)\n"
-            "\n"
-            "def relay(user_id, msg):  # expect: NWS302@1\n"
-            "    state.manager.send_to_user(user_id, msg)\n"
-        ),
+        """
+        import functools
+        import app.state as state
+
+        @functools.lru_cache()
+        def get_hub():
+            return Hub()
+
+        def deliver(connection_id, msg):  # expect: NWS302@1
+            hub = get_hub()
+            hub.push_message(connection_id, msg)
+
+        def fanout(websocket, msg):  # expect: NWS302@1
+            Hub.instance().broadcast_all(msg)
+
+        def relay(user_id, msg):  # expect: NWS302@1
+            state.manager.send_to_user(user_id, msg)
+        """,
         # the send is in a nested function: reported at the def with the identity
-        (
-            "async def run_agent(user_id, prompt):  # expect: NWS302@1\n"
-            "    async def _tell(text):\n"
-            "        await get_websocket_manager().send_to_user(user_id, text)\n"
-            "    await _tell(prompt)\n"
-        ),
+        """
+        async def run_agent(user_id, prompt):  # expect: NWS302@1
+            async def _tell(text):
+                await get_websocket_manager().send_to_user(user_id, text)
+            await _tell(prompt)
+        """,
         # a lazy global getter of this module
-        (
-            "_manager = None\n"
-            "\n"
-            "def manager_instance():\n"
-            "    global _manager\n"
-            "    if _manager is None:\n"
-            "        _manager = Manager()\n"
-            "    return _manager\n"
-            "\n"
-            "class Handlers:\n"
-            "    async def on_message(self, websocket, data):  # expect: NWS302@5\n"
-            "        await manager_instance().send_to(websocket, data)\n"
-        ),
+        """
+        _manager = None
+
+        def manager_instance():
+            global _manager
+            if _manager is None:
+                _manager = Manager()
+            return _manager
+
+        class Handlers:
+            async def on_message(self, websocket, data):  # expect: NWS302@5
+                await manager_instance().send_to(websocket, data)
+        """,
         # bindings in source order: the send uses the accessor's result, a later
         # rebinding of the local does not hide it
-        (
-            "async def handler(user_id, data):  # expect: NWS302@1\n"
-            "    m = get_websocket_manager()\n"
-            "    await m.send_to_user(user_id, data)\n"
-            "    m = None\n"
-        ),
+        """
+        async def handler(user_id, data):  # expect: NWS302@1
+            m = get_websocket_manager()
+            await m.send_to_user(user_id, data)
+            m = None
+        """,
     ]
     VALID = [
         # a user-context parameter
-        "from app.ws import manager\n"
-        "\n"
-        "async def notify(user_id, user_context):\n"
-        "    await manager.send_to_user(user_id, {})\n",
+        """
+        from app.ws import manager
+
+        async def notify(user_id, user_context):
+            await manager.send_to_user(user_id, {})
+        """,
         # a method of a class whose __init__ takes the context
-        "class Service:\n"
-        "    def __init__(self, user_context):\n"
-        "        self.user_context = user_context\n"
-        "\n"
-        "    async def notify(self, run_id):\n"
-        "        await MANAGER.send_to_user(run_id, {})\n"
-        "\n"
-        "MANAGER = Manager()\n",
+        """
+        class Service:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            async def notify(self, run_id):
+                await MANAGER.send_to_user(run_id, {})
+
+        MANAGER = Manager()
+        """,
         # per-request objects: the websocket itself, a local built by the factory
-        "async def reply(websocket, text):\n"
-        "    await websocket.send_text(text)\n"
-        "\n"
-        "async def relay(user_id, request):\n"
-        "    mgr = create_websocket_manager(request.state.user_context)\n"
-        "    await mgr.send_to_user(user_id, {})\n",
+        """
+        async def reply(websocket, text):
+            await websocket.send_text(text)
+
+        async def relay(user_id, request):
+            mgr = create_websocket_manager(request.state.user_context)
+            await mgr.send_to_user(user_id, {})
+        """,
         # no identity parameter; not a send method; a module's function
-        "import smtp_utils\n"
-        "from app.ws import manager\n"
-        "\n"
-        "async def announce(message):\n"
-        "    await manager.broadcast(message)\n"
-        "\n"
-        "def mail(user_id):\n"
-        "    smtp_utils.send_mail(user_id)\n"
-        "    return manager.get_stats(user_id)\n",
+        """
+        import smtp_utils
+        from app.ws import manager
+
+        async def announce(message):
+            await manager.broadcast(message)
+
+        def mail(user_id):
+            smtp_utils.send_mail(user_id)
+            return manager.get_stats(user_id)
+        """,
         # the context is a parameter of the enclosing function (closure)
-        "from app.ws import manager\n"
-        "\n"
-        "def outer(user_context):\n"
-        "    def inner(user_id):\n"
-        "        manager.send_to_user(user_id, {})\n"
-        "    return inner\n",
+        """
+        from app.ws import manager
+
+        def outer(user_context):
+            def inner(user_id):
+                manager.send_to_user(user_id, {})
+            return inner
+        """,
         # a context annotated by type under another name; configured identity names
-        '# options: {"identity-names": ["tenant_id"]}\n'
-        "from app.ws import manager\n"
-        "\n"
-        "async def a(user_id, msg):\n"
-        "    await manager.send_to_user(user_id, msg)\n"
-        "\n"
-        "async def b(tenant_id, uc: 'UserExecutionContext'):\n"
-        "    await manager.send_to_user(tenant_id, {})\n",
+        """
+        # options: {"identity-names": ["tenant_id"]}
+        from app.ws import manager
+
+        async def a(user_id, msg):
+            await manager.send_to_user(user_id, msg)
+
+        async def b(tenant_id, uc: 'UserExecutionContext'):
+            await manager.send_to_user(tenant_id, {})
+        """,
         # bindings in source order: the send uses the per-user object bound before
         # it; the accessor's result bound after it is not what it sends through
-        "async def handler(user_id, data, sessions):\n"
-        "    m = sessions.notifier_for(user_id)\n"
-        "    await m.send_to_user(user_id, data)\n"
-        "    m = get_websocket_manager()\n"
-        "    return m.stats()\n",
+        """
+        async def handler(user_id, data, sessions):
+            m = sessions.notifier_for(user_id)
+            await m.send_to_user(user_id, data)
+            m = get_websocket_manager()
+            return m.stats()
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:

@@ -35,8 +35,18 @@ class RuleCrashed(Rule):
     # The engine reports NWS901 only when a rule has a bug, which no example can
     # show; tests inject a crashing rule instead (tests/test_engine.py).
     VALID = [
-        "x = 1\n",
-        "def f():\n    pass\n",
-        "class A:\n    pass\n",
-        "import os\n",
+        """
+        x = 1
+        """,
+        """
+        def f():
+            pass
+        """,
+        """
+        class A:
+            pass
+        """,
+        """
+        import os
+        """,
     ]

@@ -39,15 +39,35 @@ class SyntaxErrorRule(Rule):
     summary = "The file does not parse; it was not checked (the run goes on)."
     tool = True
     INVALID = [
-        "async def handler(user_context, :  # expect: NWS900@33\n    pass\n",
-        "def handler(user_context):\nreturn 1  # expect: NWS900@1\n",
-        "x = (1,  # expect: NWS900\n",
-        "class Manager  # expect: NWS900\n    pass\n",
-        "print 'python 2'  # expect: NWS900\n",
+        """
+        async def handler(user_context, :  # expect: NWS900@33
+            pass
+        """,
+        """
+        def handler(user_context):
+        return 1  # expect: NWS900@1
+        """,
+        """
+        x = (1,  # expect: NWS900
+        """,
+        """
+        class Manager  # expect: NWS900
+            pass
+        """,
+        """
+        print 'python 2'  # expect: NWS900
+        """,
     ]
     VALID = [
-        "x = 1\n",
-        "async def f(user_context):\n    return [y async for y in user_context.stream()]\n",
+        """
+        x = 1
+        """,
+        """
+        async def f(user_context):
+            return [y async for y in user_context.stream()]
+        """,
         "",
-        "# only a comment\n",
+        """
+        # only a comment
+        """,
     ]
