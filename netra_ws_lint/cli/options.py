@@ -201,9 +201,20 @@ class Findings:
                 if fps is None:
                     self.reported.append(Reported(r.path, f, src))
                     continue
-                fp, scope = fps[i]
-                self.reported.append(Reported(r.path, f, src, fp))
-                self.entries.append(Entry(rel, f.code, scope, fp, f.message, f.audit))
+                fp = fps[i]
+                self.reported.append(Reported(r.path, f, src, fp.unique))
+                self.entries.append(
+                    Entry(
+                        rel,
+                        f.code,
+                        fp.scope,
+                        fp.fingerprint,
+                        f.message,
+                        f.audit,
+                        fp.context,
+                        fp.statement,
+                    )
+                )
 
     def covers(self, entry: Entry) -> bool:
         """This run decides whether ``entry`` still holds: its file was checked with its
