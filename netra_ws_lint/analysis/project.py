@@ -33,7 +33,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
+from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, absolute_import, module_facts
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
@@ -94,20 +96,6 @@ def _package_of(directory: str) -> str:
     return f"{parent}.{d.name}" if parent else d.name
 
 
-def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
-    """The absolute module of ``from <level dots><target> import ...`` in ``module``."""
-    if not level:
-        return target or ""
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    if target:
-        parts.append(target)
-    return ".".join(parts)
-
-
 def _decorator_last(node: ast.expr) -> str:
     target = node.func if isinstance(node, ast.Call) else node
     while isinstance(target, ast.Attribute):
@@ -150,7 +138,7 @@ def build_entry(
                     "singleton": False,
                 }
     # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from netra_ws_lint.rules.nws1_singletons import SingletonDefinition
+    from netra_ws_lint.rules.nws1_singletons.singleton_definition import SingletonDefinition
 
     if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
         ctx2 = Context(tree, source, path, settings)
@@ -170,8 +158,6 @@ def vocabulary_facts(
     tree: ast.Module, settings: Settings, path: str, module: str, is_package: bool
 ) -> dict[str, Any]:
     """The module's part of the inferred vocabulary (none for test files)."""
-    from netra_ws_lint.analysis.vocabulary import module_facts
-
     if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
         tree = ast.Module(body=[], type_ignores=[])
     return module_facts(tree, settings, module, is_package)
@@ -342,8 +328,6 @@ class ProjectIndex:
         blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
         self.digest = hashlib.sha256(blob.encode()).hexdigest()
         # names (last components) that may lead to a definition of interest
-        from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
-
         self.vocabulary = ProjectVocabulary(
             {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
         )
@@ -386,7 +370,7 @@ class ProjectIndex:
             return f"{base}.{node.attr}" if base else None
         if not isinstance(node, ast.Name):
             return None
-        binding = ctx.lookup(node.id)
+        binding = ctx.lookup(node.id, node)
         module = getattr(ctx, "module_name", None)
         if binding is None:
             return None

@@ -392,6 +392,20 @@ def infer_module(
     return {"types": types, "factories": factories, "getters": getters, "classes": classes}
 
 
+def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute module of ``from <level dots><target> import ...`` in ``module``."""
+    if not level:
+        return target or ""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
 def module_facts(
     tree: ast.Module, settings: Settings, module: str, is_package: bool
 ) -> dict[str, Any]:
@@ -399,8 +413,6 @@ def module_facts(
     top-level imports, the names of its top-level functions, and :func:`infer_module`
     (getters' ``builds`` qualified through those imports; a name defined in the module
     is qualified with the module)."""
-    from netra_ws_lint.analysis.project import absolute_import
-
     imports: dict[str, str] = {}
     defined: dict[str, str] = {}
     functions: list[str] = []

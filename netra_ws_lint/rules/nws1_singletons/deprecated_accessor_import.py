@@ -1,0 +1,113 @@
+"""NWS102 deprecated-accessor-import."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.rules.base import Rule, register
+
+
+@register
+class DeprecatedAccessorImport(Rule):
+    """
+    ## What it does
+    Flags an import of a deprecated process-wide accessor
+    (`from app.websocket_core import get_websocket_manager`), once per import
+    statement, aliased or not, at module level or inside a function.
+
+    ## Why is this bad?
+    While the name is imported, the process-wide manager is one call away, and new
+    code copies the old pattern. Removing the import finishes the migration of a
+    module.
+
+    ## Example
+    ```python
+    from app.websocket_core import get_websocket_manager, WebSocketMessage
+    ```
+
+    ## Use instead
+    ```python
+    from app.websocket_core import create_websocket_manager, WebSocketMessage
+    ```
+
+    ## Fix
+    Updated together with the NWS101 fix of the last call that uses the import.
+
+    ## Options
+    `deprecated-accessors`.
+    """
+
+    code = "NWS102"
+    name = "deprecated-accessor-import"
+    message = "import of deprecated process-wide accessor `{name}`"
+    summary = "Import of a deprecated process-wide accessor."
+    trigger = ("{accessors}",)
+    migration = True
+    migration_advice = "the import stays while the sites above still use the accessor"
+    options = ("deprecated-accessors",)
+
+    INVALID = [
+        """
+        from app.websocket_core import get_websocket_manager  # expect: NWS102@1
+        """,
+        """
+        from app.websocket_core import (  # expect: NWS102
+            WebSocketMessage,
+            get_websocket_manager as gwm,
+        )
+        """,
+        """
+        def handler():
+            from .core import get_websocket_manager  # expect: NWS102@5
+            return get_websocket_manager  # not a call
+        """,
+        """
+        try:
+            from app.ws import get_websocket_manager  # expect: NWS102@5
+        except ImportError:
+            from legacy.ws import get_websocket_manager  # expect: NWS102@5
+        """,
+    ]
+    VALID = [
+        """
+        from app.websocket_core import create_websocket_manager
+        """,
+        # a function-local import directly followed by its call: NWS101 reports the call
+        """
+        def handler(user_id):
+            from app.ws import get_websocket_manager
+            return get_websocket_manager().send_to_user(user_id, {})
+        """,
+        # importing the module is not importing the accessor
+        """
+        import app.websocket_core as wc
+        """,
+        """
+        from app.websocket_core import get_websocket_manager_stats
+        """,
+        """
+        from app import get_websocket_manager_v2 as get_websocket
+        """,
+    ]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
+                if not self._call_reported(alias.asname or alias.name):
+                    self.report(node, name=alias.name)
+                return
+
+    def _call_reported(self, bound: str) -> bool:
+        """NWS101 reports a call through the imported name in the import's scope
+        (then that call is the one finding for the import)."""
+        ctx = self.ctx
+        if not ctx.reports("NWS101"):
+            return False
+        return any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == bound
+            and not ctx.passes_user_context(n)
+            for n in ast.walk(ctx.scope.node)
+        )
