@@ -13,7 +13,10 @@ class DeprecatedAccessorImport(Rule):
     ## What it does
     Flags an import of a deprecated process-wide accessor
     (`from app.websocket_core import get_websocket_manager`), once per import
-    statement, aliased or not, at module level or inside a function.
+    statement, aliased or not, at module level or inside a function — only when no
+    call through the import is reported in the import's scope (a re-export, a function
+    object handed on, an unused import): an import followed by its reported call is
+    one finding, the call's (NWS101).
 
     ## Why is this bad?
     While the name is imported, the process-wide manager is one call away, and new

@@ -14,7 +14,9 @@ class SingletonGetterCall(Rule):
     In project mode (the CLI checking a directory), flags a call, in any module, of a
     function that NWS104 reports as a singleton getter of a user-scoped type, however
     it is reached: imported under an alias, re-exported through a package's
-    `__init__`, called as `module.get_x()`, or called in its own module.
+    `__init__`, called as `module.get_x()`, or called in its own module. The getters
+    and user-scoped types inferred from the project count (see `show-vocabulary`).
+    Not where NWS101 reports the same call (a deprecated accessor): one finding.
 
     ## Why is this bad?
     NWS104 flags the getter once, where it is defined; the leak happens at every place

@@ -34,7 +34,10 @@ class SharedClassState(_MutationRule):
     (also of a subclass in the same module), when `__init__` does not rebind `self.x`.
     Reported once per attribute, at its binding in the class body, naming a method
     that mutates it. An attribute annotated `ClassVar` is shared on purpose: it is
-    reported as audit only, except in a user-scoped type.
+    reported as audit only, except in a user-scoped type. Also audit: a registry
+    whose every mutation is through the class (in classmethods, staticmethods or
+    `__new__`), and tracking sets or dicts that only add and remove the instance's own
+    id (`self._live.add(self.id)` ... `self._live.discard(self.id)`).
 
     ## Why is this bad?
     A class attribute exists once, on the class: `self.connections[user_id] = ws` on

@@ -26,7 +26,11 @@ class SharedModuleCache(_ModuleContainerRule):
     assignment, or a mutating method call (`append`, `add`, `update`, `setdefault`,
     `pop`, `clear`, ...), on the container or on what it holds
     (`CACHE[k].append(v)`, `CACHE.setdefault(k, []).append(v)`). Each mutating
-    statement is reported.
+    statement is reported. A mutation keyed by a user identity (`CACHE[user_id]`, a
+    field read through a context: `CACHE[context.session.id]`) is per-user state in
+    any function. Adding and removing an instance under its own id in its methods
+    (`SESSIONS[self.id] = self` ... `SESSIONS.pop(self.id)`) is instance tracking:
+    audit only.
 
     ## Why is this bad?
     A module global lives as long as the process and is shared by every request of

@@ -26,7 +26,10 @@ class ContextDropped(_NWS3Rule):
     (or a method of the enclosing class, through `self`/`cls`) that accepts a user
     context with a default, and is not given it — omitted, or a literal `None`.
     Arguments are bound to the callee's parameters; a forwarded `*args`/`**kwargs` is
-    assumed to hold the context.
+    assumed to hold the context. Only when the callee uses the context for identity or
+    routing (reads its ids, passes it to a call, keeps it, or falls back to shared
+    state without it): a context used only to decorate output is not enough. In
+    project mode the callee may be in any module.
 
     Callees that must be given a context (configured factories, user-scoped types, a
     context parameter without default) are NWS301 instead: one call never gets both.

@@ -21,7 +21,9 @@ class PlaceholderContext(_NWS3Rule):
     Flags a user context (a call of a context type, `UserExecutionContext(...)`)
     built with a literal user id — `"system"`, `"anonymous"`, `0`, an f-string without
     placeholders, passed by keyword `user_id=` or in `user_id`'s position — outside
-    test files (`test-paths`); and any user context built at import time (at module
+    test code (`test-paths`, `Test*` classes) and not in `system-user-ids` (literal ids
+    a team declares as deliberate system contexts); and any user context built at
+    import time (at module
     level or in a class body, default values and decorators included), in any file.
     A block under `if __name__ == "__main__":` does not run at import time.
 
@@ -46,7 +48,7 @@ class PlaceholderContext(_NWS3Rule):
     No automatic fix: build the context when the work starts, for the user it runs for.
 
     ## Options
-    `context-types`, `test-paths`.
+    `context-types`, `test-paths`, `system-user-ids`.
     """
 
     code = "NWS304"
@@ -54,7 +56,7 @@ class PlaceholderContext(_NWS3Rule):
     message = "user context `{name}(...)` built {how}"
     summary = "User context built with a literal user id, or built at import time."
     trigger = ("{context-types} {factories} {project}",)
-    options = ("context-types", "test-paths")
+    options = ("context-types", "test-paths", "system-user-ids")
 
     INVALID = [
         # a literal user id by keyword, in a function

@@ -27,7 +27,9 @@ class UserActionWithoutContext(_NWS3Rule):
     (`get_websocket_manager().send_to_user(...)`, or a local assigned from it), or a
     singleton (`Hub.instance()`, a zero-argument `@lru_cache` or lazy `global` getter
     of this module). Reported once, at the `def` of the innermost function with the
-    identity parameter.
+    identity parameter. Not for a system-wide fan-out helper: a module function whose
+    callers in the project all call it inside a loop over identities
+    (`for user_id in subscribers:`) and serve no single user.
 
     ## Why is this bad?
     Routing by a bare user id through a process-wide manager is exactly how one user's
