@@ -10,6 +10,7 @@ walk, so a function body sees module bindings defined below it.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,6 +36,14 @@ SCOPE_TYPES = (
     ast.GeneratorExp,
 )
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def parse_quietly(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
+    """``ast.parse``, with the checked code's ``SyntaxWarning``s (invalid escape
+    sequences, ``is`` with a literal: 3.12+ warns while parsing) kept off stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename, mode=mode)
 
 
 def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -250,10 +259,10 @@ def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
     for node in ast.walk(annotation):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                parsed = ast.parse(node.value, mode="eval")
+                parsed = parse_quietly(node.value, mode="eval")
             except (SyntaxError, ValueError, RecursionError):
                 continue
-            yield from annotation_names(parsed.body)
+            yield from annotation_names(parsed.body)  # type: ignore[attr-defined]
         elif isinstance(node, ast.Name):
             yield node.id
         elif isinstance(node, ast.Attribute):

@@ -113,9 +113,16 @@ def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines
     except _GitFailed:
         raise ConfigError("--diff-base: not inside a git repository") from None
     try:
-        _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top)
-    except _GitFailed:
+        # the revision, verified and resolved: only its commit id reaches git diff, so
+        # a ref named like an option (refs/heads/--output=/tmp/x) stays a revision
+        commit = _git(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top
+        )
+        sha = commit.decode("ascii").strip()
+    except (_GitFailed, UnicodeDecodeError):
         raise ConfigError(f"--diff-base: unknown git revision {rev!r}") from None
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+        raise ConfigError(f"--diff-base: git gave no commit id for {rev!r}: {sha!r}")
     try:
         diff = _git(
             [
@@ -128,12 +135,13 @@ def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines
                 "--unified=0",
                 "--src-prefix=a/",
                 "--dst-prefix=b/",
-                rev,
+                "--end-of-options",
+                sha,
                 "--",
             ],
             top,
         )
-        untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
+        untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--"], top)
     except _GitFailed as exc:
         raise ConfigError(f"--diff-base: git diff failed: {exc}") from None
     changed = parse_diff(diff.decode("utf-8", "surrogateescape"))
