@@ -18,6 +18,7 @@ import pathspec
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
 from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_regular_file
 from netra_ws_lint.engine.globs import glob_spec
+from netra_ws_lint.rules.base import all_rules
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -154,7 +155,7 @@ def discover(
     targets: dict[str, Target] = {}
     problems: list[Problem] = []
 
-    cache = ConfigCache()
+    cache = ConfigCache(all_rules())
     gitignores = GitIgnores() if respect_gitignore else None
     memo: dict[Path, Settings] = {}
 

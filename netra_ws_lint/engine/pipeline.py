@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netra_ws_lint.analysis.semantic import COMPREHENSIONS, Context, Scope, parse_quietly
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter

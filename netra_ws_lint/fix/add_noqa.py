@@ -18,7 +18,7 @@ import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 
-from netra_ws_lint.analysis.semantic import parse_quietly
+from netra_ws_lint.analysis.scopes import parse_quietly
 from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
 from netra_ws_lint.engine.noqa import _SPLIT_RE, NOQA_INLINE_RE, NoqaFilter, logical_ranges
 from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, normalize_newlines, read_source_bytes

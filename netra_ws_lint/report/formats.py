@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from netra_ws_lint import __version__
 from netra_ws_lint.engine.fsutil import resolved
-from netra_ws_lint.report.output import Reported, as_dict
+from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
 TOOL_NAME = "netra-ws-lint"
