@@ -314,21 +314,26 @@ def deep_tree(tree: Path) -> Iterator[Path]:
     _remove_deep(tree / "deep", 1000)
 
 
-def test_a_directory_1000_levels_deep(
+def test_a_file_1000_levels_deep_named_through_force_exclude(
     tree: Path, deep_tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    deepest = deep_tree
-    r = cli(capsys, "check", "--no-cache", ".")
-    assert r.code == 1
-    assert r.out.count("deep.py:1:5: NWS101") == 1
-    good_still_checked(r.out)
-    # named on the command line, through --force-exclude (the .gitignore lookup walks up)
-    rel = os.path.relpath(deepest)
+    """The ``.gitignore`` lookup walked up the directories recursively: RecursionError."""
+    rel = os.path.relpath(deep_tree)
     r = cli(capsys, "check", "--no-cache", "--force-exclude", rel, "good.py")
     assert r.code == 1 and "deep.py:1:5: NWS101" in r.out
     good_still_checked(r.out)
     r = cli(capsys, "check", "--no-cache", "--force-exclude", "--extend-exclude", "deep", ".")
     assert r.code == 1 and "deep.py" not in r.out
+    good_still_checked(r.out)
+
+
+@pytest.mark.slow  # about 45 s: discovery is quadratic in the depth (see the README)
+def test_a_directory_1000_levels_deep_is_walked(
+    tree: Path, deep_tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = cli(capsys, "check", "--no-cache", ".")
+    assert r.code == 1
+    assert r.out.count("deep.py:1:5: NWS101") == 1
     good_still_checked(r.out)
 
 
@@ -409,8 +414,7 @@ def test_cache_entries_with_wrong_typed_fields_are_rebuilt(
         for item in data:
             if item[5] and item[5]["edits"]:
                 item[5]["edits"][0]["content"] = 5  # an int where a str belongs
-                item[5]["edits"][0]["line"] = "2"
-                item[5]["imports"] = [{"line": None}]
+                item[5]["edits"][0]["col"] = "2"  # and a str where an int does
                 tampered += 1
         p.write_text(json.dumps(entry))
     assert tampered
