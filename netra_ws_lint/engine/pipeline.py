@@ -26,6 +26,7 @@ from netra_ws_lint.rules.base import Rule, all_rules
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
 RULE_CRASHED = "NWS901"
+UNUSED_NOQA = "NWS902"  # needs to know what each `# noqa` suppressed: see select_findings
 
 Handler = Callable[[ast.AST], None]
 _LEAVE, _PUSH, _POP = 1, 2, 3
@@ -316,9 +317,14 @@ def select_findings(
         if ignored and f.code.startswith(tuple(ignored)):
             continue
         out.append(f)
-    if apply_noqa and out and "noqa" in source.lower():
+    unused = apply_noqa and settings.is_enabled(UNUSED_NOQA) and settings.audit_enabled(UNUSED_NOQA)
+    if apply_noqa and (out or unused) and "noqa" in source.lower():
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+        if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
+            from netra_ws_lint.rules.unused_noqa import unused_noqa_findings
+
+            out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once
     return sorted(set(out), key=Finding.sort_key)
 

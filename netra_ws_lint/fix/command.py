@@ -14,7 +14,7 @@ from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 
 PROG = "netra-ws-lint"
-FIX_CODES = frozenset({"NWS101", "NWS301", "NWS303"})  # the rules that make fixes
+FIX_CODES = frozenset({"NWS101", "NWS301", "NWS303", "NWS902"})  # the rules that make fixes
 
 
 def _may_fix(f: Finding) -> bool:
