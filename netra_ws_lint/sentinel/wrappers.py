@@ -760,7 +760,8 @@ def _tracking_class(cls: type) -> type:
         args = rv[1] if isinstance(rv, tuple) and len(rv) > 1 else None
         if isinstance(args, tuple) and args == (sub,):  # object.__reduce_ex__'s default
             # pickle checks __newobj__'s class: rebuild as the original class instead
-            rv = (copyreg._reconstructor, (cls, object, None), *rv[2:])
+            rebuild = copyreg._reconstructor  # type: ignore[attr-defined]
+            rv = (rebuild, (cls, object, None), *rv[2:])
         return rv
 
     namespace["__reduce_ex__"] = __reduce_ex__
