@@ -117,6 +117,25 @@ def get_manager():
     if _instance is None:
         _instance = ChatWebSocketManager()
     return _instance
+
+
+def _build():
+    return ChatWebSocketManager()
+
+
+backup = _build()  # no rule sees this one: a leak through it is "not predicted"
+
+
+class SessionEmitter:
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def emit_event(self, user_id):
+        return user_id
 """
 
 WHO = """
@@ -200,6 +219,18 @@ def test_singleton(nws_user):
         store.get_manager().send_to_user("bob", "hi")
 
 
+def test_unflagged_instance(nws_user):
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            store.backup.send_to_user(user, "hi")
+
+
+def test_class_singleton(nws_user):
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            store.SessionEmitter().emit_event(user)
+
+
 def test_own_keys(nws_user):
     for user in ("alice", "bob"):
         with nws_user(user):
@@ -279,7 +310,7 @@ def test_every_scenario_test_passes_and_leaks_fail_the_run(scenario_run: Any) ->
     proc, out, _ = scenario_run
     assert "failed" not in out.splitlines()[-1]
     assert proc.returncode == 1  # the tests pass, the leaks fail the run
-    assert "confirmed leaks: 8 (run failed)" in out
+    assert "confirmed leaks: 10 (run failed)" in out
 
 
 def test_container_imported_under_another_name(scenario_run: Any) -> None:
@@ -338,6 +369,17 @@ def test_singleton_manager_used_by_two_users(scenario_run: Any) -> None:
     assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
 
 
+def test_class_singleton_used_by_two_users(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.SessionEmitter instance"]
+    assert [p["code"] for p in leak["predicted"]] == ["NWS104"]
+
+
+def test_a_leak_no_finding_names_is_not_predicted(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.backup"]
+    assert leak["predicted"] == "not predicted"
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
 def test_per_user_keyed_dict_read_by_its_own_user_is_no_leak(scenario_run: Any) -> None:
     root = scenario_run[2]
     assert "app.store.OWN" not in _leaks(root)
@@ -360,7 +402,7 @@ def test_warn_mode_reports_without_failing(tmp_path: Path) -> None:
     root = _project(tmp_path)
     proc = _pytest(root, "--nws-sentinel=warn")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "confirmed leaks: 8 (warn only)" in proc.stdout
+    assert "confirmed leaks: 10 (warn only)" in proc.stdout
     assert "LEAK app.store.CACHE (value)" in proc.stdout
 
 
@@ -393,21 +435,32 @@ def test_example_services(example: str, code: int, tmp_path: Path) -> None:
         ROOT, f"examples/{example}", "--nws-sentinel", "--nws-sentinel-report", str(report)
     )
     assert proc.returncode == code, proc.stdout + proc.stderr
-    assert "4 passed" in proc.stdout  # the suite's own assertions pass on both
+    assert "5 passed" in proc.stdout  # the suite's own assertions pass on both
     data = json.loads(report.read_text())
     if example == "factory_service":
         assert data["leaks"] == [] and data["never_exercised"] == []
         return
-    (leak,) = data["leaks"]
-    assert leak["object"] == "legacy_service.agent_service.manager"
-    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
-    predicted = {(p["code"], p["location"].split("/")[-1]) for p in leak["predicted"]}
-    assert {
-        ("NWS103", "agent_service.py:14:1"),
-        ("NWS104", "websocket_manager.py:35:1"),
-    } <= predicted
+    leaks = {leak["object"].rsplit(".", 1)[-1]: leak for leak in data["leaks"]}
+    assert sorted(leaks) == ["_connections", "manager"]
+    manager = leaks["manager"]  # one process-wide manager serves both users
+    assert (manager["what"], manager["writer"]["user"], manager["reader"]["user"]) == (
+        "instance",
+        "alice",
+        "bob",
+    )
+    predicted = {(p["code"], p["location"].split("/")[-1]) for p in manager["predicted"]}
+    assert {("NWS103", "agent_service.py:14:1"), ("NWS104", "websocket_manager.py:35:1")} <= (
+        predicted
+    )
+    connections = leaks["_connections"]  # alice's report reads bob's connections
+    assert (connections["writer"]["user"], connections["reader"]["user"]) == ("bob", "alice")
+    assert connections["writer"]["location"].endswith("websocket_manager.py:20")
+    assert connections["reader"]["location"].endswith("websocket_manager.py:27")
+    assert [(p["code"], p["location"].split("/")[-1]) for p in connections["predicted"]] == [
+        ("NWS204", "websocket_manager.py:13:5")
+    ]
     quiet = {f["object"].rsplit(".", 1)[-1] for f in data["exercised_without_leak"]}
-    assert quiet == {"load_agent_settings", "_run_results", "_connections"}
+    assert quiet == {"load_agent_settings", "_run_results"}
 
 
 # ---------------------------------------------------------------- in-process units

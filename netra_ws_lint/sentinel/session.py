@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_ws_lint.sentinel import identity
-from netra_ws_lint.sentinel.targets import Watcher, lint_project
+from netra_ws_lint.sentinel.targets import Project, Watcher, lint_project
 from netra_ws_lint.sentinel.wrappers import RECORDER, FindingRef, Leak
 
 
@@ -28,13 +28,13 @@ class Sentinel:
         from netra_ws_lint.config import ConfigError
 
         try:
-            findings, getter = lint_project(self.paths)
+            project = lint_project(self.paths)
         except ConfigError as exc:
             self.error = str(exc)
-            findings, getter = [], None
-        identity.set_identity_getter(getter)
+            project = Project([], frozenset(), (), None)
+        identity.set_identity_getter(project.identity)
         identity.propagate_to_threads()
-        self.watcher = Watcher(findings)
+        self.watcher = Watcher(project)
 
     def wrap(self) -> None:
         if self.watcher is not None:

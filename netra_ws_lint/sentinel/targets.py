@@ -28,6 +28,7 @@ from netra_ws_lint.sentinel.wrappers import (
     is_functools_cache,
     is_trackable_instance,
     track_instance,
+    tracked_classes,
     tracked_targets,
     wrap_container,
 )
@@ -60,16 +61,30 @@ MUTATORS = frozenset(
 )
 
 
-def lint_project(paths: list[str]) -> tuple[list[FindingRef], str | None]:
-    """The watched findings of the project under ``paths`` (audit rules included), and
-    the configured identity getter."""
+@dataclass(frozen=True)
+class Project:
+    """What the linter says about the project under test."""
+
+    findings: list[FindingRef]  # the watched ones
+    files: frozenset[str]  # every checked file (real paths)
+    user_scoped_types: tuple[str, ...]  # the configured name patterns
+    identity: str | None  # the configured identity getter
+
+
+def lint_project(paths: list[str]) -> Project:
+    """Lint the project under ``paths`` (audit rules included): the one call of the
+    linter's pipeline."""
+    from netra_ws_lint.engine.cache import Cache, default_directory
     from netra_ws_lint.engine.discovery import discover
     from netra_ws_lint.engine.runner import check_targets
 
     targets, _problems = discover(paths, {"audit": True})
     targets = [t for t in targets if t.path.suffix == ".py"]
     results = check_targets(
-        [(t.path, t.display, t.settings) for t in targets], jobs=1, project=True
+        [(t.path, t.display, t.settings) for t in targets],
+        jobs=0,  # the runner stays in-process for a few files, else spreads them
+        cache=Cache(default_directory()),  # the CLI's result cache: warm runs only stat
+        project=True,
     )
     found = [
         FindingRef(f.code, str(t.path), f.line, f.col, f.message)
@@ -77,8 +92,13 @@ def lint_project(paths: list[str]) -> tuple[list[FindingRef], str | None]:
         for f in r.findings
         if f.code in WATCHED
     ]
-    identity = next((t.settings.sentinel_identity for t in targets), None)
-    return found, identity
+    settings = targets[0].settings if targets else None
+    return Project(
+        found,
+        frozenset(os.path.realpath(t.path) for t in targets),
+        settings.words.user_scoped_types if settings else (),
+        settings.sentinel_identity if settings else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -237,8 +257,9 @@ def _qualname(owner: Any, attr: str) -> str:
 class Watcher:
     """The watched findings, the objects wrapped for them, and the ones still to find."""
 
-    def __init__(self, findings: list[FindingRef]) -> None:
-        self.findings = findings
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.findings = findings = project.findings
         self.targets: dict[int, Target] = {}  # id(wrapped or tracked object) -> target
         self.of_finding: dict[FindingRef, list[Target]] = {f: [] for f in findings}
         self.unresolved: dict[FindingRef, str] = {}
@@ -251,6 +272,7 @@ class Watcher:
                 self.unresolved[f] = "the flagged code names no object the sentinel can watch"
             self._pending.extend((f, s) for s in sites)
         self._modules_seen = -1
+        self._scanned: set[str] = set()
 
     def _modules_by_file(self) -> dict[str, ModuleType]:
         out: dict[str, ModuleType] = {}
@@ -262,7 +284,7 @@ class Watcher:
 
     def wrap_loaded(self) -> None:
         """Wrap what the findings point at in the modules imported so far."""
-        if not self._pending or len(sys.modules) == self._modules_seen:
+        if len(sys.modules) == self._modules_seen:
             return
         self._modules_seen = len(sys.modules)
         by_file = self._modules_by_file()
@@ -277,6 +299,28 @@ class Watcher:
         self._pending = still
         if replaced:
             replace_references(replaced)
+        self._watch_unflagged(by_file)
+
+    def _watch_unflagged(self, by_file: dict[str, ModuleType]) -> None:
+        """Module-level instances of user-scoped types that no finding names: a leak
+        through one of them is "not predicted" (a gap in the rules)."""
+        from netra_ws_lint.config import matches_any
+
+        classes = set(tracked_classes()) | {t for t in self._keep if isinstance(t, type)}
+        for path in sorted(self.project.files):
+            module = by_file.get(path)
+            if module is None or path in self._scanned:
+                continue
+            self._scanned.add(path)
+            for name, value in list(vars(module).items()):
+                if id(value) in self.targets or not is_trackable_instance(value):
+                    continue
+                cls = type(value)
+                if cls in classes or matches_any(cls.__name__, self.project.user_scoped_types):
+                    watched = track_instance(value, Target(f"{module.__name__}.{name}", "instance"))
+                    if watched is not None:
+                        self.targets[id(value)] = watched
+                        self._keep.append(value)
 
     def _register(self, obj: Any, target: Target, f: FindingRef) -> Target:
         """``obj`` watched as ``target`` (or as the target it already has) for ``f``."""

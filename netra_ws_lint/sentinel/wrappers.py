@@ -29,20 +29,29 @@ from typing import Any, cast
 
 from netra_ws_lint.sentinel.identity import current_user
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NESTED_DEPTH = 4  # containers inside containers are wrapped this deep at wrap time
 
 Use = tuple[str, str]  # (user, "file:line")
 
 
 def location() -> str:
-    """``file:line`` of the first frame outside the sentinel."""
+    """``file:line`` of the first frame outside the sentinel (cheap: called on each write)."""
     f: FrameType | None = sys._getframe(1)
-    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == _HERE:
+    while f is not None and f.f_code.co_filename.startswith(_HERE):
         f = f.f_back
-    if f is None:
-        return "?"
-    return f"{os.path.relpath(f.f_code.co_filename)}:{f.f_lineno}"
+    return "?" if f is None else f"{f.f_code.co_filename}:{f.f_lineno}"
+
+
+def shown(where: str) -> str:
+    """A location as the report shows it: relative to the working directory."""
+    path, sep, line = where.rpartition(":")
+    if not sep or not path:
+        return where
+    try:
+        return f"{os.path.relpath(path)}:{line}"
+    except ValueError:  # another drive
+        return where
 
 
 @dataclass(frozen=True)
@@ -89,20 +98,21 @@ class Leak:
             "object": self.target.name,
             "kind": self.target.kind,
             "what": self.what,
-            "writer": {"user": self.writer[0], "location": self.writer[1]},
-            "reader": {"user": self.reader[0], "location": self.reader[1]},
+            "writer": {"user": self.writer[0], "location": shown(self.writer[1])},
+            "reader": {"user": self.reader[0], "location": shown(self.reader[1])},
             "predicted": [f.as_json() for f in self.target.findings] or "not predicted",
         }
 
 
 class Recorder:
-    """Every leak seen in the session, each once (object, write and read location)."""
+    """Every leak seen in the session, each once: a value written at one place under
+    one user, then read under another (the first read is shown)."""
 
     def __init__(self) -> None:
-        self.leaks: dict[tuple[str, str, str], Leak] = {}
+        self.leaks: dict[tuple[str, str], Leak] = {}
 
     def leak(self, target: Target, writer: Use, reader: Use, what: str) -> None:
-        key = (target.name, writer[1], reader[1])
+        key = (target.name, writer[1])
         if key not in self.leaks:
             self.leaks[key] = Leak(target, writer, reader, what)
 
@@ -704,6 +714,11 @@ class _InstanceUse:
 
 _INSTANCES: dict[int, _InstanceUse] = {}
 _TRACKING_CLASSES: dict[type, type] = {}
+
+
+def tracked_classes() -> list[type]:
+    """The classes some of whose instances are watched."""
+    return list(_TRACKING_CLASSES)
 
 
 def tracked_targets() -> list[Target]:

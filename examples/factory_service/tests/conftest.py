@@ -22,6 +22,10 @@ class Service:
     async def run(self, user: str, prompt: str) -> None:
         await handlers.handle_message(context_of(user), {"prompt": prompt})
 
+    async def report(self, user: str) -> None:
+        """The nightly report a user scheduled."""
+        await handlers.nightly_report(user, "job-1")
+
     def settings(self, user: str) -> dict[str, Any]:
         return AgentService(context_of(user)).load_settings()
 

@@ -60,5 +60,19 @@ def test_each_user_gets_own_settings(service: Any, nws_user: Any) -> None:
         assert {u: f.result()["user_id"] for u, f in futures.items()} == {"alice": "alice", "bob": "bob"}
 
 
+def test_scheduled_report_runs_for_its_user(service: Any, nws_user: Any) -> None:
+    sockets = {"alice": FakeSocket(), "bob": FakeSocket()}
+
+    async def scenario() -> None:
+        for user, socket in sockets.items():
+            with nws_user(user):
+                await service.connect(user, socket)
+        with nws_user("alice"):
+            await service.report("alice")
+
+    asyncio.run(scenario())
+    assert "alice" not in str(sockets["bob"].received)
+
+
 def test_background_work_outside_any_user(service: Any) -> None:
     asyncio.run(service.run("system", "nightly"))

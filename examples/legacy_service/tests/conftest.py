@@ -18,6 +18,10 @@ class Service:
     async def run(self, user: str, prompt: str) -> None:
         await handlers.handle_legacy_run(user, {"prompt": prompt})
 
+    async def report(self, user: str) -> None:
+        """The nightly report a user scheduled."""
+        await handlers.nightly_report()
+
     def settings(self, user: str) -> dict[str, Any]:
         return agent_service.load_agent_settings(user)
 
