@@ -26,7 +26,7 @@ class Service:
         """The nightly report a user scheduled."""
         await handlers.nightly_report(user, "job-1")
 
-    def settings(self, user: str) -> dict[str, Any]:
+    async def settings(self, user: str) -> dict[str, Any]:
         return AgentService(context_of(user)).load_settings()
 
 

@@ -22,7 +22,7 @@ class Service:
         """The nightly report a user scheduled."""
         await handlers.nightly_report()
 
-    def settings(self, user: str) -> dict[str, Any]:
+    async def settings(self, user: str) -> dict[str, Any]:
         return agent_service.load_agent_settings(user)
 
 

@@ -50,7 +50,7 @@ def test_concurrent_users(service: Any, nws_user: Any) -> None:
 
 def test_each_user_gets_own_settings(service: Any, nws_user: Any) -> None:
     def settings_of(user: str) -> dict[str, Any]:
-        return dict(service.settings(user))
+        return dict(asyncio.run(service.settings(user)))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {}
