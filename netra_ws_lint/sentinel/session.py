@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ class Sentinel:
         self.watcher: Watcher | None = None
         self.error: str | None = None
         self.result: dict[str, Any] = {}
+        self.timings = {"lint_s": 0.0, "wrap_s": 0.0}  # what the sentinel itself costs
 
     @property
     def failed(self) -> bool:
@@ -27,6 +29,7 @@ class Sentinel:
     def start(self) -> None:
         from netra_ws_lint.config import ConfigError
 
+        started = time.perf_counter()
         try:
             project = lint_project(self.paths)
         except ConfigError as exc:
@@ -35,10 +38,13 @@ class Sentinel:
         identity.set_identity_getter(project.identity)
         identity.propagate_to_threads()
         self.watcher = Watcher(project)
+        self.timings["lint_s"] += time.perf_counter() - started
 
     def wrap(self) -> None:
         if self.watcher is not None:
+            started = time.perf_counter()
             self.watcher.wrap_loaded()
+            self.timings["wrap_s"] += time.perf_counter() - started
 
     def stop(self) -> None:
         identity.stop_propagating()
@@ -74,6 +80,7 @@ class Sentinel:
             "exercised_without_leak": exercised,
             "never_exercised": never,
             "watched": sorted({t.name for t in targets if t.findings}),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
         if identity._getter_failed:
             self.result["identity_getter_error"] = identity._getter_failed[0]
