@@ -56,10 +56,10 @@ class Sentinel:
             return
         leaks = list(RECORDER.leaks.values())
         targets = w.all_targets()
-        leaked = {id(f) for leak in leaks for f in leak.target.findings}
+        leaked = {f for leak in leaks for f in leak.target.findings}
         exercised, never = [], []
         for f in w.findings:
-            if id(f) in leaked:
+            if f in leaked:
                 continue
             with_f = [t for t in targets if f in t.findings]
             if any(t.exercised for t in with_f):

@@ -353,8 +353,8 @@ class Watcher:
             return
         if site.action == "container":
             if type(value) not in CONTAINER_TYPES:
-                if not isinstance(value, CONTAINER_TYPES):
-                    self.unresolved.setdefault(f, f"{name} is not a container")
+                what = type(value).__name__
+                self.unresolved.setdefault(f, f"{name} is a {what}, not one of the wrapped types")
                 return
             target = Target(name, "container")
             self._register(wrap_container(value, target, replaced=replaced), target, f)
@@ -414,7 +414,7 @@ def _replace_in_class(
         if hit is not None and hit[0] is value:
             try:
                 setattr(cls, attr, hit[1])
-            except (AttributeError, TypeError):  # a builtin or frozen class
-                return
+            except (AttributeError, TypeError):  # a class that refuses new attributes
+                continue
         elif isinstance(value, type) and getattr(value, "__module__", None) == module:
             _replace_in_class(value, replaced, module, seen)
