@@ -64,7 +64,7 @@ class NoqaComment:
     col: int  # 0-based, in characters, of the comment token
     comment: str  # the whole comment token
     match: re.Match[str]  # the directive in ``comment``
-    codes: tuple[str, ...] | None  # None: a blanket ``# noqa``
+    codes: tuple[str, ...] | None  # None: a blanket directive (no codes)
     suppressed: frozenset[str]  # codes of the findings it suppressed
 
 
@@ -74,7 +74,7 @@ class NoqaFilter:
         # characters that Python does not count as line ends
         self.lines = [line + "\n" for line in source.split("\n")]
         self._mapping: dict[int, tuple[int, str]] | None = None
-        # first line of a range -> the codes its ``# noqa`` suppressed
+        # first line of a range -> the codes its directive suppressed
         self.used: dict[int, set[str]] = {}
 
     def _range(self, line: int) -> tuple[int, str]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netra_ws_lint.analysis.semantic import COMPREHENSIONS, Context, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.model import Finding
@@ -26,7 +27,7 @@ from netra_ws_lint.rules.base import Rule, all_rules
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
 RULE_CRASHED = "NWS901"
-UNUSED_NOQA = "NWS902"  # needs to know what each `# noqa` suppressed: see select_findings
+UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
 
 Handler = Callable[[ast.AST], None]
 _LEAVE, _PUSH, _POP = 1, 2, 3
@@ -325,7 +326,7 @@ def select_findings(
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
         if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
-            from netra_ws_lint.rules.unused_noqa import unused_noqa_findings
+            from netra_ws_lint.rules.nws9_tool.unused_noqa import unused_noqa_findings
 
             out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once

@@ -50,6 +50,7 @@ class UnusedNoqa(Rule):
     summary = "A `# noqa` comment suppresses no finding of netra-ws-lint (audit)."
     tool = True
     audit = True
+    fixable = True
     INVALID = [
         '# options: {"extend-select": ["NWS902"]}\nx = 1  # noqa: NWS101  # expect: NWS902@8\n',
         '# options: {"extend-select": ["NWS902"]}\nimport os  # noqa  # expect: NWS902@12\n',
@@ -99,7 +100,7 @@ def _unused_codes(c: NoqaComment, settings: Settings) -> list[str] | None:
     if c.codes is None:
         return None if not c.suppressed else []
     if any(CODE.startswith(code) for code in c.codes):
-        return []  # `# noqa: NWS902` (or a prefix of it) keeps the comment
+        return []  # a noqa comment naming NWS902 (or a prefix of it) is kept
     out = []
     for code in c.codes:
         if not code.upper().startswith("NWS") or _enabled_under(code, settings) is False:
