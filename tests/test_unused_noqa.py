@@ -62,3 +62,13 @@ def test_through_the_cli_and_its_cache(
     assert capsys.readouterr().out == "pkg/m.py:1:12: NWS902 unused `# noqa` directive (a " \
         "blanket `# noqa` on a line with no netra-ws-lint finding)\n"
     assert "# NOQA:NWS101\n" in (tmp_path / "pkg" / "m.py").read_text()
+
+
+def test_a_file_the_prefilter_skips_still_gets_nws902(tmp_path: Path) -> None:
+    from netra_ws_lint.engine.runner import check_targets
+
+    (tmp_path / "m.py").write_text("import os  # noqa: NWS101\n")  # no rule's trigger word
+    for select in (["NWS101", "NWS902"], ["NWS", "NWS902"]):  # NWS900 off, then on
+        settings = apply_options(Settings(root=tmp_path), {"select": select}, None)
+        (result,) = check_targets([(tmp_path / "m.py", "m.py", settings)], jobs=1)
+        assert [(f.line, f.code) for f in result.findings] == [(1, "NWS902")]

@@ -193,9 +193,9 @@ class _Checker:
             source = normalize_newlines(source)
             if "skip-file" in source and SKIP_FILE_RE.search(source):
                 return []
-            if not settings.is_enabled(SYNTAX_ERROR):
+            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
                 return []
-            tree = parse_source(source, name)  # only for NWS900
+            tree = parse_source(source, name)  # only for NWS900 (and NWS902's noqa)
             findings = [tree] if isinstance(tree, Finding) else []
             return select_findings(findings, source, name, settings)
         if self.project is not None:
