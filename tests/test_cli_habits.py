@@ -166,3 +166,14 @@ def test_the_runner_reports_progress(tmp_path: Path) -> None:
     check_targets(targets, jobs=1, project=True, progress=lambda *a: told.append(a))
     assert told == [("indexing", 1, 3), ("indexing", 2, 3), ("indexing", 3, 3),
                     ("checking", 1, 3), ("checking", 2, 3), ("checking", 3, 3)]
+
+
+def test_server_without_pygls_says_which_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "netra_ws_lint.cli.server", None)  # as if not importable
+    code, out, err = run(capsys, "server")
+    assert code == 2 and out == ""
+    assert "pip install 'netra-ws-lint[lsp]'" in err and err.startswith("netra-ws-lint: error:")
