@@ -6,20 +6,18 @@
 from __future__ import annotations
 
 import ast
-import errno
 import io
-import os
 import re
-import stat
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule, all_rules
@@ -27,6 +25,7 @@ from netra_ws_lint.rules.base import Rule, all_rules
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
 RULE_CRASHED = "NWS901"
+UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
 
 Handler = Callable[[ast.AST], None]
 _LEAVE, _PUSH, _POP = 1, 2, 3
@@ -56,8 +55,10 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError) as exc:  # punycode: a bare UnicodeError
         raise DecodeError(f"cannot decode file: {exc}") from None
+    except Exception as exc:  # a codec that fails its own way: a finding, never a crash
+        raise DecodeError(f"cannot decode file: {type(exc).__name__}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return normalize_newlines(text)
@@ -243,11 +244,16 @@ class CheckResult:
 def parse_source(source: str, path: str) -> ast.Module | Finding:
     """The tree, or an NWS900 finding saying why the file does not parse."""
     try:
-        return ast.parse(source, filename=path)
+        tree = parse_quietly(source, filename=path)
+        assert isinstance(tree, ast.Module)
+        return tree
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
-        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
+        from netra_ws_lint.engine.pyversion import syntax_hint
+
+        hint = syntax_hint(source, line, exc.msg, path)
+        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}{hint}")
     except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
         return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
     except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file
@@ -317,9 +323,14 @@ def select_findings(
         if ignored and f.code.startswith(tuple(ignored)):
             continue
         out.append(f)
-    if apply_noqa and out and "noqa" in source.lower():
+    unused = apply_noqa and settings.is_enabled(UNUSED_NOQA) and settings.audit_enabled(UNUSED_NOQA)
+    if apply_noqa and (out or unused) and "noqa" in source.lower():
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+        if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
+            from netra_ws_lint.rules.nws9_tool.unused_noqa import unused_noqa_findings
+
+            out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once
     return sorted(set(out), key=Finding.sort_key)
 
@@ -357,24 +368,11 @@ def check_file(
     return check_bytes(data, name, settings, rule_set)
 
 
-class NotRegularFile(OSError):
-    """A path to check that is a FIFO, a device or a socket: reading it could block
-    forever or never end, so it is not read."""
-
-
 def read_source_bytes(path: Path) -> bytes:
     """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
-    one-line message) for anything that is not a readable regular file.
-
-    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO
-    (or a file replaced by one after discovery) never blocks the run, and a device
-    such as ``/dev/zero`` is never read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
-        return f.read()
+    one-line message) for anything that is not a readable regular file
+    (:func:`.fsutil.read_regular_file`: a FIFO never blocks, a device is never read)."""
+    return read_regular_file(path, SOURCE_LIMIT)
 
 
 def check_bytes(
