@@ -4,7 +4,7 @@
                                        [--unlabelled-out FILE] [--summary-json FILE]
 
 Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
-repository, or ``$NWS_CORPORA``) is unpacked into a temporary directory (never into the
+repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary directory (never into the
 repository), and ``netra-ws-lint check --output-format json`` runs over it with no
 configuration (default rules, no ``--audit``). The repository's ``examples/`` are
 copied to a temporary directory and checked the same way.
@@ -41,8 +41,13 @@ EXAMPLES = "examples"
 
 
 def default_corpora() -> Path:
+    """``$NWS_CORPORA``, else ``../shared/corpora`` beside the repository (or beside
+    the directory holding it, for a worktree one level deeper)."""
     env = os.environ.get("NWS_CORPORA")
-    return Path(env) if env else REPO.parent.parent / "shared" / "corpora"
+    if env:
+        return Path(env)
+    candidates = [REPO.parent / "shared" / "corpora", REPO.parent.parent / "shared" / "corpora"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
 # ----------------------------------------------------------------------- unpacking
