@@ -1,7 +1,7 @@
 """Precision of the default rules on real code, against a labels file.
 
     python benchmarks/precision/run.py [--corpora DIR] [--labels FILE] [--only NAME]
-                                       [--unlabelled-out FILE] [--summary-json FILE]
+        [--unlabelled-out FILE] [--summary-json FILE]
 
 Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
 repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary directory (never into the
@@ -69,7 +69,7 @@ def _safe_members(tar: tarfile.TarFile, dest: Path) -> list[tarfile.TarInfo]:
 def unpack(archive: Path, dest: Path) -> Path:
     """Unpack ``archive`` into ``dest``; the folder it made (or ``dest``)."""
     with tarfile.open(archive) as tar:
-        tar.extractall(dest, members=_safe_members(tar, dest))  # noqa: S202 - filtered
+        tar.extractall(dest, members=_safe_members(tar, dest))  # members filtered above
     entries = [p for p in dest.iterdir()]
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
 
@@ -194,8 +194,9 @@ def summarise(rows: list[dict[str, Any]], labels: dict[str, dict[str, Any]]) -> 
 
 
 def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
-    order = sorted(k for k in summary if k not in ("ALL", EXAMPLES)) + [
-        k for k in ("ALL", EXAMPLES) if k in summary
+    order = [
+        *sorted(k for k in summary if k not in ("ALL", EXAMPLES)),
+        *(k for k in ("ALL", EXAMPLES) if k in summary),
     ]
     for corpus in order:
         rules = summary[corpus]
