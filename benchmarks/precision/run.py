@@ -4,8 +4,8 @@
         [--unlabelled-out FILE] [--summary-json FILE]
 
 Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
-repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary directory (never into the
-repository), and ``netra-ws-lint check --output-format json`` runs over it with no
+repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary
+directory (never into the repository), and ``netra-ws-lint check --output-format json`` runs over it with no
 configuration (default rules, no ``--audit``). The repository's ``examples/`` are
 copied to a temporary directory and checked the same way.
 
@@ -203,7 +203,7 @@ def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
         title = "all corpora" if corpus == "ALL" else corpus
         out.write(f"\n{title}\n")
         out.write("  rule      findings  labelled  worth  precision\n")
-        for rule in sorted(k for k in rules if k != "overall") + ["overall"]:
+        for rule in [*sorted(k for k in rules if k != "overall"), "overall"]:
             c = rules[rule]
             p = precision(c.get("worth", 0), c.get("labelled", 0))
             out.write(
