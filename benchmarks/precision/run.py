@@ -5,8 +5,8 @@
 
 Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
 repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary
-directory (never into the repository), and ``netra-ws-lint check --output-format json`` runs over it with no
-configuration (default rules, no ``--audit``). The repository's ``examples/`` are
+directory (never into the repository), and ``netra-ws-lint check --output-format
+json`` runs over it with no configuration (default rules, no ``--audit``). The repository's ``examples/`` are
 copied to a temporary directory and checked the same way.
 
 Every finding is keyed without line numbers (see :func:`finding_key`) and joined with
@@ -144,9 +144,7 @@ def finding_key(corpus: str, f: dict[str, Any], text: str, scope: str) -> str:
 
 
 def label_key(label: dict[str, Any]) -> str:
-    return "|".join(
-        (label["corpus"], label["path"], label["code"], label["scope"], label["text"])
-    )
+    return "|".join((label["corpus"], label["path"], label["code"], label["scope"], label["text"]))
 
 
 def keyed_findings(corpus: str, root: Path, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
