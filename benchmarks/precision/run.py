@@ -6,8 +6,8 @@
 Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
 repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary
 directory (never into the repository), and ``netra-ws-lint check --output-format
-json`` runs over it with no configuration (default rules, no ``--audit``). The repository's ``examples/`` are
-copied to a temporary directory and checked the same way.
+json`` runs over it with no configuration (default rules, no ``--audit``). The
+repository's ``examples/`` are copied to a temporary directory and checked the same way.
 
 Every finding is keyed without line numbers (see :func:`finding_key`) and joined with
 ``labels.json``: a list of ``{"corpus", "path", "code", "scope", "text",
