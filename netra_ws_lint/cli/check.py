@@ -111,18 +111,18 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         changed = changed_lines(args.diff_base)
 
-    results, failed = collect(args, stderr)
+    results, failed, run_ = collect(args, stderr)
     if fixing:
         from netra_ws_lint.fix.command import run_fixes
 
-        results, fix_status = run_fixes(results, args, stdout, stderr)
+        results, fix_status = run_fixes(results, args, stdout, stderr, run_)
         if args.diff:
             return 2 if failed or fix_status == 2 else fix_status
         failed = failed or fix_status == 2
     if args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
         from netra_ws_lint.fix.command import fill_fixes
 
-        results = fill_fixes(results)
+        results = fill_fixes(results, run_)
     found = Findings(results, known is not None or args.output_format in FINGERPRINT_FORMATS)
     reported = found.reported
     fixed: list[Entry] = []

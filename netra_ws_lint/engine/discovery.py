@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -228,4 +229,33 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
-__all__ = ["ConfigError", "Problem", "Target", "discover"]
+def project_root(path: Path, settings: Settings) -> Path | None:
+    """The project ``path`` belongs to: the directory of the configuration file that
+    configures it, else the git repository root, else None (the caller falls back to
+    the common directory of what it checks)."""
+    if settings.source is not None:
+        return Path(settings.source).absolute().parent
+    directory = path.absolute()
+    return _git_root(str(directory if directory.is_dir() else directory.parent))
+
+
+@lru_cache(maxsize=1024)
+def _git_root(directory: str) -> Path | None:
+    for d in (Path(directory), *Path(directory).parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def project_files(
+    root: Path,
+    overrides: dict[str, object] | None = None,
+    config_file: Path | None = None,
+    respect_gitignore: bool = True,
+) -> list[Target]:
+    """Every Python file of the project at ``root`` (what ``check ROOT`` would check)."""
+    targets, _ = discover([str(root)], overrides, config_file, False, respect_gitignore)
+    return [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
+
+
+__all__ = ["ConfigError", "Problem", "Target", "discover", "project_files", "project_root"]
