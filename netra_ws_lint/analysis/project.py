@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,7 @@ def module_names(
     no ``__init__.py`` needed); a file under no source root is named by its
     ``__init__.py`` chain. The chain's name, when different, is another name of the
     module (``src/app/x.py`` with a package ``app`` is ``app.x`` either way)."""
-    path = Path(path).absolute()
+    path = Path(os.path.abspath(path))  # normalised: no ``..`` from a sub-folder's view
     is_package = path.stem == "__init__"
     names: list[str] = []
     for root in sorted(source_roots, key=lambda r: -len(r.parts)):
