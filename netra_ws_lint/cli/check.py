@@ -38,14 +38,14 @@ def add_parser(sub: Any) -> None:
     scale.add_argument(
         "--no-project",
         action="store_true",
-        help="check each file on its own (project mode, the default when a directory is "
-        "checked, indexes every module to see across modules)",
+        help="check each file on its own (by default every file is checked against the "
+        "facts of the whole project, to see across modules)",
     )
     scale.add_argument(
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="the result cache (default: .netra-ws-lint-cache at the project root)",
+        help="the result cache (default: .netra-ws-lint-cache at the checked project's root)",
     )
     fixing = check.add_argument_group("fixes")
     fixing.add_argument(
