@@ -217,9 +217,15 @@ class Settings:
     def relpath(self, path: str | os.PathLike[str]) -> str:
         p = Path(path)
         try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
+            return p.resolve().relative_to(_resolved(self.root)).as_posix()
         except (ValueError, OSError):
             return p.as_posix()
+
+
+@lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """A configuration root, resolved once per run (it is resolved for every file)."""
+    return root.resolve()
 
 
 def _longest_prefix(code: str, selectors: Iterable[str]) -> int:

@@ -307,7 +307,10 @@ class Run:
         self._settings: dict[Settings, int] = {}
         self._items: dict[str, Item] = {}
 
-    def _item(self, path: Path, display: str, settings: Settings, checked: bool) -> Item:
+    def _item(
+        self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
+    ) -> Item:
+        """The run's item for a file (``real``: its real path, when known)."""
         k = self._settings.setdefault(settings, len(self._settings))
         if k == len(self.checker.settings):
             self.checker.settings.append(settings)
@@ -316,7 +319,7 @@ class Run:
             found = self.root_of(path, settings)
             root = str(found) if found is not None else None
         item = Item(str(path), display, k, root, checked)
-        self._items.setdefault(os.path.realpath(path), item)
+        self._items.setdefault(real or os.path.realpath(path), item)
         return item
 
     def check(self, targets: Sequence[Target], others: Sequence[Target] = ()) -> list[CheckResult]:
@@ -326,18 +329,19 @@ class Run:
         if self.project and self.root_of is None:
             common = _common_directory([p for p, _, _ in targets])
             self.root_of = lambda _p, _s: common
-        items = [self._item(p, d, s, True) for p, d, s in targets]
+        reals = [os.path.realpath(p) for p, _, _ in targets]
+        items = [self._item(p, d, s, True, r) for (p, d, s), r in zip(targets, reals)]
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
         local: list[CheckResult | None] = [None] * len(items)
         if self.project:
-            seen = {os.path.realpath(i.path) for i in items}
+            seen = set(reals)
             every = list(items)
             for p, d, s in others:
                 real = os.path.realpath(p)
                 if real not in seen:
                     seen.add(real)
-                    every.append(self._item(p, d, s, False))
+                    every.append(self._item(p, d, s, False, real))
             local = _build_projects(checker, every, self.jobs)[: len(items)]
         results = [checker.lookup(it, local[i]) for i, it in enumerate(items)]
         todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
