@@ -39,7 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from netra_ws_lint.analysis.semantic import Context, Param
+from netra_ws_lint.analysis.scopes import Param
+from netra_ws_lint.analysis.semantic import Context
 
 
 def module_names(
@@ -204,7 +205,7 @@ class ProjectIndex:
             return f"{base}.{node.attr}" if base else None
         if not isinstance(node, ast.Name):
             return None
-        binding = ctx.lookup(node.id)
+        binding = ctx.lookup(node.id, node)
         module = getattr(ctx, "module_name", None)
         if binding is None:
             return None

@@ -31,6 +31,7 @@ from netra_ws_lint.config import WORD_LISTS, ConfigCache, ConfigError, Settings
 from netra_ws_lint.engine.discovery import is_excluded, project_files, project_root
 from netra_ws_lint.engine.pipeline import RULE_CRASHED
 from netra_ws_lint.engine.runner import Run, folder_files, new_run
+from netra_ws_lint.rules.base import all_rules
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
 
@@ -40,7 +41,7 @@ class Plugin:
     version = __version__
 
     overrides: dict[str, Any] = {}
-    _configs = ConfigCache()
+    _configs = ConfigCache(all_rules())
     # process-wide on purpose: one project model per project root and settings
     _runs: ClassVar[dict[tuple[Path, Settings], Run]] = {}
     _files: ClassVar[dict[tuple[Path, Settings], set[str]]] = {}
@@ -90,7 +91,7 @@ class Plugin:
         if extra:
             overrides["extend-select"] = list(overrides.get("extend-select", [])) + extra
         try:
-            cls._configs = ConfigCache()
+            cls._configs = ConfigCache(all_rules())
             cls._runs = {}
             cls._configs.settings_for(Path.cwd(), overrides)  # validate once, up front
         except ConfigError as exc:

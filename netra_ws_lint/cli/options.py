@@ -15,6 +15,7 @@ from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult
 from netra_ws_lint.engine.runner import Run, new_run, plan_run
 from netra_ws_lint.report.baseline import Entry, fingerprint_findings
 from netra_ws_lint.report.output import Reported
+from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
 
@@ -129,7 +130,7 @@ def collect(
     if uses_stdin(args):
         name = args.stdin_filename or "-"
         path = Path(name).absolute() if name != "-" else Path.cwd() / "-"
-        settings = settings_for(Path(name), options, config_file)
+        settings = settings_for(Path(name), options, config_file, all_rules())
         root = project_root(path, settings) or path.parent
         run = new_run(
             root,
@@ -199,9 +200,20 @@ class Findings:
                 if fps is None:
                     self.reported.append(Reported(r.path, f, src))
                     continue
-                fp, scope = fps[i]
-                self.reported.append(Reported(r.path, f, src, fp))
-                self.entries.append(Entry(rel, f.code, scope, fp, f.message, f.audit))
+                fp = fps[i]
+                self.reported.append(Reported(r.path, f, src, fp.unique))
+                self.entries.append(
+                    Entry(
+                        rel,
+                        f.code,
+                        fp.scope,
+                        fp.fingerprint,
+                        f.message,
+                        f.audit,
+                        fp.context,
+                        fp.statement,
+                    )
+                )
 
     def covers(self, entry: Entry) -> bool:
         """This run decides whether ``entry`` still holds: its file was checked with its

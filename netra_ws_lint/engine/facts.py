@@ -25,34 +25,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from netra_ws_lint.analysis.project import absolute_import, module_names, valid_entry
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context
+from netra_ws_lint.analysis.resolution import keeps_signature
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.prefilter import Prefilter, pattern_words
 from netra_ws_lint.model import Finding
 
 SINGLETON_RULE = "NWS104"
-
-
-SIGNATURE_KEEPING = frozenset(
-    {
-        "staticmethod",
-        "classmethod",
-        "wraps",
-        "lru_cache",
-        "cache",
-        "cached",
-        "alru_cache",
-        "contextmanager",
-        "asynccontextmanager",
-        "abstractmethod",
-        "overload",
-        "final",
-        "override",
-        "no_type_check",
-        "deprecated",
-        "singledispatch",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -125,19 +105,12 @@ class DefFact:
     absent: Any = None
 
 
-def _decorator_last(node: ast.expr) -> str:
-    target = node.func if isinstance(node, ast.Call) else node
-    while isinstance(target, ast.Attribute):
-        return target.attr
-    return target.id if isinstance(target, ast.Name) else ""
-
-
 def _context_param_fact(scan: FactScan, stmt: DefNode) -> list[Any] | None:
     """``[name, kind, index, has default, default is None]`` of the user-context
     parameter (a class's: its ``__init__``'s); None when a decorator may change it."""
     if isinstance(stmt, ast.ClassDef):
         cp = scan.ctx.class_context_param(stmt)
-    elif all(_decorator_last(d) in SIGNATURE_KEEPING for d in stmt.decorator_list):
+    elif keeps_signature(stmt):
         cp = scan.ctx.context_param(stmt)
     else:
         return None
