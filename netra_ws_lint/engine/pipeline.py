@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from netra_ws_lint.engine.prefilter import Prefilter
 
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
+UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
 
 
 class DecodeError(Exception):
@@ -162,9 +163,14 @@ def select_findings(
         if ignored and f.code.startswith(tuple(ignored)):
             continue
         out.append(f)
-    if apply_noqa and out and "noqa" in source.lower():
+    unused = apply_noqa and settings.is_enabled(UNUSED_NOQA) and settings.audit_enabled(UNUSED_NOQA)
+    if apply_noqa and (out or unused) and "noqa" in source.lower():
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+        if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
+            from netra_ws_lint.rules.nws9_tool.unused_noqa import unused_noqa_findings
+
+            out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once
     return sorted(set(out), key=Finding.sort_key)
 
@@ -207,9 +213,9 @@ def check(
         if len(active) != len(rule_set.rule_classes):
             rule_set = rule_set.only(active)
         if not rule_set.rule_classes and not prefilter.always and not want_facts:
-            if not settings.is_enabled(SYNTAX_ERROR):
+            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
                 return CheckResult(name)
-            rule_set = RuleSet(())  # parse only, for NWS900
+            rule_set = RuleSet(())  # parse only, for NWS900 (and NWS902's noqa comments)
     if tree is None:
         parsed = parse_source(source, name)
         if isinstance(parsed, Finding):

@@ -185,7 +185,10 @@ def parse_source(source: str, path: str) -> ast.Module | Finding:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
-        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
+        from netra_ws_lint.engine.pyversion import syntax_hint
+
+        hint = syntax_hint(source, line, exc.msg, path)
+        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}{hint}")
     except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
         return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
     except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file

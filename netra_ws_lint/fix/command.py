@@ -34,11 +34,11 @@ def run_fixes(
     stdout: TextIO,
     stderr: TextIO,
     run: Run,
-) -> tuple[list[tuple[CheckResult, Settings]], int]:
+) -> tuple[list[tuple[CheckResult, Settings]], int, int]:
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
     Every pass and the re-check go through ``run`` (the project model of the check).
-    Returns the results, re-checked where a file changed, and a status: 1 when
-    ``--diff`` printed a diff, 2 when a file could not be fixed, else 0."""
+    Returns the results, re-checked where a file changed, a status (1 when ``--diff``
+    printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
     from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
 
     unsafe = bool(args.unsafe_fixes)
@@ -87,7 +87,11 @@ def run_fixes(
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
-    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.", file=stderr)
+    if not getattr(args, "quiet", False) or status:
+        print(
+            f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.",
+            file=stderr,
+        )
     if args.show_fixes and fixed:
         stream = (
             stdout
@@ -99,7 +103,7 @@ def run_fixes(
             for f in applied:
                 assert f.fix is not None
                 stream.write(f"  {path}:{f.line}:{f.col + 1}: {f.code} {f.fix.message}\n")
-    return out, status
+    return out, status, n
 
 
 def show_available(
