@@ -8,7 +8,7 @@ import ast
 from collections.abc import Sequence
 from typing import Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule
@@ -181,7 +181,9 @@ class Walker:
 def parse_source(source: str, path: str) -> ast.Module | Finding:
     """The tree, or an NWS900 finding saying why the file does not parse."""
     try:
-        return ast.parse(source, filename=path)
+        tree = parse_quietly(source, filename=path)
+        assert isinstance(tree, ast.Module)
+        return tree
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
