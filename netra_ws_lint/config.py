@@ -68,6 +68,9 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
         "test/",
         "conftest.py",
     ),
+    # decorators (resolved names or patterns) that register a function as serving one
+    # request, beside the frameworks known by analysis/frameworks.py
+    "request-handler-decorators": (),
 }
 DEFAULT_ACCESSORS: dict[str, str] = {"get_websocket_manager": "create_websocket_manager"}
 
@@ -96,6 +99,7 @@ KNOWN_KEYS = frozenset(
         *PATH_KEYS,
         "per-file-ignores",
         "audit",
+        "async-project",
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
@@ -118,6 +122,7 @@ class Words:
     send_methods: tuple[str, ...] = WORD_LISTS["send-methods"]
     allowed_singletons: tuple[str, ...] = WORD_LISTS["allowed-singletons"]
     test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
+    request_handler_decorators: tuple[str, ...] = WORD_LISTS["request-handler-decorators"]
 
     def __hash__(self) -> int:
         return hash(
@@ -177,6 +182,7 @@ class Settings:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     audit: bool = False
+    async_project: bool = False  # served over ASGI (else: known from an ``asgi.py``)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -450,6 +456,8 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
             s = replace(s, ignore=s.ignore + _codes(value, key, source))
         elif key == "audit":
             s = replace(s, audit=_bool(value, key, source))
+        elif key == "async-project":
+            s = replace(s, async_project=_bool(value, key, source))
         elif key == "exclude":
             s = replace(s, exclude=_globs(value, key, source))
         elif key == "extend-exclude":

@@ -15,7 +15,9 @@ reports as a singleton getter of a user-scoped type; ``imports`` the module-leve
 imports with absolute names (relative imports resolved against the module's package),
 which is what makes re-exports through ``__init__`` and aliases work. A module's name
 comes from its path: the directories up to the first one without ``__init__.py`` are
-its packages.
+its packages. ``routes`` (when not empty) names the request handlers the module
+registers that other modules define (``path("", views.index)`` in a Django
+``urls.py``: ``{"pkg.views.index": "django"}``, see :mod:`.frameworks`).
 
 :meth:`ProjectIndex.find` follows a qualified name through imports and re-exports to
 the definition. The rules ask through ``Context.project`` (None per file).
@@ -33,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from netra_ws_lint.analysis.frameworks import REGISTRATION_TEXT
 from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
@@ -161,7 +164,35 @@ def build_entry(
             if isinstance(stmt, FUNCTION_TYPES) and stmt.lineno in lines:
                 entry = defs.setdefault(stmt.name, {"kind": "function", "ctx": None})
                 entry["singleton"] = True
-    return {"module": module, "package": is_package, "defs": defs, "imports": imports}
+    out: dict[str, Any] = {
+        "module": module,
+        "package": is_package,
+        "defs": defs,
+        "imports": imports,
+    }
+    routes = _routes(ctx, imports)
+    if routes:
+        out["routes"] = routes
+    return out
+
+
+def _routes(ctx: Context, imports: dict[str, str]) -> dict[str, str]:
+    """Handlers this module registers that other modules define (Django's ``urls.py``),
+    by absolute name: ``{"pkg.views.index": "django"}``."""
+    from netra_ws_lint.analysis.frameworks import route_references
+
+    out: dict[str, str] = {}
+    for dotted, framework in route_references(ctx):
+        head, _, rest = dotted.partition(".")
+        base = imports.get(head)
+        if base is None:
+            binding = ctx.module_scope.bindings.get(head)
+            if binding is not None and binding.kind == "import" and binding.qualname:
+                base = binding.qualname  # ``import pkg.views``: absolute already
+            else:
+                continue
+        out[f"{base}.{rest}" if rest else base] = framework
+    return out
 
 
 _IMPORT_LINE = re.compile(r"^(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b|import\b)(.*)$", re.M)
@@ -243,7 +274,10 @@ def _valid_entry(data: Any) -> bool:
             return False
         if type(d.get("singleton")) is not bool:
             return False
-    return True
+    routes = data.get("routes", {})
+    return isinstance(routes, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in routes.items()
+    )
 
 
 def may_define(source: str, settings: Settings) -> bool:
@@ -301,7 +335,7 @@ def index_source(
     except DecodeError:
         return None
     module, is_package = module_name(path)
-    if not may_define(source, settings):
+    if not may_define(source, settings) and not REGISTRATION_TEXT.search(source):
         return imports_entry(source, module, is_package)
     tree = parse_source(source, display)
     if isinstance(tree, Finding):
@@ -334,6 +368,28 @@ class ProjectIndex:
                         names.add(local)
                         changed = True
         self.known_names = frozenset(names)
+        # handlers registered by other modules (see frameworks.py), by absolute name
+        # after re-exports, and whether the project is served over ASGI
+        self.routes: dict[str, str] = {}
+        for e in self.modules.values():
+            for qual, framework in e.get("routes", {}).items():
+                self.routes[self.follow(qual)] = framework
+        self.asgi = any(m.rpartition(".")[2] == "asgi" for m in self.modules)
+
+    def follow(self, qualname: str) -> str:
+        """``qualname`` after the imports that re-export it (``pkg.views.index`` when
+        ``pkg/views/__init__.py`` imports ``index`` from ``pkg.views.pages``: the
+        latter)."""
+        seen: set[str] = set()
+        while qualname not in seen and len(seen) < 32:
+            seen.add(qualname)
+            module, _, attr = qualname.rpartition(".")
+            entry = self.modules.get(module)
+            nxt = entry["imports"].get(attr) if entry is not None else None
+            if nxt is None:
+                return qualname
+            qualname = nxt
+        return qualname
 
     def find(self, qualname: str) -> dict[str, Any] | None:
         """The def entry ``qualname`` names, through imports and re-exports."""
