@@ -248,6 +248,69 @@ def test_django_urls_same_module_and_references() -> None:
     ]
 
 
+def project(files: dict[Path, str]) -> ProjectIndex:
+    entries = []
+    for p, text in files.items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    for p, text in files.items():
+        module, is_package = module_name(p)
+        entries.append(build_entry(ast.parse(text), text, str(p), module, is_package, Settings()))
+    return ProjectIndex(entries)
+
+
+def test_application_object_imported_from_another_module(tmp_path: Path) -> None:
+    pkg = tmp_path / "chat"
+    socket = (
+        "from .server import sio, api\n"
+        "@sio.on('connect')\n"
+        "async def connect(sid, environ):\n"
+        "    pass\n"
+        "@api.get('/me')\n"  # known by its path literal anyway
+        "def me():\n"
+        "    pass\n"
+    )
+    index = project(
+        {
+            pkg / "__init__.py": "",
+            pkg / "server.py": (
+                "import socketio\nfrom fastapi import FastAPI\n"
+                "sio = socketio.AsyncServer(async_mode='asgi')\napi = FastAPI()\n"
+            ),
+            pkg / "socket.py": socket,
+        }
+    )
+    assert index.apps == {
+        "chat.server.sio": ("socketio", True),
+        "chat.server.api": ("fastapi", True),
+    }
+    alone = request_paths(context(socket, str(pkg / "socket.py"))).handlers
+    assert {fn.name: h.framework for fn, h in alone.items()} == {"me": "web"}
+    ctx = context(socket, str(pkg / "socket.py"))
+    ctx.project, ctx.module_name = index, "chat.socket"
+    found = {fn.name: h for fn, h in request_paths(ctx).handlers.items()}
+    assert found["connect"] == Handler("socketio", True, "@sio.on")
+    assert found["me"] == Handler("fastapi", True, "@api.get")
+
+
+def test_registration_arguments_built_at_run_time() -> None:
+    src = (
+        "from starlette.applications import Starlette\n"
+        "from . import constants\n"
+        "async def ping(request):\n"
+        "    pass\n"
+        "async def health(request):\n"
+        "    pass\n"
+        "def setup(api: Starlette):\n"
+        "    api.add_route(str(constants.PING), ping, methods=['GET'])\n"
+        "    api.add_route(f'/{constants.HEALTH}', health)\n"
+        "    api.add_route(constants.UPLOAD, make_upload(api))\n"  # a factory: unknown
+    )
+    ctx = context(src)
+    assert {fn.name for fn in request_paths(ctx).handlers} == {"ping", "health"}
+    assert route_references(ctx) == []
+
+
 def test_django_view_registered_by_another_module_in_project_mode(tmp_path: Path) -> None:
     pkg = tmp_path / "shop"
     (pkg / "views").mkdir(parents=True)

@@ -99,6 +99,8 @@ APP_CLASSES = frozenset(
         "Server",
         "AsyncServer",
         "SocketIO",
+        "Client",
+        "AsyncClient",
     }
 )
 
@@ -211,6 +213,10 @@ REGISTRATION_TEXT = re.compile(
 )
 
 
+# the text a module needs for :func:`app_objects` to find anything
+APP_TEXT = re.compile(rf"\b(?:{'|'.join(sorted(APP_CLASSES))})\(")
+
+
 @dataclass(frozen=True)
 class Handler:
     """Why a function serves one request."""
@@ -269,6 +275,18 @@ def _framework_of(qualname: str | None) -> tuple[str, bool] | None:
     if not qualname:
         return None
     return PACKAGES.get(qualname.partition(".")[0])
+
+
+def _is_text(node: ast.expr) -> bool:
+    """A string: a literal, an f-string, a concatenation, ``str(x)``, a string method."""
+    if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+        return True
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "str") or (
+        isinstance(func, ast.Attribute) and func.attr in ("format", "join")
+    )
 
 
 def _first_path_literal(call: ast.Call) -> bool:
@@ -351,8 +369,13 @@ class _Finder:
         return out
 
     def _guess(self) -> tuple[str, bool]:
-        """The framework of an object that does not resolve: the one the module imports."""
-        return self.module_frameworks[0] if len(self.module_frameworks) == 1 else ("web", False)
+        """The web framework of an object that does not resolve: the one the module
+        imports (the first, served from an event loop if they all are; socket.io
+        servers do not route HTTP requests)."""
+        found = [f for f in self.module_frameworks if f[0] != "socketio"]
+        if not found:
+            return ("web", False)
+        return found[0][0], all(loop for _, loop in found)
 
     def _object_framework(self, expr: ast.AST, chain: list[Scope]) -> tuple[str, bool] | None:
         """The framework of an application object (``app``, ``router``, ``app.router``,
@@ -375,6 +398,15 @@ class _Finder:
                 return found
         if binding.kind == "assign" and isinstance(binding.value, ast.Call):
             return self._class_framework(self._resolve(binding.value.func, chain))
+        project = self.ctx.project
+        if binding.kind == "import" and project is not None:
+            # ``from .server import sio``: what the project index knows of it
+            with self._scopes(chain):
+                qualname = project.qualname(self.ctx, expr)
+            apps = getattr(project, "apps", None) or {}
+            found = apps.get(project.follow(qualname)) if qualname else None
+            if found is not None:
+                return found[0], found[1]
         return None
 
     def _qualify(self, dotted: str, chain: list[Scope]) -> str | None:
@@ -392,7 +424,7 @@ class _Finder:
         last = qualname.rpartition(".")[2]
         if last not in APP_CLASSES:
             return None
-        return (fw[0], True) if last == "AsyncServer" else fw
+        return (fw[0], True) if last.startswith("Async") else fw
 
     # -------------------------------------------------------------- decorators
     def _add(self, fn: FunctionNode, handler: Handler) -> None:
@@ -534,16 +566,18 @@ class _Finder:
 
     @staticmethod
     def _argument(call: ast.Call, index: int | None) -> ast.expr | None:
-        """The handler argument: by keyword, at ``index``, or (None) the first
-        positional argument that is not a string literal."""
+        """The handler argument: by keyword, at ``index``, or (None) the last
+        positional argument that is not a path or a name (a string literal, an
+        f-string, a ``str(...)``/``.format()`` call: ``add_route(str(path), handler)``,
+        ``add_route("GET", "/", handler)``, Sanic's ``add_route(handler, "/")``)."""
         for k in call.keywords:
             if k.arg in _HANDLER_KEYWORDS:
                 return k.value
         if index is not None:
             return call.args[index] if len(call.args) > index else None
-        for arg in call.args:
-            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                return arg
+        for arg in reversed(call.args):
+            if not _is_text(arg):
+                return arg  # a factory's result (``make_view(app)``) is left out later
         return None
 
     def _reference(
@@ -554,8 +588,8 @@ class _Finder:
                 break
             if isinstance(expr.func, ast.Attribute) and expr.func.attr == "as_view":
                 expr = expr.func.value
-            elif expr.args:
-                expr = expr.args[0]
+            elif len(expr.args) == 1 and isinstance(expr.args[0], (ast.Name, ast.Attribute)):
+                expr = expr.args[0]  # a view decorator applied by hand
             else:
                 return
         dotted = dotted_name(expr)
@@ -642,6 +676,23 @@ class _Finder:
                     for stmt in cls.body:
                         if isinstance(stmt, FUNCTION_TYPES) and stmt.name == ref.attr:
                             yield stmt
+
+
+def app_objects(ctx: Context) -> dict[str, tuple[str, bool]]:
+    """The module-level application objects of the module (``app = FastAPI()``,
+    ``sio = socketio.AsyncServer()``): name -> (framework, served from an event loop),
+    for the project index (other modules import them: ``from .server import sio``)."""
+    if not APP_TEXT.search(ctx.source):
+        return {}
+    out: dict[str, tuple[str, bool]] = {}
+    finder = _Finder(ctx)
+    chain = [ctx.module_scope]
+    for name, b in ctx.module_scope.bindings.items():
+        if b.kind == "assign" and isinstance(b.value, ast.Call):
+            found = finder._class_framework(finder._resolve(b.value.func, chain))
+            if found is not None:
+                out[name] = found
+    return out
 
 
 def route_references(ctx: Context) -> list[tuple[str, str]]:

@@ -17,7 +17,9 @@ which is what makes re-exports through ``__init__`` and aliases work. A module's
 comes from its path: the directories up to the first one without ``__init__.py`` are
 its packages. ``routes`` (when not empty) names the request handlers the module
 registers that other modules define (``path("", views.index)`` in a Django
-``urls.py``: ``{"pkg.views.index": "django"}``, see :mod:`.frameworks`).
+``urls.py``: ``{"pkg.views.index": "django"}``), ``apps`` its module-level application
+objects (``{"sio": ["socketio", true]}``: framework, served from an event loop), see
+:mod:`.frameworks`.
 
 :meth:`ProjectIndex.find` follows a qualified name through imports and re-exports to
 the definition. The rules ask through ``Context.project`` (None per file).
@@ -35,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netra_ws_lint.analysis.frameworks import REGISTRATION_TEXT
+from netra_ws_lint.analysis.frameworks import APP_TEXT, REGISTRATION_TEXT, app_objects
 from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
@@ -173,6 +175,9 @@ def build_entry(
     routes = _routes(ctx, imports)
     if routes:
         out["routes"] = routes
+    apps = app_objects(ctx)
+    if apps:
+        out["apps"] = {name: [fw, loop] for name, (fw, loop) in apps.items()}
     return out
 
 
@@ -274,9 +279,16 @@ def _valid_entry(data: Any) -> bool:
             return False
         if type(d.get("singleton")) is not bool:
             return False
-    routes = data.get("routes", {})
-    return isinstance(routes, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in routes.items()
+    routes, apps = data.get("routes", {}), data.get("apps", {})
+    if not isinstance(routes, dict) or not isinstance(apps, dict):
+        return False
+    return all(isinstance(k, str) and isinstance(v, str) for k, v in routes.items()) and all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and len(v) == 2
+        and isinstance(v[0], str)
+        and type(v[1]) is bool
+        for k, v in apps.items()
     )
 
 
@@ -335,7 +347,11 @@ def index_source(
     except DecodeError:
         return None
     module, is_package = module_name(path)
-    if not may_define(source, settings) and not REGISTRATION_TEXT.search(source):
+    if (
+        not may_define(source, settings)
+        and not REGISTRATION_TEXT.search(source)
+        and not APP_TEXT.search(source)
+    ):
         return imports_entry(source, module, is_package)
     tree = parse_source(source, display)
     if isinstance(tree, Finding):
@@ -375,6 +391,12 @@ class ProjectIndex:
             for qual, framework in e.get("routes", {}).items():
                 self.routes[self.follow(qual)] = framework
         self.asgi = any(m.rpartition(".")[2] == "asgi" for m in self.modules)
+        # module-level application objects (``sio = AsyncServer()``), by absolute name
+        self.apps: dict[str, tuple[str, bool]] = {
+            f"{module}.{name}": (fw, loop)
+            for module, e in self.modules.items()
+            for name, (fw, loop) in e.get("apps", {}).items()
+        }
 
     def follow(self, qualname: str) -> str:
         """``qualname`` after the imports that re-export it (``pkg.views.index`` when
