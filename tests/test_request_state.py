@@ -70,7 +70,7 @@ def test_flask_sync_view_appending_request_data_gives_nws201() -> None:
     """
     assert codes(run(src)) == [(8, "NWS201")]
     # the same module without the route: a plain function is not a request path
-    plain = src.replace('@app.route("/comment", methods=["POST"])\n', "")
+    plain = textwrap.dedent(src).replace('@app.route("/comment", methods=["POST"])\n', "")
     assert codes(run(plain)) == []
 
 
@@ -176,7 +176,9 @@ def test_lazy_engine_getter_and_startup_counter_are_not_request_state() -> None:
     def user(user_id: str):
         return get_engine().get(user_id)
     """
-    assert codes(run(src, audit=True)) == []
+    found = run(src, audit=True)
+    assert [c for c in codes(found) if c[1] in ("NWS207", "NWS208")] == []
+    assert codes(found) == [(7, "NWS104")]  # the lazy getter is NWS104's (audit)
 
 
 # ---------------------------------------------------------------- the ContextVar rewrite

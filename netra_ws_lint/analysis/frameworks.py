@@ -48,11 +48,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from netra_ws_lint.analysis.semantic import (
+from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     Binding,
-    Context,
     FunctionNode,
     Scope,
     annotation_names,
@@ -60,6 +60,9 @@ from netra_ws_lint.analysis.semantic import (
     params_of,
 )
 from netra_ws_lint.config import matches_any
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
 
 # top-level package -> (framework, served from an event loop)
 PACKAGES: dict[str, tuple[str, bool]] = {
@@ -206,6 +209,14 @@ _LOOSE_REGISTER_METHODS = frozenset(
     {f"add_{m}" for m in HTTP_METHODS} | {"add_route", "add_view", "on", "on_event"}
 )
 _HANDLER_KEYWORDS = ("view", "endpoint", "view_func", "handler", "route")
+
+# words one of which a module's text holds when it may have a request handler (the
+# prefilter's ``{handlers}`` vocabulary): a framework's name, a class-based view's base,
+# a path literal, an event decorator
+HANDLER_WORDS = frozenset(
+    {*PACKAGES, "View", "Endpoint", "Consumer", "Handler", "Namespace"}
+    | {'("/', "('/", ".on(", ".event", "Depends"}
+)
 
 # the text a module needs for :func:`route_references` to find anything
 REGISTRATION_TEXT = re.compile(

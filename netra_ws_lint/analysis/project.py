@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from netra_ws_lint.analysis.frameworks import APP_TEXT, REGISTRATION_TEXT, app_objects
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
@@ -155,7 +156,7 @@ def build_entry(
                     "singleton": False,
                 }
     # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from netra_ws_lint.rules.nws1_singletons import SingletonDefinition
+    from netra_ws_lint.rules.nws1_singletons.singleton_definition import SingletonDefinition
 
     if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
         ctx2 = Context(tree, source, path, settings)
@@ -383,6 +384,11 @@ class ProjectIndex:
                     if qual.rpartition(".")[2] in names and local not in names:
                         names.add(local)
                         changed = True
+        # request handlers other modules register, and application objects: the
+        # prefilter looks for these names too (frameworks.py)
+        for e in self.modules.values():
+            names.update(q.rpartition(".")[2] for q in e.get("routes", {}))
+            names.update(e.get("apps", {}))
         self.known_names = frozenset(names)
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI
@@ -439,7 +445,7 @@ class ProjectIndex:
             return f"{base}.{node.attr}" if base else None
         if not isinstance(node, ast.Name):
             return None
-        binding = ctx.lookup(node.id)
+        binding = ctx.lookup(node.id, node)
         module = getattr(ctx, "module_name", None)
         if binding is None:
             return None

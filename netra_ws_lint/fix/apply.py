@@ -159,7 +159,7 @@ def _names_used(tree: ast.Module) -> Counter[str]:
 def _bound_at_module(tree: ast.Module, stmt: ast.stmt) -> set[str]:
     """Names bound by imports, defs and classes at module level (in ``if``/``try``
     blocks too), and in the functions holding ``stmt`` (if any)."""
-    from netra_ws_lint.analysis.semantic import iter_statements_no_scopes
+    from netra_ws_lint.analysis.scopes import iter_statements_no_scopes
 
     bound: set[str] = set()
     bodies: list[list[ast.stmt]] = [tree.body]

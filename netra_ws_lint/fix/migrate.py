@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint import __version__
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
 from netra_ws_lint.engine.pipeline import (
@@ -36,6 +37,7 @@ from netra_ws_lint.engine.pipeline import (
     parse_source,
 )
 from netra_ws_lint.model import Finding
+from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
@@ -43,22 +45,18 @@ REPORT_JSON = "migration-report.json"
 DEFAULT_REPORT_DIR = "netra-ws-lint-migration"
 DEFAULT_BACKUP_DIR = ".netra-ws-lint-backups"
 
-# the rules of the migration: singletons (NWS1) and the user context (NWS301-303)
-MIGRATION_CODES = ("NWS101", "NWS102", "NWS103", "NWS104", "NWS105", "NWS301", "NWS302", "NWS303")
+# the rules of the migration, what is left to a person and what it costs: from each
+# rule's `migration`, `migration_advice` and `migration_weight`
+MIGRATION_CODES = tuple(code for code, rule in all_rules().items() if rule.migration)
 # "anything deprecated" for --validate-only: every NWS1 finding
 DEPRECATED_PREFIX = "NWS1"
 # complexity points per site left to a person, by rule (an automatic fix costs 1)
-WEIGHTS = {"NWS103": 5, "NWS104": 5, "NWS105": 3, "NWS302": 3}
+WEIGHTS = {code: all_rules()[code].migration_weight for code in MIGRATION_CODES}
 MANUAL_WEIGHT = 3
 REASONS = {
-    "NWS102": "the import stays while the sites above still use the accessor",
-    "NWS103": "module-level instance: built once at import time and shared by every user; "
-    "build it per request from the user's context and pass it to the code that used it",
-    "NWS104": "singleton definition: remove it (or make it a factory taking the user "
-    "context) once nothing calls it",
-    "NWS105": "call of a singleton getter: build the object from the user's context",
-    "NWS302": "acts for one user without a user context: add a `user_context` parameter "
-    "and pass it from the callers",
+    code: all_rules()[code].migration_advice
+    for code in MIGRATION_CODES
+    if all_rules()[code].migration_advice
 }
 UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "

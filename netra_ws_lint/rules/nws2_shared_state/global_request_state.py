@@ -1,0 +1,414 @@
+"""NWS207 global-request-state."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from netra_ws_lint.analysis.idioms import function_label, is_classmethod, self_param
+from netra_ws_lint.analysis.scopes import (
+    FUNCTION_TYPES,
+    FunctionNode,
+    dotted_name,
+    iter_child_stmts_no_scopes,
+)
+from netra_ws_lint.rules.base import Rule, register
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
+
+
+def is_constant(value: ast.AST | None) -> bool:
+    """A literal (``None``, ``0``, ``"x"``, ``-1``, a tuple of literals) or the name of
+    a constant (``MAX_SIZE``, ``Mode.FAST``): a reset or a fixed mode, not a request's
+    value."""
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.UnaryOp):
+        return is_constant(value.operand)
+    if isinstance(value, ast.Tuple):
+        return all(is_constant(e) for e in value.elts)
+    if isinstance(value, ast.Name):
+        return value.id.isupper()
+    if isinstance(value, ast.Attribute):
+        return value.attr.isupper()
+    return False
+
+
+def _checks_unset(test: ast.expr, names: set[str]) -> bool:
+    """``test`` asks whether one of ``names`` (dotted) is still unset: ``x is None``,
+    ``x is not None``, ``x == None``, ``not x``, ``x`` (also inside ``and``/``or``)."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(dotted_name(s) in names for s in sides) and any(
+                isinstance(s, ast.Constant) and s.value is None for s in sides
+            ):
+                return True
+        elif (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.Not)
+            and dotted_name(node.operand) in names
+        ):
+            return True
+    parts = test.values if isinstance(test, ast.BoolOp) else [test]
+    return any(dotted_name(p) in names for p in parts)
+
+
+def _ends_block(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, bool]]:
+    """The ``if`` statements of ``fn`` around ``target`` (``True``) and those before
+    it, in the same function (``False``)."""
+    stack: list[tuple[ast.stmt, tuple[ast.If, ...]]] = [(s, ()) for s in reversed(fn.body)]
+    before: list[ast.If] = []
+    while stack:
+        stmt, around = stack.pop()
+        if stmt is target:
+            for guard in around:
+                yield guard, True
+            for guard in before:
+                yield guard, False
+            return
+        if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            continue
+        inner = (*around, stmt) if isinstance(stmt, ast.If) else around
+        if isinstance(stmt, ast.If):
+            before.append(stmt)
+        children: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            children += getattr(stmt, name, None) or []
+        for handler in getattr(stmt, "handlers", ()):
+            children += handler.body
+        for case in getattr(stmt, "cases", ()):
+            children += case.body
+        stack.extend((c, inner) for c in reversed(children))
+
+
+def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
+    """``stmt`` binds ``target`` only while it is unset: under ``if target is None``
+    (or ``if not target``, through a local holding it), or after an early
+    ``if target is not None: return target`` (the lazy singleton shape, NWS104's)."""
+    names = {target}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and dotted_name(node.value) == target
+        ):
+            names.add(node.targets[0].id)  # ``inst = _instance``
+    for guard, around in _guards(fn, stmt):
+        if _checks_unset(guard.test, names) and (around or _ends_block(guard.body)):
+            return True
+    return False
+
+
+@register
+class GlobalRequestState(Rule):
+    """
+    ## What it does
+    Flags a module-level name rebound through `global` (or a class attribute rebound
+    through its class: `Cls.attr = ...`, `cls.attr = ...` in a classmethod,
+    `type(self).attr = ...`) inside code that serves one request, with a value that
+    is not a constant. Code serves one request when a user identity or context is in
+    scope (a `user_id`-like parameter, a user context), or when a framework calls it
+    for a request (a FastAPI/Starlette route or websocket, a Flask route or
+    `before_request` hook, a Django view, an aiohttp route, a socket.io event), or
+    when such code calls it in the same module.
+
+    Not flagged: the lazy singleton shape (`if _x is None: _x = build()`, NWS104's),
+    resets to a constant (`_x = None`, `_mode = FAST`), counters (`_hits += 1`), and
+    functions that serve no request (startup hooks, CLI commands).
+
+    ## Why is this bad?
+    A module global (or a class attribute) is one slot for the whole process. Every
+    concurrent request writes its own value into it, and every request reads
+    whichever value was written last, often another user's: the current user, the
+    tenant, the request's language or session. Under an event loop the switch
+    happens at every `await`; under threads, at any time.
+
+    ## Example
+    ```python
+    _current_user = None
+
+    async def handle(user_id: str, request) -> dict:
+        global _current_user
+        _current_user = user_id
+        return await render()
+    ```
+
+    ## Use instead
+    ```python
+    from contextvars import ContextVar
+
+    current_user: ContextVar[str] = ContextVar("current_user")
+
+    async def handle(user_id: str, request) -> dict:
+        current_user.set(user_id)
+        return await render()
+    ```
+
+    ## Fix
+    No automatic fix: pass the value to the code that needs it, keep it on the
+    per-request object (the user context), or use a `contextvars.ContextVar`.
+
+    ## Options
+    `identity-names`, `context-names`, `context-types` (what a user identity is),
+    `request-handler-decorators` (decorators that make a request handler).
+    """
+
+    code = "NWS207"
+    name = "global-request-state"
+    message = (
+        "{what} is rebound {how} in `{func}`, which serves one request: every concurrent "
+        "request overwrites it and reads the others'"
+    )
+    summary = "Module-level name or class attribute rebound with request data in a request path."
+    trigger = ("{identity} {context} {handlers}",)
+    options = (
+        "identity-names",
+        "context-names",
+        "context-types",
+        "request-handler-decorators",
+    )
+
+    INVALID = [
+        # the issue's handler: a user id kept in a module global
+        """
+        _current_user = None
+
+        async def handle(user_id: str, request) -> dict:
+            global _current_user
+            _current_user = user_id  # expect: NWS207@5
+            return await render()
+        """,
+        # a Flask view (no identity name: the route says it serves a request) and
+        # a helper it calls
+        """
+        from flask import Flask, request
+
+        app = Flask(__name__)
+        _locale = "en"
+        _last_query = None
+
+        @app.route("/search")
+        def search():
+            global _locale
+            _locale = request.args.get("lang", "en")  # expect: NWS207@5
+            remember(request.args["q"])
+            return run()
+
+        def remember(q):
+            global _last_query
+            _last_query = q  # expect: NWS207@5
+        """,
+        # a class attribute rebound through the class, by name and through `cls`
+        """
+        class Session:
+            current = None
+            tenant = None
+
+            @classmethod
+            def bind(cls, user_context):
+                cls.tenant = user_context.tenant_id  # expect: NWS207@9
+
+        def serve(session_id):
+            Session.current = load(session_id)  # expect: NWS207@5
+        """,
+        # a Django class-based view; an augmented rebinding with request data
+        """
+        from django.views import View
+
+        _total = 0
+
+        class Checkout(View):
+            def post(self, request):
+                global _total
+                _total += int(request.POST["amount"])  # expect: NWS207@9
+        """,
+        # a FastAPI route: the value comes out of the request
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+        _active_thread = None
+
+        @router.post("/threads/{thread}")
+        async def select(thread: str):
+            global _active_thread
+            _active_thread = {"id": thread}  # expect: NWS207@5
+        """,
+    ]
+    VALID = [
+        # a lazy engine getter called by a request handler: the lazy singleton shape
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        _engine = None
+
+        def get_engine():
+            global _engine
+            if _engine is None:
+                _engine = create_engine(DATABASE_URL)
+            return _engine
+
+        def get_pool():
+            global _pool
+            if _pool is not None:
+                return _pool
+            _pool = make_pool()
+            return _pool
+
+        @app.get("/items")
+        async def items(user_id: str):
+            return get_engine().query(user_id)
+        """,
+        # a startup counter and a CLI command: no request path
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        _started = 0
+        _config = None
+
+        @app.on_event("startup")
+        async def startup():
+            global _started
+            _started = time.time()
+
+        def main(argv):
+            global _config
+            _config = load(argv)
+        """,
+        # resets to a constant, counters, a constant's name
+        """
+        _current = None
+        _hits = 0
+        _mode = "fast"
+
+        async def logout(user_id):
+            global _current, _hits, _mode
+            _current = None
+            _hits += 1
+            _mode = SLOW_MODE
+        """,
+        # a local name, an instance attribute, a nonlocal closure variable
+        """
+        def handle(user_id):
+            current = user_id
+            def inner():
+                nonlocal current
+                current = user_id
+            return current
+
+        class Manager:
+            def bind(self, user_id):
+                self.user_id = user_id
+        """,
+        # contextvars instead of a global; a lazily built class-level instance
+        """
+        from contextvars import ContextVar
+
+        current_user = ContextVar("current_user")
+
+        class Registry:
+            _instance = None
+
+            @classmethod
+            def instance(cls, user_id=None):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+
+        async def handle(user_id):
+            current_user.set(user_id)
+        """,
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._declared: dict[int, set[str]] = {}
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._check(node, target, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._check(node, node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._check(node, node.target, node.value)
+
+    def _check(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+        ctx = self.ctx
+        scope = ctx.scope
+        fn = scope.node
+        if scope.kind != "function" or not isinstance(fn, FUNCTION_TYPES) or is_constant(value):
+            return
+        what = how = ""
+        if isinstance(target, ast.Name) and target.id in self._globals(fn):
+            what, how = f"module-level `{target.id}`", "through `global`"
+        elif isinstance(target, ast.Attribute):
+            owner = self._class_of(target.value, fn)
+            if owner is None:
+                return
+            what, how = f"class attribute `{owner}.{target.attr}`", "through its class"
+        else:
+            return
+        label = dotted_name(target)
+        if label is None or lazy_initialisation(fn, stmt, label):
+            return
+        if not ctx.has_user_identity():
+            return
+        self.report(stmt, what=what, how=how, func=function_label(fn))
+
+    def _globals(self, fn: FunctionNode) -> set[str]:
+        """The names ``fn`` declares ``global`` (not ``nonlocal``)."""
+        key = id(fn)
+        found = self._declared.get(key)
+        if found is None:
+            found = self._declared[key] = {
+                name
+                for node in iter_child_stmts_no_scopes(fn.body)
+                if isinstance(node, ast.Global)
+                for name in node.names
+            }
+        return found
+
+    def _class_of(self, owner: ast.expr, fn: FunctionNode) -> str | None:
+        """The class ``owner`` names: a class of this module, ``cls`` in a
+        classmethod, ``type(self)`` / ``self.__class__``."""
+        ctx = self.ctx
+        if isinstance(owner, ast.Name):
+            if is_classmethod(fn) and owner.id == self_param(fn):
+                cls = ctx.enclosing_class()
+                return cls.name if cls is not None else owner.id
+            binding = ctx.lookup(owner.id, owner)
+            if binding is not None and binding.kind == "class" and ctx.is_module_global(owner.id):
+                return owner.id
+            return None
+        me = self_param(fn)
+        if me is None or is_classmethod(fn):
+            return None
+        if (
+            isinstance(owner, ast.Call)
+            and isinstance(owner.func, ast.Name)
+            and owner.func.id == "type"
+            and len(owner.args) == 1
+            and isinstance(owner.args[0], ast.Name)
+            and owner.args[0].id == me
+        ) or (
+            isinstance(owner, ast.Attribute)
+            and owner.attr == "__class__"
+            and isinstance(owner.value, ast.Name)
+            and owner.value.id == me
+        ):
+            cls = ctx.enclosing_class()
+            return cls.name if cls is not None else "type(self)"
+        return None
