@@ -322,3 +322,32 @@ def test_no_rewrite_when_a_use_has_another_shape() -> None:
     public = "import threading\nstate = threading.local()\nasync def f(user_id):\n    state.user = user_id\n"
     fix = run(public)[0].fix
     assert fix is not None and fix.applicability == "manual" and "public" in fix.message
+
+
+def test_migrate_plans_one_entry_per_thread_local_attribute() -> None:
+    from netra_ws_lint.fix.migrate import analyse
+
+    src = (
+        "import threading\n"
+        "class State(threading.local):\n"
+        "    pass\n"
+        "state = State()\n"
+        "async def login(user_id):\n"
+        "    state.user = user_id\n"
+        "    state.tenant = 't'\n"
+        "async def whoami(user_id):\n"
+        "    return state.user, state.tenant\n"
+        "_local = threading.local()\n"
+        "async def trace(user_id):\n"
+        "    _local.span = user_id\n"
+    )
+    report, fixed = analyse(src.encode(), "svc.py", Settings(), None, unsafe=False)
+    assert fixed is None
+    entries = [(s.code, s.fix, s.reason) for s in report.manual]
+    assert [(c, k) for c, k, _ in entries] == [("NWS208", "manual")] * 2 + [("NWS208", "unsafe")]
+    assert "`state.user`" in entries[0][2] and "`state.tenant`" in entries[1][2]
+    assert "subclass instance" in entries[0][2]
+    assert "LookupError" in entries[2][2]
+    report, fixed = analyse(src.encode(), "svc.py", Settings(), None, unsafe=True)
+    assert fixed is not None and b"_local_span = ContextVar" in fixed
+    assert len(report.manual) == 2  # the subclass's attributes stay manual

@@ -10,7 +10,8 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from netra_ws_lint.analysis.idioms import self_param
+from netra_ws_lint.analysis.idioms import lazy_initialisation, self_param
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, dotted_name, iter_child_stmts_no_scopes
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
@@ -39,6 +40,7 @@ class ThreadLocals:
         self.by_name: dict[str, ThreadLocal] = {}  # module-level name -> object
         self.by_attr: dict[tuple[str, str], ThreadLocal] = {}  # (class, attribute)
         self.instances: dict[str, str] = {}  # module-level instance -> its class
+        self._caches: dict[str, frozenset[str]] = {}
         self._collect()
 
     def __bool__(self) -> bool:
@@ -144,3 +146,45 @@ class ThreadLocals:
             if fns and cls is not None and self_param(fns[-1]) == owner.id:
                 cls_name = cls.name
         return self.by_attr.get((cls_name, expr.attr)) if cls_name else None
+
+    def per_thread_caches(self, local: ThreadLocal) -> frozenset[str]:
+        """The attributes of a module-level thread-local that every write initialises
+        lazily (``if not x.a: x.a = build()``, ``x.a = x.a or build()``): a per-thread
+        cache of a resource, not request state."""
+        name = local.name
+        if name is None:
+            return frozenset()
+        found = self._caches.get(name)
+        if found is not None:
+            return found
+        lazy: dict[str, bool] = {}
+        for fn in ast.walk(self.ctx.tree):
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            for node in iter_child_stmts_no_scopes(fn.body):
+                if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                    continue
+                targets = (
+                    node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                )
+                for t in targets:
+                    if (
+                        isinstance(t, ast.Attribute)
+                        and isinstance(t.value, ast.Name)
+                        and t.value.id == name
+                    ):
+                        ok = isinstance(node, ast.Assign) and lazy_initialisation(
+                            fn, node, f"{name}.{t.attr}"
+                        )
+                        lazy[t.attr] = lazy.get(t.attr, True) and ok
+            for node in ast.walk(fn):  # setattr(x, "a", v) is never lazy
+                if (
+                    isinstance(node, ast.Call)
+                    and dotted_name(node.func) in ("setattr", "delattr")
+                    and len(node.args) >= 2
+                    and dotted_name(node.args[0]) == name
+                    and isinstance(node.args[1], ast.Constant)
+                ):
+                    lazy[str(node.args[1].value)] = False
+        found = self._caches[name] = frozenset(a for a, ok in lazy.items() if ok)
+        return found

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from netra_ws_lint.analysis.idioms import function_label, is_classmethod, self_param
+from netra_ws_lint.analysis.idioms import (
+    function_label,
+    is_classmethod,
+    is_constant,
+    lazy_initialisation,
+    self_param,
+)
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -17,94 +22,6 @@ from netra_ws_lint.rules.base import Rule, register
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
-
-
-def is_constant(value: ast.AST | None) -> bool:
-    """A literal (``None``, ``0``, ``"x"``, ``-1``, a tuple of literals) or the name of
-    a constant (``MAX_SIZE``, ``Mode.FAST``): a reset or a fixed mode, not a request's
-    value."""
-    if isinstance(value, ast.Constant):
-        return True
-    if isinstance(value, ast.UnaryOp):
-        return is_constant(value.operand)
-    if isinstance(value, ast.Tuple):
-        return all(is_constant(e) for e in value.elts)
-    if isinstance(value, ast.Name):
-        return value.id.isupper()
-    if isinstance(value, ast.Attribute):
-        return value.attr.isupper()
-    return False
-
-
-def _checks_unset(test: ast.expr, names: set[str]) -> bool:
-    """``test`` asks whether one of ``names`` (dotted) is still unset: ``x is None``,
-    ``x is not None``, ``x == None``, ``not x``, ``x`` (also inside ``and``/``or``)."""
-    for node in ast.walk(test):
-        if isinstance(node, ast.Compare):
-            sides = [node.left, *node.comparators]
-            if any(dotted_name(s) in names for s in sides) and any(
-                isinstance(s, ast.Constant) and s.value is None for s in sides
-            ):
-                return True
-        elif (
-            isinstance(node, ast.UnaryOp)
-            and isinstance(node.op, ast.Not)
-            and dotted_name(node.operand) in names
-        ):
-            return True
-    parts = test.values if isinstance(test, ast.BoolOp) else [test]
-    return any(dotted_name(p) in names for p in parts)
-
-
-def _ends_block(body: list[ast.stmt]) -> bool:
-    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
-
-
-def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, bool]]:
-    """The ``if`` statements of ``fn`` around ``target`` (``True``) and those before
-    it, in the same function (``False``)."""
-    stack: list[tuple[ast.stmt, tuple[ast.If, ...]]] = [(s, ()) for s in reversed(fn.body)]
-    before: list[ast.If] = []
-    while stack:
-        stmt, around = stack.pop()
-        if stmt is target:
-            for guard in around:
-                yield guard, True
-            for guard in before:
-                yield guard, False
-            return
-        if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
-            continue
-        inner = (*around, stmt) if isinstance(stmt, ast.If) else around
-        if isinstance(stmt, ast.If):
-            before.append(stmt)
-        children: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            children += getattr(stmt, name, None) or []
-        for handler in getattr(stmt, "handlers", ()):
-            children += handler.body
-        for case in getattr(stmt, "cases", ()):
-            children += case.body
-        stack.extend((c, inner) for c in reversed(children))
-
-
-def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
-    """``stmt`` binds ``target`` only while it is unset: under ``if target is None``
-    (or ``if not target``, through a local holding it), or after an early
-    ``if target is not None: return target`` (the lazy singleton shape, NWS104's)."""
-    names = {target}
-    for node in ast.walk(fn):
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and dotted_name(node.value) == target
-        ):
-            names.add(node.targets[0].id)  # ``inst = _instance``
-    for guard, around in _guards(fn, stmt):
-        if _checks_unset(guard.test, names) and (around or _ends_block(guard.body)):
-            return True
-    return False
 
 
 @register

@@ -34,7 +34,10 @@ class ThreadLocalState(Rule):
     (see NWS207). Each attribute is reported once per function.
 
     Not flagged: `contextvars.ContextVar`, `asgiref.local.Local` (context-aware),
-    `werkzeug.local.Local`, and uses at import time.
+    `werkzeug.local.Local`, uses at import time, and per-thread caches: attributes
+    that every write initialises lazily (`if not _tls.parser: _tls.parser =
+    Parser()`, `_tls.conn = _tls.conn or connect()`), which hold a resource of the
+    thread, not a request's state.
 
     ## Why is this bad?
     A thread-local is per *thread*, not per request. An event loop serves every
@@ -218,6 +221,22 @@ class ThreadLocalState(Rule):
             mine = threading.local()
             mine.x = 1
         """,
+        # per-thread caches of a resource, lazily built (also in async code)
+        """
+        import threading
+
+        class _Codecs(threading.local):
+            reader = None
+
+        _codecs = _Codecs()
+        _tls = threading.local()
+
+        async def decode(user_id, blob):
+            _codecs.reader = _codecs.reader or make_reader()
+            if getattr(_tls, "parser", None) is None:
+                _tls.parser = make_parser()
+            return _tls.parser.parse(_codecs.reader.read(blob))
+        """,
         # a thread-local in a thread worker (no request, no async)
         """
         import threading
@@ -268,6 +287,9 @@ class ThreadLocalState(Rule):
         key = (local.label, attr, id(fn))
         if key in self._seen:
             return
+        assert self.locals is not None
+        if attr in self.locals.per_thread_caches(local):
+            return  # a per-thread cache of a resource, not request state
         self._seen.add(key)
         func = function_label(fn)
         if in_async_code(ctx):
