@@ -57,6 +57,8 @@ from netra_ws_lint.analysis.scopes import (
     Scope,
     annotation_names,
     dotted_name,
+    iter_child_stmts_no_scopes,
+    iter_statements_no_scopes,
     params_of,
 )
 from netra_ws_lint.config import matches_any
@@ -209,6 +211,11 @@ _LOOSE_REGISTER_METHODS = frozenset(
     {f"add_{m}" for m in HTTP_METHODS} | {"add_route", "add_view", "on", "on_event"}
 )
 _HANDLER_KEYWORDS = ("view", "endpoint", "view_func", "handler", "route")
+_DECORATOR_METHODS = ROUTE_DECORATORS | REQUEST_HOOKS | EVENT_DECORATORS
+_VIEW_DECORATOR_NAMES = frozenset(name for _, name in VIEW_DECORATORS)
+_REGISTRATION_NAMES = (
+    _DJANGO_ROUTES | _STARLETTE_ROUTES | _REGISTER_METHODS | _LOOSE_REGISTER_METHODS
+)
 
 # words one of which a module's text holds when it may have a request handler (the
 # prefilter's ``{handlers}`` vocabulary): a framework's name, a class-based view's base,
@@ -322,33 +329,35 @@ class _Finder:
 
     # -------------------------------------------------------------- entry
     def run(self) -> RequestPaths:
-        registrations: list[tuple[ast.Call, list[Scope]]] = []
-        stack: list[tuple[ast.AST, list[Scope]]] = [(self.ctx.tree, [self.ctx.module_scope])]
+        ctx = self.ctx
+        # defs and classes, with the scopes around each (statements only: cheap)
+        bodies: list[tuple[list[ast.stmt], list[Scope]]] = [(ctx.tree.body, [ctx.module_scope])]
+        stack = list(bodies)
         while stack:
-            node, chain = stack.pop()
-            if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
-                self.chains[node] = chain
-                inner = [
-                    *chain,
-                    Scope(
-                        "class" if isinstance(node, ast.ClassDef) else "function", node, chain[-1]
-                    ),
-                ]
-                for child in ast.iter_child_nodes(node):
-                    # decorators, bases and defaults run in the enclosing scope
-                    stack.append((child, inner if isinstance(child, ast.stmt) else chain))
-                continue
-            if isinstance(node, ast.Call):
-                registrations.append((node, chain))
-            stack.extend((child, chain) for child in ast.iter_child_nodes(node))
+            body, chain = stack.pop()
+            for node in iter_statements_no_scopes(body):  # type: ignore[arg-type]
+                if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+                    self.chains[node] = chain
+                    kind = "class" if isinstance(node, ast.ClassDef) else "function"
+                    inner = [*chain, Scope(kind, node, chain[-1])]
+                    stack.append((node.body, inner))
+                    bodies.append((node.body, inner))
         for node, chain in self.chains.items():
             if isinstance(node, ast.ClassDef):
                 self._class(node, chain)
             elif isinstance(node, FUNCTION_TYPES):
                 self._function(node, chain)
-        registrations.sort(key=lambda r: (r[0].lineno, r[0].col_offset))
-        for call, chain in registrations:
-            self._registration(call, chain)
+        # registration calls (``path("", views.index)``), only where the text has one
+        if REGISTRATION_TEXT.search(ctx.source):
+            registrations = [
+                (node, chain)
+                for body, chain in bodies
+                for node in iter_child_stmts_no_scopes(body)
+                if isinstance(node, ast.Call) and self._may_register(node.func)
+            ]
+            registrations.sort(key=lambda r: (r[0].lineno, r[0].col_offset))
+            for call, chain in registrations:
+                self._registration(call, chain)
         self._project_routes()
         self._follow_calls()
         return self.paths
@@ -456,6 +465,8 @@ class _Finder:
         call = deco if isinstance(deco, ast.Call) else None
         target = deco.func if isinstance(deco, ast.Call) else deco
         label = dotted_name(target) or ""
+        if not self.configured and not self._may_decorate(target):
+            return None
         resolved = self._resolve(target, chain)
         if self.configured and any(
             n and matches_any(n, self.configured) for n in (resolved, label)
@@ -489,6 +500,12 @@ class _Finder:
             return Handler("socketio", False, f"@{label}")
         return None
 
+    def _may_decorate(self, target: ast.expr) -> bool:
+        """A route method, or a name a view decorator has."""
+        if isinstance(target, ast.Attribute) and target.attr in _DECORATOR_METHODS:
+            return True
+        return self._written(target) in _VIEW_DECORATOR_NAMES
+
     # -------------------------------------------------------------- class-based views
     def _view_base(
         self, cls: ast.ClassDef, chain: list[Scope], seen: set[str]
@@ -501,6 +518,13 @@ class _Finder:
             isinstance(s, FUNCTION_TYPES) and s.name in HTTP_METHODS for s in cls.body
         )
         for base in cls.bases:
+            written = self._written(base)
+            if not (
+                VIEW_BASE_RE.search(written)
+                or LOOSE_VIEW_BASE_RE.search(written)
+                or written in self.ctx.module_classes
+            ):
+                continue  # cheap test before resolving
             name = self._resolve(base, chain)
             if name is None:
                 continue
@@ -538,6 +562,26 @@ class _Finder:
                 self._add(stmt, Handler(fw[0], fw[1], f"{stmt.name} of {how}"))
 
     # -------------------------------------------------------------- registration calls
+    def _written(self, node: ast.expr) -> str:
+        """The last name of a name or attribute chain as written; for a name that an
+        import binds, the last name of what it imports (``from django.urls import
+        path as p``: ``path``). A cheap test before resolving."""
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        if not isinstance(node, ast.Name):
+            return ""
+        b = self.ctx.module_scope.bindings.get(node.id)
+        if b is not None and b.kind == "import" and b.qualname:
+            return b.qualname.rpartition(".")[2]
+        return node.id
+
+    def _may_register(self, func: ast.expr) -> bool:
+        """The call's name is one a registration call has."""
+        written = self._written(func)
+        if written in _REGISTRATION_NAMES:
+            return True
+        return written in _AIOHTTP_ROUTES and any(f[0] == "aiohttp" for f in self.module_frameworks)
+
     def _registration(self, call: ast.Call, chain: list[Scope]) -> None:
         func = call.func
         resolved = self._resolve(func, chain)

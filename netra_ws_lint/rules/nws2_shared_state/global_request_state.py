@@ -16,7 +16,6 @@ from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
     dotted_name,
-    iter_child_stmts_no_scopes,
 )
 from netra_ws_lint.rules.base import Rule, register
 
@@ -266,14 +265,16 @@ class GlobalRequestState(Rule):
         ctx = self.ctx
         scope = ctx.scope
         fn = scope.node
-        if scope.kind != "function" or not isinstance(fn, FUNCTION_TYPES) or is_constant(value):
+        if scope.kind != "function" or not isinstance(fn, FUNCTION_TYPES):
             return
         what = how = ""
-        if isinstance(target, ast.Name) and target.id in self._globals(fn):
+        if isinstance(target, ast.Name):
+            if target.id not in self._declared.get(id(fn), ()) or is_constant(value):
+                return
             what, how = f"module-level `{target.id}`", "through `global`"
         elif isinstance(target, ast.Attribute):
             owner = self._class_of(target.value, fn)
-            if owner is None:
+            if owner is None or is_constant(value):
                 return
             what, how = f"class attribute `{owner}.{target.attr}`", "through its class"
         else:
@@ -285,32 +286,25 @@ class GlobalRequestState(Rule):
             return
         self.report(stmt, what=what, how=how, func=function_label(fn))
 
-    def _globals(self, fn: FunctionNode) -> set[str]:
-        """The names ``fn`` declares ``global`` (not ``nonlocal``)."""
-        key = id(fn)
-        found = self._declared.get(key)
-        if found is None:
-            found = self._declared[key] = {
-                name
-                for node in iter_child_stmts_no_scopes(fn.body)
-                if isinstance(node, ast.Global)
-                for name in node.names
-            }
-        return found
+    def visit_Global(self, node: ast.Global) -> None:
+        # a declaration precedes every use in its function (else a SyntaxError)
+        self._declared.setdefault(id(self.ctx.scope.node), set()).update(node.names)
 
     def _class_of(self, owner: ast.expr, fn: FunctionNode) -> str | None:
         """The class ``owner`` names: a class of this module, ``cls`` in a
         classmethod, ``type(self)`` / ``self.__class__``."""
         ctx = self.ctx
+        me = self_param(fn)
         if isinstance(owner, ast.Name):
-            if is_classmethod(fn) and owner.id == self_param(fn):
+            if owner.id == me:
+                if not is_classmethod(fn):
+                    return None  # ``self.x = ...``: the instance's own
                 cls = ctx.enclosing_class()
                 return cls.name if cls is not None else owner.id
+            if owner.id not in ctx.module_classes or not ctx.is_module_global(owner.id):
+                return None
             binding = ctx.lookup(owner.id, owner)
-            if binding is not None and binding.kind == "class" and ctx.is_module_global(owner.id):
-                return owner.id
-            return None
-        me = self_param(fn)
+            return owner.id if binding is not None and binding.kind == "class" else None
         if me is None or is_classmethod(fn):
             return None
         if (
