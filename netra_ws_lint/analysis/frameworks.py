@@ -510,8 +510,9 @@ class _Finder:
     def _view_base(
         self, cls: ast.ClassDef, chain: list[Scope], seen: set[str]
     ) -> tuple[str, bool] | None:
-        """The framework of a class-based view (None: not one)."""
-        if cls.name in seen:
+        """The framework of a class-based view (None: not one); a chain of bases in
+        this module is followed 32 deep at most."""
+        if cls.name in seen or len(seen) > 32:
             return None
         seen.add(cls.name)
         defines_http = any(

@@ -62,6 +62,10 @@ class ThreadLocals:
         return None
 
     def _is_subclass(self, cls: ast.ClassDef, seen: frozenset[str]) -> bool:
+        """``cls`` derives from ``threading.local`` (through classes of this module,
+        32 deep at most)."""
+        if len(seen) > 32:
+            return False
         for base in cls.bases:
             name = self.ctx.resolve(base)
             if name in THREAD_LOCAL_TYPES:
