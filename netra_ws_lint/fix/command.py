@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TextIO
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import CheckResult, RuleSet, check_file
+from netra_ws_lint.engine.pipeline import (
+    CheckResult,
+    DecodeError,
+    RuleSet,
+    check_bytes,
+    check_file,
+    decode_source,
+)
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
@@ -21,6 +28,14 @@ FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable
 def _may_fix(f: Finding) -> bool:
     """A finding of a rule that makes fixes (the custom NWS5xx rules may have one)."""
     return f.code in FIX_CODES or f.code.startswith("NWS5")
+
+
+def _same_text(data: bytes, source: str | None) -> bool:
+    """``data`` decodes to ``source``, the text the findings were computed on."""
+    try:
+        return source is not None and decode_source(data) == source
+    except DecodeError:
+        return False
 
 
 def _plural(n: int, word: str) -> str:
@@ -36,7 +51,13 @@ def run_fixes(
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
     Returns the results, re-checked where a file changed, a status (1 when ``--diff``
     printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
-    from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
+    from netra_ws_lint.fix.apply import (
+        ChangedMeanwhile,
+        FixError,
+        fix_file,
+        fixable,
+        unified_diff,
+    )
 
     unsafe = bool(args.unsafe_fixes)
     write = not args.diff
@@ -63,6 +84,11 @@ def run_fixes(
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
             )
+        except ChangedMeanwhile as exc:
+            # an editor or another run changed it: not an error; report what it holds now
+            print(f"{PROG}: {result.path}: {exc}", file=stderr)
+            out.append((check_file(Path(result.path), settings, rules, result.path), settings))
+            continue
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
             status = 2
@@ -75,6 +101,9 @@ def run_fixes(
                 status = max(status, 1)
             else:
                 result = check_file(Path(result.path), settings, rules, result.path)
+        elif not _same_text(fr.original, result.source):
+            # changed since it was checked (another run fixed it): report what it holds
+            result = check_bytes(fr.original, result.path, settings, rules)
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
