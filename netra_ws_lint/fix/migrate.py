@@ -62,6 +62,26 @@ UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "
     "--unsafe-fixes` does it ({message}); review the callee's fallback"
 )
+UNSAFE_REASONS = {
+    "NWS208": "`{prog} check --fix --unsafe-fixes` does it ({message}); an unset variable "
+    "then raises `LookupError` instead of `AttributeError`, and a value set in a task is "
+    "not seen by its parent",
+}
+# rules whose sites the plan lists once per distinct reason (NWS208: once per
+# thread-local attribute, however many functions use it)
+ONE_ENTRY_PER_REASON = ("NWS208",)
+
+
+def _one_per_reason(sites: list[Site]) -> list[Site]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for site in sites:
+        if site.code in ONE_ENTRY_PER_REASON:
+            if (site.code, site.reason) in seen:
+                continue
+            seen.add((site.code, site.reason))
+        out.append(site)
+    return out
 
 
 @dataclass
@@ -126,7 +146,8 @@ def _site(f: Finding, lines: list[str]) -> Site:
         if kind == "manual" or (kind != "manual" and not f.fix.edits):
             kind = "manual"
         elif kind == "unsafe":
-            reason = UNSAFE_REASON.format(prog=PROG, message=f.fix.message)
+            template = UNSAFE_REASONS.get(f.code, UNSAFE_REASON)
+            reason = template.format(prog=PROG, message=f.fix.message)
     else:
         kind, reason = "none", REASONS.get(f.code, f.message)
     return Site(f.line, f.col + 1, f.code, f.message, text, kind, reason)
@@ -193,7 +214,7 @@ def analyse(
         return report, None
     lines = text.split("\n")
     findings = [f for f in checker(text) if f.code in MIGRATION_CODES]
-    report.sites = [_site(f, lines) for f in findings]
+    report.sites = _one_per_reason([_site(f, lines) for f in findings])
     report.imports = [s for s in report.sites if s.code == "NWS102"]
     report.calls = [s for s in report.sites if s.code == "NWS101"]
     report.context_sources = context_sources(tree, text, display, settings)
@@ -211,7 +232,7 @@ def analyse(
             new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
             left = [f for f in checker(new_text) if f.code in MIGRATION_CODES]
             lines = new_text.split("\n")
-    report.manual = [_site(f, lines) for f in left]
+    report.manual = _one_per_reason([_site(f, lines) for f in left])
     counted = [s for s in report.sites if s.code != "NWS102"]
     left_sites = [s for s in report.manual if s.code != "NWS102"]
     report.fixable = max(len(counted) - len(left_sites), 0)
