@@ -99,6 +99,7 @@ KNOWN_KEYS = frozenset(
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
+        "src",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
     ]
@@ -182,6 +183,8 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     words: Words = field(default_factory=Words)
     patterns: tuple[PatternRule, ...] = ()  # custom NWS5xx rules
+    # source roots, relative to the project root: where module names start (like ruff's)
+    src: tuple[str, ...] = (".", "src")
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
 
@@ -214,9 +217,15 @@ class Settings:
     def relpath(self, path: str | os.PathLike[str]) -> str:
         p = Path(path)
         try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
+            return p.resolve().relative_to(_resolved(self.root)).as_posix()
         except (ValueError, OSError):
             return p.as_posix()
+
+
+@lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """A configuration root, resolved once per run (it is resolved for every file)."""
+    return root.resolve()
 
 
 def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
@@ -438,6 +447,16 @@ def _per_file_ignores(
     return tuple(out)
 
 
+def _source_roots(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    roots = tuple(_as_list(value, key, source))
+    for r in roots:
+        if not r or Path(r).is_absolute() or ".." in Path(r).parts:
+            raise ConfigError(
+                f"{_where(source, key)}: {r!r} must be a directory relative to the project root"
+            )
+    return roots
+
+
 def apply_options(
     settings: Settings,
     options: Mapping[str, Any],
@@ -474,6 +493,8 @@ def apply_options(
             )
         elif key == "patterns":
             s = replace(s, patterns=_patterns(value, key, source))
+        elif key == "src":
+            s = replace(s, src=_source_roots(value, key, source))
         elif key == "deprecated-accessors":
             words = replace(words, deprecated_accessors=_accessors(value, key, source))
         elif key == "extend-deprecated-accessors":

@@ -3,8 +3,10 @@
 An entry is keyed by a digest of: the file's content, its path (``per-file-ignores``
 and ``test-paths`` depend on it), the settings that decide its findings
 (:func:`settings_key`), the tool (its version and a fingerprint of its own source
-files, so an edited rule invalidates the cache in a development install), and, in
-project mode, the digest of the project facts the file may use. Entries are validated
+files, so an edited rule invalidates the cache in a development install), the Python
+version and implementation (what parses depends on it) and the versions of ast-grep-py
+and pathspec (:func:`runtime_versions`), and, for a file whose findings depend on other
+modules, the digest of the project's facts. Entries are validated
 on load; an unreadable, corrupt or mismatched entry is ignored and rebuilt.
 
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
@@ -12,7 +14,7 @@ Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project r
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
     v1/results/ab/<key>.json
-    v1/index/ab/<key>.json   (project mode: per-module index entries)
+    v1/facts/ab/<key>.json   (project mode: each module's facts, see engine.facts)
 
 Every file is written through a temporary file and ``os.replace``: a reader sees the
 old entry or the new one, never half of one, so concurrent runs cannot corrupt it.
@@ -25,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -75,11 +78,29 @@ def settings_key(settings: Settings) -> str:
 _TOOL_KEY: str | None = None
 
 
+def runtime_versions() -> dict[str, str]:
+    """What besides the tool's source decides a result: the Python that parses the
+    files, and the libraries that match patterns and globs."""
+    from importlib import metadata
+
+    out = {
+        "python": f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}",
+    }
+    for dist in ("ast-grep-py", "pathspec"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
 def tool_key() -> str:
-    """The tool's version and a fingerprint (name, size, mtime) of its source files."""
+    """The tool's version, a fingerprint (name, size, mtime) of its source files and
+    the :func:`runtime_versions`."""
     global _TOOL_KEY
     if _TOOL_KEY is None:
         h = hashlib.sha256(f"netra-ws-lint {__version__} format {FORMAT}".encode())
+        h.update(json.dumps(runtime_versions(), sort_keys=True).encode())
         package = Path(__file__).parent
         for path in sorted(package.rglob("*.py")):
             try:

@@ -1,6 +1,10 @@
-"""The analysis core: decode, parse, walk once, dispatch to the enabled rules, apply
-``# noqa``. Every front end (CLI, flake8 plugin, pre-commit hook) calls
-:func:`check_source` / :func:`check_file`; none of them has checks of its own.
+"""The analysis core. :func:`check` is the one pipeline that checks a file: decode,
+``skip-file``, prefilter, parse, the rules (one walk), the custom patterns, ``# noqa``,
+selection; and, when asked, the file's facts for the project model (from the same
+tree and walk). Every front end goes through it: the CLI (paths, named files, stdin,
+``--fix`` and its re-check, ``--add-noqa``, ``baseline``, ``migrate``, through
+:mod:`.runner`) and the flake8 plugin (with flake8's tree). :func:`check_source`,
+:func:`check_bytes` and :func:`check_file` are its single-file shorthands.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
 from netra_ws_lint.analysis.semantic import Context
@@ -23,6 +27,11 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule, all_rules
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.engine.facts import ModuleId
+    from netra_ws_lint.engine.prefilter import Prefilter
 
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
@@ -87,6 +96,20 @@ class RuleSet:
                 and (not r.audit or settings.audit_enabled(code))
             )
         )
+
+    def only(self, codes: Iterable[str]) -> RuleSet:
+        """The rules of this set whose codes are in ``codes`` (memoised)."""
+        keep = frozenset(codes)
+        key = (self.rule_classes, keep)
+        found = _REDUCED.get(key)
+        if found is None:
+            if len(_REDUCED) > 256:
+                _REDUCED.clear()
+            found = _REDUCED[key] = RuleSet(tuple(r for r in self.rule_classes if r.code in keep))
+        return found
+
+
+_REDUCED: dict[tuple[tuple[type[Rule], ...], frozenset[str]], RuleSet] = {}
 
 
 # (rule classes, prefix) -> node type -> [(rule index, method name)]: dir() once per run
@@ -238,6 +261,7 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # reason the file was not checked at all
     source: str | None = None  # the decoded text, kept only when there are findings
+    facts: dict[str, Any] | None = None  # the project model's facts, when asked for
 
 
 def parse_source(source: str, path: str) -> ast.Module | Finding:
@@ -324,6 +348,99 @@ def select_findings(
     return sorted(set(out), key=Finding.sort_key)
 
 
+def check(
+    name: str,
+    settings: Settings,
+    *,
+    data: bytes | None = None,
+    source: str | None = None,
+    tree: ast.Module | None = None,
+    rule_set: RuleSet | None = None,
+    prefilter: Prefilter | None = None,
+    project: ProjectIndex | None = None,
+    module: ModuleId | None = None,
+    apply_noqa: bool = True,
+    facts: bool = False,
+) -> CheckResult:
+    """Check one file, given its bytes (``data``), its text (``source``) or, for
+    flake8, its text and parsed ``tree``. ``project`` and ``module``: the project model
+    and where the file sits in it (cross-module rules); ``prefilter``: skip the rules
+    that cannot fire; ``facts``: also extract the file's facts (``module`` needed).
+    Never raises for any input."""
+    if data is not None:
+        try:
+            source = decode_source(data)
+        except DecodeError as exc:
+            found = [Finding(1, 0, SYNTAX_ERROR, str(exc))]
+            return CheckResult(name, found if settings.is_enabled(SYNTAX_ERROR) else [])
+    assert source is not None
+    source = normalize_newlines(source)
+    want_facts = facts and module is not None
+    if "skip-file" in source and SKIP_FILE_RE.search(source):
+        return CheckResult(
+            name, facts=_facts(source, name, settings, module, tree, None, want_facts)
+        )
+    rule_set = rule_set or RuleSet.for_settings(settings)
+    if prefilter is not None:  # only the rules whose trigger words are in the file
+        active = prefilter.active(source)
+        if len(active) != len(rule_set.rule_classes):
+            rule_set = rule_set.only(active)
+        if not rule_set.rule_classes and not prefilter.always and not want_facts:
+            if not settings.is_enabled(SYNTAX_ERROR):
+                return CheckResult(name)
+            rule_set = RuleSet(())  # parse only, for NWS900
+    if tree is None:
+        parsed = parse_source(source, name)
+        if isinstance(parsed, Finding):
+            return _result(name, [parsed], source, settings, apply_noqa, None)
+        tree = parsed
+
+    def setup(ctx: Context) -> None:
+        ctx.project = project
+        if module is not None:
+            ctx.module_name, ctx.is_package = module.name, module.is_package
+
+    findings: list[Finding] = []
+    if rule_set.rule_classes or settings.patterns:
+        findings = run_rules(tree, source, name, settings, rule_set, setup)
+    walked = findings if any(r.code == "NWS104" for r in rule_set.rule_classes) else None
+    file_facts = _facts(source, name, settings, module, tree, walked, want_facts)
+    return _result(name, findings, source, settings, apply_noqa, file_facts)
+
+
+def _result(
+    name: str,
+    findings: list[Finding],
+    source: str,
+    settings: Settings,
+    apply_noqa: bool,
+    facts: dict[str, Any] | None,
+) -> CheckResult:
+    selected = select_findings(findings, source, name, settings, apply_noqa)
+    return CheckResult(name, selected, source=source if selected else None, facts=facts)
+
+
+def _facts(
+    source: str,
+    name: str,
+    settings: Settings,
+    module: ModuleId | None,
+    tree: ast.Module | None,
+    walked: list[Finding] | None,
+    wanted: bool,
+) -> dict[str, Any] | None:
+    if not wanted or module is None:
+        return None
+    from netra_ws_lint.engine.facts import facts_from_source, facts_from_tree
+
+    if tree is None:
+        return facts_from_source(source, name, module, settings)
+    try:
+        return facts_from_tree(tree, source, name, module, settings, walked)
+    except (RecursionError, MemoryError):
+        return None
+
+
 def check_source(
     source: str,
     path: str,
@@ -331,30 +448,20 @@ def check_source(
     rule_set: RuleSet | None = None,
     apply_noqa: bool = True,
 ) -> list[Finding]:
-    """Check one file's text. Never raises for any input text."""
-    source = normalize_newlines(source)
-    if "skip-file" in source and SKIP_FILE_RE.search(source):
-        return []
-    tree = parse_source(source, path)
-    if isinstance(tree, Finding):
-        findings = [tree]
-    else:
-        findings = run_rules(
-            tree, source, path, settings, rule_set or RuleSet.for_settings(settings)
-        )
-    return select_findings(findings, source, path, settings, apply_noqa)
+    """The findings of one file's text, checked on its own."""
+    return check(path, settings, source=source, rule_set=rule_set, apply_noqa=apply_noqa).findings
 
 
 def check_file(
     path: Path, settings: Settings, rule_set: RuleSet | None = None, display: str | None = None
 ) -> CheckResult:
-    """Read, decode and check one file; I/O problems become a skip reason."""
+    """Read and check one file on its own; I/O problems become a skip reason."""
     name = display or str(path)
     try:
         data = read_source_bytes(path)
     except OSError as exc:
         return CheckResult(name, skipped=f"cannot read: {exc.strerror or exc}")
-    return check_bytes(data, name, settings, rule_set)
+    return check(name, settings, data=data, rule_set=rule_set)
 
 
 class NotRegularFile(OSError):
@@ -380,11 +487,5 @@ def read_source_bytes(path: Path) -> bytes:
 def check_bytes(
     data: bytes, name: str, settings: Settings, rule_set: RuleSet | None = None
 ) -> CheckResult:
-    try:
-        source = decode_source(data)
-    except DecodeError as exc:
-        if settings.is_enabled(SYNTAX_ERROR):
-            return CheckResult(name, [Finding(1, 0, SYNTAX_ERROR, str(exc))])
-        return CheckResult(name)
-    findings = check_source(source, name, settings, rule_set)
-    return CheckResult(name, findings, source=source if findings else None)
+    """Check one file's bytes on its own."""
+    return check(name, settings, data=data, rule_set=rule_set)
