@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from netra_ws_lint import __version__
-from netra_ws_lint.cli.options import PROG
-from netra_ws_lint.config import ConfigError
+from netra_ws_lint.cli import PROG
+
+# each command is a module of this package with ``add_parser(sub)``; a run imports only
+# the one it runs (``--version`` and ``rule`` never import the engine)
+COMMANDS = ("check", "baseline", "init", "migrate", "rule")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from netra_ws_lint.cli import baseline, check, init, migrate, rule
-
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The command line parser, with the sub-parsers of ``commands``."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Find singletons and shared state that leak one user's data to another.",
@@ -28,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (check, baseline, init, migrate, rule):
-        command.add_parser(sub)
+    for name in commands:
+        importlib.import_module(f"netra_ws_lint.cli.{name}").add_parser(sub)
     return parser
 
 
@@ -73,8 +76,14 @@ def _lenient_streams() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _lenient_streams()
-    parser = build_parser()
-    args = _parse(parser, _normalise_argv(sys.argv[1:] if argv is None else argv))
+    arguments = _normalise_argv(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--version"]:
+        print(f"{PROG} {__version__}")
+        return 0
+    command = arguments[:1] if arguments and arguments[0] in COMMANDS else COMMANDS
+    args = _parse(build_parser(command), arguments)
+    from netra_ws_lint.config import ConfigError
+
     try:
         return int(args.run(args, sys.stdout, sys.stderr))
     except ConfigError as exc:
