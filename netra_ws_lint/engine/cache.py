@@ -80,17 +80,29 @@ _TOOL_KEY: str | None = None
 
 def runtime_versions() -> dict[str, str]:
     """What besides the tool's source decides a result: the Python that parses the
-    files, and the libraries that match patterns and globs."""
-    from importlib import metadata
+    files, and the libraries that match globs (pathspec, its version) and patterns
+    (ast-grep-py, its installed files: reading its metadata or importing it would cost
+    more than a pre-commit run)."""
+    import importlib.util
+
+    import pathspec
 
     out = {
         "python": f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}",
+        "pathspec": str(getattr(pathspec, "__version__", "unknown")),
+        "ast-grep-py": "absent",
     }
-    for dist in ("ast-grep-py", "pathspec"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "absent"
+    try:
+        spec = importlib.util.find_spec("ast_grep_py")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        files = []
+        for path in sorted(Path(spec.origin).parent.iterdir()):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+        out["ast-grep-py"] = hashlib.sha256("\n".join(files).encode()).hexdigest()
     return out
 
 

@@ -30,7 +30,9 @@ from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.prefilter import Prefilter, pattern_words
+from netra_ws_lint.engine.walker import Walker, parse_source
 from netra_ws_lint.model import Finding
+from netra_ws_lint.rules.base import all_rules
 
 SINGLETON_RULE = "NWS104"
 
@@ -77,9 +79,6 @@ class FactScan:
         if self._singleton_lines is None:
             findings = self._walked
             if findings is None:
-                from netra_ws_lint.engine.pipeline import Walker
-                from netra_ws_lint.rules.base import all_rules
-
                 rule = all_rules()[SINGLETON_RULE]
                 findings = []
                 if Prefilter(self.settings, [SINGLETON_RULE]).can_fire(self.source):
@@ -206,8 +205,6 @@ def facts_from_source(
     source: str, path: str, module: ModuleId, settings: Settings
 ) -> dict[str, Any] | None:
     """The facts of one module's text (None: it does not parse)."""
-    from netra_ws_lint.engine.pipeline import parse_source
-
     if not may_define(source, settings):
         return imports_entry(source, module)
     tree = parse_source(source, path)
