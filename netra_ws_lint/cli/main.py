@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from netra_ws_lint import __version__
 from netra_ws_lint.cli import PROG
@@ -20,6 +20,29 @@ from netra_ws_lint.cli import PROG
 # each command is a module of this package with ``add_parser(sub)``; a run imports only
 # the one it runs (``--version`` and ``rule`` never import the engine)
 COMMANDS = ("check", "baseline", "init", "migrate", "rule")
+
+
+def _command(name: str) -> ModuleType:
+    """The module of the command ``name`` (imported only when that command runs)."""
+    if name == "check":
+        from netra_ws_lint.cli import check
+
+        return check
+    if name == "baseline":
+        from netra_ws_lint.cli import baseline
+
+        return baseline
+    if name == "init":
+        from netra_ws_lint.cli import init
+
+        return init
+    if name == "migrate":
+        from netra_ws_lint.cli import migrate
+
+        return migrate
+    from netra_ws_lint.cli import rule
+
+    return rule
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
@@ -32,7 +55,7 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in commands:
-        importlib.import_module(f"netra_ws_lint.cli.{name}").add_parser(sub)
+        _command(name).add_parser(sub)
     return parser
 
 
