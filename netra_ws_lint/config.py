@@ -216,17 +216,24 @@ class Settings:
         return _exclude_spec(self.words.test_paths).match_file(relpath)
 
     def relpath(self, path: str | os.PathLike[str]) -> str:
-        p = Path(path)
+        """``path`` relative to the root, both resolved (``path`` itself when it lies
+        elsewhere); string operations, as it is asked for every file of a run."""
         try:
-            return p.resolve().relative_to(_resolved(self.root)).as_posix()
+            real = os.path.realpath(path)
+            root = _resolved(self.root)
         except (ValueError, OSError):
-            return p.as_posix()
+            return Path(path).as_posix()
+        if real == root:
+            return "."
+        if real.startswith(root.rstrip(os.sep) + os.sep):
+            return Path(real[len(root.rstrip(os.sep)) + 1 :]).as_posix()
+        return Path(path).as_posix()
 
 
 @lru_cache(maxsize=64)
-def _resolved(root: Path) -> Path:
+def _resolved(root: Path) -> str:
     """A configuration root, resolved once per run (it is resolved for every file)."""
-    return root.resolve()
+    return os.path.realpath(root)
 
 
 def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
