@@ -199,3 +199,21 @@ def test_version_and_rule_do_not_import_the_engine() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("netra-ws-lint ")
+
+
+def test_one_run_checking_again_sees_the_edits(generated: Path) -> None:
+    """A long-lived process (the flake8 plugin, an editor) checks with one Run many
+    times: each check looks at the files afresh."""
+    from netra_ws_lint.engine.runner import Run
+
+    settings = Settings(root=generated)
+    target = generated / "app" / "p1" / "m101.py"
+    others = [(p, str(p), settings) for p in sorted(generated.rglob("*.py"))]
+    run_ = Run(Cache(generated / "c"), jobs=1, project=True, root_of=lambda _p, _s: generated)
+    first = run_.check([(target, "m101.py", settings)], others)[0].findings
+    assert any(f.code == "NWS105" for f in first)
+    target.write_text(target.read_text().replace("get_manager_100()", "get_other()"))
+    again = run_.check([(target, "m101.py", settings)], others)[0].findings
+    assert not any(f.code == "NWS105" and f.line == 29 for f in again)
+    fresh = Run(None, jobs=1, project=True, root_of=lambda _p, _s: generated)
+    assert again == fresh.check([(target, "m101.py", settings)], others)[0].findings
