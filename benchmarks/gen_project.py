@@ -77,14 +77,14 @@ class Point{i}:
 '''
 
 
-def module_text(i: int) -> str:
-    pkg, j = divmod(i, PER_PACKAGE)
+def module_text(i: int, per_package: int = PER_PACKAGE) -> str:
+    pkg, j = divmod(i, per_package)
     prev = j - 1 if j else 0
-    first = pkg * PER_PACKAGE
+    first = pkg * per_package
     prev_pkg = max(pkg - 1, 0)
     fields = dict(
         i=i, pkg=pkg, prev=prev + first, first=first, prev_pkg=prev_pkg,
-        prev_first=prev_pkg * PER_PACKAGE,
+        prev_first=prev_pkg * per_package,
     )
     if j == 0:  # the first module of a package: no import of itself
         return CORE.format(**fields).replace(
@@ -95,23 +95,24 @@ def module_text(i: int) -> str:
     return (PLAIN if i % 4 == 3 else CORE).format(**fields)
 
 
-def make_project(root: Path, n: int) -> Path:
-    """Write the ``n``-module project under ``root`` (returned)."""
+def make_project(root: Path, n: int, per_package: int = PER_PACKAGE) -> Path:
+    """Write the ``n``-module project under ``root`` (returned), ``per_package``
+    modules to a package."""
     app = root / "app"
     app.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.netra-ws-lint]\n')
     (app / "__init__.py").write_text("")
-    for pkg in range((n + PER_PACKAGE - 1) // PER_PACKAGE):
+    for pkg in range((n + per_package - 1) // per_package):
         d = app / f"p{pkg}"
         d.mkdir(exist_ok=True)
-        first = pkg * PER_PACKAGE
+        first = pkg * per_package
         init = f"from .m{first} import create_notifier_{first}\n"
         if pkg:  # the chain: each package re-exports the previous one's factory
-            prev = (pkg - 1) * PER_PACKAGE
+            prev = (pkg - 1) * per_package
             init += f"from app.p{pkg - 1} import create_notifier_{prev}\n"
         (d / "__init__.py").write_text(init)
-        for i in range(first, min(first + PER_PACKAGE, n)):
-            (d / f"m{i}.py").write_text(module_text(i))
+        for i in range(first, min(first + per_package, n)):
+            (d / f"m{i}.py").write_text(module_text(i, per_package))
     return root
 
 

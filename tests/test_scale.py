@@ -271,7 +271,12 @@ def _real_files() -> list[Path]:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"audit": True}, {"select": ["NWS101", "NWS3"]}, {"select": ["NWS206", "NWS205"]}],
+    [
+        {},
+        {"audit": True},
+        pytest.param({"select": ["NWS101", "NWS3"]}, marks=pytest.mark.slow),
+        pytest.param({"select": ["NWS206", "NWS205"]}, marks=pytest.mark.slow),
+    ],
     ids=["default", "audit", "nws101-nws3", "nws205-206"],
 )
 def test_prefilter_skips_only_files_without_findings(options: dict[str, object]) -> None:
@@ -416,6 +421,7 @@ def test_project_mode_cached_and_parallel(
     assert "NWS105" not in out
 
 
+@pytest.mark.slow  # the standard library
 def test_index_imports_without_parsing_match_the_tree() -> None:
     """A module without the vocabulary is indexed from its text: its imports are
     those of its tree (plus, rarely, an unindented import line inside a string)."""

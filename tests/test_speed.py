@@ -36,7 +36,7 @@ def _gen() -> Any:
 
 @pytest.fixture
 def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = _gen().make_project(tmp_path / "proj", 240)
+    root = _gen().make_project(tmp_path / "proj", 60, per_package=20)
     monkeypatch.chdir(root)
     return root
 
@@ -90,28 +90,28 @@ def test_changed_facts_recheck_their_dependents_only(
     generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, cold = run(capsys, "check", "-j", "1", ".")
-    assert "app/p1/m101.py:29:15: NWS105" in cold  # calls m100's singleton getter
+    assert "app/p1/m21.py:29:15: NWS105" in cold  # calls m20's singleton getter
     parses, _ = _count(monkeypatch)
     # an edit that changes no fact: only that file is parsed again
-    m = generated / "app" / "p1" / "m150.py"
+    m = generated / "app" / "p1" / "m30.py"
     m.write_text(m.read_text() + "\nVALUE = 1\n")
     _, out = run(capsys, "check", "-j", "1", ".")
     assert out == cold
-    assert set(parses) == {"app/p1/m150.py"}
+    assert set(parses) == {"app/p1/m30.py"}
     # the getter builds no user-scoped object now: its callers are checked again
     parses.clear()
-    core = generated / "app" / "p1" / "m100.py"
+    core = generated / "app" / "p1" / "m20.py"
     core.write_text(core.read_text().replace("UnifiedWebSocketManager()", "Pool()"))
     _, out = run(capsys, "check", "-j", "1", ".")
-    assert "m101.py:29:15: NWS105" not in out
-    assert "app/p1/m100.py" in parses and "app/p1/m101.py" in parses
+    assert "m21.py:29:15: NWS105" not in out
+    assert "app/p1/m20.py" in parses and "app/p1/m21.py" in parses
     assert run(capsys, "check", "--no-cache", "-j", "1", ".")[1] == out
 
 
 def test_named_files_report_what_check_dot_reports(
     generated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    named = ["app/p1/m101.py", "app/p2/m201.py", "app/p0/m3.py", "app/p2/__init__.py"]
+    named = ["app/p1/m21.py", "app/p2/m41.py", "app/p0/m3.py", "app/p2/__init__.py"]
     for cache in ("--no-cache", None):  # cold, then from a cache the whole run built
         extra = [cache] if cache else []
         _, whole = run(capsys, "check", "-j", "1", *extra, ".")
@@ -207,13 +207,13 @@ def test_one_run_checking_again_sees_the_edits(generated: Path) -> None:
     from netra_ws_lint.engine.runner import Run
 
     settings = Settings(root=generated)
-    target = generated / "app" / "p1" / "m101.py"
+    target = generated / "app" / "p1" / "m21.py"
     others = [(p, str(p), settings) for p in sorted(generated.rglob("*.py"))]
     run_ = Run(Cache(generated / "c"), jobs=1, project=True, root_of=lambda _p, _s: generated)
-    first = run_.check([(target, "m101.py", settings)], others)[0].findings
+    first = run_.check([(target, "m21.py", settings)], others)[0].findings
     assert any(f.code == "NWS105" for f in first)
-    target.write_text(target.read_text().replace("get_manager_100()", "get_other()"))
-    again = run_.check([(target, "m101.py", settings)], others)[0].findings
+    target.write_text(target.read_text().replace("get_manager_20()", "get_other()"))
+    again = run_.check([(target, "m21.py", settings)], others)[0].findings
     assert not any(f.code == "NWS105" and f.line == 29 for f in again)
     fresh = Run(None, jobs=1, project=True, root_of=lambda _p, _s: generated)
-    assert again == fresh.check([(target, "m101.py", settings)], others)[0].findings
+    assert again == fresh.check([(target, "m21.py", settings)], others)[0].findings

@@ -417,6 +417,7 @@ class Cache:
                 pass
             self._loaded[project] = files
         self._dirty.clear()
+        self._new.clear()  # a later run of the same process starts afresh
 
     def _prepare(self) -> None:
         """Create the cache directory; never write through a symbolic link (a link

@@ -438,6 +438,7 @@ class Run:
         items = [self._item(p, d, s, True, r) for (p, d, s), r in zip(targets, reals)]
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
+        checker.states.clear()  # and files are looked at afresh (a long-lived process)
         whole: list[str] = []
         if self.project:
             seen = set(reals)
