@@ -108,7 +108,7 @@ class _Checker:
         # target path -> (bytes, text, tree) read (and parsed when its facts needed
         # the tree) in step 1: its check starts from them
         self.parsed: dict[str, tuple[bytes, str, ast.Module | None]] = {}
-        self._parsed_bytes = 0
+        self._kept_bytes = self._tree_bytes = 0
 
     def rule_set(self, i: int) -> RuleSet:
         rs = self._rule_sets.get(i)
@@ -217,9 +217,13 @@ class _Checker:
                     tree = parsed
                     with contextlib.suppress(RecursionError, MemoryError):
                         facts = facts_from_tree(tree, source, item.path, module, settings)
-            if item.checked and self._parsed_bytes + len(data) <= MAX_KEPT_BYTES:
+            if item.checked and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
+                if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
+                    self._tree_bytes += len(data)
+                else:
+                    tree = None  # parsed again by its check: a tree is ~20x its source
                 self.parsed[item.path] = (data, source, tree)
-                self._parsed_bytes += len(data)
+                self._kept_bytes += len(data)
         if self.cache is not None and state is not None:
             path = os.path.abspath(item.path)
             self.cache.put_facts(
@@ -328,9 +332,11 @@ class _Checker:
         return result
 
 
-# the bytes of source a run keeps read (and parsed) between the facts and the check of
-# the targets (beyond them a target is read and parsed again: memory stays bounded)
-MAX_KEPT_BYTES = 48 * 1024 * 1024
+# the bytes of source a run keeps read between the facts and the check of the targets
+# (beyond them a target is read again: memory stays bounded)
+MAX_KEPT_BYTES = 32 * 1024 * 1024
+# and the source bytes whose trees it keeps (a tree takes about 20 times its source)
+MAX_KEPT_TREE_BYTES = 4 * 1024 * 1024
 
 
 def _read(path: str) -> bytes | None:
