@@ -18,10 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # imported when a pattern is matched: `rule` and --version never need it
-    import pathspec
+import pathspec
+
+from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, resolved
+from netra_ws_lint.engine.globs import glob_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,6 +103,7 @@ KNOWN_KEYS = frozenset(
         "extend-deprecated-accessors",
         "patterns",
         "src",
+        "sentinel-identity",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
     ]
@@ -188,6 +191,8 @@ class Settings:
     src: tuple[str, ...] = (".", "src")
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
+    # "module:function" returning the acting user id (the pytest plugin's identity getter)
+    sentinel_identity: str | None = None
 
     # -- rule selection (ruff semantics: the most specific selector wins) --
     def is_enabled(self, code: str) -> bool:
@@ -216,24 +221,11 @@ class Settings:
         return _exclude_spec(self.words.test_paths).match_file(relpath)
 
     def relpath(self, path: str | os.PathLike[str]) -> str:
-        """``path`` relative to the root, both resolved (``path`` itself when it lies
-        elsewhere); string operations, as it is asked for every file of a run."""
+        p = Path(path)
         try:
-            real = os.path.realpath(path)
-            root = _resolved(self.root)
-        except (ValueError, OSError):
-            return Path(path).as_posix()
-        if real == root:
-            return "."
-        if real.startswith(root.rstrip(os.sep) + os.sep):
-            return Path(real[len(root.rstrip(os.sep)) + 1 :]).as_posix()
-        return Path(path).as_posix()
-
-
-@lru_cache(maxsize=64)
-def _resolved(root: Path) -> str:
-    """A configuration root, resolved once per run (it is resolved for every file)."""
-    return os.path.realpath(root)
+            return resolved(p).relative_to(resolved(self.root)).as_posix()
+        except ValueError:
+            return p.as_posix()
 
 
 def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
@@ -242,16 +234,12 @@ def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
 
 @lru_cache(maxsize=256)
 def _glob_spec(pattern: str) -> pathspec.GitIgnoreSpec:
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
+    return glob_spec([pattern])
 
 
 @lru_cache(maxsize=64)
 def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return glob_spec(patterns)
 
 
 # ---------------------------------------------------------------- parsing values
@@ -322,6 +310,17 @@ def _bool(value: Any, key: str, source: str | None) -> bool:
 
 
 IDENT_RE = re.compile(r"^[A-Za-z_*?\[\]][A-Za-z0-9_.*?\[\]]*$")
+
+
+def _import_path(value: Any, key: str, source: str | None) -> str:
+    """A ``"package.module:function"`` reference."""
+    module, sep, attr = value.partition(":") if isinstance(value, str) else ("", "", "")
+    parts = [*module.split("."), *attr.split(".")]
+    if not sep or not all(p.isidentifier() for p in parts):
+        raise ConfigError(
+            f"{_where(source, key)}: expected 'package.module:function', got {value!r}"
+        )
+    return str(value)
 
 
 def _names(value: Any, key: str, source: str | None) -> tuple[str, ...]:
@@ -507,6 +506,8 @@ def apply_options(
             s = replace(s, patterns=_patterns(value, key, source))
         elif key == "src":
             s = replace(s, src=_source_roots(value, key, source))
+        elif key == "sentinel-identity":
+            s = replace(s, sentinel_identity=_import_path(value, key, source))
         elif key == "deprecated-accessors":
             words = replace(words, deprecated_accessors=_accessors(value, key, source))
         elif key == "extend-deprecated-accessors":
@@ -535,9 +536,12 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
 
     A ``.toml`` file (``--config ci.toml``) is TOML; any other file is INI."""
     try:
+        # a regular file of sane size only (a FIFO or /dev/zero must not hang the run)
+        text = read_text_file(path, SMALL_LIMIT)
+        if SECTION not in text:  # not ours: never parsed, so never an error of ours
+            return None
         if path.suffix == ".toml":
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
+            data = tomllib.loads(text)
             tool = data.get("tool", {})
             if not isinstance(tool, dict):
                 raise ConfigError(f"{path}: key 'tool' must be a table, got {type(tool).__name__}")
@@ -548,8 +552,7 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
                 raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
             return table
         parser = configparser.ConfigParser(interpolation=None)
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f)
+        parser.read_string(text, str(path))
         if not parser.has_section(SECTION):
             return None
         return dict(parser.items(SECTION))
@@ -566,6 +569,11 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def is_repository_root(directory: Path) -> bool:
+    """``directory`` holds ``.git`` (a directory, or a file in a worktree or submodule)."""
+    return os.path.lexists(directory / ".git")
+
+
 class ConfigCache:
     """Config files found and parsed during one run (a new run, a new cache).
     ``known_codes``: the rules' codes, to check selectors against (see apply_options)."""
@@ -576,7 +584,8 @@ class ConfigCache:
         self._loaded: dict[Path, Settings] = {}
 
     def find(self, start: Path) -> Path | None:
-        """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up."""
+        """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up to
+        the repository root (the directory holding ``.git``) at most."""
         directory = start.absolute() if start.is_dir() else start.absolute().parent
         walked = []
         found: Path | None = None
@@ -594,7 +603,9 @@ class ConfigCache:
                 ),
                 None,
             )
-            if hit is not None or directory.parent == directory:
+            # the repository root is as far as the search goes: a file above it
+            # belongs to someone else
+            if hit is not None or directory.parent == directory or is_repository_root(directory):
                 found = hit
                 break
             directory = directory.parent

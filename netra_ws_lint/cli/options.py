@@ -5,7 +5,9 @@ and baseline entry (:class:`Findings`)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -111,7 +113,9 @@ def uses_stdin(args: argparse.Namespace) -> bool:
 
 
 def collect(
-    args: argparse.Namespace, stderr: TextIO
+    args: argparse.Namespace,
+    stderr: TextIO,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[list[tuple[CheckResult, Settings]], bool, Run]:
     """Check the files the arguments name: each result with its settings, whether a
     path could not be read, and the run (to check files again as it did).
@@ -119,7 +123,8 @@ def collect(
     Every front end comes here: directories, files named one by one and stdin are all
     checked by :class:`~.engine.runner.Run` against the project model of their project
     root (the configuration root, else the git root, else the common directory of the
-    paths), so ``check FILE`` reports what ``check .`` reports for that file."""
+    paths), so ``check FILE`` reports what ``check .`` reports for that file.
+    ``progress``: see :meth:`.runner.Run.check`."""
     options = overrides(args)
     config_file: Path | None = args.config
     if config_file is not None and not config_file.is_file():
@@ -168,7 +173,7 @@ def collect(
         cache_dir=getattr(args, "cache_dir", None),
         jobs=getattr(args, "jobs", 0),
     )
-    done = run.check([(t.path, t.display, t.settings) for t in checked], others)
+    done = run.check([(t.path, t.display, t.settings) for t in checked], others, progress)
     results.extend((r, t.settings) for r, t in zip(done, checked))
     for r, _ in results:
         if r.skipped:
@@ -221,7 +226,8 @@ class Findings:
         rule enabled, or the file is gone."""
         settings = self.checked.get(entry.path)
         if settings is None:
-            return not (self.root / entry.path).exists()
+            # os.path: a name too long for this system (or with a NUL byte) is gone
+            return not os.path.exists(self.root / entry.path)
         return settings.is_enabled(entry.code) and (
             not entry.audit or settings.audit_enabled(entry.code)
         )

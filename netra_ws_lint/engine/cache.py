@@ -1,23 +1,32 @@
-"""A cache of per-file results, stored as plain JSON (never pickle).
+"""The result and facts cache: one JSON file per project (never pickle).
 
-An entry is keyed by a digest of: the file's content, its path (``per-file-ignores``
-and ``test-paths`` depend on it), the settings that decide its findings
-(:func:`settings_key`), the tool (its version and a fingerprint of its own source
-files, so an edited rule invalidates the cache in a development install), the Python
-version and implementation (what parses depends on it) and the versions of ast-grep-py
-and pathspec (:func:`runtime_versions`), and, for a file whose findings depend on other
-modules, the digest of the project's facts. Entries are validated
-on load; an unreadable, corrupt or mismatched entry is ignored and rebuilt.
+The file names the tool it was written by (:func:`tool_key`: its version and a
+fingerprint of its own source files, so an edited rule invalidates the cache in a
+development install; the Python version and implementation, what parses depends on;
+the ast-grep-py and pathspec versions, :func:`runtime_versions`): written by any other,
+it is ignored. Per file (by absolute path) it holds:
+
+- its identity: size and ``mtime_ns``, and the SHA-256 of its bytes, compared only when
+  size or mtime differ (a touched file with the same bytes is still a hit);
+- its facts (see engine.facts), keyed by the settings and the module it is;
+- its findings with their fixes, keyed by its path (``per-file-ignores`` and
+  ``test-paths`` depend on it) and the settings that decide findings
+  (:func:`settings_key`), with what they depend on (:meth:`Cache.put_findings`).
+
+A warm run stats the files and loads this one file: a file whose identity matches is
+not read (unless its findings are shown). Every field is validated on load; an
+unreadable, corrupt, oversized or mismatched file or entry is ignored and rebuilt.
 
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
 
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
-    v1/results/ab/<key>.json
-    v1/facts/ab/<key>.json   (project mode: each module's facts, see engine.facts)
+    v2/project-<digest of the project root>.json
 
-Every file is written through a temporary file and ``os.replace``: a reader sees the
-old entry or the new one, never half of one, so concurrent runs cannot corrupt it.
+The file is written once per run, only when something changed, through a temporary
+file and ``os.replace``, never through a symbolic link (:func:`.fsutil.write_new_file`):
+a reader sees the old file or the new one, never half of one, so concurrent runs cannot
+corrupt it (the last one's entries win).
 """
 
 from __future__ import annotations
@@ -27,21 +36,25 @@ import dataclasses
 import hashlib
 import json
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from netra_ws_lint import __version__
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import (
+    DATA_LIMIT,
+    ensure_directory,
+    read_regular_file,
+    write_new_file,
+)
 from netra_ws_lint.model import Finding
 
 DEFAULT_DIR = ".netra-ws-lint-cache"
 FORMAT = 2
 # a cache file larger than this is not read (a run rebuilds it)
-MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_FILE_BYTES = DATA_LIMIT
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by netra-ws-lint.\n"
@@ -127,20 +140,6 @@ def tool_key() -> str:
     return _TOOL_KEY
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _fix_to_data(fix: Any) -> dict[str, Any] | None:
     if fix is None:
         return None
@@ -152,10 +151,29 @@ def _fix_to_data(fix: Any) -> dict[str, Any] | None:
     }
 
 
-def _plain_fields(data: Any) -> bool:
-    return isinstance(data, dict) and all(
-        isinstance(k, str) and (v is None or type(v) in (int, str)) for k, v in data.items()
-    )
+def _typed_fields(data: Any, cls: type) -> bool:
+    """``data`` holds exactly the fields of the dataclass ``cls``, each of its type
+    (``int``, ``str``, or ``str | None``): an entry a hostile repository planted, or
+    an older version wrote, never reaches the output."""
+    if not isinstance(data, dict):
+        return False
+    fields = {f.name: f.type for f in dataclasses.fields(cls)}
+    if set(data) != set(fields):
+        return False
+    for name, kind in fields.items():
+        value = data[name]
+        kind = str(kind).replace(" ", "")
+        if kind == "int":
+            ok = type(value) is int and value >= 0
+        elif kind == "str":
+            ok = type(value) is str
+        elif kind in ("str|None", "Optional[str]"):
+            ok = value is None or type(value) is str
+        else:  # a field type this cache does not know: not valid
+            ok = False
+        if not ok:
+            return False
+    return True
 
 
 def _fix_from_data(data: Any) -> Any:
@@ -171,7 +189,9 @@ def _fix_from_data(data: Any) -> Any:
     edits, imports = data.get("edits"), data.get("imports")
     if not isinstance(edits, list) or not isinstance(imports, list):
         return None
-    if not all(_plain_fields(e) for e in (*edits, *imports)):
+    if not all(_typed_fields(e, Edit) for e in edits) or not all(
+        _typed_fields(i, ImportChange) for i in imports
+    ):
         return None
     try:
         return Fix(
@@ -189,9 +209,11 @@ def _valid_finding(item: Any) -> bool:
         isinstance(item, list)
         and len(item) == 6
         and type(item[0]) is int
+        and item[0] >= 1
         and type(item[1]) is int
-        and isinstance(item[2], str)
-        and isinstance(item[3], str)
+        and item[1] >= 0
+        and type(item[2]) is str
+        and type(item[3]) is str
         and type(item[4]) is bool
     )
 
@@ -303,13 +325,9 @@ class Cache:
     def _read(self, project: str) -> dict[str, Any]:
         path = self.file_path(project)
         try:
-            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(path, flags)
-            with os.fdopen(fd, "rb") as f:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                    return {}
-                data = json.loads(f.read())
+            # a regular file only (a cache file planted as a FIFO or a link to /dev/zero
+            # is not read), of a bounded size
+            data = json.loads(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return {}
         if (
@@ -411,8 +429,8 @@ class Cache:
             blob = {"format": FORMAT, "tool": tool_key(), "project": project, "files": files}
             try:
                 self._prepare()
-                text = json.dumps(blob, separators=(",", ":"))
-                write_atomic(self.file_path(project), text.encode("utf-8", "surrogateescape"))
+                text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
+                write_new_file(self.file_path(project), text, self.directory)
             except (OSError, ValueError):
                 pass
             self._loaded[project] = files
@@ -420,17 +438,14 @@ class Cache:
         self._new.clear()  # a later run of the same process starts afresh
 
     def _prepare(self) -> None:
-        """Create the cache directory; never write through a symbolic link (a link
-        planted in a checked tree could point out of it)."""
-        for d in (self.directory, self.base):
-            if d.is_symlink():
-                raise OSError(f"{d} is a symbolic link")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Create the cache directory, never through a symbolic link: a repository that
+        commits the cache directory (or a part of it) as a link to elsewhere gets no
+        cache, not files written there."""
+        ensure_directory(self.base, self.directory.absolute().parent)
         for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             target = self.directory / name
-            if not target.exists() and not target.is_symlink():
-                write_atomic(target, text.encode("utf-8"))
-        self.base.mkdir(exist_ok=True)
+            if not os.path.lexists(target):
+                write_new_file(target, text.encode("utf-8"), self.directory)
 
 
 def default_directory() -> Path:

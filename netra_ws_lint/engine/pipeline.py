@@ -10,11 +10,8 @@ tree and walk). Every front end goes through it: the CLI (paths, named files, st
 from __future__ import annotations
 
 import ast
-import errno
 import io
-import os
 import re
-import stat
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.facts import ModuleId, facts_from_source, facts_from_tree
+from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.engine.walker import RULE_CRASHED, SYNTAX_ERROR, Walker, parse_source
 from netra_ws_lint.model import Finding
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
     from netra_ws_lint.engine.prefilter import Prefilter
 
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
+UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
 
 
 class DecodeError(Exception):
@@ -47,8 +46,10 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError) as exc:  # punycode: a bare UnicodeError
         raise DecodeError(f"cannot decode file: {exc}") from None
+    except Exception as exc:  # a codec that fails its own way: a finding, never a crash
+        raise DecodeError(f"cannot decode file: {type(exc).__name__}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return normalize_newlines(text)
@@ -162,9 +163,14 @@ def select_findings(
         if ignored and f.code.startswith(tuple(ignored)):
             continue
         out.append(f)
-    if apply_noqa and out and "noqa" in source.lower():
+    unused = apply_noqa and settings.is_enabled(UNUSED_NOQA) and settings.audit_enabled(UNUSED_NOQA)
+    if apply_noqa and (out or unused) and "noqa" in source.lower():
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+        if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
+            from netra_ws_lint.rules.nws9_tool.unused_noqa import unused_noqa_findings
+
+            out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once
     return sorted(set(out), key=Finding.sort_key)
 
@@ -207,9 +213,9 @@ def check(
         if len(active) != len(rule_set.rule_classes):
             rule_set = rule_set.only(active)
         if not rule_set.rule_classes and not prefilter.always and not want_facts:
-            if not settings.is_enabled(SYNTAX_ERROR):
+            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
                 return CheckResult(name)
-            rule_set = RuleSet(())  # parse only, for NWS900
+            rule_set = RuleSet(())  # parse only, for NWS900 (and NWS902's noqa comments)
     if tree is None:
         parsed = parse_source(source, name)
         if isinstance(parsed, Finding):
@@ -283,24 +289,11 @@ def check_file(
     return check(name, settings, data=data, rule_set=rule_set)
 
 
-class NotRegularFile(OSError):
-    """A path to check that is a FIFO, a device or a socket: reading it could block
-    forever or never end, so it is not read."""
-
-
 def read_source_bytes(path: Path) -> bytes:
     """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
-    one-line message) for anything that is not a readable regular file.
-
-    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO
-    (or a file replaced by one after discovery) never blocks the run, and a device
-    such as ``/dev/zero`` is never read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
-        return f.read()
+    one-line message) for anything that is not a readable regular file
+    (:func:`.fsutil.read_regular_file`: a FIFO never blocks, a device is never read)."""
+    return read_regular_file(path, SOURCE_LIMIT)
 
 
 def check_bytes(

@@ -433,10 +433,16 @@ class Run:
         self._items.setdefault(real, item)
         return item
 
-    def check(self, targets: Sequence[Target], others: Sequence[Target] = ()) -> list[CheckResult]:
+    def check(
+        self,
+        targets: Sequence[Target],
+        others: Sequence[Target] = (),
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[CheckResult]:
         """Check ``(path, display, settings)`` targets; results in the same order. In
         project mode names resolve against the facts of the targets and of ``others``
-        (the rest of their projects)."""
+        (the rest of their projects). ``progress(phase, done, total)`` is told as files
+        are done ("indexing": their facts, "checking")."""
         if self.project and self.root_of is None:
             common = _common_directory([p for p, _, _ in targets])
             self.root_of = lambda _p, _s: common
@@ -454,11 +460,12 @@ class Run:
                 if real not in seen:
                     seen.add(real)
                     every.append(self._item(p, d, s, False, real))
-            _build_projects(checker, every)
+            _build_projects(checker, every, progress)
             whole = sorted({it.root for it in every if it.root is not None})
         results: list[Any] = [checker.lookup(it) for it in items]
         todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
-        _run(checker, todo, self.jobs, results, _check_chunk, checker.check)
+        told = _teller(progress, "checking", len(items), len(items) - len(todo))
+        _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
         for i, it in todo:
             results[i] = checker.store(it, results[i])
         checker.parsed.clear()
@@ -476,10 +483,12 @@ class Run:
         source: str | None = None,
         tree: Any = None,
         apply_noqa: bool = True,
+        keep: bool = False,
     ) -> CheckResult:
         """Check ``path`` again in this run's project: its text now on disk, or the
         ``data`` / ``source`` (and flake8's ``tree``) given, with its own facts taken
-        from that text (stdin, an editor's buffer, a fix pass)."""
+        from that text (stdin, an editor's buffer, a fix pass). ``keep``: the project
+        keeps those facts (an editor's unsaved text, seen by the other files)."""
         item = self._items.get(os.path.realpath(path))
         if item is None or self.checker.settings[item.settings] != settings:
             item = self._item(path, display, settings, True)
@@ -506,6 +515,9 @@ class Run:
                     with contextlib.suppress(RecursionError, MemoryError):
                         entry = facts_from_tree(tree, text, item.path, module, settings)
                 project = project.with_entry(entry)
+                if keep and item.root is not None:
+                    self.checker.projects[item.root] = project
+                    self.checker._prefilters.clear()
         rule_set = self.checker.rule_set(item.settings)
         codes = [r.code for r in rule_set.rule_classes]
         return check(
@@ -530,10 +542,11 @@ def check_targets(
     project: bool = False,
     others: Sequence[Target] = (),
     root_of: Callable[[Path, Settings], Path | None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[CheckResult]:
     """:meth:`Run.check` of a new run (project roots: ``root_of(path, settings)``,
     default the targets' common directory)."""
-    return Run(cache, prefilter, jobs, project, root_of).check(targets, others)
+    return Run(cache, prefilter, jobs, project, root_of).check(targets, others, progress)
 
 
 def new_run(
@@ -615,15 +628,21 @@ def folder_files(
     return [(t.path, t.display, t.settings) for t in files]
 
 
-def _build_projects(checker: _Checker, items: list[Item]) -> None:
+def _build_projects(
+    checker: _Checker,
+    items: list[Item],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> None:
     """Step 1: every item's facts (cached, or extracted in this process: most files
     are read without parsing, and a target parsed here is checked from the same
     tree), joined into one project per root."""
     by_root: dict[str, list[dict[str, Any]]] = {}
-    for it in items:
+    for n, it in enumerate(items, 1):
         f = checker.facts(it)
         if it.root is not None and f is not None:
             by_root.setdefault(it.root, []).append(f)
+        if progress is not None and (n % 256 == 0 or n == len(items)):
+            progress("indexing", n, len(items))
     checker.projects = {root: ProjectIndex(entries) for root, entries in by_root.items()}
     checker._prefilters.clear()  # their words include the projects' names
     checker._names.clear()
@@ -639,6 +658,15 @@ def _common_directory(paths: Sequence[Path]) -> Path | None:
     return common if common.is_dir() else common.parent
 
 
+def _teller(
+    progress: Callable[[str, int, int], None] | None, phase: str, total: int, cached: int
+) -> Callable[[int], None] | None:
+    """``done(n)`` for :func:`_run`: tells ``progress`` the files done, cached ones too."""
+    if progress is None:
+        return None
+    return lambda n: progress(phase, cached + n, total)
+
+
 def _run(
     checker: _Checker,
     todo: list[tuple[int, Item]],
@@ -646,12 +674,15 @@ def _run(
     results: list[Any],
     chunk_fn: Callable[[list[tuple[int, Item]]], list[tuple[int, Any]]],
     one: Callable[[Item], Any],
+    done: Callable[[int], None] | None = None,
 ) -> None:
     """``results[i] = one(item)`` for each ``(i, item)``: in this process for small
-    runs, else by ``chunk_fn`` in worker processes."""
+    runs, else by ``chunk_fn`` in worker processes. ``done(n)``: n items are done."""
     if jobs == 1 or len(todo) < MIN_PARALLEL_FILES:
-        for i, item in todo:
+        for n, (i, item) in enumerate(todo, 1):
             results[i] = one(item)
+            if done is not None:
+                done(n)
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -669,6 +700,10 @@ def _run(
         initializer=_init_worker,
         initargs=(checker,),
     ) as pool:
-        for done in pool.map(chunk_fn, chunks):
-            for i, result in done:
+        finished = 0
+        for chunk in pool.map(chunk_fn, chunks):
+            for i, result in chunk:
                 results[i] = result
+            finished += len(chunk)
+            if done is not None:
+                done(finished)

@@ -8,7 +8,7 @@ import ast
 from collections.abc import Sequence
 from typing import Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule
@@ -181,11 +181,16 @@ class Walker:
 def parse_source(source: str, path: str) -> ast.Module | Finding:
     """The tree, or an NWS900 finding saying why the file does not parse."""
     try:
-        return ast.parse(source, filename=path)
+        tree = parse_quietly(source, filename=path)
+        assert isinstance(tree, ast.Module)
+        return tree
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
-        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
+        from netra_ws_lint.engine.pyversion import syntax_hint
+
+        hint = syntax_hint(source, line, exc.msg, path)
+        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}{hint}")
     except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
         return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
     except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file

@@ -8,7 +8,8 @@ its newline style is kept; the result is encoded with the file's encoding (and B
 
 Every fixed text is verified before it is written: it parses, and a further fix pass
 changes nothing. Files that do not parse are never touched. Files are replaced
-atomically (:func:`.fsutil.write_atomic`).
+rewritten by :func:`.fsutil.rewrite_file`: only when they still hold what was read,
+keeping owner, group, mode and hard links, never when the user could not write them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.fsutil import write_atomic
-from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
+from netra_ws_lint.engine.fsutil import FileChanged, rewrite_file
+from netra_ws_lint.engine.pipeline import (
+    RuleSet,
+    check_source,
+    normalize_newlines,
+    parse_source,
+    read_source_bytes,
+)
 from netra_ws_lint.model import Edit, Finding, ImportChange
 from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
 
@@ -38,6 +45,28 @@ _LINE_START_RE = re.compile(r"\r\n|\r|\n")
 
 class FixError(Exception):
     """A file could not be fixed safely; it is left as it was."""
+
+
+class ChangedMeanwhile(FixError):
+    """The file changed since it was read (an editor, another run): left as it was."""
+
+
+def encode_as(text: str, encoding: str, original: bytes) -> bytes:
+    """``text`` in the file's ``encoding``; :class:`ValueError` (a one-line reason)
+    when the file cannot be written back faithfully: a character the encoding lacks,
+    or a codec that does not give back the bytes it read (``unicode_escape`` turns
+    every line break into ``\\n``)."""
+    try:
+        if original.decode(encoding).encode(encoding) != original:
+            raise ValueError(f"files in the {encoding} encoding cannot be written back unchanged")
+        data = text.encode(encoding)
+    except UnicodeError as exc:
+        raise ValueError(f"the new text cannot be written as {encoding}: {exc}") from None
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding: {exc}") from None
+    if data.decode(encoding) != text:
+        raise ValueError(f"the new text does not survive the {encoding} encoding")
+    return data
 
 
 def applicabilities(unsafe: bool) -> tuple[str, ...]:
@@ -351,6 +380,23 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
+def _sg_edit(spans: _Spans, raw: str, start: int, end: int, content: str) -> Any | None:
+    """The ast-grep edit replacing ``raw[start:end]``: the node with exactly that span,
+    or blanks followed by such a node (a comment removed with the blanks before it)."""
+    node = spans.get(start, end)
+    if node is not None:
+        return node.replace(content)
+    inner = start
+    while inner < end and raw[inner] in " \t":
+        inner += 1
+    node = spans.get(inner, end) if inner > start else None
+    if node is None:
+        return None
+    edit = node.replace(content)
+    edit.start_pos = start  # positions are character indexes, as in the spans
+    return edit
+
+
 def apply_fixes(
     raw: str, findings: Sequence[Finding], path: str = "<fix>"
 ) -> tuple[str, list[Finding]]:
@@ -378,11 +424,10 @@ def apply_fixes(
             spans.append((start, end, e))
         if any(_overlaps(taken, s, end) for s, end, _ in spans):
             continue  # overlaps a fix already taken: next pass
-        nodes = [spans_index.get(s, end) for s, end, _ in spans]
-        if any(n is None for n in nodes):
+        edits = [_sg_edit(spans_index, raw, s, end, e.content) for s, end, e in spans]
+        if any(x is None for x in edits):
             continue  # no node with that span: not applied
-        for n, (_, _, e) in zip(nodes, spans):
-            sg_edits.append(n.replace(e.content))  # type: ignore[union-attr]
+        sg_edits.extend(edits)
         for s, end, _ in spans:
             bisect.insort(taken, (s, end))
         applied.append(f)
@@ -442,7 +487,7 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding), encoding
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError) as exc:
         raise FixError(f"cannot decode file: {exc}") from None
 
 
@@ -461,9 +506,9 @@ def fix_bytes(
     if new == raw:
         return FixResult(path, data, data, applied)
     try:
-        fixed = new.encode(encoding)
-    except UnicodeEncodeError as exc:
-        raise FixError(f"the fixed text cannot be written as {encoding}: {exc}") from None
+        fixed = encode_as(new, encoding, data)
+    except ValueError as exc:
+        raise FixError(f"{exc}; not fixed") from None
     return FixResult(path, data, fixed, applied)
 
 
@@ -477,7 +522,8 @@ def fix_file(
     roots: Sequence[Path] | None = None,
     checker: Checker | None = None,
 ) -> FixResult:
-    """Fix one file in place (atomically), or only compute the result (``write=False``).
+    """Fix one file in place (:func:`.fsutil.rewrite_file`: :class:`ChangedMeanwhile`
+    when it changed since it was read), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
     written (:func:`.fsutil.refuse_to_write`)."""
     if write and roots is not None:
@@ -487,13 +533,15 @@ def fix_file(
         if refused:
             raise FixError(refused)
     try:
-        data = path.read_bytes()
+        data = read_source_bytes(path)
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
     result = fix_bytes(data, display or str(path), settings, unsafe, rule_set, checker)
     if write and result.changed:
         try:
-            write_atomic(path, result.fixed)
+            rewrite_file(path, data, result.fixed)
+        except FileChanged as exc:
+            raise ChangedMeanwhile(exc.strerror) from None
         except OSError as exc:
             raise FixError(f"cannot write: {exc.strerror or exc}") from None
     return result
@@ -525,6 +573,7 @@ def edits_as_dicts(edits: Sequence[Edit]) -> list[dict[str, Any]]:
 
 __all__ = [
     "MANUAL",
+    "ChangedMeanwhile",
     "FixError",
     "FixResult",
     "apply_fixes",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import CheckResult
+from netra_ws_lint.engine.pipeline import CheckResult, DecodeError, decode_source
 from netra_ws_lint.engine.runner import Run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
@@ -24,6 +24,14 @@ def _may_fix(f: Finding) -> bool:
     return f.code in FIX_CODES or f.code.startswith("NWS5")
 
 
+def _same_text(data: bytes, source: str | None) -> bool:
+    """``data`` decodes to ``source``, the text the findings were computed on."""
+    try:
+        return source is not None and decode_source(data) == source
+    except DecodeError:
+        return False
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
@@ -34,12 +42,18 @@ def run_fixes(
     stdout: TextIO,
     stderr: TextIO,
     run: Run,
-) -> tuple[list[tuple[CheckResult, Settings]], int]:
+) -> tuple[list[tuple[CheckResult, Settings]], int, int]:
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
     Every pass and the re-check go through ``run`` (the project model of the check).
-    Returns the results, re-checked where a file changed, and a status: 1 when
-    ``--diff`` printed a diff, 2 when a file could not be fixed, else 0."""
-    from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
+    Returns the results, re-checked where a file changed, a status (1 when ``--diff``
+    printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
+    from netra_ws_lint.fix.apply import (
+        ChangedMeanwhile,
+        FixError,
+        fix_file,
+        fixable,
+        unified_diff,
+    )
 
     unsafe = bool(args.unsafe_fixes)
     write = not args.diff
@@ -72,6 +86,11 @@ def run_fixes(
                 roots=[Path(p) for p in args.paths or ["."]],
                 checker=check_text,
             )
+        except ChangedMeanwhile as exc:
+            # an editor or another run changed it: not an error; report what it holds now
+            print(f"{PROG}: {result.path}: {exc}", file=stderr)
+            out.append((run.recheck(file, result.path, settings), settings))
+            continue
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
             status = 2
@@ -84,10 +103,17 @@ def run_fixes(
                 status = max(status, 1)
             else:
                 result = run.recheck(file, result.path, settings)
+        elif not _same_text(fr.original, result.source):
+            # changed since it was checked (another run fixed it): report what it holds
+            result = run.recheck(file, result.path, settings, data=fr.original)
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
-    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.", file=stderr)
+    if not getattr(args, "quiet", False) or status:
+        print(
+            f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.",
+            file=stderr,
+        )
     if args.show_fixes and fixed:
         stream = (
             stdout
@@ -99,7 +125,7 @@ def run_fixes(
             for f in applied:
                 assert f.fix is not None
                 stream.write(f"  {path}:{f.line}:{f.col + 1}: {f.code} {f.fix.message}\n")
-    return out, status
+    return out, status, n
 
 
 def show_available(

@@ -17,7 +17,6 @@ import argparse
 import ast
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -232,10 +231,17 @@ def analyse(
 
 def _backup_root(base: Path) -> Path:
     """A new timestamped directory under ``base`` (with a ``.gitignore``)."""
-    base.mkdir(parents=True, exist_ok=True)
-    ignore = base / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# netra-ws-lint migrate backups\n*\n", encoding="utf-8")
+    from netra_ws_lint.engine.fsutil import ensure_directory, write_new_file
+
+    try:  # never through a symbolic link (a committed backup directory linking elsewhere)
+        ensure_directory(base, base.parent)
+        ignore = base / ".gitignore"
+        if not os.path.lexists(ignore):
+            write_new_file(ignore, b"# netra-ws-lint migrate backups\n*\n", base)
+    except OSError as exc:
+        raise ConfigError(
+            f"{base}: cannot create the backup directory: {exc.strerror or exc}"
+        ) from None
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         candidate = base / (stamp if n == 0 else f"{stamp}-{n}")
@@ -247,22 +253,44 @@ def _backup_root(base: Path) -> Path:
     raise ConfigError(f"{base}: cannot create a backup directory")
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _check_report_dir(report_dir: Path, top: Path) -> None:
+    """:class:`ConfigError` unless the reports can be written in ``report_dir``
+    (created if need be, never through a symbolic link)."""
+    from netra_ws_lint.engine.fsutil import ensure_directory
+
     try:
-        path.resolve().relative_to(root.resolve())
+        ensure_directory(report_dir, top)
+    except OSError as exc:
+        raise ConfigError(
+            f"{report_dir}: cannot hold the migration report: {exc.strerror or exc}; "
+            "nothing changed (give another --report-dir)"
+        ) from None
+    for name in (REPORT_JSON, REPORT_MD):
+        path = report_dir / name
+        if os.path.islink(path) or (os.path.lexists(path) and not path.is_file()):
+            raise ConfigError(f"{path}: not a regular file; nothing changed")
+    if not os.access(report_dir, os.W_OK):
+        raise ConfigError(f"{report_dir}: not writable; nothing changed")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    from netra_ws_lint.engine.fsutil import resolved
+
+    try:
+        resolved(path).relative_to(resolved(root))
         return True
     except ValueError:
         return False
 
 
-def backup_file(path: Path, root: Path, backup_dir: Path) -> Path:
-    """Copy ``path`` (inside ``root``) to the same relative place under ``backup_dir``."""
+def backup_file(path: Path, root: Path, backup_dir: Path, data: bytes) -> Path:
+    """Save ``data``, the contents of ``path`` (inside ``root``), at the same relative
+    place under ``backup_dir`` (never through a symbolic link)."""
+    from netra_ws_lint.engine.fsutil import write_new_file
+
     rel = path.resolve().relative_to(root.resolve())
-    target = (backup_dir / rel).resolve()
-    if not _inside(target, backup_dir):  # pragma: no cover - relative_to forbids ".."
-        raise ConfigError(f"{path}: backup would leave {backup_dir}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, target)
+    target = backup_dir / rel
+    write_new_file(target, data, backup_dir)
     return target
 
 
@@ -445,7 +473,8 @@ def add_parser(sub: Any, add_selection: Any) -> None:
 def cmd_migrate(
     args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO, stderr: TextIO
 ) -> int:
-    from netra_ws_lint.engine.fsutil import write_atomic
+    from netra_ws_lint.engine.fsutil import rewrite_file, write_new_file
+    from netra_ws_lint.engine.pipeline import read_source_bytes
     from netra_ws_lint.report.formats import project_root
 
     if args.paths == ["-"]:
@@ -470,6 +499,9 @@ def cmd_migrate(
     root = project_root()
     backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
     report_dir = (args.report_dir or (checked_root or root) / DEFAULT_REPORT_DIR).absolute()
+    report_top = report_dir.parent
+    if not args.validate_only:  # the reports can be written: checked before any change
+        _check_report_dir(report_dir, report_top)
     status = 0
     for p in problems:
         print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
@@ -484,7 +516,7 @@ def cmd_migrate(
             continue  # our own backups are never migrated again
         rules = rule_sets.setdefault(t.settings, RuleSet.for_settings(t.settings))
         try:
-            data = t.path.read_bytes()
+            data = read_source_bytes(t.path)
         except OSError as exc:
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
@@ -515,13 +547,22 @@ def cmd_migrate(
                 continue
             if backup_dir is None:
                 backup_dir = _backup_root(backup_base)
-            report.backup = os.path.relpath(backup_file(t.path, root, backup_dir))
+                # before any file changes: whatever happens next, the backups are known
+                print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stdout)
+            try:
+                report.backup = os.path.relpath(backup_file(t.path, root, backup_dir, data))
+            except OSError as exc:
+                print(
+                    f"{PROG}: error: {t.display}: cannot back up: {exc.strerror or exc}; "
+                    "not changed",
+                    file=stderr,
+                )
+                status = 2
+                continue
         try:
-            if t.path.read_bytes() != data:
-                raise OSError("changed while being migrated")
-            write_atomic(t.path, fixed)
+            rewrite_file(t.path, data, fixed)
         except OSError as exc:
-            print(f"{PROG}: error: {t.display}: cannot write: {exc}", file=stderr)
+            print(f"{PROG}: error: {t.display}: not changed: {exc.strerror or exc}", file=stderr)
             status = 2
             continue
         report.fixed = report.fixable
@@ -546,9 +587,15 @@ def cmd_migrate(
         "apply" if args.apply else "dry-run",
         os.path.relpath(backup_dir) if backup_dir else None,
     )
-    report_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(report_dir / REPORT_JSON, (json.dumps(data_json, indent=2) + "\n").encode())
-    write_atomic(report_dir / REPORT_MD, report_markdown(data_json).encode("utf-8"))
+    try:
+        write_new_file(
+            report_dir / REPORT_JSON, (json.dumps(data_json, indent=2) + "\n").encode(), report_top
+        )
+        write_new_file(
+            report_dir / REPORT_MD, report_markdown(data_json).encode("utf-8"), report_top
+        )
+    except OSError as exc:
+        raise ConfigError(f"{report_dir}: cannot write the report: {exc.strerror or exc}") from None
     s = data_json["summary"]
     verb = "fixed" if args.apply else "auto-fixable"
     count = s["fixed_sites"] if args.apply else s["auto_fixable_sites"]
@@ -563,6 +610,4 @@ def cmd_migrate(
         f"{os.path.relpath(report_dir / REPORT_JSON)}",
         file=stdout,
     )
-    if backup_dir is not None:
-        print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stdout)
     return status
