@@ -641,7 +641,7 @@ def _build_projects(
         f = checker.facts(it)
         if it.root is not None and f is not None:
             by_root.setdefault(it.root, []).append(f)
-        if progress is not None and (n % 256 == 0 or n == len(items)):
+        if progress is not None:
             progress("indexing", n, len(items))
     checker.projects = {root: ProjectIndex(entries) for root, entries in by_root.items()}
     checker._prefilters.clear()  # their words include the projects' names
