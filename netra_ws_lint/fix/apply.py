@@ -466,10 +466,13 @@ def fix_file(
     display: str | None = None,
     write: bool = True,
     roots: Sequence[Path] | None = None,
+    start: bytes | None = None,
 ) -> FixResult:
     """Fix one file in place (atomically), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
-    written (:func:`.fsutil.refuse_to_write`)."""
+    written (:func:`.fsutil.refuse_to_write`). ``start``: the text to fix instead of
+    the file's (a cross-file fix already changed it); the result's original is still
+    the file's, and it is written only while the file is unchanged."""
     if write and roots is not None:
         from netra_ws_lint.engine.fsutil import refuse_to_write
 
@@ -480,9 +483,13 @@ def fix_file(
         data = path.read_bytes()
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
-    result = fix_bytes(data, display or str(path), settings, unsafe, rule_set)
+    result = fix_bytes(data if start is None else start, display or str(path), settings, unsafe,
+                       rule_set)
+    result.original = data
     if write and result.changed:
         try:
+            if start is not None and path.read_bytes() != data:
+                raise OSError("changed while being fixed")
             write_atomic(path, result.fixed)
         except OSError as exc:
             raise FixError(f"cannot write: {exc.strerror or exc}") from None

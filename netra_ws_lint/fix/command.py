@@ -22,6 +22,24 @@ def _may_fix(f: Finding) -> bool:
     return f.code in FIX_CODES or f.code.startswith("NWS5")
 
 
+def _thread(results: list[tuple[CheckResult, Settings]], stderr: TextIO) -> dict[str, bytes]:
+    """With ``--unsafe-fixes``: thread the user context through the checked files
+    (:mod:`.thread`); the new bytes of the files it changes, not written yet."""
+    from netra_ws_lint.fix.thread import CODE, thread_files
+
+    if not any(f.code == CODE for r, _ in results for f in r.findings):
+        return {}
+    files = {}
+    for result, settings in results:
+        if result.skipped:
+            continue
+        try:
+            files[result.path] = (Path(result.path), Path(result.path).read_bytes(), settings)
+        except OSError:
+            continue
+    return thread_files(files, stderr)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
@@ -43,11 +61,14 @@ def run_fixes(
     fixed: list[tuple[str, list[Finding]]] = []
     status = 0
     rule_sets: dict[Settings, RuleSet] = {}
+    threaded = _thread(results, stderr) if unsafe else {}
     for result, settings in results:
         # the findings may come from the result cache, which keeps no fixes: any
         # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
         if result.skipped or not (
-            fixable(result.findings, unsafe) or any(_may_fix(f) for f in result.findings)
+            fixable(result.findings, unsafe)
+            or any(_may_fix(f) for f in result.findings)
+            or result.path in threaded
         ):
             out.append((result, settings))
             continue
@@ -61,6 +82,7 @@ def run_fixes(
                 result.path,
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
+                start=threaded.get(result.path),
             )
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
