@@ -236,14 +236,12 @@ def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 # ---------------------------------------------------------------- parsing values
 
 
-def known_code_prefixes() -> frozenset[str]:
-    from netra_ws_lint.rules.base import all_rules
+CODE_FORM_RE = re.compile(r"^NWS\d{0,3}$")
 
-    out = set()
-    for code in all_rules():
-        for i in range(3, len(code) + 1):
-            out.add(code[:i])
-    return frozenset(out)
+
+def code_prefixes(codes: Iterable[str]) -> frozenset[str]:
+    """Every prefix of ``codes`` a selector may use (``NWS``, ``NWS1``, ``NWS10``, ``NWS101``)."""
+    return frozenset(code[:i] for code in codes for i in range(3, len(code) + 1))
 
 
 def _where(source: str | None, key: str) -> str:
@@ -267,12 +265,17 @@ def _as_list(value: Any, key: str, source: str | None) -> list[str]:
     )
 
 
-def _codes(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+def _codes(
+    value: Any, key: str, source: str | None, known: frozenset[str] | None
+) -> tuple[str, ...]:
+    """Rule codes or prefixes; each must be a prefix of a ``known`` code (the caller
+    knows the rules: this module imports nothing of them) or, without ``known``, of
+    the form of one (``NWS`` and up to three digits)."""
     codes = [c.upper() for c in _as_list(value, key, source)]
-    known = known_code_prefixes()
     for c in codes:
         # NWS5xx: the custom pattern rules (configured per project)
-        if c not in known and not re.match(r"^NWS5\d{0,2}$", c):
+        ok = c in known if known is not None else bool(CODE_FORM_RE.match(c))
+        if not ok and not re.match(r"^NWS5\d{0,2}$", c):
             raise ConfigError(f"{_where(source, key)}: unknown rule code or prefix {c!r}")
     return tuple(codes)
 
@@ -394,7 +397,7 @@ def _patterns(value: Any, key: str, source: str | None) -> tuple[PatternRule, ..
             table.get("fix"),
             applicability,
         )
-        from netra_ws_lint.rules.patterns import self_test  # ast-grep is loaded only for these
+        from netra_ws_lint.analysis.astgrep import self_test  # ast-grep is loaded only for these
 
         problem = self_test(rule)
         if problem is not None:
@@ -405,13 +408,13 @@ def _patterns(value: Any, key: str, source: str | None) -> tuple[PatternRule, ..
 
 
 def _per_file_ignores(
-    value: Any, key: str, source: str | None
+    value: Any, key: str, source: str | None, known: frozenset[str] | None
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """TOML table ``{"glob" = ["NWS101"]}`` or flake8 style ``glob:CODE,CODE`` lines."""
     out: list[tuple[str, tuple[str, ...]]] = []
     if isinstance(value, Mapping):
         for glob, codes in value.items():
-            out.append((_globs([glob], key, source)[0], _codes(codes, key, source)))
+            out.append((_globs([glob], key, source)[0], _codes(codes, key, source, known)))
         return tuple(out)
     if not isinstance(value, str):
         value = "\n".join(_as_list(value, key, source))
@@ -424,30 +427,40 @@ def _per_file_ignores(
             # "glob: CODE, CODE" split on whitespace: attach codes to the previous glob
             if out and re.match(r"^[A-Z0-9,]+$", token):
                 g, prev = out[-1]
-                out[-1] = (g, prev + _codes(token, key, source))
+                out[-1] = (g, prev + _codes(token, key, source, known))
                 continue
             raise ConfigError(
                 f"{_where(source, key)}: expected 'glob:CODE,...' entries, got {token!r}"
             )
-        out.append((_globs([glob], key, source)[0], _codes(codes, key, source) if codes else ()))
+        out.append(
+            (_globs([glob], key, source)[0], _codes(codes, key, source, known) if codes else ())
+        )
     return tuple(out)
 
 
-def apply_options(settings: Settings, options: Mapping[str, Any], source: str | None) -> Settings:
-    """Return ``settings`` updated by ``options`` (config keys, kebab-case)."""
+def apply_options(
+    settings: Settings,
+    options: Mapping[str, Any],
+    source: str | None,
+    known_codes: Iterable[str] | None = None,
+) -> Settings:
+    """Return ``settings`` updated by ``options`` (config keys, kebab-case).
+    ``known_codes``: the codes of the rules, which selectors must be prefixes of
+    (without them, only the form of a code is checked)."""
+    known = code_prefixes(known_codes) if known_codes is not None else None
     unknown = sorted(set(options) - KNOWN_KEYS)
     if unknown:
-        known = ", ".join(sorted(KNOWN_KEYS))
-        raise ConfigError(f"{_where(source, unknown[0])}: unknown key (known keys: {known})")
+        keys = ", ".join(sorted(KNOWN_KEYS))
+        raise ConfigError(f"{_where(source, unknown[0])}: unknown key (known keys: {keys})")
     s = settings
     words = s.words
     for key, value in options.items():
         if key == "select":
-            s = replace(s, select=_codes(value, key, source))
+            s = replace(s, select=_codes(value, key, source, known))
         elif key in ("extend-select",):
-            s = replace(s, extend_select=s.extend_select + _codes(value, key, source))
+            s = replace(s, extend_select=s.extend_select + _codes(value, key, source, known))
         elif key in ("ignore", "extend-ignore"):
-            s = replace(s, ignore=s.ignore + _codes(value, key, source))
+            s = replace(s, ignore=s.ignore + _codes(value, key, source, known))
         elif key == "audit":
             s = replace(s, audit=_bool(value, key, source))
         elif key == "exclude":
@@ -456,7 +469,8 @@ def apply_options(settings: Settings, options: Mapping[str, Any], source: str | 
             s = replace(s, extend_exclude=s.extend_exclude + _globs(value, key, source))
         elif key == "per-file-ignores":
             s = replace(
-                s, per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source)
+                s,
+                per_file_ignores=s.per_file_ignores + _per_file_ignores(value, key, source, known),
             )
         elif key == "patterns":
             s = replace(s, patterns=_patterns(value, key, source))
@@ -520,9 +534,11 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
 
 
 class ConfigCache:
-    """Config files found and parsed during one run (a new run, a new cache)."""
+    """Config files found and parsed during one run (a new run, a new cache).
+    ``known_codes``: the rules' codes, to check selectors against (see apply_options)."""
 
-    def __init__(self) -> None:
+    def __init__(self, known_codes: Iterable[str] | None = None) -> None:
+        self.known_codes = tuple(known_codes) if known_codes is not None else None
         self._found: dict[Path, Path | None] = {}
         self._loaded: dict[Path, Settings] = {}
 
@@ -562,7 +578,10 @@ class ConfigCache:
                 )
                 raise ConfigError(f"{path}: no {where}")
             self._loaded[path] = apply_options(
-                Settings(root=path.parent.absolute(), source=str(path)), table, str(path)
+                Settings(root=path.parent.absolute(), source=str(path)),
+                table,
+                str(path),
+                self.known_codes,
             )
         return self._loaded[path]
 
@@ -576,12 +595,15 @@ class ConfigCache:
         cfg = config_file if config_file is not None else self.find(path)
         base = self.load(cfg) if cfg is not None else Settings()
         if overrides:
-            base = apply_options(base, overrides, None)
+            base = apply_options(base, overrides, None, self.known_codes)
         return base
 
 
 def settings_for(
-    path: Path, overrides: Mapping[str, Any] | None = None, config_file: Path | None = None
+    path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+    known_codes: Iterable[str] | None = None,
 ) -> Settings:
     """One-off lookup (no cache kept between calls)."""
-    return ConfigCache().settings_for(path, overrides, config_file)
+    return ConfigCache(known_codes).settings_for(path, overrides, config_file)

@@ -227,7 +227,7 @@ def test_file_is_sorted_stable_one_entry_per_line(repo: Path,
     path = repo / DEFAULT_FILE
     first = path.read_text()
     lines = first.splitlines()
-    assert lines[:4] == ["{", '  "format": 1,', '  "tool": "netra-ws-lint",', '  "entries": [']
+    assert lines[:4] == ["{", '  "format": 2,', '  "tool": "netra-ws-lint",', '  "entries": [']
     assert lines[-2:] == ["  ]", "}"]
     entries = [Entry(**json.loads(line.strip().rstrip(","))) for line in lines[4:-2]]
     assert entries == sorted(entries, key=Entry.sort_key) == sorted(load(path), key=Entry.sort_key)
@@ -256,8 +256,8 @@ def test_baseline_errors_are_clear(repo: Path, capsys: pytest.CaptureFixture[str
 
 
 def fps(source: str, *findings: tuple[int, int, str]) -> list[tuple[str, str]]:
-    return fingerprint_findings(source, "m.py", [Finding(ln, col, code, "msg")
-                                                 for ln, col, code in findings])
+    return [(fp.fingerprint, fp.scope) for fp in fingerprint_findings(
+        source, "m.py", [Finding(ln, col, code, "msg") for ln, col, code in findings])]
 
 
 def test_fingerprint_scope_and_statement() -> None:
@@ -281,7 +281,7 @@ def test_fingerprint_scope_and_statement() -> None:
     redecorated = src.replace("@staticmethod", "@functools.lru_cache")
     assert fps(redecorated, (4, 4, "NWS203"))[0][0] != b
     assert fps(src, (6, 15, "NWS102"))[0][0] != c  # the code counts
-    assert fingerprint_findings(src, "n.py", [Finding(6, 15, "NWS101", "m")])[0][0] != c
+    assert fingerprint_findings(src, "n.py", [Finding(6, 15, "NWS101", "m")])[0].fingerprint != c
 
 
 def test_fingerprint_ignores_layout_and_comments() -> None:
@@ -294,7 +294,7 @@ def test_fingerprint_ignores_layout_and_comments() -> None:
 def test_fingerprint_of_a_file_that_does_not_parse() -> None:
     (fp, scope), = fps("def f(:\n", (1, 6, "NWS900"))
     assert scope == "" and fps("\n\ndef  f(:\n", (3, 6, "NWS900"))[0][0] == fp
-    assert fingerprint_findings(None, "m.py", [Finding(1, 0, "NWS900", "m")])[0][0]
+    assert fingerprint_findings(None, "m.py", [Finding(1, 0, "NWS900", "m")])[0].fingerprint
 
 
 def test_match_counts_duplicates() -> None:
@@ -303,4 +303,4 @@ def test_match_counts_duplicates() -> None:
     assert new == [False, False, True] and unmatched == []
     new, unmatched = match([e, e], [e])
     assert new == [False] and unmatched == [e]
-    assert dumps([]) == '{\n  "format": 1,\n  "tool": "netra-ws-lint",\n  "entries": []\n}\n'
+    assert dumps([]) == '{\n  "format": 2,\n  "tool": "netra-ws-lint",\n  "entries": []\n}\n'

@@ -44,7 +44,7 @@ FUZZ = settings(
     suppress_health_check=list(HealthCheck),
 )
 # generated code is odd on purpose ("1()"): the compiler's warnings are noise here
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::SyntaxWarning")]
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FILES = sorted(
     [*(ROOT / "examples").rglob("*.py"), *(ROOT / "netra_ws_lint").rglob("*.py")],

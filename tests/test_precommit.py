@@ -17,7 +17,7 @@ import pytest
 
 from netra_ws_lint.cli.main import main
 
-pytestmark = pytest.mark.precommit
+pytestmark = [pytest.mark.precommit, pytest.mark.slow]
 
 PROJECT = Path(__file__).resolve().parents[1]
 GIT_ENV = {
@@ -115,3 +115,39 @@ def test_commit_is_refused_then_passes(hook_repo: tuple[Path, str], tmp_path: Pa
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "netra-ws-lint" in passed.stdout + passed.stderr  # the hook ran, and passed
     assert _run(["git", "log", "--format=%s"], repo).stdout == "add handler\n"
+
+
+def test_the_hook_with_a_baseline_refuses_a_duplicated_line(
+    hook_repo: tuple[Path, str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Adopting the gate on legacy code: the hook runs with `--baseline`; a commit that
+    duplicates a legacy line is refused at the new line, and nothing old is reported."""
+    clone, sha = hook_repo
+    env = {"PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre_commit_home"))}
+    repo = tmp_path / "legacy_service"
+    (repo / "app").mkdir(parents=True)
+    _run(["git", "init", "-q"], repo)
+    legacy = BAD + "\n\nasync def on_close(user_context):\n    manager = get_websocket_manager()\n"
+    (repo / "app" / "handlers.py").write_text(legacy)
+    assert main(["init", str(repo), "--repo", str(clone), "--rev", sha]) == 0
+    config = repo / ".pre-commit-config.yaml"
+    config.write_text(config.read_text().replace(
+        "- id: netra-ws-lint\n", "- id: netra-ws-lint\n        args: [--baseline, baseline.json]\n"))
+    assert "args: [--baseline, baseline.json]" in config.read_text()
+    monkeypatch.chdir(repo)
+    assert main(["baseline", "create", "--file", "baseline.json", "app"]) == 0
+    _run([sys.executable, "-m", "pre_commit", "install"], repo, env)
+    _run(["git", "add", "-A"], repo)
+    first = _run(["git", "commit", "-m", "legacy, with its baseline"], repo, env, check=False)
+    assert first.returncode == 0, first.stdout + first.stderr  # known findings pass
+
+    lines = legacy.splitlines(keepends=True)
+    lines.insert(3, "manager = get_websocket_manager()\n")  # a new module-level copy
+    (repo / "app" / "handlers.py").write_text("".join(lines))
+    _run(["git", "add", "-A"], repo)
+    refused = _run(["git", "commit", "-m", "one more"], repo, env, check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    flagged = {ln.split(":")[1] for ln in output.splitlines() if ": NWS" in ln}
+    assert flagged == {"4"}, output  # the new line only (NWS103, and NWS101 on its call)

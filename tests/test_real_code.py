@@ -62,6 +62,7 @@ def check_one(path: str) -> tuple[str, int, list[str], str | None]:
     return path, lines, crashed, None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("NWS_REAL_CODE") == "0", reason="NWS_REAL_CODE=0")
 def test_stdlib_and_site_packages(capsys: pytest.CaptureFixture[str]) -> None:
     files = python_files()

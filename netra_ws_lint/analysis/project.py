@@ -33,7 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, Param
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
@@ -150,7 +151,7 @@ def build_entry(
                     "singleton": False,
                 }
     # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from netra_ws_lint.rules.nws1_singletons import SingletonDefinition
+    from netra_ws_lint.rules.nws1_singletons.singleton_definition import SingletonDefinition
 
     if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
         ctx2 = Context(tree, source, path, settings)
@@ -361,7 +362,7 @@ class ProjectIndex:
             return f"{base}.{node.attr}" if base else None
         if not isinstance(node, ast.Name):
             return None
-        binding = ctx.lookup(node.id)
+        binding = ctx.lookup(node.id, node)
         module = getattr(ctx, "module_name", None)
         if binding is None:
             return None

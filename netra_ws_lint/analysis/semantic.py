@@ -1,282 +1,61 @@
-"""The semantic model the rules share: scopes, bindings, import resolution and the
-"words" of the spec (user context, user identity, factories, user-scoped types).
+"""The per-file context the rules share (:class:`Context`): the scopes of the walk,
+import resolution, and the "words" of the spec (user context, user identity,
+factories, user-scoped types), and whether a user context is in scope.
 
-Modelled on pyflakes: module, class, function (and lambda / comprehension) scopes;
-a function's bindings are collected when a rule first asks for them, so scopes cost
-nothing on files where no rule looks. Module-level facts are collected before the
-walk, so a function body sees module bindings defined below it.
+Module-level facts are collected before the walk, so a function body sees module
+bindings defined below it. Scopes and bindings themselves are in :mod:`.scopes`
+(its names are re-exported here for the code that imports them from this module).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
+from netra_ws_lint.analysis.idioms import self_param
+from netra_ws_lint.analysis.scopes import (
+    COMPREHENSIONS,
+    FUNCTION_TYPES,
+    SCOPE_TYPES,
+    Binding,
+    FunctionNode,
+    Param,
+    Scope,
+    annotation_names,
+    dotted_name,
+    iter_child_stmts_no_scopes,
+    iter_statements_no_scopes,
+    params_of,
+)
 from netra_ws_lint.config import Settings, matches_any
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.project import ProjectIndex
     from netra_ws_lint.model import Finding
 
-FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
-SCOPE_TYPES = (
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.Lambda,
-    ast.ClassDef,
-    ast.ListComp,
-    ast.SetComp,
-    ast.DictComp,
-    ast.GeneratorExp,
-)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node under ``body`` that belongs to the same scope (nested function,
-    class and lambda bodies are not entered, but their def nodes are yielded)."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            # decorators, defaults and bases run in this scope
-            outer: list[ast.AST] = list(node.decorator_list)
-            if isinstance(node, ast.ClassDef):
-                outer += node.bases + [k.value for k in node.keywords]
-            else:
-                outer += [d for d in node.args.defaults + node.args.kw_defaults if d is not None]
-            stack.extend(reversed(outer))
-            continue
-        if isinstance(node, ast.Lambda):
-            stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "items")
-
-
-def iter_statements_no_scopes(body: list[ast.AST]) -> Iterator[ast.AST]:
-    """Statements (and with-items, except handlers, match patterns) under ``body`` in
-    the same scope; expressions are not entered."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for name in _BLOCK_FIELDS:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                stack.extend(reversed(value))
-        for case in getattr(node, "cases", ()):  # match statement
-            stack.extend(reversed(case.body))
-            stack.extend(ast.walk(case.pattern))
-
-
-def _target_names(target: ast.AST) -> Iterator[ast.Name]:
-    if isinstance(target, ast.Name):
-        yield target
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for elt in target.elts:
-            yield from _target_names(elt)
-    elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
-
-
-@dataclass
-class Binding:
-    """How a name got its value in a scope."""
-
-    kind: str  # "import", "param", "assign", "def", "class", "other"
-    node: ast.AST
-    value: ast.AST | None = None  # the assigned expression, for "assign"
-    qualname: str | None = None  # for "import"
-
-
-@dataclass
-class Scope:
-    kind: str  # "module", "class", "function", "lambda", "comprehension"
-    node: ast.AST
-    parent: Scope | None = None
-    _bindings: dict[str, Binding] | None = field(default=None, repr=False)
-    _globals: set[str] = field(default_factory=set, repr=False)
-    has_walrus: bool = True  # set on the module scope: the file contains ``:=``
-
-    @property
-    def bindings(self) -> dict[str, Binding]:
-        if self._bindings is None:
-            self._bindings = {}
-            self._collect()
-        return self._bindings
-
-    @property
-    def globals(self) -> set[str]:
-        self.bindings  # noqa: B018  (collecting fills _globals)
-        return self._globals
-
-    def _bind(self, name: str, binding: Binding) -> None:
-        assert self._bindings is not None
-        # first import / param wins over later plain assignments of the same name
-        # only when nothing else bound it; otherwise the last binding describes it
-        self._bindings[name] = binding
-
-    def _collect(self) -> None:
-        node = self.node
-        if isinstance(node, ast.Module):
-            body: list[ast.AST] = list(node.body)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            args = node.args
-            for a in [
-                *getattr(args, "posonlyargs", []),
-                *args.args,
-                *args.kwonlyargs,
-                *[x for x in (args.vararg, args.kwarg) if x is not None],
-            ]:
-                self._bind(a.arg, Binding("param", a))
-            body = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
-        elif isinstance(node, ast.ClassDef):
-            body = list(node.body)
-        elif isinstance(node, COMPREHENSIONS):
-            for gen in node.generators:
-                for name in _target_names(gen.target):
-                    self._bind(name.id, Binding("other", gen))
-            return
-        else:  # pragma: no cover
-            return
-        if self.full_scan():
-            for sub in iter_child_stmts_no_scopes(body):  # type: ignore[arg-type]
-                self._collect_node(sub)
-        else:
-            for sub in iter_statements_no_scopes(body):
-                self._collect_node(sub)
-
-    def full_scan(self) -> bool:
-        """Expressions can bind names only with ``:=``; without one in the file, the
-        statements (and match patterns) hold every binding, which is far cheaper."""
-        scope: Scope | None = self
-        while scope is not None and scope.parent is not None:
-            scope = scope.parent
-        return scope is None or scope.has_walrus
-
-    def _collect_node(self, sub: ast.AST) -> None:
-        if isinstance(sub, ast.Import):
-            for alias in sub.names:
-                if alias.asname:
-                    self._bind(alias.asname, Binding("import", sub, qualname=alias.name))
-                else:
-                    top = alias.name.partition(".")[0]
-                    self._bind(top, Binding("import", sub, qualname=top))
-        elif isinstance(sub, ast.ImportFrom):
-            module = sub.module or ""
-            for alias in sub.names:
-                if alias.name == "*":
-                    continue
-                qual = f"{module}.{alias.name}" if module else alias.name
-                self._bind(alias.asname or alias.name, Binding("import", sub, qualname=qual))
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._bind(sub.name, Binding("def", sub))
-        elif isinstance(sub, ast.ClassDef):
-            self._bind(sub.name, Binding("class", sub))
-        elif isinstance(sub, ast.Assign):
-            for target in sub.targets:
-                for name in _target_names(target):
-                    single = isinstance(target, ast.Name)
-                    self._bind(name.id, Binding("assign", sub, sub.value if single else None))
-        elif isinstance(sub, ast.AnnAssign):
-            if isinstance(sub.target, ast.Name):
-                self._bind(sub.target.id, Binding("assign", sub, sub.value))
-        elif isinstance(sub, (ast.AugAssign, ast.For, ast.AsyncFor)):
-            for name in _target_names(sub.target):
-                if name.id not in (self._bindings or {}):
-                    self._bind(name.id, Binding("other", sub))
-        elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
-            for name in _target_names(sub.optional_vars):
-                self._bind(name.id, Binding("other", sub))
-        elif isinstance(sub, ast.ExceptHandler) and sub.name:
-            self._bind(sub.name, Binding("other", sub))
-        elif isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
-            self._bind(sub.target.id, Binding("assign", sub, sub.value))
-        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
-            self._globals.update(sub.names)
-        elif type(sub).__name__ in ("MatchAs", "MatchStar") and getattr(sub, "name", None):
-            self._bind(sub.name, Binding("other", sub))  # type: ignore[attr-defined]
-        elif type(sub).__name__ == "MatchMapping" and getattr(sub, "rest", None):
-            self._bind(sub.rest, Binding("other", sub))  # type: ignore[attr-defined]
-
-
-@dataclass
-class Param:
-    """A parameter of a function, as the rules see it."""
-
-    name: str
-    node: ast.arg
-    default: ast.expr | None
-    kind: str  # "posonly", "pos", "kwonly", "vararg", "kwarg"
-    index: int  # position among positional parameters (-1 for kwonly etc.)
-
-
-def params_of(fn: FunctionNode | ast.Lambda) -> list[Param]:
-    args = fn.args
-    out: list[Param] = []
-    positional = [*getattr(args, "posonlyargs", []), *args.args]
-    n_pos_defaults = len(args.defaults)
-    first_default = len(positional) - n_pos_defaults
-    n_posonly = len(getattr(args, "posonlyargs", []))
-    for i, a in enumerate(positional):
-        default = args.defaults[i - first_default] if i >= first_default else None
-        out.append(Param(a.arg, a, default, "posonly" if i < n_posonly else "pos", i))
-    if args.vararg:
-        out.append(Param(args.vararg.arg, args.vararg, None, "vararg", -1))
-    for a, d in zip(args.kwonlyargs, args.kw_defaults):
-        out.append(Param(a.arg, a, d, "kwonly", -1))
-    if args.kwarg:
-        out.append(Param(args.kwarg.arg, args.kwarg, None, "kwarg", -1))
-    return out
-
-
-def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
-    """Every class name mentioned in an annotation, strings included
-    (``Optional["pkg.UserExecutionContext"]`` yields ``Optional`` and
-    ``pkg.UserExecutionContext``)."""
-    if annotation is None:
-        return
-    for node in ast.walk(annotation):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                parsed = ast.parse(node.value, mode="eval")
-            except (SyntaxError, ValueError, RecursionError):
-                continue
-            yield from annotation_names(parsed.body)
-        elif isinstance(node, ast.Name):
-            yield node.id
-        elif isinstance(node, ast.Attribute):
-            dotted = dotted_name(node)
-            if dotted:
-                yield dotted
-
+__all__ = [
+    "COMPREHENSIONS",
+    "FUNCTION_TYPES",
+    "SCOPE_TYPES",
+    "Binding",
+    "Context",
+    "ContextParam",
+    "FunctionNode",
+    "Param",
+    "Scope",
+    "annotation_names",
+    "dotted_name",
+    "iter_child_stmts_no_scopes",
+    "iter_statements_no_scopes",
+    "params_of",
+]
 
 _VAGUE_ANNOTATIONS = frozenset(
     {"Any", "typing.Any", "object", "Optional", "typing.Optional", "None"}
 )
-
-
-def dotted_name(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of attributes over a name, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 @dataclass
@@ -366,15 +145,18 @@ class Context:
         fn = self.enclosing_function()
         return isinstance(fn, ast.AsyncFunctionDef)
 
-    def lookup(self, name: str) -> Binding | None:
-        """The binding ``name`` refers to from the current scope, or None (builtin/unknown)."""
+    def lookup(self, name: str, at: ast.AST | None = None) -> Binding | None:
+        """The binding ``name`` refers to from the current scope, or None (builtin/unknown).
+        With ``at`` (the node of the use), the binding in force there in source order
+        (see :meth:`Scope.binding_at`); without it, the scope's last binding."""
         current = self.scope
         for scope in reversed(self.scopes):
             if scope.kind == "class" and scope is not current:
                 continue
             if scope.kind != "module" and name in scope.globals:
-                return self.module_scope.bindings.get(name)
-            binding = scope.bindings.get(name)
+                module = self.module_scope
+                return module.bindings.get(name) if at is None else module.binding_at(name, at)
+            binding = scope.bindings.get(name) if at is None else scope.binding_at(name, at)
             if binding is not None:
                 return binding
         return None
@@ -404,7 +186,7 @@ class Context:
         an unknown name resolves to its own name; a local variable resolves to None.
         """
         if isinstance(node, ast.Name):
-            binding = self.lookup(node.id)
+            binding = self.lookup(node.id, node)
             if binding is None:
                 return node.id
             if binding.kind == "import":
@@ -548,13 +330,6 @@ class Context:
         return self.context_param(target)
 
     # ----------------------------------------------------------------- user context in scope
-    def _self_name(self, fn: FunctionNode) -> str | None:
-        params = params_of(fn)
-        decorators = {dotted_name(d) for d in fn.decorator_list}
-        if "staticmethod" in decorators or not params or params[0].kind not in ("pos", "posonly"):
-            return None
-        return params[0].name
-
     def user_context_expr(self) -> str | None:
         """Source text of a user context usable here, or None: a context parameter of
         an enclosing function, a local bound from one, or ``self.<context name>`` in a
@@ -587,7 +362,7 @@ class Context:
             method = fns[-1]
             cls = self._class_of_method(method)
             if cls is not None:
-                self_name = self._self_name(method)
+                self_name = self_param(method)
                 cp = self.class_context_param(cls)
                 if self_name and cp is not None:
                     attr = self.self_context_attr(cls, cp)

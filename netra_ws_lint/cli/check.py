@@ -123,22 +123,25 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from netra_ws_lint.fix.command import fill_fixes
 
         results = fill_fixes(results)
-    found = Findings(results, known is not None or args.output_format in FINGERPRINT_FORMATS)
-    reported = found.reported
+    found = Findings(
+        results,
+        known is not None or changed is not None or args.output_format in FINGERPRINT_FORMATS,
+    )
+    keep = [True] * len(found.reported)
+    flags: list[bool] | None = None
+    if changed is not None:
+        from netra_ws_lint.report.gate import changed_flags, new_in_change
+
+        shown = [r.path for r in found.reported]
+        flags = changed_flags(changed, shown, [r.finding.line for r in found.reported])
+        keep = new_in_change(changed, shown, found.entries, flags, found.checked)
     fixed: list[Entry] = []
     if known is not None:
-        is_new, unmatched = match(known, found.entries)
-        reported = [r for r, new in zip(reported, is_new) if new]
+        is_new, unmatched = match(known, found.entries, flags)
         fixed = [e for e in unmatched if found.covers(e)]
-        _baseline_summary(args, len(is_new) - len(reported), fixed, stderr)
-    if changed is not None:
-        from netra_ws_lint.report.formats import root_relative
-        from netra_ws_lint.report.gitdiff import is_changed
-
-        top, lines = changed
-        reported = [
-            r for r in reported if is_changed(lines, root_relative(r.path, top), r.finding.line)
-        ]
+        _baseline_summary(args, is_new.count(False), fixed, stderr)
+        keep = [k and new for k, new in zip(keep, is_new)]
+    reported = [r for r, k in zip(found.reported, keep) if k]
 
     if args.add_noqa is not None:
         roots = [Path(p) for p in args.paths or ["."]]

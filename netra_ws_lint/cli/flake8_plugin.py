@@ -32,6 +32,7 @@ from netra_ws_lint.engine.pipeline import (
     run_rules,
     select_findings,
 )
+from netra_ws_lint.rules.base import all_rules
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
 
@@ -41,7 +42,7 @@ class Plugin:
     version = __version__
 
     overrides: dict[str, Any] = {}
-    _configs = ConfigCache()
+    _configs = ConfigCache(all_rules())
     # process-wide on purpose: rule sets depend only on the settings
     _rule_sets: ClassVar[dict[Settings, RuleSet]] = {}
 
@@ -90,7 +91,7 @@ class Plugin:
         if extra:
             overrides["extend-select"] = list(overrides.get("extend-select", [])) + extra
         try:
-            cls._configs = ConfigCache()
+            cls._configs = ConfigCache(all_rules())
             cls._configs.settings_for(Path.cwd(), overrides)  # validate once, up front
         except ConfigError as exc:
             print(f"netra-ws-lint: error: {exc}", file=sys.stderr)

@@ -34,6 +34,7 @@ from netra_ws_lint.config import (
 )
 from netra_ws_lint.engine.fsutil import write_atomic
 from netra_ws_lint.report.formats import TOOL_URI
+from netra_ws_lint.rules.base import all_rules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -278,7 +279,7 @@ def _check_toml(before: str | None, after: str) -> None:
     if old != new or any(new_table.get(k) != v for k, v in old_table.items()):
         raise InitError("pyproject.toml: the edit would change other settings; add it by hand")
     try:
-        apply_options(Settings(), new_table, "pyproject.toml")
+        apply_options(Settings(), new_table, "pyproject.toml", all_rules())
     except ConfigError as exc:  # pragma: no cover - the defaults are valid
         raise InitError(str(exc)) from None
 

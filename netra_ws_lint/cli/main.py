@@ -44,6 +44,20 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse with the command's own parser, options and paths in any order
+    (``baseline create --file B src``); errors show that command's usage."""
+    commands: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands = action.choices
+    if argv and argv[0] in commands:
+        args = commands[argv[0]].parse_intermixed_args(argv[1:])
+        args.command = argv[0]
+        return args
+    return parser.parse_args(argv)
+
+
 def _lenient_streams() -> None:
     """File names that are not UTF-8 (``b"caf\\xe9.py"``) print as their own bytes on a
     UTF-8 stream, and anything a stream cannot encode prints escaped: output never
@@ -60,7 +74,7 @@ def _lenient_streams() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _lenient_streams()
     parser = build_parser()
-    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    args = _parse(parser, _normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.run(args, sys.stdout, sys.stderr))
     except ConfigError as exc:

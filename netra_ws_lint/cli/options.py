@@ -14,6 +14,7 @@ from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
 from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes
 from netra_ws_lint.report.baseline import Entry, fingerprint_findings
 from netra_ws_lint.report.output import Reported
+from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
 
@@ -127,7 +128,7 @@ def collect(
     failed = False
     if uses_stdin(args):
         name = args.stdin_filename or "-"
-        settings = settings_for(Path(name), options, config_file)
+        settings = settings_for(Path(name), options, config_file, all_rules())
         results.append(
             (check_bytes(sys.stdin.buffer.read(), name, settings, rules_for(settings)), settings)
         )
@@ -200,9 +201,20 @@ class Findings:
                 if fps is None:
                     self.reported.append(Reported(r.path, f, src))
                     continue
-                fp, scope = fps[i]
-                self.reported.append(Reported(r.path, f, src, fp))
-                self.entries.append(Entry(rel, f.code, scope, fp, f.message, f.audit))
+                fp = fps[i]
+                self.reported.append(Reported(r.path, f, src, fp.unique))
+                self.entries.append(
+                    Entry(
+                        rel,
+                        f.code,
+                        fp.scope,
+                        fp.fingerprint,
+                        f.message,
+                        f.audit,
+                        fp.context,
+                        fp.statement,
+                    )
+                )
 
     def covers(self, entry: Entry) -> bool:
         """This run decides whether ``entry`` still holds: its file was checked with its

@@ -16,6 +16,7 @@ from pathlib import Path
 import pathspec
 
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings
+from netra_ws_lint.rules.base import all_rules
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -138,7 +139,7 @@ def discover(
     targets: dict[str, Target] = {}
     problems: list[Problem] = []
 
-    cache = ConfigCache()
+    cache = ConfigCache(all_rules())
     gitignores = GitIgnores() if respect_gitignore else None
     memo: dict[Path, Settings] = {}
 

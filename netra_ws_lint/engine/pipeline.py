@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netra_ws_lint.analysis.semantic import COMPREHENSIONS, Context, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.model import Finding

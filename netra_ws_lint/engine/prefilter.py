@@ -1,8 +1,8 @@
 """A file-level prefilter: skip the rule walk of a file on which no enabled rule can fire.
 
-Each rule has a *trigger*: groups of words, every group of which must have one word in
-the file's text for the rule to be able to report anything (a conjunction of
-disjunctions). The words come from the configured vocabulary, so they follow the
+Each rule declares its *trigger* (``Rule.trigger``): groups of words, every group of
+which must have one word in the file's text for the rule to be able to report anything
+(a conjunction of disjunctions). The words come from the configured vocabulary, so they follow the
 configuration: a name in a word list matches an identifier of the file, and an
 identifier matching a glob pattern contains each literal fragment of the pattern.
 Identifiers are compared after NFKC normalisation (as Python does) when the file is not
@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from netra_ws_lint.config import Settings, Words
+from netra_ws_lint.rules.base import all_rules
 
 Trigger = tuple[frozenset[str], ...]  # every group needs one word present
 
@@ -57,53 +58,49 @@ def _union(*groups: frozenset[str] | None) -> frozenset[str] | None:
 
 
 def rule_triggers(settings: Settings, extra_names: Iterable[str] = ()) -> dict[str, Trigger | None]:
-    """Trigger of each rule code under ``settings`` (None: can fire on any file).
-    ``extra_names``: names of user-scoped types, factories and singleton getters the
-    project index knows from other modules."""
+    """Trigger of each rule code under ``settings`` (None: can fire on any file), from
+    the rules' own ``trigger`` words. ``extra_names``: names of user-scoped types,
+    factories and singleton getters the project index knows from other modules."""
     w: Words = settings.words
+    ctx_types = pattern_words(w.context_types)
+    ctx_names = pattern_words(w.context_names)
+    context = _union(ctx_types, ctx_names)
     extra = frozenset(extra_names)
     accessors = pattern_words(w.deprecated_accessors)
     factories = pattern_words(w.context_factories)
-    ctx_types = pattern_words(w.context_types)
-    ctx_names = pattern_words(w.context_names)
     scoped = pattern_words(w.user_scoped_types)
-    identity = pattern_words(w.identity_names)
-    sends = pattern_words(w.send_methods)
-    # a user context: a context-typed or context-named parameter or attribute
-    context = _union(ctx_types, ctx_names)
-    # what makes a call or a class user-scoped: configured words, a def or class of the
-    # file taking a user context, a name from the project index
-    user_scoped = _union(accessors, factories, scoped, context, extra)
-    identity_or_ctx = _union(identity, context)
-
-    def t(*groups: frozenset[str] | None) -> Trigger | None:
-        if any(g is None for g in groups):
-            return None
-        return tuple(g for g in groups if g is not None)
-
-    locks = frozenset({"Lock", "Semaphore", "Condition", "Event", "acquire", "wait"})
-    out: dict[str, Trigger | None] = {
-        "NWS101": t(accessors),
-        "NWS102": t(accessors),
-        "NWS103": t(user_scoped),
-        "NWS104": t(user_scoped),  # audit findings (other types): see below
-        "NWS105": t(user_scoped),
-        "NWS201": t(_union(identity_or_ctx, frozenset({"async"}))),
-        "NWS202": None,
-        "NWS203": t(frozenset({"cache", "cached"})),
-        "NWS204": t(frozenset({"class"})),
-        "NWS205": t(locks, identity_or_ctx),
-        "NWS206": t(frozenset({"ContextVar"})),
-        "NWS301": t(user_scoped),
-        "NWS302": t(identity_or_ctx, sends),
-        "NWS303": t(_union(context, extra)),
-        "NWS304": t(_union(ctx_types, factories, extra)),
-        "NWS305": t(user_scoped),
+    vocabulary: dict[str, frozenset[str] | None] = {
+        "accessors": accessors,
+        "factories": factories,
+        "context-types": ctx_types,
+        "context-names": ctx_names,
+        "context": context,
+        "user-scoped-types": scoped,
+        "identity": pattern_words(w.identity_names),
+        "sends": pattern_words(w.send_methods),
+        "project": extra,
+        "user-scoped": _union(accessors, factories, scoped, context, extra),
     }
-    if settings.audit_enabled("NWS104"):
-        out["NWS104"] = None  # singletons of any type
-    if settings.audit_enabled("NWS204"):
-        out["NWS204"] = t(frozenset({"class"}))
+
+    def group(words: str) -> frozenset[str] | None:
+        parts: list[frozenset[str] | None] = []
+        for word in words.split():
+            if word.startswith("{") and word.endswith("}"):
+                parts.append(vocabulary[word[1:-1]])
+            else:
+                parts.append(frozenset({word}))
+        return _union(*parts)
+
+    out: dict[str, Trigger | None] = {}
+    for code, rule in all_rules().items():
+        if rule.tool:
+            continue
+        if rule.trigger is None or (rule.audit_fires_anywhere and settings.audit_enabled(code)):
+            out[code] = None
+            continue
+        groups = [group(g) for g in rule.trigger]
+        known = [g for g in groups if g is not None]
+        out[code] = tuple(known) if len(known) == len(groups) else None
     return out
 
 

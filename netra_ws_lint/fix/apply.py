@@ -159,7 +159,7 @@ def _names_used(tree: ast.Module) -> Counter[str]:
 def _bound_at_module(tree: ast.Module, stmt: ast.stmt) -> set[str]:
     """Names bound by imports, defs and classes at module level (in ``if``/``try``
     blocks too), and in the functions holding ``stmt`` (if any)."""
-    from netra_ws_lint.analysis.semantic import iter_statements_no_scopes
+    from netra_ws_lint.analysis.scopes import iter_statements_no_scopes
 
     bound: set[str] = set()
     bodies: list[list[ast.stmt]] = [tree.body]
@@ -483,8 +483,9 @@ def fix_file(
         data = path.read_bytes()
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
-    result = fix_bytes(data if start is None else start, display or str(path), settings, unsafe,
-                       rule_set)
+    result = fix_bytes(
+        data if start is None else start, display or str(path), settings, unsafe, rule_set
+    )
     result.original = data
     if write and result.changed:
         try:

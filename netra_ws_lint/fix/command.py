@@ -12,9 +12,10 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import CheckResult, RuleSet, check_file
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
+from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
-FIX_CODES = frozenset({"NWS101", "NWS301", "NWS303"})  # the rules that make fixes
+FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable)
 
 
 def _may_fix(f: Finding) -> bool:

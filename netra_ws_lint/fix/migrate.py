@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint import __version__
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
 from netra_ws_lint.engine.pipeline import (
@@ -48,6 +49,7 @@ from netra_ws_lint.engine.pipeline import (
     parse_source,
 )
 from netra_ws_lint.model import Finding
+from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
@@ -62,15 +64,9 @@ DEPRECATED_PREFIX = "NWS1"
 PRIMARY = ("NWS103", "NWS101", "NWS301", "NWS303", "NWS105", "NWS102")
 # the findings on the call a module-level instance binds are part of that one site
 FOLDED_INTO_INSTANCE = ("NWS101", "NWS105", "NWS301")
+# what is left to a person, per rule (each rule's `migration_advice`)
 REASONS = {
-    "NWS102": "the import goes with the last call of the accessor",
-    "NWS103": "module-level instance: built once at import time and shared by every user; "
-    "build it per request from the user's context and pass it to the code that used it",
-    "NWS104": "singleton definition: remove it (or make it a factory taking the user "
-    "context) once nothing calls it",
-    "NWS105": "call of a singleton getter: build the object from the user's context",
-    "NWS302": "acts for one user without a user context: take one (keyword-only "
-    "`user_context`) and pass it from the callers listed under its call chains",
+    code: rule.migration_advice for code, rule in all_rules().items() if rule.migration_advice
 }
 UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "

@@ -93,9 +93,10 @@ def _binds(fn: ast.AST, name: str) -> bool:
             return True
         if isinstance(node, ast.arg) and node.arg == name:
             return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any((a.asname or a.name.partition(".")[0]) == name for a in node.names):
-                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.partition(".")[0]) == name for a in node.names
+        ):
+            return True
     return False
 
 
@@ -121,9 +122,7 @@ def plan(graph: CallGraph, targets: list[Function], name: str) -> list[Component
             if _binds(fn.node, name):
                 comp.blocked.append(f"`{fn.qualname}` already binds `{name}`")
             for path, line in graph.unresolved.get(fn.qualname, []):
-                comp.blocked.append(
-                    f"{path}:{line} may call `{fn.node.name}` through an object"
-                )
+                comp.blocked.append(f"{path}:{line} may call `{fn.node.name}` through an object")
             for path, line in graph.referenced.get(fn.qualname, []):
                 comp.blocked.append(f"{path}:{line} uses `{fn.node.name}` as a value")
             sites = graph.callers.get(fn.qualname, [])
@@ -258,7 +257,9 @@ def pass_argument(fe: _FileEdits, call: ast.Call, text: str) -> None:
         fe.insert(arguments, last.range().end.index, f", {text}")
 
 
-def _instance_uses(fn: Function, tree: ast.Module, source: str, settings: Settings) -> list[tuple[ast.Name, str]]:
+def _instance_uses(
+    fn: Function, tree: ast.Module, source: str, settings: Settings
+) -> list[tuple[ast.Name, str]]:
     """Loads, in ``fn``, of module-level names bound to a deprecated accessor's call
     (``manager = get_websocket_manager()``): each with that call's source text."""
     from netra_ws_lint.analysis.semantic import Context
@@ -282,9 +283,13 @@ def _instance_uses(fn: Function, tree: ast.Module, source: str, settings: Settin
         return []
     out = []
     for node in ast.walk(fn.node):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in bound:
-            if not _binds(fn.node, node.id):
-                out.append((node, bound[node.id]))
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id in bound
+            and not _binds(fn.node, node.id)
+        ):
+            out.append((node, bound[node.id]))
     return out
 
 
@@ -334,16 +339,18 @@ def apply_component(
         name, type_name = _context_name(s), _context_type(s)
         fe = editors.setdefault(fn.path, _FileEdits(raws[fn.path]))
         mod = graph.modules[fn.module]
-        bound = any(
-            isinstance(st, ast.ClassDef) and st.name == type_name for st in mod.tree.body
-        ) or type_name in mod.imports
+        bound = (
+            any(isinstance(st, ast.ClassDef) and st.name == type_name for st in mod.tree.body)
+            or type_name in mod.imports
+        )
         annotation = type_name
         if not bound:
             line = _type_import(graph, fn.module, type_name)
             if line is not None:
                 _add_import(fe, mod.tree, line)
             elif not any(
-                isinstance(st, ast.ImportFrom) and st.module == "__future__"
+                isinstance(st, ast.ImportFrom)
+                and st.module == "__future__"
                 and any(a.name == "annotations" for a in st.names)
                 for st in mod.tree.body
             ):
@@ -352,7 +359,9 @@ def apply_component(
     for target in comp.targets:
         mod = graph.modules[target.module]
         fe = editors[target.path]
-        for node, call_text in _instance_uses(target, mod.tree, mod.ctx.source, settings[target.path]):
+        for node, call_text in _instance_uses(
+            target, mod.tree, mod.ctx.source, settings[target.path]
+        ):
             start = fe.index(node.lineno, node.col_offset)
             end = fe.index(node.end_lineno or node.lineno, node.end_col_offset or 0)
             fe.replace(fe.node("identifier", start, end), call_text)
@@ -380,7 +389,9 @@ def thread_texts(
     for display, raw in raws.items():
         tree = parse_source(normalize_newlines(raw), display)
         if isinstance(tree, ast.Module):
-            parsed.append((paths[display], display, tree, normalize_newlines(raw), settings[display]))
+            parsed.append(
+                (paths[display], display, tree, normalize_newlines(raw), settings[display])
+            )
     graph = CallGraph.build(parsed)
     targets = []
     for _, display, _, source, s in parsed:

@@ -13,12 +13,19 @@ SHA-256 of
   (``Handler.on_message``),
 - the normalised text (``ast.unparse``: no comments, no layout) of the smallest statement
   holding the finding; a compound statement contributes only its header
-  (``async def f(user_context):``, ``if x:``), so edits in its body do not touch it,
-- the occurrence index among the file's findings with the same four values.
+  (``async def f(user_context):``, ``if x:``), so edits in its body do not touch it.
 
 It survives lines inserted or removed above the finding, reformatting, comments, and
 edits anywhere else; it changes when the flagged statement itself is edited, or moves
-to another function or file. Baseline entries are matched as a multiset.
+to another function or file. Identical statements in one scope share a fingerprint, so
+each entry also records its *surroundings*: short hashes of the two source lines
+before and the two after the flagged statement.
+
+Matching (:func:`match`): within each fingerprint, current findings and recorded entries
+are paired so that findings on unchanged lines (with ``--diff-base``) are paired first,
+then those whose surroundings the baseline knows best; the findings left over are the
+new ones. A duplicated line is therefore reported where it was added, never at an old
+occurrence that merely moved.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from netra_ws_lint.config import ConfigError
 from netra_ws_lint.model import Finding
 
 DEFAULT_FILE = ".netra-ws-lint-baseline.json"
-FORMAT = 1
+FORMAT = 2
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -53,6 +60,11 @@ class Entry:
     fingerprint: str
     message: str = ""
     audit: bool = False
+    # hashes of the two lines before and the two after the statement, comma-separated
+    context: str = ""
+    # the fingerprint without the enclosing scope: pairs a finding whose function was
+    # renamed or moved with its old entry
+    statement: str = ""
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         return (self.path, self.code, self.scope, self.message, self.fingerprint)
@@ -67,6 +79,10 @@ class Entry:
         }
         if self.audit:
             data["audit"] = True
+        if self.context:
+            data["context"] = self.context
+        if self.statement:
+            data["statement"] = self.statement
         text = json.dumps(data, ensure_ascii=False)
         try:
             text.encode("utf-8")
@@ -157,10 +173,45 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """The identity of one finding: ``fingerprint`` (what it is), ``scope`` (the
+    qualified name around it), ``context`` (its surroundings, see the module doc),
+    ``statement`` (the fingerprint without the scope) and ``unique`` (distinct for every
+    finding of a file, from the fingerprint and its occurrence index: for output formats
+    that track one identity per finding)."""
+
+    fingerprint: str
+    scope: str
+    context: str
+    unique: str
+    statement: str
+
+
+def _line_hash(line: str) -> str:
+    return _digest(" ".join(line.split()))[:8]
+
+
+def _surroundings(lines: list[str], first: int, last: int) -> str:
+    """Hashes of the two non-blank lines before line ``first`` and the two after line
+    ``last`` (1-based), nearest first: ``before1,before2,after1,after2``."""
+
+    def near(start: int, step: int) -> list[str]:
+        out: list[str] = []
+        i = start
+        while 0 <= i < len(lines) and len(out) < 2:
+            if lines[i].strip():
+                out.append(_line_hash(lines[i]))
+            i += step
+        return out + [""] * (2 - len(out))
+
+    return ",".join(near(first - 2, -1) + near(last, 1))
+
+
 def fingerprint_findings(
     source: str | None, path: str, findings: Sequence[Finding]
-) -> list[tuple[str, str]]:
-    """``(fingerprint, scope)`` of each finding of one file, in the order given.
+) -> list[Fingerprint]:
+    """The :class:`Fingerprint` of each finding of one file, in the order given.
 
     ``path`` is the file's path relative to the repository root. Without a tree (a file
     that does not parse) the flagged line's text, whitespace-normalised, stands in for
@@ -175,25 +226,30 @@ def fingerprint_findings(
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None
     index = StatementIndex(tree) if tree is not None else None
-    keys: list[tuple[str, str, str, str]] = []
     texts: dict[int, str] = {}  # one unparse per statement: many findings may share one
-    for f in findings:
+    seen: Counter[str] = Counter()
+    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
+    result: list[Fingerprint | None] = [None] * len(findings)
+    for i in order:
+        f = findings[i]
         node, scope = index.locate(f.line, f.col) if index is not None else (None, [])
+        first = last = f.line
         if node is not None:
             text = texts.get(id(node))
             if text is None:
                 text = texts[id(node)] = statement_text(node)
+            first = _start(node)[0]
+            last = max(first, f.line) if _children(node) else _end(node)[0]
         else:
             text = " ".join(lines[f.line - 1].split()) if 0 < f.line <= len(lines) else ""
-        keys.append((path, f.code, ".".join(scope), text))
-    order = sorted(range(len(findings)), key=lambda i: findings[i].sort_key())
-    seen: Counter[tuple[str, str, str, str]] = Counter()
-    out: list[tuple[str, str]] = [("", "")] * len(findings)
-    for i in order:
-        occurrence = seen[keys[i]]
-        seen[keys[i]] += 1
-        out[i] = (_digest(*keys[i], occurrence), keys[i][2])
-    return out
+        qualname = ".".join(scope)
+        fp = _digest(path, f.code, qualname, text)
+        context = _surroundings(lines, first, last) if lines else ""
+        n = seen[fp]
+        seen[fp] += 1
+        statement = _digest(path, f.code, text)
+        result[i] = Fingerprint(fp, qualname, context, _digest(fp, n), statement)
+    return [r for r in result if r is not None]
 
 
 # ---------------------------------------------------------------- the file
@@ -214,7 +270,8 @@ def load(path: Path) -> list[Entry]:
     if data.get("format") != FORMAT:
         raise ConfigError(
             f"{path}: baseline format {data.get('format')!r} is not supported "
-            f"(this version writes format {FORMAT}); recreate it with `baseline create`"
+            f"(this version writes format {FORMAT}, which records each finding's "
+            "surroundings); recreate it with `netra-ws-lint baseline create`"
         )
     entries = []
     for i, item in enumerate(data["entries"]):
@@ -227,6 +284,8 @@ def load(path: Path) -> list[Entry]:
                     fingerprint=str(item["fingerprint"]),
                     message=str(item.get("message", "")),
                     audit=bool(item.get("audit", False)),
+                    context=str(item.get("context", "")),
+                    statement=str(item.get("statement", "")),
                 )
             )
         except (KeyError, TypeError):
@@ -247,20 +306,78 @@ def dumps(entries: Iterable[Entry]) -> str:
 # ---------------------------------------------------------------- matching
 
 
-def match(baseline: Sequence[Entry], current: Sequence[Entry]) -> tuple[list[bool], list[Entry]]:
-    """Match as multisets: whether each current finding is new, and the baseline
-    entries no current finding matched."""
-    remaining = Counter(e.fingerprint for e in baseline)
-    is_new = []
-    for e in current:
-        if remaining[e.fingerprint] > 0:
-            remaining[e.fingerprint] -= 1
-            is_new.append(False)
+# pairs compared per fingerprint before falling back to pairing in source order
+MAX_PAIRS = 250_000
+
+
+def _closeness(a: str, b: str) -> int:
+    """How well two surroundings agree: the nearest lines weigh twice the others."""
+    score = 0
+    for weight, x, y in zip((2, 1, 2, 1), a.split(","), b.split(",")):
+        if x and x == y:
+            score += weight
+    return score
+
+
+def match(
+    baseline: Sequence[Entry],
+    current: Sequence[Entry],
+    changed: Sequence[bool] | None = None,
+) -> tuple[list[bool], list[Entry]]:
+    """Whether each current finding is new, and the baseline entries no current
+    finding matched.
+
+    Within one fingerprint, a current finding and an entry are paired greedily:
+    findings not on a changed line first (``changed``, one flag per current finding,
+    from ``--diff-base``), then the closest surroundings, then the nearest in order.
+    A second pass pairs what is left by statement alone (a renamed or moved function).
+    What is left unpaired is new (current) or fixed (baseline)."""
+    is_new = [True] * len(current)
+    used = [False] * len(baseline)
+    for key in ("fingerprint", "statement"):
+        _pair(baseline, current, changed, key, is_new, used)
+    return is_new, [e for e, u in zip(baseline, used) if not u]
+
+
+def _pair(
+    baseline: Sequence[Entry],
+    current: Sequence[Entry],
+    changed: Sequence[bool] | None,
+    key: str,
+    is_new: list[bool],
+    used: list[bool],
+) -> None:
+    """One matching pass over the entries not paired yet, grouped by ``key``."""
+    cur_groups: dict[str, list[int]] = {}
+    for i, e in enumerate(current):
+        k = getattr(e, key)
+        if is_new[i] and k:
+            cur_groups.setdefault(k, []).append(i)
+    base_groups: dict[str, list[int]] = {}
+    for i, e in enumerate(baseline):
+        k = getattr(e, key)
+        if not used[i] and k:
+            base_groups.setdefault(k, []).append(i)
+    for k, cur in cur_groups.items():
+        old = base_groups.get(k)
+        if not old:
+            continue
+        if len(cur) * len(old) > MAX_PAIRS:
+            pairs = [(False, 0, 0, c, b) for c, b in zip(cur, old)]
         else:
-            is_new.append(True)
-    unmatched = []
-    for e in baseline:
-        if remaining[e.fingerprint] > 0:
-            remaining[e.fingerprint] -= 1
-            unmatched.append(e)
-    return is_new, unmatched
+            pairs = [
+                (
+                    bool(changed and changed[c]),
+                    -_closeness(current[c].context, baseline[b].context),
+                    abs(ci * len(old) - bi * len(cur)),
+                    c,
+                    b,
+                )
+                for ci, c in enumerate(cur)
+                for bi, b in enumerate(old)
+            ]
+            pairs.sort()
+        for *_, c, b in pairs:
+            if is_new[c] and not used[b]:
+                is_new[c] = False
+                used[b] = True

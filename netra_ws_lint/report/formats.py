@@ -35,7 +35,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from netra_ws_lint import __version__
-from netra_ws_lint.report.output import Reported, as_dict
+from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
 TOOL_NAME = "netra-ws-lint"

@@ -1,12 +1,14 @@
 """Changed-lines mode (``check --diff-base REV``): the lines added or changed since a
 git revision, from ``git diff --unified=0 REV`` (the working tree, staged or not,
-against REV). Files git does not track yet count as new throughout."""
+against REV), and the files as they were at REV (:func:`file_at`). Files git does not
+track yet count as new throughout."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +18,17 @@ HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 # path (relative to the repository root) -> changed line numbers; None: the whole file
 ChangedLines = dict[str, Optional[set[int]]]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a revision: the repository root, the verified commit, the
+    changed lines of each file, and each renamed file's path at that commit."""
+
+    top: Path
+    commit: str
+    lines: ChangedLines
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _git(args: Sequence[str], cwd: Path) -> bytes:
@@ -70,9 +83,11 @@ def unquote_path(raw: str) -> str:
     return bytes(out).decode("utf-8", "surrogateescape")
 
 
-def parse_diff(diff: str) -> ChangedLines:
-    """The added lines of each file in a ``--unified=0`` diff (``b/`` prefixed)."""
+def parse_diff(diff: str, renamed: dict[str, str] | None = None) -> ChangedLines:
+    """The added lines of each file in a ``--unified=0`` diff (``b/`` prefixed); each
+    renamed file's old path goes into ``renamed`` (new path -> old path)."""
     changed: ChangedLines = {}
+    rename_from: str | None = None
     current: str | None = None
     old_left = new_left = 0
     for line in diff.split("\n"):
@@ -91,7 +106,14 @@ def parse_diff(diff: str) -> ChangedLines:
             if current is not None:
                 changed.setdefault(current, set())
         elif line.startswith("diff --git "):
-            current = None
+            current = rename_from = None
+        elif line.startswith("rename from "):
+            rename_from = unquote_path(line[len("rename from ") :])
+        elif line.startswith("rename to ") and rename_from is not None:
+            new = unquote_path(line[len("rename to ") :])
+            changed.setdefault(new, set())  # a pure rename has no hunk
+            if renamed is not None:
+                renamed[new] = rename_from
         elif line.startswith("@@ "):
             m = HUNK_RE.match(line)
             if m is None:
@@ -105,15 +127,19 @@ def parse_diff(diff: str) -> ChangedLines:
     return changed
 
 
-def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines]:
-    """The repository root and the lines changed since ``rev``."""
+def changed_lines(rev: str, cwd: Path | None = None) -> Changes:
+    """The repository root, the commit ``rev`` names, and the lines changed since."""
     here = cwd or Path.cwd()
     try:
         top = Path(_git(["rev-parse", "--show-toplevel"], here).decode().strip())
     except _GitFailed:
         raise ConfigError("--diff-base: not inside a git repository") from None
     try:
-        _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top)
+        commit = (
+            _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top)
+            .decode()
+            .strip()
+        )
     except _GitFailed:
         raise ConfigError(f"--diff-base: unknown git revision {rev!r}") from None
     try:
@@ -125,10 +151,11 @@ def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines
                 "--no-color",
                 "--no-ext-diff",
                 "--no-textconv",
+                "--find-renames",
                 "--unified=0",
                 "--src-prefix=a/",
                 "--dst-prefix=b/",
-                rev,
+                commit,  # a verified hexadecimal name: never taken for an option
                 "--",
             ],
             top,
@@ -136,11 +163,28 @@ def changed_lines(rev: str, cwd: Path | None = None) -> tuple[Path, ChangedLines
         untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
     except _GitFailed as exc:
         raise ConfigError(f"--diff-base: git diff failed: {exc}") from None
-    changed = parse_diff(diff.decode("utf-8", "surrogateescape"))
+    renamed: dict[str, str] = {}
+    changed = parse_diff(diff.decode("utf-8", "surrogateescape"), renamed)
     for name in untracked.decode("utf-8", "surrogateescape").split("\0"):
         if name:
             changed[name] = None
-    return top, changed
+    return Changes(top, commit, changed, renamed)
+
+
+def file_at(changes: Changes, relpath: str) -> bytes | None:
+    """The bytes of ``relpath`` (relative to the repository root) at the base commit,
+    following a rename; None when the file did not exist there."""
+    old = changes.renamed.get(relpath, relpath)
+    try:
+        kind = _git(["cat-file", "-t", f"{changes.commit}:{old}"], changes.top).strip()
+    except _GitFailed:
+        return None
+    if kind != b"blob":
+        return None
+    try:
+        return _git(["cat-file", "blob", f"{changes.commit}:{old}"], changes.top)
+    except _GitFailed as exc:
+        raise ConfigError(f"--diff-base: cannot read {old} at {changes.commit}: {exc}") from None
 
 
 def is_changed(changed: ChangedLines, relpath: str, line: int) -> bool:

@@ -20,6 +20,24 @@ if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
 
 CODE_RE = re.compile(r"^NWS\d{3}$")
+# The configured vocabularies a trigger may name as ``{name}`` (engine/prefilter.py
+# turns each into the words its names and patterns contain).
+TRIGGER_VOCABULARIES = frozenset(
+    {
+        "accessors",  # deprecated-accessors
+        "factories",  # context-factories
+        "context-types",
+        "context-names",
+        "context",  # context-types and context-names
+        "user-scoped-types",
+        "identity",  # identity-names
+        "sends",  # send-methods
+        "project",  # names the project index knows from other modules
+        # what makes a call or a class user-scoped: accessors, factories,
+        # user-scoped types, a user context, a name from the project index
+        "user-scoped",
+    }
+)
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix")
 
@@ -29,7 +47,8 @@ class Rule:
 
     Subclasses set the class attributes below and write a docstring with the
     sections listed in :data:`DOC_SECTIONS` (``netra-ws-lint rule CODE`` prints it).
-    ``INVALID`` examples mark each expected finding with a trailing comment
+    Examples are triple-quoted strings indented with the code around them (see
+    :func:`example_source`). ``INVALID`` examples mark each expected finding with a trailing comment
     ``# expect: NWS101`` (or ``# expect: NWS101@5`` to pin the 1-based column; several
     codes are separated by commas); ``VALID`` examples must give no finding of the rule.
     """
@@ -46,6 +65,24 @@ class Rule:
     INVALID: ClassVar[list[str]] = []
     # Options (config keys) this rule reads, listed in its docs.
     options: ClassVar[tuple[str, ...]] = ()
+    # Words a file's text must contain for the rule to be able to report anything
+    # there (the prefilter skips the rule walk of files where no rule can fire):
+    # every group (a string) needs one of its words; a word ``{name}`` stands for
+    # the words of a configured vocabulary (TRIGGER_VOCABULARIES), any other word is
+    # itself. None: the rule can fire on any file.
+    trigger: ClassVar[tuple[str, ...] | None] = None
+    # With its audit findings enabled, the rule can fire on any file (no trigger).
+    audit_fires_anywhere: ClassVar[bool] = False
+    # The rule attaches fixes to (some of) its findings (`check --fix` looks again
+    # at a file with such findings even when they came from the cache, which keeps
+    # no fixes).
+    fixable: ClassVar[bool] = False
+    # Part of the move to per-request factories: `migrate` lists its findings.
+    migration: ClassVar[bool] = False
+    # What `migrate` tells a person to do about a finding with no fix ("" for the
+    # finding's own message), and the complexity points of such a finding.
+    migration_advice: ClassVar[str] = ""
+    migration_weight: ClassVar[int] = 3
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -70,6 +107,15 @@ class Rule:
 REGISTRY: dict[str, type[Rule]] = {}
 
 
+def example_source(text: str) -> str:
+    """The code of an example written as an indented triple-quoted string (it starts
+    with a newline): dedented, without that first newline and the closing line's
+    indentation. Other strings are the code as they are."""
+    if not text.startswith("\n"):
+        return text
+    return textwrap.dedent(text[1:])
+
+
 def register(cls: type[Rule]) -> type[Rule]:
     """Class decorator adding a rule to the registry (checked for completeness)."""
     if not CODE_RE.match(cls.code):
@@ -78,11 +124,17 @@ def register(cls: type[Rule]) -> type[Rule]:
         raise ValueError(f"rule {cls.code}: name {cls.name!r} is not kebab-case")
     if cls.code in REGISTRY:
         raise ValueError(f"duplicate rule code {cls.code}")
+    for group in cls.trigger or ():
+        for word in group.split():
+            if word.startswith("{") and word.strip("{}") not in TRIGGER_VOCABULARIES:
+                raise ValueError(f"rule {cls.code}: unknown trigger vocabulary {word}")
+    cls.VALID = [example_source(e) for e in cls.VALID]
+    cls.INVALID = [example_source(e) for e in cls.INVALID]
     REGISTRY[cls.code] = cls
     return cls
 
 
 def all_rules() -> dict[str, type[Rule]]:
-    from netra_ws_lint import rules  # noqa: F401  (importing registers the rules)
-
+    """Every rule by code. Importing this module runs ``netra_ws_lint.rules`` first
+    (the package holding it), which imports, and so registers, every rule."""
     return dict(sorted(REGISTRY.items()))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, Context, dotted_name
+from netra_ws_lint.analysis.idioms import is_classmethod
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, dotted_name
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.model import Edit, Fix, ImportChange
 
 SAFE = "safe"
@@ -138,7 +140,7 @@ def context_in_scope(ctx: Context, before: ast.AST) -> str | Fix | None:
         return manual(NO_CONTEXT)
     if "." in expr:
         fns = ctx.enclosing_functions()
-        if fns and any(dotted_name(d) == "classmethod" for d in fns[-1].decorator_list):
+        if fns and is_classmethod(fns[-1]):
             return manual(f"`{expr}` is not set in a classmethod (no instance there)")
     else:
         binding = ctx.lookup(expr)
@@ -186,7 +188,7 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
     func = call.func
     imports: tuple[ImportChange, ...] = ()
     if isinstance(func, ast.Name):
-        binding = ctx.lookup(func.id)
+        binding = ctx.lookup(func.id, func)
         if (
             binding is not None
             and binding.kind == "import"
@@ -215,7 +217,7 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
         root: ast.expr = func.value
         while isinstance(root, ast.Attribute):
             root = root.value
-        binding = ctx.lookup(root.id) if isinstance(root, ast.Name) else None
+        binding = ctx.lookup(root.id, root) if isinstance(root, ast.Name) else None
         if binding is None or binding.kind != "import" or dotted_name(func.value) is None:
             return manual(
                 f"called on an object (`{dotted_name(func.value) or '...'}`), not on an "

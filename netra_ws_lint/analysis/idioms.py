@@ -1,0 +1,272 @@
+"""Idioms the rules recognise: mutable containers and what mutates them, locks,
+cache decorators, ``self``/``cls`` parameters, class attributes, singleton shapes.
+
+One definition of each, used by every rule family (and by :class:`Context`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Callable, Optional
+
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, annotation_names, dotted_name, params_of
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
+
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "pop",
+        "popleft",
+        "popitem",
+        "remove",
+        "discard",
+        "clear",
+        "move_to_end",
+        "sort",
+        "reverse",
+    }
+)
+
+
+# ``X.setdefault(k, [])`` / ``X.get(k)`` give what ``X`` holds: mutating the result
+# mutates the container's contents (``X.setdefault(k, []).append(v)``).
+HOLDER_METHODS = frozenset({"setdefault", "get"})
+
+
+CONTAINER_CALLS: dict[str, str] = {
+    "dict": "dict",
+    "list": "list",
+    "set": "set",
+    "builtins.dict": "dict",
+    "builtins.list": "list",
+    "builtins.set": "set",
+    "dict.fromkeys": "dict",
+    "collections.deque": "deque",
+    "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.Counter": "Counter",
+}
+
+
+LOCK_KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event")
+
+
+LOCK_CALLS: dict[str, str] = {
+    f"{module}.{kind}": f"{module.partition('.')[0]}.{kind}"
+    for module in ("asyncio", "asyncio.locks", "threading")
+    for kind in LOCK_KINDS
+}
+
+
+ACQUIRE_METHODS = frozenset({"acquire", "wait", "wait_for"})
+
+
+CACHE_DECORATORS = frozenset(
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "cachetools.cached",
+        "cachetools.func.lru_cache",
+        "cachetools.func.ttl_cache",
+        "cachetools.func.lfu_cache",
+        "cachetools.func.fifo_cache",
+        "cachetools.func.rr_cache",
+        "cachetools.func.mru_cache",
+        "async_lru.alru_cache",
+        "aiocache.cached",
+        "aiocache.decorators.cached",
+        "aiocache.multi_cached",
+        "aiocache.decorators.multi_cached",
+    }
+)
+# The last component of a cache decorator: what the decorator is called when the
+# file does not say where it comes from (``@cache`` with no import, a star import).
+CACHE_DECORATOR_NAMES = frozenset({"lru_cache", "cache", "cached", "alru_cache"})
+
+
+def cache_decorator(ctx: Context, fn: ast.AST) -> tuple[ast.expr, str] | None:
+    """The decorator of ``fn`` that caches its results, and its qualified name: one of
+    :data:`CACHE_DECORATORS` however it is imported, or a name of
+    :data:`CACHE_DECORATOR_NAMES` the file does not import; None when there is none
+    or it caches nothing (``lru_cache(maxsize=0)``)."""
+    for d in getattr(fn, "decorator_list", ()):
+        target = d.func if isinstance(d, ast.Call) else d
+        name = ctx.resolve(target)
+        if name is None:
+            continue
+        if name not in CACHE_DECORATORS and not (
+            "." not in name and name in CACHE_DECORATOR_NAMES and ctx.lookup(name) is None
+        ):
+            continue
+        if isinstance(d, ast.Call):
+            size = (
+                d.args[0]
+                if d.args
+                else next((k.value for k in d.keywords if k.arg == "maxsize"), None)
+            )
+            if isinstance(size, ast.Constant) and size.value == 0:
+                return None  # caches nothing
+        return d, name
+    return None
+
+
+# Classes whose annotated fields are copied for every instance (not shared).
+MODEL_BASES = frozenset({"BaseModel", "BaseSettings", "SQLModel", "RootModel", "GenericModel"})
+
+
+Resolver = Callable[[ast.AST], Optional[str]]
+
+
+ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+
+
+def container_kind(value: ast.AST | None, resolve: Resolver) -> str | None:
+    """The kind of mutable container ``value`` builds (a literal, a comprehension or a
+    constructor call), or None."""
+    if isinstance(value, (ast.Dict, ast.DictComp)):
+        return "dict"
+    if isinstance(value, (ast.List, ast.ListComp)):
+        return "list"
+    if isinstance(value, (ast.Set, ast.SetComp)):
+        return "set"
+    if isinstance(value, ast.Call):
+        name = resolve(value.func)
+        if name is not None:
+            return CONTAINER_CALLS.get(name)
+    return None
+
+
+def module_qualname(ctx: Context, node: ast.AST) -> str | None:
+    """Qualified name of a Name/Attribute chain as seen at module level (the scope a
+    module-level binding's value is evaluated in), whatever the current scope is."""
+    if isinstance(node, ast.Name):
+        binding = ctx.module_scope.bindings.get(node.id)
+        if binding is not None and binding.kind == "import":
+            return binding.qualname
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = module_qualname(ctx, node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def container_root(expr: ast.AST) -> ast.AST:
+    """The container an item access reaches into: ``X[k][j]`` -> ``X``,
+    ``X.setdefault(k, [])[j]`` -> ``X``, ``X.get(k)`` -> ``X``."""
+    while True:  # each step goes down to a child: ends on any tree, however deep
+        if isinstance(expr, ast.Subscript):
+            expr = expr.value
+        elif (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr in HOLDER_METHODS
+        ):
+            expr = expr.func.value
+        else:
+            break
+    return expr
+
+
+def item_target_roots(target: ast.AST) -> Iterator[ast.AST]:
+    """For each item-assignment target in ``target`` (``X[k]`` in ``X[k], y = ...``),
+    the container it assigns into."""
+    if isinstance(target, ast.Subscript):
+        yield container_root(target.value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from item_target_roots(elt)
+    elif isinstance(target, ast.Starred):
+        yield from item_target_roots(target.value)
+
+
+def mutated_by_call(call: ast.Call) -> ast.AST | None:
+    """The container a mutating method call mutates (``X.append(v)``, ``X[k].add(v)``,
+    ``X.setdefault(k, []).append(v)`` -> ``X``), or None."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in MUTATING_METHODS:
+        return container_root(func.value)
+    return None
+
+
+def function_label(node: ast.AST) -> str:
+    return getattr(node, "name", None) or "<lambda>"
+
+
+def runtime_function(ctx: Context) -> ast.AST | None:
+    """The innermost function (def or lambda) the current node runs in, or None at
+    import time (module level, a module-level class body or comprehension)."""
+    for scope in reversed(ctx.scopes):
+        if scope.kind in ("function", "lambda"):
+            return scope.node
+    return None
+
+
+def in_async_code(ctx: Context) -> bool:
+    """Inside an ``async def`` (or a function nested in one)."""
+    return any(isinstance(scope.node, ast.AsyncFunctionDef) for scope in ctx.scopes)
+
+
+def _decorated_with(fn: ast.AST, name: str) -> bool:
+    """A decorator of ``fn`` is ``name`` or ``<anything>.name``."""
+    return any(
+        (dotted_name(d) or "").rpartition(".")[2] == name for d in getattr(fn, "decorator_list", ())
+    )
+
+
+def is_staticmethod(fn: ast.AST) -> bool:
+    return isinstance(fn, FUNCTION_TYPES) and _decorated_with(fn, "staticmethod")
+
+
+def self_param(fn: ast.AST) -> str | None:
+    """Name of the first parameter of a method (``self`` / ``cls``), None for a
+    staticmethod or a function without positional parameters. The one check of
+    ``self``/``cls`` every rule uses."""
+    if not isinstance(fn, FUNCTION_TYPES) or is_staticmethod(fn):
+        return None
+    params = params_of(fn)
+    if not params or params[0].kind not in ("pos", "posonly"):
+        return None
+    return params[0].name
+
+
+IMPLICIT_CLASSMETHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+
+
+def is_classmethod(fn: ast.AST) -> bool:
+    """A method whose first parameter is the class (``@classmethod``, ``__new__``...)."""
+    if not isinstance(fn, FUNCTION_TYPES):
+        return False
+    return fn.name in IMPLICIT_CLASSMETHODS or _decorated_with(fn, "classmethod")
+
+
+def is_classvar(annotation: ast.AST | None) -> bool:
+    return any(n.rpartition(".")[2] == "ClassVar" for n in annotation_names(annotation))
+
+
+class _ClassInfo:
+    """What NWS204 needs to know about one class, computed once."""
+
+    def __init__(
+        self,
+        node: ast.ClassDef,
+        containers: dict[str, tuple[ast.AST, bool, bool]],
+        init_rebinds: set[str],
+        bases: list[ast.ClassDef],
+        is_model: bool,
+    ) -> None:
+        self.node = node
+        # attr -> (binding statement, annotated with ClassVar, annotated at all)
+        self.containers = containers
+        self.init_rebinds = init_rebinds
+        self.bases = bases  # same-module base classes
+        self.is_model = is_model

@@ -1,0 +1,340 @@
+"""Scopes and bindings, modelled on pyflakes: module, class, function (and lambda /
+comprehension) scopes, each with the names it binds; parameters; names of
+annotations and dotted names.
+
+A scope's bindings are collected when a rule first asks for them, so scopes cost
+nothing on files where no rule looks. Bindings are kept in source order, as pyflakes
+does: a use looked up with its node (``Scope.binding_at``, ``Context.lookup(name,
+at=node)``) sees the binding in force at that point of its own scope, so ``m =
+get_x(); m.send(...); m = None`` sends through ``get_x()``. A use inside a nested
+function, lambda or class body runs later (pyflakes defers function bodies too), so
+there an enclosing scope's last binding is the one seen.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Union
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+SCOPE_TYPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node under ``body`` that belongs to the same scope (nested function,
+    class and lambda bodies are not entered, but their def nodes are yielded)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # decorators, defaults and bases run in this scope
+            outer: list[ast.AST] = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                outer += node.bases + [k.value for k in node.keywords]
+            else:
+                outer += [d for d in node.args.defaults + node.args.kw_defaults if d is not None]
+            stack.extend(reversed(outer))
+            continue
+        if isinstance(node, ast.Lambda):
+            stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "items")
+
+
+def iter_statements_no_scopes(body: list[ast.AST]) -> Iterator[ast.AST]:
+    """Statements (and with-items, except handlers, match patterns) under ``body`` in
+    the same scope; expressions are not entered."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in _BLOCK_FIELDS:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(reversed(value))
+        for case in getattr(node, "cases", ()):  # match statement
+            stack.extend(reversed(case.body))
+            stack.extend(ast.walk(case.pattern))
+
+
+def _target_names(target: ast.AST) -> Iterator[ast.Name]:
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+Position = tuple[int, int]  # (line, column) of a node's start or end
+_START: Position = (0, 0)
+
+
+def _end(node: ast.AST) -> Position:
+    return (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+
+
+def _start(node: ast.AST) -> Position:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _bound_at(kind: str, node: ast.AST) -> Position:
+    """Where a binding takes effect: after the value is computed (the end of an
+    assignment, import or ``def``), after the iterable of a ``for``, after the
+    ``as`` target of a ``with`` item; parameters and comprehension targets are bound
+    before anything of their scope runs."""
+    if kind == "param" or isinstance(node, ast.comprehension):
+        return _START
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return _end(node.iter)
+    if isinstance(node, ast.withitem):
+        return _end(node.optional_vars) if node.optional_vars is not None else _START
+    if isinstance(node, ast.ExceptHandler):
+        return _end(node.type) if node.type is not None else _start(node)
+    return _end(node)
+
+
+@dataclass
+class Binding:
+    """How a name got its value in a scope."""
+
+    kind: str  # "import", "param", "assign", "def", "class", "other"
+    node: ast.AST
+    value: ast.AST | None = None  # the assigned expression, for "assign"
+    qualname: str | None = None  # for "import"
+
+    @property
+    def position(self) -> Position:
+        """Where in the source the name starts to have this value."""
+        return _bound_at(self.kind, self.node)
+
+
+@dataclass
+class Scope:
+    kind: str  # "module", "class", "function", "lambda", "comprehension"
+    node: ast.AST
+    parent: Scope | None = None
+    _bindings: dict[str, Binding] | None = field(default=None, repr=False)
+    # every binding of each name, in the order collected (source order)
+    _history: dict[str, list[Binding]] = field(default_factory=dict, repr=False)
+    # spans of the function, lambda and class bodies nested directly in this scope
+    # (their code runs later, or in a scope of its own), sorted by start
+    _nested: list[tuple[Position, Position]] = field(default_factory=list, repr=False)
+    _globals: set[str] = field(default_factory=set, repr=False)
+    has_walrus: bool = True  # set on the module scope: the file contains ``:=``
+
+    @property
+    def bindings(self) -> dict[str, Binding]:
+        if self._bindings is None:
+            self._bindings = {}
+            self._collect()
+        return self._bindings
+
+    @property
+    def globals(self) -> set[str]:
+        self.bindings  # noqa: B018  (collecting fills _globals)
+        return self._globals
+
+    def _bind(self, name: str, binding: Binding) -> None:
+        """Record ``binding`` of ``name``: ``bindings`` keeps the last one collected
+        (what the name holds once the scope has run), the history keeps them all."""
+        assert self._bindings is not None
+        self._bindings[name] = binding
+        self._history.setdefault(name, []).append(binding)
+
+    def binding_at(self, name: str, use: ast.AST) -> Binding | None:
+        """The binding of ``name`` that a use at node ``use`` sees: the last one bound
+        before it in source order when ``use`` runs in this scope's own code; the last
+        binding of the scope when ``use`` is in a nested function, lambda or class
+        body (it runs later), outside this scope, or before any binding (a loop may
+        have bound it on an earlier pass)."""
+        last = self.bindings.get(name)
+        history = self._history.get(name)
+        if last is None or history is None or len(history) == 1:
+            return last
+        pos = _start(use)
+        if not isinstance(self.node, ast.Module) and not (
+            _start(self.node) <= pos <= _end(self.node)
+        ):
+            return last
+        i = bisect.bisect_right(self._nested, (pos, (1 << 62, 0))) - 1
+        if i >= 0 and self._nested[i][0] <= pos <= self._nested[i][1]:
+            return last
+        seen: Binding | None = None
+        for b in history:
+            p = b.position
+            if p <= pos and (seen is None or p >= seen.position):
+                seen = b
+        return seen if seen is not None else last
+
+    def _collect(self) -> None:
+        node = self.node
+        if isinstance(node, ast.Module):
+            body: list[ast.AST] = list(node.body)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            for a in [
+                *getattr(args, "posonlyargs", []),
+                *args.args,
+                *args.kwonlyargs,
+                *[x for x in (args.vararg, args.kwarg) if x is not None],
+            ]:
+                self._bind(a.arg, Binding("param", a))
+            body = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
+        elif isinstance(node, ast.ClassDef):
+            body = list(node.body)
+        elif isinstance(node, COMPREHENSIONS):
+            for gen in node.generators:
+                for name in _target_names(gen.target):
+                    self._bind(name.id, Binding("other", gen))
+            return
+        else:  # pragma: no cover
+            return
+        if self.full_scan():
+            for sub in iter_child_stmts_no_scopes(body):  # type: ignore[arg-type]
+                self._collect_node(sub)
+        else:
+            for sub in iter_statements_no_scopes(body):
+                self._collect_node(sub)
+        self._nested.sort()
+
+    def full_scan(self) -> bool:
+        """Expressions can bind names only with ``:=``; without one in the file, the
+        statements (and match patterns) hold every binding, which is far cheaper."""
+        scope: Scope | None = self
+        while scope is not None and scope.parent is not None:
+            scope = scope.parent
+        return scope is None or scope.has_walrus
+
+    def _collect_node(self, sub: ast.AST) -> None:
+        if isinstance(sub, ast.Import):
+            for alias in sub.names:
+                if alias.asname:
+                    self._bind(alias.asname, Binding("import", sub, qualname=alias.name))
+                else:
+                    top = alias.name.partition(".")[0]
+                    self._bind(top, Binding("import", sub, qualname=top))
+        elif isinstance(sub, ast.ImportFrom):
+            module = sub.module or ""
+            for alias in sub.names:
+                if alias.name == "*":
+                    continue
+                qual = f"{module}.{alias.name}" if module else alias.name
+                self._bind(alias.asname or alias.name, Binding("import", sub, qualname=qual))
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._bind(sub.name, Binding("def", sub))
+            self._nested.append((_start(sub.body[0]), _end(sub)))
+        elif isinstance(sub, ast.ClassDef):
+            self._bind(sub.name, Binding("class", sub))
+            self._nested.append((_start(sub.body[0]), _end(sub)))
+        elif isinstance(sub, ast.Lambda):
+            self._nested.append((_start(sub.body), _end(sub.body)))
+        elif isinstance(sub, ast.Assign):
+            for target in sub.targets:
+                for name in _target_names(target):
+                    single = isinstance(target, ast.Name)
+                    self._bind(name.id, Binding("assign", sub, sub.value if single else None))
+        elif isinstance(sub, ast.AnnAssign):
+            if isinstance(sub.target, ast.Name):
+                self._bind(sub.target.id, Binding("assign", sub, sub.value))
+        elif isinstance(sub, (ast.AugAssign, ast.For, ast.AsyncFor)):
+            for name in _target_names(sub.target):
+                if name.id not in (self._bindings or {}):
+                    self._bind(name.id, Binding("other", sub))
+        elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
+            for name in _target_names(sub.optional_vars):
+                self._bind(name.id, Binding("other", sub))
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            self._bind(sub.name, Binding("other", sub))
+        elif isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+            self._bind(sub.target.id, Binding("assign", sub, sub.value))
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            self._globals.update(sub.names)
+        elif type(sub).__name__ in ("MatchAs", "MatchStar") and getattr(sub, "name", None):
+            self._bind(sub.name, Binding("other", sub))  # type: ignore[attr-defined]
+        elif type(sub).__name__ == "MatchMapping" and getattr(sub, "rest", None):
+            self._bind(sub.rest, Binding("other", sub))  # type: ignore[attr-defined]
+
+
+@dataclass
+class Param:
+    """A parameter of a function, as the rules see it."""
+
+    name: str
+    node: ast.arg
+    default: ast.expr | None
+    kind: str  # "posonly", "pos", "kwonly", "vararg", "kwarg"
+    index: int  # position among positional parameters (-1 for kwonly etc.)
+
+
+def params_of(fn: FunctionNode | ast.Lambda) -> list[Param]:
+    args = fn.args
+    out: list[Param] = []
+    positional = [*getattr(args, "posonlyargs", []), *args.args]
+    n_pos_defaults = len(args.defaults)
+    first_default = len(positional) - n_pos_defaults
+    n_posonly = len(getattr(args, "posonlyargs", []))
+    for i, a in enumerate(positional):
+        default = args.defaults[i - first_default] if i >= first_default else None
+        out.append(Param(a.arg, a, default, "posonly" if i < n_posonly else "pos", i))
+    if args.vararg:
+        out.append(Param(args.vararg.arg, args.vararg, None, "vararg", -1))
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        out.append(Param(a.arg, a, d, "kwonly", -1))
+    if args.kwarg:
+        out.append(Param(args.kwarg.arg, args.kwarg, None, "kwarg", -1))
+    return out
+
+
+def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
+    """Every class name mentioned in an annotation, strings included
+    (``Optional["pkg.UserExecutionContext"]`` yields ``Optional`` and
+    ``pkg.UserExecutionContext``)."""
+    if annotation is None:
+        return
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval")
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            yield from annotation_names(parsed.body)
+        elif isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            dotted = dotted_name(node)
+            if dotted:
+                yield dotted
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of attributes over a name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))

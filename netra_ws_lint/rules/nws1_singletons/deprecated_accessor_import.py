@@ -1,0 +1,92 @@
+"""NWS102 deprecated-accessor-import."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.rules.base import Rule, register
+
+
+@register
+class DeprecatedAccessorImport(Rule):
+    """
+    ## What it does
+    Flags an import of a deprecated process-wide accessor
+    (`from app.websocket_core import get_websocket_manager`), once per import
+    statement, aliased or not, at module level or inside a function.
+
+    ## Why is this bad?
+    While the name is imported, the process-wide manager is one call away, and new
+    code copies the old pattern. Removing the import finishes the migration of a
+    module.
+
+    ## Example
+    ```python
+    from app.websocket_core import get_websocket_manager, WebSocketMessage
+    ```
+
+    ## Use instead
+    ```python
+    from app.websocket_core import create_websocket_manager, WebSocketMessage
+    ```
+
+    ## Fix
+    Updated together with the NWS101 fix of the last call that uses the import.
+
+    ## Options
+    `deprecated-accessors`.
+    """
+
+    code = "NWS102"
+    name = "deprecated-accessor-import"
+    message = "import of deprecated process-wide accessor `{name}`"
+    summary = "Import of a deprecated process-wide accessor."
+    trigger = ("{accessors}",)
+    migration = True
+    migration_advice = "the import stays while the sites above still use the accessor"
+    options = ("deprecated-accessors",)
+
+    INVALID = [
+        """
+        from app.websocket_core import get_websocket_manager  # expect: NWS102@1
+        """,
+        """
+        from app.websocket_core import (  # expect: NWS102
+            WebSocketMessage,
+            get_websocket_manager as gwm,
+        )
+        """,
+        """
+        def handler():
+            from .core import get_websocket_manager  # expect: NWS102@5
+            return get_websocket_manager  # not a call
+        """,
+        """
+        try:
+            from app.ws import get_websocket_manager  # expect: NWS102@5
+        except ImportError:
+            from legacy.ws import get_websocket_manager  # expect: NWS102@5
+        """,
+    ]
+    VALID = [
+        """
+        from app.websocket_core import create_websocket_manager
+        """,
+        # importing the module is not importing the accessor
+        """
+        import app.websocket_core as wc
+        """,
+        """
+        from app.websocket_core import get_websocket_manager_stats
+        """,
+        """
+        from app import get_websocket_manager_v2 as get_websocket
+        """,
+    ]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
+                self.report(node, name=alias.name)
+                return

@@ -1,0 +1,223 @@
+"""NWS105 singleton-getter-call."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.rules.base import Rule, register
+
+
+@register
+class SingletonGetterCall(Rule):
+    """
+    ## What it does
+    In project mode (the CLI checking a directory), flags a call, in any module, of a
+    function that NWS104 reports as a singleton getter of a user-scoped type, however
+    it is reached: imported under an alias, re-exported through a package's
+    `__init__`, called as `module.get_x()`, or called in its own module.
+
+    ## Why is this bad?
+    NWS104 flags the getter once, where it is defined; the leak happens at every place
+    that calls it. Each call hands the caller the one object shared by every user, so a
+    call in a request handler sends one user's events through everybody's manager.
+
+    ## Example
+    ```python
+    # app/websocket/__init__.py
+    from .core import get_manager as manager
+
+    # app/handlers.py
+    from app.websocket import manager
+
+    async def handle(user_context: UserExecutionContext) -> None:
+        await manager().send_event("started")
+    ```
+
+    ## Use instead
+    ```python
+    from app.websocket import create_websocket_manager
+
+    async def handle(user_context: UserExecutionContext) -> None:
+        await create_websocket_manager(user_context).send_event("started")
+    ```
+
+    ## Fix
+    No automatic fix: build the object per request from the user's context (a context
+    factory), then delete the getter once nothing calls it.
+
+    ## Options
+    The words of NWS104 (`user-scoped-types`, `allowed-singletons`, the deprecated
+    accessors and context factories). Project mode only: the flake8 plugin and a check
+    of single files (`--no-project`) do not see other modules.
+    """
+
+    code = "NWS105"
+    name = "singleton-getter-call"
+    message = "call of `{name}()`, a process-wide singleton getter of a user-scoped object"
+    summary = "(Project mode) Call of a singleton getter of a user-scoped type, in any module."
+    trigger = ("{user-scoped}",)
+    migration = True
+    migration_advice = "call of a singleton getter: build the object from the user's context"
+    project_only = True
+    options = ("user-scoped-types", "allowed-singletons")
+
+    # Examples span modules: a line `# file: PATH` starts each module (tests/examples.py)
+    INVALID = [
+        # imported under an alias, re-exported through a package __init__
+        """
+        # file: app/__init__.py
+        # file: app/websocket/__init__.py
+        from .core import get_manager as manager
+        # file: app/websocket/core.py
+        _manager = None
+
+        def get_manager():
+            global _manager
+            if _manager is None:
+                _manager = UnifiedWebSocketManager()
+            return _manager
+        # file: app/handlers.py
+        from app.websocket import manager as mgr
+
+        async def handle(user_context):
+            await mgr().send_event('started')  # expect: NWS105@11
+        """,
+        # module attribute call, and a call in the defining module itself
+        """
+        # file: svc/__init__.py
+        # file: svc/bridge.py
+        from functools import lru_cache
+
+        @lru_cache
+        def bridge():
+            return AgentWebSocketBridge()
+
+        def warm_up():
+            bridge()  # expect: NWS105@5
+        # file: svc/run.py
+        import svc.bridge as b
+
+        def run(user_id):
+            return b.bridge().emit_event(user_id)  # expect: NWS105@12
+        """,
+        # relative import two levels up, nested function
+        """
+        # file: core/__init__.py
+        # file: core/ws.py
+        _emitter = None
+
+        def get_emitter():
+            global _emitter
+            if _emitter is None:
+                _emitter = EventEmitter()
+            return _emitter
+        # file: core/api/__init__.py
+        # file: core/api/routes.py
+        from ..ws import get_emitter
+
+        def route():
+            def inner():
+                return get_emitter()  # expect: NWS105@16
+            return inner
+        """,
+        # a deprecated accessor defined as a singleton in the project (also NWS101)
+        """
+        # file: legacy/__init__.py
+        from legacy.ws import get_websocket_manager
+        # file: legacy/ws.py
+        _m = None
+
+        def get_websocket_manager():
+            global _m
+            if _m is None:
+                _m = Manager()
+            return _m
+        # file: main.py
+        import legacy
+
+        manager = legacy.get_websocket_manager()  # expect: NWS105@11, NWS101, NWS103
+        """,
+    ]
+    VALID = [
+        # a getter of a type that is not user-scoped (NWS104 audit only): not flagged
+        """
+        # file: db/__init__.py
+        # file: db/engine.py
+        _engine = None
+
+        def get_engine():
+            global _engine
+            if _engine is None:
+                _engine = create_engine('sqlite://')
+            return _engine
+        # file: db/use.py
+        from db.engine import get_engine
+
+        def query(user_id):
+            return get_engine().execute(user_id)
+        """,
+        # a factory taking the context is not a singleton getter
+        """
+        # file: app/__init__.py
+        # file: app/ws.py
+        def create_manager(user_context):
+            return UnifiedWebSocketManager(user_context)
+        # file: app/h.py
+        from app.ws import create_manager
+
+        async def handle(user_context):
+            await create_manager(user_context).send_event('x')
+        """,
+        # a same-named function of another module is not the getter
+        """
+        # file: a/__init__.py
+        # file: a/ws.py
+        _m = None
+
+        def get_manager():
+            global _m
+            if _m is None:
+                _m = UnifiedWebSocketManager()
+            return _m
+        # file: b/__init__.py
+        # file: b/ws.py
+        def get_manager(user_context):
+            return build(user_context)
+        # file: b/use.py
+        from b.ws import get_manager
+
+        def f(user_context):
+            return get_manager(user_context)
+        """,
+        # an allowed singleton; a reference that is not a call
+        """
+        # options: {"allowed-singletons": ["get_hub"]}
+        # file: h/__init__.py
+        # file: h/hub.py
+        _hub = None
+
+        def get_hub():
+            global _hub
+            if _hub is None:
+                _hub = HubWebSocketManager()
+            return _hub
+        # file: h/use.py
+        from h.hub import get_hub
+
+        HOOK = get_hub
+
+        def f():
+            return get_hub()
+        """,
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        project = self.ctx.project
+        if project is None:
+            return
+        found = project.definition(self.ctx, node.func)
+        if found is None or not found.get("singleton"):
+            return
+        func = node.func
+        label = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
+        self.report(node, name=label)

@@ -1,0 +1,209 @@
+"""NWS201 shared-module-cache."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.analysis.idioms import (
+    function_label,
+)
+from netra_ws_lint.rules._shared import (
+    _ModuleContainerRule,
+)
+from netra_ws_lint.rules.base import register
+
+
+@register
+class SharedModuleCache(_ModuleContainerRule):
+    """
+    ## What it does
+    Flags a mutation of a module-level mutable container (a `dict`, `list`, `set`,
+    `deque`, `defaultdict`, `OrderedDict` or `Counter`, literal or constructor,
+    annotated or not, however the constructor is imported) inside an `async def` or
+    inside a function with a user identity in scope (a `user_id`-like parameter or a
+    user context). A mutation is an item assignment, `del`, an augmented item
+    assignment, or a mutating method call (`append`, `add`, `update`, `setdefault`,
+    `pop`, `clear`, ...), on the container or on what it holds
+    (`CACHE[k].append(v)`, `CACHE.setdefault(k, []).append(v)`). Each mutating
+    statement is reported.
+
+    ## Why is this bad?
+    A module global lives as long as the process and is shared by every request of
+    every user. Whatever one user's request puts in it (a WebSocket, a message, a
+    thread id) is visible to, and can be served to, the next user; it also grows
+    without bound and races between concurrent requests.
+
+    ## Example
+    ```python
+    _connections: dict[str, WebSocket] = {}
+
+    async def connect(user_id: str, websocket: WebSocket) -> None:
+        _connections[user_id] = websocket
+    ```
+
+    ## Use instead
+    ```python
+    async def connect(user_context: UserExecutionContext, websocket: WebSocket) -> None:
+        manager = create_websocket_manager(user_context)
+        await manager.add_connection(websocket)
+    ```
+
+    ## Fix
+    No automatic fix: keep the state on the per-request object (the user context,
+    the manager the factory builds) or in an external store keyed and scoped per user.
+    Mutations at import time (module-level registration) are not flagged; run-time
+    mutations outside user code paths are NWS202 (audit).
+
+    ## Options
+    `identity-names`, `context-names`, `context-types` (what a user identity is).
+    """
+
+    code = "NWS201"
+    name = "shared-module-cache"
+    message = (
+        "module-level container `{name}` mutated in `{func}`, which serves one user:"
+        " every user shares it"
+    )
+    summary = "Module-level mutable container mutated in async code or with a user identity."
+    trigger = ("{identity} {context} async",)
+    options = ("identity-names", "context-names", "context-types")
+
+    INVALID = [
+        # async function, literals, containers defined below the function
+        """
+        async def remember(message):
+            SEEN[message.id] = message  # expect: NWS201@5
+            RECENT.append(message)  # expect: NWS201@5
+            if len(RECENT) > 100:
+                RECENT.pop(0)  # expect: NWS201@9
+
+        SEEN = {}
+        RECENT: list = []
+        """,
+        # aliased constructors, annotated container, sync function with a user id,
+        # mutation of what the container holds, augmented item assignment, del
+        """
+        import collections as c
+        from collections import OrderedDict as OD
+
+        BY_USER = c.defaultdict(list)
+        LRU = OD()
+        COUNTS: dict[str, int] = {}
+
+        def record(user_id, event):
+            BY_USER[user_id].append(event)  # expect: NWS201@5
+            LRU.move_to_end(user_id)  # expect: NWS201@5
+            COUNTS[user_id] += 1  # expect: NWS201@5
+            del LRU[user_id]  # expect: NWS201@5
+            BY_USER[user_id][0] = event  # expect: NWS201@5
+        """,
+        # a method, a nested function, a comprehension and a lambda inside async code
+        """
+        PENDING = []
+        INDEX = {}
+
+        class Handler:
+            async def handle(self, items):
+                def remember(item):
+                    INDEX.setdefault(item.key, []).append(item)  # expect: NWS201@13
+                [PENDING.append(i) for i in items]  # expect: NWS201@10
+                forget = lambda i: PENDING.remove(i)  # expect: NWS201@28
+                return remember, forget
+        """,
+        # a user context (parameter or self.user_context), `global`, odd formatting
+        """
+        from collections import deque as Q
+        HISTORY = Q(maxlen=100)
+        SESSIONS = set()
+
+        def log(user_context: UserExecutionContext, line):
+            global HISTORY
+            (HISTORY  # expect: NWS201@6
+                .appendleft(line))
+
+        class Tracker:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            def start(self):
+                SESSIONS.add(self.user_context.user_id)  # expect: NWS201@9
+        """,
+        # a decorated handler, a local alias of the container, `Counter`
+        """
+        import collections
+
+        VOTES = collections.Counter()
+
+        @router.post('/vote')
+        async def vote(request):
+            counts = VOTES
+            counts[request.choice] += 1  # expect: NWS201@5
+            VOTES.update(request.more)  # expect: NWS201@5
+            return dict(VOTES)
+        """,
+    ]
+    VALID = [
+        # import-time registration at module level, and a run-time mutation outside any
+        # user path (that is NWS202, audit)
+        """
+        HANDLERS = {}
+        HANDLERS['ping'] = handle_ping
+        for name in ('a', 'b'):
+            HANDLERS[name] = None
+        [HANDLERS.setdefault(n, None) for n in 'xyz']
+
+        def register(name, fn):
+            HANDLERS[name] = fn
+        """,
+        # a local variable or parameter shadowing the module name; a local container
+        """
+        CACHE = {}
+
+        async def handle(user_id):
+            CACHE = {}
+            CACHE[user_id] = 1
+            seen = []
+            seen.append(user_id)
+            return CACHE
+
+        def other(user_id, CACHE):
+            CACHE[user_id] = 1
+        """,
+        # `global` rebinding, reads and mutations of a copy
+        """
+        CACHE = {}
+
+        async def reset():
+            global CACHE
+            CACHE = {}
+
+        async def read(user_id):
+            value = CACHE.get(user_id)
+            snapshot = dict(CACHE)
+            snapshot[user_id] = value
+            return CACHE.copy().pop(user_id, None)
+        """,
+        # strings and comments mentioning it; immutable module-level values
+        """
+        NAMES = ('a', 'b')
+        FROZEN = frozenset()
+        TEXT = 'CACHE[user_id] = 1'
+
+        async def f(user_id):
+            # CACHE[user_id] = 1
+            log('CACHE.append(user_id)')
+            return NAMES.index(user_id), FROZEN.union({user_id})
+        """,
+        # per-user state lives on the user's context
+        """
+        async def remember(user_context, message):
+            user_context.state['last'] = message
+            user_context.history.append(message)
+            user_context.history.sort()
+        """,
+    ]
+
+    def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
+        if not self.user_path():
+            return False
+        return self._report_once(node, name=name, func=function_label(fn))

@@ -1,0 +1,203 @@
+"""NWS304 placeholder-context."""
+
+from __future__ import annotations
+
+import ast
+
+from netra_ws_lint.analysis.resolution import (
+    _call_label,
+    _literal_text,
+)
+from netra_ws_lint.rules._shared import (
+    _NWS3Rule,
+)
+from netra_ws_lint.rules.base import register
+
+
+@register
+class PlaceholderContext(_NWS3Rule):
+    """
+    ## What it does
+    Flags a user context (a call of a context type, `UserExecutionContext(...)`)
+    built with a literal user id — `"system"`, `"anonymous"`, `0`, an f-string without
+    placeholders, passed by keyword `user_id=` or in `user_id`'s position — outside
+    test files (`test-paths`); and any user context built at import time (at module
+    level or in a class body, default values and decorators included), in any file.
+    A block under `if __name__ == "__main__":` does not run at import time.
+
+    ## Why is this bad?
+    A placeholder context is not a user: every job that runs with it shares one
+    identity, one manager and one set of caches, and it passes every check that only
+    asks "is there a context?". A context built at import time is one object for the
+    whole process, shared by every request that uses it.
+
+    ## Example
+    ```python
+    SYSTEM_CONTEXT = UserExecutionContext(user_id="system", thread_id="bg", run_id="0")
+    ```
+
+    ## Use instead
+    ```python
+    def job_context(job: Job) -> UserExecutionContext:
+        return UserExecutionContext(user_id=job.owner_id, thread_id=job.id, run_id=job.run_id)
+    ```
+
+    ## Fix
+    No automatic fix: build the context when the work starts, for the user it runs for.
+
+    ## Options
+    `context-types`, `test-paths`.
+    """
+
+    code = "NWS304"
+    name = "placeholder-context"
+    message = "user context `{name}(...)` built {how}"
+    summary = "User context built with a literal user id, or built at import time."
+    trigger = ("{context-types} {factories} {project}",)
+    options = ("context-types", "test-paths")
+
+    INVALID = [
+        # a literal user id by keyword, in a function
+        """
+        from app.context import UserExecutionContext
+
+        async def nightly():
+            ctx = UserExecutionContext(user_id='system', thread_id='t')  # expect: NWS304@11
+            return ctx
+        """,
+        # import time: module level, class body, a default value (any user id)
+        """
+        import os
+        import app.context as c
+
+        DEFAULT = c.UserExecutionContext(user_id=load_id(), run_id='r')  # expect: NWS304@11
+
+        class Jobs:
+            ctx = c.UserExecutionContext(user_id=os.environ['UID'])  # expect: NWS304@11
+
+        def run(uid, ctx=c.UserExecutionContext(uid)):  # expect: NWS304@18
+            return ctx
+        """,
+        # positional, f-string without placeholders, numbers; an alias
+        """
+        from app.context import UserExecutionContext as UEC
+
+        def a():
+            return UEC('anonymous')  # expect: NWS304@12
+
+        def b():
+            return UEC(f'system', 't')  # expect: NWS304@12
+
+        def c():
+            return [UEC(user_id=0), UEC(user_id=-1)]  # expect: NWS304@13, NWS304@29
+        """,
+        # a local dataclass: user_id is its second field
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class UserExecutionContext:
+            tenant: str
+            user_id: str
+
+        def job(tenant):
+            return UserExecutionContext(tenant, 'system')  # expect: NWS304@12
+        """,
+        # a comprehension at module level runs at import time
+        """
+        CONTEXTS = [UserExecutionContext(user_id=u) for u in load_users()]  # expect: NWS304@13
+        """,
+        # a configured context type, odd formatting
+        """
+        # options: {"extend-context-types": ["RequestScope"]}
+        async def warmup():
+            return await prime(
+                RequestScope(  # expect: NWS304@9
+                    user_id="admin",
+                )
+            )
+        """,
+    ]
+    VALID = [
+        # the real user's id
+        """
+        async def handle(request):
+            return UserExecutionContext(user_id=request.user.id, thread_id='main')
+        """,
+        # a script's main block is not import time
+        """
+        import sys
+
+        if __name__ == '__main__':
+            ctx = UserExecutionContext(user_id=sys.argv[1])
+            main(ctx)
+        """,
+        # lambdas and functions at module level run later
+        """
+        make_ctx = lambda uid: UserExecutionContext(user_id=uid)
+
+        def factory(uid, *args, **kwargs):
+            return UserExecutionContext(uid, *args, **kwargs)
+        """,
+        # an f-string with a placeholder; forwarded keywords
+        """
+        def f(n, data):
+            a = UserExecutionContext(user_id=f'user-{n}')
+            b = UserExecutionContext(**data)
+            return a, b
+        """,
+        # other callables with similar names
+        """
+        def g(ctx):
+            a = UserExecutionContextFactory('system')
+            b = UserExecutionContext.from_token('abc')
+            return a, b, ctx.with_user('system')
+        """,
+        # test files may use literal ids (here every file is a test file)
+        """
+        # options: {"test-paths": ["*.py"]}
+        def make_test_context():
+            return UserExecutionContext(user_id='test-user', thread_id='t1')
+        """,
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            last = func.id
+        elif isinstance(func, ast.Attribute):
+            last = func.attr
+        else:
+            return
+        facts = self.facts
+        if not facts.matches(last, "context_types"):
+            # an alias (``as UEC``) or a dotted pattern: resolved only when it may match
+            if last not in facts.index.type_aliases and not facts.matches(last, "types"):
+                return
+            name = self.ctx.callee(node)
+            if name is None or not facts.matches(name, "context_types"):
+                return
+        label = _call_label(node)
+        if self.ctx.at_import_time() and not facts.in_main_guard(node.lineno):
+            self.report(node, name=label, how="at import time: one context for every request")
+            return
+        if facts.is_test_file():
+            return
+        literal = self._literal_user_id(node)
+        if literal is not None:
+            self.report(node, name=label, how=f"with the literal user id {literal}")
+
+    def _literal_user_id(self, call: ast.Call) -> str | None:
+        for kw in call.keywords:
+            if kw.arg == "user_id":
+                return _literal_text(kw.value)
+        name = self.ctx.callee(call) or ""
+        position = self.facts.user_id_position(name)
+        if position is None:
+            return None
+        for i, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                return None
+            if i == position:
+                return _literal_text(arg)
+        return None
