@@ -75,7 +75,7 @@ def test_report_dir_writes_the_plan(tree: Path, capsys: pytest.CaptureFixture[st
     assert "line 43: `self.user_context` in class `AgentService`" in agent["user_context_sources"]
     # one site per position: the module-level instance holds the accessor call
     line14 = [s for s in agent["sites"] if s["line"] == 14]
-    assert [(s["code"], s["also"]) for s in line14] == [("NWS103", ["NWS101"])]
+    assert [(s["code"], s["also"]) for s in line14] == [("NWS103", ["NWS101", "NWS105"])]
     s = data["summary"]
     assert (s["sites"], s["automatic"], s["manual"]) == (16, 3, 13)
     assert s["by_rule"]["NWS201"] == 1 and s["by_rule"]["NWS304"] == 2  # every family

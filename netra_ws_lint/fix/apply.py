@@ -23,13 +23,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import write_atomic
 from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
 from netra_ws_lint.model import Edit, Finding, ImportChange
 from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
 
 MAX_PASSES = 4
 _LINE_START_RE = re.compile(r"\r\n|\r|\n")
@@ -234,6 +237,18 @@ def _import_edits(
                 new_stmts.setdefault(c.module, [])
                 if c.new not in new_stmts[c.module]:
                     new_stmts[c.module].append(c.new)
+        new_lines = [
+            f"from {module} import {', '.join(names)}" for module, names in new_stmts.items()
+        ]
+        if (
+            isinstance(stmt, ast.ImportFrom)
+            and new_lines
+            and not add
+            and {a.asname or a.name for a in stmt.names} <= set(remove)
+        ):
+            # the statement goes: the new one takes its place
+            edits.append(node.replace((text.newline + indent_of(line_text)).join(new_lines)))
+            continue
         if isinstance(stmt, ast.ImportFrom) and (remove or add):
             edits += _rewrite_import_from(root, node, tree, stmt, text, remove, add)
         if new_stmts:
@@ -246,6 +261,10 @@ def _import_edits(
             insertion.start_pos = insertion.end_pos
             edits.append(insertion)
     return edits
+
+
+def indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _bound_name(child: Any) -> str:
@@ -402,17 +421,27 @@ def fix_text(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
+    project: ProjectIndex | None = None,
+    real_path: str | None = None,
 ) -> tuple[str, list[Finding]]:
     """Fix ``raw`` until no fix applies (a few passes at most), verified: the result
     parses and one more pass changes nothing. Returns the text and the findings fixed
-    (of every pass)."""
+    (of every pass). With ``project`` (the index of the project's modules), the file
+    is checked in project mode, as ``real_path``: the fixes see across modules."""
+
+    def check(text: str) -> list[Finding]:
+        if project is None:
+            return check_source(text, path, settings, rule_set)
+        rules = rule_set or RuleSet.for_settings(settings)
+        return project.check_source(text, path, settings, rules, real_path or path)
+
     norm = normalize_newlines(raw)
     if not isinstance(parse_source(norm, path), ast.Module):
         raise FixError("the file does not parse; not fixed")
     applied: list[Finding] = []
     current = raw
     for _ in range(MAX_PASSES):
-        findings = fixable(check_source(current, path, settings, rule_set), unsafe)
+        findings = fixable(check(current), unsafe)
         if not findings:
             break
         new, done = apply_fixes(current, findings, path)
@@ -423,7 +452,7 @@ def fix_text(
             break
         current = new
     # verification: a further pass changes nothing
-    again = fixable(check_source(current, path, settings, rule_set), unsafe)
+    again = fixable(check(current), unsafe)
     if again and apply_fixes(current, again, path)[0] != current:
         raise FixError("the fixes do not settle (a second pass changes the file); not fixed")
     return current, applied
@@ -444,11 +473,13 @@ def fix_bytes(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
+    project: ProjectIndex | None = None,
+    real_path: str | None = None,
 ) -> FixResult:
     raw, encoding = decode(data)
     if raw.startswith("\ufeff"):  # a BOM the codec kept: leave it to the codec
         raise FixError("unexpected byte order mark; not fixed")
-    new, applied = fix_text(raw, path, settings, unsafe, rule_set)
+    new, applied = fix_text(raw, path, settings, unsafe, rule_set, project, real_path)
     if new == raw:
         return FixResult(path, data, data, applied)
     try:
@@ -467,6 +498,7 @@ def fix_file(
     write: bool = True,
     roots: Sequence[Path] | None = None,
     start: bytes | None = None,
+    project: ProjectIndex | None = None,
 ) -> FixResult:
     """Fix one file in place (atomically), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
@@ -484,7 +516,13 @@ def fix_file(
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
     result = fix_bytes(
-        data if start is None else start, display or str(path), settings, unsafe, rule_set
+        data if start is None else start,
+        display or str(path),
+        settings,
+        unsafe,
+        rule_set,
+        project,
+        str(path),
     )
     result.original = data
     if write and result.changed:

@@ -4,15 +4,18 @@ side of :mod:`.fixes` (which is imported only when one of them is given)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import CheckResult, RuleSet, check_file
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
 
 PROG = "netra-ws-lint"
 FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable)
@@ -23,7 +26,22 @@ def _may_fix(f: Finding) -> bool:
     return f.code in FIX_CODES or f.code.startswith("NWS5")
 
 
-def _thread(results: list[tuple[CheckResult, Settings]], stderr: TextIO) -> dict[str, bytes]:
+def project_index(files: Iterable[tuple[Path, str, Settings]]) -> ProjectIndex:
+    """The index of the modules the fixes see across (the files checked)."""
+    from netra_ws_lint.fix.migrate import index_of
+
+    read = []
+    for path, display, settings in files:
+        try:
+            read.append((path, path.read_bytes(), display, settings))
+        except OSError:
+            continue
+    return index_of(read)
+
+
+def _thread(
+    results: list[tuple[CheckResult, Settings]], stderr: TextIO, project: ProjectIndex
+) -> dict[str, bytes]:
     """With ``--unsafe-fixes``: thread the user context through the checked files
     (:mod:`.thread`); the new bytes of the files it changes, not written yet."""
     from netra_ws_lint.fix.thread import CODE, thread_files
@@ -38,7 +56,7 @@ def _thread(results: list[tuple[CheckResult, Settings]], stderr: TextIO) -> dict
             files[result.path] = (Path(result.path), Path(result.path).read_bytes(), settings)
         except OSError:
             continue
-    return thread_files(files, stderr)
+    return thread_files(files, stderr, project=project)
 
 
 def _plural(n: int, word: str) -> str:
@@ -62,7 +80,8 @@ def run_fixes(
     fixed: list[tuple[str, list[Finding]]] = []
     status = 0
     rule_sets: dict[Settings, RuleSet] = {}
-    threaded = _thread(results, stderr) if unsafe else {}
+    project = project_index((Path(r.path), r.path, s) for r, s in results if not r.skipped)
+    threaded = _thread(results, stderr, project) if unsafe else {}
     for result, settings in results:
         # the findings may come from the result cache, which keeps no fixes: any
         # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
@@ -84,6 +103,7 @@ def run_fixes(
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
                 start=threaded.get(result.path),
+                project=project,
             )
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)

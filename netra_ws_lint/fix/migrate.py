@@ -31,10 +31,10 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_ws_lint import __version__
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
@@ -50,6 +50,9 @@ from netra_ws_lint.engine.pipeline import (
 )
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import all_rules
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
 
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
@@ -220,10 +223,23 @@ def context_sources(tree: ast.Module, source: str, path: str, settings: Settings
 
 
 def analyse(
-    data: bytes, display: str, settings: Settings, rule_set: RuleSet | None, unsafe: bool
+    data: bytes,
+    display: str,
+    settings: Settings,
+    rule_set: RuleSet | None,
+    unsafe: bool,
+    project: ProjectIndex | None = None,
+    real_path: str | None = None,
 ) -> tuple[FileReport, bytes | None]:
-    """The report of one file, and its fixed bytes when the fixes change it."""
+    """The report of one file, and its fixed bytes when the fixes change it. With
+    ``project``, checked (and fixed) in project mode, as ``real_path``."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
+
+    def check(text: str) -> list[Finding]:
+        if project is None:
+            return check_source(text, display, settings, rule_set)
+        rules = rule_set or RuleSet.for_settings(settings)
+        return project.check_source(text, display, settings, rules, real_path or display)
 
     report = FileReport(display)
     try:
@@ -240,9 +256,7 @@ def analyse(
         return report, None
     report.tree, report.source = tree, text
     lines = text.split("\n")
-    findings = [
-        f for f in check_source(text, display, settings, rule_set) if is_migration_code(f.code)
-    ]
+    findings = [f for f in check(text) if is_migration_code(f.code)]
     report.sites = sites_of(findings, lines)
     report.context_sources = context_sources(tree, text, display, settings)
     if not findings:
@@ -250,18 +264,14 @@ def analyse(
     fixed: bytes | None = None
     left = report.sites
     try:
-        result = fix_bytes(data, display, settings, unsafe, rule_set)
+        result = fix_bytes(data, display, settings, unsafe, rule_set, project, real_path)
     except FixError as exc:
         report.error = str(exc)
     else:
         if result.changed:
             fixed = result.fixed
             new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
-            again = [
-                f
-                for f in check_source(new_text, display, settings, rule_set)
-                if is_migration_code(f.code)
-            ]
+            again = [f for f in check(new_text) if is_migration_code(f.code)]
             left = sites_of(again, new_text.split("\n"))
     report.manual = left
     # per code, the sites the fixes resolved: those with a fix first
@@ -798,18 +808,20 @@ def cmd_migrate(
             continue
         if _inside(t.path, backup_base):
             continue  # our own backups are never migrated again
-        rules = rule_sets.setdefault(t.settings, RuleSet.for_settings(t.settings))
         try:
-            data = t.path.read_bytes()
+            originals[t.display] = (t.path, t.path.read_bytes(), t.settings)
         except OSError as exc:
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
-            continue
-        originals[t.display] = (t.path, data, t.settings)
-        report, fixed = analyse(data, t.display, t.settings, rules, args.unsafe_fixes)
+    project = index_of((p, data, d, s) for d, (p, data, s) in originals.items())
+    for display, (path, data, settings) in originals.items():
+        rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
+        report, fixed = analyse(
+            data, display, settings, rules, args.unsafe_fixes, project, str(path)
+        )
         files.append(report)
         if fixed is not None:
-            fixed_bytes[t.display] = fixed
+            fixed_bytes[display] = fixed
     graph = _graph(files, originals)
     if args.thread_context:
         from netra_ws_lint.fix.thread import thread_files
@@ -817,6 +829,8 @@ def cmd_migrate(
         threaded = thread_files(
             {d: (p, fixed_bytes.get(d, data), s) for d, (p, data, s) in originals.items()},
             stderr,
+            args.unsafe_fixes,
+            project,
         )
         for display, new in threaded.items():
             fixed_bytes[display] = new
@@ -900,6 +914,15 @@ def cmd_migrate(
     if backup_dir is not None:
         print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stderr)
     return status
+
+
+def index_of(files: Iterable[tuple[Path, bytes, str, Settings]]) -> ProjectIndex:
+    """The project index of ``(path, bytes, display, settings)`` files: what the fixes
+    see across modules."""
+    from netra_ws_lint.analysis.project import ProjectIndex, index_source
+
+    entries = (index_source(data, path, display, s) for path, data, display, s in files)
+    return ProjectIndex(e for e in entries if e is not None)
 
 
 def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, Settings]]) -> Any:

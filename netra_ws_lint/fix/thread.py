@@ -25,11 +25,14 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_ws_lint.analysis.callgraph import CallGraph, CallSite, Function
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import check_source, normalize_newlines, parse_source
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
 
 PROG = "netra-ws-lint"
 CODE = "NWS302"
@@ -430,6 +433,7 @@ def thread_files(
     files: dict[str, tuple[Path, bytes, Settings]],
     stderr: TextIO,
     unsafe: bool = True,
+    project: ProjectIndex | None = None,
 ) -> dict[str, bytes]:
     """Thread the user context through ``files`` (display -> (path, bytes, settings));
     the new bytes of the files that change, after the per-file fixes ran on them (they
@@ -450,7 +454,15 @@ def thread_files(
         new, outcome = thread_texts(raws, paths, settings)
         current = {**raws, **new}
         for display in list(new):
-            fixed, _ = fix_text(current[display], display, settings[display], unsafe)
+            fixed, _ = fix_text(
+                current[display],
+                display,
+                settings[display],
+                unsafe,
+                None,
+                project,
+                str(paths[display]),
+            )
             current[display] = new[display] = fixed
         again, _ = thread_texts(current, paths, settings)
         if again:
