@@ -881,8 +881,7 @@ def cmd_migrate(
         os.path.relpath(backup_dir) if backup_dir else None,
     )
     markdown = report_markdown(plan)
-    if not args.thread_context or args.apply:
-        stdout.write(markdown)
+    stdout.write(markdown)
     if report_dir is not None:
         if _inside(report_dir, cache_dir) and not (cache_dir / ".gitignore").exists():
             cache_dir.mkdir(parents=True, exist_ok=True)
