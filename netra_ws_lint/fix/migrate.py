@@ -594,8 +594,8 @@ def report_markdown(data: dict[str, Any]) -> str:
         "",
         f"Mode: {mode}. {PROG} {data['version']}, {data['generated']}.",
         "",
-        f"{s['sites']} sites in {s['files_with_work']} files (of {s['files_checked']} "
-        f"checked): {s['automatic']} automatic, {s['manual']} manual"
+        f"{_n(s['sites'], 'site')} in {_n(s['files_with_work'], 'file')} (of "
+        f"{s['files_checked']} checked): {s['automatic']} automatic, {s['manual']} manual"
         + (f", {s['errors']} files that do not parse" if s["errors"] else "")
         + (f"; {s['fixed_sites']} fixed" if data["mode"] == "apply" else "")
         + ".",

@@ -23,7 +23,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
 .card{border:1px solid #d5dbe3;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:24px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+svg.chart{display:block;max-width:100%;height:auto}
 figure{margin:0;border:1px solid #d5dbe3;border-radius:6px;padding:10px}
 figcaption{font-weight:600;margin-bottom:6px}
 svg text{font-size:12px;fill:#1d2430}
@@ -68,7 +69,7 @@ def _bars(chart_id: str, rows: list[tuple[str, int, int]], title: str) -> str:
     h = BAR_H * len(rows) + 10
     parts = [
         f"<figure><figcaption>{escape(title)}</figcaption>"
-        f'<svg id="{chart_id}" class="chart" role="img" width="{WIDTH}" height="{h}" '
+        f'<svg id="{chart_id}" class="chart" role="img" width="100%" '
         f'viewBox="0 0 {WIDTH} {h}" data-total="{sum(a + m for _, a, m in rows)}">'
     ]
     for i, (label, auto, manual) in enumerate(rows):
@@ -113,8 +114,8 @@ def _burndown(history: list[dict[str, Any]]) -> str:
 
     parts = [
         "<figure><figcaption>Burndown: sites left at each commit (blue: all, red: manual)"
-        f'</figcaption><svg id="chart-burndown" class="chart" role="img" width="{w}" '
-        f'height="{h}" viewBox="0 0 {w} {h}" data-points="{n}">'
+        f'</figcaption><svg id="chart-burndown" class="chart" role="img" width="100%" '
+        f'viewBox="0 0 {w} {h}" data-points="{n}">'
         f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#999"/>'
         f'<text x="4" y="{y(top) + 4:.1f}">{top}</text><text x="4" y="{h - pad + 4}">0</text>'
     ]
@@ -192,7 +193,7 @@ def render(plan: dict[str, Any], history: list[dict[str, Any]]) -> str:
     rules = [(code, a, m) for code, (a, m) in sorted(by_rule.items())]
     split = [("automatic", s["automatic"], 0), ("manual", 0, s["manual"])]
     order = "".join(
-        f"<li>{escape(step['title'])}: <b>{step['sites']}</b> sites"
+        f"<li>{escape(step['title'])}: <b>{step['sites']}</b> site{'s' * (step['sites'] != 1)}"
         + (f" (<code>{escape(step['command'])}</code>)" if step.get("command") else "")
         + "</li>"
         for step in plan["order_of_work"]
