@@ -100,6 +100,9 @@ class CallGraph:
         self.callers: dict[str, list[CallSite]] = {}
         self.unresolved: dict[str, list[tuple[str, int]]] = {}  # qualname -> (path, line)
         self.referenced: dict[str, list[tuple[str, int]]] = {}  # used as a value
+        self._at: dict[tuple[str, int], Function] | None = None
+        self.all_modules: list[Module] = []
+        self.ambiguous: set[str] = set()  # module names that two files have
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -113,12 +116,20 @@ class CallGraph:
             graph._add_module(
                 Module(name, is_package, display, tree, Context(tree, source, display, settings))
             )
-        for mod in graph.modules.values():
+        for mod in graph.all_modules:
             graph._collect_calls(mod)
         return graph
 
     def _add_module(self, mod: Module) -> None:
-        self.modules.setdefault(mod.name, mod)
+        self.all_modules.append(mod)
+        duplicate = mod.name in self.modules
+        if duplicate:
+            # two files, one module name (two source roots): the calls of both are
+            # collected (the second one's as module-level code), names resolve to the
+            # first, and nothing of that module is threaded
+            self.ambiguous.add(mod.name)
+        else:
+            self.modules[mod.name] = mod
         for stmt in mod.tree.body:
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
@@ -133,6 +144,8 @@ class CallGraph:
                     if alias.name != "*":
                         qual = f"{base}.{alias.name}" if base else alias.name
                         mod.imports[alias.asname or alias.name] = qual
+            elif duplicate:
+                continue
             elif isinstance(stmt, FUNCTION_TYPES):
                 self._add_function(mod, stmt, None)
             elif isinstance(stmt, ast.ClassDef):
@@ -239,10 +252,10 @@ class CallGraph:
 
     # -------------------------------------------------------------- questions
     def function_at(self, path: str, line: int) -> Function | None:
-        for f in self.functions.values():
-            if f.path == path and f.node.lineno == line:
-                return f
-        return None
+        """The function whose ``def`` is at ``line`` of ``path`` (where NWS302 reports)."""
+        if self._at is None:
+            self._at = {(f.path, f.node.lineno): f for f in self.functions.values()}
+        return self._at.get((path, line))
 
     def chains(self, function: Function, limit: int = MAX_CHAINS) -> tuple[list[Chain], int]:
         """The call chains that reach ``function``, each ending where a user context is

@@ -122,6 +122,8 @@ def plan(graph: CallGraph, targets: list[Function], name: str) -> list[Component
             bad = [d for d in bad if d not in KEEPING]
             if bad:
                 comp.blocked.append(f"`{fn.qualname}` is decorated (`@{bad[0]}`)")
+            if fn.module in graph.ambiguous:
+                comp.blocked.append(f"two files are both module `{fn.module}`")
             if _binds(fn.node, name):
                 comp.blocked.append(f"`{fn.qualname}` already binds `{name}`")
             for path, line in graph.unresolved.get(fn.qualname, []):
