@@ -99,6 +99,7 @@ KNOWN_KEYS = frozenset(
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
+        "sentinel-identity",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
     ]
@@ -184,6 +185,8 @@ class Settings:
     patterns: tuple[PatternRule, ...] = ()  # custom NWS5xx rules
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
+    # "module:function" returning the acting user id (the pytest plugin's identity getter)
+    sentinel_identity: str | None = None
 
     # -- rule selection (ruff semantics: the most specific selector wins) --
     def is_enabled(self, code: str) -> bool:
@@ -301,6 +304,17 @@ def _bool(value: Any, key: str, source: str | None) -> bool:
 
 
 IDENT_RE = re.compile(r"^[A-Za-z_*?\[\]][A-Za-z0-9_.*?\[\]]*$")
+
+
+def _import_path(value: Any, key: str, source: str | None) -> str:
+    """A ``"package.module:function"`` reference."""
+    module, sep, attr = value.partition(":") if isinstance(value, str) else ("", "", "")
+    parts = [*module.split("."), *attr.split(".")]
+    if not sep or not all(p.isidentifier() for p in parts):
+        raise ConfigError(
+            f"{_where(source, key)}: expected 'package.module:function', got {value!r}"
+        )
+    return str(value)
 
 
 def _names(value: Any, key: str, source: str | None) -> tuple[str, ...]:
@@ -474,6 +488,8 @@ def apply_options(
             )
         elif key == "patterns":
             s = replace(s, patterns=_patterns(value, key, source))
+        elif key == "sentinel-identity":
+            s = replace(s, sentinel_identity=_import_path(value, key, source))
         elif key == "deprecated-accessors":
             words = replace(words, deprecated_accessors=_accessors(value, key, source))
         elif key == "extend-deprecated-accessors":

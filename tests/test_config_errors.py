@@ -187,7 +187,7 @@ def test_bad_config_below_a_good_one_names_its_own_file(
         (b"{", "not a baseline file (invalid JSON: "),
         (b"\xff\xfe", "not a baseline file (invalid JSON: "),
         (b'{"entries": []}', "baseline format None is not supported"),
-        (b'{"format": 1, "entries": [1]}', 'entry 1 needs "path", "code" and "fingerprint"'),
+        (b'{"format": 2, "entries": [1]}', 'entry 1 needs "path", "code" and "fingerprint"'),
         (None, "cannot read baseline: Is a directory"),
     ],
 )

@@ -1,0 +1,105 @@
+"""The pytest plugin (entry point ``netra_ws_lint``): ``pytest --nws-sentinel``.
+
+Without the option this module only adds its options and the ``nws_user`` fixture:
+nothing of the linter is imported and nothing is wrapped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from netra_ws_lint.sentinel.session import Sentinel
+
+_KEY = pytest.StashKey["Sentinel"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("netra-ws-lint", "netra-ws-lint runtime confirmation")
+    group.addoption(
+        "--nws-sentinel",
+        nargs="?",
+        const="fail",
+        default=None,
+        choices=("fail", "warn"),
+        help="watch the objects netra-ws-lint flags and report one user's data reaching "
+        "another; a leak fails the run (--nws-sentinel=warn: report only)",
+    )
+    group.addoption(
+        "--nws-sentinel-report",
+        metavar="FILE",
+        default=None,
+        help="also write the sentinel's report as JSON to FILE",
+    )
+    group.addoption(
+        "--nws-sentinel-path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="the code to lint and watch (repeatable; default: the rootdir)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    mode = config.getoption("--nws-sentinel")
+    if mode is None:
+        return
+    from netra_ws_lint.sentinel.session import Sentinel
+
+    paths = config.getoption("--nws-sentinel-path") or [str(config.rootpath)]
+    report = config.getoption("--nws-sentinel-report")
+    config.stash[_KEY] = Sentinel(mode, paths, Path(report) if report else None)
+
+
+def _sentinel(config: pytest.Config) -> Sentinel | None:
+    return config.stash.get(_KEY, None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    s = _sentinel(session.config)
+    if s is not None:
+        s.start()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    s = _sentinel(session.config)
+    if s is not None:
+        s.wrap()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    s = _sentinel(item.config)
+    if s is not None:
+        s.wrap()  # modules a test imports late
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    s = _sentinel(session.config)
+    if s is not None:
+        s.finish()
+        if s.failed and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    s = _sentinel(config)
+    if s is not None:
+        s.summary(terminalreporter)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    s = _sentinel(config)
+    if s is not None:
+        s.stop()
+
+
+@pytest.fixture
+def nws_user() -> Any:
+    """``with nws_user("alice"): ...`` runs the block as user ``alice``."""
+    from netra_ws_lint.sentinel.identity import nws_user as act_as
+
+    return act_as

@@ -1,0 +1,545 @@
+"""The pytest plugin (``--nws-sentinel``): run-time confirmation of the findings.
+
+Each scenario project is run by a real pytest in a subprocess (the plugin wraps module
+globals, so it must not run inside this test process)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from collections import Counter, OrderedDict, defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netra_ws_lint.config import ConfigError, apply_options
+from netra_ws_lint.config import Settings as Config
+from netra_ws_lint.sentinel.identity import nws_user
+from netra_ws_lint.sentinel.wrappers import RECORDER, Target, wrap_container
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STORE = """
+import functools
+from collections import deque
+
+CACHE: dict = {}
+SESSIONS: dict = {"by_user": {}}
+EVENTS: dict = {}
+OWN: dict = {}
+QUEUE: deque = deque()
+TASKS: list = []
+NOTES: list = []
+UNUSED: dict = {}
+
+
+def remember(user_id, value):
+    CACHE["last"] = value
+
+
+def join(user_id, room):
+    SESSIONS["by_user"][user_id] = room
+
+
+def rooms():
+    return list(SESSIONS["by_user"].values())
+
+
+def log_event(user_id, event):
+    EVENTS.setdefault("all", []).append(event)
+
+
+def own_put(user_id, value):
+    OWN[user_id] = value
+
+
+def own_get(user_id):
+    return OWN.get(user_id)
+
+
+def enqueue(user_id, job):
+    QUEUE.append(job)
+
+
+def dequeue():
+    return QUEUE.popleft()
+
+
+async def record(user_id, item):
+    TASKS.append(item)
+
+
+async def read_tasks():
+    return list(TASKS)
+
+
+def note(user_id, text):
+    NOTES.append(text)
+
+
+def notes():
+    return list(NOTES)
+
+
+def touch_unused(user_id):
+    UNUSED[user_id] = 1
+
+
+@functools.lru_cache(maxsize=None)
+def settings_for(team, user_id=None):
+    return {"team": team, "owner": user_id}
+
+
+@functools.lru_cache(maxsize=None)
+def profile(user_id):
+    return {"user": user_id}
+
+
+class ChatWebSocketManager:
+    def __init__(self):
+        self.sent = []
+
+    def send_to_user(self, user_id, message):
+        self.sent.append((user_id, message))
+
+
+_instance = None
+
+
+def get_manager():
+    global _instance
+    if _instance is None:
+        _instance = ChatWebSocketManager()
+    return _instance
+
+
+def _build():
+    return ChatWebSocketManager()
+
+
+backup = _build()  # no rule sees this one: a leak through it is "not predicted"
+
+
+class SessionEmitter:
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def emit_event(self, user_id):
+        return user_id
+"""
+
+WHO = """
+import contextvars
+
+CURRENT = contextvars.ContextVar("who", default=None)
+
+
+def current():
+    return CURRENT.get()
+"""
+
+SCENARIOS = """
+import asyncio
+import contextvars
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from app import store, who
+from app.store import CACHE as C
+
+
+def test_alias(nws_user):
+    with nws_user("alice"):
+        store.remember("alice", "alice's secret")
+    with nws_user("bob"):
+        assert C["last"] == "alice's secret"  # ALIAS READ
+
+
+def test_nested(nws_user):
+    with nws_user("alice"):
+        store.join("alice", "room-a")
+    with nws_user("bob"):
+        assert store.rooms() == ["room-a"]
+
+
+def test_setdefault_append(nws_user):
+    with nws_user("alice"):
+        store.log_event("alice", "a")
+    with nws_user("bob"):
+        store.log_event("bob", "b")
+
+
+def test_threads(nws_user):
+    with nws_user("alice"):
+        t = threading.Thread(target=store.enqueue, args=("alice", "job"))
+        t.start()
+        t.join()
+    with ThreadPoolExecutor(1) as pool, nws_user("bob"):
+        assert pool.submit(store.dequeue).result() == "job"
+
+
+def test_tasks(nws_user):
+    async def scenario():
+        with nws_user("alice"):
+            await asyncio.create_task(store.record("alice", "a"))
+        with nws_user("bob"):
+            return await asyncio.create_task(store.read_tasks())
+
+    assert asyncio.run(scenario()) == ["a"]
+
+
+def test_cache_shared_key(nws_user):
+    with nws_user("alice"):
+        store.settings_for("red")
+    with nws_user("bob"):
+        store.settings_for("red")
+
+
+def test_cache_per_user(nws_user):
+    for user in ("alice", "bob", "alice", "bob"):
+        with nws_user(user):
+            assert store.profile(user) == {"user": user}
+
+
+def test_singleton(nws_user):
+    with nws_user("alice"):
+        store.get_manager().send_to_user("alice", "hi")
+    with nws_user("bob"):
+        store.get_manager().send_to_user("bob", "hi")
+
+
+def test_unflagged_instance(nws_user):
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            store.backup.send_to_user(user, "hi")
+
+
+def test_class_singleton(nws_user):
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            store.SessionEmitter().emit_event(user)
+
+
+def test_own_keys(nws_user):
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            store.own_put(user, user + "'s data")
+    for user in ("bob", "alice"):
+        with nws_user(user):
+            assert store.own_get(user) == user + "'s data"
+
+
+def test_identity_getter():
+    def act(user, fn, *args):
+        def run():
+            who.CURRENT.set(user)
+            return fn(*args)
+
+        return contextvars.copy_context().run(run)
+
+    act("erin", store.note, "erin", "x")
+    assert act("frank", store.notes) == ["x"]
+
+
+def test_no_user():
+    store.touch_unused("carol")
+    assert store.UNUSED == {"carol": 1}
+
+
+def test_wrapped_types():
+    assert isinstance(store.CACHE, dict) and type(store.CACHE) is not dict
+    assert C is store.CACHE
+"""
+
+
+def _project(tmp: Path, scenarios: str = SCENARIOS) -> Path:
+    (tmp / "app").mkdir()
+    (tmp / "app" / "__init__.py").write_text("")
+    (tmp / "app" / "store.py").write_text(STORE)
+    (tmp / "app" / "who.py").write_text(WHO)
+    (tmp / "tests").mkdir()
+    (tmp / "tests" / "test_scenarios.py").write_text(scenarios)
+    (tmp / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    (tmp / "pyproject.toml").write_text(
+        '[tool.netra-ws-lint]\nsentinel-identity = "app.who:current"\n'
+    )
+    return tmp
+
+
+def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str, Path]:
+    root = _project(tmp_path_factory.mktemp("sentinel"))
+    proc = _pytest(root, "--nws-sentinel", "--nws-sentinel-report", "report.json")
+    assert "passed" in proc.stdout, proc.stdout + proc.stderr
+    return proc, proc.stdout, root
+
+
+def _report(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / "report.json").read_text())
+    return data
+
+
+def _leaks(root: Path) -> dict[str, dict[str, Any]]:
+    return {leak["object"]: leak for leak in _report(root)["leaks"]}
+
+
+def test_every_scenario_test_passes_and_leaks_fail_the_run(scenario_run: Any) -> None:
+    proc, out, _ = scenario_run
+    assert "failed" not in out.splitlines()[-1]
+    assert proc.returncode == 1  # the tests pass, the leaks fail the run
+    assert "confirmed leaks: 10 (run failed)" in out
+
+
+def test_container_imported_under_another_name(scenario_run: Any) -> None:
+    root = scenario_run[2]
+    leak = _leaks(root)["app.store.CACHE"]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+    assert leak["writer"]["location"].endswith("store.py:16")
+    line = SCENARIOS.splitlines().index(
+        next(x for x in SCENARIOS.splitlines() if "ALIAS READ" in x)
+    )
+    assert leak["reader"]["location"].endswith(f"test_scenarios.py:{line + 1}")
+    assert [p["code"] for p in leak["predicted"]] == ["NWS201"]
+    assert leak["predicted"][0]["location"].endswith("store.py:16:5")
+
+
+def test_nested_container(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.SESSIONS"]
+    assert leak["writer"]["location"].endswith("store.py:20")
+    assert leak["reader"]["location"].endswith("store.py:24")
+
+
+def test_setdefault_append(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.EVENTS"]
+    assert leak["writer"]["location"] == leak["reader"]["location"]
+    assert leak["reader"]["location"].endswith("store.py:28")
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
+def test_threads_and_pools_act_as_the_user_who_started_them(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.QUEUE"]
+    assert leak["writer"] == {"user": "alice", "location": leak["writer"]["location"]}
+    assert leak["writer"]["location"].endswith("store.py:40")
+    assert leak["reader"]["user"] == "bob"
+    assert leak["reader"]["location"].endswith("store.py:44")
+
+
+def test_asyncio_tasks_act_as_the_user_who_started_them(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.TASKS"]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
+def test_user_keyed_lru_cache(scenario_run: Any) -> None:
+    root = scenario_run[2]
+    leak = _leaks(root)["app.store.settings_for"]
+    assert leak["what"] == "cached result"
+    assert leak["predicted"][0]["code"] == "NWS203"
+    quiet = {f["object"] for f in _report(root)["exercised_without_leak"]}
+    assert "app.store.profile" in quiet  # each user gets only what was computed for them
+
+
+def test_singleton_manager_used_by_two_users(scenario_run: Any) -> None:
+    leaks = _leaks(scenario_run[2])
+    leak = leaks["app.store.get_manager()"]  # built on first call, after wrapping
+    assert leak["what"] == "instance"
+    assert {p["code"] for p in leak["predicted"]} == {"NWS104", "NWS105"}
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
+def test_class_singleton_used_by_two_users(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.SessionEmitter instance"]
+    assert [p["code"] for p in leak["predicted"]] == ["NWS104"]
+
+
+def test_a_leak_no_finding_names_is_not_predicted(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.backup"]
+    assert leak["predicted"] == "not predicted"
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
+def test_per_user_keyed_dict_read_by_its_own_user_is_no_leak(scenario_run: Any) -> None:
+    root = scenario_run[2]
+    assert "app.store.OWN" not in _leaks(root)
+    assert "app.store.OWN" in {f["object"] for f in _report(root)["exercised_without_leak"]}
+
+
+def test_configured_identity_getter(scenario_run: Any) -> None:
+    leak = _leaks(scenario_run[2])["app.store.NOTES"]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("erin", "frank")
+
+
+def test_a_test_without_a_user_reports_nothing(scenario_run: Any) -> None:
+    root = scenario_run[2]
+    assert "app.store.UNUSED" not in _leaks(root)
+    never = {f["object"]: f for f in _report(root)["never_exercised"]}
+    assert never["app.store.UNUSED"]["code"] == "NWS201"
+
+
+def test_warn_mode_reports_without_failing(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    proc = _pytest(root, "--nws-sentinel=warn")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "confirmed leaks: 10 (warn only)" in proc.stdout
+    assert "LEAK app.store.CACHE (value)" in proc.stdout
+
+
+def test_without_the_option_nothing_is_imported_or_wrapped(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        textwrap.dedent(
+            """
+            import sys
+            from app import store
+
+            def test_untouched(nws_user):
+                with nws_user("alice"):
+                    store.remember("alice", 1)
+                assert type(store.CACHE) is dict
+                assert not [m for m in sys.modules if m.startswith("netra_ws_lint.engine")]
+                assert "netra_ws_lint.sentinel.wrappers" not in sys.modules
+            """
+        ),
+    )
+    proc = _pytest(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "sentinel" not in proc.stdout
+
+
+@pytest.mark.parametrize(("example", "code"), [("legacy_service", 1), ("factory_service", 0)])
+def test_example_services(example: str, code: int, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    proc = _pytest(
+        ROOT, f"examples/{example}", "--nws-sentinel", "--nws-sentinel-report", str(report)
+    )
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "5 passed" in proc.stdout  # the suite's own assertions pass on both
+    data = json.loads(report.read_text())
+    if example == "factory_service":
+        assert data["leaks"] == [] and data["never_exercised"] == []
+        return
+    leaks = {leak["object"].rsplit(".", 1)[-1]: leak for leak in data["leaks"]}
+    assert sorted(leaks) == ["_connections", "manager"]
+    manager = leaks["manager"]  # one process-wide manager serves both users
+    assert (manager["what"], manager["writer"]["user"], manager["reader"]["user"]) == (
+        "instance",
+        "alice",
+        "bob",
+    )
+    predicted = {(p["code"], p["location"].split("/")[-1]) for p in manager["predicted"]}
+    assert {("NWS103", "agent_service.py:14:1"), ("NWS104", "websocket_manager.py:35:1")} <= (
+        predicted
+    )
+    connections = leaks["_connections"]  # alice's report reads bob's connections
+    assert (connections["writer"]["user"], connections["reader"]["user"]) == ("bob", "alice")
+    assert connections["writer"]["location"].endswith("websocket_manager.py:20")
+    assert connections["reader"]["location"].endswith("websocket_manager.py:27")
+    assert [(p["code"], p["location"].split("/")[-1]) for p in connections["predicted"]] == [
+        ("NWS204", "websocket_manager.py:13:5")
+    ]
+    quiet = {f["object"].rsplit(".", 1)[-1] for f in data["exercised_without_leak"]}
+    assert quiet == {"load_agent_settings", "_run_results"}
+
+
+# ---------------------------------------------------------------- in-process units
+
+ORIGINALS = [
+    {"a": [1], "b": {"c": 2}},
+    [1, [2, 3]],
+    {1, 2},
+    deque([1, 2], 3),
+    OrderedDict(a=1, b=2),
+    defaultdict(list, a=[1]),
+    Counter("aab"),
+]
+
+
+@pytest.mark.parametrize("original", ORIGINALS, ids=lambda o: type(o).__name__)
+def test_wrapped_containers_behave_as_their_type(original: Any) -> None:
+    wrapped = wrap_container(original, Target("t.C", "container"))
+    assert type(wrapped) is not type(original)
+    assert isinstance(wrapped, type(original))
+    assert wrapped == original and repr(wrapped) == repr(original)
+    for clone in (pickle.loads(pickle.dumps(wrapped)), copy.copy(wrapped), copy.deepcopy(wrapped)):
+        assert type(clone) is type(original) and clone == original
+
+
+def test_nested_containers_are_wrapped_at_wrap_time() -> None:
+    wrapped = wrap_container({"inner": {"x": []}}, Target("t.N", "container"))
+    assert type(wrapped["inner"]) is not dict and type(wrapped["inner"]["x"]) is not list
+
+
+def test_list_writers_follow_sort_and_deque_eviction() -> None:
+    RECORDER.leaks.clear()
+    lst = wrap_container([], Target("t.L", "container"))
+    with nws_user("alice"):
+        lst.extend([1, 2])
+    with nws_user("bob"):
+        lst.append(3)
+        lst.sort(reverse=True)
+        assert lst[0] == 3 and not RECORDER.leaks  # bob's own element, now first
+        assert lst[1] == 2 and RECORDER.leaks
+    RECORDER.leaks.clear()
+    dq = wrap_container(deque(maxlen=2), Target("t.Q", "container"))
+    with nws_user("alice"):
+        dq.append(1)
+    with nws_user("bob"):
+        dq.extend([2, 3])  # alice's element is pushed out
+        assert list(dq) == [2, 3] and not RECORDER.leaks
+
+
+def test_sentinel_identity_config_key() -> None:
+    s = apply_options(Config(), {"sentinel-identity": "myapp.context:current_user_id"}, None)
+    assert s.sentinel_identity == "myapp.context:current_user_id"
+    with pytest.raises(ConfigError, match="sentinel-identity"):
+        apply_options(Config(), {"sentinel-identity": "no colon"}, None)
+
+
+class _Manager:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def test_tracked_instance_keeps_its_class_for_isinstance_copy_and_pickle() -> None:
+    from netra_ws_lint.sentinel.wrappers import track_instance
+
+    RECORDER.leaks.clear()
+    manager = _Manager()
+    assert track_instance(manager, Target("t.manager", "instance")) is not None
+    assert isinstance(manager, _Manager) and type(manager) is not _Manager
+    for clone in (pickle.loads(pickle.dumps(manager)), copy.copy(manager)):
+        assert type(clone) is _Manager
+    with nws_user("alice"):
+        manager.send("a")
+    assert not RECORDER.leaks
+    with nws_user("bob"):
+        manager.send("b")
+        manager.send("c")
+    (leak,) = RECORDER.leaks.values()
+    assert (leak.writer[0], leak.reader[0], leak.what) == ("alice", "bob", "instance")
+    RECORDER.leaks.clear()
