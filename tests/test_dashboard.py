@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from netra_ws_lint.cli.main import main
-from netra_ws_lint.report import history
+from netra_ws_lint.fix import migrate
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -32,10 +32,16 @@ CHROMIUM_FLAGS = (
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@e")
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@e",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@e",
+    )
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -48,7 +54,10 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(tmp_path, "commit", "-qm", "legacy")
     handlers = tmp_path / "svc" / "handlers.py"
     text = handlers.read_text(encoding="utf-8")
-    handlers.write_text(text.replace("ws.get_websocket_manager()", "ws.create_websocket_manager(user_context)"), encoding="utf-8")
+    handlers.write_text(
+        text.replace("ws.get_websocket_manager()", "ws.create_websocket_manager(user_context)"),
+        encoding="utf-8",
+    )
     git(tmp_path, "commit", "-qam", "handlers use the factory")
     ctx = tmp_path / "svc" / "context.py"
     ctx.write_text(ctx.read_text(encoding="utf-8").split("# A context for")[0], encoding="utf-8")
@@ -98,7 +107,9 @@ def check_dom(dom: Dom, report: dict[str, Any], points: int) -> None:
     for chart in ("chart-packages", "chart-rules", "chart-split"):
         assert chart in dom.ids, chart
     rows = [a for tag, a in dom.elements if tag == "g" and a.get("class") == "row"]
-    packages = {str(a["data-label"]): int(str(a["data-value"])) for a in rows[: len(report["packages"])]}
+    packages = {
+        str(a["data-label"]): int(str(a["data-value"])) for a in rows[: len(report["packages"])]
+    }
     assert packages == {p["package"]: p["sites"] for p in report["packages"]}
     assert int(str(dom.ids["chart-rules"]["data-total"])) == s["sites"]
     rules = {
@@ -108,7 +119,9 @@ def check_dom(dom: Dom, report: dict[str, Any], points: int) -> None:
     assert rules == s["by_rule"]
     if points:
         assert int(str(dom.ids["chart-burndown"]["data-points"])) == points
-    links = [str(a["href"]) for tag, a in dom.elements if tag == "a" and a.get("class") == "rule-link"]
+    links = [
+        str(a["href"]) for tag, a in dom.elements if tag == "a" and a.get("class") == "rule-link"
+    ]
     assert len(links) == s["sites"]
     assert all(link[1:] in dom.ids for link in links)  # each site links to its rule doc
 
@@ -145,22 +158,28 @@ def test_history_reads_git_objects_and_caches_each_commit(
     assert [a["data-commit"] for a in points] == revs
     # nothing checked out, the cache is ignored: only our edit and the dashboard show
     assert git(repo, "status", "--porcelain").splitlines() == [
-        " M svc/agent_service.py", "?? dash.html"
+        " M svc/agent_service.py",
+        "?? dash.html",
     ]
+
     # a second run takes every commit's counts from the cache
     def boom(*_: Any) -> None:
         raise AssertionError("counted again")
 
-    monkeypatch.setattr(history, "count_sources", boom)
+    monkeypatch.setattr(migrate, "count_sources", boom)
     assert main(["migrate", "svc", "--html", "dash2.html", "--history", "3"]) == 0
     capsys.readouterr()
-    points2 = [a for tag, a in parse((repo / "dash2.html").read_text(encoding="utf-8")).elements
-               if tag == "circle"]
+    points2 = [
+        a
+        for tag, a in parse((repo / "dash2.html").read_text(encoding="utf-8")).elements
+        if tag == "circle"
+    ]
     assert [int(str(a["data-value"])) for a in points2] == sites
 
 
-def test_history_without_git_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_without_git_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     shutil.copytree(EXAMPLES / "legacy_service", tmp_path / "svc")
@@ -179,8 +198,10 @@ def test_history_needs_html(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_dashboard_in_headless_chromium(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["migrate", "svc", "--html", "dash.html", "--history", "3",
-                 "--report-dir", "rep"]) == 0
+    assert (
+        main(["migrate", "svc", "--html", "dash.html", "--history", "3", "--report-dir", "rep"])
+        == 0
+    )
     capsys.readouterr()
     report = json.loads((repo / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     url = (repo / "dash.html").as_uri()
@@ -190,7 +211,9 @@ def test_dashboard_in_headless_chromium(
         profile = tmp_path / f"profile-{len(args)}"
         return subprocess.run(
             [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     dumped = chromium("--dump-dom")

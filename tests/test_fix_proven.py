@@ -29,9 +29,24 @@ def _env(root: Path) -> dict[str, str]:
 
 def run_suite(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-         "--rootdir", str(root), str(root / "suite" / "fixture_suite.py")],
-        cwd=root, env=_env(root), capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(root),
+            str(root / "suite" / "fixture_suite.py"),
+        ],
+        cwd=root,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -40,8 +55,12 @@ def import_all(root: Path) -> subprocess.CompletedProcess[str]:
         f"importlib.import_module('chatapp.{m}')\n" for m in MODULES
     )
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=root, env=_env(root),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=_env(root),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -92,11 +111,14 @@ def test_unsafe_fixes_keep_the_suite_green(pkg: Path, capsys: pytest.CaptureFixt
     assert_green(pkg)
     services = (pkg / "chatapp" / "services.py").read_text(encoding="utf-8")
     # threaded through three levels: start_run -> run_step -> notify_progress
-    for name in ("notify_progress(user_id: str, percent: int", "run_step(user_id: str, step: str",
-                 "start_run(user_id: str, prompt: str"):
+    for name in (
+        "notify_progress(user_id: str, percent: int",
+        "run_step(user_id: str, step: str",
+        "start_run(user_id: str, prompt: str",
+    ):
         assert f"{name}, *, user_context: UserExecutionContext)" in services
     assert "await notify_progress(user_id, 50, user_context=user_context)" in services
-    assert "create_websocket_manager(user_context).send_to_user(user_id, {\"progress\"" in services
+    assert 'create_websocket_manager(user_context).send_to_user(user_id, {"progress"' in services
     assert "from .context import UserExecutionContext" in services
     handlers = (pkg / "chatapp" / "handlers.py").read_text(encoding="utf-8")
     assert "start_run(user_context.user_id, prompt, user_context=user_context)" in handlers
@@ -123,7 +145,9 @@ def test_migrate_thread_context_shows_a_diff_then_applies(
     assert main(["migrate", "chatapp", "--thread-context"]) == 0
     out, err = capsys.readouterr()
     assert {p: p.read_bytes() for p in (pkg / "chatapp").glob("*.py")} == before
-    assert "+async def run_step(user_id: str, step: str, *, user_context: UserExecutionContext)" in out
+    assert (
+        "+async def run_step(user_id: str, step: str, *, user_context: UserExecutionContext)" in out
+    )
     assert "announce" in err
     assert main(["migrate", "chatapp", "--thread-context", "--apply", "--no-backup"]) == 0
     capsys.readouterr()

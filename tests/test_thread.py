@@ -113,9 +113,7 @@ def test_threads_three_levels_across_modules(tmp_path: Path) -> None:
 def test_second_pass_changes_nothing(tmp_path: Path) -> None:
     files = make(tmp_path, services=SERVICES, handlers=HANDLERS)
     new, _ = run(files)
-    again = {
-        d: (p, new[d].encode() if d in new else data, s) for d, (p, data, s) in files.items()
-    }
+    again = {d: (p, new[d].encode() if d in new else data, s) for d, (p, data, s) in files.items()}
     assert run(again)[0] == {}
     raws = {d: (new.get(d) or data.decode()) for d, (_, data, _) in files.items()}
     paths = {d: p for d, (p, _, _) in files.items()}
@@ -142,7 +140,7 @@ def test_module_level_instance_inside_is_built_from_the_context(tmp_path: Path) 
     """
     new, _ = run(make(tmp_path, services=services, handlers=handlers))
     assert (
-        "await create_websocket_manager(user_context).send_to_user(user_id, \"x\")"
+        'await create_websocket_manager(user_context).send_to_user(user_id, "x")'
         in new["app/services.py"]
     )
 
@@ -212,8 +210,12 @@ def test_decorated_function_is_not_threaded(tmp_path: Path) -> None:
     async def handle(user_context):
         await notify(user_context.user_id)
     """
-    files = make(tmp_path, services=services, handlers=handlers,
-                 routes="def route(p):\n    return lambda f: f\n")
+    files = make(
+        tmp_path,
+        services=services,
+        handlers=handlers,
+        routes="def route(p):\n    return lambda f: f\n",
+    )
     new, err = run(files)
     assert new == {} and "is decorated (`@route`)" in err
 
@@ -239,3 +241,67 @@ def test_check_diff_shows_the_threading_and_writes_nothing(
     main(["check", "app", "--fix", "--no-cache"])
     capsys.readouterr()
     assert "user_context" not in (tmp_path / "b" / "app" / "services.py").read_text("utf-8")
+
+
+def test_odd_shapes_parse_after_threading(tmp_path: Path) -> None:
+    services = """
+    from .manager import get_websocket_manager
+
+
+    async def notify(user_id, *parts):
+        await get_websocket_manager().send_to_user(user_id, parts)
+        if parts:
+            await notify(user_id)  # recursion
+
+
+    class Worker:
+        def __init__(self, user_context):
+            self.user_context = user_context
+
+        async def run(self, user_id, items):
+            await notify(user_id, *items)
+            await notify(
+                user_id,
+                # a comment before the end
+            )
+            return [x for x in items]
+    """
+    handlers = """
+    from .services import Worker
+
+
+    async def handle(user_context):
+        return await Worker(user_context).run(user_context.user_id, [1])
+    """
+    new, err = run(make(tmp_path, services=services, handlers=handlers))
+    out = new["app/services.py"]
+    ast.parse(out)
+    assert "await notify(user_id, user_context=user_context)  # recursion" in out
+    assert "await notify(user_id, *items, user_context=self.user_context)" in out
+    assert "user_id, user_context=self.user_context\n            # a comment" in out
+
+
+def test_two_files_with_one_module_name_are_not_threaded(tmp_path: Path) -> None:
+    services = """
+    from .manager import get_websocket_manager
+
+
+    async def notify(user_id):
+        await get_websocket_manager().send_to_user(user_id, "x")
+    """
+    handlers = """
+    from .services import notify
+
+
+    async def handle(user_context):
+        await notify(user_context.user_id)
+    """
+    files = make(tmp_path / "a", services=services, handlers=handlers)
+    other = make(
+        tmp_path / "b",
+        handlers="from .services import notify\n\n\nasync def job(u):\n    await notify(u)\n",
+    )
+    files.update({f"b/{k}": v for k, v in other.items()})
+    new, err = run(files)
+    # the second `app.handlers` calls `notify` without a context: seen, so not threaded
+    assert new == {} and "cannot thread the user context into `app.services.notify`" in err

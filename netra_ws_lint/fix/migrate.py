@@ -854,7 +854,7 @@ def cmd_migrate(
                 status = 2
                 continue
             report = by_display[display]
-            report.fixed = report.fixable or 1
+            report.fixed = report.fixable
             report.backup = state.get("backups", {}).get(str(path))
     if args.validate_only:
         deprecated = [
@@ -906,6 +906,7 @@ def cmd_migrate(
                 overrides,
                 args.config,
                 cache_dir,
+                count_sources,
                 stderr,
             )
         write_atomic(args.html, render(plan, history).encode("utf-8"))
@@ -913,6 +914,31 @@ def cmd_migrate(
     if backup_dir is not None:
         print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stderr)
     return status
+
+
+def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any]:
+    """The plan's counts for these files as they were (the burndown): sites (one per
+    position), by rule, and how many carry a safe fix."""
+    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
+
+    by_rule: Counter[str] = Counter()
+    automatic = sites = 0
+    for display, data, settings in files:
+        try:
+            text = decode_source(data)
+        except DecodeError:
+            continue
+        found = [f for f in check_source(text, display, settings) if is_migration_code(f.code)]
+        for s in sites_of(found, text.split("\n")):
+            sites += 1
+            by_rule[s.code] += 1
+            automatic += s.fix == "safe"
+    return {
+        "sites": sites,
+        "automatic": automatic,
+        "manual": sites - automatic,
+        "by_rule": dict(sorted(by_rule.items())),
+    }
 
 
 def index_of(files: Iterable[tuple[Path, bytes, str, Settings]]) -> ProjectIndex:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint.config import ConfigCache, Settings
 from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, is_excluded
-from netra_ws_lint.engine.pipeline import DecodeError, check_source, decode_source
 
 PROG = "netra-ws-lint"
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
@@ -81,40 +79,17 @@ def _blobs(rev: str, pathspecs: list[str], top: Path) -> list[tuple[str, bytes]]
     return blobs
 
 
-def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any]:
-    """The plan's counts for these files as they were: sites (one per position), by
-    rule, and how many carry a safe fix."""
-    from netra_ws_lint.fix.migrate import is_migration_code, sites_of
-
-    by_rule: Counter[str] = Counter()
-    automatic = sites = 0
-    for display, data, settings in files:
-        try:
-            text = decode_source(data)
-        except DecodeError:
-            continue
-        found = [f for f in check_source(text, display, settings) if is_migration_code(f.code)]
-        for s in sites_of(found, text.split("\n")):
-            sites += 1
-            by_rule[s.code] += 1
-            automatic += s.fix == "safe"
-    return {
-        "sites": sites,
-        "automatic": automatic,
-        "manual": sites - automatic,
-        "by_rule": dict(sorted(by_rule.items())),
-    }
-
-
 def history_counts(
     n: int,
     paths: Sequence[Path],
     overrides: Mapping[str, Any],
     config: Path | None,
     cache_dir: Path,
+    count: Callable[[list[tuple[str, bytes, Settings]]], dict[str, Any]],
     stderr: TextIO,
 ) -> list[dict[str, Any]]:
-    """Counts at each of the last ``n`` commits (oldest first); [] outside git."""
+    """Counts at each of the last ``n`` commits (oldest first), by ``count`` over the
+    ``(path, bytes, settings)`` of the files at that commit; [] outside git."""
     from netra_ws_lint.engine.cache import Cache, settings_key, tool_key
 
     cwd = Path.cwd()
@@ -154,7 +129,7 @@ def history_counts(
         key = h.hexdigest()
         counts = cache.get_data("history", key)
         if not isinstance(counts, dict) or not isinstance(counts.get("sites"), int):
-            counts = count_sources(files)
+            counts = count(files)
             cache.put_data("history", key, counts)
         meta = _git(["show", "-s", "--format=%cI%x00%s", "--end-of-options", rev], top)
         date, _, subject = meta.decode("utf-8", "replace").strip().partition("\0")

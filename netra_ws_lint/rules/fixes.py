@@ -268,12 +268,9 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
                     f"modules ({', '.join(f'`{m}`' for m in sorted(modules))})"
                 )
             target_module = new_module or None
-            if not new_module:
-                from netra_ws_lint.analysis.project import absolute_import
-
-                base_module = absolute_import(
-                    ctx.module_name or "", ctx.is_package, stmt.level or 0, stmt.module
-                )
+            qual = ctx.project.qualname(ctx, func) if ctx.project is not None else None
+            if not new_module and qual:
+                base_module = qual.rpartition(".")[0]
                 elsewhere = _project_module(ctx, base_module, new_name, func.id)
                 if isinstance(elsewhere, Fix):
                     return elsewhere
