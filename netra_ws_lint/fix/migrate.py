@@ -946,8 +946,41 @@ def index_of(files: Iterable[tuple[Path, bytes, str, Settings]]) -> ProjectIndex
     see across modules."""
     from netra_ws_lint.analysis.project import ProjectIndex, index_source
 
-    entries = (index_source(data, path, display, s) for path, data, display, s in files)
-    return ProjectIndex(e for e in entries if e is not None)
+    entries: dict[str, dict[str, Any]] = {}
+    todo: list[tuple[Path, dict[str, Any], Settings]] = []
+    for path, data, display, settings in files:
+        entry = index_source(data, path, display, settings)
+        if entry is not None:
+            entries.setdefault(entry["module"], entry)
+            todo.append((path, entry, settings))
+    # the first-party modules they import, when not among the files (a commit hook
+    # checks a few files): two levels, enough to see a re-export
+    for _ in range(2):
+        found: list[tuple[Path, dict[str, Any], Settings]] = []
+        for path, entry, settings in todo:
+            parts = entry["module"].split(".")
+            root = path.absolute()
+            for _ in range(len(parts) + (1 if entry["package"] else 0)):
+                root = root.parent
+            for qual in entry["imports"].values():
+                for module in (qual, qual.rpartition(".")[0]):
+                    if not module or module in entries:
+                        continue
+                    base = root.joinpath(*module.split("."))
+                    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                        try:
+                            text = candidate.read_bytes() if candidate.is_file() else None
+                        except OSError:
+                            text = None
+                        if text is None:
+                            continue
+                        extra = index_source(text, candidate, str(candidate), settings)
+                        if extra is not None and extra["module"] == module:
+                            entries[module] = extra
+                            found.append((candidate, extra, settings))
+                        break
+        todo = found
+    return ProjectIndex(entries.values())
 
 
 def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, Settings]]) -> Any:
