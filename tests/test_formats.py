@@ -345,3 +345,23 @@ def test_existing_formats_are_unchanged(root: Path) -> None:
         '    "code": "NWS101",\n    "name": "deprecated-accessor-call",\n'
         '    "message": "m",\n    "audit": false\n  }\n]\n'
     )
+
+
+def test_sarif_rules_carry_help_tags_and_security_severity(root: Path) -> None:
+    from netra_ws_lint.report.docs import rule_doc
+
+    doc = sarif_document(sample(), root)
+    validate_sarif(doc)
+    rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules
+    for code, rule in rules.items():
+        props = rule["properties"]
+        if code.startswith("NWS9"):
+            assert props["tags"] == ["tool"] and "security-severity" not in props
+            continue
+        assert "security" in props["tags"] and "external/cwe/cwe-488" in props["tags"]
+        assert 0.0 < float(props["security-severity"]) <= 10.0
+        text = rule_doc(code)
+        assert text is not None and rule["help"]["markdown"] in text
+        assert "## Why is this bad?" in rule["help"]["markdown"]
+        assert "## " not in rule["help"]["text"] and "Why is this bad?" in rule["help"]["text"]

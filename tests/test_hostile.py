@@ -464,6 +464,6 @@ def test_notebooks_and_other_files_named_are_skipped_with_a_message(
     assert r.codes() == ["NWS101"]
     # inside a directory they are not Python files and are passed over silently
     r = cli(capsys, "check", ".")
-    assert r.err == "" and r.codes() == ["NWS101"]
+    assert r.err == "netra-ws-lint: Found 1 finding.\n" and r.codes() == ["NWS101"]
     f = flake8(tree, ".", extra=F8)  # flake8 walks *.py only
     assert f.codes() == ["NWS101"]

@@ -232,7 +232,8 @@ def test_prefilter_never_skips_a_rule_example(example) -> None:  # type: ignore[
     """Every rule example that gets a finding is let through."""
     settings = example.settings()
     findings = check_source(example.source, "example.py", settings)
-    codes = {f.code for f in findings} - {"NWS900", "NWS901"}
+    # the tool's own findings come whatever the prefilter says (NWS902: test_unused_noqa)
+    codes = {f.code for f in findings} - {"NWS900", "NWS901", "NWS902"}
     if codes:
         assert _prefilter(settings).can_fire(example.source), (example.id, codes)
     for code in codes:  # and each rule alone lets it through

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 from typing import Any, TextIO
 
-from netra_ws_lint.cli.options import PROG, Findings, add_selection_options, collect, uses_stdin
+from netra_ws_lint.cli.options import (
+    PROG,
+    Findings,
+    add_selection_options,
+    collect,
+    overrides,
+    uses_stdin,
+)
 from netra_ws_lint.config import ConfigError
+from netra_ws_lint.engine.fsutil import write_atomic
 from netra_ws_lint.report.baseline import Entry, load, match
+from netra_ws_lint.report.console import COLOR_CHOICES, Progress, color_enabled, summary
 from netra_ws_lint.report.output import FORMATS, Reported, write, write_statistics
 
 # formats that carry each finding's fingerprint (see report.baseline)
 FINGERPRINT_FORMATS = ("gitlab", "sarif")
+SUMMARY_FORMATS = ("concise", "full", "grouped")
 
 
 def add_parser(sub: Any) -> None:
@@ -23,6 +34,25 @@ def add_parser(sub: Any) -> None:
     out.add_argument("--output-format", choices=FORMATS, default="concise")
     out.add_argument("--statistics", action="store_true", help="print counts per rule instead")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    out.add_argument(
+        "--quiet", "-q", action="store_true", help="only the findings: no summary, no progress"
+    )
+    out.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the findings (auto: on a terminal; honours NO_COLOR and FORCE_COLOR)",
+    )
+    out.add_argument(
+        "--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE"
+    )
+    out.add_argument(
+        "--show-settings",
+        type=Path,
+        metavar="FILE",
+        help="print the settings that apply to FILE (its configuration and vocabulary), "
+        "check nothing",
+    )
     scale = check.add_argument_group("speed")
     scale.add_argument(
         "--jobs",
@@ -62,6 +92,11 @@ def add_parser(sub: Any) -> None:
         help="print the fixes as a unified diff, change nothing (exit 1 when there is one)",
     )
     fixing.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix: exit 1 when a fix was applied, even if no finding is left",
+    )
+    fixing.add_argument(
         "--show-fixes",
         action="store_true",
         help="list the fixes applied, or each finding's fix (or why it needs manual work)",
@@ -95,6 +130,22 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.show_settings is not None:
+        from netra_ws_lint.report.show_settings import write_settings
+
+        return write_settings(args.show_settings, overrides(args), args.config, stdout)
+    if args.output_file is None:
+        return _run(args, stdout, stderr, color_enabled(args.color, stdout))
+    report = io.StringIO()
+    status = _run(args, report, stderr, args.color == "always")
+    try:
+        write_atomic(args.output_file, report.getvalue().encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise ConfigError(f"--output-file {args.output_file}: {exc.strerror or exc}") from None
+    return status
+
+
+def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) -> int:
     if args.strict_baseline and args.baseline is None:
         raise ConfigError("--strict-baseline needs --baseline FILE")
     if args.add_noqa is not None and uses_stdin(args):
@@ -111,15 +162,24 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         changed = changed_lines(args.diff_base)
 
-    results, failed = collect(args, stderr)
+    with Progress(stderr, not args.quiet) as progress:
+        results, failed = collect(args, stderr, progress.update)
+    fixed_count = 0
     if fixing:
         from netra_ws_lint.fix.command import run_fixes
 
-        results, fix_status = run_fixes(results, args, stdout, stderr)
+        results, fix_status, fixed_count = run_fixes(results, args, stdout, stderr)
         if args.diff:
             return 2 if failed or fix_status == 2 else fix_status
         failed = failed or fix_status == 2
-    if args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
+    # the summary follows the findings in the formats for people
+    summarize = (
+        not args.quiet
+        and args.add_noqa is None
+        and not args.statistics
+        and args.output_format in SUMMARY_FORMATS
+    )
+    if summarize or args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
         from netra_ws_lint.fix.command import fill_fixes
 
         results = fill_fixes(results)
@@ -149,7 +209,11 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.statistics:
         write_statistics(reported, stdout)
     else:
-        write(reported, args.output_format, stdout)
+        write(reported, args.output_format, stdout, color)
+    if summarize:
+        # on stderr, as the tool's other messages: stdout stays the report alone
+        line = summary([r.finding for r in reported], color_enabled(args.color, stderr))
+        print(f"{PROG}: {line}", file=stderr)
     if args.show_fixes and not args.fix:
         from netra_ws_lint.fix.command import show_available
 
@@ -157,6 +221,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if failed:
         return 2
     if args.strict_baseline and fixed:
+        return 1
+    if args.exit_non_zero_on_fix and fixed_count:
         return 1
     return 1 if reported and not args.exit_zero else 0
 

@@ -72,8 +72,30 @@ def _yaml_scalar(value: str) -> str:
     return value if _PLAIN_SCALAR_RE.match(value) else json.dumps(value)
 
 
+# `init --local`: a hook that runs the installed tool (no clone, no network)
+LOCAL_HOOK = {
+    "id": HOOK_ID,
+    "name": HOOK_ID,
+    "entry": "netra-ws-lint check --force-exclude",
+    "language": "system",
+    "types_or": ["python", "pyi"],
+    "require_serial": True,
+}
+
+
 def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
     pad = " " * indent
+    if repo == "local":
+        return [
+            f"{pad}- repo: local",
+            f"{pad}  hooks:",
+            f"{pad}    - id: {HOOK_ID}",
+            f"{pad}      name: {HOOK_ID}",
+            f"{pad}      entry: {LOCAL_HOOK['entry']}",
+            f"{pad}      language: system",
+            f"{pad}      types_or: [python, pyi]",
+            f"{pad}      require_serial: true",
+        ]
     return [
         f"{pad}- repo: {_yaml_scalar(repo)}",
         f"{pad}  rev: {_yaml_scalar(rev)}",
@@ -82,8 +104,78 @@ def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
     ]
 
 
+def _entry_data(repo: str, rev: str) -> dict[str, Any]:
+    if repo == "local":
+        return {"repo": "local", "hooks": [dict(LOCAL_HOOK)]}
+    return {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID}]}
+
+
 def _by_hand(repo: str, rev: str) -> str:
     return "add this under `repos:` by hand:\n" + "\n".join(_hook_entry(repo, rev, 2))
+
+
+_REPO_LINE_RE = re.compile(r"^([ \t]*-[ \t]+repo:[ \t]*)(\S.*?)([ \t]+#.*)?$")
+_REV_LINE_RE = re.compile(r"^([ \t]*rev:[ \t]*)(\S.*?)([ \t]+#.*)?$")
+
+
+def _plain(value: str) -> str:
+    value = value.strip()
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value
+
+
+def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
+    """The config with the existing hook's ``repo`` / ``rev`` set to those given (None:
+    keep); None when they are already so. :class:`InitError` when the entry's layout
+    is not understood."""
+    lines = text.splitlines()
+    newline = "\r\n" if "\r\n" in text else "\n"
+    at = next(i for i, line in enumerate(lines) if _HOOK_ID_RE.match(line))
+    start = next((i for i in range(at, -1, -1) if _REPO_LINE_RE.match(lines[i])), None)
+    if start is None:
+        raise InitError(f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook's `- repo:` line is not found")
+    m = _REPO_LINE_RE.match(lines[start])
+    assert m is not None
+    old_repo = _plain(m.group(2))
+    if old_repo == "local" or repo == "local":
+        if repo in (None, old_repo):
+            return None
+        raise InitError(
+            f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook is in a `repo: {old_repo}` entry; "
+            f"remove that entry, then run init again"
+        )
+    rev_at = next((i for i in range(start + 1, at) if _REV_LINE_RE.match(lines[i])), None)
+    if rev_at is None:
+        raise InitError(f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook's entry has no `rev:` line")
+    r = _REV_LINE_RE.match(lines[rev_at])
+    assert r is not None
+    old_rev = _plain(r.group(2))
+    new_repo, new_rev = repo or old_repo, rev or old_rev
+    if (new_repo, new_rev) == (old_repo, old_rev):
+        return None
+    new = list(lines)
+    new[start] = m.group(1) + _yaml_scalar(new_repo) + (m.group(3) or "")
+    new[rev_at] = r.group(1) + _yaml_scalar(new_rev) + (r.group(3) or "")
+    result = newline.join(new) + newline
+    yaml = _yaml()
+    if yaml is not None:
+        before, after = yaml.safe_load(text), yaml.safe_load(result)
+        changed = [
+            (a, b) for a, b in zip(before.get("repos", []), after.get("repos", [])) if a != b
+        ]
+        ok = (
+            len(changed) == 1
+            and {**changed[0][0], "repo": new_repo, "rev": new_rev} == (changed[0][1])
+        )
+        if not ok:
+            raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood; edit it by hand")
+    return result
+
+
+def _yaml() -> Any:
+    try:
+        return importlib.import_module("yaml")
+    except ImportError:  # pragma: no cover - pre-commit users have it
+        return None
 
 
 def add_hook(text: str | None, repo: str, rev: str) -> str | None:
@@ -152,16 +244,15 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
 def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
     """With PyYAML at hand (pre-commit brings it), prove the edit added exactly one
     entry and changed nothing else."""
-    try:
-        yaml = importlib.import_module("yaml")
-    except ImportError:  # pragma: no cover - pre-commit users have it
+    yaml = _yaml()
+    if yaml is None:  # pragma: no cover - pre-commit users have it
         return
     try:
         old = yaml.safe_load(before or "") or {}
         new = yaml.safe_load(after)
     except yaml.YAMLError as exc:
         raise InitError(f"{PRE_COMMIT_CONFIG}: not valid YAML: {exc}") from None
-    entry = {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID}]}
+    entry = _entry_data(repo, rev)
     ok = (
         isinstance(old, dict)
         and isinstance(new, dict)
@@ -287,17 +378,66 @@ def _check_toml(before: str | None, after: str) -> None:
 # ---------------------------------------------------------------- both
 
 
-def plan(directory: Path, repo: str = TOOL_URI, rev: str | None = None) -> list[Change]:
+def installed_source() -> tuple[str | None, str | None]:
+    """The repository URL and commit pip recorded for this installation
+    (``direct_url.json``, PEP 610), when it was installed from git; else Nones."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution(HOOK_ID).read_text("direct_url.json")
+        data: Any = json.loads(text) if text else None
+    except (PackageNotFoundError, ValueError, OSError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    vcs = data.get("vcs_info")
+    if not isinstance(vcs, dict) or vcs.get("vcs") != "git":
+        return None, None
+    url, commit = data.get("url"), vcs.get("commit_id")
+    if not isinstance(url, str) or not isinstance(commit, str):
+        return None, None
+    return (url[len("git+") :] if url.startswith("git+") else url), commit
+
+
+def default_hook(repo: str | None, rev: str | None) -> tuple[str, str]:
+    """The hook's repository and revision: those given; else the commit this copy was
+    installed from (when pip recorded one for that repository); else the release tag
+    of this version (``v<version>``, which the release step creates)."""
+    url, commit = installed_source()
+    if rev is None and commit is not None and repo in (None, url):
+        return url or TOOL_URI, commit
+    return repo or TOOL_URI, rev or f"v{__version__}"
+
+
+def plan(
+    directory: Path,
+    repo: str | None = None,
+    rev: str | None = None,
+    local: bool = False,
+) -> list[Change]:
     """The files to write (nothing is written); :class:`InitError` if one cannot be
-    edited safely."""
-    rev = rev or f"v{__version__}"
+    edited safely. An existing hook entry gets the ``repo`` / ``rev`` given."""
     changes = []
     cfg = directory / PRE_COMMIT_CONFIG
     old = _read(cfg)
-    new = add_hook(old, repo, rev)
-    if new is not None:
-        verb = "created" if old is None else "added the netra-ws-lint hook to"
-        changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} (rev {rev})"))
+    hook_repo, hook_rev = ("local", "") if local else default_hook(repo, rev)
+    if old is not None and _HOOK_ID_RE.search(old):
+        new = update_hook(old, "local" if local else repo, None if local else rev)
+        if new is not None:
+            changes.append(
+                Change(
+                    cfg,
+                    new,
+                    f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} "
+                    f"(repo {repo or 'unchanged'}, rev {rev or 'unchanged'})",
+                )
+            )
+    else:
+        new = add_hook(old, hook_repo, hook_rev)
+        if new is not None:
+            verb = "created" if old is None else "added the netra-ws-lint hook to"
+            what = "a local hook running the installed tool" if local else f"rev {hook_rev}"
+            changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} ({what})"))
     py = directory / "pyproject.toml"
     old = _read(py)
     new = add_table(old)
@@ -331,17 +471,28 @@ def add_parser(sub: Any) -> None:
     init.add_argument(
         "--repo", metavar="URL", help="the hook's repository (default: the project's)"
     )
-    init.add_argument("--rev", metavar="REV", help=f"the hook's revision (default: v{__version__})")
+    init.add_argument(
+        "--rev",
+        metavar="REV",
+        help="the hook's revision (default: the commit this copy was installed from, "
+        f"else the release tag v{__version__})",
+    )
+    init.add_argument(
+        "--local",
+        action="store_true",
+        help="a `repo: local` hook running the installed netra-ws-lint (no clone, works "
+        "offline; the tool must be on PATH when git runs the hook)",
+    )
     init.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from netra_ws_lint.report.formats import TOOL_URI
-
     if not args.directory.is_dir():
         raise ConfigError(f"init: {args.directory}: no such directory")
+    if args.local and (args.repo or args.rev):
+        raise ConfigError("init: --local cannot be combined with --repo or --rev")
     try:
-        changes = plan(args.directory, args.repo or TOOL_URI, args.rev)
+        changes = plan(args.directory, args.repo, args.rev, args.local)
     except InitError as exc:
         print(f"netra-ws-lint: error: {exc}", file=stderr)
         return 2

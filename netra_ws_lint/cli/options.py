@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -109,10 +110,12 @@ def uses_stdin(args: argparse.Namespace) -> bool:
 
 
 def collect(
-    args: argparse.Namespace, stderr: TextIO
+    args: argparse.Namespace,
+    stderr: TextIO,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[list[tuple[CheckResult, Settings]], bool]:
     """Check the files the arguments name: each result with its settings, and whether
-    a path could not be read."""
+    a path could not be read (``progress``: see :func:`.runner.check_targets`)."""
     options = overrides(args)
     config_file: Path | None = args.config
     if config_file is not None and not config_file.is_file():
@@ -145,7 +148,7 @@ def collect(
                 print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
                 continue
             checked.append(t)
-        results.extend(check_targets_for(args, checked))
+        results.extend(check_targets_for(args, checked, progress))
     for r, _ in results:
         if r.skipped:
             print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
@@ -154,7 +157,9 @@ def collect(
 
 
 def check_targets_for(
-    args: argparse.Namespace, targets: list[Any]
+    args: argparse.Namespace,
+    targets: list[Any],
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[tuple[CheckResult, Settings]]:
     """Check the discovered files: parallel (``--jobs``), cached (``--no-cache``,
     ``--cache-dir``), prefiltered, in project mode unless ``--no-project``."""
@@ -173,6 +178,7 @@ def check_targets_for(
         jobs=getattr(args, "jobs", 0),
         cache=cache,
         project=project,
+        progress=progress,
     )
     return [(r, t.settings) for r, t in zip(checked, targets)]
 

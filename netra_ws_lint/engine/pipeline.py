@@ -27,6 +27,7 @@ from netra_ws_lint.rules.base import Rule, all_rules
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 SYNTAX_ERROR = "NWS900"
 RULE_CRASHED = "NWS901"
+UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
 
 Handler = Callable[[ast.AST], None]
 _LEAVE, _PUSH, _POP = 1, 2, 3
@@ -247,7 +248,10 @@ def parse_source(source: str, path: str) -> ast.Module | Finding:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
-        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}")
+        from netra_ws_lint.engine.pyversion import syntax_hint
+
+        hint = syntax_hint(source, line, exc.msg, path)
+        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}{hint}")
     except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
         return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
     except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file
@@ -317,9 +321,14 @@ def select_findings(
         if ignored and f.code.startswith(tuple(ignored)):
             continue
         out.append(f)
-    if apply_noqa and out and "noqa" in source.lower():
+    unused = apply_noqa and settings.is_enabled(UNUSED_NOQA) and settings.audit_enabled(UNUSED_NOQA)
+    if apply_noqa and (out or unused) and "noqa" in source.lower():
         noqa = NoqaFilter(source)
         out = [f for f in out if not noqa.suppresses(f.line, f.code)]
+        if unused and not (ignored and UNUSED_NOQA.startswith(tuple(ignored))):
+            from netra_ws_lint.rules.nws9_tool.unused_noqa import unused_noqa_findings
+
+            out += unused_noqa_findings(noqa, settings)
     # one rule flags one place once
     return sorted(set(out), key=Finding.sort_key)
 

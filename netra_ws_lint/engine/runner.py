@@ -193,9 +193,9 @@ class _Checker:
             source = normalize_newlines(source)
             if "skip-file" in source and SKIP_FILE_RE.search(source):
                 return []
-            if not settings.is_enabled(SYNTAX_ERROR):
+            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
                 return []
-            tree = parse_source(source, name)  # only for NWS900
+            tree = parse_source(source, name)  # only for NWS900 (and NWS902's noqa)
             findings = [tree] if isinstance(tree, Finding) else []
             return select_findings(findings, source, name, settings)
         if self.project is not None:
@@ -249,9 +249,11 @@ def check_targets(
     cache: Cache | None = None,
     prefilter: bool = True,
     project: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[CheckResult]:
     """Check ``(path, display, settings)`` targets; results in the same order. With
-    ``project``, an index of every target module is built first (see project.py)."""
+    ``project``, an index of every target module is built first (see project.py).
+    ``progress(phase, done, total)`` is told as files are done ("indexing", "checking")."""
     settings_index: dict[Settings, int] = {}
     items: list[Item] = []
     for path, display, settings in targets:
@@ -262,11 +264,22 @@ def check_targets(
     jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
     if project:
         entries, todo_index = _split_cached(items, checker.lookup_index)
-        _run(checker, todo_index, jobs, entries, _index_chunk, checker.index)
+        told = _teller(progress, "indexing", len(items), len(items) - len(todo_index))
+        _run(checker, todo_index, jobs, entries, _index_chunk, checker.index, told)
         checker.project = ProjectIndex(e for e in entries if e is not None and not e.get("none"))
     results, todo = _split_cached(items, checker.lookup)
-    _run(checker, todo, jobs, results, _check_chunk, checker.check)
+    told = _teller(progress, "checking", len(items), len(items) - len(todo))
+    _run(checker, todo, jobs, results, _check_chunk, checker.check, told)
     return [r for r in results if r is not None]
+
+
+def _teller(
+    progress: Callable[[str, int, int], None] | None, phase: str, total: int, cached: int
+) -> Callable[[int], None] | None:
+    """``done(n)`` for :func:`_run`: tells ``progress`` the files done, cached ones too."""
+    if progress is None:
+        return None
+    return lambda n: progress(phase, cached + n, total)
 
 
 def _split_cached(
@@ -291,12 +304,15 @@ def _run(
     results: list[Any],
     chunk_fn: Callable[[list[tuple[int, Item]]], list[tuple[int, Any]]],
     one: Callable[[Item], Any],
+    done: Callable[[int], None] | None = None,
 ) -> None:
     """``results[i] = one(item)`` for each ``(i, item)``: in this process for small
-    runs, else by ``chunk_fn`` in worker processes."""
+    runs, else by ``chunk_fn`` in worker processes. ``done(n)``: n items are done."""
     if jobs == 1 or len(todo) < MIN_PARALLEL_FILES:
-        for i, item in todo:
+        for n, (i, item) in enumerate(todo, 1):
             results[i] = one(item)
+            if done is not None:
+                done(n)
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -314,6 +330,10 @@ def _run(
         initializer=_init_worker,
         initargs=(checker,),
     ) as pool:
-        for done in pool.map(chunk_fn, chunks):
-            for i, result in done:
+        finished = 0
+        for chunk in pool.map(chunk_fn, chunks):
+            for i, result in chunk:
                 results[i] = result
+            finished += len(chunk)
+            if done is not None:
+                done(finished)

@@ -369,6 +369,23 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
+def _sg_edit(spans: _Spans, raw: str, start: int, end: int, content: str) -> Any | None:
+    """The ast-grep edit replacing ``raw[start:end]``: the node with exactly that span,
+    or blanks followed by such a node (a comment removed with the blanks before it)."""
+    node = spans.get(start, end)
+    if node is not None:
+        return node.replace(content)
+    inner = start
+    while inner < end and raw[inner] in " \t":
+        inner += 1
+    node = spans.get(inner, end) if inner > start else None
+    if node is None:
+        return None
+    edit = node.replace(content)
+    edit.start_pos = start  # positions are character indexes, as in the spans
+    return edit
+
+
 def apply_fixes(
     raw: str, findings: Sequence[Finding], path: str = "<fix>"
 ) -> tuple[str, list[Finding]]:
@@ -396,11 +413,10 @@ def apply_fixes(
             spans.append((start, end, e))
         if any(_overlaps(taken, s, end) for s, end, _ in spans):
             continue  # overlaps a fix already taken: next pass
-        nodes = [spans_index.get(s, end) for s, end, _ in spans]
-        if any(n is None for n in nodes):
+        edits = [_sg_edit(spans_index, raw, s, end, e.content) for s, end, e in spans]
+        if any(x is None for x in edits):
             continue  # no node with that span: not applied
-        for n, (_, _, e) in zip(nodes, spans):
-            sg_edits.append(n.replace(e.content))  # type: ignore[union-attr]
+        sg_edits.extend(edits)
         for s, end, _ in spans:
             bisect.insort(taken, (s, end))
         applied.append(f)

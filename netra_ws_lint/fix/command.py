@@ -68,10 +68,10 @@ def run_fixes(
     args: argparse.Namespace,
     stdout: TextIO,
     stderr: TextIO,
-) -> tuple[list[tuple[CheckResult, Settings]], int]:
+) -> tuple[list[tuple[CheckResult, Settings]], int, int]:
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
-    Returns the results, re-checked where a file changed, and a status: 1 when
-    ``--diff`` printed a diff, 2 when a file could not be fixed, else 0."""
+    Returns the results, re-checked where a file changed, a status (1 when ``--diff``
+    printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
     from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
 
     unsafe = bool(args.unsafe_fixes)
@@ -120,7 +120,11 @@ def run_fixes(
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
-    print(f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.", file=stderr)
+    if not getattr(args, "quiet", False) or status:
+        print(
+            f"{PROG}: {verb} {_plural(n, 'finding')} in {_plural(len(fixed), 'file')}.",
+            file=stderr,
+        )
     if args.show_fixes and fixed:
         stream = (
             stdout
@@ -132,7 +136,7 @@ def run_fixes(
             for f in applied:
                 assert f.fix is not None
                 stream.write(f"  {path}:{f.line}:{f.col + 1}: {f.code} {f.fix.message}\n")
-    return out, status
+    return out, status, n
 
 
 def show_available(

@@ -191,6 +191,7 @@ def sarif_rule(code: str, rule: type[Rule] | None) -> dict[str, Any]:
                 "fullDescription": {"text": text},
                 "help": {"text": text, "markdown": text},
                 "defaultConfiguration": {"level": "error"},
+                "properties": sarif_properties(code, None),
             }
         return {"id": code, "shortDescription": {"text": code}}
     doc = rule.doc()
@@ -202,10 +203,26 @@ def sarif_rule(code: str, rule: type[Rule] | None) -> dict[str, Any]:
         "fullDescription": {"text": full},
         "help": {"text": _plain(doc), "markdown": doc},
         "defaultConfiguration": {"level": "warning" if rule.audit else "error"},
-        "properties": {
-            "tags": ["security", "user-isolation"],
-            "precision": "medium" if rule.audit else "high",
-        },
+        "properties": sarif_properties(code, rule),
+    }
+
+
+# rule family -> tag; CWE-488: exposure of data element to wrong session
+_FAMILY_TAGS = {"NWS1": "singleton", "NWS2": "shared-state", "NWS3": "user-context"}
+CWE_TAG = "external/cwe/cwe-488"
+
+
+def sarif_properties(code: str, rule: type[Rule] | None) -> dict[str, Any]:
+    """``tags``, ``precision`` and, for the rules that find leaks, ``security-severity``
+    (GitHub code scanning ranks a result by it: 7.0-8.9 is "high", 4.0-6.9 "medium")."""
+    if rule is not None and rule.tool:  # the tool's own findings: not a security issue
+        return {"tags": ["tool"], "precision": "very-high"}
+    audit = rule is not None and rule.audit
+    family = _FAMILY_TAGS.get(code[:4], "custom-pattern")
+    return {
+        "tags": ["security", "user-isolation", family, CWE_TAG],
+        "precision": "medium" if audit or rule is None else "high",
+        "security-severity": "5.0" if audit or rule is None else "7.5",
     }
 
 

@@ -35,7 +35,9 @@ __all__ = [
 FORMATS = ("concise", "full", "json", "json-lines", "grouped", "github", "gitlab", "sarif", "junit")
 
 
-def write(results: Sequence[Reported], fmt: str, out: TextIO) -> None:
+def write(results: Sequence[Reported], fmt: str, out: TextIO, color: bool = False) -> None:
+    """Write the findings in format ``fmt``; ``color``: ANSI colour for a terminal
+    (concise and full only)."""
     results = sorted(results, key=Reported.sort_key)
     if fmt not in ("concise", "full", "json"):
         from netra_ws_lint.report.formats import WRITERS
@@ -47,9 +49,16 @@ def write(results: Sequence[Reported], fmt: str, out: TextIO) -> None:
         json.dump(data, out, indent=2)
         out.write("\n")
         return
+    from netra_ws_lint.report.console import BOLD, RED, YELLOW, paint
+
     for r in results:
         f = r.finding
-        out.write(f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n")
+        if color:
+            where = paint(r.path, BOLD) + f":{f.line}:{f.col + 1}:"
+            code = paint(f.code, YELLOW if f.audit else RED, BOLD)
+            out.write(f"{where} {code} {f.message}\n")
+        else:
+            out.write(f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n")
         if fmt == "full" and r.source_line is not None:
             line = r.source_line.rstrip("\n")
             # keep the caret under the column: tabs stay tabs

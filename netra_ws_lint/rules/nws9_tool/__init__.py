@@ -7,6 +7,7 @@ from __future__ import annotations
 from netra_ws_lint.rules.nws9_tool import (
     rule_crashed,
     syntax_error,
+    unused_noqa,
 )
 
-__all__ = ["rule_crashed", "syntax_error"]
+__all__ = ["rule_crashed", "syntax_error", "unused_noqa"]

@@ -1,0 +1,470 @@
+"""``netra-ws-lint server``: a language server (LSP over stdio, built on pygls).
+
+Diagnostics are published when a document is opened, changed (after a short pause in
+typing) and saved, and for every Python file of the workspace at start-up when the
+client asks for it (``initializationOptions: {"checkWorkspace": true}``). Code actions
+apply a finding's safe fix, its unsafe fix (labelled so), add ``# noqa: CODE`` to its
+line, or fix the whole file; hovering over a finding shows its rule's documentation.
+
+Findings come from the engine exactly as the command line gets them (one function,
+:func:`findings_for`, calls it): the same configuration (the ``pyproject.toml`` /
+``setup.cfg`` found from the file, then the client's ``netra-ws-lint`` settings on
+top), the same rules and ``# noqa``, and project mode: an index of the workspace's
+modules, kept up to date with the open documents' unsaved text. Fixes are made by
+:mod:`netra_ws_lint.fix.apply` and :mod:`netra_ws_lint.fix.add_noqa`, as ``check --fix``
+and ``check --add-noqa`` make them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition
+
+from netra_ws_lint import __version__
+from netra_ws_lint.analysis.project import ProjectIndex, index_source
+from netra_ws_lint.config import ConfigError, Settings, apply_options, settings_for
+from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
+from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
+from netra_ws_lint.model import Finding
+from netra_ws_lint.report.docs import rule_doc
+from netra_ws_lint.rules.fixes import SAFE, UNSAFE, char_col
+
+NAME = "netra-ws-lint"
+DEBOUNCE_SECONDS = 0.3
+FIX_ALL_KIND = types.CodeActionKind.SourceFixAll.value + ".netra-ws-lint"
+# the client settings that apply on top of the configuration files (config keys)
+SETTING_KEYS = ("select", "extend-select", "ignore", "audit", "per-file-ignores")
+_WORD_RE = re.compile(r"[\w.]+")
+
+
+@dataclass
+class Checked:
+    """The findings of one version of a document, with the text they were made on."""
+
+    version: int | None
+    source: str
+    path: Path
+    settings: Settings
+    findings: list[Finding] = field(default_factory=list)
+
+
+class NetraServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(NAME, __version__)
+        self.client_settings: dict[str, Any] = {}
+        self.check_workspace = False
+        self.checked: dict[str, Checked] = {}
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        # project mode: the index entry of each module of the workspace, by path
+        self.index_entries: dict[Path, dict[str, Any]] = {}
+        self.roots: list[Path] = []
+
+
+server = NetraServer()
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def settings_of(ls: NetraServer, path: Path) -> Settings:
+    """The file's configuration, then the client's settings on top."""
+    settings = settings_for(path)
+    options = {k: v for k, v in ls.client_settings.items() if k in SETTING_KEYS}
+    return apply_options(settings, options, "the editor's settings") if options else settings
+
+
+def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -> list[Finding]:
+    """The findings of ``source`` (the text of ``path``): the one place the server
+    calls the engine, in project mode when the file is part of an indexed workspace."""
+    entry = index_source(source.encode("utf-8"), path, str(path), settings)
+    if entry is not None:
+        ls.index_entries[path] = entry
+    else:
+        ls.index_entries.pop(path, None)
+    rules = RuleSet.for_settings(settings)
+    if not ls.index_entries:
+        return check_source(source, str(path), settings, rules)
+    index = ProjectIndex(ls.index_entries.values())
+    return index.check_source(source, str(path), settings, rules, str(path))
+
+
+def index_workspace(ls: NetraServer) -> list[Path]:
+    """Index every Python file of the workspace folders (project mode); the files."""
+    files: list[Path] = []
+    if not ls.roots:
+        return files
+    targets, _ = discover([str(r) for r in ls.roots], {}, None, False, True)
+    for t in targets:
+        if not t.path.name.endswith(PYTHON_SUFFIXES):
+            continue
+        try:
+            data = t.path.read_bytes()
+        except OSError:
+            continue
+        entry = index_source(data, t.path.absolute(), str(t.path), t.settings)
+        if entry is not None:
+            ls.index_entries[t.path.absolute()] = entry
+        files.append(t.path.absolute())
+    return files
+
+
+# ---------------------------------------------------------------- positions
+
+
+def _client_position(
+    doc_lines: list[str], line: int, char: int, doc: TextDocument
+) -> types.Position:
+    return doc.position_codec.position_to_client_units(
+        doc_lines, ServerTextPosition(line=line, character=char)
+    )
+
+
+def finding_range(f: Finding, lines: list[str], doc: TextDocument) -> types.Range:
+    """The finding's place: from its column over the name or dotted name there."""
+    i = min(max(f.line - 1, 0), max(len(lines) - 1, 0))
+    text = lines[i] if lines else ""
+    start = char_col(text, f.col) if f.line - 1 == i else 0
+    m = _WORD_RE.match(text, start)
+    end = m.end() if m else min(start + 1, len(text))
+    return types.Range(
+        start=_client_position(lines, i, start, doc), end=_client_position(lines, i, end, doc)
+    )
+
+
+def diagnostic(f: Finding, lines: list[str], doc: TextDocument) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=finding_range(f, lines, doc),
+        message=f.message,
+        severity=types.DiagnosticSeverity.Information
+        if f.audit
+        else types.DiagnosticSeverity.Warning,
+        code=f.code,
+        source=NAME,
+        data={"fix": f.fix.applicability if f.fix is not None else None},
+    )
+
+
+def _lines(source: str) -> list[str]:
+    return source.split("\n")
+
+
+def _text_edit(old: str, new: str, doc: TextDocument) -> types.TextEdit:
+    """One edit turning ``old`` into ``new``: the span between their common prefix
+    and suffix."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    lines = old.split("\n")
+
+    def position(offset: int) -> types.Position:
+        line = old.count("\n", 0, offset)
+        col = offset - (old.rfind("\n", 0, offset) + 1)
+        return _client_position(lines, line, col, doc)
+
+    return types.TextEdit(
+        range=types.Range(start=position(start), end=position(len(old) - end)),
+        new_text=new[start : len(new) - end],
+    )
+
+
+# ---------------------------------------------------------------- diagnostics
+
+
+def check_document(ls: NetraServer, uri: str) -> Checked | None:
+    doc = ls.workspace.get_text_document(uri)
+    fs_path = to_fs_path(uri)
+    if fs_path is None or not fs_path.endswith(PYTHON_SUFFIXES):
+        return None
+    path = Path(fs_path).absolute()
+    try:
+        settings = settings_of(ls, path)
+    except ConfigError as exc:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=f"{NAME}: {exc}")
+        )
+        return None
+    source = doc.source
+    checked = Checked(doc.version, source, path, settings)
+    checked.findings = findings_for(ls, path, source, settings)
+    ls.checked[uri] = checked
+    return checked
+
+
+def publish(ls: NetraServer, uri: str) -> None:
+    checked = check_document(ls, uri)
+    if checked is None:
+        return
+    doc = ls.workspace.get_text_document(uri)
+    lines = _lines(checked.source)
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri,
+            version=checked.version,
+            diagnostics=[diagnostic(f, lines, doc) for f in checked.findings],
+        )
+    )
+
+
+def _current(ls: NetraServer, uri: str) -> Checked | None:
+    """The findings of the document as it is now (checked again if it changed)."""
+    doc = ls.workspace.get_text_document(uri)
+    checked = ls.checked.get(uri)
+    if checked is not None and checked.version == doc.version and checked.source == doc.source:
+        return checked
+    return check_document(ls, uri)
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: NetraServer, params: types.InitializeParams) -> None:
+    options = params.initialization_options
+    if isinstance(options, dict):
+        ls.check_workspace = bool(options.get("checkWorkspace"))
+        settings = options.get("settings")
+        if isinstance(settings, dict):
+            ls.client_settings = settings
+    folders = params.workspace_folders or []
+    roots = [to_fs_path(f.uri) for f in folders]
+    if not roots and params.root_uri:
+        roots = [to_fs_path(params.root_uri)]
+    ls.roots = [Path(r) for r in roots if r]
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: NetraServer, params: types.InitializedParams) -> None:
+    await _load_client_settings(ls)
+    files = index_workspace(ls)
+    if ls.check_workspace:
+        for path in files:
+            uri = path.as_uri()
+            ls.workspace.get_text_document(uri)  # read from disk when not open
+            publish(ls, uri)
+
+
+async def _load_client_settings(ls: NetraServer) -> None:
+    caps = ls.client_capabilities.workspace
+    if caps is None or not caps.configuration:
+        return
+    try:
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=NAME)])
+        )
+    except Exception as exc:  # a client that cannot answer: files' settings only
+        ls.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Warning, message=f"{NAME}: {exc}")
+        )
+        return
+    if answer and isinstance(answer[0], dict):
+        ls.client_settings = answer[0]
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: NetraServer, params: types.DidChangeConfigurationParams
+) -> None:
+    settings = params.settings
+    if isinstance(settings, dict) and isinstance(settings.get(NAME), dict):
+        ls.client_settings = settings[NAME]
+    else:
+        await _load_client_settings(ls)
+    for uri in list(ls.checked):
+        publish(ls, uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: NetraServer, params: types.DidOpenTextDocumentParams) -> None:
+    publish(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: NetraServer, params: types.DidSaveTextDocumentParams) -> None:
+    _cancel(ls, params.text_document.uri)
+    publish(ls, params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: NetraServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    _cancel(ls, uri)
+
+    async def later() -> None:
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        ls.pending.pop(uri, None)
+        publish(ls, uri)
+
+    ls.pending[uri] = asyncio.ensure_future(later())
+
+
+def _cancel(ls: NetraServer, uri: str) -> None:
+    task = ls.pending.pop(uri, None)
+    if task is not None:
+        task.cancel()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: NetraServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    _cancel(ls, uri)
+    ls.checked.pop(uri, None)
+    if not ls.check_workspace:  # the workspace's findings stay; an open file's go
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+
+# ---------------------------------------------------------------- code actions
+
+
+def _on_lines(f: Finding, first: int, last: int) -> bool:
+    return first <= f.line - 1 <= last
+
+
+def _edit(uri: str, doc: TextDocument, old: str, new: str) -> types.WorkspaceEdit:
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=doc.version
+                ),
+                edits=[_text_edit(old, new, doc)],
+            )
+        ]
+    )
+
+
+def fix_one(checked: Checked, f: Finding) -> str | None:
+    """The text with the fix of ``f`` applied (verified to parse), or None."""
+    from netra_ws_lint.fix.apply import FixError, apply_fixes
+
+    try:
+        new, applied = apply_fixes(checked.source, [f], str(checked.path))
+    except FixError:  # a fix that cannot be applied is not offered
+        return None
+    if not applied or isinstance(parse_source(normalize_newlines(new), "<fix>"), Finding):
+        return None
+    return new
+
+
+def fix_all(checked: Checked, unsafe: bool = False) -> str | None:
+    from netra_ws_lint.fix.apply import FixError, fix_text
+
+    try:
+        new, _ = fix_text(checked.source, str(checked.path), checked.settings, unsafe)
+    except FixError:
+        return None
+    return new if new != checked.source else None
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll],
+        resolve_provider=False,
+    ),
+)
+def code_actions(ls: NetraServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    from netra_ws_lint.fix.add_noqa import add_noqa_to_source
+
+    uri = params.text_document.uri
+    checked = _current(ls, uri)
+    if checked is None:
+        return []
+    doc = ls.workspace.get_text_document(uri)
+    lines = _lines(checked.source)
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    want_quick = not only or any(k.startswith(types.CodeActionKind.QuickFix) for k in only)
+    want_all = not only or any(
+        types.CodeActionKind.SourceFixAll.value.startswith(k) or k.startswith("source.fixAll")
+        for k in only
+    )
+    first, last = params.range.start.line, params.range.end.line
+    if want_quick:
+        for f in checked.findings:
+            if not _on_lines(f, first, last):
+                continue
+            diag = [diagnostic(f, lines, doc)]
+            if f.fix is not None and f.fix.edits and f.fix.applicability in (SAFE, UNSAFE):
+                new = fix_one(checked, f)
+                if new is not None:
+                    label = "" if f.fix.applicability == SAFE else " (unsafe: changes behaviour)"
+                    actions.append(
+                        types.CodeAction(
+                            title=f"{NAME}: {f.fix.message}{label}",
+                            kind=types.CodeActionKind.QuickFix,
+                            diagnostics=diag,
+                            is_preferred=f.fix.applicability == SAFE,
+                            edit=_edit(uri, doc, checked.source, new),
+                        )
+                    )
+            noqa, changed = add_noqa_to_source(checked.source, [f])
+            if changed:
+                actions.append(
+                    types.CodeAction(
+                        title=f"{NAME}: add `# noqa: {f.code}` to this line",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=diag,
+                        edit=_edit(uri, doc, checked.source, noqa),
+                    )
+                )
+    if want_all and any(
+        f.fix is not None and f.fix.applicability == SAFE for f in checked.findings
+    ):
+        new = fix_all(checked)
+        if new is not None:
+            actions.append(
+                types.CodeAction(
+                    title=f"{NAME}: fix all safely fixable findings in this file",
+                    kind=FIX_ALL_KIND,
+                    edit=_edit(uri, doc, checked.source, new),
+                )
+            )
+    return actions
+
+
+# ---------------------------------------------------------------- hover
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: NetraServer, params: types.HoverParams) -> types.Hover | None:
+    uri = params.text_document.uri
+    checked = _current(ls, uri)
+    if checked is None:
+        return None
+    doc = ls.workspace.get_text_document(uri)
+    lines = _lines(checked.source)
+    pos = params.position
+    here = []
+    for f in checked.findings:
+        r = finding_range(f, lines, doc)
+        if r.start.line == pos.line and r.start.character <= pos.character <= r.end.character:
+            here.append(f)
+    if not here:
+        return None
+    docs = []
+    for code in dict.fromkeys(f.code for f in here):
+        text = rule_doc(code)
+        if text is not None:
+            docs.append(text)
+    if not docs:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n---\n\n".join(docs)),
+        range=finding_range(here[0], lines, doc),
+    )
+
+
+def serve() -> None:
+    server.start_io()

@@ -1,0 +1,259 @@
+"""The language server end to end: a real LSP client (pytest-lsp) talks to
+``netra-ws-lint server`` over stdio, as an editor does."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+pytest_lsp = pytest.importorskip("pytest_lsp")  # Python 3.10+ (pip install -e '.[test]')
+
+from lsprotocol import types  # noqa: E402
+from pygls.workspace import TextDocument  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "netra_ws_lint", "server"])
+
+BAD = (
+    "from app.websocket_core import get_websocket_manager\n"
+    "\n"
+    "\n"
+    "async def on_message(user_context, message):\n"
+    "    manager = get_websocket_manager()\n"
+    "    await manager.send_event('message', message)\n"
+)
+UNSAFE = (
+    "async def send_progress(event, user_context=None):\n"
+    "    return event\n"
+    "\n"
+    "\n"
+    "async def run(user_context):\n"
+    "    await send_progress('started')\n"
+)
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("workspace")
+    (tmp_path / "pyproject.toml").write_text('[tool.netra-ws-lint]\nignore = ["NWS102"]\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "handlers.py").write_text(BAD)
+    return tmp_path
+
+
+async def _start(client: LanguageClient, root: Path, options: object = None) -> None:
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+            initialization_options=options,
+        )
+    )
+
+
+@pytest_lsp.fixture(config=SERVER, scope="module")
+async def client(lsp_client: LanguageClient, workspace: Path) -> AsyncIterator[None]:
+    await _start(lsp_client, workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER, scope="module")
+async def workspace_client(lsp_client: LanguageClient, workspace: Path) -> AsyncIterator[None]:
+    await _start(lsp_client, workspace, {"checkWorkspace": True})
+    yield
+    await lsp_client.shutdown_session()
+
+
+class Editor:
+    """The client's side of one open document: the text the user sees."""
+
+    def __init__(self, client: LanguageClient, path: Path, text: str) -> None:
+        self.client, self.uri = client, path.as_uri()
+        self.doc = TextDocument(self.uri, text, version=1)
+
+    async def open(self) -> list[types.Diagnostic]:
+        self.expect()
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=self.uri, language_id="python", version=1, text=self.doc.source
+                )
+            )
+        )
+        return await self.diagnostics()
+
+    def expect(self) -> None:
+        """Forget this document's diagnostics: the next ones published are awaited."""
+        self.client.diagnostics.pop(self.uri, None)
+
+    async def diagnostics(self) -> list[types.Diagnostic]:
+        """The diagnostics published for this document since :meth:`expect`."""
+
+        async def published() -> None:
+            while self.uri not in self.client.diagnostics:
+                await self.client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+        await asyncio.wait_for(published(), 20)
+        return list(self.client.diagnostics[self.uri])
+
+    async def actions(self, line: int, only: list[str] | None = None) -> list[types.CodeAction]:
+        diags = self.client.diagnostics.get(self.uri, [])
+        got = await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri),
+                range=types.Range(
+                    start=types.Position(line=line, character=0),
+                    end=types.Position(line=line, character=0),
+                ),
+                context=types.CodeActionContext(diagnostics=diags, only=only),
+            )
+        )
+        return [a for a in got or [] if isinstance(a, types.CodeAction)]
+
+    async def apply(self, action: types.CodeAction) -> list[types.Diagnostic]:
+        """Apply the action's edit as an editor does, tell the server, and return
+        the diagnostics it publishes for the new text."""
+        assert action.edit is not None and action.edit.document_changes
+        change = action.edit.document_changes[0]
+        assert isinstance(change, types.TextDocumentEdit)
+        assert change.text_document.version == self.doc.version
+        events = []
+        for edit in change.edits:
+            assert isinstance(edit, types.TextEdit)
+            event = types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)
+            self.doc.apply_change(event)
+            events.append(event)
+        return await self.change(events)
+
+    async def change(
+        self, events: list[types.TextDocumentContentChangeEvent]
+    ) -> list[types.Diagnostic]:
+        self.doc.version = (self.doc.version or 0) + 1
+        self.expect()
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=self.uri, version=self.doc.version
+                ),
+                content_changes=events,
+            )
+        )
+        return await self.diagnostics()
+
+
+def _codes(diags: list[types.Diagnostic]) -> list[tuple[int, str]]:
+    return [(d.range.start.line + 1, str(d.code)) for d in diags]
+
+
+async def test_quick_fix_makes_the_diagnostic_go(client: LanguageClient, workspace: Path) -> None:
+    path = workspace / "app" / "handlers.py"
+    editor = Editor(client, path, BAD)
+    diags = await editor.open()
+    # NWS102 is ignored by the workspace's pyproject.toml
+    assert _codes(diags) == [(5, "NWS101")]
+    (d,) = diags
+    assert d.source == "netra-ws-lint"
+    assert (d.range.start.character, d.range.end.character) == (14, 35)  # the callee's name
+    assert "get_websocket_manager()" in d.message
+
+    actions = await editor.actions(4)
+    titles = [a.title for a in actions]
+    fix = next(a for a in actions if "create_websocket_manager(user_context)" in a.title)
+    assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
+    assert "unsafe" not in fix.title
+    assert any("add `# noqa: NWS101`" in t for t in titles), titles
+    assert await editor.apply(fix) == []
+    assert editor.doc.source == BAD.replace(
+        "get_websocket_manager()", "create_websocket_manager(user_context)"
+    ).replace("import get_websocket_manager", "import create_websocket_manager")
+
+
+async def test_hover_shows_the_rule_doc(client: LanguageClient, workspace: Path) -> None:
+    editor = Editor(client, workspace / "app" / "handlers.py", BAD)
+    await editor.open()
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=editor.uri),
+            position=types.Position(line=4, character=20),
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert hover.contents.kind == types.MarkupKind.Markdown
+    assert hover.contents.value.startswith("# deprecated-accessor-call (NWS101)")
+    assert "## Why is this bad?" in hover.contents.value
+    nothing = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=editor.uri),
+            position=types.Position(line=3, character=2),
+        )
+    )
+    assert nothing is None
+
+
+async def test_noqa_unsafe_and_fix_all_actions(client: LanguageClient, workspace: Path) -> None:
+    editor = Editor(client, workspace / "app" / "noqa.py", BAD)
+    await editor.open()
+    noqa = next(a for a in await editor.actions(4) if "noqa" in a.title)
+    assert await editor.apply(noqa) == []
+    assert "get_websocket_manager()  # noqa: NWS101\n" in editor.doc.source
+
+    unsafe = Editor(client, workspace / "app" / "progress.py", UNSAFE)
+    assert _codes(await unsafe.open()) == [(6, "NWS303")]
+    (fix,) = [a for a in await unsafe.actions(5) if "noqa" not in a.title]
+    assert "(unsafe: changes behaviour)" in fix.title and not fix.is_preferred
+    assert await unsafe.apply(fix) == []
+    assert "send_progress('started', user_context=user_context)" in unsafe.doc.source
+
+    second = BAD.split("\n\n\n", 1)[1].replace("on_message", "on_close")
+    many = Editor(client, workspace / "app" / "many.py", BAD + "\n\n" + second)
+    assert _codes(await many.open()) == [(5, "NWS101"), (10, "NWS101")]
+    (fix_all,) = await many.actions(0, only=[types.CodeActionKind.SourceFixAll])
+    assert fix_all.kind.startswith("source.fixAll")
+    assert await many.apply(fix_all) == []
+    assert "get_websocket_manager" not in many.doc.source
+
+
+async def test_changes_are_checked_and_settings_come_from_the_client(
+    client: LanguageClient, workspace: Path
+) -> None:
+    editor = Editor(client, workspace / "app" / "typing.py", "x = 1\n")
+    assert await editor.open() == []
+    # several quick edits: the server checks after the pause, the latest text
+    editor.expect()
+    for text in ("m = get_websocket_manager()\n", "def f():\n    m = get_websocket_manager()\n"):
+        editor.doc = TextDocument(editor.uri, text, version=editor.doc.version)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=editor.uri, version=(editor.doc.version or 0) + 1
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        editor.doc.version = (editor.doc.version or 0) + 1
+    diags = await editor.diagnostics()
+    assert _codes(diags) == [(2, "NWS101")]
+
+    editor.expect()
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"netra-ws-lint": {"ignore": ["NWS1"]}})
+    )
+    assert await editor.diagnostics() == []
+
+
+async def test_the_workspace_is_checked_on_start_up_when_asked(
+    workspace_client: LanguageClient, workspace: Path
+) -> None:
+    # no document is opened: the server checks the workspace's files from disk
+    handlers = Editor(workspace_client, workspace / "app" / "handlers.py", BAD)
+    assert _codes(await handlers.diagnostics()) == [(5, "NWS101")]
