@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PROG = "netra-ws-lint"
 CODE = "NWS302"
+MAX_REASONS = 5  # printed per function left to a person
 # decorators that keep a function's signature and callers
 KEEPING = frozenset({"staticmethod", "classmethod"})
 
@@ -475,8 +476,13 @@ def thread_files(
     for comp in outcome.manual:
         names = ", ".join(f"`{t.qualname}`" for t in comp.targets)
         print(f"{PROG}: manual: cannot thread the user context into {names}:", file=stderr)
-        for reason in dict.fromkeys(comp.blocked):
+        reasons = list(dict.fromkeys(comp.blocked))
+        # the chains first: they say where a context must be created
+        reasons.sort(key=lambda r: "entry point" not in r and "module level" not in r)
+        for reason in reasons[:MAX_REASONS]:
             print(f"  - {reason}", file=stderr)
+        if len(reasons) > MAX_REASONS:
+            print(f"  - ... and {len(reasons) - MAX_REASONS} more", file=stderr)
     if outcome.threaded or outcome.manual:
         print(outcome.summary(), file=stderr)
     out = {}
