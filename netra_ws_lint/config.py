@@ -22,6 +22,9 @@ from typing import Any
 
 import pathspec
 
+from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, resolved
+from netra_ws_lint.engine.globs import glob_spec
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10
@@ -217,8 +220,8 @@ class Settings:
     def relpath(self, path: str | os.PathLike[str]) -> str:
         p = Path(path)
         try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
-        except (ValueError, OSError):
+            return resolved(p).relative_to(resolved(self.root)).as_posix()
+        except ValueError:
             return p.as_posix()
 
 
@@ -228,12 +231,12 @@ def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
 
 @lru_cache(maxsize=256)
 def _glob_spec(pattern: str) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
+    return glob_spec([pattern])
 
 
 @lru_cache(maxsize=64)
 def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return glob_spec(patterns)
 
 
 # ---------------------------------------------------------------- parsing values
@@ -518,9 +521,12 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
 
     A ``.toml`` file (``--config ci.toml``) is TOML; any other file is INI."""
     try:
+        # a regular file of sane size only (a FIFO or /dev/zero must not hang the run)
+        text = read_text_file(path, SMALL_LIMIT)
+        if SECTION not in text:  # not ours: never parsed, so never an error of ours
+            return None
         if path.suffix == ".toml":
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
+            data = tomllib.loads(text)
             tool = data.get("tool", {})
             if not isinstance(tool, dict):
                 raise ConfigError(f"{path}: key 'tool' must be a table, got {type(tool).__name__}")
@@ -531,8 +537,7 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
                 raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
             return table
         parser = configparser.ConfigParser(interpolation=None)
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f)
+        parser.read_string(text, str(path))
         if not parser.has_section(SECTION):
             return None
         return dict(parser.items(SECTION))
@@ -549,6 +554,11 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def is_repository_root(directory: Path) -> bool:
+    """``directory`` holds ``.git`` (a directory, or a file in a worktree or submodule)."""
+    return os.path.lexists(directory / ".git")
+
+
 class ConfigCache:
     """Config files found and parsed during one run (a new run, a new cache).
     ``known_codes``: the rules' codes, to check selectors against (see apply_options)."""
@@ -559,7 +569,8 @@ class ConfigCache:
         self._loaded: dict[Path, Settings] = {}
 
     def find(self, start: Path) -> Path | None:
-        """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up."""
+        """Nearest ``pyproject.toml``/``setup.cfg`` holding our table, walking up to
+        the repository root (the directory holding ``.git``) at most."""
         directory = start.absolute() if start.is_dir() else start.absolute().parent
         walked = []
         found: Path | None = None
@@ -577,7 +588,9 @@ class ConfigCache:
                 ),
                 None,
             )
-            if hit is not None or directory.parent == directory:
+            # the repository root is as far as the search goes: a file above it
+            # belongs to someone else
+            if hit is not None or directory.parent == directory or is_repository_root(directory):
                 found = hit
                 break
             directory = directory.parent

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
@@ -307,6 +308,14 @@ def params_of(fn: FunctionNode | ast.Lambda) -> list[Param]:
     return out
 
 
+def parse_quietly(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
+    """``ast.parse``, with the checked code's ``SyntaxWarning``s (invalid escape
+    sequences, ``is`` with a literal: 3.12+ warns while parsing) kept off stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename, mode=mode)
+
+
 def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
     """Every class name mentioned in an annotation, strings included
     (``Optional["pkg.UserExecutionContext"]`` yields ``Optional`` and
@@ -316,10 +325,10 @@ def annotation_names(annotation: ast.AST | None) -> Iterator[str]:
     for node in ast.walk(annotation):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             try:
-                parsed = ast.parse(node.value, mode="eval")
+                parsed = parse_quietly(node.value, mode="eval")
             except (SyntaxError, ValueError, RecursionError):
                 continue
-            yield from annotation_names(parsed.body)
+            yield from annotation_names(parsed.body)  # type: ignore[attr-defined]
         elif isinstance(node, ast.Name):
             yield node.id
         elif isinstance(node, ast.Attribute):

@@ -206,18 +206,21 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
     if args.add_noqa is not None:
         roots = [Path(p) for p in args.paths or ["."]]
         return _add_noqa(reported, args.add_noqa, stderr, roots) or (2 if failed else 0)
-    if args.statistics:
-        write_statistics(reported, stdout)
-    else:
-        write(reported, args.output_format, stdout, color)
-    if summarize:
-        # on stderr, as the tool's other messages: stdout stays the report alone
-        line = summary([r.finding for r in reported], color_enabled(args.color, stderr))
-        print(f"{PROG}: {line}", file=stderr)
-    if args.show_fixes and not args.fix:
-        from netra_ws_lint.fix.command import show_available
+    try:
+        if args.statistics:
+            write_statistics(reported, stdout)
+        else:
+            write(reported, args.output_format, stdout, color)
+        if summarize:
+            # on stderr, as the tool's other messages: stdout stays the report alone
+            line = summary([r.finding for r in reported], color_enabled(args.color, stderr))
+            print(f"{PROG}: {line}", file=stderr)
+        if args.show_fixes and not args.fix:
+            from netra_ws_lint.fix.command import show_available
 
-        show_available(reported, args, stdout, stderr)
+            show_available(reported, args, stdout, stderr)
+    except BrokenPipeError:  # the reader stopped (`| head -1`): the status still tells
+        pass
     if failed:
         return 2
     if args.strict_baseline and fixed:

@@ -126,9 +126,9 @@ class Plugin:
 
 
 def _read(filename: str) -> str:
-    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
+    from netra_ws_lint.engine.pipeline import DecodeError, decode_source, read_source_bytes
 
-    try:
-        return decode_source(Path(filename).read_bytes())
+    try:  # a regular file only: a FIFO or a device never blocks flake8
+        return decode_source(read_source_bytes(Path(filename)))
     except (OSError, DecodeError):
         return ""

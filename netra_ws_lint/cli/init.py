@@ -32,7 +32,7 @@ from netra_ws_lint.config import (
     Settings,
     apply_options,
 )
-from netra_ws_lint.engine.fsutil import write_atomic
+from netra_ws_lint.engine.fsutil import read_text_file, rewrite_file, write_new_file
 from netra_ws_lint.report.formats import TOOL_URI
 from netra_ws_lint.rules.base import all_rules
 
@@ -44,13 +44,13 @@ else:  # pragma: no cover - exercised on 3.9/3.10
 HOOK_ID = "netra-ws-lint"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 _HOOK_ID_RE = re.compile(
-    rf"^[ \t]*(?:-[ \t]+)?id:[ \t]*(['\"]?){re.escape(HOOK_ID)}\1[ \t]*(?:#.*)?$", re.M
+    rf"^[ \t]*(?:-[ \t]+)?id:[ \t]*(['\"]?){re.escape(HOOK_ID)}\1[ \t]*(?:#[^\r\n]*)?\r?$", re.M
 )
 _TOP_KEY_RE = re.compile(r"^([A-Za-z_][\w-]*|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t]|$)")
 _PLAIN_SCALAR_RE = re.compile(r"^[A-Za-z0-9_./@~+=-][A-Za-z0-9_./@~+=:-]*$")
 _TABLE_HEADER_RE = re.compile(
     rf"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:{re.escape(SECTION)}|\"{re.escape(SECTION)}\")"
-    rf"[ \t]*\][ \t]*(?:#.*)?$"
+    rf"[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?$"
 )
 
 
@@ -63,6 +63,7 @@ class Change:
     path: Path
     text: str  # the new content
     message: str
+    old: str | None = None  # the content it was planned from (None: a new file)
 
 
 # ---------------------------------------------------------------- .pre-commit-config.yaml
@@ -328,7 +329,7 @@ def add_table(text: str | None) -> str | None:
                 new += newline
             if not new.endswith(newline * 2):
                 new += newline  # a blank line before the table
-        new += newline.join(block).replace("\n", newline) + newline
+        new += "\n".join(block).replace("\n", newline) + newline
     else:
         if not isinstance(table, dict):
             raise InitError(f"pyproject.toml: [tool.{SECTION}] is not a table")
@@ -343,7 +344,7 @@ def add_table(text: str | None) -> str | None:
                 f"`[tool.{SECTION}]` section; add the word lists by hand:\n"
                 + "\n".join(default_word_lines(missing))
             )
-        added = newline.join(default_word_lines(missing)).replace("\n", newline) + newline
+        added = "\n".join(default_word_lines(missing)).replace("\n", newline) + newline
         if not lines[at].endswith(("\n", "\r")):
             lines[at] += newline
         new = "".join(lines[: at + 1]) + added + "".join(lines[at + 1 :])
@@ -430,6 +431,7 @@ def plan(
                     new,
                     f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} "
                     f"(repo {repo or 'unchanged'}, rev {rev or 'unchanged'})",
+                    old,
                 )
             )
     else:
@@ -437,28 +439,40 @@ def plan(
         if new is not None:
             verb = "created" if old is None else "added the netra-ws-lint hook to"
             what = "a local hook running the installed tool" if local else f"rev {hook_rev}"
-            changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} ({what})"))
+            changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} ({what})", old))
     py = directory / "pyproject.toml"
     old = _read(py)
     new = add_table(old)
     if new is not None:
         verb = "created" if old is None else "added the default word lists to"
-        changes.append(Change(py, new, f"{verb} pyproject.toml [tool.{SECTION}]"))
+        changes.append(Change(py, new, f"{verb} pyproject.toml [tool.{SECTION}]", old))
     return changes
 
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_text_file(path)
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InitError(f"{path.name}: cannot read: {exc}") from None
+        raise InitError(
+            f"{path.name}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
 
 
 def apply(changes: list[Change]) -> None:
+    """Write the planned files: an existing one only if it still holds what the plan
+    was made from (keeping its owner, group, mode and links); a new one never through
+    a symbolic link."""
     for change in changes:
-        write_atomic(change.path, change.text.encode("utf-8"))
+        data = change.text.encode("utf-8")
+        try:
+            if change.old is None:
+                write_new_file(change.path, data, change.path.absolute().parent)
+            else:
+                rewrite_file(change.path, change.old.encode("utf-8"), data)
+        except OSError as exc:
+            raise InitError(f"{change.path.name}: not written: {exc.strerror or exc}") from None
 
 
 def add_parser(sub: Any) -> None:
@@ -493,10 +507,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise ConfigError("init: --local cannot be combined with --repo or --rev")
     try:
         changes = plan(args.directory, args.repo, args.rev, args.local)
+        apply(changes)
     except InitError as exc:
         print(f"netra-ws-lint: error: {exc}", file=stderr)
         return 2
-    apply(changes)
     for change in changes:
         print(change.message, file=stdout)
     if not changes:

@@ -71,19 +71,35 @@ def _lenient_streams() -> None:
             reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
 
 
+def _flush_stdout() -> None:
+    """Flush stdout; when the reader has gone (``check | head -1``), send the rest to
+    the null device so that exiting neither fails again nor changes the status."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a closed or odd stream
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _lenient_streams()
     parser = build_parser()
     args = _parse(parser, _normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
-        return int(args.run(args, sys.stdout, sys.stderr))
+        status = int(args.run(args, sys.stdout, sys.stderr))
+        _flush_stdout()
+        return status
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 130
-    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
-        return 0
+    except BrokenPipeError:  # output cut short (`| head`) where the status was not known
+        _flush_stdout()
+        return 1
     except Exception as exc:  # a bug: one line, not a traceback (unless debugging)
         if os.environ.get("NETRA_WS_LINT_DEBUG"):
             raise

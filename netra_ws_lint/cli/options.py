@@ -5,6 +5,7 @@ and baseline entry (:class:`Findings`)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -227,7 +228,8 @@ class Findings:
         rule enabled, or the file is gone."""
         settings = self.checked.get(entry.path)
         if settings is None:
-            return not (self.root / entry.path).exists()
+            # os.path: a name too long for this system (or with a NUL byte) is gone
+            return not os.path.exists(self.root / entry.path)
         return settings.is_enabled(entry.code) and (
             not entry.audit or settings.audit_enabled(entry.code)
         )

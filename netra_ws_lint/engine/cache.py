@@ -14,24 +14,29 @@ Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project r
     v1/results/ab/<key>.json
     v1/index/ab/<key>.json   (project mode: per-module index entries)
 
-Every file is written through a temporary file and ``os.replace``: a reader sees the
+Every file is written through a temporary file and ``os.replace``, never through a
+symbolic link (:func:`.fsutil.write_new_file`): a reader sees the
 old entry or the new one, never half of one, so concurrent runs cannot corrupt it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from netra_ws_lint import __version__
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import (
+    DATA_LIMIT,
+    ensure_directory,
+    read_regular_file,
+    write_new_file,
+)
 from netra_ws_lint.model import Finding
 
 DEFAULT_DIR = ".netra-ws-lint-cache"
@@ -91,20 +96,6 @@ def tool_key() -> str:
     return _TOOL_KEY
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _fix_to_data(fix: Any) -> dict[str, Any] | None:
     if fix is None:
         return None
@@ -116,10 +107,29 @@ def _fix_to_data(fix: Any) -> dict[str, Any] | None:
     }
 
 
-def _plain_fields(data: Any) -> bool:
-    return isinstance(data, dict) and all(
-        isinstance(k, str) and (v is None or type(v) in (int, str)) for k, v in data.items()
-    )
+def _typed_fields(data: Any, cls: type) -> bool:
+    """``data`` holds exactly the fields of the dataclass ``cls``, each of its type
+    (``int``, ``str``, or ``str | None``): an entry a hostile repository planted, or
+    an older version wrote, never reaches the output."""
+    if not isinstance(data, dict):
+        return False
+    fields = {f.name: f.type for f in dataclasses.fields(cls)}
+    if set(data) != set(fields):
+        return False
+    for name, kind in fields.items():
+        value = data[name]
+        kind = str(kind).replace(" ", "")
+        if kind == "int":
+            ok = type(value) is int and value >= 0
+        elif kind == "str":
+            ok = type(value) is str
+        elif kind in ("str|None", "Optional[str]"):
+            ok = value is None or type(value) is str
+        else:  # a field type this cache does not know: not valid
+            ok = False
+        if not ok:
+            return False
+    return True
 
 
 def _fix_from_data(data: Any) -> Any:
@@ -135,7 +145,9 @@ def _fix_from_data(data: Any) -> Any:
     edits, imports = data.get("edits"), data.get("imports")
     if not isinstance(edits, list) or not isinstance(imports, list):
         return None
-    if not all(_plain_fields(e) for e in (*edits, *imports)):
+    if not all(_typed_fields(e, Edit) for e in edits) or not all(
+        _typed_fields(i, ImportChange) for i in imports
+    ):
         return None
     try:
         return Fix(
@@ -153,9 +165,11 @@ def _valid_finding(item: Any) -> bool:
         isinstance(item, list)
         and len(item) == 6
         and type(item[0]) is int
+        and item[0] >= 1
         and type(item[1]) is int
-        and isinstance(item[2], str)
-        and isinstance(item[3], str)
+        and item[1] >= 0
+        and type(item[2]) is str
+        and type(item[3]) is str
         and type(item[4]) is bool
     )
 
@@ -202,8 +216,8 @@ class Cache:
     # ------------------------------------------------------------------ raw entries
     def _load(self, kind: str, key: str) -> Any:
         try:
-            with open(self._path(kind, key), "rb") as f:
-                entry = json.loads(f.read())
+            # a regular file only (an entry planted as a link to /dev/zero is not read)
+            entry = json.loads(read_regular_file(self._path(kind, key), DATA_LIMIT))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return None
         if (
@@ -219,18 +233,20 @@ class Cache:
         try:
             self._prepare()
             blob = json.dumps({"format": FORMAT, "key": key, "data": data}, separators=(",", ":"))
-            write_atomic(self._path(kind, key), blob.encode("utf-8"))
+            write_new_file(self._path(kind, key), blob.encode("utf-8"), self.directory)
         except (OSError, ValueError):
             pass
 
     def _prepare(self) -> None:
         if self._prepared:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # never through a symbolic link: a repository that commits the cache directory
+        # (or a part of it) as a link to elsewhere gets no cache, not files written there
+        ensure_directory(self.directory, self.directory.absolute().parent)
         for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             target = self.directory / name
-            if not target.exists():
-                write_atomic(target, text.encode("utf-8"))
+            if not os.path.lexists(target):
+                write_new_file(target, text.encode("utf-8"), self.directory)
         self._prepared = True
 
     # ------------------------------------------------------------------ results

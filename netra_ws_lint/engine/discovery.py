@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pathspec
 
-from netra_ws_lint.config import ConfigCache, ConfigError, Settings
+from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
+from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_regular_file
+from netra_ws_lint.engine.globs import glob_spec
 from netra_ws_lint.rules.base import all_rules
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -39,26 +41,40 @@ class GitIgnores:
 
     def __init__(self) -> None:
         self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+        self.problems: list[Problem] = []  # .gitignore files that could not be read
         self._roots: dict[Path, Path | None] = {}
 
     def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self._specs:
-            try:
-                text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
-                self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
-            except OSError:
-                self._specs[directory] = None
+            path = directory / ".gitignore"
+            spec = None
+            if os.path.lexists(path):
+                try:  # a regular file only: a FIFO or /dev/zero here must not hang the run
+                    data = read_regular_file(path, SMALL_LIMIT)
+                    spec = glob_spec(data.decode("utf-8", "replace").splitlines())
+                except OSError as exc:
+                    self.problems.append(
+                        Problem(_display(path), f"{exc.strerror or exc}; its patterns are not used")
+                    )
+            self._specs[directory] = spec
         return self._specs[directory]
 
     def _root(self, directory: Path) -> Path | None:
-        if directory not in self._roots:
-            if (directory / ".git").exists():
-                self._roots[directory] = directory
-            elif directory.parent == directory:
-                self._roots[directory] = None
-            else:
-                self._roots[directory] = self._root(directory.parent)
-        return self._roots[directory]
+        walked = []  # iterative: a tree 1,000 levels deep must not overflow the stack
+        while directory not in self._roots:
+            walked.append(directory)
+            if is_repository_root(directory):
+                found: Path | None = directory
+                break
+            if directory.parent == directory:
+                found = None
+                break
+            directory = directory.parent
+        else:
+            found = self._roots[directory]
+        for d in walked:
+            self._roots[d] = found
+        return found
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         """``path`` is ignored by a ``.gitignore`` in one of its directories, up to the
@@ -171,6 +187,8 @@ def discover(
             targets.setdefault(_display(path), Target(path, _display(path), s))
         else:
             problems.append(Problem(raw, "no such file or directory"))
+    if gitignores is not None:
+        problems.extend(gitignores.problems)
     return [targets[k] for k in sorted(targets)], problems
 
 

@@ -6,20 +6,18 @@
 from __future__ import annotations
 
 import ast
-import errno
 import io
-import os
 import re
-import stat
 import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule, all_rules
@@ -57,8 +55,10 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError) as exc:  # punycode: a bare UnicodeError
         raise DecodeError(f"cannot decode file: {exc}") from None
+    except Exception as exc:  # a codec that fails its own way: a finding, never a crash
+        raise DecodeError(f"cannot decode file: {type(exc).__name__}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return normalize_newlines(text)
@@ -244,7 +244,9 @@ class CheckResult:
 def parse_source(source: str, path: str) -> ast.Module | Finding:
     """The tree, or an NWS900 finding saying why the file does not parse."""
     try:
-        return ast.parse(source, filename=path)
+        tree = parse_quietly(source, filename=path)
+        assert isinstance(tree, ast.Module)
+        return tree
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
@@ -366,24 +368,11 @@ def check_file(
     return check_bytes(data, name, settings, rule_set)
 
 
-class NotRegularFile(OSError):
-    """A path to check that is a FIFO, a device or a socket: reading it could block
-    forever or never end, so it is not read."""
-
-
 def read_source_bytes(path: Path) -> bytes:
     """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
-    one-line message) for anything that is not a readable regular file.
-
-    Opened non-blocking and checked with ``fstat`` on the open descriptor, so a FIFO
-    (or a file replaced by one after discovery) never blocks the run, and a device
-    such as ``/dev/zero`` is never read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
-        return f.read()
+    one-line message) for anything that is not a readable regular file
+    (:func:`.fsutil.read_regular_file`: a FIFO never blocks, a device is never read)."""
+    return read_regular_file(path, SOURCE_LIMIT)
 
 
 def check_bytes(

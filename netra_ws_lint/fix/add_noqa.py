@@ -12,16 +12,17 @@ are replaced atomically, keeping their encoding and line endings.
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 
-from netra_ws_lint.engine.fsutil import refuse_to_write, write_atomic
+from netra_ws_lint.analysis.scopes import parse_quietly
+from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
 from netra_ws_lint.engine.noqa import _SPLIT_RE, NOQA_INLINE_RE, NoqaFilter, logical_ranges
 from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, normalize_newlines, read_source_bytes
+from netra_ws_lint.fix.apply import encode_as
 from netra_ws_lint.model import Finding
 
 _LINE_END_RE = re.compile(r"(\r\n|\r|\n)")
@@ -115,7 +116,7 @@ def add_noqa_to_file(
         data = read_source_bytes(path)
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-    except (OSError, SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (OSError, SyntaxError, LookupError, UnicodeError) as exc:
         raise AddNoqaError(f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     if checked_lines is not None:
         now = normalize_newlines(text.lstrip("\ufeff")).split("\n")
@@ -127,12 +128,12 @@ def add_noqa_to_file(
         return 0
     old_norm, new_norm = normalize_newlines(text), normalize_newlines(new_text)
     try:
-        ast.parse(old_norm)
+        parse_quietly(old_norm)
         parsed_before = True
     except (SyntaxError, ValueError):
         parsed_before = False
     try:
-        ast.parse(new_norm)
+        parse_quietly(new_norm)
     except (SyntaxError, ValueError):
         if parsed_before:
             raise AddNoqaError("adding the comments would break the file; left as it was") from None
@@ -142,7 +143,11 @@ def add_noqa_to_file(
         f = missed[0]
         raise AddNoqaError(f"line {f.line}: no place for `# noqa: {f.code}`; left as it was")
     try:
-        write_atomic(path, new_text.encode(encoding))
+        new_data = encode_as(new_text, encoding, data)
+    except ValueError as exc:  # `--add-noqa="✓"` in a latin-1 file
+        raise AddNoqaError(f"{exc}; left as it was") from None
+    try:
+        rewrite_file(path, data, new_data)
     except OSError as exc:
         raise AddNoqaError(f"cannot write: {exc.strerror or exc}") from None
     return changed

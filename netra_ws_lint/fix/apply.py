@@ -8,7 +8,8 @@ its newline style is kept; the result is encoded with the file's encoding (and B
 
 Every fixed text is verified before it is written: it parses, and a further fix pass
 changes nothing. Files that do not parse are never touched. Files are replaced
-atomically (:func:`.fsutil.write_atomic`).
+rewritten by :func:`.fsutil.rewrite_file`: only when they still hold what was read,
+keeping owner, group, mode and hard links, never when the user could not write them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.fsutil import write_atomic
-from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
+from netra_ws_lint.engine.fsutil import FileChanged, rewrite_file
+from netra_ws_lint.engine.pipeline import (
+    RuleSet,
+    check_source,
+    normalize_newlines,
+    parse_source,
+    read_source_bytes,
+)
 from netra_ws_lint.model import Edit, Finding, ImportChange
 from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
 
@@ -40,6 +47,28 @@ _LINE_START_RE = re.compile(r"\r\n|\r|\n")
 
 class FixError(Exception):
     """A file could not be fixed safely; it is left as it was."""
+
+
+class ChangedMeanwhile(FixError):
+    """The file changed since it was read (an editor, another run): left as it was."""
+
+
+def encode_as(text: str, encoding: str, original: bytes) -> bytes:
+    """``text`` in the file's ``encoding``; :class:`ValueError` (a one-line reason)
+    when the file cannot be written back faithfully: a character the encoding lacks,
+    or a codec that does not give back the bytes it read (``unicode_escape`` turns
+    every line break into ``\\n``)."""
+    try:
+        if original.decode(encoding).encode(encoding) != original:
+            raise ValueError(f"files in the {encoding} encoding cannot be written back unchanged")
+        data = text.encode(encoding)
+    except UnicodeError as exc:
+        raise ValueError(f"the new text cannot be written as {encoding}: {exc}") from None
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding: {exc}") from None
+    if data.decode(encoding) != text:
+        raise ValueError(f"the new text does not survive the {encoding} encoding")
+    return data
 
 
 def applicabilities(unsafe: bool) -> tuple[str, ...]:
@@ -479,7 +508,7 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding), encoding
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+    except (SyntaxError, LookupError, UnicodeError) as exc:
         raise FixError(f"cannot decode file: {exc}") from None
 
 
@@ -499,9 +528,9 @@ def fix_bytes(
     if new == raw:
         return FixResult(path, data, data, applied)
     try:
-        fixed = new.encode(encoding)
-    except UnicodeEncodeError as exc:
-        raise FixError(f"the fixed text cannot be written as {encoding}: {exc}") from None
+        fixed = encode_as(new, encoding, data)
+    except ValueError as exc:
+        raise FixError(f"{exc}; not fixed") from None
     return FixResult(path, data, fixed, applied)
 
 
@@ -513,14 +542,16 @@ def fix_file(
     display: str | None = None,
     write: bool = True,
     roots: Sequence[Path] | None = None,
-    start: bytes | None = None,
+    start: tuple[bytes, bytes] | None = None,
     project: ProjectIndex | None = None,
 ) -> FixResult:
-    """Fix one file in place (atomically), or only compute the result (``write=False``).
+    """Fix one file in place (:func:`.fsutil.rewrite_file`: :class:`ChangedMeanwhile`
+    when it changed since it was read), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
-    written (:func:`.fsutil.refuse_to_write`). ``start``: the text to fix instead of
-    the file's (a cross-file fix already changed it); the result's original is still
-    the file's, and it is written only while the file is unchanged."""
+    written (:func:`.fsutil.refuse_to_write`). ``start``: ``(bytes read, bytes to
+    fix)``, when a cross-file fix already changed the file's text: it is fixed from
+    there only while the file still holds the bytes read (else
+    :class:`ChangedMeanwhile`); the result's original is the file's."""
     if write and roots is not None:
         from netra_ws_lint.engine.fsutil import refuse_to_write
 
@@ -528,11 +559,13 @@ def fix_file(
         if refused:
             raise FixError(refused)
     try:
-        data = path.read_bytes()
+        data = read_source_bytes(path)
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
+    if start is not None and data != start[0]:
+        raise ChangedMeanwhile("changed since it was read; left as it was")
     result = fix_bytes(
-        data if start is None else start,
+        data if start is None else start[1],
         display or str(path),
         settings,
         unsafe,
@@ -543,9 +576,9 @@ def fix_file(
     result.original = data
     if write and result.changed:
         try:
-            if start is not None and path.read_bytes() != data:
-                raise OSError("changed while being fixed")
-            write_atomic(path, result.fixed)
+            rewrite_file(path, data, result.fixed)
+        except FileChanged as exc:
+            raise ChangedMeanwhile(exc.strerror) from None
         except OSError as exc:
             raise FixError(f"cannot write: {exc.strerror or exc}") from None
     return result
@@ -577,6 +610,7 @@ def edits_as_dicts(edits: Sequence[Edit]) -> list[dict[str, Any]]:
 
 __all__ = [
     "MANUAL",
+    "ChangedMeanwhile",
     "FixError",
     "FixResult",
     "apply_fixes",

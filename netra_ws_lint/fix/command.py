@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import CheckResult, RuleSet, check_file
+from netra_ws_lint.engine.pipeline import (
+    CheckResult,
+    DecodeError,
+    RuleSet,
+    check_bytes,
+    check_file,
+    decode_source,
+)
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
@@ -28,12 +35,13 @@ def _may_fix(f: Finding) -> bool:
 
 def project_index(files: Iterable[tuple[Path, str, Settings]]) -> ProjectIndex:
     """The index of the modules the fixes see across (the files checked)."""
+    from netra_ws_lint.engine.pipeline import read_source_bytes
     from netra_ws_lint.fix.migrate import index_of
 
     read = []
     for path, display, settings in files:
         try:
-            read.append((path, path.read_bytes(), display, settings))
+            read.append((path, read_source_bytes(path), display, settings))
         except OSError:
             continue
     return index_of(read)
@@ -41,9 +49,11 @@ def project_index(files: Iterable[tuple[Path, str, Settings]]) -> ProjectIndex:
 
 def _thread(
     results: list[tuple[CheckResult, Settings]], stderr: TextIO, project: ProjectIndex
-) -> dict[str, bytes]:
+) -> dict[str, tuple[bytes, bytes]]:
     """With ``--unsafe-fixes``: thread the user context through the checked files
-    (:mod:`.thread`); the new bytes of the files it changes, not written yet."""
+    (:mod:`.thread`); for each file it changes, the bytes read and the new bytes (not
+    written yet)."""
+    from netra_ws_lint.engine.pipeline import read_source_bytes
     from netra_ws_lint.fix.thread import CODE, thread_files
 
     if not any(f.code == CODE for r, _ in results for f in r.findings):
@@ -53,10 +63,19 @@ def _thread(
         if result.skipped:
             continue
         try:
-            files[result.path] = (Path(result.path), Path(result.path).read_bytes(), settings)
+            files[result.path] = (Path(result.path), read_source_bytes(Path(result.path)), settings)
         except OSError:
             continue
-    return thread_files(files, stderr, project=project)
+    new = thread_files(files, stderr, project=project)
+    return {path: (files[path][1], data) for path, data in new.items()}
+
+
+def _same_text(data: bytes, source: str | None) -> bool:
+    """``data`` decodes to ``source``, the text the findings were computed on."""
+    try:
+        return source is not None and decode_source(data) == source
+    except DecodeError:
+        return False
 
 
 def _plural(n: int, word: str) -> str:
@@ -72,7 +91,13 @@ def run_fixes(
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
     Returns the results, re-checked where a file changed, a status (1 when ``--diff``
     printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
-    from netra_ws_lint.fix.apply import FixError, fix_file, fixable, unified_diff
+    from netra_ws_lint.fix.apply import (
+        ChangedMeanwhile,
+        FixError,
+        fix_file,
+        fixable,
+        unified_diff,
+    )
 
     unsafe = bool(args.unsafe_fixes)
     write = not args.diff
@@ -105,6 +130,11 @@ def run_fixes(
                 start=threaded.get(result.path),
                 project=project,
             )
+        except ChangedMeanwhile as exc:
+            # an editor or another run changed it: not an error; report what it holds now
+            print(f"{PROG}: {result.path}: {exc}", file=stderr)
+            out.append((check_file(Path(result.path), settings, rules, result.path), settings))
+            continue
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
             status = 2
@@ -117,6 +147,9 @@ def run_fixes(
                 status = max(status, 1)
             else:
                 result = check_file(Path(result.path), settings, rules, result.path)
+        elif not _same_text(fr.original, result.source):
+            # changed since it was checked (another run fixed it): report what it holds
+            result = check_bytes(fr.original, result.path, settings, rules)
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"

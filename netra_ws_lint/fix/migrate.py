@@ -28,7 +28,6 @@ import ast
 import json
 import os
 import re
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -297,10 +296,17 @@ def analyse(
 
 def _backup_root(base: Path) -> Path:
     """A new timestamped directory under ``base`` (with a ``.gitignore``)."""
-    base.mkdir(parents=True, exist_ok=True)
-    ignore = base / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# netra-ws-lint migrate backups\n*\n", encoding="utf-8")
+    from netra_ws_lint.engine.fsutil import ensure_directory, write_new_file
+
+    try:  # never through a symbolic link (a committed backup directory linking elsewhere)
+        ensure_directory(base, base.parent)
+        ignore = base / ".gitignore"
+        if not os.path.lexists(ignore):
+            write_new_file(ignore, b"# netra-ws-lint migrate backups\n*\n", base)
+    except OSError as exc:
+        raise ConfigError(
+            f"{base}: cannot create the backup directory: {exc.strerror or exc}"
+        ) from None
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         candidate = base / (stamp if n == 0 else f"{stamp}-{n}")
@@ -312,22 +318,49 @@ def _backup_root(base: Path) -> Path:
     raise ConfigError(f"{base}: cannot create a backup directory")
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _report_top(report_dir: Path, cache_dir: Path) -> Path:
+    """Below which directory the report's directories may be created."""
+    return cache_dir.parent if _inside(report_dir, cache_dir) else report_dir.parent
+
+
+def _check_report_dir(report_dir: Path, top: Path) -> None:
+    """:class:`ConfigError` unless the reports can be written in ``report_dir``
+    (created if need be, never through a symbolic link)."""
+    from netra_ws_lint.engine.fsutil import ensure_directory
+
     try:
-        path.resolve().relative_to(root.resolve())
+        ensure_directory(report_dir, top)
+    except OSError as exc:
+        raise ConfigError(
+            f"{report_dir}: cannot hold the migration report: {exc.strerror or exc}; "
+            "nothing changed (give another --report-dir)"
+        ) from None
+    for name in (REPORT_JSON, REPORT_MD):
+        path = report_dir / name
+        if os.path.islink(path) or (os.path.lexists(path) and not path.is_file()):
+            raise ConfigError(f"{path}: not a regular file; nothing changed")
+    if not os.access(report_dir, os.W_OK):
+        raise ConfigError(f"{report_dir}: not writable; nothing changed")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    from netra_ws_lint.engine.fsutil import resolved
+
+    try:
+        resolved(path).relative_to(resolved(root))
         return True
     except ValueError:
         return False
 
 
-def backup_file(path: Path, root: Path, backup_dir: Path) -> Path:
-    """Copy ``path`` (inside ``root``) to the same relative place under ``backup_dir``."""
+def backup_file(path: Path, root: Path, backup_dir: Path, data: bytes) -> Path:
+    """Save ``data``, the contents of ``path`` (inside ``root``), at the same relative
+    place under ``backup_dir`` (never through a symbolic link)."""
+    from netra_ws_lint.engine.fsutil import write_new_file
+
     rel = path.resolve().relative_to(root.resolve())
-    target = (backup_dir / rel).resolve()
-    if not _inside(target, backup_dir):  # pragma: no cover - relative_to forbids ".."
-        raise ConfigError(f"{path}: backup would leave {backup_dir}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, target)
+    target = backup_dir / rel
+    write_new_file(target, data, backup_dir)
     return target
 
 
@@ -738,7 +771,7 @@ def _write_file(
     stderr: TextIO,
 ) -> bool:
     """Write one migrated file (backed up first); False with a message when it is not."""
-    from netra_ws_lint.engine.fsutil import refuse_to_write, write_atomic
+    from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
 
     display = os.path.relpath(path)
     refused = refuse_to_write(path, [Path(p) for p in args.paths or ["."]])
@@ -755,15 +788,21 @@ def _write_file(
             return False
         if state.get("backup_dir") is None:
             state["backup_dir"] = _backup_root(backup_base)
-        state.setdefault("backups", {})[str(path)] = os.path.relpath(
-            backup_file(path, root, state["backup_dir"])
-        )
+            # before any file changes: whatever happens next, the backups are known
+            print(f"{PROG}: backups in {os.path.relpath(state['backup_dir'])}", file=stderr)
+        try:
+            target = backup_file(path, root, state["backup_dir"], original)
+        except OSError as exc:
+            print(
+                f"{PROG}: error: {display}: cannot back up: {exc.strerror or exc}; not changed",
+                file=stderr,
+            )
+            return False
+        state.setdefault("backups", {})[str(path)] = os.path.relpath(target)
     try:
-        if path.read_bytes() != original:
-            raise OSError("changed while being migrated")
-        write_atomic(path, data)
+        rewrite_file(path, original, data)
     except OSError as exc:
-        print(f"{PROG}: error: {display}: cannot write: {exc}", file=stderr)
+        print(f"{PROG}: error: {display}: not changed: {exc.strerror or exc}", file=stderr)
         return False
     return True
 
@@ -772,7 +811,8 @@ def cmd_migrate(
     args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO, stderr: TextIO
 ) -> int:
     from netra_ws_lint.engine.cache import default_directory
-    from netra_ws_lint.engine.fsutil import write_atomic
+    from netra_ws_lint.engine.fsutil import write_new_file
+    from netra_ws_lint.engine.pipeline import read_source_bytes
     from netra_ws_lint.report.formats import project_root
 
     if args.paths == ["-"]:
@@ -790,6 +830,8 @@ def cmd_migrate(
     if args.report_dir is not None:
         given = args.report_dir
         report_dir = (cache_dir / REPORT_SUBDIR if given is False else given).absolute()
+        if not args.validate_only:  # the reports can be written: checked before any change
+            _check_report_dir(report_dir, _report_top(report_dir, cache_dir))
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"{args.config}: no such configuration file")
     targets, problems = discover(
@@ -809,7 +851,7 @@ def cmd_migrate(
         if _inside(t.path, backup_base):
             continue  # our own backups are never migrated again
         try:
-            originals[t.display] = (t.path, t.path.read_bytes(), t.settings)
+            originals[t.display] = (t.path, read_source_bytes(t.path), t.settings)
         except OSError as exc:
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
@@ -883,12 +925,18 @@ def cmd_migrate(
     markdown = report_markdown(plan)
     stdout.write(markdown)
     if report_dir is not None:
-        if _inside(report_dir, cache_dir) and not (cache_dir / ".gitignore").exists():
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(cache_dir / ".gitignore", b"*\n")
-        report_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(report_dir / REPORT_JSON, (json.dumps(plan, indent=2) + "\n").encode())
-        write_atomic(report_dir / REPORT_MD, markdown.encode("utf-8"))
+        top = _report_top(report_dir, cache_dir)
+        try:
+            if _inside(report_dir, cache_dir) and not os.path.lexists(cache_dir / ".gitignore"):
+                write_new_file(cache_dir / ".gitignore", b"*\n", cache_dir.parent)
+            write_new_file(
+                report_dir / REPORT_JSON, (json.dumps(plan, indent=2) + "\n").encode(), top
+            )
+            write_new_file(report_dir / REPORT_MD, markdown.encode("utf-8"), top)
+        except OSError as exc:
+            raise ConfigError(
+                f"{report_dir}: cannot write the report: {exc.strerror or exc}"
+            ) from None
         print(
             f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
             f"{os.path.relpath(report_dir / REPORT_JSON)}",
@@ -909,10 +957,14 @@ def cmd_migrate(
                 count_sources,
                 stderr,
             )
-        write_atomic(args.html, render(plan, history).encode("utf-8"))
+        html = args.html.absolute()
+        try:
+            write_new_file(html, render(plan, history).encode("utf-8"), html.parent)
+        except OSError as exc:
+            raise ConfigError(
+                f"{args.html}: cannot write the dashboard: {exc.strerror or exc}"
+            ) from None
         print(f"{PROG}: wrote {os.path.relpath(args.html)}", file=stderr)
-    if backup_dir is not None:
-        print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stderr)
     return status
 
 

@@ -41,7 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netra_ws_lint.analysis.scopes import parse_quietly
 from netra_ws_lint.config import ConfigError
+from netra_ws_lint.engine.fsutil import DATA_LIMIT, read_text_file
 from netra_ws_lint.model import Finding
 
 DEFAULT_FILE = ".netra-ws-lint-baseline.json"
@@ -222,7 +224,7 @@ def fingerprint_findings(
     if source is not None:
         lines = source.split("\n")
         try:
-            tree = ast.parse(source)
+            tree = parse_quietly(source)  # type: ignore[assignment]
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             tree = None
     index = StatementIndex(tree) if tree is not None else None
@@ -258,7 +260,7 @@ def fingerprint_findings(
 def load(path: Path) -> list[Entry]:
     """The entries of a baseline file; :class:`ConfigError` if it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text_file(path, DATA_LIMIT))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -35,6 +35,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from netra_ws_lint import __version__
+from netra_ws_lint.engine.fsutil import resolved
 from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
@@ -60,7 +61,7 @@ def root_relative(path: str, root: Path) -> str:
     if path == "-":
         return path
     absolute = Path(os.path.abspath(path))
-    for base, p in ((root, absolute), (root.resolve(), absolute.resolve())):
+    for base, p in ((root, absolute), (resolved(root), resolved(absolute))):
         try:
             return p.relative_to(base).as_posix()
         except ValueError:

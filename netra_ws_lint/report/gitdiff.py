@@ -135,13 +135,17 @@ def changed_lines(rev: str, cwd: Path | None = None) -> Changes:
     except _GitFailed:
         raise ConfigError("--diff-base: not inside a git repository") from None
     try:
+        # only the verified commit id reaches git diff: a ref named like an option
+        # (refs/heads/--output=/tmp/x) stays a revision
         commit = (
             _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top)
-            .decode()
+            .decode("ascii")
             .strip()
         )
-    except _GitFailed:
+    except (_GitFailed, UnicodeDecodeError):
         raise ConfigError(f"--diff-base: unknown git revision {rev!r}") from None
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        raise ConfigError(f"--diff-base: git gave no commit id for {rev!r}: {commit!r}")
     try:
         diff = _git(
             [
@@ -155,12 +159,13 @@ def changed_lines(rev: str, cwd: Path | None = None) -> Changes:
                 "--unified=0",
                 "--src-prefix=a/",
                 "--dst-prefix=b/",
+                "--end-of-options",
                 commit,  # a verified hexadecimal name: never taken for an option
                 "--",
             ],
             top,
         )
-        untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
+        untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--"], top)
     except _GitFailed as exc:
         raise ConfigError(f"--diff-base: git diff failed: {exc}") from None
     renamed: dict[str, str] = {}
