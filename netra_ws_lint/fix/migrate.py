@@ -768,6 +768,7 @@ def _write_file(
     args: argparse.Namespace,
     backup_base: Path,
     state: dict[str, Any],
+    stdout: TextIO,
     stderr: TextIO,
 ) -> bool:
     """Write one migrated file (backed up first); False with a message when it is not."""
@@ -789,7 +790,7 @@ def _write_file(
         if state.get("backup_dir") is None:
             state["backup_dir"] = _backup_root(backup_base)
             # before any file changes: whatever happens next, the backups are known
-            print(f"{PROG}: backups in {os.path.relpath(state['backup_dir'])}", file=stderr)
+            print(f"{PROG}: backups in {os.path.relpath(state['backup_dir'])}", file=stdout)
         try:
             target = backup_file(path, root, state["backup_dir"], original)
         except OSError as exc:
@@ -891,7 +892,15 @@ def cmd_migrate(
             if fixed_bytes[display] == original:
                 continue
             if not _write_file(
-                path, root, fixed_bytes[display], original, args, backup_base, state, stderr
+                path,
+                root,
+                fixed_bytes[display],
+                original,
+                args,
+                backup_base,
+                state,
+                stdout,
+                stderr,
             ):
                 status = 2
                 continue
