@@ -64,6 +64,8 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
     ),
     "send-methods": ("send_*", "emit_*", "broadcast*", "notify*", "push_*"),
     "allowed-singletons": (),
+    # literal user ids of deliberate system contexts (a scheduler, a health check)
+    "system-user-ids": (),
     "test-paths": (
         "test_*.py",
         "*_test.py",
@@ -121,6 +123,7 @@ class Words:
     user_scoped_types: tuple[str, ...] = WORD_LISTS["user-scoped-types"]
     send_methods: tuple[str, ...] = WORD_LISTS["send-methods"]
     allowed_singletons: tuple[str, ...] = WORD_LISTS["allowed-singletons"]
+    system_user_ids: tuple[str, ...] = WORD_LISTS["system-user-ids"]
     test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
 
     def __hash__(self) -> int:
@@ -323,6 +326,8 @@ def _import_path(value: Any, key: str, source: str | None) -> str:
 def _names(value: Any, key: str, source: str | None) -> tuple[str, ...]:
     if key.endswith("test-paths"):  # gitignore-style path globs, not names
         return _globs(value, key, source)
+    if key.endswith("system-user-ids"):  # literal ids, any text
+        return tuple(_as_list(value, key, source))
     names = tuple(_as_list(value, key, source))
     for n in names:
         if not IDENT_RE.match(n):

@@ -106,11 +106,11 @@ def finding_lines(capsys: pytest.CaptureFixture[str], *paths: str) -> dict[str, 
 
 
 def pad_above_every_finding(path: Path, lines: set[int]) -> None:
-    """20 comment lines above each flagged line (and so above every finding)."""
+    """30 comment lines above each flagged line (and so above every finding)."""
     text = path.read_text().split("\n")
     for n in sorted(lines, reverse=True):
         indent = re.match(r"[ \t]*", text[n - 1]).group(0)  # type: ignore[union-attr]
-        text[n - 1:n - 1] = [f"{indent}# padding {i}" for i in range(20)]
+        text[n - 1:n - 1] = [f"{indent}# padding {i}" for i in range(30)]
     path.write_text("\n".join(text))
 
 
@@ -120,11 +120,11 @@ def test_ratchet_end_to_end(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
     baseline = repo / DEFAULT_FILE
     entries = load(baseline)
     codes = {e.code for e in entries}
-    assert len(entries) >= 8 and {"NWS101", "NWS102"} <= codes
+    assert len(entries) >= 8 and {"NWS101", "NWS103"} <= codes
     assert f"{len(entries)} entries" in err
     assert run(capsys, "check", "--baseline", DEFAULT_FILE)[:2] == (0, "")
 
-    # 20 lines above every finding, and a variable renamed elsewhere: nothing new
+    # 30 lines above every finding, and a variable renamed elsewhere: nothing new
     before = finding_lines(capsys, "app")
     for name, lines in before.items():
         pad_above_every_finding(repo / name, lines)
@@ -151,7 +151,7 @@ def test_ratchet_end_to_end(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
     handlers.write_text(
         handlers.read_text().replace(
             "async def on_close(user_context):\n"
-            + "".join(f"    # padding {i}\n" for i in range(20))
+            + "".join(f"    # padding {i}\n" for i in range(30))
             + "    manager = get_websocket_manager()",
             "async def on_close(user_context):\n"
             "    manager = create_websocket_manager(user_context)",
@@ -180,7 +180,10 @@ def test_editing_the_flagged_statement_makes_it_new(repo: Path,
         "    manager = get_websocket_manager()\n    await manager.send_event",
         "    mgr = get_websocket_manager()\n    await mgr.send_event",
     ))
-    code, out, err = run(capsys, "check", "--baseline", DEFAULT_FILE, "--select", "NWS101")
+    # (NWS103 selected too: it owns the module-level accessor call of service.py)
+    code, out, err = run(
+        capsys, "check", "--baseline", DEFAULT_FILE, "--select", "NWS101,NWS103"
+    )
     assert code == 1
     assert [line.split(":")[:2] for line in out.splitlines()] == [["app/handlers.py", "5"]]
     assert "1 fixed" in err and "(in on_message)" in err
@@ -207,18 +210,18 @@ def test_partial_runs_do_not_report_other_files_fixed(repo: Path,
                          "app/handlers.py")
     assert (code, out) == (0, "") and "fixed" not in err
     code, out, err = run(capsys, "check", "--baseline", DEFAULT_FILE, "--strict-baseline",
-                         "--select", "NWS102")
+                         "--select", "NWS204")
     assert (code, out) == (0, "") and "fixed" not in err
     # a deleted file's entries are fixed, whatever was checked
     (repo / "app" / "handlers.py").unlink()
     code, _, err = run(capsys, "check", "--baseline", DEFAULT_FILE, "--strict-baseline",
                        "app/service.py")
-    assert code == 1 and "3 fixed" in err
+    assert code == 1 and "2 fixed" in err
     # update keeps the entries of files that exist and were not checked
     kept = [e for e in load(repo / DEFAULT_FILE) if e.path == "app/service.py"]
     (repo / "app" / "handlers.py").write_text(HANDLERS)
     run(capsys, "baseline", "update", "app/handlers.py")
-    assert len(load(repo / DEFAULT_FILE)) == len(kept) + 3
+    assert len(load(repo / DEFAULT_FILE)) == len(kept) + 2
 
 
 def test_file_is_sorted_stable_one_entry_per_line(repo: Path,

@@ -10,7 +10,7 @@ import pytest
 
 from .frontends import cli, flake8
 
-CODE = "m = get_websocket_manager()\n"
+CODE = "len(get_websocket_manager())\n"
 
 # (config file, its content, the message expected after "netra-ws-lint: error: ")
 CASES = [

@@ -96,15 +96,16 @@ def test_github_golden(root: Path) -> None:
 
 def test_github_format_from_the_cli(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (root / "app" / "svc.py").write_text(
-        "from ws import get_websocket_manager\n\n"
-        "async def handle(user_context):\n    m = get_websocket_manager()\n"
+        # the imported accessor is handed on (NWS102); the call goes through the module
+        "from ws import get_websocket_manager\nHOOKS = [get_websocket_manager]\n\n"
+        "async def handle(user_context):\n    m = ws.get_websocket_manager()\n"
     )
     code = main(["check", "--output-format", "github", "--select", "NWS101,NWS102", "."])
     assert code == 1
     assert capsys.readouterr().out.splitlines() == [
         "::error file=app/svc.py,line=1,col=1,title=NWS102 deprecated-accessor-import::"
         "NWS102 import of deprecated process-wide accessor `get_websocket_manager`",
-        "::error file=app/svc.py,line=4,col=9,title=NWS101 deprecated-accessor-call::"
+        "::error file=app/svc.py,line=5,col=9,title=NWS101 deprecated-accessor-call::"
         f"NWS101 {CALL_MSG}; use `create_websocket_manager`",
     ]
 

@@ -286,7 +286,7 @@ def _deep(top: Path, levels: int) -> Path:
         for _ in range(levels):
             os.mkdir("d")
             os.chdir("d")
-        Path("deep.py").write_text("m = get_websocket_manager()\n")
+        Path("deep.py").write_text("len(get_websocket_manager())\n")
     finally:
         os.chdir(here)
     return top.joinpath(*["d"] * levels, "deep.py")

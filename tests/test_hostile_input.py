@@ -31,7 +31,7 @@ from netra_ws_lint.engine.pipeline import check_source
 from .frontends import assert_clean_stderr, cli, cli_subprocess, flake8
 
 GOOD = "async def handle(user_context):\n    m = get_websocket_manager()\n"
-CALL = "m = get_websocket_manager()\n"
+CALL = "len(get_websocket_manager())\n"  # an accessor call (not a binding: NWS103)
 FIXABLE = (
     "from app.websocket_core import get_websocket_manager\n\n\n"
     "async def run_agent(user_context: UserExecutionContext) -> None:\n"

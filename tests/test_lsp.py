@@ -28,7 +28,7 @@ BAD = (
 )
 UNSAFE = (
     "async def send_progress(event, user_context=None):\n"
-    "    return event\n"
+    "    return await notify(user_context, event)\n"
     "\n"
     "\n"
     "async def run(user_context):\n"

@@ -142,7 +142,7 @@ def test_messages_name_the_offending_symbol() -> None:
     import app.ws as ws
 
     def helper(x, ctx=None):
-        return x
+        return store.save(x, owner=ctx.user_id)
 
     async def handle(ctx):
         ws.create_websocket_manager(None)

@@ -321,7 +321,7 @@ PROJECT = {
         "    return Notifier(user_context, channel)\n"
         "\n"
         "def audit_log(event, user_context=None):\n"
-        "    return event\n"
+        "    return write_log(event, owner=user_context.user_id if user_context else None)\n"
         "\n"
         "class RunTracker:\n"
         "    def __init__(self, user_context: UserExecutionContext) -> None:\n"

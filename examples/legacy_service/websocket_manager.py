@@ -40,6 +40,28 @@ def get_websocket_manager() -> WebSocketManager:
     return _manager
 
 
+class RunTracker:
+    """Every user's runs, keyed by user id: its instances hold per-user state."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, list[str]] = {}
+
+    def record(self, user_id: str, run_id: str) -> None:
+        self._runs.setdefault(user_id, []).append(run_id)
+
+
+_tracker: RunTracker | None = None
+
+
+def get_run_tracker() -> RunTracker:
+    """A lazy getter through a local variable: one tracker for every user."""
+    global _tracker
+    if _tracker is None:
+        tracker = RunTracker()
+        _tracker = tracker
+    return _tracker
+
+
 def create_websocket_manager(user_context: UserExecutionContext) -> WebSocketManager:
     """The new factory (the migration is half done)."""
     return WebSocketManager(user_context)

@@ -35,6 +35,7 @@ from typing import Any
 
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
 from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, absolute_import, module_facts
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import (
     SKIP_FILE_RE,
@@ -95,20 +96,6 @@ def _package_of(directory: str) -> str:
     return f"{parent}.{d.name}" if parent else d.name
 
 
-def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
-    """The absolute module of ``from <level dots><target> import ...`` in ``module``."""
-    if not level:
-        return target or ""
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    if target:
-        parts.append(target)
-    return ".".join(parts)
-
-
 def _decorator_last(node: ast.expr) -> str:
     target = node.func if isinstance(node, ast.Call) else node
     while isinstance(target, ast.Attribute):
@@ -162,7 +149,18 @@ def build_entry(
             if isinstance(stmt, FUNCTION_TYPES) and stmt.lineno in lines:
                 entry = defs.setdefault(stmt.name, {"kind": "function", "ctx": None})
                 entry["singleton"] = True
-    return {"module": module, "package": is_package, "defs": defs, "imports": imports}
+    entry = {"module": module, "package": is_package, "defs": defs, "imports": imports}
+    entry["vocab"] = vocabulary_facts(tree, settings, path, module, is_package)
+    return entry
+
+
+def vocabulary_facts(
+    tree: ast.Module, settings: Settings, path: str, module: str, is_package: bool
+) -> dict[str, Any]:
+    """The module's part of the inferred vocabulary (none for test files)."""
+    if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
+        tree = ast.Module(body=[], type_ignores=[])
+    return module_facts(tree, settings, module, is_package)
 
 
 _IMPORT_LINE = re.compile(r"^(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b|import\b)(.*)$", re.M)
@@ -217,7 +215,8 @@ def imports_entry(source: str, module: str, is_package: bool) -> dict[str, Any]:
                     imports[alias] = name
             elif name != "*" and "." not in name:
                 imports[alias or name] = f"{base}.{name}" if base else name
-    return {"module": module, "package": is_package, "defs": {}, "imports": imports}
+    empty = {"imports": imports, "functions": [], "vocabulary": {}}
+    return {"module": module, "package": is_package, "defs": {}, "imports": imports, "vocab": empty}
 
 
 def _valid_entry(data: Any) -> bool:
@@ -227,6 +226,9 @@ def _valid_entry(data: Any) -> bool:
     if not isinstance(defs, dict) or not isinstance(imports, dict):
         return False
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in imports.items()):
+        return False
+    vocab = data.get("vocab")
+    if not isinstance(vocab, dict) or not isinstance(vocab.get("vocabulary"), dict):
         return False
     for d in defs.values():
         if not isinstance(d, dict) or d.get("kind") not in ("function", "class"):
@@ -252,6 +254,8 @@ def may_define(source: str, settings: Settings) -> bool:
     singleton getter NWS104 reports needs: a configured accessor, factory, user-scoped
     type or context type, or a context name followed by what follows a parameter name
     (``:``, ``=``, ``,`` or ``)``)."""
+    if "class" in source or "def" in source:
+        return True  # the inferred vocabulary may be there (see vocabulary.py)
     words, exact_names = _definition_words(settings)
     if not source.isascii():
         source = unicodedata.normalize("NFKC", source)
@@ -316,14 +320,18 @@ def index_source(
 class ProjectIndex:
     """Every module's entry, and name resolution across them."""
 
-    def __init__(self, entries: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, entries: Iterable[dict[str, Any]], settings: Settings | None = None) -> None:
+        settings = settings or Settings()
         self.modules: dict[str, dict[str, Any]] = {}
         for e in entries:
             self.modules.setdefault(e["module"], e)
         blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
         self.digest = hashlib.sha256(blob.encode()).hexdigest()
         # names (last components) that may lead to a definition of interest
-        names: set[str] = set()
+        self.vocabulary = ProjectVocabulary(
+            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
+        )
+        names: set[str] = set(self.vocabulary.names())
         for e in self.modules.values():
             names.update(e["defs"])
         changed = True

@@ -17,6 +17,7 @@ from netra_ws_lint.analysis.scopes import (
     params_of,
 )
 from netra_ws_lint.analysis.semantic import Context, ContextParam
+from netra_ws_lint.analysis.vocabulary import context_use, passes_identity_fields
 from netra_ws_lint.config import matches_any
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -139,6 +140,9 @@ class _Target:
     what: str  # "context factory", "user-scoped type", "function"
     param: Param | None  # the user-context parameter, when the signature is known
     offset: int  # leading parameters the call does not supply (``self``)
+    # how the callee uses its context for identity or routing (see vocabulary.py);
+    # None: only to decorate output, or not at all (NWS303 then has nothing to say)
+    use: str | None = "unknown"
 
 
 class _Facts:
@@ -298,34 +302,63 @@ class _Facts:
             return None
         factory = self.matches(name, "context_factories")
         scoped = not factory and self.matches(name, "user_scoped_types")
-        if definition is None and not (factory or scoped) and project is not None:
-            # project mode: a function or class of another module taking a user context
+        qualname = project.qualname(ctx, func) if project is not None else None
+        if (
+            definition is None
+            and project is not None
+            and (
+                not (factory or scoped)
+                or (qualname is not None and project.vocabulary.resolve(qualname) is not None)
+            )
+        ):
+            # project mode: a function or class of another module; its real signature
+            # decides (a name pattern only decides names the project does not define)
             external = project.definition(ctx, func)
             param = project.context_param(external) if external is not None else None
             if external is None or param is None:
                 return None
+            _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
             if external["kind"] == "class":
-                return _Target(_call_label(call), True, "user-scoped type", param, 1)
-            return _Target(_call_label(call), not external["ctx"][3], "function", param, 0)
+                return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
+            inferred = self._inferred_factory(qualname)
+            must = not external["ctx"][3] or inferred
+            what = "context factory" if factory or inferred else "function"
+            return _Target(_call_label(call), must, what, param, 0, use)
         cp: ContextParam | None
+        fn: FunctionNode | None
         if isinstance(definition, ast.ClassDef):
             cp = self.init_context_param(definition)
+            fn = ctx.init_of(definition)
             offset = 1
         else:
             cp = self.context_param(definition, skip_first=offset == 1)
+            fn = definition
         label = _call_label(call)
-        if factory or scoped:
+        use = context_use(fn, cp.param.name, self.words) if fn is not None and cp else None
+        if (factory or scoped) and definition is None:
             what = "context factory" if factory else "user-scoped type"
             return _Target(label, True, what, cp.param if cp else None, offset)
         if cp is None:
-            return None
+            return None  # a resolved callee that takes no context
         if isinstance(definition, ast.ClassDef):
-            return _Target(label, True, "user-scoped type", cp.param, offset)
-        return _Target(label, not cp.has_default, "function", cp.param, offset)
+            return _Target(label, True, "user-scoped type", cp.param, offset, use)
+        if factory or (cp.has_default and self._inferred_factory(name)):
+            return _Target(label, True, "context factory", cp.param, offset, use)
+        return _Target(label, not cp.has_default, "function", cp.param, offset, use)
+
+    def _inferred_factory(self, name: str | None) -> bool:
+        """A project (or same-module) function that builds what it returns from its
+        user context: NWS301 whatever its context's default."""
+        if name is None:
+            return False
+        vocab = self.ctx.vocabulary()
+        return any(vocab.resolve(n) in vocab.factories for n in self.ctx.vocabulary_names(name))
 
     def status(self, call: ast.Call, target: _Target) -> str:
         """PASSED, NONE (a literal ``None`` for the context) or MISSING."""
         param = target.param
+        if passes_identity_fields(call, self.words):
+            return PASSED  # ``user_id=ctx.user_id, thread_id=ctx.thread_id``
         if param is None:
             return self._status_unknown(call)
         for kw in call.keywords:

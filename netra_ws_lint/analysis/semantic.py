@@ -38,6 +38,7 @@ from netra_ws_lint.config import Settings, matches_any
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
     from netra_ws_lint.model import Finding
 
 __all__ = [
@@ -109,6 +110,7 @@ class Context:
         self.project: ProjectIndex | None = None
         self.module_name: str | None = None
         self.is_package = False
+        self._vocabulary: ProjectVocabulary | None = None
 
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:
@@ -324,14 +326,46 @@ class Context:
         return self.module_functions.get(name) or self.module_classes.get(name)
 
     def is_user_scoped_type(self, name: str | None) -> bool:
-        """A configured user-scoped type pattern, or a class (in this module) whose
-        ``__init__`` takes a user context."""
-        if name is None:
-            return False
+        """A user-scoped type: a class of the project whose instances hold per-user
+        state or whose ``__init__`` takes a user context (inferred, see vocabulary.py),
+        an exact name in ``user-scoped-types``, or, for a name that does not resolve to
+        a project class, a ``user-scoped-types`` pattern."""
+        return name is not None and self.user_scoped_reason(name) is not None
+
+    def user_scoped_reason(self, name: str) -> str | None:
+        vocab = self.vocabulary()
+        for candidate in self.vocabulary_names(name):
+            if vocab.resolve(candidate) is not None:
+                return vocab.type_reason(candidate)
         if matches_any(name, self.words.user_scoped_types):
-            return True
-        cls = self.module_classes.get(name) if "." not in name else None
-        return cls is not None and self.class_context_param(cls) is not None
+            return "matches `user-scoped-types`"
+        return None
+
+    def vocabulary(self) -> ProjectVocabulary:
+        """The vocabulary in force here: the project's (project mode) or this module's."""
+        if self.project is not None:
+            return self.project.vocabulary
+        if self._vocabulary is None:
+            from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, module_facts
+
+            tree = self.tree if not self.is_test_file() else ast.Module(body=[], type_ignores=[])
+            facts = module_facts(tree, self.settings, "", False)
+            self._vocabulary = ProjectVocabulary({"": facts}, self.settings)
+        return self._vocabulary
+
+    def vocabulary_names(self, name: str) -> list[str]:
+        """The absolute names ``name`` (as :meth:`resolve` gives it) may stand for in
+        the vocabulary: a definition of this module is qualified with the module, a
+        relatively imported one may live in this module's package."""
+        module = self.module_name if self.project is not None else None
+        if not module:
+            return [name]
+        if "." not in name and name in self.module_scope.bindings:
+            binding = self.module_scope.bindings[name]
+            if binding.kind in ("def", "class"):
+                return [f"{module}.{name}"]
+        package = module if self.is_package else module.rpartition(".")[0]
+        return [name, f"{package}.{name}"] if package else [name]
 
     def is_context_factory(self, name: str | None) -> bool:
         """A configured context factory, or a def/class of this module taking a user context."""
@@ -526,6 +560,41 @@ class Context:
                 parent = self.scopes[i - 1]
                 return parent.node if isinstance(parent.node, ast.ClassDef) else None
         return None
+
+    def passes_user_context(self, call: ast.Call) -> bool:
+        """The call is given a user context: an argument that is one (a context-named
+        variable or attribute, the context in scope), a keyword named like a context
+        that is not ``None``, or the context's identity fields one by one."""
+        from netra_ws_lint.analysis.vocabulary import passes_identity_fields
+
+        in_scope = self.user_context_expr()
+        for kw in call.keywords:
+            if kw.arg in self.words.context_names and not (
+                isinstance(kw.value, ast.Constant) and kw.value.value is None
+            ):
+                return True
+        for value in [*call.args, *(kw.value for kw in call.keywords)]:
+            if self.is_context_value(value):
+                return True
+            if in_scope is not None and dotted_name(value) == in_scope:
+                return True
+        return passes_identity_fields(call, self.words)
+
+    def reports(self, code: str) -> bool:
+        """Findings of rule ``code`` are reported for this file (enabled, and not
+        ignored for it by ``per-file-ignores``): when a site could get two codes, the
+        other rule defers only to a code that is reported."""
+        settings = self.settings
+        if not settings.is_enabled(code):
+            return False
+        ignored = settings.ignored_for(settings.relpath(self.path))
+        return not any(code.startswith(prefix) for prefix in ignored)
+
+    def in_test_code(self) -> bool:
+        """Test code: a test path, or inside a ``Test*`` class."""
+        return self.is_test_file() or any(
+            isinstance(s.node, ast.ClassDef) and s.node.name.startswith("Test") for s in self.scopes
+        )
 
     def has_user_context(self) -> bool:
         return self.user_context_expr() is not None

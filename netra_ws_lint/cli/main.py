@@ -19,7 +19,7 @@ from netra_ws_lint.config import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from netra_ws_lint.cli import baseline, check, init, lsp, migrate, rule
+    from netra_ws_lint.cli import baseline, check, init, lsp, migrate, rule, vocabulary
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (check, baseline, init, migrate, rule, lsp):
+    for command in (check, baseline, init, migrate, rule, lsp, vocabulary):
         command.add_parser(sub)
     return parser
 

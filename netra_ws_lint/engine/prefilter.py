@@ -79,7 +79,11 @@ def rule_triggers(settings: Settings, extra_names: Iterable[str] = ()) -> dict[s
         "identity": pattern_words(w.identity_names),
         "sends": pattern_words(w.send_methods),
         "project": extra,
-        "user-scoped": _union(accessors, factories, scoped, context, extra),
+        # (a class of the file whose instances hold per-user state names an identity:
+        # the inferred user-scoped types, see analysis/vocabulary.py)
+        "user-scoped": _union(
+            accessors, factories, scoped, context, pattern_words(w.identity_names), extra
+        ),
     }
 
     def group(words: str) -> frozenset[str] | None:

@@ -266,7 +266,9 @@ def check_targets(
         entries, todo_index = _split_cached(items, checker.lookup_index)
         told = _teller(progress, "indexing", len(items), len(items) - len(todo_index))
         _run(checker, todo_index, jobs, entries, _index_chunk, checker.index, told)
-        checker.project = ProjectIndex(e for e in entries if e is not None and not e.get("none"))
+        checker.project = ProjectIndex(
+            (e for e in entries if e is not None and not e.get("none")), checker.settings[0]
+        )
     results, todo = _split_cached(items, checker.lookup)
     told = _teller(progress, "checking", len(items), len(items) - len(todo))
     _run(checker, todo, jobs, results, _check_chunk, checker.check, told)

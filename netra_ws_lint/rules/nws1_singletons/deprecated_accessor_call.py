@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.singletons import _value_calls
 from netra_ws_lint.rules.base import Rule, register
 from netra_ws_lint.rules.fixes import accessor_fix
 
@@ -84,9 +86,9 @@ class DeprecatedAccessorCall(Rule):
             later = lambda: gwm()  # expect: NWS101@21
             return inner, later
         """,
-        # module level (also NWS103), method call on an attribute, decorator argument
+        # module level (one finding: NWS103), method call on an attribute, decorator argument
         """
-        manager = get_websocket_manager()  # expect: NWS101@11, NWS103
+        manager = get_websocket_manager()  # expect: NWS103
 
         class Handler:
             @retry(on=services.get_websocket_manager())  # expect: NWS101@15
@@ -109,7 +111,9 @@ class DeprecatedAccessorCall(Rule):
         """
         # options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}
         from app.bridge import get_bridge
-        bridge = get_bridge()  # expect: NWS101
+
+        def handle(event):
+            get_bridge().publish(event)  # expect: NWS101@5
         """,
         # bindings in source order: the call goes through a local alias of the
         # accessor; rebinding the alias afterwards does not hide it
@@ -124,6 +128,13 @@ class DeprecatedAccessorCall(Rule):
         """,
     ]
     VALID = [
+        # the accessor's new signature, given the user context: not deprecated use
+        """
+        from app.ws import get_websocket_manager
+
+        async def handle(ctx):
+            await get_websocket_manager(user_context=ctx).send_event('x')
+        """,
         """
         async def run_agent(user_context):
             manager = create_websocket_manager(user_context)
@@ -158,11 +169,33 @@ class DeprecatedAccessorCall(Rule):
         """,
     ]
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._import_time: set[int] = set()  # calls NWS103 reports with their binding
+
+    def _binding(self, value: ast.AST | None) -> None:
+        ctx = self.ctx
+        if (
+            value is not None
+            and ctx.scope.kind in ("module", "class")
+            and ctx.at_import_time()
+            and ctx.reports("NWS103")
+        ):
+            self._import_time.update(id(c) for c in _value_calls(ctx, value, [], False))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._binding(node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._binding(node.value)
+
     def visit_Call(self, node: ast.Call) -> None:
         name = self.ctx.callee(node)
         if not self.ctx.is_deprecated_accessor(name):
             return
         assert name is not None
+        if id(node) in self._import_time or self.ctx.passes_user_context(node):
+            return  # one finding (NWS103), or the accessor's context-taking signature
         short = name.rpartition(".")[2]
         replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
         fix = accessor_fix(self.ctx, node, name)

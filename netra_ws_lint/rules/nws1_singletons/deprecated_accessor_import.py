@@ -13,7 +13,10 @@ class DeprecatedAccessorImport(Rule):
     ## What it does
     Flags an import of a deprecated process-wide accessor
     (`from app.websocket_core import get_websocket_manager`), once per import
-    statement, aliased or not, at module level or inside a function.
+    statement, aliased or not, at module level or inside a function — only when no
+    call through the import is reported in the import's scope (a re-export, a function
+    object handed on, an unused import): an import followed by its reported call is
+    one finding, the call's (NWS101).
 
     ## Why is this bad?
     While the name is imported, the process-wide manager is one call away, and new
@@ -72,6 +75,12 @@ class DeprecatedAccessorImport(Rule):
         """
         from app.websocket_core import create_websocket_manager
         """,
+        # a function-local import directly followed by its call: NWS101 reports the call
+        """
+        def handler(user_id):
+            from app.ws import get_websocket_manager
+            return get_websocket_manager().send_to_user(user_id, {})
+        """,
         # importing the module is not importing the accessor
         """
         import app.websocket_core as wc
@@ -88,5 +97,20 @@ class DeprecatedAccessorImport(Rule):
         module = "." * node.level + (node.module or "")
         for alias in node.names:
             if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
-                self.report(node, name=alias.name)
+                if not self._call_reported(alias.asname or alias.name):
+                    self.report(node, name=alias.name)
                 return
+
+    def _call_reported(self, bound: str) -> bool:
+        """NWS101 reports a call through the imported name in the import's scope
+        (then that call is the one finding for the import)."""
+        ctx = self.ctx
+        if not ctx.reports("NWS101"):
+            return False
+        return any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == bound
+            and not ctx.passes_user_context(n)
+            for n in ast.walk(ctx.scope.node)
+        )

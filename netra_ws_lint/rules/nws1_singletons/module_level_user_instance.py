@@ -156,6 +156,17 @@ class ModuleLevelUserInstance(Rule):
         import app.chat as chat
         session = chat.ChatSession()  # expect: NWS103@1
         """,
+        # a context factory inferred from its body, called at import time
+        """
+        class ReportClient:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def create_report_client(user_context=None):
+            return ReportClient(user_context)
+
+        reports = create_report_client()  # expect: NWS103@1
+        """,
     ]
     VALID = [
         # the same calls inside functions (async too) and lambdas run per request

@@ -197,6 +197,9 @@ class SingletonDefinition(Rule):
                 if cls._instance is None:
                     cls._instance = super().__new__(cls)
                 return cls._instance
+
+            async def send_to_user(self, user_id, message):
+                ...
         """,
         # zero-argument cache factories, reported at the def line; a get_instance classmethod
         """
@@ -221,6 +224,9 @@ class SingletonDefinition(Rule):
                 if cls._default is None:
                     cls._default = cls()
                 return cls._default
+
+            def emit_event(self, user_id, event):
+                ...
         """,
         # a singleton metaclass used by a user-scoped class (through a subclass too);
         # an imported singleton metaclass
@@ -238,10 +244,38 @@ class SingletonDefinition(Rule):
             pass
 
         class EventEmitter(BaseService):
-            pass
+            def emit_event(self, user_id, event): ...
 
         class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1
-            pass
+            def __init__(self):
+                self.queues = {}
+
+            def attach(self, user_id, queue):
+                self.queues[user_id] = queue
+        """,
+        # a lazy getter under a lock, through a local variable, of a class whose
+        # instances hold per-user state (an inferred user-scoped type)
+        """
+        import threading
+
+        _lock = threading.RLock()
+        _tracker = None
+
+        class SessionTracker:
+            def __init__(self):
+                self._per_user = {}
+
+            def track(self, user_id, event):
+                self._per_user.setdefault(user_id, []).append(event)
+
+        def get_tracker():  # expect: NWS104@1
+            global _tracker
+            if _tracker is None:
+                with _lock:
+                    if _tracker is None:
+                        tracker = SessionTracker()
+                        _tracker = tracker
+            return _tracker
         """,
         # under audit: singletons of other types (DB engine, settings, base class)
         """

@@ -14,7 +14,9 @@ class SingletonGetterCall(Rule):
     In project mode (the CLI checking a directory), flags a call, in any module, of a
     function that NWS104 reports as a singleton getter of a user-scoped type, however
     it is reached: imported under an alias, re-exported through a package's
-    `__init__`, called as `module.get_x()`, or called in its own module.
+    `__init__`, called as `module.get_x()`, or called in its own module. The getters
+    and user-scoped types inferred from the project count (see `show-vocabulary`).
+    Not where NWS101 reports the same call (a deprecated accessor): one finding.
 
     ## Why is this bad?
     NWS104 flags the getter once, where it is defined; the leak happens at every place
@@ -120,7 +122,42 @@ class SingletonGetterCall(Rule):
                 return get_emitter()  # expect: NWS105@16
             return inner
         """,
-        # a deprecated accessor defined as a singleton in the project (also NWS101)
+        # a lazy getter through a local variable under a lock, of a class of another
+        # module whose instances hold per-user state (inferred user-scoped type)
+        """
+        # file: svc/__init__.py
+        # file: svc/reports.py
+        class ReportService:
+            def __init__(self):
+                self._per_user = {}
+
+            def record(self, user_id, item):
+                self._per_user[user_id] = item
+        # file: svc/registry.py
+        import threading
+        from svc.reports import ReportService
+
+        _lock = threading.Lock()
+        _service = None
+
+        def get_report_service():
+            global _service
+            if _service is None:
+                with _lock:
+                    if _service is None:
+                        service = ReportService()
+                        _service = service
+            return _service
+        # file: app.py
+        from svc.registry import get_report_service
+
+        def handle(user_id):
+            get_report_service().record(user_id, 1)  # expect: NWS105@5
+        """,
+    ]
+    VALID = [
+        # a deprecated accessor defined as a singleton in the project NWS101 reports
+        # its calls, NWS103 an import-time binding of one
         """
         # file: legacy/__init__.py
         from legacy.ws import get_websocket_manager
@@ -135,10 +172,8 @@ class SingletonGetterCall(Rule):
         # file: main.py
         import legacy
 
-        manager = legacy.get_websocket_manager()  # expect: NWS105@11, NWS101, NWS103
+        manager = legacy.get_websocket_manager()
         """,
-    ]
-    VALID = [
         # a getter of a type that is not user-scoped (NWS104 audit only): not flagged
         """
         # file: db/__init__.py
@@ -215,9 +250,15 @@ class SingletonGetterCall(Rule):
         project = self.ctx.project
         if project is None:
             return
-        found = project.definition(self.ctx, node.func)
+        ctx = self.ctx
+        found = project.definition(ctx, node.func)
         if found is None or not found.get("singleton"):
-            return
+            name = project.qualname(ctx, node.func)
+            getter = project.vocabulary.getter(name) if name else None
+            if getter is None or getter["user"] is None:
+                return
+        if ctx.reports("NWS101") and ctx.is_deprecated_accessor(ctx.callee(node)):
+            return  # NWS101 reports this call
         func = node.func
         label = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
         self.report(node, name=label)

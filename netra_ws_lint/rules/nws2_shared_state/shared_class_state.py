@@ -11,11 +11,13 @@ from netra_ws_lint.analysis.idioms import (
     function_label,
     is_classmethod,
     is_classvar,
+    is_staticmethod,
     module_qualname,
     self_param,
 )
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Scope
 from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.vocabulary import is_own_id_tracking
 from netra_ws_lint.rules._shared import (
     _MutationRule,
 )
@@ -32,7 +34,10 @@ class SharedClassState(_MutationRule):
     (also of a subclass in the same module), when `__init__` does not rebind `self.x`.
     Reported once per attribute, at its binding in the class body, naming a method
     that mutates it. An attribute annotated `ClassVar` is shared on purpose: it is
-    reported as audit only, except in a user-scoped type.
+    reported as audit only, except in a user-scoped type. Also audit: a registry
+    whose every mutation is through the class (in classmethods, staticmethods or
+    `__new__`), and tracking sets or dicts that only add and remove the instance's own
+    id (`self._live.add(self.id)` ... `self._live.discard(self.id)`).
 
     ## Why is this bad?
     A class attribute exists once, on the class: `self.connections[user_id] = ws` on
@@ -96,8 +101,8 @@ class SharedClassState(_MutationRule):
             def hit(cls, key):
                 cls.counts[key] += 1
 
-            @staticmethod
-            def remember(key):
+            def record(self, key):
+                self.counts[key] += 1
                 Stats.history.appendleft(key)
 
             counts: dict[str, int] = c.defaultdict(int)  # expect: NWS204@5
@@ -149,6 +154,26 @@ class SharedClassState(_MutationRule):
         """,
     ]
     VALID = [
+        # a registry of a class made of classmethods, and instance tracking under the
+        # instance's own id: audit, not default
+        """
+        class HandlerRegistry:
+            _factories = {}
+
+            @classmethod
+            def register(cls, user_id, factory):
+                cls._factories[user_id] = factory
+
+        class Connection:
+            _live = set()
+
+            def __init__(self):
+                self.id = new_id()
+                self._live.add(self.id)
+
+            def close(self):
+                self._live.discard(self.id)
+        """,
         # `__init__` rebinds the attribute: every instance has its own
         """
         class Manager:
@@ -359,6 +384,10 @@ class SharedClassState(_MutationRule):
         if previous is not None and not previous[1]:
             return True  # already reported by default
         audit = classvar and not (self._user_scoped(info.node) or self._user_scoped(cls))
+        # a registry filled through the class (classmethods, staticmethods, ``__new__``)
+        # or instance tracking under the instance's own id: audit unless another
+        # mutation of the attribute is neither
+        audit = audit or _through_class(method) or is_own_id_tracking(node, method)
         if previous is None or not audit:
             message = dict(
                 cls=info.node.name, attr=root.attr, method=f"{cls.name}.{function_label(method)}"
@@ -375,3 +404,8 @@ class SharedClassState(_MutationRule):
         for stmt, audit, message in self._pending.values():
             self.report(stmt, audit=audit, **message)
         self._pending.clear()
+
+
+def _through_class(fn: ast.AST) -> bool:
+    """A classmethod or a staticmethod: what it mutates belongs to the class."""
+    return is_classmethod(fn) or is_staticmethod(fn)

@@ -7,6 +7,7 @@ import ast
 from netra_ws_lint.analysis.idioms import (
     function_label,
 )
+from netra_ws_lint.analysis.vocabulary import is_identity_value, is_own_id_tracking
 from netra_ws_lint.rules._shared import (
     _ModuleContainerRule,
 )
@@ -25,7 +26,11 @@ class SharedModuleCache(_ModuleContainerRule):
     assignment, or a mutating method call (`append`, `add`, `update`, `setdefault`,
     `pop`, `clear`, ...), on the container or on what it holds
     (`CACHE[k].append(v)`, `CACHE.setdefault(k, []).append(v)`). Each mutating
-    statement is reported.
+    statement is reported. A mutation keyed by a user identity (`CACHE[user_id]`, a
+    field read through a context: `CACHE[context.session.id]`) is per-user state in
+    any function. Adding and removing an instance under its own id in its methods
+    (`SESSIONS[self.id] = self` ... `SESSIONS.pop(self.id)`) is instance tracking:
+    audit only.
 
     ## Why is this bad?
     A module global lives as long as the process and is shared by every request of
@@ -141,8 +146,31 @@ class SharedModuleCache(_ModuleContainerRule):
             VOTES.update(request.more)  # expect: NWS201@5
             return dict(VOTES)
         """,
+        # keyed by a field read through the context, in a plain method
+        """
+        from app.context import context
+
+        HISTORY = {}
+
+        class ChatHistory:
+            def add(self, message):
+                HISTORY.setdefault(context.session.id, []).append(message)  # expect: NWS201@9
+        """,
     ]
     VALID = [
+        # a registry of live sessions under their own ids (added on creation, removed
+        # on close): instance tracking, audit only
+        """
+        SESSIONS = {}
+
+        class Session:
+            def __init__(self, session_id):
+                self.session_id = session_id
+                SESSIONS[session_id] = self
+
+            async def close(self):
+                SESSIONS.pop(self.session_id, None)
+        """,
         # import-time registration at module level, and a run-time mutation outside any
         # user path (that is NWS202, audit)
         """
@@ -204,6 +232,40 @@ class SharedModuleCache(_ModuleContainerRule):
     ]
 
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
-        if not self.user_path():
+        if not (self.user_path() or self._keyed_by_identity(node)):
             return False
-        return self._report_once(node, name=name, func=function_label(fn))
+        # instance tracking under the instance's own id (``live[self.id] = self``,
+        # ``live.pop(self.id)``): audit, the registry is not per-user state
+        audit = self._is_method(fn) and is_own_id_tracking(node, fn)
+        return self._report_once(node, audit=audit, name=name, func=function_label(fn))
+
+    def _is_method(self, fn: ast.AST) -> bool:
+        scopes = self.ctx.scopes
+        return any(
+            s.node is fn and i > 0 and scopes[i - 1].kind == "class" for i, s in enumerate(scopes)
+        )
+
+    def _keyed_by_identity(self, node: ast.AST) -> bool:
+        """The mutation's key names one user (``CACHE[user_id] = ...``,
+        ``CACHE.setdefault(context.session.id, [])``): per-user state, whatever the
+        function's parameters."""
+        chains: list[ast.AST] = []
+        keys: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            chains = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            chains = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            chains = [node.func.value]
+            keys = list(node.args[:1])
+        for chain in chains:  # ``X[k]``, ``X[k][j]``, ``X[k].append(v)``
+            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
+                if isinstance(chain, ast.Subscript):
+                    keys.append(chain.slice)
+                    chain = chain.value
+                elif isinstance(chain, ast.Call):
+                    keys += chain.args[:1]  # ``X.setdefault(k, [])``
+                    chain = chain.func
+                else:
+                    chain = chain.value
+        return any(is_identity_value(k, self.ctx.words) for k in keys)

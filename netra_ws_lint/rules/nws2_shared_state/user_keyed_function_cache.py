@@ -89,6 +89,9 @@ class UserKeyedFunctionCache(Rule):
         import functools
 
         class UserWebSocketManager:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
             @functools.cache
             def channel_names(self):  # expect: NWS203@5
                 return [c.name for c in self.channels]

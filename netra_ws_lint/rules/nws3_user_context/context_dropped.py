@@ -26,7 +26,10 @@ class ContextDropped(_NWS3Rule):
     (or a method of the enclosing class, through `self`/`cls`) that accepts a user
     context with a default, and is not given it — omitted, or a literal `None`.
     Arguments are bound to the callee's parameters; a forwarded `*args`/`**kwargs` is
-    assumed to hold the context.
+    assumed to hold the context. Only when the callee uses the context for identity or
+    routing (reads its ids, passes it to a call, keeps it, or falls back to shared
+    state without it): a context used only to decorate output is not enough. In
+    project mode the callee may be in any module.
 
     Callees that must be given a context (configured factories, user-scoped types, a
     context parameter without default) are NWS301 instead: one call never gets both.
@@ -74,7 +77,7 @@ class ContextDropped(_NWS3Rule):
         # a module function with an optional context, async
         """
         async def send_progress(event, user_context=None):
-            return event
+            return await create_websocket_manager(user_context).send_event(event)
 
         async def run(user_context):
             await send_progress('started')  # expect: NWS303@11
@@ -87,7 +90,7 @@ class ContextDropped(_NWS3Rule):
                 self.user_context = user_context
 
             def _audit(self, message, *, context=None):
-                return message
+                return audit_log.write(context.user_id if context else None, message)
 
             async def execute(self, prompt):
                 self._audit(prompt)  # expect: NWS303@9
@@ -96,7 +99,9 @@ class ContextDropped(_NWS3Rule):
         # a closure and a lambda inside a function with the context; explicit None
         """
         def load(key, ctx=None):
-            return key
+            if ctx is None:
+                return SHARED_CACHE.get(key)
+            return store_for(ctx).get(key)
 
         def handler(ctx):
             def inner():
@@ -107,7 +112,7 @@ class ContextDropped(_NWS3Rule):
         # a lambda taking the context; odd formatting
         """
         def fetch(item, user_context=None):
-            return item
+            return repo.fetch(item, owner=user_context.user_id)
 
         HANDLERS = {
             'fetch': lambda user_context: fetch(  # expect: NWS303@35
@@ -119,7 +124,7 @@ class ContextDropped(_NWS3Rule):
         """
         # options: {"extend-context-names": ["req_ctx"]}
         def log_event(name, req_ctx=None):
-            return name
+            return sink.write(name, req_ctx)
 
         async def endpoint(req_ctx):
             log = log_event
@@ -130,7 +135,7 @@ class ContextDropped(_NWS3Rule):
         from typing import Optional
 
         def enrich(payload, *, owner: Optional['UserExecutionContext'] = DEFAULT):
-            return payload
+            return {**payload, 'user': owner.user_id}
 
         async def handle(payload, current: UserExecutionContext):
             return enrich(payload, **{})  # forwarded: assumed passed
@@ -140,6 +145,16 @@ class ContextDropped(_NWS3Rule):
         """,
     ]
     VALID = [
+        # the callee uses its optional context only to decorate its output
+        """
+        def reply(text, user_context=None):
+            if user_context is not None and user_context.cost:
+                text += f' (cost: {user_context.cost:.2f})'
+            return text
+
+        async def handle(user_context, text):
+            return reply(text)
+        """,
         # passed positionally, by keyword, through *args / **kwargs
         """
         def helper(a, user_context=None):
@@ -199,7 +214,7 @@ class ContextDropped(_NWS3Rule):
     def visit_Call(self, node: ast.Call) -> None:
         facts = self.facts
         target = facts.target(node)
-        if target is None or target.must or target.param is None:
+        if target is None or target.must or target.param is None or target.use is None:
             return
         if facts.status(node, target) == PASSED:
             return

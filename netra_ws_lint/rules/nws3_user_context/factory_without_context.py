@@ -155,8 +155,45 @@ class FactoryWithoutContext(_NWS3Rule):
 
         bridge = make_bridge(timeout=3)  # expect: NWS301@10
         """,
+        # a context factory inferred from its body (it builds what it returns from the
+        # context), whatever its default, called without a context and with None
+        """
+        class ReportClient:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def create_report_client(user_context=None):
+            return ReportClient(user_context)
+
+        def startup(app):
+            app.state.reports = create_report_client()  # expect: NWS301@25
+            app.state.backup = create_report_client(None)  # expect: NWS301@24
+        """,
     ]
     VALID = [
+        # a class matching a name pattern whose constructor takes no context: the user
+        # binding happens through a method (a resolved constructor decides)
+        """
+        class NotificationBridge:
+            def __init__(self, transport=None):
+                self.transport = transport
+
+            def for_user(self, user_context):
+                return UserChannel(self.transport, user_context)
+
+        def handle(user_context):
+            bridge = NotificationBridge()
+            return bridge.for_user(user_context)
+        """,
+        # the context's identity fields passed one by one count as passing it
+        """
+        class Engine:
+            def __init__(self, user_context=None, *, user_id=None, thread_id=None):
+                self.user_context = user_context
+
+        def run(ctx):
+            return Engine(user_id=ctx.user_id, thread_id=ctx.thread_id)
+        """,
         # a context name annotated with another type is not a user context
         """
         import ssl

@@ -21,7 +21,9 @@ class PlaceholderContext(_NWS3Rule):
     Flags a user context (a call of a context type, `UserExecutionContext(...)`)
     built with a literal user id — `"system"`, `"anonymous"`, `0`, an f-string without
     placeholders, passed by keyword `user_id=` or in `user_id`'s position — outside
-    test files (`test-paths`); and any user context built at import time (at module
+    test code (`test-paths`, `Test*` classes) and not in `system-user-ids` (literal ids
+    a team declares as deliberate system contexts); and any user context built at
+    import time (at module
     level or in a class body, default values and decorators included), in any file.
     A block under `if __name__ == "__main__":` does not run at import time.
 
@@ -46,7 +48,7 @@ class PlaceholderContext(_NWS3Rule):
     No automatic fix: build the context when the work starts, for the user it runs for.
 
     ## Options
-    `context-types`, `test-paths`.
+    `context-types`, `test-paths`, `system-user-ids`.
     """
 
     code = "NWS304"
@@ -54,7 +56,7 @@ class PlaceholderContext(_NWS3Rule):
     message = "user context `{name}(...)` built {how}"
     summary = "User context built with a literal user id, or built at import time."
     trigger = ("{context-types} {factories} {project}",)
-    options = ("context-types", "test-paths")
+    options = ("context-types", "test-paths", "system-user-ids")
 
     INVALID = [
         # a literal user id by keyword, in a function
@@ -153,6 +155,19 @@ class PlaceholderContext(_NWS3Rule):
             b = UserExecutionContext.from_token('abc')
             return a, b, ctx.with_user('system')
         """,
+        # ids declared as deliberate system contexts; a test class in application code
+        """
+        # options: {"system-user-ids": ["scheduler", "health-check"]}
+        def nightly():
+            return UserExecutionContext(user_id='scheduler', thread_id='nightly')
+
+        def probe():
+            return UserExecutionContext('health-check')
+
+        class TestChatHandler:
+            def test_reply(self):
+                return UserExecutionContext(user_id='system', thread_id='t')
+        """,
         # test files may use literal ids (here every file is a test file)
         """
         # options: {"test-paths": ["*.py"]}
@@ -181,16 +196,26 @@ class PlaceholderContext(_NWS3Rule):
         if self.ctx.at_import_time() and not facts.in_main_guard(node.lineno):
             self.report(node, name=label, how="at import time: one context for every request")
             return
-        if facts.is_test_file():
+        if facts.is_test_file() or self.ctx.in_test_code():
             return
-        literal = self._literal_user_id(node)
-        if literal is not None:
+        value = self._user_id_arg(node)
+        literal = _literal_text(value) if value is not None else None
+        if literal is not None and not self._system_id(value):
             self.report(node, name=label, how=f"with the literal user id {literal}")
 
-    def _literal_user_id(self, call: ast.Call) -> str | None:
+    def _system_id(self, value: ast.AST | None) -> bool:
+        """A literal id the team declares as a deliberate system context."""
+        ids = self.ctx.words.system_user_ids
+        if isinstance(value, ast.JoinedStr) and all(
+            isinstance(v, ast.Constant) for v in value.values
+        ):
+            return "".join(str(v.value) for v in value.values if isinstance(v, ast.Constant)) in ids
+        return isinstance(value, ast.Constant) and str(value.value) in ids
+
+    def _user_id_arg(self, call: ast.Call) -> ast.expr | None:
         for kw in call.keywords:
             if kw.arg == "user_id":
-                return _literal_text(kw.value)
+                return kw.value
         name = self.ctx.callee(call) or ""
         position = self.facts.user_id_position(name)
         if position is None:
@@ -199,5 +224,5 @@ class PlaceholderContext(_NWS3Rule):
             if isinstance(arg, ast.Starred):
                 return None
             if i == position:
-                return _literal_text(arg)
+                return arg
         return None

@@ -27,7 +27,9 @@ class UserActionWithoutContext(_NWS3Rule):
     (`get_websocket_manager().send_to_user(...)`, or a local assigned from it), or a
     singleton (`Hub.instance()`, a zero-argument `@lru_cache` or lazy `global` getter
     of this module). Reported once, at the `def` of the innermost function with the
-    identity parameter.
+    identity parameter. Not for a system-wide fan-out helper: a module function whose
+    callers in the project all call it inside a loop over identities
+    (`for user_id in subscribers:`) and serve no single user.
 
     ## Why is this bad?
     Routing by a bare user id through a process-wide manager is exactly how one user's
@@ -157,6 +159,18 @@ class UserActionWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a system-wide fan-out helper: every caller loops over identities and serves
+        # no single user
+        """
+        manager = NotificationHub()
+
+        async def push_update(user_id, payload):
+            await manager.send_to_user(user_id, payload)
+
+        async def broadcast_maintenance(subscribers, payload):
+            for user_id in subscribers:
+                await push_update(user_id, payload)
+        """,
         # a user-context parameter
         """
         from app.ws import manager
@@ -257,6 +271,15 @@ class UserActionWithoutContext(_NWS3Rule):
                     return ctx.class_context_param(parent) is not None
         return False
 
+    def _fanout_helper(self, fn: FunctionNode) -> bool:
+        """A module-level function every caller in the project calls inside a loop over
+        identities, serving no single user (a system-wide fan-out)."""
+        ctx = self.ctx
+        if ctx.module_functions.get(fn.name) is not fn:
+            return False
+        vocab = ctx.vocabulary()
+        return any(vocab.is_fanout_helper(n) for n in ctx.vocabulary_names(fn.name))
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):
@@ -272,7 +295,7 @@ class UserActionWithoutContext(_NWS3Rule):
         if fn is None or id(fn) in self._reported or self._has_context():
             return
         target = self.facts.shared_receiver(func.value)
-        if target is None:
+        if target is None or self._fanout_helper(fn):
             return
         self._reported.add(id(fn))
         self.report(fn, name=fn.name, identity=identity, method=func.attr, target=target)

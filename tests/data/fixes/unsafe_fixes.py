@@ -3,7 +3,7 @@ from app.ws import create_websocket_manager
 
 
 async def emit_progress(run_id, percent, user_context=None):
-    return run_id, percent
+    return notify(user_context, run_id, percent)
 
 
 async def run(user_context):

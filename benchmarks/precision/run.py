@@ -1,0 +1,299 @@
+"""Precision of the default rules on real code, against a labels file.
+
+    python benchmarks/precision/run.py [--corpora DIR] [--labels FILE] [--only NAME]
+        [--unlabelled-out FILE] [--summary-json FILE]
+
+Each ``*.tar.gz`` in the corpora directory (default ``../shared/corpora`` beside the
+repository or its parent directory, or ``$NWS_CORPORA``) is unpacked into a temporary
+directory (never into the repository), and ``netra-ws-lint check --output-format
+json`` runs over it with no configuration (default rules, no ``--audit``). The
+repository's ``examples/`` are copied to a temporary directory and checked the same way.
+
+Every finding is keyed without line numbers (see :func:`finding_key`) and joined with
+``labels.json``: a list of ``{"corpus", "path", "code", "scope", "text",
+"worth_acting", "why"}``. The report gives precision (labelled worth acting / labelled)
+per rule and overall for each corpus and for all corpora together (``examples`` is
+reported on its own line and left out of the totals), lists the findings not yet
+labelled and the labels that no longer match a finding.
+
+Exit status: 0 every finding is labelled, 1 some are not, 2 no corpora were found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+LABELS = HERE / "labels.json"
+EXAMPLES = "examples"
+
+
+def default_corpora() -> Path:
+    """``$NWS_CORPORA``, else ``../shared/corpora`` beside the repository (or beside
+    the directory holding it, for a worktree one level deeper)."""
+    env = os.environ.get("NWS_CORPORA")
+    if env:
+        return Path(env)
+    candidates = [REPO.parent / "shared" / "corpora", REPO.parent.parent / "shared" / "corpora"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+# ----------------------------------------------------------------------- unpacking
+def _safe_members(tar: tarfile.TarFile, dest: Path) -> list[tarfile.TarInfo]:
+    """Regular files and directories that stay inside ``dest`` (no links, devices or
+    ``..``)."""
+    out = []
+    root = dest.resolve()
+    for m in tar.getmembers():
+        if not (m.isfile() or m.isdir()):
+            continue
+        target = (dest / m.name).resolve()
+        if root != target and root not in target.parents:
+            continue
+        out.append(m)
+    return out
+
+
+def unpack(archive: Path, dest: Path) -> Path:
+    """Unpack ``archive`` into ``dest``; the folder it made (or ``dest``)."""
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, members=_safe_members(tar, dest))  # members filtered above
+    entries = [p for p in dest.iterdir()]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
+
+
+# ----------------------------------------------------------------------- running
+def run_lint(root: Path) -> list[dict[str, Any]]:
+    """The default findings of ``check`` on ``root``, run from ``root`` (no config)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "netra_ws_lint",
+        "check",
+        "--exit-zero",
+        "--no-cache",
+        "--output-format",
+        "json",
+        ".",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=900)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"netra-ws-lint failed on {root}:\n{proc.stderr}")
+    findings: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
+    return findings
+
+
+# ----------------------------------------------------------------------- keys
+class SourceFile:
+    """A checked file's lines and the qualified name of the def/class around a line."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            self.text = ""
+        self.lines = self.text.splitlines()
+        self.spans: list[tuple[int, int, str]] = []
+        try:
+            tree = ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError):
+            return
+        self._collect(tree, "")
+
+    def _collect(self, node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qual = f"{prefix}.{child.name}" if prefix else child.name
+                start = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                self.spans.append((start, child.end_lineno or child.lineno, qual))
+                self._collect(child, qual)
+            else:
+                self._collect(child, prefix)
+
+    def scope(self, line: int) -> str:
+        """The innermost def/class whose lines hold ``line`` (``<module>``: none).
+        A finding on a ``def``/``class`` line belongs to that definition."""
+        best = "<module>"
+        best_len = None
+        for start, end, qual in self.spans:
+            if start <= line <= end and (best_len is None or end - start <= best_len):
+                best, best_len = qual, end - start
+        return best
+
+    def statement(self, line: int) -> str:
+        if 1 <= line <= len(self.lines):
+            return " ".join(self.lines[line - 1].split())
+        return ""
+
+
+def finding_key(corpus: str, f: dict[str, Any], text: str, scope: str) -> str:
+    return "|".join((corpus, f["filename"], f["code"], scope, text))
+
+
+def label_key(label: dict[str, Any]) -> str:
+    return "|".join((label["corpus"], label["path"], label["code"], label["scope"], label["text"]))
+
+
+def keyed_findings(corpus: str, root: Path, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings with ``key``, ``scope`` and ``text``; identical keys in one file
+    get ``#2``, ``#3``... in source order."""
+    files: dict[str, SourceFile] = {}
+    seen: Counter[str] = Counter()
+    out = []
+    for f in sorted(findings, key=lambda f: (f["filename"], f["line"], f["column"], f["code"])):
+        src = files.get(f["filename"])
+        if src is None:
+            src = files[f["filename"]] = SourceFile(root / f["filename"])
+        scope, text = src.scope(f["line"]), src.statement(f["line"])
+        key = finding_key(corpus, f, text, scope)
+        seen[key] += 1
+        if seen[key] > 1:
+            text = f"{text} #{seen[key]}"
+            key = finding_key(corpus, f, text, scope)
+        out.append(dict(f, corpus=corpus, scope=scope, text=text, key=key))
+    return out
+
+
+# ----------------------------------------------------------------------- report
+def precision(worth: int, labelled: int) -> float | None:
+    return worth / labelled if labelled else None
+
+
+def fmt_pct(p: float | None) -> str:
+    return "  -  " if p is None else f"{100 * p:5.1f}%"
+
+
+def summarise(rows: list[dict[str, Any]], labels: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Counts per corpus and rule: findings, labelled, worth acting."""
+    table: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for r in rows:
+        label = labels.get(r["key"])
+        for corpus in (r["corpus"], "ALL") if r["corpus"] != EXAMPLES else (EXAMPLES,):
+            for rule in (r["code"], "overall"):
+                c = table[corpus][rule]
+                c["findings"] += 1
+                if label is not None:
+                    c["labelled"] += 1
+                    c["worth"] += bool(label["worth_acting"])
+    return {corpus: {rule: dict(c) for rule, c in rules.items()} for corpus, rules in table.items()}
+
+
+def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
+    order = [
+        *sorted(k for k in summary if k not in ("ALL", EXAMPLES)),
+        *(k for k in ("ALL", EXAMPLES) if k in summary),
+    ]
+    for corpus in order:
+        rules = summary[corpus]
+        title = "all corpora" if corpus == "ALL" else corpus
+        out.write(f"\n{title}\n")
+        out.write("  rule      findings  labelled  worth  precision\n")
+        for rule in [*sorted(k for k in rules if k != "overall"), "overall"]:
+            c = rules[rule]
+            p = precision(c.get("worth", 0), c.get("labelled", 0))
+            out.write(
+                f"  {rule:<8} {c.get('findings', 0):>9} {c.get('labelled', 0):>9} "
+                f"{c.get('worth', 0):>6}  {fmt_pct(p)}\n"
+            )
+
+
+def load_labels(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {label_key(label): label for label in data}
+
+
+def skeleton(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "corpus": r["corpus"],
+        "path": r["filename"],
+        "code": r["code"],
+        "scope": r["scope"],
+        "text": r["text"],
+        "line": r["line"],
+        "message": r["message"],
+        "worth_acting": None,
+        "why": "",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpora", type=Path, default=default_corpora())
+    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--only", action="append", help="only this corpus (repeatable)")
+    parser.add_argument("--no-examples", action="store_true", help="skip examples/")
+    parser.add_argument("--unlabelled-out", type=Path, help="write unlabelled findings here")
+    parser.add_argument("--summary-json", type=Path, help="write the counts here")
+    parser.add_argument("--findings-out", type=Path, help="write every keyed finding here")
+    args = parser.parse_args(argv)
+
+    archives = sorted(args.corpora.glob("*.tar.gz")) if args.corpora.is_dir() else []
+    if args.only:
+        archives = [a for a in archives if any(a.name.startswith(o) for o in args.only)]
+    if not archives:
+        print(f"no corpora (*.tar.gz) in {args.corpora}", file=sys.stderr)
+        return 2
+    labels = load_labels(args.labels)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="nws-precision-") as tmp:
+        for archive in archives:
+            name = archive.name[: -len(".tar.gz")].rsplit("-", 1)[0]
+            dest = Path(tmp) / name
+            dest.mkdir()
+            root = unpack(archive, dest)
+            rows += keyed_findings(name, root, run_lint(root))
+        if not args.no_examples and (REPO / EXAMPLES).is_dir() and not args.only:
+            root = Path(tmp) / EXAMPLES
+            shutil.copytree(REPO / EXAMPLES, root)
+            rows += keyed_findings(EXAMPLES, root, run_lint(root))
+
+    summary = summarise(rows, labels)
+    print_report(summary)
+    unlabelled = [r for r in rows if r["key"] not in labels]
+    keys = {r["key"] for r in rows}
+    corpora = {r["corpus"] for r in rows} | {a.name.rsplit("-", 1)[0] for a in archives}
+    stale = [k for k, v in labels.items() if k not in keys and v["corpus"] in corpora]
+    not_worth = [r for r in rows if labels.get(r["key"], {}).get("worth_acting") is False]
+    if not_worth:
+        print(f"\nfalse positives ({len(not_worth)}):")
+        for r in not_worth:
+            why = labels[r["key"]]["why"]
+            print(f"  {r['corpus']}/{r['filename']}:{r['line']}: {r['code']} ({why})")
+    if stale:
+        print(f"\nlabels matching no finding ({len(stale)}):")
+        for k in stale:
+            print(f"  {k}")
+    if unlabelled:
+        print(f"\nunlabelled findings ({len(unlabelled)}):")
+        for r in unlabelled:
+            print(f"  {r['corpus']}/{r['filename']}:{r['line']}: {r['code']} {r['message']}")
+            print(f"      [{r['scope']}] {r['text']}")
+    if args.unlabelled_out:
+        args.unlabelled_out.write_text(
+            json.dumps([skeleton(r) for r in unlabelled], indent=2) + "\n", encoding="utf-8"
+        )
+    if args.findings_out:
+        args.findings_out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    if args.summary_json:
+        summary_out = {"counts": summary, "unlabelled": len(unlabelled), "stale": len(stale)}
+        args.summary_json.write_text(json.dumps(summary_out, indent=2) + "\n", encoding="utf-8")
+    return 1 if unlabelled else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

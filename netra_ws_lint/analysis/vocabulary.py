@@ -1,0 +1,791 @@
+"""The vocabulary a project teaches by itself: which of its classes are user-scoped,
+which of its functions are context factories, which are singleton getters.
+
+One module at a time (:func:`infer_module`), from its syntax tree alone, into plain
+data with the reason for each entry::
+
+    {"types":     {"ReportService": "keys `self._per_user[user_id]` by a user identity"},
+     "factories": {"create_report_client": "takes `user_context` and returns
+                                             `ReportClient(...)` built from it"},
+     "getters":   {"get_report_service": {"reason": "lazy `global _service` getter",
+                                          "builds": "pkg.reports.ReportService"}}}
+
+A getter's ``builds`` is the absolute name of what it keeps (through the module's
+imports), so the project model can tell, across modules, whether a getter keeps a
+user-scoped object (:mod:`.project` joins them). Test code (test files, ``Test*``
+classes) teaches nothing.
+
+The words come from the settings: identity names, context names and types, send
+methods. Configuration adds to what is inferred (``user-scoped-types``,
+``context-factories``) or removes from it (``allowed-singletons``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Any
+
+from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
+
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFAULT_USER_SCOPED = frozenset(WORD_LISTS["user-scoped-types"])
+_CACHE_DECORATORS = frozenset({"lru_cache", "cache"})
+# calls that build plain values, not objects a getter would keep for everyone
+_VALUE_CALLS = frozenset(
+    {"bool", "int", "float", "str", "bytes", "tuple", "frozenset", "list", "dict", "set", "len"}
+)
+
+
+def _last(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _annotation_names(node: ast.AST | None) -> Iterator[str]:
+    if node is None:
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError):
+            return
+    for sub in ast.walk(node):
+        name = dotted(sub)
+        if name is not None and isinstance(sub, (ast.Name, ast.Attribute)):
+            yield name
+
+
+def _params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
+    a = fn.args
+    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+
+
+def context_param_name(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> str | None:
+    """The parameter that is a user context (a context type annotation, or a context
+    name), as :meth:`Context.is_context_param` decides it, from the tree alone."""
+    for p in _params(fn):
+        names = set(_annotation_names(p.annotation))
+        if any(matches_any(n, words.context_types) for n in names):
+            return p.arg
+        if p.arg in words.context_names and not names - _VAGUE:
+            return p.arg
+    return None
+
+
+_VAGUE = frozenset({"Any", "typing.Any", "object", "Optional", "typing.Optional", "None"})
+
+
+def is_identity_value(node: ast.AST, words: Words, extra: frozenset[str] = frozenset()) -> bool:
+    """An expression that names one user: an identity or context name, an attribute
+    that is one (``msg.user_id``), anything read through a context
+    (``context.session.id``), or ``str()`` of one of these."""
+    if isinstance(node, ast.Call) and dotted(node.func) == "str" and len(node.args) == 1:
+        return is_identity_value(node.args[0], words, extra)
+    if isinstance(node, ast.Name):
+        return node.id in words.identity_names or node.id in words.context_names or node.id in extra
+    if isinstance(node, ast.Attribute):
+        if node.attr in words.identity_names:
+            return True
+        root: ast.AST = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and root.id in words.context_names
+    return False
+
+
+def _self_name(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    if any(dotted(d) in ("staticmethod", "classmethod") for d in fn.decorator_list):
+        return None
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    return params[0].arg if params else None
+
+
+def _is_self_attr(node: ast.AST, self_name: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == self_name
+    )
+
+
+def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
+    """Why instances of ``cls`` hold per-user state, or None."""
+    for stmt in cls.body:
+        if isinstance(stmt, FUNCTION_TYPES) and stmt.name == "__init__":
+            cp = context_param_name(stmt, words)
+            if cp is not None:
+                return f"`__init__` takes the user context `{cp}`"
+    for stmt in cls.body:
+        if not isinstance(stmt, FUNCTION_TYPES):
+            continue
+        self_name = _self_name(stmt)
+        identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
+        if self_name is not None:
+            for node in ast.walk(stmt):
+                reason = _self_state(node, self_name, words)
+                if reason is not None:
+                    return reason
+        if identity and matches_any(stmt.name, words.send_methods):
+            return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
+    return None
+
+
+def _self_state(node: ast.AST, self_name: str, words: Words) -> str | None:
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        for t in targets:
+            if (
+                _is_self_attr(t, self_name)
+                and isinstance(value, ast.Name)
+                and (value.id in words.identity_names or value.id in words.context_names)
+            ):
+                assert isinstance(t, ast.Attribute)
+                return f"stores the user identity `{value.id}` on `{self_name}.{t.attr}`"
+            if (
+                isinstance(t, ast.Subscript)
+                and _is_self_attr(t.value, self_name)
+                and is_identity_value(t.slice, words)
+            ):
+                assert isinstance(t.value, ast.Attribute)
+                key = ast.unparse(t.slice)
+                return f"keys `{self_name}.{t.value.attr}[{key}]` by a user identity"
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setdefault"
+        and _is_self_attr(node.func.value, self_name)
+        and node.args
+        and is_identity_value(node.args[0], words)
+    ):
+        container = node.func.value
+        assert isinstance(container, ast.Attribute)
+        key = ast.unparse(node.args[0])
+        return f"keys `{self_name}.{container.attr}[{key}]` by a user identity"
+    return None
+
+
+def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+    for node in _same_scope(fn.body):
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node.value
+
+
+def _same_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _local_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
+    out: dict[str, list[ast.expr]] = {}
+    for node in _same_scope(fn.body):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out.setdefault(t.id, []).append(node.value)
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr))
+            and node.value is not None
+            and isinstance(node.target, ast.Name)
+        ):
+            out.setdefault(node.target.id, []).append(node.value)
+    return out
+
+
+def _unwrap(value: ast.expr) -> ast.expr:
+    while isinstance(value, ast.Await):
+        value = value.value
+    return value
+
+
+def factory_reason(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> str | None:
+    """Why ``fn`` is a context factory (it takes a user context and returns a call
+    built from it, directly or through a local), or None."""
+    cp = context_param_name(fn, words)
+    if cp is None:
+        return None
+    local = _local_values(fn)
+    for value in _returned(fn):
+        value = _unwrap(value)
+        candidates = [value]
+        if isinstance(value, ast.Name):
+            candidates = [_unwrap(v) for v in local.get(value.id, [])]
+        for c in candidates:
+            if isinstance(c, ast.Call) and _builds(c, cp, words):
+                label = dotted(c.func) or "..."
+                return f"takes `{cp}` and returns `{label}(...)` built from it"
+    return None
+
+
+_BUILDER_PREFIXES = ("create_", "build_", "make_", "new_", "get_or_create_")
+
+
+def _builds(call: ast.Call, param: str, words: Words) -> bool:
+    """``call`` builds an object from the context: it is given the context itself
+    and calls a class (a capitalised name) or a builder (``create_*``, ``build_*``,
+    ``make_*``, ``new_*``, a configured context factory)."""
+    given = any(
+        isinstance(a, ast.Name) and a.id == param
+        for a in [*call.args, *(k.value for k in call.keywords)]
+    )
+    name = dotted(call.func)
+    if not given or name is None:
+        return False
+    last = _last(name)
+    return (
+        last[:1].isupper()
+        or last.startswith(_BUILDER_PREFIXES)
+        or matches_any(name, words.context_factories)
+    )
+
+
+def _module_none_slots(tree: ast.Module) -> set[str]:
+    out: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant):
+            if stmt.value.value is None:
+                out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and (
+                stmt.value is None
+                or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+            )
+        ):
+            out.add(stmt.target.id)
+    return out
+
+
+def _module_instances(tree: ast.Module) -> dict[str, ast.Call]:
+    out: dict[str, ast.Call] = {}
+    for stmt in tree.body:
+        targets: list[ast.expr]
+        value: ast.expr | None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        if isinstance(value, ast.Call):
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = value
+    return out
+
+
+def _built_call(value: ast.expr, local: dict[str, list[ast.expr]]) -> ast.Call | None:
+    value = _unwrap(value)
+    if isinstance(value, ast.Name):
+        for v in local.get(value.id, []):
+            found = _built_call(v, {})
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, ast.Call):
+        name = dotted(value.func)
+        if name is not None and name not in _VALUE_CALLS:
+            return value
+    return None
+
+
+def getter_facts(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    none_slots: set[str],
+    instances: dict[str, ast.Call],
+) -> tuple[str, ast.Call] | None:
+    """``(how, call)`` when ``fn`` returns one process-wide instance: lazy (``global
+    _x`` bound to what it builds, also through a local variable first, under a lock
+    or not), eager (returns a module-level instance), or a zero-argument
+    ``@lru_cache``/``@cache`` factory."""
+    globals_: set[str] = set()
+    for node in _same_scope(fn.body):
+        if isinstance(node, ast.Global):
+            globals_.update(node.names)
+    local = _local_values(fn)
+    for var in sorted(globals_ & none_slots):
+        for value in local.get(var, []):
+            call = _built_call(value, {k: v for k, v in local.items() if k not in globals_})
+            if call is not None and any(
+                isinstance(r, ast.Name) and r.id == var for r in _returned(fn)
+            ):
+                return f"lazy `global {var}` getter", call
+    if _params(fn) or fn.args.vararg or fn.args.kwarg:
+        return None
+    decorators = {
+        _last(dotted(d.func if isinstance(d, ast.Call) else d) or "") for d in fn.decorator_list
+    }
+    returned = list(_returned(fn))
+    if decorators & _CACHE_DECORATORS:
+        for r in returned:
+            call = _built_call(r, local)
+            if call is not None:
+                return "zero-argument cached factory", call
+    for r in returned:
+        if isinstance(r, ast.Name) and r.id in instances and r.id not in local:
+            return f"returns the module-level instance `{r.id}`", instances[r.id]
+    return None
+
+
+def is_test_class(cls: ast.ClassDef) -> bool:
+    return cls.name.startswith("Test")
+
+
+def infer_module(
+    tree: ast.Module, settings: Settings, imports: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The vocabulary one module defines (see the module docstring). ``imports``
+    maps the module's top-level names to absolute names, to qualify what getters
+    build (without it, names stay as written)."""
+    words = settings.words
+    types: dict[str, str] = {}
+    factories: dict[str, str] = {}
+    getters: dict[str, dict[str, str]] = {}
+    none_slots = _module_none_slots(tree)
+    instances = _module_instances(tree)
+    imports = imports or {}
+
+    def qualify(name: str) -> str:
+        head, _, rest = name.partition(".")
+        base = imports.get(head)
+        if base is None:
+            return name
+        return f"{base}.{rest}" if rest else base
+
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef) and not is_test_class(stmt):
+            reason = user_state_reason(stmt, words)
+            if reason is not None:
+                types[stmt.name] = reason
+        elif isinstance(stmt, FUNCTION_TYPES) and not stmt.name.startswith("test_"):
+            reason = factory_reason(stmt, words)
+            if reason is not None:
+                factories[stmt.name] = reason
+            found = getter_facts(stmt, none_slots, instances)
+            if found is not None and not matches_any(stmt.name, words.allowed_singletons):
+                how, call = found
+                built = dotted(call.func) or ""
+                getters[stmt.name] = {
+                    "reason": f"{how} building `{built}()`",
+                    "builds": qualify(built),
+                }
+    classes = {
+        stmt.name: [qualify(b) for b in map(dotted, stmt.bases) if b]
+        for stmt in tree.body
+        if isinstance(stmt, ast.ClassDef)
+    }
+    return {"types": types, "factories": factories, "getters": getters, "classes": classes}
+
+
+def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute module of ``from <level dots><target> import ...`` in ``module``."""
+    if not level:
+        return target or ""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
+def module_facts(
+    tree: ast.Module, settings: Settings, module: str, is_package: bool
+) -> dict[str, Any]:
+    """What the project model keeps of one module for the vocabulary: its absolute
+    top-level imports, the names of its top-level functions, and :func:`infer_module`
+    (getters' ``builds`` qualified through those imports; a name defined in the module
+    is qualified with the module)."""
+    imports: dict[str, str] = {}
+    defined: dict[str, str] = {}
+    functions: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    imports.setdefault(top, top)
+        elif isinstance(stmt, ast.ImportFrom):
+            base = absolute_import(module, is_package, stmt.level or 0, stmt.module)
+            for alias in stmt.names:
+                if alias.name != "*":
+                    qual = f"{base}.{alias.name}" if base else alias.name
+                    imports[alias.asname or alias.name] = qual
+        elif isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            defined[stmt.name] = f"{module}.{stmt.name}" if module else stmt.name
+            if not isinstance(stmt, ast.ClassDef):
+                functions.append(stmt.name)
+    names = {**imports, **defined}
+    vocabulary = infer_module(tree, settings, names)
+
+    def qualify(name: str) -> str:
+        head, _, rest = name.partition(".")
+        base = names.get(head, head)
+        return f"{base}.{rest}" if rest else base
+
+    vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    uses: dict[str, str | None] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            continue
+        fn = stmt if isinstance(stmt, FUNCTION_TYPES) else None
+        if isinstance(stmt, ast.ClassDef):
+            fn = next(
+                (s for s in stmt.body if isinstance(s, FUNCTION_TYPES) and s.name == "__init__"),
+                None,
+            )
+        if fn is None:
+            continue
+        cp = context_param_name(fn, settings.words)
+        if cp is not None:
+            uses[stmt.name] = context_use(fn, cp, settings.words)
+    vocabulary["context_uses"] = uses
+    return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
+
+
+class ProjectVocabulary:
+    """The vocabulary of every module, joined: user-scoped types through their bases
+    and across modules, and which singleton getters keep a user-scoped object.
+
+    ``modules``: module name -> :func:`module_facts` (``""`` for a file checked on its
+    own). Names are absolute (``pkg.mod.Name``)."""
+
+    def __init__(self, modules: dict[str, dict[str, Any]], settings: Settings) -> None:
+        self.modules = modules
+        self.words = settings.words
+        self.types: dict[str, str] = {}
+        self.factories: dict[str, str] = {}
+        self.getters: dict[str, dict[str, str | None]] = {}
+        self.classes: dict[str, list[str]] = {}
+        for module, facts in modules.items():
+            vocab = facts["vocabulary"]
+            for name, bases in vocab.get("classes", {}).items():
+                self.classes[self._qual(module, name)] = bases
+            for name, reason in vocab.get("types", {}).items():
+                self.types[self._qual(module, name)] = reason
+            for name, reason in vocab.get("factories", {}).items():
+                self.factories[self._qual(module, name)] = reason
+        self._inherit()
+        self.fanout: dict[str, list[bool]] = {}
+        self.context_uses: dict[str, str | None] = {}
+        for module, facts in modules.items():
+            for callee, flags in facts["vocabulary"].get("fanout", {}).items():
+                self.fanout.setdefault(callee, []).extend(flags)
+            for name, use in facts["vocabulary"].get("context_uses", {}).items():
+                self.context_uses[self._qual(module, name)] = use
+        for module, facts in modules.items():
+            for name, g in facts["vocabulary"].get("getters", {}).items():
+                builds = g["builds"]
+                self.getters[self._qual(module, name)] = {
+                    "reason": g["reason"],
+                    "builds": builds,
+                    "user": self._user_reason(builds),
+                }
+
+    @staticmethod
+    def _qual(module: str, name: str) -> str:
+        return f"{module}.{name}" if module else name
+
+    def resolve(self, qualname: str) -> str | None:
+        """The absolute name of the project definition ``qualname`` leads to, through
+        imports and re-exports, or None (not defined in the project)."""
+        seen: set[str] = set()
+        while qualname not in seen and len(seen) < 32:
+            seen.add(qualname)
+            if qualname in self.classes:
+                return qualname
+            module, _, attr = qualname.rpartition(".")
+            facts = self.modules.get(module)
+            if facts is None:
+                return None
+            if attr in facts["functions"]:
+                return qualname
+            nxt = facts["imports"].get(attr)
+            if nxt is None:
+                return None
+            qualname = nxt
+        return None
+
+    def _inherit(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for cls, bases in self.classes.items():
+                if cls in self.types:
+                    continue
+                for base in bases:
+                    target = self.resolve(base)
+                    if target is not None and target in self.types:
+                        self.types[cls] = f"subclass of `{_last(target)}`"
+                    elif target is None and matches_any(base, self.words.user_scoped_types):
+                        self.types[cls] = f"subclass of `{_last(base)}` (a user-scoped name)"
+                    else:
+                        continue
+                    changed = True
+                    break
+
+    def type_reason(self, name: str) -> str | None:
+        """Why ``name`` (absolute) is a user-scoped type, or None. A name that resolves
+        to a project class is decided by what the class does (and by exact names in
+        ``user-scoped-types``); a glob pattern only decides names that do not resolve."""
+        target = self.resolve(name)
+        if target is not None:
+            if target in self.types:
+                return self.types[target]
+            # the configuration adds: exact names, and patterns beyond the defaults
+            added = [
+                p
+                for p in self.words.user_scoped_types
+                if not any(c in p for c in "*?[") or p not in DEFAULT_USER_SCOPED
+            ]
+            return "listed in `user-scoped-types`" if matches_any(target, added) else None
+        return (
+            "matches `user-scoped-types`"
+            if matches_any(name, self.words.user_scoped_types)
+            else None
+        )
+
+    def is_project_class(self, name: str) -> bool:
+        target = self.resolve(name)
+        return target is not None and target in self.classes
+
+    def _user_reason(self, builds: str | None) -> str | None:
+        if not builds:
+            return None
+        reason = self.type_reason(builds)
+        if reason is not None:
+            return f"keeps `{_last(builds)}`, a user-scoped type ({reason})"
+        target = self.resolve(builds) or builds
+        if target in self.factories or matches_any(builds, self.words.context_factories):
+            return f"keeps what the context factory `{_last(builds)}` builds"
+        if matches_any(builds, self.words.deprecated_accessors):
+            return f"keeps what the deprecated accessor `{_last(builds)}` returns"
+        return None
+
+    def is_fanout_helper(self, name: str) -> bool:
+        """Every call of ``name`` in the project is a fan-out call (in a loop over
+        identities, in a function serving no single user); there is at least one."""
+        flags = self.fanout.get(name, [])
+        return bool(flags) and all(flags)
+
+    def context_use(self, name: str) -> tuple[bool, str | None]:
+        """``(known, how)``: whether ``name`` resolves to a project callable taking a
+        user context, and how it uses it (None: only to decorate output, or not)."""
+        target = self.resolve(name)
+        if target is None or target not in self.context_uses:
+            return False, None
+        return True, self.context_uses[target]
+
+    def getter(self, name: str) -> dict[str, str | None] | None:
+        target = self.resolve(name)
+        return self.getters.get(target) if target is not None else None
+
+    def names(self) -> set[str]:
+        """The last components of every inferred type, factory and user-scoped getter
+        (words the prefilter must look for)."""
+        found = [*self.types, *self.factories]
+        found += [k for k, v in self.getters.items() if v["user"] is not None]
+        return {_last(n) for n in found}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything inferred, with reasons (what ``show-vocabulary`` prints)."""
+        return {
+            "user-scoped-types": dict(sorted(self.types.items())),
+            "context-factories": dict(sorted(self.factories.items())),
+            "singleton-getters": {
+                k: v for k, v in sorted(self.getters.items()) if v["user"] is not None
+            },
+            "other-singleton-getters": {
+                k: v for k, v in sorted(self.getters.items()) if v["user"] is None
+            },
+        }
+
+
+# --------------------------------------------------------------------------- call facts
+def is_context_expr(node: ast.AST, words: Words) -> bool:
+    """A context-named variable or attribute (``ctx``, ``self.user_context``,
+    ``request.context``)."""
+    if isinstance(node, ast.Name):
+        return node.id in words.context_names
+    return isinstance(node, ast.Attribute) and node.attr in words.context_names
+
+
+def passes_identity_fields(call: ast.Call, words: Words) -> bool:
+    """The call passes a user context's identity fields one by one, by keyword
+    (``Engine(user_id=ctx.user_id, thread_id=ctx.thread_id)``): that is passing it."""
+    return any(
+        k.arg in words.identity_names
+        and isinstance(k.value, ast.Attribute)
+        and k.value.attr in words.identity_names
+        and is_context_expr(k.value.value, words)
+        for k in call.keywords
+    )
+
+
+_FORMATTING = frozenset(
+    {"str", "repr", "format", "print", "len", "bool", "isinstance", "getattr", "hasattr"}
+)
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: Words) -> str | None:
+    """How ``fn`` uses its user-context parameter ``param`` for identity or routing,
+    or None when it only decorates output with it (or ignores it): reads one of its
+    identity fields, passes it (or a field of it) to a call that is not formatting or
+    logging, keeps it (assigns or returns it), or falls back to shared state without
+    it (``if ctx is None: return get_manager()``)."""
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+            and node.attr in words.identity_names
+            and isinstance(node.ctx, ast.Load)
+        ):
+            return f"reads `{param}.{node.attr}`"
+        if isinstance(node, ast.Call):
+            callee = dotted(node.func) or ""
+            if callee in _FORMATTING or _last(callee) in _LOG_METHODS:
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                root: ast.AST = arg
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id == param:
+                    return f"passes `{ast.unparse(arg)}` to `{callee or '...'}()`"
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return))
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+        ):
+            return f"keeps `{param}`"
+        if (
+            isinstance(node, ast.If)
+            and _tests_none(node.test, param)
+            and any(
+                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in ast.walk(b)
+            )
+        ):
+            return f"falls back to other state when `{param}` is None"
+    return None
+
+
+def _tests_none(test: ast.AST, param: str) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == param
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == param
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
+def own_id_key(key: ast.AST | None, self_name: str | None, params: set[str]) -> bool:
+    """``key`` is the instance's own id: ``self.id``, ``id(self)``, or a parameter
+    the method also stores on ``self`` (checked by the caller through ``params``)."""
+    if key is None or self_name is None:
+        return False
+    if _is_self_attr(key, self_name):
+        return True
+    if (
+        isinstance(key, ast.Call)
+        and dotted(key.func) == "id"
+        and len(key.args) == 1
+        and isinstance(key.args[0], ast.Name)
+        and key.args[0].id == self_name
+    ):
+        return True
+    return isinstance(key, ast.Name) and key.id in params
+
+
+def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
+    """A mutation that adds or removes the instance itself under its own id
+    (``registry[self.id] = self``, ``live.add(id(self))``, ``live.discard(self.id)``,
+    ``registry.pop(self.id, None)``): instance tracking, not per-user state."""
+    if not isinstance(fn, FUNCTION_TYPES):
+        return False
+    self_name = _self_name(fn)
+    if self_name is None:
+        return False
+    stored = {
+        n.value.id
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Name)
+        and any(_is_self_attr(t, self_name) for t in n.targets)
+    }
+    if isinstance(node, ast.Assign):
+        return (
+            isinstance(node.value, ast.Name)
+            and node.value.id == self_name
+            and all(isinstance(t, ast.Subscript) for t in node.targets)
+        )
+    if isinstance(node, ast.Delete):
+        return all(
+            isinstance(t, ast.Subscript) and own_id_key(t.slice, self_name, stored)
+            for t in node.targets
+        )
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func.attr
+        if method in ("add", "discard", "remove", "append", "pop") and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Name) and first.id == self_name:
+                return True
+            return own_id_key(first, self_name, stored)
+    return False
+
+
+def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, list[bool]]:
+    """Every call of a plain or dotted name in the module's functions: the callee's
+    absolute name (``qualify``) -> for each call, whether it is a fan-out call (inside
+    ``for <identity> in ...`` in a function that serves no single user: no identity
+    or context parameter)."""
+    out: dict[str, list[bool]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, FUNCTION_TYPES):
+            continue
+        serves_one = any(
+            p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
+        )
+        loop_calls: set[int] = set()
+        for node in _same_scope(fn.body):
+            if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
+                for sub in node.body:
+                    loop_calls.update(id(c) for c in ast.walk(sub) if isinstance(c, ast.Call))
+        for node in _same_scope(fn.body):
+            if isinstance(node, ast.Call):
+                name = dotted(node.func)
+                if name is None or name.startswith(("self.", "cls.")):
+                    continue
+                out.setdefault(qualify(name), []).append(id(node) in loop_calls and not serves_one)
+    return out
+
+
+def _binds_identity(target: ast.AST, words: Words) -> bool:
+    return any(
+        isinstance(n, ast.Name) and (n.id in words.identity_names or n.id.endswith("_id"))
+        for n in ast.walk(target)
+    )

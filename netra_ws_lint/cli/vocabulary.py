@@ -1,0 +1,76 @@
+"""``netra-ws-lint show-vocabulary [PATH]``: the vocabulary inferred from a project
+(user-scoped types, context factories, singleton getters), each with its reason."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from netra_ws_lint.config import ConfigError
+
+SECTIONS = (
+    ("user-scoped-types", "user-scoped types"),
+    ("context-factories", "context factories"),
+    ("singleton-getters", "singleton getters of user-scoped objects"),
+    ("other-singleton-getters", "other singleton getters (shared on purpose?)"),
+)
+
+
+def add_parser(sub: Any) -> None:
+    show = sub.add_parser(
+        "show-vocabulary", help="print the vocabulary inferred from the project, and why"
+    )
+    show.add_argument("path", nargs="?", default=".", metavar="PATH", help="default: .")
+    show.add_argument("--output-format", choices=("text", "json"), default="text")
+    show.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="use this pyproject.toml or setup.cfg instead of searching for one",
+    )
+    show.set_defaults(run=run)
+
+
+def inferred(path: str, config: Path | None = None) -> dict[str, Any]:
+    """The project vocabulary of the files under ``path`` (see vocabulary.py)."""
+    from netra_ws_lint.analysis.project import ProjectIndex, clear_package_cache, index_source
+    from netra_ws_lint.engine.discovery import discover
+
+    if config is not None and not config.is_file():
+        raise ConfigError(f"{config}: no such configuration file")
+    targets, _problems = discover([path], config_file=config)
+    clear_package_cache()
+    entries = []
+    for t in targets:
+        try:
+            data = t.path.read_bytes()
+        except OSError:
+            continue
+        entry = index_source(data, t.path, t.display, t.settings)
+        if entry is not None:
+            entries.append(entry)
+    settings = targets[0].settings if targets else None
+    return ProjectIndex(entries, settings).vocabulary.as_dict()
+
+
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    data = inferred(args.path, args.config)
+    if args.output_format == "json":
+        json.dump(data, stdout, indent=2)
+        stdout.write("\n")
+        return 0
+    for key, title in SECTIONS:
+        entries = data[key]
+        stdout.write(f"{title} ({len(entries)}):\n")
+        for name, why in entries.items():
+            if isinstance(why, dict):
+                user = f"; {why['user']}" if why.get("user") else ""
+                why = f"{why['reason']}{user}"
+            stdout.write(f"  {name}: {why}\n")
+    stdout.write(
+        "\nConfiguration adds to these (user-scoped-types, context-factories) and removes "
+        "from them (allowed-singletons).\n"
+    )
+    return 0

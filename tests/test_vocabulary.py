@@ -1,0 +1,326 @@
+"""The vocabulary inferred from a project (analysis/vocabulary.py) and
+``netra-ws-lint show-vocabulary``."""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from netra_ws_lint.analysis.vocabulary import (
+    ProjectVocabulary,
+    context_use,
+    infer_module,
+    is_own_id_tracking,
+    module_facts,
+    passes_identity_fields,
+)
+from netra_ws_lint.cli.main import main
+from netra_ws_lint.config import Settings
+
+WORDS = Settings().words
+
+
+def infer(source: str) -> dict[str, dict[str, object]]:
+    return infer_module(ast.parse(textwrap.dedent(source)), Settings())
+
+
+def test_user_scoped_types_and_their_reasons() -> None:
+    found = infer(
+        """
+        class Takes:
+            def __init__(self, user_context): ...
+
+        class Stores:
+            def bind(self, user_id):
+                self.owner = user_id
+
+        class Keys:
+            def add(self, conn, session_id):
+                self._conns[session_id] = conn
+
+        class Sends:
+            async def send_to_user(self, user_id, msg): ...
+
+        class Plain:
+            def __init__(self, transport):
+                self.transport = transport
+
+        class TestSomething:
+            def __init__(self, user_context): ...
+        """
+    )["types"]
+    assert set(found) == {"Takes", "Stores", "Keys", "Sends"}  # not Plain, not a test class
+    assert found["Takes"] == "`__init__` takes the user context `user_context`"
+    assert "user_id" in str(found["Stores"]) and "self.owner" in str(found["Stores"])
+    assert found["Keys"] == "keys `self._conns[session_id]` by a user identity"
+    assert "sends to one user" in str(found["Sends"])
+
+
+def test_context_factories_build_what_they_return_from_the_context() -> None:
+    found = infer(
+        """
+        def create_client(user_context=None):
+            return ReportClient(user_context)
+
+        def make(ctx):
+            client = build_client(ctx)
+            return client
+
+        def lookup(key, ctx=None):
+            return store_for(ctx).get(key)  # a value fetched, not an object built
+
+        def forward(name, ctx=None):
+            return sink.write(name, ctx)  # not a class or a builder
+        """
+    )["factories"]
+    assert set(found) == {"create_client", "make"}
+    assert found["create_client"] == (
+        "takes `user_context` and returns `ReportClient(...)` built from it"
+    )
+
+
+def test_singleton_getters_lazy_eager_cached() -> None:
+    found = infer(
+        """
+        import functools, threading
+        _lock = threading.Lock()
+        _svc = None
+        _hub = Hub()
+
+        def get_svc():
+            global _svc
+            if _svc is None:
+                with _lock:
+                    if _svc is None:
+                        svc = Service()
+                        _svc = svc
+            return _svc
+
+        def get_hub():
+            return _hub
+
+        @functools.lru_cache
+        def get_settings():
+            return Settings()
+
+        def not_a_getter(x):
+            return _hub
+        """
+    )["getters"]
+    assert set(found) == {"get_svc", "get_hub", "get_settings"}
+    assert found["get_svc"]["reason"] == "lazy `global _svc` getter building `Service()`"
+    assert found["get_hub"]["builds"] == "Hub"
+    assert "cached factory" in str(found["get_settings"]["reason"])
+
+
+def _facts(module: str, source: str) -> dict[str, object]:
+    return module_facts(ast.parse(textwrap.dedent(source)), Settings(), module, False)
+
+
+def test_joined_across_modules_resolution_before_patterns() -> None:
+    vocab = ProjectVocabulary(
+        {
+            "app.state": _facts(
+                "app.state",
+                """
+                class Tracker:
+                    def track(self, user_id, event):
+                        self._events.setdefault(user_id, []).append(event)
+
+                class SubTracker(Tracker):
+                    pass
+
+                class QuietEmitter:  # matches *Emitter, but resolves: what it does decides
+                    def __init__(self, channel):
+                        self.channel = channel
+                """,
+            ),
+            "app.registry": _facts(
+                "app.registry",
+                """
+                from app.state import SubTracker, QuietEmitter
+                _t = None
+                _e = None
+
+                def get_tracker():
+                    global _t
+                    if _t is None:
+                        _t = SubTracker()
+                    return _t
+
+                def get_emitter():
+                    global _e
+                    if _e is None:
+                        _e = QuietEmitter(None)
+                    return _e
+                """,
+            ),
+        },
+        Settings(),
+    )
+    assert vocab.type_reason("app.state.SubTracker") == "subclass of `Tracker`"
+    assert vocab.type_reason("app.state.QuietEmitter") is None
+    assert vocab.type_reason("elsewhere.LoudEmitter") == "matches `user-scoped-types`"
+    tracker = vocab.getter("app.registry.get_tracker")
+    assert tracker is not None and "a user-scoped type" in str(tracker["user"])
+    emitter = vocab.getter("app.registry.get_emitter")
+    assert emitter is not None and emitter["user"] is None
+    assert "get_tracker" in vocab.names() and "get_emitter" not in vocab.names()
+
+
+def test_fan_out_helpers_are_called_only_in_identity_loops() -> None:
+    vocab = ProjectVocabulary(
+        {
+            "m": _facts(
+                "m",
+                """
+                def push(user_id, msg): ...
+                def notify(user_id, msg): ...
+
+                async def broadcast(subscribers, msg):
+                    for user_id in subscribers:
+                        push(user_id, msg)
+                        notify(user_id, msg)
+
+                async def handle(user_id, msg):
+                    notify(user_id, msg)
+                """,
+            )
+        },
+        Settings(),
+    )
+    assert vocab.is_fanout_helper("m.push")
+    assert not vocab.is_fanout_helper("m.notify")  # one caller serves one user
+    assert not vocab.is_fanout_helper("m.handle")  # never called
+
+
+def _fn(source: str) -> ast.FunctionDef:
+    node = ast.parse(textwrap.dedent(source)).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    return node
+
+
+def test_context_use_identity_routing_or_decoration() -> None:
+    assert context_use(_fn("def f(x, ctx=None):\n    return ctx.user_id\n"), "ctx", WORDS)
+    assert context_use(_fn("def f(x, ctx=None):\n    return make(ctx)\n"), "ctx", WORDS)
+    fallback = "def f(x, ctx=None):\n    if ctx is None:\n        return SHARED[x]\n    return 1\n"
+    assert context_use(_fn(fallback), "ctx", WORDS) == (
+        "falls back to other state when `ctx` is None"
+    )
+    decorate = "def f(t, ctx=None):\n    if ctx:\n        t += f' ({ctx.cost})'\n    return t\n"
+    assert context_use(_fn(decorate), "ctx", WORDS) is None
+    assert context_use(_fn("def f(x, ctx=None):\n    log.info('%s', ctx)\n"), "ctx", WORDS) is None
+
+
+def test_identity_fields_by_keyword_count_as_the_context() -> None:
+    def call(text: str) -> ast.Call:
+        node = ast.parse(text, mode="eval").body
+        assert isinstance(node, ast.Call)
+        return node
+
+    assert passes_identity_fields(call("Engine(user_id=ctx.user_id, run_id=ctx.run_id)"), WORDS)
+    assert not passes_identity_fields(call("emit(self.user_context.run_id, 10)"), WORDS)
+    assert not passes_identity_fields(call("Engine(user_id=request.user_id)"), WORDS)
+
+
+def test_own_id_tracking() -> None:
+    cls = ast.parse(
+        textwrap.dedent(
+            """
+            class Session:
+                def open(self, sid):
+                    self.sid = sid
+                    LIVE[sid] = self
+                    SEEN.add(id(self))
+                    OTHER[sid] = sid
+                def close(self):
+                    LIVE.pop(self.sid, None)
+            """
+        )
+    ).body[0]
+    assert isinstance(cls, ast.ClassDef)
+    open_, close = cls.body
+    stmts = [s for s in open_.body if not isinstance(s, ast.Assign) or s is not open_.body[0]]
+    register, seen, other = stmts
+    assert is_own_id_tracking(register, open_)
+    assert isinstance(seen, ast.Expr) and is_own_id_tracking(seen.value, open_)
+    assert not is_own_id_tracking(other, open_)
+    pop = close.body[0]
+    assert isinstance(pop, ast.Expr) and is_own_id_tracking(pop.value, close)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "__init__.py").write_text("")
+    (tmp_path / "svc" / "reports.py").write_text(
+        "class ReportService:\n"
+        "    def record(self, user_id, item):\n"
+        "        self._per_user[user_id] = item\n"
+        "\n"
+        "def create_report_client(user_context=None):\n"
+        "    return ReportClient(user_context)\n"
+    )
+    (tmp_path / "svc" / "registry.py").write_text(
+        "from svc.reports import ReportService\n"
+        "_s = None\n"
+        "\n"
+        "def get_reports():\n"
+        "    global _s\n"
+        "    if _s is None:\n"
+        "        s = ReportService()\n"
+        "        _s = s\n"
+        "    return _s\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text(
+        "class FakeService:\n    def send_to_user(self, user_id, m): ...\n"
+    )
+    return tmp_path
+
+
+def test_show_vocabulary_text_and_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show-vocabulary"]) == 0
+    out = capsys.readouterr().out
+    assert "user-scoped types (1):\n  svc.reports.ReportService: keys `self._per_user" in out
+    assert "context factories (1):\n  svc.reports.create_report_client: takes" in out
+    assert "singleton getters of user-scoped objects (1):\n  svc.registry.get_reports:" in out
+    assert "FakeService" not in out  # test code teaches nothing
+    assert main(["show-vocabulary", "--output-format", "json", "svc"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["user-scoped-types"]) == ["svc.reports.ReportService"]
+    getter = data["singleton-getters"]["svc.registry.get_reports"]
+    assert getter["builds"] == "svc.reports.ReportService"
+    assert getter["reason"] == "lazy `global _s` getter building `ReportService()`"
+    # configuration removes a getter from what is inferred
+    (project / "pyproject.toml").write_text(
+        '[tool.netra-ws-lint]\nallowed-singletons = ["get_reports"]\n'
+    )
+    assert main(["show-vocabulary", "--output-format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["singleton-getters"] == {}
+
+
+def test_inferred_singleton_is_reported_across_modules(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "app.py").write_text(
+        "from svc.registry import get_reports\n"
+        "from svc.reports import create_report_client\n"
+        "\n"
+        "def handle(user_id):\n"
+        "    get_reports().record(user_id, 1)\n"
+        "\n"
+        "def startup(app):\n"
+        "    app.state.client = create_report_client()\n"
+    )
+    main(["check", "--no-cache", "--select", "NWS104,NWS105,NWS301", "."])
+    lines = capsys.readouterr().out.splitlines()
+    codes = {(line.split(":")[0], line.split()[1]) for line in lines}
+    assert ("svc/registry.py", "NWS104") in codes
+    assert ("app.py", "NWS105") in codes
+    assert ("app.py", "NWS301") in codes  # an inferred factory, whatever its default
