@@ -81,7 +81,7 @@ class Module:
 
 
 def _absolute(module: str, is_package: bool, level: int, target: str | None) -> str:
-    from netra_ws_lint.analysis.project import absolute_import
+    from netra_ws_lint.analysis.vocabulary import absolute_import
 
     return absolute_import(module, is_package, level, target)
 
