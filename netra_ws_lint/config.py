@@ -104,6 +104,7 @@ KNOWN_KEYS = frozenset(
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
+        "src",
         "sentinel-identity",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
@@ -189,6 +190,8 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     words: Words = field(default_factory=Words)
     patterns: tuple[PatternRule, ...] = ()  # custom NWS5xx rules
+    # source roots, relative to the project root: where module names start (like ruff's)
+    src: tuple[str, ...] = (".", "src")
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
     # "module:function" returning the acting user id (the pytest plugin's identity getter)
@@ -460,6 +463,16 @@ def _per_file_ignores(
     return tuple(out)
 
 
+def _source_roots(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    roots = tuple(_as_list(value, key, source))
+    for r in roots:
+        if not r or Path(r).is_absolute() or ".." in Path(r).parts:
+            raise ConfigError(
+                f"{_where(source, key)}: {r!r} must be a directory relative to the project root"
+            )
+    return roots
+
+
 def apply_options(
     settings: Settings,
     options: Mapping[str, Any],
@@ -496,6 +509,8 @@ def apply_options(
             )
         elif key == "patterns":
             s = replace(s, patterns=_patterns(value, key, source))
+        elif key == "src":
+            s = replace(s, src=_source_roots(value, key, source))
         elif key == "sentinel-identity":
             s = replace(s, sentinel_identity=_import_path(value, key, source))
         elif key == "deprecated-accessors":

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import FileChanged, rewrite_file
@@ -38,10 +38,8 @@ from netra_ws_lint.engine.pipeline import (
 from netra_ws_lint.model import Edit, Finding, ImportChange
 from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
 
-if TYPE_CHECKING:
-    from netra_ws_lint.analysis.project import ProjectIndex
-
 MAX_PASSES = 4
+Checker = Callable[[str], "list[Finding]"]  # a file's text -> its findings
 _LINE_START_RE = re.compile(r"\r\n|\r|\n")
 
 
@@ -466,19 +464,16 @@ def fix_text(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
-    project: ProjectIndex | None = None,
-    real_path: str | None = None,
+    checker: Checker | None = None,
 ) -> tuple[str, list[Finding]]:
     """Fix ``raw`` until no fix applies (a few passes at most), verified: the result
     parses and one more pass changes nothing. Returns the text and the findings fixed
-    (of every pass). With ``project`` (the index of the project's modules), the file
-    is checked in project mode, as ``real_path``: the fixes see across modules."""
+    (of every pass). ``checker``: how a text is checked (default: the file on its own;
+    the CLI passes its run's, so cross-module findings are fixed too)."""
+    if checker is None:
 
-    def check(text: str) -> list[Finding]:
-        if project is None:
+        def checker(text: str) -> list[Finding]:
             return check_source(text, path, settings, rule_set)
-        rules = rule_set or RuleSet.for_settings(settings)
-        return project.check_source(text, path, settings, rules, real_path or path)
 
     norm = normalize_newlines(raw)
     if not isinstance(parse_source(norm, path), ast.Module):
@@ -486,7 +481,7 @@ def fix_text(
     applied: list[Finding] = []
     current = raw
     for _ in range(MAX_PASSES):
-        findings = fixable(check(current), unsafe)
+        findings = fixable(checker(current), unsafe)
         if not findings:
             break
         new, done = apply_fixes(current, findings, path)
@@ -497,7 +492,7 @@ def fix_text(
             break
         current = new
     # verification: a further pass changes nothing
-    again = fixable(check(current), unsafe)
+    again = fixable(checker(current), unsafe)
     if again and apply_fixes(current, again, path)[0] != current:
         raise FixError("the fixes do not settle (a second pass changes the file); not fixed")
     return current, applied
@@ -518,13 +513,12 @@ def fix_bytes(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
-    project: ProjectIndex | None = None,
-    real_path: str | None = None,
+    checker: Checker | None = None,
 ) -> FixResult:
     raw, encoding = decode(data)
     if raw.startswith("\ufeff"):  # a BOM the codec kept: leave it to the codec
         raise FixError("unexpected byte order mark; not fixed")
-    new, applied = fix_text(raw, path, settings, unsafe, rule_set, project, real_path)
+    new, applied = fix_text(raw, path, settings, unsafe, rule_set, checker)
     if new == raw:
         return FixResult(path, data, data, applied)
     try:
@@ -542,8 +536,8 @@ def fix_file(
     display: str | None = None,
     write: bool = True,
     roots: Sequence[Path] | None = None,
+    checker: Checker | None = None,
     start: tuple[bytes, bytes] | None = None,
-    project: ProjectIndex | None = None,
 ) -> FixResult:
     """Fix one file in place (:func:`.fsutil.rewrite_file`: :class:`ChangedMeanwhile`
     when it changed since it was read), or only compute the result (``write=False``).
@@ -564,15 +558,8 @@ def fix_file(
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
     if start is not None and data != start[0]:
         raise ChangedMeanwhile("changed since it was read; left as it was")
-    result = fix_bytes(
-        data if start is None else start[1],
-        display or str(path),
-        settings,
-        unsafe,
-        rule_set,
-        project,
-        str(path),
-    )
+    text = data if start is None else start[1]
+    result = fix_bytes(text, display or str(path), settings, unsafe, rule_set, checker)
     result.original = data
     if write and result.changed:
         try:

@@ -4,25 +4,19 @@ side of :mod:`.fixes` (which is imported only when one of them is given)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import (
-    CheckResult,
-    DecodeError,
-    RuleSet,
-    check_bytes,
-    check_file,
-    decode_source,
-)
+from netra_ws_lint.engine.pipeline import CheckResult, DecodeError, decode_source
+from netra_ws_lint.engine.runner import Run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
 
 if TYPE_CHECKING:
-    from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.fix.apply import Checker
 
 PROG = "netra-ws-lint"
 FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable)
@@ -33,22 +27,17 @@ def _may_fix(f: Finding) -> bool:
     return f.code in FIX_CODES or f.code.startswith("NWS5")
 
 
-def project_index(files: Iterable[tuple[Path, str, Settings]]) -> ProjectIndex:
-    """The index of the modules the fixes see across (the files checked)."""
-    from netra_ws_lint.engine.pipeline import read_source_bytes
-    from netra_ws_lint.fix.migrate import index_of
+def _checker(run: Run, file: Path, settings: Settings) -> Checker:
+    """How a text of ``file`` is checked: through the run's project model."""
 
-    read = []
-    for path, display, settings in files:
-        try:
-            read.append((path, read_source_bytes(path), display, settings))
-        except OSError:
-            continue
-    return index_of(read)
+    def check_text(text: str) -> list[Finding]:
+        return run.recheck(file, str(file), settings, source=text).findings
+
+    return check_text
 
 
 def _thread(
-    results: list[tuple[CheckResult, Settings]], stderr: TextIO, project: ProjectIndex
+    results: list[tuple[CheckResult, Settings]], stderr: TextIO, run: Run
 ) -> dict[str, tuple[bytes, bytes]]:
     """With ``--unsafe-fixes``: thread the user context through the checked files
     (:mod:`.thread`); for each file it changes, the bytes read and the new bytes (not
@@ -66,7 +55,8 @@ def _thread(
             files[result.path] = (Path(result.path), read_source_bytes(Path(result.path)), settings)
         except OSError:
             continue
-    new = thread_files(files, stderr, project=project)
+    checkers = {path: _checker(run, Path(path), s) for path, (_, _, s) in files.items()}
+    new = thread_files(files, stderr, checkers=checkers)
     return {path: (files[path][1], data) for path, data in new.items()}
 
 
@@ -87,8 +77,10 @@ def run_fixes(
     args: argparse.Namespace,
     stdout: TextIO,
     stderr: TextIO,
+    run: Run,
 ) -> tuple[list[tuple[CheckResult, Settings]], int, int]:
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
+    Every pass and the re-check go through ``run`` (the project model of the check).
     Returns the results, re-checked where a file changed, a status (1 when ``--diff``
     printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
     from netra_ws_lint.fix.apply import (
@@ -104,9 +96,7 @@ def run_fixes(
     out: list[tuple[CheckResult, Settings]] = []
     fixed: list[tuple[str, list[Finding]]] = []
     status = 0
-    rule_sets: dict[Settings, RuleSet] = {}
-    project = project_index((Path(r.path), r.path, s) for r, s in results if not r.skipped)
-    threaded = _thread(results, stderr, project) if unsafe else {}
+    threaded = _thread(results, stderr, run) if unsafe else {}
     for result, settings in results:
         # the findings may come from the result cache, which keeps no fixes: any
         # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
@@ -117,23 +107,29 @@ def run_fixes(
         ):
             out.append((result, settings))
             continue
-        rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
+        file = Path(result.path)
+
+        def check_text(
+            text: str, file: Path = file, settings: Settings = settings
+        ) -> list[Finding]:
+            return run.recheck(file, str(file), settings, source=text).findings
+
         try:
             fr = fix_file(
-                Path(result.path),
+                file,
                 settings,
                 unsafe,
-                rules,
+                None,
                 result.path,
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
+                checker=check_text,
                 start=threaded.get(result.path),
-                project=project,
             )
         except ChangedMeanwhile as exc:
             # an editor or another run changed it: not an error; report what it holds now
             print(f"{PROG}: {result.path}: {exc}", file=stderr)
-            out.append((check_file(Path(result.path), settings, rules, result.path), settings))
+            out.append((run.recheck(file, result.path, settings), settings))
             continue
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
@@ -146,10 +142,10 @@ def run_fixes(
                 stdout.write(unified_diff(fr))
                 status = max(status, 1)
             else:
-                result = check_file(Path(result.path), settings, rules, result.path)
+                result = run.recheck(file, result.path, settings)
         elif not _same_text(fr.original, result.source):
             # changed since it was checked (another run fixed it): report what it holds
-            result = check_bytes(fr.original, result.path, settings, rules)
+            result = run.recheck(file, result.path, settings, data=fr.original)
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
@@ -196,7 +192,7 @@ def show_available(
 
 
 def fill_fixes(
-    results: list[tuple[CheckResult, Settings]],
+    results: list[tuple[CheckResult, Settings]], run: Run
 ) -> list[tuple[CheckResult, Settings]]:
     """The results with the fixes of their findings: a file whose findings of the rules
     with fixes carry none (they came from the result cache, which keeps no fixes) is
@@ -204,7 +200,7 @@ def fill_fixes(
     out = []
     for result, settings in results:
         if any(_may_fix(f) and f.fix is None for f in result.findings):
-            again = check_file(Path(result.path), settings, None, result.path)
+            again = run.recheck(Path(result.path), result.path, settings)
             if not again.skipped and set(again.findings) == set(result.findings):
                 result = again
         out.append((result, settings))

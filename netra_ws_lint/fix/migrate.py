@@ -30,10 +30,10 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from netra_ws_lint import __version__
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
@@ -47,11 +47,9 @@ from netra_ws_lint.engine.pipeline import (
     normalize_newlines,
     parse_source,
 )
+from netra_ws_lint.engine.runner import plan_run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import all_rules
-
-if TYPE_CHECKING:
-    from netra_ws_lint.analysis.project import ProjectIndex
 
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
@@ -227,18 +225,17 @@ def analyse(
     settings: Settings,
     rule_set: RuleSet | None,
     unsafe: bool,
-    project: ProjectIndex | None = None,
-    real_path: str | None = None,
+    checker: Callable[[str], list[Finding]] | None = None,
 ) -> tuple[FileReport, bytes | None]:
-    """The report of one file, and its fixed bytes when the fixes change it. With
-    ``project``, checked (and fixed) in project mode, as ``real_path``."""
+    """The report of one file, and its fixed bytes when the fixes change it.
+    ``checker``: how a text of the file is checked (default: on its own; the command
+    passes its run's, against the whole project)."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
 
     def check(text: str) -> list[Finding]:
-        if project is None:
-            return check_source(text, display, settings, rule_set)
-        rules = rule_set or RuleSet.for_settings(settings)
-        return project.check_source(text, display, settings, rules, real_path or display)
+        if checker is not None:
+            return checker(text)
+        return check_source(text, display, settings, rule_set)
 
     report = FileReport(display)
     try:
@@ -263,7 +260,7 @@ def analyse(
     fixed: bytes | None = None
     left = report.sites
     try:
-        result = fix_bytes(data, display, settings, unsafe, rule_set, project, real_path)
+        result = fix_bytes(data, display, settings, unsafe, rule_set, checker)
     except FixError as exc:
         report.error = str(exc)
     else:
@@ -838,6 +835,7 @@ def cmd_migrate(
     targets, problems = discover(
         args.paths or ["."], overrides, args.config, args.force_exclude, args.respect_gitignore
     )
+    targets = [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
     status = 0
     for p in problems:
         print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
@@ -856,12 +854,23 @@ def cmd_migrate(
         except OSError as exc:
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
-    project = index_of((p, data, d, s) for d, (p, data, s) in originals.items())
+    # every file is checked as `check` checks it: against the whole project
+    checked = [t for t in targets if t.display in originals]
+    run, others = plan_run(
+        checked, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
+    )
+    run.check([], [(t.path, t.display, t.settings) for t in checked] + others)
+    checkers: dict[str, Callable[[str], list[Finding]]] = {}
     for display, (path, data, settings) in originals.items():
+
+        def checker(
+            text: str, path: Path = path, display: str = display, settings: Settings = settings
+        ) -> list[Finding]:
+            return run.recheck(path, display, settings, source=text).findings
+
+        checkers[display] = checker
         rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
-        report, fixed = analyse(
-            data, display, settings, rules, args.unsafe_fixes, project, str(path)
-        )
+        report, fixed = analyse(data, display, settings, rules, args.unsafe_fixes, checker)
         files.append(report)
         if fixed is not None:
             fixed_bytes[display] = fixed
@@ -873,7 +882,7 @@ def cmd_migrate(
             {d: (p, fixed_bytes.get(d, data), s) for d, (p, data, s) in originals.items()},
             stderr,
             args.unsafe_fixes,
-            project,
+            checkers,
         )
         for display, new in threaded.items():
             fixed_bytes[display] = new
@@ -1000,48 +1009,6 @@ def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any
         "manual": sites - automatic,
         "by_rule": dict(sorted(by_rule.items())),
     }
-
-
-def index_of(files: Iterable[tuple[Path, bytes, str, Settings]]) -> ProjectIndex:
-    """The project index of ``(path, bytes, display, settings)`` files: what the fixes
-    see across modules."""
-    from netra_ws_lint.analysis.project import ProjectIndex, index_source
-
-    entries: dict[str, dict[str, Any]] = {}
-    todo: list[tuple[Path, dict[str, Any], Settings]] = []
-    for path, data, display, settings in files:
-        entry = index_source(data, path, display, settings)
-        if entry is not None:
-            entries.setdefault(entry["module"], entry)
-            todo.append((path, entry, settings))
-    # the first-party modules they import, when not among the files (a commit hook
-    # checks a few files): two levels, enough to see a re-export
-    for _ in range(2):
-        found: list[tuple[Path, dict[str, Any], Settings]] = []
-        for path, entry, settings in todo:
-            parts = entry["module"].split(".")
-            root = path.absolute()
-            for _ in range(len(parts) + (1 if entry["package"] else 0)):
-                root = root.parent
-            for qual in entry["imports"].values():
-                for module in (qual, qual.rpartition(".")[0]):
-                    if not module or module in entries:
-                        continue
-                    base = root.joinpath(*module.split("."))
-                    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                        try:
-                            text = candidate.read_bytes() if candidate.is_file() else None
-                        except OSError:
-                            text = None
-                        if text is None:
-                            continue
-                        extra = index_source(text, candidate, str(candidate), settings)
-                        if extra is not None and extra["module"] == module:
-                            entries[module] = extra
-                            found.append((candidate, extra, settings))
-                        break
-        todo = found
-    return ProjectIndex(entries.values())
 
 
 def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, Settings]]) -> Any:

@@ -32,7 +32,7 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import check_source, normalize_newlines, parse_source
 
 if TYPE_CHECKING:
-    from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.fix.apply import Checker
 
 PROG = "netra-ws-lint"
 CODE = "NWS302"
@@ -436,7 +436,7 @@ def thread_files(
     files: dict[str, tuple[Path, bytes, Settings]],
     stderr: TextIO,
     unsafe: bool = True,
-    project: ProjectIndex | None = None,
+    checkers: dict[str, Checker] | None = None,
 ) -> dict[str, bytes]:
     """Thread the user context through ``files`` (display -> (path, bytes, settings));
     the new bytes of the files that change, after the per-file fixes ran on them (they
@@ -463,8 +463,7 @@ def thread_files(
                 settings[display],
                 unsafe,
                 None,
-                project,
-                str(paths[display]),
+                (checkers or {}).get(display),
             )
             current[display] = new[display] = fixed
         again, _ = thread_texts(current, paths, settings)
