@@ -73,6 +73,9 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
         "test/",
         "conftest.py",
     ),
+    # decorators (resolved names or patterns) that register a function as serving one
+    # request, beside the frameworks known by analysis/frameworks.py
+    "request-handler-decorators": (),
 }
 DEFAULT_ACCESSORS: dict[str, str] = {"get_websocket_manager": "create_websocket_manager"}
 
@@ -101,6 +104,7 @@ KNOWN_KEYS = frozenset(
         *PATH_KEYS,
         "per-file-ignores",
         "audit",
+        "async-project",
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
@@ -126,6 +130,7 @@ class Words:
     allowed_singletons: tuple[str, ...] = WORD_LISTS["allowed-singletons"]
     system_user_ids: tuple[str, ...] = WORD_LISTS["system-user-ids"]
     test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
+    request_handler_decorators: tuple[str, ...] = WORD_LISTS["request-handler-decorators"]
 
     def __hash__(self) -> int:
         return hash(
@@ -185,6 +190,7 @@ class Settings:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     audit: bool = False
+    async_project: bool = False  # served over ASGI (else: known from an ``asgi.py``)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -498,6 +504,8 @@ def apply_options(
             s = replace(s, ignore=s.ignore + _codes(value, key, source, known))
         elif key == "audit":
             s = replace(s, audit=_bool(value, key, source))
+        elif key == "async-project":
+            s = replace(s, async_project=_bool(value, key, source))
         elif key == "exclude":
             s = replace(s, exclude=_globs(value, key, source))
         elif key == "extend-exclude":

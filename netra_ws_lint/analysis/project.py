@@ -14,7 +14,11 @@ file::
 (``ctx``: the user-context parameter as name, kind, position, has a default, default is
 ``None``; ``singleton``: a singleton getter NWS104 reports); ``imports`` the module-level
 imports with absolute names (relative imports resolved against the module's package),
-which is what makes re-exports through ``__init__`` and aliases work.
+which is what makes re-exports through ``__init__`` and aliases work. ``routes`` (when
+not empty) names the request handlers the module registers that other modules define
+(``path("", views.index)`` in a Django ``urls.py``: ``{"pkg.views.index": "django"}``),
+``apps`` its module-level application objects (``{"sio": ["socketio", true]}``:
+framework, served from an event loop), see :mod:`.frameworks`.
 
 Module names (:func:`module_names`) come from the *source roots* (the ``src`` setting,
 relative to the project root; default: the root itself and ``src/``), so PEP 420
@@ -114,6 +118,20 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
     vocab = data.get("vocab")
     if not isinstance(vocab, dict) or not isinstance(vocab.get("vocabulary"), dict):
         return False
+    routes, apps = data.get("routes", {}), data.get("apps", {})
+    if not isinstance(routes, dict) or not isinstance(apps, dict):
+        return False
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in routes.items()):
+        return False
+    if not all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and len(v) == 2
+        and isinstance(v[0], str)
+        and type(v[1]) is bool
+        for k, v in apps.items()
+    ):
+        return False
     return all(isinstance(k, str) and isinstance(d, dict) and def_valid(d) for k, d in defs.items())
 
 
@@ -136,6 +154,19 @@ class ProjectIndex:
             {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
         )
         self.known_names = frozenset(self._known_names())
+        # handlers registered by other modules (see frameworks.py), by absolute name
+        # after re-exports, and whether the project is served over ASGI
+        self.routes: dict[str, str] = {}
+        for e in self.modules.values():
+            for qual, framework in e.get("routes", {}).items():
+                self.routes[self.follow(qual)] = framework
+        self.asgi = any(m.rpartition(".")[2] == "asgi" for m in self.modules)
+        # module-level application objects (``sio = AsyncServer()``), by absolute name
+        self.apps: dict[str, tuple[str, bool]] = {
+            f"{module}.{name}": (fw, loop)
+            for module, e in self.modules.items()
+            for name, (fw, loop) in e.get("apps", {}).items()
+        }
         self._found: dict[str, dict[str, Any] | None] = {}
 
     def _known_names(self) -> set[str]:
@@ -148,6 +179,10 @@ class ProjectIndex:
         names: set[str] = set(self.vocabulary.names())
         for e in self.entries:
             names.update(e["defs"])
+            # request handlers other modules register, and application objects: the
+            # prefilter looks for these names too (frameworks.py)
+            names.update(q.rpartition(".")[2] for q in e.get("routes", {}))
+            names.update(e.get("apps", {}))
         todo = list(names)
         while todo:
             for local in importers.get(todo.pop(), ()):
@@ -155,6 +190,21 @@ class ProjectIndex:
                     names.add(local)
                     todo.append(local)
         return names
+
+    def follow(self, qualname: str) -> str:
+        """``qualname`` after the imports that re-export it (``pkg.views.index`` when
+        ``pkg/views/__init__.py`` imports ``index`` from ``pkg.views.pages``: the
+        latter), with the defining module's own name (not one of its aliases)."""
+        seen: set[str] = set()
+        while qualname not in seen and len(seen) < 32:
+            seen.add(qualname)
+            module, _, attr = qualname.rpartition(".")
+            entry = self.modules.get(module)
+            nxt = entry["imports"].get(attr) if entry is not None else None
+            if nxt is None:  # defined here: named by the module's own name, not an alias
+                return f"{entry['module']}.{attr}" if entry is not None else qualname
+            qualname = nxt
+        return qualname
 
     def with_entry(self, entry: dict[str, Any] | None) -> ProjectIndex:
         """This project with one module's facts replaced (a file read from stdin, or an

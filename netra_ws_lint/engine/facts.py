@@ -24,6 +24,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+from netra_ws_lint.analysis.frameworks import (
+    APP_TEXT,
+    REGISTRATION_TEXT,
+    app_objects,
+    route_references,
+)
 from netra_ws_lint.analysis.project import module_names, valid_entry
 from netra_ws_lint.analysis.resolution import keeps_signature
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
@@ -153,9 +159,13 @@ def valid_facts(data: Any) -> bool:
 
 
 def _entry(
-    module: ModuleId, defs: dict[str, Any], imports: dict[str, str], vocab: dict[str, Any]
+    module: ModuleId,
+    defs: dict[str, Any],
+    imports: dict[str, str],
+    vocab: dict[str, Any],
+    ctx: Context | None = None,
 ) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "module": module.name,
         "package": module.is_package,
         "aliases": list(module.aliases),
@@ -163,6 +173,42 @@ def _entry(
         "imports": imports,
         "vocab": vocab,  # the module's part of the inferred vocabulary (analysis.vocabulary)
     }
+    if ctx is not None:  # request handlers and application objects (analysis.frameworks)
+        routes = _routes(ctx, imports)
+        if routes:
+            out["routes"] = routes
+        apps = app_objects(ctx)
+        if apps:
+            out["apps"] = {name: [fw, loop] for name, (fw, loop) in apps.items()}
+    return out
+
+
+def _routes(ctx: Context, imports: dict[str, str]) -> dict[str, str]:
+    """Handlers this module registers that other modules define (Django's ``urls.py``),
+    by absolute name: ``{"pkg.views.index": "django"}``."""
+    out: dict[str, str] = {}
+    for dotted, framework in route_references(ctx):
+        head, _, rest = dotted.partition(".")
+        base = imports.get(head)
+        if base is None:
+            binding = ctx.module_scope.bindings.get(head)
+            if binding is not None and binding.kind == "import" and binding.qualname:
+                base = binding.qualname  # ``import pkg.views``: absolute already
+            else:
+                continue
+        out[f"{base}.{rest}" if rest else base] = framework
+    return out
+
+
+def _needs_tree(source: str, settings: Settings) -> bool:
+    """The module may hold a fact beyond its imports: a definition of interest, a
+    request handler registration or an application object (else the imports are read
+    from the text, without parsing)."""
+    return (
+        may_define(source, settings)
+        or REGISTRATION_TEXT.search(source) is not None
+        or APP_TEXT.search(source) is not None
+    )
 
 
 def vocabulary_facts(
@@ -184,7 +230,7 @@ def facts_from_tree(
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again)."""
-    if not may_define(source, settings):
+    if not _needs_tree(source, settings):
         return imports_entry(source, module)
     defs: dict[str, dict[str, Any]] = {}
     scan = FactScan(tree, source, path, settings, walked)
@@ -195,7 +241,7 @@ def facts_from_tree(
                 kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
                 defs[stmt.name] = {"kind": kind, **values}
     vocab = vocabulary_facts(tree, settings, path, module)
-    return _entry(module, defs, tree_imports(tree, module), vocab)
+    return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:
@@ -219,7 +265,7 @@ def facts_from_source(
     source: str, path: str, module: ModuleId, settings: Settings
 ) -> dict[str, Any] | None:
     """The facts of one module's text (None: it does not parse)."""
-    if not may_define(source, settings):
+    if not _needs_tree(source, settings):
         return imports_entry(source, module)
     tree = parse_source(source, path)
     if isinstance(tree, Finding):

@@ -72,6 +72,26 @@ UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "
     "--unsafe-fixes` does it ({message}); review the callee's fallback"
 )
+UNSAFE_REASONS = {
+    "NWS208": "`{prog} check --fix --unsafe-fixes` does it ({message}); an unset variable "
+    "then raises `LookupError` instead of `AttributeError`, and a value set in a task is "
+    "not seen by its parent",
+}
+# rules whose sites the plan lists once per distinct reason (NWS208: once per
+# thread-local attribute, however many functions use it)
+ONE_ENTRY_PER_REASON = ("NWS208",)
+
+
+def _one_per_reason(sites: list[Site]) -> list[Site]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for site in sites:
+        if site.code in ONE_ENTRY_PER_REASON:
+            if (site.code, site.reason) in seen:
+                continue
+            seen.add((site.code, site.reason))
+        out.append(site)
+    return out
 
 
 def is_migration_code(code: str) -> bool:
@@ -145,7 +165,8 @@ def _site(f: Finding, lines: list[str]) -> Site:
         if kind == "manual" or not f.fix.edits:
             kind = "manual"
         elif kind == "unsafe":
-            reason = UNSAFE_REASON.format(prog=PROG, message=f.fix.message)
+            template = UNSAFE_REASONS.get(f.code, UNSAFE_REASON)
+            reason = template.format(prog=PROG, message=f.fix.message)
     else:
         kind, reason = "none", REASONS.get(f.code, f.message)
     return Site(f.line, f.col + 1, f.code, f.message, text, kind, reason)
@@ -177,7 +198,7 @@ def sites_of(findings: Sequence[Finding], lines: list[str]) -> list[Site]:
         site = _site(group[0], lines)
         site.also = tuple(f.code for f in group[1:])
         out.append(site)
-    return out
+    return _one_per_reason(out)
 
 
 def context_sources(tree: ast.Module, source: str, path: str, settings: Settings) -> list[str]:
