@@ -74,6 +74,20 @@ class SharedModuleCache(_ModuleContainerRule):
     options = ("identity-names", "context-names", "context-types")
 
     INVALID = [
+        # a sync function given a user-scoped object (`Tab` keys state by a user id)
+        """
+        HISTORY = {}
+
+        class Tab:
+            def __init__(self):
+                self.by_user = {}
+
+            def open(self, user_id):
+                self.by_user[user_id] = True
+
+        def note(tab: Tab, text):
+            HISTORY.setdefault(id(tab), []).append(text)  # expect: NWS201@5
+        """,
         # async function, literals, containers defined below the function
         """
         async def remember(message):
