@@ -130,8 +130,9 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         self_name = _self_name(stmt)
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
+            others = _other_typed_context_names(stmt, words)
             for node in ast.walk(stmt):
-                reason = _self_state(node, self_name, words)
+                reason = _self_state(node, self_name, words, others)
                 if reason is not None:
                     return reason
         if identity and matches_any(stmt.name, words.send_methods):
@@ -139,7 +140,26 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
     return None
 
 
-def _self_state(node: ast.AST, self_name: str, words: Words) -> str | None:
+def _other_typed_context_names(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
+) -> frozenset[str]:
+    """Parameters named like a context but annotated with another type
+    (``ctx: ssl.SSLContext``): not user contexts (as :func:`context_param_name`)."""
+    out = set()
+    for p in _params(fn):
+        names = set(_annotation_names(p.annotation))
+        if (
+            p.arg in words.context_names
+            and names - _VAGUE
+            and not any(matches_any(n, words.context_types) for n in names)
+        ):
+            out.add(p.arg)
+    return frozenset(out)
+
+
+def _self_state(
+    node: ast.AST, self_name: str, words: Words, others: frozenset[str] = frozenset()
+) -> str | None:
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
@@ -147,6 +167,7 @@ def _self_state(node: ast.AST, self_name: str, words: Words) -> str | None:
             if (
                 _is_self_attr(t, self_name)
                 and isinstance(value, ast.Name)
+                and value.id not in others
                 and (value.id in words.identity_names or value.id in words.context_names)
             ):
                 assert isinstance(t, ast.Attribute)

@@ -158,6 +158,20 @@ class GlobalLockInUserPath(Rule):
             with _LOCK:
                 settings.read()
         """,
+        # `ctx` annotated with another type is no user context: `Parser` is not user-scoped
+        """
+        import threading
+
+        _LOCK = threading.Lock()
+
+        class Parser:
+            def __init__(self, ctx: "ParseContext"):
+                self.ctx = ctx
+
+        def parse(parser: Parser, text):
+            with _LOCK:
+                return parser.run(text)
+        """,
         # a lazy-init guard in a getter without a user identity
         """
         import threading
