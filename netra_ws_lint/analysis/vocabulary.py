@@ -26,6 +26,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
+from netra_ws_lint.analysis.idioms import MUTATING_METHODS
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -464,6 +465,10 @@ def module_facts(
         return f"{base}.{rest}" if rest else base
 
     vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    vocabulary["evicts"] = {
+        imports.get(n, f"{module}.{n}" if module else n): sorted(fns)
+        for n, fns in evicted_containers(tree).items()
+    }
     uses: dict[str, str | None] = {}
     for stmt in tree.body:
         if not isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
@@ -481,6 +486,75 @@ def module_facts(
             uses[stmt.name] = context_use(fn, cp, settings.words)
     vocabulary["context_uses"] = uses
     return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
+
+
+_EVICTING = frozenset({"pop", "discard", "remove"})
+
+
+def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
+    """Module-level or imported names whose entries some function of the module
+    removes by a computed key (``STORE.pop(session.id)``, ``del STORE[sid]``,
+    ``LIVE.discard(sid)``; not ``RECENT.pop(0)``) in a cleanup function (one that
+    does not also add to it): stores with a lifecycle. Each name -> the names of
+    those functions."""
+    top: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            top.update((a.asname or a.name).partition(".")[0] for a in stmt.names)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            top.update(t.id for t in targets if isinstance(t, ast.Name))
+    out: dict[str, set[str]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, FUNCTION_TYPES):
+            continue
+        removed: set[str] = set()
+        added: set[str] = set()
+        for node in _same_scope(fn.body):
+            removed.update(keyed_removals(node))
+            added.update(_additions(node))
+        for container in (removed - added) & top:
+            out.setdefault(container, set()).add(fn.name)
+    return out
+
+
+def _additions(node: ast.AST) -> Iterator[str]:
+    """Names ``node`` stores into (``X[k] = v``, ``X[k] += 1``, ``X.append(v)``,
+    ``X.setdefault(k, [])``...), other than by removing."""
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MUTATING_METHODS - _EVICTING
+    ):
+        targets = [node.func]
+    for t in targets:
+        while isinstance(t, (ast.Subscript, ast.Attribute)):
+            t = t.value
+            if isinstance(t, ast.Name):
+                yield t.id
+
+
+def keyed_removals(node: ast.AST) -> list[str]:
+    """The names whose entries ``node`` removes by a computed key
+    (``X.pop(k)``, ``X.discard(k)``, ``X.remove(k)``, ``del X[k]``)."""
+    pairs: list[tuple[ast.AST, ast.AST]] = []
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _EVICTING
+        and node.args
+    ):
+        pairs.append((node.func.value, node.args[0]))
+    elif isinstance(node, ast.Delete):
+        pairs += [(t.value, t.slice) for t in node.targets if isinstance(t, ast.Subscript)]
+    return [
+        c.id for c, key in pairs if isinstance(c, ast.Name) and not isinstance(key, ast.Constant)
+    ]
 
 
 class ProjectVocabulary:
@@ -507,6 +581,10 @@ class ProjectVocabulary:
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
         self.fanout: dict[str, list[bool]] = {}
+        self.evicted: dict[str, set[str]] = {}
+        for facts in modules.values():
+            for container, fns in facts["vocabulary"].get("evicts", {}).items():
+                self.evicted.setdefault(container, set()).update(fns)
         self.context_uses: dict[str, str | None] = {}
         for module, facts in modules.items():
             for callee, flags in facts["vocabulary"].get("fanout", {}).items():
@@ -601,6 +679,11 @@ class ProjectVocabulary:
         if matches_any(builds, self.words.deprecated_accessors):
             return f"keeps what the deprecated accessor `{_last(builds)}` returns"
         return None
+
+    def is_evicted(self, name: str) -> bool:
+        """A cleanup function of the project removes entries of the module-level
+        container ``name`` (absolute) by a computed key (see :func:`evicted_containers`)."""
+        return name in self.evicted
 
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over
