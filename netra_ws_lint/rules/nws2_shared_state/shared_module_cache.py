@@ -30,7 +30,10 @@ class SharedModuleCache(_ModuleContainerRule):
     field read through a context: `CACHE[context.session.id]`) is per-user state in
     any function. Adding and removing an instance under its own id in its methods
     (`SESSIONS[self.id] = self` ... `SESSIONS.pop(self.id)`) is instance tracking:
-    audit only.
+    audit only. So is a store keyed by a user identity that a cleanup function of the
+    project (one that does not also add to it, in any module) removes from by key
+    (`STORE.pop(session_id)` on disconnect): it has a lifecycle, left to review.
+    A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
     A module global lives as long as the process and is shared by every request of
