@@ -73,6 +73,9 @@ WORD_LISTS: dict[str, tuple[str, ...]] = {
         "test/",
         "conftest.py",
     ),
+    # decorators (resolved names or patterns) that register a function as serving one
+    # request, beside the frameworks known by analysis/frameworks.py
+    "request-handler-decorators": (),
 }
 DEFAULT_ACCESSORS: dict[str, str] = {"get_websocket_manager": "create_websocket_manager"}
 
@@ -101,9 +104,11 @@ KNOWN_KEYS = frozenset(
         *PATH_KEYS,
         "per-file-ignores",
         "audit",
+        "async-project",
         "deprecated-accessors",
         "extend-deprecated-accessors",
         "patterns",
+        "src",
         "sentinel-identity",
         *WORD_LISTS,
         *(f"extend-{k}" for k in WORD_LISTS),
@@ -125,6 +130,7 @@ class Words:
     allowed_singletons: tuple[str, ...] = WORD_LISTS["allowed-singletons"]
     system_user_ids: tuple[str, ...] = WORD_LISTS["system-user-ids"]
     test_paths: tuple[str, ...] = WORD_LISTS["test-paths"]
+    request_handler_decorators: tuple[str, ...] = WORD_LISTS["request-handler-decorators"]
 
     def __hash__(self) -> int:
         return hash(
@@ -184,11 +190,14 @@ class Settings:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     audit: bool = False
+    async_project: bool = False  # served over ASGI (else: known from an ``asgi.py``)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     words: Words = field(default_factory=Words)
     patterns: tuple[PatternRule, ...] = ()  # custom NWS5xx rules
+    # source roots, relative to the project root: where module names start (like ruff's)
+    src: tuple[str, ...] = (".", "src")
     root: Path = field(default_factory=Path.cwd)  # directory globs are relative to
     source: str | None = None  # the config file these came from
     # "module:function" returning the acting user id (the pytest plugin's identity getter)
@@ -460,6 +469,16 @@ def _per_file_ignores(
     return tuple(out)
 
 
+def _source_roots(value: Any, key: str, source: str | None) -> tuple[str, ...]:
+    roots = tuple(_as_list(value, key, source))
+    for r in roots:
+        if not r or Path(r).is_absolute() or ".." in Path(r).parts:
+            raise ConfigError(
+                f"{_where(source, key)}: {r!r} must be a directory relative to the project root"
+            )
+    return roots
+
+
 def apply_options(
     settings: Settings,
     options: Mapping[str, Any],
@@ -485,6 +504,8 @@ def apply_options(
             s = replace(s, ignore=s.ignore + _codes(value, key, source, known))
         elif key == "audit":
             s = replace(s, audit=_bool(value, key, source))
+        elif key == "async-project":
+            s = replace(s, async_project=_bool(value, key, source))
         elif key == "exclude":
             s = replace(s, exclude=_globs(value, key, source))
         elif key == "extend-exclude":
@@ -496,6 +517,8 @@ def apply_options(
             )
         elif key == "patterns":
             s = replace(s, patterns=_patterns(value, key, source))
+        elif key == "src":
+            s = replace(s, src=_source_roots(value, key, source))
         elif key == "sentinel-identity":
             s = replace(s, sentinel_identity=_import_path(value, key, source))
         elif key == "deprecated-accessors":

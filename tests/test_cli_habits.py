@@ -48,7 +48,7 @@ def test_summary_line_on_the_legacy_service(capsys: pytest.CaptureFixture[str]) 
     n = len(out.splitlines())
     assert err.splitlines()[-1] == (
         f"netra-ws-lint: Found {n} findings. [*] 3 fixable with the `--fix` option "
-        "(1 hidden fix can be enabled with the `--unsafe-fixes` option)."
+        "(2 hidden fixes can be enabled with the `--unsafe-fixes` option)."
     )
 
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint.config import settings_for
-from netra_ws_lint.engine.pipeline import check_file
 
 from .examples import all_examples
 
@@ -40,11 +38,16 @@ def run_flake8(root: Path, *args: str) -> set[tuple[str, int, int, str]]:
 
 
 def run_engine(root: Path) -> set[tuple[str, int, int, str]]:
+    """``netra-ws-lint check .`` (project mode, as flake8 is) on the tree."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "netra_ws_lint", "check", ".", "--no-cache"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
     out = set()
-    for path in sorted(root.rglob("*.py")):
-        result = check_file(path, settings_for(path))
-        rel = path.relative_to(root).as_posix()
-        out |= {(rel, f.line, f.col + 1, f.code) for f in result.findings}
+    for line in proc.stdout.splitlines():
+        path, row, col, rest = line.split(":", 3)
+        out.add((Path(path).as_posix(), int(row), int(col), rest.split()[0]))
     return out
 
 

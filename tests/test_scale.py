@@ -77,7 +77,7 @@ def test_warm_and_cold_runs_identical(tree: Path, capsys: pytest.CaptureFixture[
     )
     entries = list((cache / "v1" / "results").rglob("*.json"))
     assert len(entries) == len(list(tree.rglob("*.py")))
-    assert len(list((cache / "v1" / "index").rglob("*.json"))) == len(list(tree.rglob("*.py")))
+    assert len(list((cache / "v1" / "facts").rglob("*.json"))) == len(list(tree.rglob("*.py")))
     warm = run(capsys, "check", "--jobs", "2", "--output-format", "json")
     assert warm == cold
     assert run(capsys, "check", "--no-cache", "--output-format", "json") == cold
@@ -371,9 +371,9 @@ def test_cross_module_found_in_project_mode_only(
     assert _handler_findings(out) == EXPECTED_PROJECT, out
     _, out, _ = run(capsys, "check", "--no-cache", "--no-project", ".")
     assert _handler_findings(out) == set(), out
-    # files named one by one: per file
+    # files named one by one: against the whole project, as `check .`
     _, out, _ = run(capsys, "check", "--no-cache", "app/handlers.py")
-    assert _handler_findings(out) == set(), out
+    assert _handler_findings(out) == EXPECTED_PROJECT, out
 
 
 def test_project_mode_cached_and_parallel(
@@ -387,7 +387,7 @@ def test_project_mode_cached_and_parallel(
     assert len(set(outs)) == 1
     assert _handler_findings(outs[0]) == EXPECTED_PROJECT
     assert "app/user7.py:4:12: NWS105" in outs[0]
-    assert list((project / ".netra-ws-lint-cache" / "v1" / "index").rglob("*.json"))
+    assert list((project / ".netra-ws-lint-cache" / "v1" / "facts").rglob("*.json"))
     # the getter takes a context now: the callers' cached results are stale
     core = project / "app" / "ws" / "core.py"
     core.write_text(core.read_text().replace("_manager = UnifiedWebSocketManager()",
@@ -401,7 +401,8 @@ def test_index_imports_without_parsing_match_the_tree() -> None:
     those of its tree (plus, rarely, an unindented import line inside a string)."""
     import ast
 
-    from netra_ws_lint.analysis.project import build_entry, imports_entry, module_name
+    from netra_ws_lint.analysis.project import module_name
+    from netra_ws_lint.engine.facts import ModuleId, imports_entry, tree_imports
 
     extra = 0
     files = [p for p in _real_files() if p.name < "m"] + sorted(EXAMPLES.rglob("*.py"))
@@ -411,9 +412,9 @@ def test_index_imports_without_parsing_match_the_tree() -> None:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        module, package = module_name(path)
-        fast = imports_entry(source, module, package)["imports"]
-        full = build_entry(tree, source, str(path), module, package, Settings())["imports"]
+        module = ModuleId(*module_name(path))
+        fast = imports_entry(source, module)["imports"]
+        full = tree_imports(tree, module)
         assert full.items() <= fast.items(), path
         extra += fast != full
     assert extra <= len(files) // 50
@@ -421,7 +422,7 @@ def test_index_imports_without_parsing_match_the_tree() -> None:
         "from .a import (x,  # f(y)\n    y as z)\nimport p.q as r; import s as t\n"
         "from m import n \\\n    , o as oo\n"
     )
-    got = imports_entry(tricky, "pkg.mod", False)["imports"]
+    got = imports_entry(tricky, ModuleId("pkg.mod", False))["imports"]
     assert got == {"x": "pkg.a.x", "z": "pkg.a.y", "r": "p.q", "n": "m.n", "oo": "m.o"}
 
 

@@ -277,6 +277,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "        _s = s\n"
         "    return _s\n"
     )
+    # the project root: names resolve from here even when only `svc` is named
+    (tmp_path / "pyproject.toml").write_text("[tool.netra-ws-lint]\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text(
         "class FakeService:\n    def send_to_user(self, user_id, m): ...\n"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from . import websocket_manager as ws
 from .agent_service import AgentService, run_agent
 from .context import UserExecutionContext
+
+_current_user: str | None = None  # the user of "the" request
+_request_state = threading.local()  # per thread: shared by every coroutine
 
 
 async def handle_connect(websocket: Any, user_context: UserExecutionContext) -> None:
@@ -22,6 +26,9 @@ async def handle_message(user_context: UserExecutionContext, payload: dict[str, 
 
 
 async def handle_legacy_run(user_id: str, payload: dict[str, Any]) -> str:
+    global _current_user
+    _current_user = user_id
+    _request_state.prompt = payload["prompt"]
     return await run_agent(user_id, payload["prompt"])
 
 

@@ -1,5 +1,6 @@
 """Idioms the rules recognise: mutable containers and what mutates them, locks,
-cache decorators, ``self``/``cls`` parameters, class attributes, singleton shapes.
+cache decorators, ``self``/``cls`` parameters, class attributes, singleton shapes,
+lazy initialisation (``if _x is None: _x = build()``) and constant values.
 
 One definition of each, used by every rule family (and by :class:`Context`).
 """
@@ -10,7 +11,13 @@ import ast
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable, Optional
 
-from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, annotation_names, dotted_name, params_of
+from netra_ws_lint.analysis.scopes import (
+    FUNCTION_TYPES,
+    FunctionNode,
+    annotation_names,
+    dotted_name,
+    params_of,
+)
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
@@ -251,6 +258,119 @@ def is_classmethod(fn: ast.AST) -> bool:
 
 def is_classvar(annotation: ast.AST | None) -> bool:
     return any(n.rpartition(".")[2] == "ClassVar" for n in annotation_names(annotation))
+
+
+def is_constant(value: ast.AST | None) -> bool:
+    """A literal (``None``, ``0``, ``"x"``, ``-1``, a tuple of literals) or the name of
+    a constant (``MAX_SIZE``, ``Mode.FAST``): a reset or a fixed mode, not a request's
+    value."""
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, ast.UnaryOp):
+        return is_constant(value.operand)
+    if isinstance(value, ast.Tuple):
+        return all(is_constant(e) for e in value.elts)
+    if isinstance(value, ast.Name):
+        return value.id.isupper()
+    if isinstance(value, ast.Attribute):
+        return value.attr.isupper()
+    return False
+
+
+def _slot(node: ast.AST) -> str | None:
+    """The dotted name ``node`` reads: ``x.a``, also as ``getattr(x, "a", ...)`` or
+    ``hasattr(x, "a")``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("getattr", "hasattr")
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    ):
+        base = dotted_name(node.args[0])
+        return f"{base}.{node.args[1].value}" if base else None
+    return dotted_name(node)
+
+
+def _checks_unset(test: ast.expr, names: set[str]) -> bool:
+    """``test`` asks whether one of ``names`` (dotted) is still unset: ``x is None``,
+    ``x is not None``, ``x == None``, ``not x``, ``x`` (also inside ``and``/``or``,
+    and through ``getattr(o, "a", None)`` / ``hasattr(o, "a")``)."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_slot(s) in names for s in sides) and any(
+                isinstance(s, ast.Constant) and s.value is None for s in sides
+            ):
+                return True
+        elif (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.Not)
+            and _slot(node.operand) in names
+        ):
+            return True
+    parts = test.values if isinstance(test, ast.BoolOp) else [test]
+    return any(_slot(p) in names for p in parts)
+
+
+def _ends_block(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, bool]]:
+    """The ``if`` statements of ``fn`` around ``target`` (``True``) and those before
+    it, in the same function (``False``)."""
+    stack: list[tuple[ast.stmt, tuple[ast.If, ...]]] = [(s, ()) for s in reversed(fn.body)]
+    before: list[ast.If] = []
+    while stack:
+        stmt, around = stack.pop()
+        if stmt is target:
+            for guard in around:
+                yield guard, True
+            for guard in before:
+                yield guard, False
+            return
+        if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            continue
+        inner = (*around, stmt) if isinstance(stmt, ast.If) else around
+        if isinstance(stmt, ast.If):
+            before.append(stmt)
+        children: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            children += getattr(stmt, name, None) or []
+        for handler in getattr(stmt, "handlers", ()):
+            children += handler.body
+        for case in getattr(stmt, "cases", ()):
+            children += case.body
+        stack.extend((c, inner) for c in reversed(children))
+
+
+def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
+    """``stmt`` binds ``target`` (a dotted name) only while it is unset: under ``if
+    target is None`` (or ``if not target``, through a local holding it), after an
+    early ``if target is not None: return target``, or as ``target = target or
+    build()`` (the lazy singleton shape, NWS104's; a per-thread cache for NWS208)."""
+    value = getattr(stmt, "value", None)
+    if (
+        isinstance(value, ast.BoolOp)
+        and isinstance(value.op, ast.Or)
+        and dotted_name(value.values[0]) == target
+    ):
+        return True
+    names = {target}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and dotted_name(node.value) == target
+        ):
+            names.add(node.targets[0].id)  # ``inst = _instance``
+    for guard, around in _guards(fn, stmt):
+        if _checks_unset(guard.test, names) and (around or _ends_block(guard.body)):
+            return True
+    return False
 
 
 class _ClassInfo:

@@ -1,24 +1,35 @@
-"""Project mode: an index of every module, so that rules see across modules.
+"""The project model: every module's facts, joined to answer cross-module questions.
 
-One pass over the files builds, per module, plain data (cached per file content, like
-results)::
+A module's *facts* are plain data (JSON), extracted by the pass that checks the file
+(see :mod:`netra_ws_lint.engine.facts`, which also says how to add a fact) and cached per
+file::
 
-    {"module": "pkg.core", "package": false,
-     "defs": {"create_manager": {"kind": "function", "ctx": ["user_context", "pos", 0,
-                                                            false, false],
+    {"module": "pkg.core", "package": false, "aliases": ["core"],
+     "defs": {"create_manager": {"kind": "function",
+                                 "ctx": ["user_context", "pos", 0, false, false],
                                  "singleton": false}},
      "imports": {"get_mgr": "pkg.core.get_websocket_manager", ...}}
 
-``defs`` holds the module's top-level functions and classes that take a user context
-(``ctx``: name, kind, position, has a default, default is ``None``) or that NWS104
-reports as a singleton getter of a user-scoped type; ``imports`` the module-level
+``defs`` holds the module's top-level functions and classes with at least one fact
+(``ctx``: the user-context parameter as name, kind, position, has a default, default is
+``None``; ``singleton``: a singleton getter NWS104 reports); ``imports`` the module-level
 imports with absolute names (relative imports resolved against the module's package),
-which is what makes re-exports through ``__init__`` and aliases work. A module's name
-comes from its path: the directories up to the first one without ``__init__.py`` are
-its packages.
+which is what makes re-exports through ``__init__`` and aliases work. ``routes`` (when
+not empty) names the request handlers the module registers that other modules define
+(``path("", views.index)`` in a Django ``urls.py``: ``{"pkg.views.index": "django"}``),
+``apps`` its module-level application objects (``{"sio": ["socketio", true]}``:
+framework, served from an event loop), see :mod:`.frameworks`.
 
-:meth:`ProjectIndex.find` follows a qualified name through imports and re-exports to
-the definition. The rules ask through ``Context.project`` (None per file).
+Module names (:func:`module_names`) come from the *source roots* (the ``src`` setting,
+relative to the project root; default: the root itself and ``src/``), so PEP 420
+namespace packages without ``__init__.py`` resolve, and from ``__init__.py`` chains
+(an alias when it differs). The project is the configuration root, not the files named,
+so checking one file or a sub-folder resolves names against the whole project.
+
+:meth:`ProjectIndex.find` follows a qualified name through imports and re-exports to the
+definition, memoised: a chain of N re-exports costs O(N) once for the whole run. Nothing
+here parses a file: cross-module questions are answered by joining facts. The rules ask
+through ``Context.project`` (None when a file is checked on its own).
 """
 
 from __future__ import annotations
@@ -26,59 +37,52 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
-import unicodedata
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, Param
+from netra_ws_lint.analysis.scopes import Param
 from netra_ws_lint.analysis.semantic import Context
-from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, absolute_import, module_facts
+from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, absolute_import
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import (
-    SKIP_FILE_RE,
-    RuleSet,
-    Walker,
-    normalize_newlines,
-    parse_source,
-    run_rules,
-    select_findings,
-)
-from netra_ws_lint.engine.prefilter import Prefilter, pattern_words
-from netra_ws_lint.model import Finding
 
-SIGNATURE_KEEPING = frozenset(
-    {
-        "staticmethod",
-        "classmethod",
-        "wraps",
-        "lru_cache",
-        "cache",
-        "cached",
-        "alru_cache",
-        "contextmanager",
-        "asynccontextmanager",
-        "abstractmethod",
-        "overload",
-        "final",
-        "override",
-        "no_type_check",
-        "deprecated",
-        "singledispatch",
-    }
-)
+
+def module_names(
+    path: Path, source_roots: Sequence[Path] = ()
+) -> tuple[str, bool, tuple[str, ...]]:
+    """``(module name, is a package __init__, other names)`` of the file at ``path``.
+
+    The name is the path relative to the deepest source root holding the file (PEP 420:
+    no ``__init__.py`` needed); a file under no source root is named by its
+    ``__init__.py`` chain. The chain's name, when different, is another name of the
+    module (``src/app/x.py`` with a package ``app`` is ``app.x`` either way)."""
+    path = Path(os.path.abspath(path))  # normalised: no ``..`` from a sub-folder's view
+    is_package = path.stem == "__init__"
+    names: list[str] = []
+    for root in sorted(source_roots, key=lambda r: -len(r.parts)):
+        try:
+            rel = path.with_suffix("").relative_to(root)
+        except ValueError:
+            continue
+        parts = list(rel.parts[:-1] if is_package else rel.parts)
+        if parts and all(p.isidentifier() for p in parts):
+            names.append(".".join(parts))
+    package = _package_of(str(path.parent))
+    if is_package:
+        chain = package or path.parent.name
+    else:
+        chain = f"{package}.{path.stem}" if package else path.stem
+    names.append(chain)
+    unique = list(dict.fromkeys(names))
+    return unique[0], is_package, tuple(unique[1:])
 
 
 def module_name(path: Path) -> tuple[str, bool]:
-    """``(dotted module name, is a package __init__)`` from the file's location."""
-    path = path.absolute()
-    is_package = path.stem == "__init__"
-    package = _package_of(str(path.parent))
-    if is_package:
-        return package or path.parent.name, True
-    return (f"{package}.{path.stem}" if package else path.stem), False
+    """``(dotted module name, is a package __init__)`` from ``__init__.py`` chains only."""
+    name, is_package, _ = module_names(path)
+    return name, is_package
 
 
 def clear_package_cache() -> None:
@@ -96,131 +100,15 @@ def _package_of(directory: str) -> str:
     return f"{parent}.{d.name}" if parent else d.name
 
 
-def _decorator_last(node: ast.expr) -> str:
-    target = node.func if isinstance(node, ast.Call) else node
-    while isinstance(target, ast.Attribute):
-        return target.attr
-    return target.id if isinstance(target, ast.Name) else ""
-
-
-def build_entry(
-    tree: ast.Module, source: str, path: str, module: str, is_package: bool, settings: Settings
-) -> dict[str, Any]:
-    """The index entry (plain data) of one parsed module."""
-    ctx = Context(tree, source, path, settings)
-    defs: dict[str, dict[str, Any]] = {}
-    imports: dict[str, str] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-        elif isinstance(stmt, ast.ImportFrom):
-            base = absolute_import(module, is_package, stmt.level or 0, stmt.module)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    qual = f"{base}.{alias.name}" if base else alias.name
-                    imports[alias.asname or alias.name] = qual
-        elif isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
-            if not all(
-                _decorator_last(d) in SIGNATURE_KEEPING for d in stmt.decorator_list
-            ) and not isinstance(stmt, ast.ClassDef):
-                continue  # a decorator may change the signature
-            if isinstance(stmt, ast.ClassDef):
-                cp = ctx.class_context_param(stmt)
-            else:
-                cp = ctx.context_param(stmt)
-            if cp is not None:
-                p = cp.param
-                defs[stmt.name] = {
-                    "kind": "class" if isinstance(stmt, ast.ClassDef) else "function",
-                    "ctx": [p.name, p.kind, p.index, cp.has_default, cp.default_is_none],
-                    "singleton": False,
-                }
-    # singleton getters of user-scoped types: what NWS104 reports (not its audit findings)
-    from netra_ws_lint.rules.nws1_singletons.singleton_definition import SingletonDefinition
-
-    if Prefilter(settings, [SingletonDefinition.code]).can_fire(source):
-        ctx2 = Context(tree, source, path, settings)
-        Walker(ctx2, [SingletonDefinition(ctx2)]).walk(tree)
-        code = SingletonDefinition.code
-        lines = {f.line for f in ctx2.findings if f.code == code and not f.audit}
-        for stmt in tree.body:
-            if isinstance(stmt, FUNCTION_TYPES) and stmt.lineno in lines:
-                entry = defs.setdefault(stmt.name, {"kind": "function", "ctx": None})
-                entry["singleton"] = True
-    entry = {"module": module, "package": is_package, "defs": defs, "imports": imports}
-    entry["vocab"] = vocabulary_facts(tree, settings, path, module, is_package)
-    return entry
-
-
-def vocabulary_facts(
-    tree: ast.Module, settings: Settings, path: str, module: str, is_package: bool
-) -> dict[str, Any]:
-    """The module's part of the inferred vocabulary (none for test files)."""
-    if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
-        tree = ast.Module(body=[], type_ignores=[])
-    return module_facts(tree, settings, module, is_package)
-
-
-_IMPORT_LINE = re.compile(r"^(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b|import\b)(.*)$", re.M)
-_DOTTED = re.compile(r"^[^\W\d][\w.]*$")
-
-
-def imports_entry(source: str, module: str, is_package: bool) -> dict[str, Any]:
-    """The entry of a module that defines nothing of interest (none of the vocabulary
-    is in its text, so no def takes a user context and NWS104 cannot fire): only its
-    top-level imports, read from the text without parsing (unindented ``import`` /
-    ``from ... import`` statements, parenthesised or continued)."""
-    imports: dict[str, str] = {}
-    for m in _IMPORT_LINE.finditer(source):
-        rest = m.group(3)
-        end = m.end()
-        if rest.lstrip().startswith("("):
-            parts: list[str] = []
-            for line in source[m.start(3) :].split("\n", 200):
-                code = line.split("#", 1)[0]
-                if ")" in code:
-                    parts.append(code.split(")", 1)[0])
-                    break
-                parts.append(code)
-            else:
-                continue
-            rest = "\n".join(parts).replace("(", " ")
-        else:
-            while rest.rstrip().endswith("\\") and end < len(source):
-                nxt = source.find("\n", end + 1)
-                nxt = len(source) if nxt < 0 else nxt
-                rest = rest.rstrip()[:-1] + " " + source[end + 1 : nxt]
-                end = nxt
-            rest = rest.split(";", 1)[0]
-        rest = "\n".join(line.split("#", 1)[0] for line in rest.split("\n"))
-        base = None
-        if m.group(1) is not None or m.group(2) is not None:
-            base = absolute_import(module, is_package, len(m.group(1) or ""), m.group(2) or None)
-        for part in rest.replace("\n", " ").split(","):
-            words = part.split()
-            if not words:
-                continue
-            if len(words) == 3 and words[1] == "as":
-                name, alias = words[0], words[2]
-            elif len(words) == 1:
-                name, alias = words[0], None
-            else:
-                continue
-            if not _DOTTED.match(name) or (alias is not None and not _DOTTED.match(alias)):
-                continue
-            if base is None:  # import a.b as c
-                if alias is not None:
-                    imports[alias] = name
-            elif name != "*" and "." not in name:
-                imports[alias or name] = f"{base}.{name}" if base else name
-    empty = {"imports": imports, "functions": [], "vocabulary": {}}
-    return {"module": module, "package": is_package, "defs": {}, "imports": imports, "vocab": empty}
-
-
-def _valid_entry(data: Any) -> bool:
+def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
+    """``data`` is a well-formed facts entry (from a cache that may be corrupt);
+    ``def_valid`` checks one ``defs`` value (see engine.facts)."""
     if not isinstance(data, dict) or not isinstance(data.get("module"), str):
+        return False
+    if type(data.get("package")) is not bool:
+        return False
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         return False
     defs, imports = data.get("defs"), data.get("imports")
     if not isinstance(defs, dict) or not isinstance(imports, dict):
@@ -230,137 +118,132 @@ def _valid_entry(data: Any) -> bool:
     vocab = data.get("vocab")
     if not isinstance(vocab, dict) or not isinstance(vocab.get("vocabulary"), dict):
         return False
-    for d in defs.values():
-        if not isinstance(d, dict) or d.get("kind") not in ("function", "class"):
-            return False
-        cp = d.get("ctx")
-        if cp is not None and not (
-            isinstance(cp, list)
-            and len(cp) == 5
-            and isinstance(cp[0], str)
-            and isinstance(cp[1], str)
-            and type(cp[2]) is int
-            and type(cp[3]) is bool
-            and type(cp[4]) is bool
-        ):
-            return False
-        if type(d.get("singleton")) is not bool:
-            return False
-    return True
-
-
-def may_define(source: str, settings: Settings) -> bool:
-    """The file's text holds what a def taking a user context, a user-scoped class or a
-    singleton getter NWS104 reports needs: a configured accessor, factory, user-scoped
-    type or context type, or a context name followed by what follows a parameter name
-    (``:``, ``=``, ``,`` or ``)``)."""
-    if "class" in source or "def" in source:
-        return True  # the inferred vocabulary may be there (see vocabulary.py)
-    words, exact_names = _definition_words(settings)
-    if not source.isascii():
-        source = unicodedata.normalize("NFKC", source)
-    if words is None or any(w in source for w in words):
-        return True
-    if not exact_names:
-        return True
-    return any(_param_like(source, n) for n in settings.words.context_names)
-
-
-def _param_like(source: str, name: str) -> bool:
-    """``name`` occurs as a whole identifier followed by ``:``, ``=``, ``,`` or ``)``
-    (what follows a parameter's name; white space between)."""
-    n = len(name)
-    pos = source.find(name)
-    while pos >= 0:
-        before = source[pos - 1] if pos else " "
-        if not (before.isalnum() or before == "_"):
-            after = source[pos + n : pos + n + 80].lstrip()
-            if after[:1] in (":", "=", ",", ")"):
-                return True
-        pos = source.find(name, pos + n)
-    return False
-
-
-@lru_cache(maxsize=32)
-def _definition_words(settings: Settings) -> tuple[frozenset[str] | None, bool]:
-    w = settings.words
-    groups = [
-        pattern_words(p)
-        for p in (w.deprecated_accessors, w.context_factories, w.user_scoped_types, w.context_types)
-    ]
-    words = None if any(g is None for g in groups) else frozenset().union(*groups)  # type: ignore[arg-type]
-    names = w.context_names
-    if any(c in n for n in names for c in "*?[]."):
-        return words, False  # glob names: any identifier may be one
-    return words, True
-
-
-def index_source(
-    data: bytes, path: Path, display: str, settings: Settings
-) -> dict[str, Any] | None:
-    """The index entry of one file's bytes (None: unreadable or does not parse)."""
-    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
-
-    try:
-        source = decode_source(data)
-    except DecodeError:
-        return None
-    module, is_package = module_name(path)
-    if not may_define(source, settings):
-        return imports_entry(source, module, is_package)
-    tree = parse_source(source, display)
-    if isinstance(tree, Finding):
-        return None
-    try:
-        return build_entry(tree, source, display, module, is_package, settings)
-    except (RecursionError, MemoryError):
-        return None
+    routes, apps = data.get("routes", {}), data.get("apps", {})
+    if not isinstance(routes, dict) or not isinstance(apps, dict):
+        return False
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in routes.items()):
+        return False
+    if not all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and len(v) == 2
+        and isinstance(v[0], str)
+        and type(v[1]) is bool
+        for k, v in apps.items()
+    ):
+        return False
+    return all(isinstance(k, str) and isinstance(d, dict) and def_valid(d) for k, d in defs.items())
 
 
 class ProjectIndex:
-    """Every module's entry, and name resolution across them."""
+    """Every module's facts, and name resolution across them (joins, no parsing)."""
 
     def __init__(self, entries: Iterable[dict[str, Any]], settings: Settings | None = None) -> None:
-        settings = settings or Settings()
+        self.settings = settings or Settings()
+        self.entries = [e for e in entries if e is not None]
         self.modules: dict[str, dict[str, Any]] = {}
-        for e in entries:
+        for e in self.entries:  # a module's own name wins over another's alias
             self.modules.setdefault(e["module"], e)
+        for e in self.entries:
+            for alias in e.get("aliases", ()):
+                self.modules.setdefault(alias, e)
         blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
         self.digest = hashlib.sha256(blob.encode()).hexdigest()
-        # names (last components) that may lead to a definition of interest
+        # the inferred vocabulary (user-scoped types, factories, getters), joined
         self.vocabulary = ProjectVocabulary(
-            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, settings
+            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
         )
-        names: set[str] = set(self.vocabulary.names())
+        self.known_names = frozenset(self._known_names())
+        # handlers registered by other modules (see frameworks.py), by absolute name
+        # after re-exports, and whether the project is served over ASGI
+        self.routes: dict[str, str] = {}
         for e in self.modules.values():
-            names.update(e["defs"])
-        changed = True
-        while changed:  # aliases of those names, through any number of imports
-            changed = False
-            for e in self.modules.values():
-                for local, qual in e["imports"].items():
-                    if qual.rpartition(".")[2] in names and local not in names:
-                        names.add(local)
-                        changed = True
-        self.known_names = frozenset(names)
+            for qual, framework in e.get("routes", {}).items():
+                self.routes[self.follow(qual)] = framework
+        self.asgi = any(m.rpartition(".")[2] == "asgi" for m in self.modules)
+        # module-level application objects (``sio = AsyncServer()``), by absolute name
+        self.apps: dict[str, tuple[str, bool]] = {
+            f"{module}.{name}": (fw, loop)
+            for module, e in self.modules.items()
+            for name, (fw, loop) in e.get("apps", {}).items()
+        }
+        self._found: dict[str, dict[str, Any] | None] = {}
 
-    def find(self, qualname: str) -> dict[str, Any] | None:
-        """The def entry ``qualname`` names, through imports and re-exports."""
+    def _known_names(self) -> set[str]:
+        """Names (last components) that may lead to a definition with facts: the defs'
+        names and, through any number of imports, their aliases (each import once)."""
+        importers: dict[str, list[str]] = {}  # last component imported -> local names
+        for e in self.entries:
+            for local, qual in e["imports"].items():
+                importers.setdefault(qual.rpartition(".")[2], []).append(local)
+        names: set[str] = set(self.vocabulary.names())
+        for e in self.entries:
+            names.update(e["defs"])
+            # request handlers other modules register, and application objects: the
+            # prefilter looks for these names too (frameworks.py)
+            names.update(q.rpartition(".")[2] for q in e.get("routes", {}))
+            names.update(e.get("apps", {}))
+        todo = list(names)
+        while todo:
+            for local in importers.get(todo.pop(), ()):
+                if local not in names:
+                    names.add(local)
+                    todo.append(local)
+        return names
+
+    def follow(self, qualname: str) -> str:
+        """``qualname`` after the imports that re-export it (``pkg.views.index`` when
+        ``pkg/views/__init__.py`` imports ``index`` from ``pkg.views.pages``: the
+        latter)."""
         seen: set[str] = set()
         while qualname not in seen and len(seen) < 32:
             seen.add(qualname)
             module, _, attr = qualname.rpartition(".")
             entry = self.modules.get(module)
+            nxt = entry["imports"].get(attr) if entry is not None else None
+            if nxt is None:
+                return qualname
+            qualname = nxt
+        return qualname
+
+    def with_entry(self, entry: dict[str, Any] | None) -> ProjectIndex:
+        """This project with one module's facts replaced (a file read from stdin, or an
+        editor's unsaved text); ``self`` when they are the same."""
+        if entry is None or self.modules.get(entry["module"]) == entry:
+            return self
+        return ProjectIndex(
+            [e for e in self.entries if e["module"] != entry["module"]] + [entry], self.settings
+        )
+
+    def find(self, qualname: str) -> dict[str, Any] | None:
+        """The def entry ``qualname`` names, through imports and re-exports; every name
+        met on the way is memoised, so each link of a chain is followed once."""
+        path: list[str] = []
+        on_path: set[str] = set()
+        found: dict[str, Any] | None = None
+        name = qualname
+        while True:
+            if name in self._found:
+                found = self._found[name]
+                break
+            if name in on_path:  # an import cycle
+                break
+            path.append(name)
+            on_path.add(name)
+            module, _, attr = name.rpartition(".")
+            entry = self.modules.get(module)
             if entry is None or not attr:
-                return None
+                break
             found = entry["defs"].get(attr)
             if found is not None:
-                return found  # type: ignore[no-any-return]
+                break
             nxt = entry["imports"].get(attr)
             if nxt is None:
-                return None
-            qualname = nxt
-        return None
+                break
+            name = nxt
+        for n in path:
+            self._found[n] = found
+        return found
 
     # -------------------------------------------------------------- from a Context
     def qualname(self, ctx: Context, node: ast.AST) -> str | None:
@@ -406,23 +289,3 @@ class ProjectIndex:
             return None
         name, kind, index, _, _ = cp
         return Param(name, ast.arg(arg=name), None, kind, index)
-
-    # -------------------------------------------------------------- checking
-    def check_source(
-        self, source: str, path: str, settings: Settings, rule_set: RuleSet, real_path: str
-    ) -> list[Finding]:
-        """As :func:`engine.check_source`, with this index attached to the Context."""
-        source = normalize_newlines(source)
-        if "skip-file" in source and SKIP_FILE_RE.search(source):
-            return []
-        tree = parse_source(source, path)
-        if isinstance(tree, Finding):
-            return select_findings([tree], source, path, settings)
-        module, is_package = module_name(Path(real_path))
-
-        def setup(ctx: Context) -> None:
-            ctx.project = self
-            ctx.module_name, ctx.is_package = module, is_package
-
-        findings = run_rules(tree, source, path, settings, rule_set, setup)
-        return select_findings(findings, source, path, settings)

@@ -65,6 +65,11 @@ def _decorator_name(node: ast.expr) -> str:
     return name.rpartition(".")[2]
 
 
+def keeps_signature(fn: FunctionNode) -> bool:
+    """No decorator of ``fn`` may change its signature (see :data:`SIGNATURE_KEEPING`)."""
+    return all(_decorator_name(d) in SIGNATURE_KEEPING for d in fn.decorator_list)
+
+
 def _none_arg(call: ast.Call, target: _Target, facts: _Facts) -> ast.expr | None:
     """The literal ``None`` given for the user context (see :meth:`_Facts.status`)."""
     param = target.param
@@ -203,7 +208,7 @@ class _Facts:
         if key in self._context_params:
             return self._context_params[key]
         cp: ContextParam | None = None
-        if all(_decorator_name(d) in SIGNATURE_KEEPING for d in fn.decorator_list):
+        if keeps_signature(fn):
             cp = self.ctx.context_param(fn)
             if cp is not None and skip_first and cp.param.index == 0:
                 cp = None

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netra_ws_lint.analysis.frameworks import serving_request
 from netra_ws_lint.analysis.idioms import self_param
 from netra_ws_lint.analysis.scopes import (
     COMPREHENSIONS,
@@ -466,7 +467,9 @@ class Context:
 
     def has_user_identity(self) -> bool:
         """A user identity is in scope: an identity-named parameter or local of an
-        enclosing function, or a user context."""
+        enclosing function, or a user context; or the code serves one request (a
+        request handler known by its framework, or what one calls in this module:
+        see :mod:`.frameworks`), which the rules treat the same way."""
         identity = set(self.words.identity_names)
         for fn in self.enclosing_functions():
             if any(p.name in identity or self.is_user_scoped_param(p) for p in params_of(fn)):
@@ -476,7 +479,7 @@ class Context:
                 break
             if identity & scope.bindings.keys():
                 return True
-        return self.has_user_context()
+        return self.has_user_context() or serving_request(self) is not None
 
     def is_user_scoped_param(self, p: Param) -> bool:
         """A parameter annotated with a user-scoped type (``client: Client`` where

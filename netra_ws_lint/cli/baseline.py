@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if not path.exists():
             raise ConfigError(f"{path}: no baseline to update; `{PROG} baseline create` makes one")
         old = load(path)
-    results, failed = collect(args, stderr)
+    results, failed, _ = collect(args, stderr)
     found = Findings(results, fingerprinted=True)
     entries = [e for e in old if not found.covers(e)] + found.entries
     write_atomic(path, dumps(entries).encode("utf-8"))

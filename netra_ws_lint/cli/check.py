@@ -15,8 +15,9 @@ from netra_ws_lint.cli.options import (
     overrides,
     uses_stdin,
 )
-from netra_ws_lint.config import ConfigError
+from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.fsutil import write_atomic
+from netra_ws_lint.model import Finding
 from netra_ws_lint.report.baseline import Entry, load, match
 from netra_ws_lint.report.console import COLOR_CHOICES, Progress, color_enabled, summary
 from netra_ws_lint.report.output import FORMATS, Reported, write, write_statistics
@@ -68,14 +69,14 @@ def add_parser(sub: Any) -> None:
     scale.add_argument(
         "--no-project",
         action="store_true",
-        help="check each file on its own (project mode, the default when a directory is "
-        "checked, indexes every module to see across modules)",
+        help="check each file on its own (by default every file is checked against the "
+        "facts of the whole project, to see across modules)",
     )
     scale.add_argument(
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="the result cache (default: .netra-ws-lint-cache at the project root)",
+        help="the result cache (default: .netra-ws-lint-cache at the checked project's root)",
     )
     fixing = check.add_argument_group("fixes")
     fixing.add_argument(
@@ -163,12 +164,12 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
         changed = changed_lines(args.diff_base)
 
     with Progress(stderr, not args.quiet) as progress:
-        results, failed = collect(args, stderr, progress.update)
+        results, failed, run_ = collect(args, stderr, progress.update)
     fixed_count = 0
     if fixing:
         from netra_ws_lint.fix.command import run_fixes
 
-        results, fix_status, fixed_count = run_fixes(results, args, stdout, stderr)
+        results, fix_status, fixed_count = run_fixes(results, args, stdout, stderr, run_)
         if args.diff:
             return 2 if failed or fix_status == 2 else fix_status
         failed = failed or fix_status == 2
@@ -182,7 +183,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
     if summarize or args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
         from netra_ws_lint.fix.command import fill_fixes
 
-        results = fill_fixes(results)
+        results = fill_fixes(results, run_)
     found = Findings(
         results,
         known is not None or changed is not None or args.output_format in FINGERPRINT_FORMATS,
@@ -194,7 +195,11 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
 
         shown = [r.path for r in found.reported]
         flags = changed_flags(changed, shown, [r.finding.line for r in found.reported])
-        keep = new_in_change(changed, shown, found.entries, flags, found.checked)
+
+        def old_findings(text: str, path: str, settings: Settings) -> list[Finding]:
+            return run_.recheck(Path(path), path, settings, source=text).findings
+
+        keep = new_in_change(changed, shown, found.entries, flags, found.checked, old_findings)
     fixed: list[Entry] = []
     if known is not None:
         is_new, unmatched = match(known, found.entries, flags)

@@ -9,15 +9,18 @@ can override them: ``--nws-select``, ``--nws-ignore``, ``--nws-extend-select``,
 audit rules. flake8 applies ``# noqa`` itself; an exception inside a rule becomes an
 NWS901 finding for that file and never aborts flake8.
 
-The plugin checks each file on its own: it does not read the CLI's project index
-(``.netra-ws-lint-cache``), so it never reports NWS105 (project mode only) nor the
-NWS301/NWS303 findings that need a definition from another module; run
-``netra-ws-lint check DIR`` for those.
+Each file goes through the same pipeline as the CLI, against the same project model:
+the facts of every module of the file's project root (configuration root, else git
+root), read from the project's cache (``.netra-ws-lint-cache``) or built once per
+process, with the file's own facts taken from the text flake8 gives (stdin, an
+editor's buffer). So flake8 reports what ``netra-ws-lint check`` reports, cross-module
+findings included. Files that ``exclude`` / ``extend-exclude`` exclude are not checked.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,13 +28,9 @@ from typing import Any, ClassVar
 
 from netra_ws_lint import __version__
 from netra_ws_lint.config import WORD_LISTS, ConfigCache, ConfigError, Settings
-from netra_ws_lint.engine.pipeline import (
-    RULE_CRASHED,
-    SKIP_FILE_RE,
-    RuleSet,
-    run_rules,
-    select_findings,
-)
+from netra_ws_lint.engine.discovery import is_excluded, project_files, project_root
+from netra_ws_lint.engine.pipeline import RULE_CRASHED
+from netra_ws_lint.engine.runner import Run, folder_files, new_run
 from netra_ws_lint.rules.base import all_rules
 
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
@@ -43,8 +42,9 @@ class Plugin:
 
     overrides: dict[str, Any] = {}
     _configs = ConfigCache(all_rules())
-    # process-wide on purpose: rule sets depend only on the settings
-    _rule_sets: ClassVar[dict[Settings, RuleSet]] = {}
+    # process-wide on purpose: one project model per project root and settings
+    _runs: ClassVar[dict[tuple[Path, Settings], Run]] = {}
+    _files: ClassVar[dict[tuple[Path, Settings], set[str]]] = {}
 
     def __init__(
         self, tree: ast.AST, filename: str = "stdin", lines: list[str] | None = None
@@ -92,6 +92,7 @@ class Plugin:
             overrides["extend-select"] = list(overrides.get("extend-select", [])) + extra
         try:
             cls._configs = ConfigCache(all_rules())
+            cls._runs = {}
             cls._configs.settings_for(Path.cwd(), overrides)  # validate once, up front
         except ConfigError as exc:
             print(f"netra-ws-lint: error: {exc}", file=sys.stderr)
@@ -100,29 +101,67 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines) if self.lines is not None else _read(self.filename)
+        stdin = self.filename in ("-", "stdin")
+        path = Path.cwd() / "stdin" if stdin else Path(self.filename).absolute()
         try:
-            path = Path(self.filename)
-            settings = self._configs.settings_for(
-                path if self.filename not in ("-", "stdin") else Path.cwd(), self.overrides
-            )
+            settings = self._configs.settings_for(path if not stdin else Path.cwd(), self.overrides)
         except ConfigError as exc:
             yield 1, 0, f"{RULE_CRASHED} configuration error: {exc}", type(self)
             return
-        if "skip-file" in source and SKIP_FILE_RE.search(source):
+        if not isinstance(self.tree, ast.Module) or (not stdin and _excluded(path, settings)):
             return
-        if not isinstance(self.tree, ast.Module):
-            return
-        rule_set = self._rule_sets.get(settings)
-        if rule_set is None:
-            rule_set = self._rule_sets[settings] = RuleSet.for_settings(settings)
         try:
-            findings = run_rules(self.tree, source, self.filename, settings, rule_set)
-            findings = select_findings(findings, source, self.filename, settings, apply_noqa=False)
+            result = self._run_for(path, settings).recheck(
+                path, self.filename, settings, source=source, tree=self.tree, apply_noqa=False
+            )
         except Exception as exc:  # never abort flake8
             yield 1, 0, f"{RULE_CRASHED} netra-ws-lint crashed on this file: {exc!r}", type(self)
             return
-        for f in findings:
+        for f in result.findings:
             yield f.line, f.col, f"{f.code} {f.message}", type(self)
+
+    @classmethod
+    def _run_for(cls, path: Path, settings: Settings) -> Run:
+        """The run of ``path``'s project (its facts loaded once per process); a file
+        outside the project's files (in an excluded folder) also sees its folder's."""
+        root = project_root(path, settings) or path.parent
+        key = (root, settings)
+        run = cls._runs.get(key)
+        if run is None:
+            run = new_run(root, True, lambda _p, _s: root, jobs=1)
+            files = project_files(root, cls.overrides)
+            run.check([], [(t.path, t.display, t.settings) for t in files])
+            cls._runs[key] = run
+            cls._files[key] = {os.path.realpath(t.path) for t in files}
+        if os.path.realpath(path) not in cls._files[key]:
+            folder = (root, settings, path.parent)
+            run = cls._runs.get(folder)  # type: ignore[arg-type]
+            if run is None:
+                run = new_run(root, True, lambda _p, _s: root, jobs=1)
+                files = project_files(root, cls.overrides)
+                extra = folder_files(path, cls.overrides, None)
+                run.check([], [(t.path, t.display, t.settings) for t in files] + extra)
+                cls._runs[folder] = run  # type: ignore[index]
+        return run
+
+
+def _dir_excluded(directory: Path, settings: Settings) -> bool:
+    root = settings.root.absolute()
+    return any(
+        is_excluded(d, settings, True) for d in (directory, *directory.parents) if root in d.parents
+    )
+
+
+def _excluded(path: Path, settings: Settings) -> bool:
+    """``path`` or one of its directories (below the configuration root) is excluded,
+    as the CLI's discovery finds it; run from inside an excluded folder (as when the
+    CLI is given that folder), paths are matched relative to it."""
+    cwd = Path.cwd()
+    top = cwd if cwd in path.parents and _dir_excluded(cwd, settings) else None
+    if is_excluded(path, settings, False, top):
+        return True
+    stop = top or settings.root.absolute()
+    return any(is_excluded(d, settings, True, top) for d in path.parents if stop in d.parents)
 
 
 def _read(filename: str) -> str:

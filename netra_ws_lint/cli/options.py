@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint.config import ConfigError, Settings, settings_for
-from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
-from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult, RuleSet, check_bytes
+from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover, project_files, project_root
+from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult
+from netra_ws_lint.engine.runner import Run, new_run, plan_run
 from netra_ws_lint.report.baseline import Entry, fingerprint_findings
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
@@ -114,74 +115,70 @@ def collect(
     args: argparse.Namespace,
     stderr: TextIO,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[list[tuple[CheckResult, Settings]], bool]:
-    """Check the files the arguments name: each result with its settings, and whether
-    a path could not be read (``progress``: see :func:`.runner.check_targets`)."""
+) -> tuple[list[tuple[CheckResult, Settings]], bool, Run]:
+    """Check the files the arguments name: each result with its settings, whether a
+    path could not be read, and the run (to check files again as it did).
+
+    Every front end comes here: directories, files named one by one and stdin are all
+    checked by :class:`~.engine.runner.Run` against the project model of their project
+    root (the configuration root, else the git root, else the common directory of the
+    paths), so ``check FILE`` reports what ``check .`` reports for that file.
+    ``progress``: see :meth:`.runner.Run.check`."""
     options = overrides(args)
     config_file: Path | None = args.config
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"{config_file}: no such configuration file")
-    rule_sets: dict[Settings, RuleSet] = {}
-
-    def rules_for(settings: Settings) -> RuleSet:
-        if settings not in rule_sets:
-            rule_sets[settings] = RuleSet.for_settings(settings)
-        return rule_sets[settings]
-
+    project = not getattr(args, "no_project", False)
+    respect_gitignore = getattr(args, "respect_gitignore", True)
     results: list[tuple[CheckResult, Settings]] = []
     failed = False
     if uses_stdin(args):
         name = args.stdin_filename or "-"
+        path = Path(name).absolute() if name != "-" else Path.cwd() / "-"
         settings = settings_for(Path(name), options, config_file, all_rules())
-        results.append(
-            (check_bytes(sys.stdin.buffer.read(), name, settings, rules_for(settings)), settings)
+        root = project_root(path, settings) or path.parent
+        run = new_run(
+            root,
+            project,
+            lambda _p, _s: root,
+            cache=not getattr(args, "no_cache", True),
+            cache_dir=getattr(args, "cache_dir", None),
         )
-    else:
-        targets, problems = discover(
-            args.paths or ["."], options, config_file, args.force_exclude, args.respect_gitignore
-        )
-        for p in problems:
-            print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
-            failed = True
-        checked = []
-        for t in targets:
-            if not t.path.name.endswith(PYTHON_SUFFIXES):
-                print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
-                continue
-            checked.append(t)
-        results.extend(check_targets_for(args, checked, progress))
+        if project:  # the facts of the whole project; this file's from its text
+            files = project_files(root, options, config_file, respect_gitignore)
+            run.check([], [(t.path, t.display, t.settings) for t in files])
+        data = sys.stdin.buffer.read()
+        results.append((run.recheck(path, name, settings, data=data), settings))
+        return results, False, run
+    paths = args.paths or ["."]
+    targets, problems = discover(paths, options, config_file, args.force_exclude, respect_gitignore)
+    for p in problems:
+        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        failed = True
+    checked = []
+    for t in targets:
+        if not t.path.name.endswith(PYTHON_SUFFIXES):
+            print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
+            continue
+        checked.append(t)
+    run, others = plan_run(
+        checked,
+        paths,
+        options,
+        config_file,
+        respect_gitignore,
+        project=project,
+        cache=not getattr(args, "no_cache", True),
+        cache_dir=getattr(args, "cache_dir", None),
+        jobs=getattr(args, "jobs", 0),
+    )
+    done = run.check([(t.path, t.display, t.settings) for t in checked], others, progress)
+    results.extend((r, t.settings) for r, t in zip(done, checked))
     for r, _ in results:
         if r.skipped:
             print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
             failed = True
-    return results, failed
-
-
-def check_targets_for(
-    args: argparse.Namespace,
-    targets: list[Any],
-    progress: Callable[[str, int, int], None] | None = None,
-) -> list[tuple[CheckResult, Settings]]:
-    """Check the discovered files: parallel (``--jobs``), cached (``--no-cache``,
-    ``--cache-dir``), prefiltered, in project mode unless ``--no-project``."""
-    from netra_ws_lint.engine.runner import check_targets
-
-    cache = None
-    if not getattr(args, "no_cache", True):
-        from netra_ws_lint.engine.cache import Cache, default_directory
-
-        cache = Cache(getattr(args, "cache_dir", None) or default_directory())
-    project = not getattr(args, "no_project", False) and any(
-        Path(p).is_dir() for p in (args.paths or ["."])
-    )
-    checked = check_targets(
-        [(t.path, t.display, t.settings) for t in targets],
-        jobs=getattr(args, "jobs", 0),
-        cache=cache,
-        project=project,
-        progress=progress,
-    )
-    return [(r, t.settings) for r, t in zip(checked, targets)]
+    return results, failed, run
 
 
 class Findings:

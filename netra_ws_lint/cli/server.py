@@ -9,8 +9,9 @@ line, or fix the whole file; hovering over a finding shows its rule's documentat
 Findings come from the engine exactly as the command line gets them (one function,
 :func:`findings_for`, calls it): the same configuration (the ``pyproject.toml`` /
 ``setup.cfg`` found from the file, then the client's ``netra-ws-lint`` settings on
-top), the same rules and ``# noqa``, and project mode: an index of the workspace's
-modules, kept up to date with the open documents' unsaved text. Fixes are made by
+top), the same rules and ``# noqa``, and the same project model (the facts of every
+module of the file's project root, from the project's cache), kept up to date with the
+open documents' unsaved text. Fixes are made by
 :mod:`netra_ws_lint.fix.apply` and :mod:`netra_ws_lint.fix.add_noqa`, as ``check --fix``
 and ``check --add-noqa`` make them.
 """
@@ -30,10 +31,10 @@ from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition
 
 from netra_ws_lint import __version__
-from netra_ws_lint.analysis.project import ProjectIndex, index_source
 from netra_ws_lint.config import ConfigError, Settings, apply_options, settings_for
-from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover
-from netra_ws_lint.engine.pipeline import RuleSet, check_source, normalize_newlines, parse_source
+from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover, project_files, project_root
+from netra_ws_lint.engine.pipeline import normalize_newlines, parse_source
+from netra_ws_lint.engine.runner import Run, new_run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.docs import rule_doc
 from netra_ws_lint.rules.fixes import SAFE, UNSAFE, char_col
@@ -64,8 +65,8 @@ class NetraServer(LanguageServer):
         self.check_workspace = False
         self.checked: dict[str, Checked] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
-        # project mode: the index entry of each module of the workspace, by path
-        self.index_entries: dict[Path, dict[str, Any]] = {}
+        # the project model of each project root (facts of its modules, loaded once)
+        self.runs: dict[Path, Run] = {}
         self.roots: list[Path] = []
 
 
@@ -84,37 +85,35 @@ def settings_of(ls: NetraServer, path: Path) -> Settings:
 
 def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -> list[Finding]:
     """The findings of ``source`` (the text of ``path``): the one place the server
-    calls the engine, in project mode when the file is part of an indexed workspace."""
-    entry = index_source(source.encode("utf-8"), path, str(path), settings)
-    if entry is not None:
-        ls.index_entries[path] = entry
-    else:
-        ls.index_entries.pop(path, None)
-    rules = RuleSet.for_settings(settings)
-    if not ls.index_entries:
-        return check_source(source, str(path), settings, rules)
-    index = ProjectIndex(ls.index_entries.values())
-    return index.check_source(source, str(path), settings, rules, str(path))
+    calls the engine, through the same pipeline and project model as ``check``; the
+    text's facts replace the file's in the project (unsaved edits are seen by the
+    other files)."""
+    return (
+        run_for(ls, path, settings)
+        .recheck(path, str(path), settings, source=source, keep=True)
+        .findings
+    )
+
+
+def run_for(ls: NetraServer, path: Path, settings: Settings) -> Run:
+    """The run of ``path``'s project root (its facts read or built on first use)."""
+    root = project_root(path, settings)
+    if root is None:
+        root = next((r.absolute() for r in ls.roots if r.absolute() in path.parents), path.parent)
+    run = ls.runs.get(root)
+    if run is None:
+        run = ls.runs[root] = new_run(root, True, lambda _p, _s: root, jobs=1)
+        files = project_files(root)
+        run.check([], [(t.path, t.display, t.settings) for t in files])
+    return run
 
 
 def index_workspace(ls: NetraServer) -> list[Path]:
-    """Index every Python file of the workspace folders (project mode); the files."""
-    files: list[Path] = []
+    """The Python files of the workspace folders."""
     if not ls.roots:
-        return files
+        return []
     targets, _ = discover([str(r) for r in ls.roots], {}, None, False, True)
-    for t in targets:
-        if not t.path.name.endswith(PYTHON_SUFFIXES):
-            continue
-        try:
-            data = t.path.read_bytes()
-        except OSError:
-            continue
-        entry = index_source(data, t.path.absolute(), str(t.path), t.settings)
-        if entry is not None:
-            ls.index_entries[t.path.absolute()] = entry
-        files.append(t.path.absolute())
-    return files
+    return [t.path.absolute() for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
 
 
 # ---------------------------------------------------------------- positions

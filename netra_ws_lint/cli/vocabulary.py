@@ -34,25 +34,24 @@ def add_parser(sub: Any) -> None:
 
 
 def inferred(path: str, config: Path | None = None) -> dict[str, Any]:
-    """The project vocabulary of the files under ``path`` (see vocabulary.py)."""
-    from netra_ws_lint.analysis.project import ProjectIndex, clear_package_cache, index_source
+    """The project vocabulary of the project holding ``path`` (see vocabulary.py),
+    from the same project model a check builds (and its cache)."""
+    from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
+    from netra_ws_lint.config import Settings
     from netra_ws_lint.engine.discovery import discover
+    from netra_ws_lint.engine.runner import plan_run
 
     if config is not None and not config.is_file():
         raise ConfigError(f"{config}: no such configuration file")
     targets, _problems = discover([path], config_file=config)
-    clear_package_cache()
-    entries = []
-    for t in targets:
-        try:
-            data = t.path.read_bytes()
-        except OSError:
-            continue
-        entry = index_source(data, t.path, t.display, t.settings)
-        if entry is not None:
-            entries.append(entry)
-    settings = targets[0].settings if targets else None
-    return ProjectIndex(entries, settings).vocabulary.as_dict()
+    if not targets:
+        return ProjectVocabulary({}, Settings()).as_dict()
+    run, others = plan_run(targets, [path], None, config)
+    run.check([(t.path, t.display, t.settings) for t in targets], others)
+    projects = list(run.checker.projects.values())
+    if not projects:
+        return ProjectVocabulary({}, targets[0].settings).as_dict()
+    return projects[0].vocabulary.as_dict()
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -3,8 +3,10 @@
 An entry is keyed by a digest of: the file's content, its path (``per-file-ignores``
 and ``test-paths`` depend on it), the settings that decide its findings
 (:func:`settings_key`), the tool (its version and a fingerprint of its own source
-files, so an edited rule invalidates the cache in a development install), and, in
-project mode, the digest of the project facts the file may use. Entries are validated
+files, so an edited rule invalidates the cache in a development install), the Python
+version and implementation (what parses depends on it) and the versions of ast-grep-py
+and pathspec (:func:`runtime_versions`), and, for a file whose findings depend on other
+modules, the digest of the project's facts. Entries are validated
 on load; an unreadable, corrupt or mismatched entry is ignored and rebuilt.
 
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
@@ -12,7 +14,7 @@ Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project r
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
     v1/results/ab/<key>.json
-    v1/index/ab/<key>.json   (project mode: per-module index entries)
+    v1/facts/ab/<key>.json   (project mode: each module's facts, see engine.facts)
 
 Every file is written through a temporary file and ``os.replace``, never through a
 symbolic link (:func:`.fsutil.write_new_file`): a reader sees the
@@ -21,10 +23,12 @@ old entry or the new one, never half of one, so concurrent runs cannot corrupt i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,11 +84,41 @@ def settings_key(settings: Settings) -> str:
 _TOOL_KEY: str | None = None
 
 
+def runtime_versions() -> dict[str, str]:
+    """What besides the tool's source decides a result: the Python that parses the
+    files, and the libraries that match globs (pathspec, its version) and patterns
+    (ast-grep-py, its installed files: reading its metadata or importing it would cost
+    more than a pre-commit run)."""
+    import importlib.util
+
+    import pathspec
+
+    out = {
+        "python": f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}",
+        "pathspec": str(getattr(pathspec, "__version__", "unknown")),
+        "ast-grep-py": "absent",
+    }
+    try:
+        spec = importlib.util.find_spec("ast_grep_py")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        files = []
+        for path in sorted(Path(spec.origin).parent.iterdir()):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+        out["ast-grep-py"] = hashlib.sha256("\n".join(files).encode()).hexdigest()
+    return out
+
+
 def tool_key() -> str:
-    """The tool's version and a fingerprint (name, size, mtime) of its source files."""
+    """The tool's version, a fingerprint (name, size, mtime) of its source files and
+    the :func:`runtime_versions`."""
     global _TOOL_KEY
     if _TOOL_KEY is None:
         h = hashlib.sha256(f"netra-ws-lint {__version__} format {FORMAT}".encode())
+        h.update(json.dumps(runtime_versions(), sort_keys=True).encode())
         package = Path(__file__).parent
         for path in sorted(package.rglob("*.py")):
             try:

@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -147,29 +148,39 @@ def discover(
     config_file: Path | None = None,
     force_exclude: bool = False,
     respect_gitignore: bool = True,
+    skip_broken: bool = False,
 ) -> tuple[list[Target], list[Problem]]:
     """The files to check under ``paths``, sorted and unique, and the problems met.
 
-    Raises :class:`ConfigError` for a broken configuration.
+    Raises :class:`ConfigError` for a broken configuration; with ``skip_broken``, the
+    folders under a broken configuration are left out instead.
     """
     targets: dict[str, Target] = {}
     problems: list[Problem] = []
 
     cache = ConfigCache(all_rules())
     gitignores = GitIgnores() if respect_gitignore else None
-    memo: dict[Path, Settings] = {}
+    memo: dict[Path, Settings | None] = {}
 
-    def settings(p: Path) -> Settings:
+    def settings(p: Path) -> Settings | None:
         # apply_options on every file would be slow: one Settings per directory
         directory = p if p.is_dir() else p.parent
         if directory not in memo:
-            memo[directory] = cache.settings_for(directory, overrides, config_file)
+            try:
+                memo[directory] = cache.settings_for(directory, overrides, config_file)
+            except ConfigError:
+                if not skip_broken:
+                    raise
+                memo[directory] = None
         return memo[directory]
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            if force_exclude and is_excluded(path.absolute(), settings(path), True):
+            top_settings = settings(path)
+            if top_settings is None:
+                continue
+            if force_exclude and is_excluded(path.absolute(), top_settings, True):
                 continue
             for target in _walk(path, settings, problems, gitignores):
                 targets.setdefault(target.display, target)
@@ -179,6 +190,8 @@ def discover(
                 problems.append(Problem(raw, problem))
                 continue
             s = settings(path)
+            if s is None:
+                continue
             if force_exclude and (
                 is_excluded(path.absolute(), s, False)
                 or (gitignores is not None and gitignores.ignored(path, False))
@@ -194,13 +207,16 @@ def discover(
 
 def _walk(
     top: Path,
-    settings_of: Callable[[Path], Settings],
+    settings_of: Callable[[Path], Settings | None],
     problems: list[Problem],
     gitignores: GitIgnores | None,
 ) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
     top = top.absolute()
-    explicit = is_excluded(top, settings_of(top), True)
+    top_settings = settings_of(top)
+    if top_settings is None:
+        return
+    explicit = is_excluded(top, top_settings, True)
     stack = [top]
     while stack:
         directory = stack.pop()
@@ -218,7 +234,10 @@ def _walk(
         except OSError as exc:
             problems.append(Problem(_display(directory), f"cannot read: {exc.strerror}"))
             continue
-        s: Settings = settings_of(directory)
+        found = settings_of(directory)
+        if found is None:  # under a broken configuration (skip_broken)
+            continue
+        s: Settings = found
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
@@ -247,4 +266,36 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
-__all__ = ["ConfigError", "Problem", "Target", "discover"]
+def project_root(path: Path, settings: Settings) -> Path | None:
+    """The project ``path`` belongs to: the directory of the configuration file that
+    configures it, else the git repository root, else None (the caller falls back to
+    the common directory of what it checks)."""
+    if settings.source is not None:
+        return Path(settings.source).absolute().parent
+    directory = path.absolute()
+    return _git_root(str(directory if directory.is_dir() else directory.parent))
+
+
+@lru_cache(maxsize=1024)
+def _git_root(directory: str) -> Path | None:
+    for d in (Path(directory), *Path(directory).parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def project_files(
+    root: Path,
+    overrides: dict[str, object] | None = None,
+    config_file: Path | None = None,
+    respect_gitignore: bool = True,
+) -> list[Target]:
+    """Every Python file of the project at ``root`` (what ``check ROOT`` would check;
+    folders under a broken configuration are left out: they are reported when checked)."""
+    targets, _ = discover(
+        [str(root)], overrides, config_file, False, respect_gitignore, skip_broken=True
+    )
+    return [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
+
+
+__all__ = ["ConfigError", "Problem", "Target", "discover", "project_files", "project_root"]

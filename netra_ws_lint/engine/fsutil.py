@@ -208,8 +208,11 @@ def ensure_directory(directory: Path, top: Path) -> None:
         try:
             st = os.lstat(current)
         except FileNotFoundError:
-            current.mkdir()
-            continue
+            try:
+                current.mkdir()
+                continue
+            except FileExistsError:  # made meanwhile (a worker of the same run)
+                st = os.lstat(current)
         if stat.S_ISLNK(st.st_mode):
             raise NotRegularFile(
                 errno.ELOOP,

@@ -1,6 +1,10 @@
-"""The analysis core: decode, parse, walk once, dispatch to the enabled rules, apply
-``# noqa``. Every front end (CLI, flake8 plugin, pre-commit hook) calls
-:func:`check_source` / :func:`check_file`; none of them has checks of its own.
+"""The analysis core. :func:`check` is the one pipeline that checks a file: decode,
+``skip-file``, prefilter, parse, the rules (one walk), the custom patterns, ``# noqa``,
+selection; and, when asked, the file's facts for the project model (from the same
+tree and walk). Every front end goes through it: the CLI (paths, named files, stdin,
+``--fix`` and its re-check, ``--add-noqa``, ``baseline``, ``migrate``, through
+:mod:`.runner`) and the flake8 plugin (with flake8's tree). :func:`check_source`,
+:func:`check_bytes` and :func:`check_file` are its single-file shorthands.
 """
 
 from __future__ import annotations
@@ -9,41 +13,28 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.facts import ModuleId, facts_from_source, facts_from_tree
 from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter
+from netra_ws_lint.engine.walker import RULE_CRASHED, SYNTAX_ERROR, Walker, parse_source
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import Rule, all_rules
 
+__all__ = ["RULE_CRASHED", "SYNTAX_ERROR", "Walker", "parse_source"]  # and what follows
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.project import ProjectIndex
+    from netra_ws_lint.engine.prefilter import Prefilter
+
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
-SYNTAX_ERROR = "NWS900"
-RULE_CRASHED = "NWS901"
 UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
-
-Handler = Callable[[ast.AST], None]
-_LEAVE, _PUSH, _POP = 1, 2, 3
-
-
-class _Marker:
-    """A walker stack entry that is not a node to visit: leave a node, push or pop a scope."""
-
-    __slots__ = ("obj", "op")
-
-    def __init__(self, op: int, obj: object) -> None:
-        self.op = op
-        self.obj = obj
-
-
-_POP_MARKER = _Marker(_POP, None)
-# child fields of each node type, in reverse source order ("ctx" is never worth a visit)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class DecodeError(Exception):
@@ -89,148 +80,19 @@ class RuleSet:
             )
         )
 
-
-# (rule classes, prefix) -> node type -> [(rule index, method name)]: dir() once per run
-_HANDLER_SPECS: dict[tuple[tuple[type, ...], str], dict[type, list[tuple[int, str]]]] = {}
-
-
-def _handler_table(rules: Sequence[Rule], prefix: str) -> dict[type, list[tuple[Rule, Handler]]]:
-    key = (tuple(type(r) for r in rules), prefix)
-    spec = _HANDLER_SPECS.get(key)
-    if spec is None:
-        spec = {}
-        for i, rule in enumerate(rules):
-            for attr in dir(type(rule)):
-                if attr.startswith(prefix):
-                    node_type = getattr(ast, attr[len(prefix) :], None)
-                    if isinstance(node_type, type):
-                        spec.setdefault(node_type, []).append((i, attr))
-        if len(_HANDLER_SPECS) > 256:  # bounded in long-lived processes
-            _HANDLER_SPECS.clear()
-        _HANDLER_SPECS[key] = spec
-    return {t: [(rules[i], getattr(rules[i], a)) for i, a in e] for t, e in spec.items()}
+    def only(self, codes: Iterable[str]) -> RuleSet:
+        """The rules of this set whose codes are in ``codes`` (memoised)."""
+        keep = frozenset(codes)
+        key = (self.rule_classes, keep)
+        found = _REDUCED.get(key)
+        if found is None:
+            if len(_REDUCED) > 256:
+                _REDUCED.clear()
+            found = _REDUCED[key] = RuleSet(tuple(r for r in self.rule_classes if r.code in keep))
+        return found
 
 
-def _scoped_children(node: ast.AST, ctx: Context, stack: list[object]) -> None:
-    """Push a scope-creating node's children: what runs in the enclosing scope is
-    visited before the new scope is pushed (decorators, defaults, annotations, bases)."""
-    outer: list[ast.AST]
-    inner: list[ast.AST]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        a = node.args
-        outer = [d for d in (*a.defaults, *a.kw_defaults) if d is not None]
-        if not isinstance(node, ast.Lambda):
-            outer = list(node.decorator_list) + outer
-            for arg in (*getattr(a, "posonlyargs", ()), *a.args, a.vararg, *a.kwonlyargs, a.kwarg):
-                if arg is not None and arg.annotation is not None:
-                    outer.append(arg.annotation)
-            if node.returns is not None:
-                outer.append(node.returns)
-            outer.extend(getattr(node, "type_params", ()))
-            inner = list(node.body)
-            kind = "function"
-        else:
-            inner = [node.body]
-            kind = "lambda"
-    elif isinstance(node, ast.ClassDef):
-        outer = [
-            *node.decorator_list,
-            *node.bases,
-            *node.keywords,
-            *getattr(node, "type_params", ()),
-        ]
-        inner = list(node.body)
-        kind = "class"
-    else:  # comprehension
-        assert isinstance(node, COMPREHENSIONS)
-        gens = node.generators
-        outer = [gens[0].iter]
-        inner = [gens[0].target, *gens[0].ifs]
-        for g in gens[1:]:
-            inner += [g.iter, g.target, *g.ifs]
-        if isinstance(node, ast.DictComp):
-            inner += [node.key, node.value]
-        else:
-            inner.append(node.elt)
-        kind = "comprehension"
-    stack.append(_POP_MARKER)
-    stack.extend(reversed(inner))
-    stack.append(_Marker(_PUSH, Scope(kind, node, ctx.scope)))
-    stack.extend(reversed(outer))
-
-
-_SCOPE_NODE_TYPES = frozenset(
-    (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, *COMPREHENSIONS)
-)
-
-
-class Walker:
-    """Walks a tree once (iteratively: deep trees cannot overflow the stack), keeping
-    the scope stack of the :class:`Context` and calling each enabled rule's
-    ``visit_<Node>`` / ``leave_<Node>`` handlers."""
-
-    def __init__(self, ctx: Context, rules: Sequence[Rule]) -> None:
-        self.ctx = ctx
-        self.visit = _handler_table(rules, "visit_")
-        self.leave = _handler_table(rules, "leave_")
-        self.crashed: dict[str, BaseException] = {}
-
-    def _call(self, handlers: list[tuple[Rule, Handler]], node: ast.AST) -> None:
-        for rule, handler in handlers:
-            if rule.code in self.crashed:
-                continue
-            try:
-                handler(node)
-            except Exception as exc:  # a rule bug must not stop the run
-                self.crashed[rule.code] = exc
-                line = getattr(node, "lineno", 1)
-                self.ctx.add_finding(
-                    Finding(
-                        line,
-                        getattr(node, "col_offset", 0),
-                        RULE_CRASHED,
-                        f"rule {rule.code} ({rule.name}) crashed on this file: "
-                        f"{type(exc).__name__}: {exc}",
-                    )
-                )
-
-    def walk(self, tree: ast.AST) -> None:
-        ctx = self.ctx
-        visit, leave = self.visit, self.leave
-        stack: list[object] = [tree]
-        AST = ast.AST
-        while stack:
-            item = stack.pop()
-            t = type(item)
-            if t is _Marker:
-                marker: _Marker = item  # type: ignore[assignment]
-                if marker.op == _LEAVE:
-                    self._call(leave[type(marker.obj)], marker.obj)  # type: ignore[arg-type]
-                elif marker.op == _PUSH:
-                    ctx.scopes.append(marker.obj)  # type: ignore[arg-type]
-                else:
-                    ctx.scopes.pop()
-                continue
-            node: ast.AST = item  # type: ignore[assignment]
-            handlers = visit.get(t)
-            if handlers:
-                self._call(handlers, node)
-            if t in leave:
-                stack.append(_Marker(_LEAVE, node))
-            if t in _SCOPE_NODE_TYPES:
-                _scoped_children(node, ctx, stack)
-                continue
-            fields = _CHILD_FIELDS.get(t)
-            if fields is None:
-                fields = _CHILD_FIELDS[t] = tuple(
-                    reversed([f for f in getattr(t, "_fields", ()) if f != "ctx"])
-                )
-            for name in fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    stack.extend(v for v in reversed(value) if isinstance(v, AST))
-                elif isinstance(value, AST):
-                    stack.append(value)
+_REDUCED: dict[tuple[tuple[type[Rule], ...], frozenset[str]], RuleSet] = {}
 
 
 @dataclass
@@ -239,29 +101,7 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # reason the file was not checked at all
     source: str | None = None  # the decoded text, kept only when there are findings
-
-
-def parse_source(source: str, path: str) -> ast.Module | Finding:
-    """The tree, or an NWS900 finding saying why the file does not parse."""
-    try:
-        tree = parse_quietly(source, filename=path)
-        assert isinstance(tree, ast.Module)
-        return tree
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = max((exc.offset or 1) - 1, 0)
-        from netra_ws_lint.engine.pyversion import syntax_hint
-
-        hint = syntax_hint(source, line, exc.msg, path)
-        return Finding(line, col, SYNTAX_ERROR, f"syntax error: {exc.msg}{hint}")
-    except RecursionError:  # deep nesting, in ast construction (3.11+) or the compiler
-        return Finding(1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply (RecursionError)")
-    except MemoryError:  # the parser's own stack on deep nesting (< 3.12), or a huge file
-        return Finding(
-            1, 0, SYNTAX_ERROR, "cannot parse file: nested too deeply or too large (MemoryError)"
-        )
-    except ValueError as exc:  # null bytes (< 3.12.4), an integer literal too long
-        return Finding(1, 0, SYNTAX_ERROR, f"cannot parse file: {exc or type(exc).__name__}")
+    facts: dict[str, Any] | None = None  # the project model's facts, when asked for
 
 
 def run_rules(
@@ -335,6 +175,97 @@ def select_findings(
     return sorted(set(out), key=Finding.sort_key)
 
 
+def check(
+    name: str,
+    settings: Settings,
+    *,
+    data: bytes | None = None,
+    source: str | None = None,
+    tree: ast.Module | None = None,
+    rule_set: RuleSet | None = None,
+    prefilter: Prefilter | None = None,
+    project: ProjectIndex | None = None,
+    module: ModuleId | None = None,
+    apply_noqa: bool = True,
+    facts: bool = False,
+) -> CheckResult:
+    """Check one file, given its bytes (``data``), its text (``source``) or, for
+    flake8, its text and parsed ``tree``. ``project`` and ``module``: the project model
+    and where the file sits in it (cross-module rules); ``prefilter``: skip the rules
+    that cannot fire; ``facts``: also extract the file's facts (``module`` needed).
+    Never raises for any input."""
+    if data is not None:
+        try:
+            source = decode_source(data)
+        except DecodeError as exc:
+            found = [Finding(1, 0, SYNTAX_ERROR, str(exc))]
+            return CheckResult(name, found if settings.is_enabled(SYNTAX_ERROR) else [])
+    assert source is not None
+    source = normalize_newlines(source)
+    want_facts = facts and module is not None
+    if "skip-file" in source and SKIP_FILE_RE.search(source):
+        return CheckResult(
+            name, facts=_facts(source, name, settings, module, tree, None, want_facts)
+        )
+    rule_set = rule_set or RuleSet.for_settings(settings)
+    if prefilter is not None:  # only the rules whose trigger words are in the file
+        active = prefilter.active(source)
+        if len(active) != len(rule_set.rule_classes):
+            rule_set = rule_set.only(active)
+        if not rule_set.rule_classes and not prefilter.always and not want_facts:
+            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
+                return CheckResult(name)
+            rule_set = RuleSet(())  # parse only, for NWS900 (and NWS902's noqa comments)
+    if tree is None:
+        parsed = parse_source(source, name)
+        if isinstance(parsed, Finding):
+            return _result(name, [parsed], source, settings, apply_noqa, None)
+        tree = parsed
+
+    def setup(ctx: Context) -> None:
+        ctx.project = project
+        if module is not None:
+            ctx.module_name, ctx.is_package = module.name, module.is_package
+
+    findings: list[Finding] = []
+    if rule_set.rule_classes or settings.patterns:
+        findings = run_rules(tree, source, name, settings, rule_set, setup)
+    walked = findings if any(r.code == "NWS104" for r in rule_set.rule_classes) else None
+    file_facts = _facts(source, name, settings, module, tree, walked, want_facts)
+    return _result(name, findings, source, settings, apply_noqa, file_facts)
+
+
+def _result(
+    name: str,
+    findings: list[Finding],
+    source: str,
+    settings: Settings,
+    apply_noqa: bool,
+    facts: dict[str, Any] | None,
+) -> CheckResult:
+    selected = select_findings(findings, source, name, settings, apply_noqa)
+    return CheckResult(name, selected, source=source if selected else None, facts=facts)
+
+
+def _facts(
+    source: str,
+    name: str,
+    settings: Settings,
+    module: ModuleId | None,
+    tree: ast.Module | None,
+    walked: list[Finding] | None,
+    wanted: bool,
+) -> dict[str, Any] | None:
+    if not wanted or module is None:
+        return None
+    if tree is None:
+        return facts_from_source(source, name, module, settings)
+    try:
+        return facts_from_tree(tree, source, name, module, settings, walked)
+    except (RecursionError, MemoryError):
+        return None
+
+
 def check_source(
     source: str,
     path: str,
@@ -342,30 +273,20 @@ def check_source(
     rule_set: RuleSet | None = None,
     apply_noqa: bool = True,
 ) -> list[Finding]:
-    """Check one file's text. Never raises for any input text."""
-    source = normalize_newlines(source)
-    if "skip-file" in source and SKIP_FILE_RE.search(source):
-        return []
-    tree = parse_source(source, path)
-    if isinstance(tree, Finding):
-        findings = [tree]
-    else:
-        findings = run_rules(
-            tree, source, path, settings, rule_set or RuleSet.for_settings(settings)
-        )
-    return select_findings(findings, source, path, settings, apply_noqa)
+    """The findings of one file's text, checked on its own."""
+    return check(path, settings, source=source, rule_set=rule_set, apply_noqa=apply_noqa).findings
 
 
 def check_file(
     path: Path, settings: Settings, rule_set: RuleSet | None = None, display: str | None = None
 ) -> CheckResult:
-    """Read, decode and check one file; I/O problems become a skip reason."""
+    """Read and check one file on its own; I/O problems become a skip reason."""
     name = display or str(path)
     try:
         data = read_source_bytes(path)
     except OSError as exc:
         return CheckResult(name, skipped=f"cannot read: {exc.strerror or exc}")
-    return check_bytes(data, name, settings, rule_set)
+    return check(name, settings, data=data, rule_set=rule_set)
 
 
 def read_source_bytes(path: Path) -> bytes:
@@ -378,11 +299,5 @@ def read_source_bytes(path: Path) -> bytes:
 def check_bytes(
     data: bytes, name: str, settings: Settings, rule_set: RuleSet | None = None
 ) -> CheckResult:
-    try:
-        source = decode_source(data)
-    except DecodeError as exc:
-        if settings.is_enabled(SYNTAX_ERROR):
-            return CheckResult(name, [Finding(1, 0, SYNTAX_ERROR, str(exc))])
-        return CheckResult(name)
-    findings = check_source(source, name, settings, rule_set)
-    return CheckResult(name, findings, source=source if findings else None)
+    """Check one file's bytes on its own."""
+    return check(name, settings, data=data, rule_set=rule_set)

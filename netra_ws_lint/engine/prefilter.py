@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from netra_ws_lint.analysis.frameworks import HANDLER_WORDS
 from netra_ws_lint.config import Settings, Words
 from netra_ws_lint.rules.base import all_rules
 
@@ -84,6 +85,7 @@ def rule_triggers(settings: Settings, extra_names: Iterable[str] = ()) -> dict[s
         "user-scoped": _union(
             accessors, factories, scoped, context, pattern_words(w.identity_names), extra
         ),
+        "handlers": _union(HANDLER_WORDS, pattern_words(w.request_handler_decorators), extra),
     }
 
     def group(words: str) -> frozenset[str] | None:

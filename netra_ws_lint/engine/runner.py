@@ -1,49 +1,55 @@
-"""Checking many files: the result cache, the prefilter and parallel workers.
+"""Checking many files: the project model, the caches, the prefilter and parallel workers.
 
-:func:`check_targets` returns one :class:`~.engine.CheckResult` per target, in the
+:func:`check_targets` returns one :class:`~.pipeline.CheckResult` per target, in the
 order of the targets, whatever the number of jobs: the output of a run does not depend
-on ``--jobs``. Files whose cached result is valid are answered in the main process;
-the others are checked in-process for small runs (a pre-commit hook's few files) or
-spread over worker processes (``fork`` where available) in size-balanced chunks.
+on ``--jobs``. Every file goes through :func:`.pipeline.check`.
+
+In project mode (the default) a run has two steps:
+
+1. The facts of every module of the project (the targets and the other files of their
+   project roots): from the cache, else by checking the file on its own, which extracts
+   them from the same tree (a file that is not a target only has its facts extracted).
+2. :class:`~.analysis.project.ProjectIndex` joins them; each target is checked with it.
+   A target none of whose identifiers is a name the project knows gets the same result
+   with or without the project, so its step-1 result is kept (and cached without the
+   project's digest in its key); the others are checked again, with the project.
+
+Files whose cached result is valid are answered in the main process; the others are
+checked in-process for small runs (a pre-commit hook's few files) or spread over worker
+processes (``fork`` where available) in size-balanced chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netra_ws_lint.analysis.project import (
-    ProjectIndex,
-    _valid_entry,
-    clear_package_cache,
-    index_source,
-    module_name,
-)
+from netra_ws_lint.analysis.project import ProjectIndex, clear_package_cache
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.cache import Cache
+from netra_ws_lint.engine.facts import ModuleId, facts_from_source, facts_from_tree, valid_facts
 from netra_ws_lint.engine.pipeline import (
-    SKIP_FILE_RE,
-    SYNTAX_ERROR,
     CheckResult,
     DecodeError,
     RuleSet,
-    check_source,
+    check,
     decode_source,
     normalize_newlines,
-    parse_source,
     read_source_bytes,
-    select_findings,
 )
 from netra_ws_lint.engine.prefilter import Prefilter
-from netra_ws_lint.model import Finding
 
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
 CHUNKS_PER_JOB = 4
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 def default_jobs() -> int:
@@ -58,26 +64,32 @@ class Item:
     path: str
     display: str
     settings: int  # index into the run's settings list
+    root: str | None  # the project root (None: checked on its own)
+    checked: bool = True  # False: only its facts are needed
+
+
+def uses_project(source: str, project: ProjectIndex) -> bool:
+    """Some identifier of ``source`` is a name the project knows: its findings may
+    depend on other modules (every cross-module lookup starts from such a name)."""
+    if not project.known_names:
+        return False
+    if not source.isascii():
+        source = unicodedata.normalize("NFKC", source)
+    return not project.known_names.isdisjoint(_IDENTIFIER.findall(source))
 
 
 class _Checker:
     """What a process needs to check files: the settings of the run, their rule sets
-    and prefilters (built once per settings)."""
+    and prefilters (built once per settings and project), the projects."""
 
-    def __init__(
-        self,
-        settings: Sequence[Settings],
-        cache: Cache | None,
-        prefilter: bool,
-        project: ProjectIndex | None = None,
-    ) -> None:
+    def __init__(self, settings: Sequence[Settings], cache: Cache | None, prefilter: bool) -> None:
         self.settings = list(settings)
         self.cache = cache
         self.use_prefilter = prefilter
-        self.project = project
+        self.projects: dict[str, ProjectIndex] = {}
         self._rule_sets: dict[int, RuleSet] = {}
-        self._prefilters: dict[int, Prefilter] = {}
-        self._reduced: dict[tuple[int, tuple[str, ...]], RuleSet] = {}
+        self._prefilters: dict[tuple[int, str | None], Prefilter] = {}
+        self._modules: dict[tuple[str, str | None, int], ModuleId] = {}
 
     def rule_set(self, i: int) -> RuleSet:
         rs = self._rule_sets.get(i)
@@ -85,37 +97,119 @@ class _Checker:
             rs = self._rule_sets[i] = RuleSet.for_settings(self.settings[i])
         return rs
 
-    def reduced_rule_set(self, i: int, codes: tuple[str, ...]) -> RuleSet:
-        key = (i, codes)
-        rs = self._reduced.get(key)
-        if rs is None:
-            keep = set(codes)
-            rs = RuleSet(tuple(r for r in self.rule_set(i).rule_classes if r.code in keep))
-            self._reduced[key] = rs
-        return rs
-
-    def prefilter(self, i: int) -> Prefilter:
-        pf = self._prefilters.get(i)
+    def prefilter(self, i: int, root: str | None) -> Prefilter | None:
+        if not self.use_prefilter:
+            return None
+        pf = self._prefilters.get((i, root))
         if pf is None:
             codes = [r.code for r in self.rule_set(i).rule_classes]
-            extra = self.project.known_names if self.project is not None else ()
-            pf = self._prefilters[i] = Prefilter(self.settings[i], codes, extra)
+            project = self.projects.get(root) if root is not None else None
+            extra = project.known_names if project is not None else ()
+            pf = self._prefilters[(i, root)] = Prefilter(self.settings[i], codes, extra)
         return pf
 
-    def cache_key(self, data: bytes, item: Item) -> str:
-        assert self.cache is not None
-        extra = self.project.digest if self.project is not None else ""
-        return self.cache.key(data, item.display, self.settings[item.settings], extra)
+    def module(self, item: Item) -> ModuleId:
+        key = (item.path, item.root, item.settings)
+        found = self._modules.get(key)
+        if found is None:
+            root = Path(item.root) if item.root is not None else None
+            found = ModuleId.of(Path(item.path), root, self.settings[item.settings])
+            self._modules[key] = found
+        return found
 
-    def lookup(self, item: Item) -> CheckResult | None:
-        """The cached result of ``item``, or None."""
+    # ------------------------------------------------------------ facts (step 1)
+    def facts_key(self, data: bytes, item: Item) -> str:
+        assert self.cache is not None
+        return self.cache.key(
+            data,
+            os.path.abspath(item.path),
+            self.settings[item.settings],
+            f"facts {item.root} {self.module(item).key()}",
+        )
+
+    def lookup_facts(self, item: Item) -> dict[str, Any] | None:
+        """The cached facts of ``item`` (``{"none": True}``: it has none), or None."""
         if self.cache is None:
             return None
         try:
             data = read_source_bytes(Path(item.path))
         except OSError:
             return None
-        findings = self.cache.get_findings(self.cache_key(data, item))
+        entry = self.cache.get_data("facts", self.facts_key(data, item))
+        if isinstance(entry, dict) and entry.get("none") is True:
+            return entry
+        return entry if valid_facts(entry) else None
+
+    def facts(self, item: Item) -> tuple[dict[str, Any] | None, CheckResult | None]:
+        """The facts of ``item`` and, for a target, its result checked on its own."""
+        try:
+            data = read_source_bytes(Path(item.path))
+        except OSError as exc:
+            if not item.checked:
+                return None, None
+            return None, CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
+        settings = self.settings[item.settings]
+        result: CheckResult | None = None
+        if item.checked:
+            result = check(
+                item.display,
+                settings,
+                data=data,
+                rule_set=self.rule_set(item.settings),
+                prefilter=self.prefilter(item.settings, None),
+                module=self.module(item),
+                facts=True,
+            )
+            facts = result.facts
+        else:
+            try:
+                facts = facts_from_source(
+                    decode_source(data), item.path, self.module(item), settings
+                )
+            except DecodeError:
+                facts = None
+        if self.cache is not None:
+            self.cache.put_data("facts", self.facts_key(data, item), facts or {"none": True})
+        return facts, result
+
+    # ------------------------------------------------------------ results (step 2)
+    def project_of(self, item: Item) -> ProjectIndex | None:
+        return self.projects.get(item.root) if item.root is not None else None
+
+    def result_key(self, data: bytes, item: Item, project: ProjectIndex | None) -> str:
+        assert self.cache is not None
+        extra = project.digest if project is not None else ""
+        return self.cache.key(data, item.display, self.settings[item.settings], extra)
+
+    def needs_project(self, data: bytes, item: Item) -> ProjectIndex | None:
+        """The project ``item``'s findings depend on (None: the same without it)."""
+        project = self.project_of(item)
+        if project is None:
+            return None
+        try:
+            source = decode_source(data)
+        except DecodeError:
+            return None
+        return project if uses_project(source, project) else None
+
+    def lookup(self, item: Item, local: CheckResult | None) -> CheckResult | None:
+        """The result of ``item`` without checking it again: cached, or its step-1
+        result when the project cannot change it (then cached), or None."""
+        if self.cache is None and local is None:
+            return None
+        try:
+            data = read_source_bytes(Path(item.path))
+        except OSError:
+            return local
+        project = self.needs_project(data, item)
+        key = self.result_key(data, item, project) if self.cache is not None else ""
+        if project is None and local is not None:
+            if self.cache is not None:
+                self.cache.put_findings(key, local.findings)
+            return local
+        if self.cache is None:
+            return None
+        findings = self.cache.get_findings(key)
         if findings is None:
             return None
         source = None
@@ -126,81 +220,25 @@ class _Checker:
                 source = None
         return CheckResult(item.display, findings, source=source)
 
-    # ------------------------------------------------------------ project index
-    def index_key(self, data: bytes, item: Item) -> str:
-        assert self.cache is not None
-        module, package = module_name(Path(item.path))
-        return self.cache.key(
-            data, item.display, self.settings[item.settings], f"index {module} {package}"
-        )
-
-    def lookup_index(self, item: Item) -> dict[str, Any] | None:
-        if self.cache is None:
-            return None
-        try:
-            data = read_source_bytes(Path(item.path))
-        except OSError:
-            return None
-        entry = self.cache.get_data("index", self.index_key(data, item))
-        if isinstance(entry, dict) and entry.get("none") is True:
-            return entry
-        return entry if _valid_entry(entry) else None
-
-    def index(self, item: Item) -> dict[str, Any] | None:
-        try:
-            data = read_source_bytes(Path(item.path))
-        except OSError:
-            return None
-        entry = index_source(data, Path(item.path), item.display, self.settings[item.settings])
-        if self.cache is not None:
-            self.cache.put_data("index", self.index_key(data, item), entry or {"none": True})
-        return entry
-
     def check(self, item: Item) -> CheckResult:
         try:
             data = read_source_bytes(Path(item.path))
         except OSError as exc:
             return CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
-        result = self._check_bytes(data, item.display, item.settings, item.path)
+        project = self.needs_project(data, item)
+        root = item.root if project is not None else None
+        result = check(
+            item.display,
+            self.settings[item.settings],
+            data=data,
+            rule_set=self.rule_set(item.settings),
+            prefilter=self.prefilter(item.settings, root),
+            project=project,
+            module=self.module(item),
+        )
         if self.cache is not None:
-            self.cache.put_findings(self.cache_key(data, item), result.findings)
+            self.cache.put_findings(self.result_key(data, item, project), result.findings)
         return result
-
-    def _check_bytes(self, data: bytes, name: str, i: int, real_path: str) -> CheckResult:
-        """As :func:`engine.check_bytes`, with the prefilter."""
-        settings = self.settings[i]
-        try:
-            source = decode_source(data)
-        except DecodeError as exc:
-            if settings.is_enabled(SYNTAX_ERROR):
-                return CheckResult(name, [Finding(1, 0, SYNTAX_ERROR, str(exc))])
-            return CheckResult(name)
-        findings = self._check_source(source, name, i, real_path)
-        return CheckResult(name, findings, source=source if findings else None)
-
-    def _check_source(self, source: str, name: str, i: int, real_path: str) -> list[Finding]:
-        settings = self.settings[i]
-        rule_set = self.rule_set(i)
-        skip_walk = False
-        if self.use_prefilter:
-            # only the rules whose trigger words are in the file (the others cannot fire)
-            pf = self.prefilter(i)
-            active = pf.active(source)
-            if len(active) != len(rule_set.rule_classes):
-                rule_set = self.reduced_rule_set(i, active)
-            skip_walk = not rule_set.rule_classes and not pf.always
-        if skip_walk:
-            source = normalize_newlines(source)
-            if "skip-file" in source and SKIP_FILE_RE.search(source):
-                return []
-            if not settings.is_enabled(SYNTAX_ERROR) and "noqa" not in source.lower():
-                return []
-            tree = parse_source(source, name)  # only for NWS900 (and NWS902's noqa)
-            findings = [tree] if isinstance(tree, Finding) else []
-            return select_findings(findings, source, name, settings)
-        if self.project is not None:
-            return self.project.check_source(source, name, settings, rule_set, real_path)
-        return check_source(source, name, settings, rule_set)
 
 
 _WORKER: _Checker | None = None
@@ -211,9 +249,11 @@ def _init_worker(checker: _Checker) -> None:
     _WORKER = checker
 
 
-def _index_chunk(chunk: list[tuple[int, Item]]) -> list[tuple[int, dict[str, Any] | None]]:
+def _facts_chunk(
+    chunk: list[tuple[int, Item]],
+) -> list[tuple[int, tuple[dict[str, Any] | None, CheckResult | None]]]:
     assert _WORKER is not None
-    return [(i, _WORKER.index(item)) for i, item in chunk]
+    return [(i, _WORKER.facts(item)) for i, item in chunk]
 
 
 def _check_chunk(chunk: list[tuple[int, Item]]) -> list[tuple[int, CheckResult]]:
@@ -243,36 +283,269 @@ def _pool_context() -> Any:
     return multiprocessing.get_context()
 
 
+Target = tuple[Path, str, Settings]
+
+
+class Run:
+    """One run's checking: its settings, cache, prefilter, jobs and projects. After
+    :meth:`check`, :meth:`recheck` checks a file's new text (a fix pass, the re-check
+    after ``--fix``, ``migrate``) exactly as :meth:`check` checked the file."""
+
+    def __init__(
+        self,
+        cache: Cache | None = None,
+        prefilter: bool = True,
+        jobs: int | None = None,
+        project: bool = False,
+        root_of: Callable[[Path, Settings], Path | None] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
+        self.project = project
+        self.root_of = root_of
+        self.checker = _Checker([], cache, prefilter)
+        self._settings: dict[Settings, int] = {}
+        self._items: dict[str, Item] = {}
+
+    def _item(
+        self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
+    ) -> Item:
+        """The run's item for a file (``real``: its real path, when known)."""
+        k = self._settings.setdefault(settings, len(self._settings))
+        if k == len(self.checker.settings):
+            self.checker.settings.append(settings)
+        root = None
+        if self.project and self.root_of is not None:
+            found = self.root_of(path, settings)
+            root = str(found) if found is not None else None
+        item = Item(str(path), display, k, root, checked)
+        self._items.setdefault(real or os.path.realpath(path), item)
+        return item
+
+    def check(
+        self,
+        targets: Sequence[Target],
+        others: Sequence[Target] = (),
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[CheckResult]:
+        """Check ``(path, display, settings)`` targets; results in the same order. In
+        project mode names resolve against the facts of the targets and of ``others``
+        (the rest of their projects). ``progress(phase, done, total)`` is told as files
+        are done ("indexing": their facts, "checking")."""
+        if self.project and self.root_of is None:
+            common = _common_directory([p for p, _, _ in targets])
+            self.root_of = lambda _p, _s: common
+        reals = [os.path.realpath(p) for p, _, _ in targets]
+        items = [self._item(p, d, s, True, r) for (p, d, s), r in zip(targets, reals)]
+        checker = self.checker
+        clear_package_cache()  # packages are looked up afresh on each run
+        local: list[CheckResult | None] = [None] * len(items)
+        if self.project:
+            seen = set(reals)
+            every = list(items)
+            for p, d, s in others:
+                real = os.path.realpath(p)
+                if real not in seen:
+                    seen.add(real)
+                    every.append(self._item(p, d, s, False, real))
+            local = _build_projects(checker, every, self.jobs, progress)[: len(items)]
+        results = [checker.lookup(it, local[i]) for i, it in enumerate(items)]
+        todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
+        told = _teller(progress, "checking", len(items), len(items) - len(todo))
+        _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
+        return [r for r in results if r is not None]
+
+    def recheck(
+        self,
+        path: Path,
+        display: str,
+        settings: Settings,
+        *,
+        data: bytes | None = None,
+        source: str | None = None,
+        tree: Any = None,
+        apply_noqa: bool = True,
+        keep: bool = False,
+    ) -> CheckResult:
+        """Check ``path`` again in this run's project: its text now on disk, or the
+        ``data`` / ``source`` (and flake8's ``tree``) given, with its own facts taken
+        from that text (stdin, an editor's buffer, a fix pass). ``keep``: the project
+        keeps those facts (an editor's unsaved text, seen by the other files)."""
+        item = self._items.get(os.path.realpath(path))
+        if item is None or self.checker.settings[item.settings] != settings:
+            item = self._item(path, display, settings, True)
+        if data is None and source is None:
+            try:
+                data = read_source_bytes(path)
+            except OSError as exc:
+                return CheckResult(display, skipped=f"cannot read: {exc.strerror or exc}")
+        project = self.checker.project_of(item)
+        module = self.checker.module(item)
+        if project is not None:
+            text = source
+            if text is None:
+                try:
+                    text = decode_source(data or b"")
+                except DecodeError:
+                    text = None
+            if text is not None:
+                text = normalize_newlines(text)
+                entry: dict[str, Any] | None = None
+                if tree is None:
+                    entry = facts_from_source(text, item.path, module, settings)
+                else:  # flake8's tree: not parsed again
+                    with contextlib.suppress(RecursionError, MemoryError):
+                        entry = facts_from_tree(tree, text, item.path, module, settings)
+                project = project.with_entry(entry)
+                if keep and item.root is not None:
+                    self.checker.projects[item.root] = project
+                    self.checker._prefilters.clear()
+        rule_set = self.checker.rule_set(item.settings)
+        codes = [r.code for r in rule_set.rule_classes]
+        return check(
+            display,
+            settings,
+            data=data,
+            source=source,
+            tree=tree,
+            rule_set=rule_set,
+            prefilter=Prefilter(settings, codes, project.known_names if project else ()),
+            project=project,
+            module=module,
+            apply_noqa=apply_noqa,
+        )
+
+
 def check_targets(
-    targets: Sequence[tuple[Path, str, Settings]],
+    targets: Sequence[Target],
     jobs: int | None = None,
     cache: Cache | None = None,
     prefilter: bool = True,
     project: bool = False,
+    others: Sequence[Target] = (),
+    root_of: Callable[[Path, Settings], Path | None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[CheckResult]:
-    """Check ``(path, display, settings)`` targets; results in the same order. With
-    ``project``, an index of every target module is built first (see project.py).
-    ``progress(phase, done, total)`` is told as files are done ("indexing", "checking")."""
-    settings_index: dict[Settings, int] = {}
-    items: list[Item] = []
-    for path, display, settings in targets:
-        k = settings_index.setdefault(settings, len(settings_index))
-        items.append(Item(str(path), display, k))
-    checker = _Checker(list(settings_index), cache, prefilter)
-    clear_package_cache()  # packages are looked up afresh on each run
-    jobs = default_jobs() if jobs is None or jobs <= 0 else jobs
+    """:meth:`Run.check` of a new run (project roots: ``root_of(path, settings)``,
+    default the targets' common directory)."""
+    return Run(cache, prefilter, jobs, project, root_of).check(targets, others, progress)
+
+
+def new_run(
+    root: Path,
+    project: bool,
+    root_of: Callable[[Path, Settings], Path | None],
+    cache: bool = True,
+    cache_dir: Path | None = None,
+    jobs: int | None = 0,
+) -> Run:
+    """A run whose cache is ``cache_dir``, by default in the checked project's
+    ``root`` (never the working directory's)."""
+    from netra_ws_lint.engine.cache import DEFAULT_DIR
+
+    store = Cache(cache_dir or root / DEFAULT_DIR) if cache else None
+    return Run(store, jobs=jobs, project=project, root_of=root_of)
+
+
+def plan_run(
+    targets: Sequence[Any],
+    paths: Sequence[str],
+    overrides: dict[str, Any] | None,
+    config_file: Path | None,
+    respect_gitignore: bool = True,
+    *,
+    project: bool = True,
+    cache: bool = True,
+    cache_dir: Path | None = None,
+    jobs: int | None = 0,
+) -> tuple[Run, list[Target]]:
+    """The run that checks the discovered ``targets`` (of the command-line ``paths``),
+    and the other files of their projects (their facts are needed in project mode).
+
+    A file's project root is the directory of its configuration file, else the git
+    root, else the common directory of ``paths``."""
+    from netra_ws_lint.engine.discovery import project_files, project_root
+
+    fallback = _common_directory([Path(p) for p in paths]) or Path.cwd()
+    roots: dict[tuple[Path, str | None], Path] = {}
+
+    def root_of(path: Path, settings: Settings) -> Path:
+        key = (path.absolute().parent, settings.source)
+        if key not in roots:
+            roots[key] = project_root(path, settings) or fallback
+        return roots[key]
+
+    first = root_of(targets[0].path, targets[0].settings) if targets else fallback
+    run = new_run(first, project, root_of, cache, cache_dir, jobs)
+    others: list[Target] = []
     if project:
-        entries, todo_index = _split_cached(items, checker.lookup_index)
-        told = _teller(progress, "indexing", len(items), len(items) - len(todo_index))
-        _run(checker, todo_index, jobs, entries, _index_chunk, checker.index, told)
-        checker.project = ProjectIndex(
-            (e for e in entries if e is not None and not e.get("none")), checker.settings[0]
-        )
-    results, todo = _split_cached(items, checker.lookup)
-    told = _teller(progress, "checking", len(items), len(items) - len(todo))
-    _run(checker, todo, jobs, results, _check_chunk, checker.check, told)
-    return [r for r in results if r is not None]
+        named = {Path(p).absolute() for p in paths if Path(p).is_dir()}
+        for root in sorted({root_of(t.path, t.settings) for t in targets}):
+            if root not in named:  # what `check ROOT` checks: the whole project
+                files = project_files(root, overrides, config_file, respect_gitignore)
+                others.extend((t.path, t.display, t.settings) for t in files)
+        in_project = {os.path.realpath(o) for o, _, _ in others}
+        for p in paths:  # a file named in an excluded folder: that folder's modules too
+            if (
+                Path(p).is_file()
+                and os.path.realpath(p) not in in_project
+                and fallback not in named
+            ):
+                others.extend(folder_files(Path(p), overrides, config_file, respect_gitignore))
+    return run, others
+
+
+def folder_files(
+    path: Path,
+    overrides: dict[str, Any] | None,
+    config_file: Path | None,
+    respect_gitignore: bool = True,
+) -> list[Target]:
+    """The modules beside ``path`` (its folder, as ``check FOLDER`` finds them): the
+    project model of a file outside the project's files (an excluded folder named or
+    opened in an editor) includes its folder."""
+    from netra_ws_lint.engine.discovery import project_files
+
+    files = project_files(path.absolute().parent, overrides, config_file, respect_gitignore)
+    return [(t.path, t.display, t.settings) for t in files]
+
+
+def _build_projects(
+    checker: _Checker,
+    items: list[Item],
+    jobs: int,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[CheckResult | None]:
+    """Step 1: every item's facts (cached, or built), joined into one project per root;
+    the results of the targets checked on their own while building their facts."""
+    facts, todo = _split_cached(items, checker.lookup_facts)
+    built: list[Any] = [None] * len(items)
+    told = _teller(progress, "indexing", len(items), len(items) - len(todo))
+    _run(checker, todo, jobs, built, _facts_chunk, checker.facts, told)
+    local: list[CheckResult | None] = [None] * len(items)
+    for i, _ in todo:
+        facts[i], local[i] = built[i]
+    by_root: dict[str, list[dict[str, Any]]] = {}
+    root_settings: dict[str, Settings] = {}
+    for it, f in zip(items, facts):
+        if it.root is not None and f is not None and not f.get("none"):
+            by_root.setdefault(it.root, []).append(f)
+            root_settings.setdefault(it.root, checker.settings[it.settings])
+    checker.projects = {
+        root: ProjectIndex(entries, root_settings[root]) for root, entries in by_root.items()
+    }
+    checker._prefilters.clear()  # their words include the projects' names
+    return local
+
+
+def _common_directory(paths: Sequence[Path]) -> Path | None:
+    if not paths:
+        return None
+    try:
+        common = Path(os.path.commonpath([os.path.abspath(p) for p in paths]))
+    except ValueError:  # different drives
+        return None
+    return common if common.is_dir() else common.parent
 
 
 def _teller(

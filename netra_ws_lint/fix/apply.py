@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import FileChanged, rewrite_file
@@ -39,6 +39,7 @@ from netra_ws_lint.model import Edit, Finding, ImportChange
 from netra_ws_lint.rules.fixes import MANUAL, SAFE, UNSAFE, char_col
 
 MAX_PASSES = 4
+Checker = Callable[[str], "list[Finding]"]  # a file's text -> its findings
 _LINE_START_RE = re.compile(r"\r\n|\r|\n")
 
 
@@ -447,17 +448,24 @@ def fix_text(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
+    checker: Checker | None = None,
 ) -> tuple[str, list[Finding]]:
     """Fix ``raw`` until no fix applies (a few passes at most), verified: the result
     parses and one more pass changes nothing. Returns the text and the findings fixed
-    (of every pass)."""
+    (of every pass). ``checker``: how a text is checked (default: the file on its own;
+    the CLI passes its run's, so cross-module findings are fixed too)."""
+    if checker is None:
+
+        def checker(text: str) -> list[Finding]:
+            return check_source(text, path, settings, rule_set)
+
     norm = normalize_newlines(raw)
     if not isinstance(parse_source(norm, path), ast.Module):
         raise FixError("the file does not parse; not fixed")
     applied: list[Finding] = []
     current = raw
     for _ in range(MAX_PASSES):
-        findings = fixable(check_source(current, path, settings, rule_set), unsafe)
+        findings = fixable(checker(current), unsafe)
         if not findings:
             break
         new, done = apply_fixes(current, findings, path)
@@ -468,7 +476,7 @@ def fix_text(
             break
         current = new
     # verification: a further pass changes nothing
-    again = fixable(check_source(current, path, settings, rule_set), unsafe)
+    again = fixable(checker(current), unsafe)
     if again and apply_fixes(current, again, path)[0] != current:
         raise FixError("the fixes do not settle (a second pass changes the file); not fixed")
     return current, applied
@@ -489,11 +497,12 @@ def fix_bytes(
     settings: Settings,
     unsafe: bool = False,
     rule_set: RuleSet | None = None,
+    checker: Checker | None = None,
 ) -> FixResult:
     raw, encoding = decode(data)
     if raw.startswith("\ufeff"):  # a BOM the codec kept: leave it to the codec
         raise FixError("unexpected byte order mark; not fixed")
-    new, applied = fix_text(raw, path, settings, unsafe, rule_set)
+    new, applied = fix_text(raw, path, settings, unsafe, rule_set, checker)
     if new == raw:
         return FixResult(path, data, data, applied)
     try:
@@ -511,6 +520,7 @@ def fix_file(
     display: str | None = None,
     write: bool = True,
     roots: Sequence[Path] | None = None,
+    checker: Checker | None = None,
 ) -> FixResult:
     """Fix one file in place (:func:`.fsutil.rewrite_file`: :class:`ChangedMeanwhile`
     when it changed since it was read), or only compute the result (``write=False``).
@@ -526,7 +536,7 @@ def fix_file(
         data = read_source_bytes(path)
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
-    result = fix_bytes(data, display or str(path), settings, unsafe, rule_set)
+    result = fix_bytes(data, display or str(path), settings, unsafe, rule_set, checker)
     if write and result.changed:
         try:
             rewrite_file(path, data, result.fixed)

@@ -9,14 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.pipeline import (
-    CheckResult,
-    DecodeError,
-    RuleSet,
-    check_bytes,
-    check_file,
-    decode_source,
-)
+from netra_ws_lint.engine.pipeline import CheckResult, DecodeError, decode_source
+from netra_ws_lint.engine.runner import Run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
@@ -47,8 +41,10 @@ def run_fixes(
     args: argparse.Namespace,
     stdout: TextIO,
     stderr: TextIO,
+    run: Run,
 ) -> tuple[list[tuple[CheckResult, Settings]], int, int]:
     """Fix (or, with ``--diff``, print the diff of) every file with fixable findings.
+    Every pass and the re-check go through ``run`` (the project model of the check).
     Returns the results, re-checked where a file changed, a status (1 when ``--diff``
     printed a diff, 2 when a file could not be fixed, else 0) and the findings fixed."""
     from netra_ws_lint.fix.apply import (
@@ -64,7 +60,6 @@ def run_fixes(
     out: list[tuple[CheckResult, Settings]] = []
     fixed: list[tuple[str, list[Finding]]] = []
     status = 0
-    rule_sets: dict[Settings, RuleSet] = {}
     for result, settings in results:
         # the findings may come from the result cache, which keeps no fixes: any
         # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
@@ -73,21 +68,28 @@ def run_fixes(
         ):
             out.append((result, settings))
             continue
-        rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
+        file = Path(result.path)
+
+        def check_text(
+            text: str, file: Path = file, settings: Settings = settings
+        ) -> list[Finding]:
+            return run.recheck(file, str(file), settings, source=text).findings
+
         try:
             fr = fix_file(
-                Path(result.path),
+                file,
                 settings,
                 unsafe,
-                rules,
+                None,
                 result.path,
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
+                checker=check_text,
             )
         except ChangedMeanwhile as exc:
             # an editor or another run changed it: not an error; report what it holds now
             print(f"{PROG}: {result.path}: {exc}", file=stderr)
-            out.append((check_file(Path(result.path), settings, rules, result.path), settings))
+            out.append((run.recheck(file, result.path, settings), settings))
             continue
         except FixError as exc:
             print(f"{PROG}: error: {result.path}: {exc}", file=stderr)
@@ -100,10 +102,10 @@ def run_fixes(
                 stdout.write(unified_diff(fr))
                 status = max(status, 1)
             else:
-                result = check_file(Path(result.path), settings, rules, result.path)
+                result = run.recheck(file, result.path, settings)
         elif not _same_text(fr.original, result.source):
             # changed since it was checked (another run fixed it): report what it holds
-            result = check_bytes(fr.original, result.path, settings, rules)
+            result = run.recheck(file, result.path, settings, data=fr.original)
         out.append((result, settings))
     n = sum(len(a) for _, a in fixed)
     verb = "Would fix" if args.diff else "Fixed"
@@ -150,7 +152,7 @@ def show_available(
 
 
 def fill_fixes(
-    results: list[tuple[CheckResult, Settings]],
+    results: list[tuple[CheckResult, Settings]], run: Run
 ) -> list[tuple[CheckResult, Settings]]:
     """The results with the fixes of their findings: a file whose findings of the rules
     with fixes carry none (they came from the result cache, which keeps no fixes) is
@@ -158,7 +160,7 @@ def fill_fixes(
     out = []
     for result, settings in results:
         if any(_may_fix(f) and f.fix is None for f in result.findings):
-            again = check_file(Path(result.path), settings, None, result.path)
+            again = run.recheck(Path(result.path), result.path, settings)
             if not again.skipped and set(again.findings) == set(result.findings):
                 result = again
         out.append((result, settings))

@@ -18,7 +18,7 @@ import ast
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,6 +35,7 @@ from netra_ws_lint.engine.pipeline import (
     normalize_newlines,
     parse_source,
 )
+from netra_ws_lint.engine.runner import plan_run
 from netra_ws_lint.model import Finding
 from netra_ws_lint.rules.base import all_rules
 
@@ -61,6 +62,26 @@ UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "
     "--unsafe-fixes` does it ({message}); review the callee's fallback"
 )
+UNSAFE_REASONS = {
+    "NWS208": "`{prog} check --fix --unsafe-fixes` does it ({message}); an unset variable "
+    "then raises `LookupError` instead of `AttributeError`, and a value set in a task is "
+    "not seen by its parent",
+}
+# rules whose sites the plan lists once per distinct reason (NWS208: once per
+# thread-local attribute, however many functions use it)
+ONE_ENTRY_PER_REASON = ("NWS208",)
+
+
+def _one_per_reason(sites: list[Site]) -> list[Site]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for site in sites:
+        if site.code in ONE_ENTRY_PER_REASON:
+            if (site.code, site.reason) in seen:
+                continue
+            seen.add((site.code, site.reason))
+        out.append(site)
+    return out
 
 
 @dataclass
@@ -125,7 +146,8 @@ def _site(f: Finding, lines: list[str]) -> Site:
         if kind == "manual" or (kind != "manual" and not f.fix.edits):
             kind = "manual"
         elif kind == "unsafe":
-            reason = UNSAFE_REASON.format(prog=PROG, message=f.fix.message)
+            template = UNSAFE_REASONS.get(f.code, UNSAFE_REASON)
+            reason = template.format(prog=PROG, message=f.fix.message)
     else:
         kind, reason = "none", REASONS.get(f.code, f.message)
     return Site(f.line, f.col + 1, f.code, f.message, text, kind, reason)
@@ -159,10 +181,22 @@ def context_sources(tree: ast.Module, source: str, path: str, settings: Settings
 
 
 def analyse(
-    data: bytes, display: str, settings: Settings, rule_set: RuleSet | None, unsafe: bool
+    data: bytes,
+    display: str,
+    settings: Settings,
+    rule_set: RuleSet | None,
+    unsafe: bool,
+    checker: Callable[[str], list[Finding]] | None = None,
 ) -> tuple[FileReport, bytes | None]:
-    """The report of one file, and its fixed bytes when the safe fixes change it."""
+    """The report of one file, and its fixed bytes when the safe fixes change it.
+    ``checker``: how a text of the file is checked (default: on its own; the command
+    passes its run's, so that what it lists is what ``check`` reports)."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
+
+    if checker is None:
+
+        def checker(text: str) -> list[Finding]:
+            return check_source(text, display, settings, rule_set)
 
     report = FileReport(display)
     try:
@@ -179,10 +213,8 @@ def analyse(
         report.complexity = MANUAL_WEIGHT
         return report, None
     lines = text.split("\n")
-    findings = [
-        f for f in check_source(text, display, settings, rule_set) if f.code in MIGRATION_CODES
-    ]
-    report.sites = [_site(f, lines) for f in findings]
+    findings = [f for f in checker(text) if f.code in MIGRATION_CODES]
+    report.sites = _one_per_reason([_site(f, lines) for f in findings])
     report.imports = [s for s in report.sites if s.code == "NWS102"]
     report.calls = [s for s in report.sites if s.code == "NWS101"]
     report.context_sources = context_sources(tree, text, display, settings)
@@ -191,20 +223,16 @@ def analyse(
     fixed: bytes | None = None
     left = findings
     try:
-        result = fix_bytes(data, display, settings, unsafe, rule_set)
+        result = fix_bytes(data, display, settings, unsafe, rule_set, checker)
     except FixError as exc:
         report.error = str(exc)
     else:
         if result.changed:
             fixed = result.fixed
             new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
-            left = [
-                f
-                for f in check_source(new_text, display, settings, rule_set)
-                if f.code in MIGRATION_CODES
-            ]
+            left = [f for f in checker(new_text) if f.code in MIGRATION_CODES]
             lines = new_text.split("\n")
-    report.manual = [_site(f, lines) for f in left]
+    report.manual = _one_per_reason([_site(f, lines) for f in left])
     counted = [s for s in report.sites if s.code != "NWS102"]
     left_sites = [s for s in report.manual if s.code != "NWS102"]
     report.fixable = max(len(counted) - len(left_sites), 0)
@@ -447,9 +475,10 @@ def add_parser(sub: Any, add_selection: Any) -> None:
     mig.add_argument(
         "--report-dir",
         type=Path,
-        default=Path(DEFAULT_REPORT_DIR),
+        default=None,
         metavar="DIR",
-        help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR})",
+        help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR} at the "
+        "project root)",
     )
     mig.add_argument(
         "--backup-dir",
@@ -473,17 +502,27 @@ def cmd_migrate(
         raise ConfigError("migrate: give files or directories, not stdin")
     if args.validate_only and args.apply:
         raise ConfigError("migrate: --validate-only and --apply exclude each other")
-    root = project_root()
-    backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
-    report_dir = args.report_dir.absolute()
-    report_top = report_dir.parent
-    if not args.validate_only:  # the reports can be written: checked before any change
-        _check_report_dir(report_dir, report_top)
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"{args.config}: no such configuration file")
     targets, problems = discover(
         args.paths or ["."], overrides, args.config, args.force_exclude, args.respect_gitignore
     )
+    targets = [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
+    # every file is checked as `check` checks it: against the whole project
+    run, others = plan_run(
+        targets, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
+    )
+    run.check([], [(t.path, t.display, t.settings) for t in targets] + others)
+    # the reports belong to the checked project's root; files are changed (and backed
+    # up) only inside the working directory's project
+    root_of = run.root_of
+    checked_root = root_of(targets[0].path, targets[0].settings) if targets and root_of else None
+    root = project_root()
+    backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
+    report_dir = (args.report_dir or (checked_root or root) / DEFAULT_REPORT_DIR).absolute()
+    report_top = report_dir.parent
+    if not args.validate_only:  # the reports can be written: checked before any change
+        _check_report_dir(report_dir, report_top)
     status = 0
     for p in problems:
         print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
@@ -503,7 +542,11 @@ def cmd_migrate(
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
             continue
-        report, fixed = analyse(data, t.display, t.settings, rules, args.unsafe_fixes)
+
+        def checker(text: str, t: Any = t) -> list[Finding]:
+            return run.recheck(t.path, t.display, t.settings, source=text).findings
+
+        report, fixed = analyse(data, t.display, t.settings, rules, args.unsafe_fixes, checker)
         files.append(report)
         if not args.apply or fixed is None:
             continue

@@ -10,10 +10,11 @@ now covers an old call) is reported although its own line is untouched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import DecodeError, check_source, decode_source
+from netra_ws_lint.model import Finding
 from netra_ws_lint.report.baseline import Entry, fingerprint_findings, match
 from netra_ws_lint.report.formats import root_relative
 from netra_ws_lint.report.gitdiff import Changes, file_at, is_changed
@@ -33,11 +34,13 @@ def new_in_change(
     entries: Sequence[Entry],
     flags: Sequence[bool],
     settings: dict[str, Settings],
+    checker: Callable[[str, str, Settings], list[Finding]] | None = None,
 ) -> list[bool]:
     """For each current finding (shown path, baseline entry, on a changed line), whether
     the change since REV introduced it. ``settings``: the settings each checked file
     (by its baseline path) was checked with; a file missing there (it does not parse
-    now) falls back to its changed lines."""
+    now) falls back to its changed lines. ``checker(text, shown path, settings)``: how
+    the old text is checked (the run's, with the project; default: on its own)."""
     out = list(flags)
     by_file: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
@@ -60,7 +63,10 @@ def new_in_change(
             old_source = decode_source(old)
         except DecodeError:
             continue
-        before = check_source(old_source, paths[idx[0]], file_settings)
+        if checker is not None:
+            before = checker(old_source, paths[idx[0]], file_settings)
+        else:
+            before = check_source(old_source, paths[idx[0]], file_settings)
         base = [
             Entry(rel, f.code, fp.scope, fp.fingerprint, context=fp.context, statement=fp.statement)
             for f, fp in zip(before, fingerprint_findings(old_source, rel, before))

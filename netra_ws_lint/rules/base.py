@@ -36,6 +36,9 @@ TRIGGER_VOCABULARIES = frozenset(
         # what makes a call or a class user-scoped: accessors, factories,
         # user-scoped types, a user context, a name from the project index
         "user-scoped",
+        # what may make a function a request handler (analysis/frameworks.py), and
+        # request-handler-decorators
+        "handlers",
     }
 )
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

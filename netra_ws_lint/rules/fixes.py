@@ -14,6 +14,7 @@ from collections import Counter
 from netra_ws_lint.analysis.idioms import is_classmethod
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, dotted_name
 from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.thread_locals import ThreadLocal
 from netra_ws_lint.model import Edit, Fix, ImportChange
 
 SAFE = "safe"
@@ -313,3 +314,177 @@ def _empty_call(ctx: Context, call: ast.Call, text: str, applicability: str) -> 
 
 def in_function(ctx: Context) -> bool:
     return any(isinstance(s.node, FUNCTION_TYPES) for s in ctx.scopes)
+
+
+# ---------------------------------------------------------------- NWS208: ContextVar
+
+
+def _names_of(tree: ast.Module, bound_only: bool = False) -> set[str]:
+    """Every name the module uses or binds (or, ``bound_only``, binds) anywhere."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not (bound_only and isinstance(node.ctx, ast.Load)):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.alias):
+            out.add(node.asname or node.name.partition(".")[0])
+    return out
+
+
+def contextvar_fix(ctx: Context, local: ThreadLocal) -> Fix:
+    """NWS208: the module-level ``threading.local()`` ``local`` rewritten to one
+    ``ContextVar`` per attribute (unsafe: an unset variable raises ``LookupError``, not
+    ``AttributeError``, and a value set in a task is not seen by its parent), when
+    every use is in the module and of the shapes ``x.a = v``, ``x.a`` and
+    ``getattr(x, "a", d)``; else a manual fix saying why not."""
+    name = local.name
+    assert name is not None
+    stmt = local.stmt
+    tree = ctx.tree
+    table = parents(ctx)
+    if not name.startswith("_"):
+        project = ctx.project
+        importers = (
+            [
+                e
+                for e in project.modules.values()
+                if f"{ctx.module_name}.{name}" in e["imports"].values()
+            ]
+            if project is not None and ctx.module_name
+            else None
+        )
+        if importers is None or importers:
+            return manual(f"`{name}` is public: other modules may use it")
+    if stmt not in ctx.tree.body or not _starts_line(ctx, stmt):
+        return manual(f"`{name}` is not bound by a statement of its own at module level")
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
+    if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+        return manual(f"`{name}` is bound with other names")
+    definition = targets[0]
+    call = stmt.value  # type: ignore[attr-defined]
+    if not isinstance(call, ast.Call) or call.args or call.keywords:
+        return manual(f"`{name}` is built with arguments")
+    uses: list[tuple[ast.AST, str, str, ast.expr | None]] = []  # node, attr, get/set, arg
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.arg == name:
+            return manual(f"`{name}` is also a parameter (line {node.lineno})")
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)) and node.name == name:
+            return manual(f"`{name}` is also defined at line {node.lineno}")
+        if isinstance(node, ast.alias) and (node.asname or node.name) == name:
+            return manual(f"`{name}` is also imported")
+        if not isinstance(node, ast.Name) or node.id != name or node is definition:
+            continue
+        where = f"line {node.lineno}"
+        if not isinstance(node.ctx, ast.Load):
+            return manual(f"`{name}` is bound again ({where})")
+        parent = table.get(node)
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            attr = parent.attr
+            if attr.startswith("__"):
+                return manual(f"`{name}.{attr}` is used ({where})")
+            if isinstance(parent.ctx, ast.Load):
+                uses.append((parent, attr, "get", None))
+                continue
+            assign = table.get(parent)
+            if (
+                isinstance(parent.ctx, ast.Store)
+                and isinstance(assign, ast.Assign)
+                and assign.targets == [parent]
+            ):
+                uses.append((assign, attr, "set", assign.value))
+                continue
+            return manual(f"`{name}.{attr}` is deleted or assigned in another way ({where})")
+        if (
+            isinstance(parent, ast.Call)
+            and isinstance(parent.func, ast.Name)
+            and parent.func.id == "getattr"
+            and "getattr" not in _names_of(tree, bound_only=True)
+            and parent.args[:1] == [node]
+            and len(parent.args) == 3
+            and not parent.keywords
+            and isinstance(parent.args[1], ast.Constant)
+            and isinstance(parent.args[1].value, str)
+            and parent.args[1].value.isidentifier()
+        ):
+            uses.append((parent, parent.args[1].value, "get", parent.args[2]))
+            continue
+        return manual(f"`{name}` is used in another way than `{name}.attr` ({where})")
+    spans = [(_span(n), n) for n, *_ in uses]
+    for (start, end), n in spans:
+        if any(o is not n and s <= start and end <= e for (s, e), o in spans):
+            return manual(f"a use of `{name}` is nested in another (line {n.lineno})")  # type: ignore[attr-defined]
+    attrs = list(dict.fromkeys(a for _, a, _, _ in sorted(uses, key=lambda u: _span(u[0]))))
+    if not attrs:
+        return manual(f"`{name}` has no attributes to move")
+    names = {a: f"{name}_{a}" for a in attrs}
+    taken = _names_of(tree)
+    clash = next((v for v in names.values() if v in taken), None)
+    if clash is not None:
+        return manual(f"`{clash}` is already a name of the module")
+    imports: tuple[ImportChange, ...] = ()
+    edits = []
+    bound = ctx.module_scope.bindings.get("ContextVar")
+    if bound is not None:
+        if bound.kind != "import" or bound.qualname != "contextvars.ContextVar":
+            return manual("`ContextVar` is already something else in the module")
+    elif "ContextVar" in taken:
+        return manual("`ContextVar` is already a name of the module")
+    else:
+        anchor = _anchor(ctx, call.func)
+        if anchor is None:
+            return manual("the import of `threading` is not a statement of its own")
+        stmt_import, only_use = anchor
+        if only_use:
+            edits.append(edit(ctx, stmt_import, "from contextvars import ContextVar"))
+        else:
+            imports = (
+                ImportChange(
+                    stmt_import.lineno, stmt_import.col_offset, None, "ContextVar", "contextvars"
+                ),
+            )
+    indent = ctx.source.split("\n")[stmt.lineno - 1][: stmt.col_offset]
+    definitions = f"\n{indent}".join(f'{v} = ContextVar("{v}")' for v in names.values())
+    edits.append(edit(ctx, stmt, definitions))
+    for node, attr, how, arg in uses:
+        var = names[attr]
+        text = segment(ctx, arg) if arg is not None else ""
+        if text is None:
+            return manual("cannot read the source")
+        edits.append(edit(ctx, node, f"{var}.{how}({text})"))
+    listed = ", ".join(f"`{v}`" for v in names.values())
+    return Fix(
+        UNSAFE,
+        f"replace the thread-local `{name}` with one `ContextVar` per attribute ({listed})",
+        tuple(edits),
+        imports,
+    )
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
+    return (
+        (node.lineno, node.col_offset),  # type: ignore[attr-defined]
+        (node.end_lineno or 0, node.end_col_offset or 0),  # type: ignore[attr-defined]
+    )
+
+
+def _anchor(ctx: Context, func: ast.expr) -> tuple[ast.stmt, bool] | None:
+    """The module-level import statement the thread-local's type comes through, and
+    whether its only name is used only there (then it is replaced)."""
+    head = func
+    while isinstance(head, ast.Attribute):
+        head = head.value
+    if not isinstance(head, ast.Name):
+        return None
+    binding = ctx.module_scope.bindings.get(head.id)
+    if binding is None or binding.kind != "import":
+        return None
+    stmt = binding.node
+    if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or stmt not in ctx.tree.body:
+        return None
+    if not _starts_line(ctx, stmt):
+        return None
+    uses = sum(1 for n in ast.walk(ctx.tree) if isinstance(n, ast.Name) and n.id == head.id)
+    return stmt, len(stmt.names) == 1 and uses == 1

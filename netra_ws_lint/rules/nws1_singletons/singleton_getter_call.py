@@ -11,9 +11,9 @@ from netra_ws_lint.rules.base import Rule, register
 class SingletonGetterCall(Rule):
     """
     ## What it does
-    In project mode (the CLI checking a directory), flags a call, in any module, of a
-    function that NWS104 reports as a singleton getter of a user-scoped type, however
-    it is reached: imported under an alias, re-exported through a package's
+    In project mode (the default of the CLI and of the flake8 plugin), flags a call, in
+    any module, of a function that NWS104 reports as a singleton getter of a user-scoped
+    type, however it is reached: imported under an alias, re-exported through a package's
     `__init__`, called as `module.get_x()`, or called in its own module. The getters
     and user-scoped types inferred from the project count (see `show-vocabulary`).
     Not where NWS101 reports the same call (a deprecated accessor): one finding.
@@ -49,8 +49,8 @@ class SingletonGetterCall(Rule):
 
     ## Options
     The words of NWS104 (`user-scoped-types`, `allowed-singletons`, the deprecated
-    accessors and context factories). Project mode only: the flake8 plugin and a check
-    of single files (`--no-project`) do not see other modules.
+    accessors and context factories). Project mode only: a check with `--no-project`
+    does not see other modules.
     """
 
     code = "NWS105"

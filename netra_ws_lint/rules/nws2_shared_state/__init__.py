@@ -16,17 +16,21 @@ from __future__ import annotations
 from netra_ws_lint.rules.nws2_shared_state import (
     contextvar_mutable_default,
     global_lock_in_user_path,
+    global_request_state,
     module_mutable_state,
     shared_class_state,
     shared_module_cache,
+    thread_local_state,
     user_keyed_function_cache,
 )
 
 __all__ = [
     "contextvar_mutable_default",
     "global_lock_in_user_path",
+    "global_request_state",
     "module_mutable_state",
     "shared_class_state",
     "shared_module_cache",
+    "thread_local_state",
     "user_keyed_function_cache",
 ]

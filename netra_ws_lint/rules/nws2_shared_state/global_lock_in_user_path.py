@@ -22,7 +22,8 @@ class GlobalLockInUserPath(Rule):
     Flags a module-level `asyncio` / `threading` `Lock`, `RLock`, `Semaphore`,
     `BoundedSemaphore`, `Condition` or `Event` (however imported or aliased) acquired
     with `with` / `async with`, `.acquire()` or `.wait()` in a function with a user
-    identity in scope (a `user_id`-like parameter or a user context).
+    identity in scope (a `user_id`-like parameter or a user context) or that serves
+    one request (a handler known by its framework, or what one calls).
 
     ## Why is this bad?
     One lock for the whole process serializes every user behind it: one user's slow
@@ -50,7 +51,7 @@ class GlobalLockInUserPath(Rule):
     getter without a user identity is not flagged.
 
     ## Options
-    `identity-names`, `context-names`, `context-types`.
+    `identity-names`, `context-names`, `context-types`, `request-handler-decorators`.
     """
 
     code = "NWS205"
@@ -60,8 +61,8 @@ class GlobalLockInUserPath(Rule):
         " every user waits on it"
     )
     summary = "Module-level asyncio/threading lock acquired in a function with a user identity."
-    trigger = ("Lock Semaphore Condition Event acquire wait", "{identity} {context}")
-    options = ("identity-names", "context-names", "context-types")
+    trigger = ("Lock Semaphore Condition Event acquire wait", "{identity} {context} {handlers}")
+    options = ("identity-names", "context-names", "context-types", "request-handler-decorators")
 
     INVALID = [
         """

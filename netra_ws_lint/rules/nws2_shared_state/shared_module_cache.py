@@ -22,9 +22,11 @@ class SharedModuleCache(_ModuleContainerRule):
     `deque`, `defaultdict`, `OrderedDict` or `Counter`, literal or constructor,
     annotated or not, however the constructor is imported) inside an `async def` or
     inside a function with a user identity in scope (a `user_id`-like parameter or a
-    user context). A mutation is an item assignment, `del`, an augmented item
-    assignment, or a mutating method call (`append`, `add`, `update`, `setdefault`,
-    `pop`, `clear`, ...), on the container or on what it holds
+    user context) or that serves one request (a route or event handler known by its
+    framework, a Django view, or what one calls in the same module). A mutation is
+    an item assignment, `del`, an augmented item assignment, or a mutating method
+    call (`append`, `add`, `update`, `setdefault`, `pop`, `clear`, ...), on the
+    container or on what it holds
     (`CACHE[k].append(v)`, `CACHE.setdefault(k, []).append(v)`). Each mutating
     statement is reported. A mutation keyed by a user identity (`CACHE[user_id]`, a
     field read through a context: `CACHE[context.session.id]`) is per-user state in
@@ -63,7 +65,8 @@ class SharedModuleCache(_ModuleContainerRule):
     mutations outside user code paths are NWS202 (audit).
 
     ## Options
-    `identity-names`, `context-names`, `context-types` (what a user identity is).
+    `identity-names`, `context-names`, `context-types` (what a user identity is),
+    `request-handler-decorators` (decorators that make a request handler).
     """
 
     code = "NWS201"
@@ -73,8 +76,8 @@ class SharedModuleCache(_ModuleContainerRule):
         " every user shares it"
     )
     summary = "Module-level mutable container mutated in async code or with a user identity."
-    trigger = ("{identity} {context} async",)
-    options = ("identity-names", "context-names", "context-types")
+    trigger = ("{identity} {context} async {handlers}",)
+    options = ("identity-names", "context-names", "context-types", "request-handler-decorators")
 
     INVALID = [
         # a per-user store that is only ever cleared whole or trimmed by a fixed key
@@ -183,6 +186,29 @@ class SharedModuleCache(_ModuleContainerRule):
         class ChatHistory:
             def add(self, message):
                 HISTORY.setdefault(context.session.id, []).append(message)  # expect: NWS201@9
+        """,
+        # sync request handlers: a Flask view and the helper it calls, a Django
+        # class-based view (the framework says they serve one request)
+        """
+        from flask import Flask, request
+        from django.views import View
+
+        app = Flask(__name__)
+        RECENT = []
+        SEEN = set()
+
+        @app.route("/comment", methods=["POST"])
+        def comment():
+            RECENT.append(request.form["text"])  # expect: NWS201@5
+            remember(request.remote_addr)
+            return "ok"
+
+        def remember(addr):
+            SEEN.add(addr)  # expect: NWS201@5
+
+        class Upload(View):
+            def post(self, request):
+                RECENT.append(request.FILES)  # expect: NWS201@9
         """,
     ]
     VALID = [

@@ -1,0 +1,340 @@
+"""NWS208 thread-local-state, and its ContextVar rewrite."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from netra_ws_lint.analysis.frameworks import asgi_project, serving_request
+from netra_ws_lint.analysis.idioms import function_label, in_async_code, runtime_function
+from netra_ws_lint.analysis.thread_locals import ThreadLocal, ThreadLocals
+from netra_ws_lint.model import Fix
+from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules.fixes import UNSAFE, contextvar_fix, manual
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
+
+_ATTR_FUNCS = {"getattr": "read", "hasattr": "read", "setattr": "written", "delattr": "written"}
+
+
+@register
+class ThreadLocalState(Rule):
+    """
+    ## What it does
+    Flags a read or a write of a `threading.local()` object (or of an instance of a
+    `threading.local` subclass): a module-level one, a class attribute, or an
+    attribute of a module-level instance, in `async def` code or in code serving a
+    request of an ASGI project (default); anywhere else at run time it is reported
+    as an audit finding, for the move to ASGI. A project is served over ASGI when it
+    has an `asgi.py` (project mode) or configures `async-project = true`; handlers of
+    frameworks that run on an event loop (FastAPI, Starlette, aiohttp, an
+    `AsyncServer`) count as ASGI request paths. Code serves a request when a user
+    identity or context is in scope or when a framework calls it for a request
+    (see NWS207). Each attribute is reported once per function.
+
+    Not flagged: `contextvars.ContextVar`, `asgiref.local.Local` (context-aware),
+    `werkzeug.local.Local`, uses at import time, and per-thread caches: attributes
+    that every write initialises lazily (`if not _tls.parser: _tls.parser =
+    Parser()`, `_tls.conn = _tls.conn or connect()`), which hold a resource of the
+    thread, not a request's state.
+
+    ## Why is this bad?
+    A thread-local is per *thread*, not per request. An event loop serves every
+    request of the process on one thread: all coroutines share the same thread-local
+    values, so the user one request stored is what the next request reads. Under
+    ASGI even sync views run on a few shared threads, one after the other and
+    interleaved with the async code.
+
+    ## Example
+    ```python
+    import threading
+
+    _local = threading.local()
+
+    async def handle(user_id: str) -> dict:
+        _local.user = user_id
+        return await render()
+    ```
+
+    ## Use instead
+    ```python
+    from contextvars import ContextVar
+
+    _local_user = ContextVar("_local_user")
+
+    async def handle(user_id: str) -> dict:
+        _local_user.set(user_id)
+        return await render()
+    ```
+
+    ## Fix
+    Unsafe, opt-in (`--unsafe-fixes`): a module-level `threading.local()` whose every
+    use is in the module and of the shapes `x.attr = value`, `x.attr` and
+    `getattr(x, "attr", default)` becomes one `contextvars.ContextVar` per attribute
+    (`x_attr.set(value)`, `x_attr.get()`, `x_attr.get(default)`). It is unsafe
+    because behaviour changes on purpose: an unset variable raises `LookupError`
+    instead of `AttributeError`, and a value set in an asyncio task or a thread is no
+    longer seen by its parent. Otherwise (a subclass, a class attribute, a public
+    name other modules may import, another use) `migrate` lists each attribute to
+    move by hand.
+
+    ## Options
+    `async-project` (the project is served over ASGI), `identity-names`,
+    `context-names`, `context-types`, `request-handler-decorators`.
+    """
+
+    code = "NWS208"
+    name = "thread-local-state"
+    message = "thread-local `{name}` {verb} in `{func}`{why}"
+    summary = "threading.local state used in async code or a request path of an ASGI project."
+    trigger = ("local",)
+    fixable = True
+    migration = True
+    migration_advice = "move each attribute of the thread-local to a `contextvars.ContextVar`"
+    options = (
+        "async-project",
+        "identity-names",
+        "context-names",
+        "context-types",
+        "request-handler-decorators",
+    )
+
+    INVALID = [
+        # the issue's handler: a thread-local in async code; getattr and a helper
+        """
+        import threading
+
+        _local = threading.local()
+
+        async def handle(user_id: str, request) -> dict:
+            _local.user = user_id  # expect: NWS208@5
+            return await render()
+
+        async def render():
+            return {"user": getattr(_local, "user", None)}  # expect: NWS208@21
+        """,
+        # a threading.local subclass instance in a FastAPI route (served from an event
+        # loop's thread pool even as a sync def)
+        """
+        from threading import local
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        class RequestState(local):
+            user = None
+
+        state = RequestState()
+
+        @app.get("/me")
+        def me():
+            return {"user": state.user}  # expect: NWS208@21
+        """,
+        # a class attribute, through the class and through self
+        """
+        import threading
+
+        class Tenant:
+            current = threading.local()
+
+            async def bind(self, user_context):
+                self.current.tenant = user_context.tenant  # expect: NWS208@9
+
+        async def tenant_of(session_id):
+            return Tenant.current.tenant  # expect: NWS208@12
+        """,
+        # a Django view in an ASGI project (configured)
+        """
+        # options: {"async-project": true}
+        import threading
+        from django.http import JsonResponse
+
+        class _State(threading.local):
+            pass
+
+        _state = _State()
+
+        def profile(request):
+            _state.user = request.user  # expect: NWS208@5
+            return JsonResponse({})
+        """,
+        # an attribute of a module-level instance; a lambda inside async code
+        """
+        import threading
+
+        class Registry:
+            def __init__(self):
+                self.local = threading.local()
+
+        registry = Registry()
+
+        async def remember(websocket):
+            registry.local.socket = websocket  # expect: NWS208@5
+            return lambda: registry.local.socket  # expect: NWS208@20
+        """,
+    ]
+    VALID = [
+        # a thread-local used only in a WSGI-only project's sync views (audit)
+        """
+        import threading
+        from flask import Flask
+
+        app = Flask(__name__)
+        _local = threading.local()
+
+        @app.route("/")
+        def index():
+            _local.user = load_user()
+            return render(_local.user)
+        """,
+        # asgiref's Local and werkzeug's are context-aware
+        """
+        from asgiref.local import Local
+        from werkzeug.local import Local as WLocal
+
+        _state = Local()
+        _ctx = WLocal()
+
+        async def handle(user_id):
+            _state.user = user_id
+            _ctx.user = user_id
+        """,
+        # contextvars
+        """
+        import contextvars
+
+        current_user = contextvars.ContextVar("current_user")
+
+        async def handle(user_id):
+            current_user.set(user_id)
+            return current_user.get()
+        """,
+        # a thread-local set at import time, a local threading.local of a function
+        """
+        import threading
+
+        _local = threading.local()
+        _local.ready = True
+
+        async def worker():
+            mine = threading.local()
+            mine.x = 1
+        """,
+        # per-thread caches of a resource, lazily built (also in async code)
+        """
+        import threading
+
+        class _Codecs(threading.local):
+            reader = None
+
+        _codecs = _Codecs()
+        _tls = threading.local()
+
+        async def decode(user_id, blob):
+            _codecs.reader = _codecs.reader or make_reader()
+            if getattr(_tls, "parser", None) is None:
+                _tls.parser = make_parser()
+            return _tls.parser.parse(_codecs.reader.read(blob))
+        """,
+        # a thread-local in a thread worker (no request, no async)
+        """
+        import threading
+
+        _local = threading.local()
+
+        def run_job(job):
+            _local.job = job
+            job.run()
+        """,
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.locals: ThreadLocals | None = None
+        self._seen: set[tuple[str, str, int]] = set()
+        self._fixes: dict[str, Fix] = {}
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self.locals = ThreadLocals(self.ctx)
+
+    # -------------------------------------------------------------- uses
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if not self.locals:
+            return
+        local = self.locals.object_of(node.value)
+        if local is not None:
+            verb = "read" if isinstance(node.ctx, ast.Load) else "written"
+            self._use(node, local, node.attr, verb)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if not self.locals or not isinstance(func, ast.Name):
+            return
+        verb = _ATTR_FUNCS.get(func.id)
+        if verb is None or len(node.args) < 2 or self.ctx.lookup(func.id, func) is not None:
+            return
+        attr = node.args[1]
+        local = self.locals.object_of(node.args[0])
+        if local is not None and isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+            self._use(node, local, attr.value, verb)
+
+    def _use(self, node: ast.AST, local: ThreadLocal, attr: str, verb: str) -> None:
+        ctx = self.ctx
+        fn = runtime_function(ctx)
+        if fn is None:
+            return  # import time
+        key = (local.label, attr, id(fn))
+        if key in self._seen:
+            return
+        assert self.locals is not None
+        if attr in self.locals.per_thread_caches(local):
+            return  # a per-thread cache of a resource, not request state
+        self._seen.add(key)
+        func = function_label(fn)
+        if in_async_code(ctx):
+            why, audit = (
+                ", which runs on the event loop: every coroutine of the thread shares it",
+                False,
+            )
+        else:
+            handler = serving_request(ctx)
+            serves = ctx.has_user_identity()
+            if serves and handler is not None and handler.event_loop:
+                why = (
+                    f", a {handler.framework} request handler: requests served on one "
+                    "thread share it"
+                )
+                audit = False
+            elif serves and asgi_project(ctx):
+                why, audit = (
+                    ", which serves a request of an ASGI project: requests served on one "
+                    "thread share it",
+                    False,
+                )
+            else:
+                why = ": per thread, not per request (shared by requests once served over ASGI)"
+                audit = True
+        self.report(
+            node,
+            audit=audit,
+            name=f"{local.label}.{attr}",
+            verb=verb,
+            func=func,
+            why=why,
+            fix=self._fix(local, attr),
+        )
+
+    # -------------------------------------------------------------- the fix
+    def _fix(self, local: ThreadLocal, attr: str) -> Fix:
+        if local.kind != "instance" or local.name is None:
+            return manual(
+                f"move `{local.label}.{attr}` to a `contextvars.ContextVar` and set/get it "
+                f"where the thread-local was used (a {local.kind}: not rewritten automatically)"
+            )
+        fix = self._fixes.get(local.name)
+        if fix is None:
+            fix = self._fixes[local.name] = contextvar_fix(self.ctx, local)
+        if fix.applicability == UNSAFE:
+            return fix
+        return manual(f"move `{local.label}.{attr}` to a `contextvars.ContextVar`: {fix.message}")
