@@ -14,7 +14,8 @@ from netra_ws_lint.analysis.frameworks import (
     request_paths,
     route_references,
 )
-from netra_ws_lint.analysis.project import ProjectIndex, build_entry, module_name
+from netra_ws_lint.analysis.project import ProjectIndex, module_name
+from netra_ws_lint.engine.facts import ModuleId, facts_from_tree
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings, apply_options
 
@@ -255,7 +256,9 @@ def project(files: dict[Path, str]) -> ProjectIndex:
         p.write_text(text)
     for p, text in files.items():
         module, is_package = module_name(p)
-        entries.append(build_entry(ast.parse(text), text, str(p), module, is_package, Settings()))
+        entries.append(
+            facts_from_tree(ast.parse(text), text, str(p), ModuleId(module, is_package), Settings())
+        )
     return ProjectIndex(entries)
 
 
@@ -341,7 +344,9 @@ def test_django_view_registered_by_another_module_in_project_mode(tmp_path: Path
     for p in [*files, pkg / "views" / "__init__.py", pkg / "__init__.py"]:
         text = p.read_text()
         module, is_package = module_name(p)
-        entries.append(build_entry(ast.parse(text), text, str(p), module, is_package, Settings()))
+        entries.append(
+            facts_from_tree(ast.parse(text), text, str(p), ModuleId(module, is_package), Settings())
+        )
     urls_entry = entries[0]
     assert urls_entry["routes"] == {"shop.views.checkout": "django", "shop.views.Cart": "django"}
     index = ProjectIndex(entries)

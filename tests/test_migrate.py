@@ -45,7 +45,7 @@ def test_dry_run_changes_nothing_and_reports(
     assert code == 0
     assert snapshot(tree, "legacy_service", "factory_service") == before
     assert not (tree / ".netra-ws-lint-backups").exists()
-    assert "10 sites: 3 auto-fixable, 7 manual" in out
+    assert "11 sites: 3 auto-fixable, 8 manual" in out
     data = json.loads((tree / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     assert data["mode"] == "dry-run"
     files = {f["path"]: f for f in data["files"]}
@@ -80,7 +80,7 @@ def test_dry_run_changes_nothing_and_reports(
     reasons = {(m["path"].rsplit("/", 1)[1], m["line"], m["code"]): m["reason"] for m in manual}
     assert reasons[("websocket_manager.py", 39, "NWS301")] == "no user context in scope"
     assert reasons[("websocket_manager.py", 35, "NWS104")].startswith("singleton definition")
-    assert data["summary"]["sites"] == 10 and data["summary"]["manual_sites"] == 7
+    assert data["summary"]["sites"] == 11 and data["summary"]["manual_sites"] == 8
     md = (tree / "rep" / "migration-report.md").read_text(encoding="utf-8")
     assert md.startswith("# netra-ws-lint migration report\n")
     tail = md.split("## Manual intervention\n", 1)[1]
@@ -94,7 +94,7 @@ def test_apply_leaves_only_manual_sites_and_backups_restore(
     originals = snapshot(tree, "legacy_service")
     code, out, _ = run(capsys, "legacy_service", "--apply")
     assert code == 0
-    assert "3 fixed, 7 manual" in out
+    assert "3 fixed, 8 manual" in out
     # only manual sites are left
     for path in sorted((tree / "legacy_service").glob("*.py")):
         for f in check_source(path.read_text(encoding="utf-8"), str(path), Settings()):

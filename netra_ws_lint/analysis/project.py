@@ -194,15 +194,15 @@ class ProjectIndex:
     def follow(self, qualname: str) -> str:
         """``qualname`` after the imports that re-export it (``pkg.views.index`` when
         ``pkg/views/__init__.py`` imports ``index`` from ``pkg.views.pages``: the
-        latter)."""
+        latter), with the defining module's own name (not one of its aliases)."""
         seen: set[str] = set()
         while qualname not in seen and len(seen) < 32:
             seen.add(qualname)
             module, _, attr = qualname.rpartition(".")
             entry = self.modules.get(module)
             nxt = entry["imports"].get(attr) if entry is not None else None
-            if nxt is None:
-                return qualname
+            if nxt is None:  # defined here: named by the module's own name, not an alias
+                return f"{entry['module']}.{attr}" if entry is not None else qualname
             qualname = nxt
         return qualname
 

@@ -70,7 +70,10 @@ class Item:
 
 def uses_project(source: str, project: ProjectIndex) -> bool:
     """Some identifier of ``source`` is a name the project knows: its findings may
-    depend on other modules (every cross-module lookup starts from such a name)."""
+    depend on other modules (every cross-module lookup starts from such a name). In a
+    project served over ASGI, thread-local state anywhere depends on it (NWS208)."""
+    if project.asgi and "local" in source:
+        return True
     if not project.known_names:
         return False
     if not source.isascii():
