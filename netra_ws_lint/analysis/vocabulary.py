@@ -704,9 +704,9 @@ class ProjectVocabulary:
         return self.getters.get(target) if target is not None else None
 
     def names(self) -> set[str]:
-        """The last components of every inferred type, factory and user-scoped getter
-        (words the prefilter must look for)."""
-        found = [*self.types, *self.factories]
+        """The last components of every inferred type, factory, user-scoped getter and
+        container cleaned up by key (words the prefilter must look for)."""
+        found = [*self.types, *self.factories, *self.evicted]
         found += [k for k, v in self.getters.items() if v["user"] is not None]
         return {_last(n) for n in found}
 
