@@ -360,3 +360,23 @@ def test_a_per_user_store_cleaned_up_in_another_module_is_audit(
     assert "`SESSIONS`" not in out
     main(["check", "--no-cache", "--audit", "."])
     assert "NWS201 module-level container `SESSIONS`" in capsys.readouterr().out
+
+
+def test_cleanup_found_through_a_module_alias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the project root is the folder checked; the package sits below it, beside its own
+    # pyproject.toml, so its modules are known by two names (`pkg.store`, an alias)
+    monkeypatch.chdir(tmp_path)
+    pkg = tmp_path / "backend" / "pkg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "backend" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (pkg / "__init__.py").write_text("")
+    (pkg / "store.py").write_text(
+        "SESSIONS = {}\n\nasync def remember(session_id, data):\n    SESSIONS[session_id] = data\n"
+    )
+    (pkg / "socket.py").write_text(
+        "from pkg.store import SESSIONS\n\n"
+        "async def disconnect(session_id):\n    SESSIONS.pop(session_id, None)\n"
+    )
+    assert main(["check", "--no-cache", "."]) == 0, capsys.readouterr().out
