@@ -326,3 +326,57 @@ def test_inferred_singleton_is_reported_across_modules(
     assert ("svc/registry.py", "NWS104") in codes
     assert ("app.py", "NWS105") in codes
     assert ("app.py", "NWS301") in codes  # an inferred factory, whatever its default
+
+
+def test_a_per_user_store_cleaned_up_in_another_module_is_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "store.py").write_text(
+        "SESSIONS = {}\n"
+        "HISTORY = {}\n"
+        "\n"
+        "async def remember(session_id, data):\n"
+        "    SESSIONS[session_id] = data\n"
+        "    HISTORY[session_id] = data\n"
+    )
+    (tmp_path / "app" / "socket.py").write_text(
+        "from app.store import SESSIONS, HISTORY\n"
+        "\n"
+        "async def disconnect(session_id):\n"
+        "    SESSIONS.pop(session_id, None)\n"
+        "\n"
+        "async def trim(session_id):\n"
+        "    HISTORY.pop(session_id)\n"
+        "    HISTORY[session_id] = {}\n"  # re-added: not a cleanup
+    )
+    facts = _facts("app.socket", (tmp_path / "app" / "socket.py").read_text())
+    assert facts["vocabulary"]["evicts"] == {"app.store.SESSIONS": ["disconnect"]}  # type: ignore[index]
+    main(["check", "--no-cache", "."])  # the default rules: audit findings hidden
+    out = capsys.readouterr().out
+    assert "NWS201 module-level container `HISTORY`" in out
+    assert "`SESSIONS`" not in out
+    main(["check", "--no-cache", "--audit", "."])
+    assert "NWS201 module-level container `SESSIONS`" in capsys.readouterr().out
+
+
+def test_cleanup_found_through_a_module_alias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the project root is the folder checked; the package sits below it, beside its own
+    # pyproject.toml, so its modules are known by two names (`pkg.store`, an alias)
+    monkeypatch.chdir(tmp_path)
+    pkg = tmp_path / "backend" / "pkg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "backend" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (pkg / "__init__.py").write_text("")
+    (pkg / "store.py").write_text(
+        "SESSIONS = {}\n\nasync def remember(session_id, data):\n    SESSIONS[session_id] = data\n"
+    )
+    (pkg / "socket.py").write_text(
+        "from pkg.store import SESSIONS\n\n"
+        "async def disconnect(session_id):\n    SESSIONS.pop(session_id, None)\n"
+    )
+    assert main(["check", "--no-cache", "."]) == 0, capsys.readouterr().out

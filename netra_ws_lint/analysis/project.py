@@ -153,6 +153,11 @@ class ProjectIndex:
         self.vocabulary = ProjectVocabulary(
             {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
         )
+        # containers cleaned up by key, named by their defining module's own name
+        evicted: dict[str, set[str]] = {}
+        for qual, fns in self.vocabulary.evicted.items():
+            evicted.setdefault(self.follow(qual), set()).update(fns)
+        self.vocabulary.evicted = evicted
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI

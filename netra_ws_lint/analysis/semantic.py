@@ -607,7 +607,7 @@ class Context:
         see :mod:`.frameworks`), which the rules treat the same way."""
         identity = set(self.words.identity_names)
         for fn in self.enclosing_functions():
-            if any(p.name in identity for p in params_of(fn)):
+            if any(p.name in identity or self.is_user_scoped_param(p) for p in params_of(fn)):
                 return True
         for scope in reversed(self.scopes):
             if scope.kind == "module" or scope.kind == "class":
@@ -615,6 +615,22 @@ class Context:
             if identity & scope.bindings.keys():
                 return True
         return self.has_user_context() or serving_request(self) is not None
+
+    def is_user_scoped_param(self, p: Param) -> bool:
+        """A parameter annotated with a user-scoped type (``client: Client`` where
+        ``Client`` holds one user's state): the function serves that user."""
+        if p.kind in ("vararg", "kwarg") or p.node.annotation is None:
+            return False
+        for name in annotation_names(p.node.annotation):
+            if name in _VAGUE_ANNOTATIONS:
+                continue
+            try:
+                node = ast.parse(name, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            if self.is_user_scoped_type(self.resolve(node)):
+                return True
+        return False
 
     def is_test_file(self) -> bool:
         return self.settings.is_test_path(

@@ -26,6 +26,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
+from netra_ws_lint.analysis.idioms import MUTATING_METHODS
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -130,8 +131,9 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         self_name = _self_name(stmt)
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
+            others = _other_typed_context_names(stmt, words)
             for node in ast.walk(stmt):
-                reason = _self_state(node, self_name, words)
+                reason = _self_state(node, self_name, words, others)
                 if reason is not None:
                     return reason
         if identity and matches_any(stmt.name, words.send_methods):
@@ -139,7 +141,26 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
     return None
 
 
-def _self_state(node: ast.AST, self_name: str, words: Words) -> str | None:
+def _other_typed_context_names(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
+) -> frozenset[str]:
+    """Parameters named like a context but annotated with another type
+    (``ctx: ssl.SSLContext``): not user contexts (as :func:`context_param_name`)."""
+    out = set()
+    for p in _params(fn):
+        names = set(_annotation_names(p.annotation))
+        if (
+            p.arg in words.context_names
+            and names - _VAGUE
+            and not any(matches_any(n, words.context_types) for n in names)
+        ):
+            out.add(p.arg)
+    return frozenset(out)
+
+
+def _self_state(
+    node: ast.AST, self_name: str, words: Words, others: frozenset[str] = frozenset()
+) -> str | None:
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
@@ -147,6 +168,7 @@ def _self_state(node: ast.AST, self_name: str, words: Words) -> str | None:
             if (
                 _is_self_attr(t, self_name)
                 and isinstance(value, ast.Name)
+                and value.id not in others
                 and (value.id in words.identity_names or value.id in words.context_names)
             ):
                 assert isinstance(t, ast.Attribute)
@@ -443,6 +465,10 @@ def module_facts(
         return f"{base}.{rest}" if rest else base
 
     vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    vocabulary["evicts"] = {
+        imports.get(n, f"{module}.{n}" if module else n): sorted(fns)
+        for n, fns in evicted_containers(tree).items()
+    }
     uses: dict[str, str | None] = {}
     for stmt in tree.body:
         if not isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
@@ -460,6 +486,75 @@ def module_facts(
             uses[stmt.name] = context_use(fn, cp, settings.words)
     vocabulary["context_uses"] = uses
     return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
+
+
+_EVICTING = frozenset({"pop", "discard", "remove"})
+
+
+def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
+    """Module-level or imported names whose entries some function of the module
+    removes by a computed key (``STORE.pop(session.id)``, ``del STORE[sid]``,
+    ``LIVE.discard(sid)``; not ``RECENT.pop(0)``) in a cleanup function (one that
+    does not also add to it): stores with a lifecycle. Each name -> the names of
+    those functions."""
+    top: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            top.update((a.asname or a.name).partition(".")[0] for a in stmt.names)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            top.update(t.id for t in targets if isinstance(t, ast.Name))
+    out: dict[str, set[str]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, FUNCTION_TYPES):
+            continue
+        removed: set[str] = set()
+        added: set[str] = set()
+        for node in _same_scope(fn.body):
+            removed.update(keyed_removals(node))
+            added.update(_additions(node))
+        for container in (removed - added) & top:
+            out.setdefault(container, set()).add(fn.name)
+    return out
+
+
+def _additions(node: ast.AST) -> Iterator[str]:
+    """Names ``node`` stores into (``X[k] = v``, ``X[k] += 1``, ``X.append(v)``,
+    ``X.setdefault(k, [])``...), other than by removing."""
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        targets = [node.target]
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in MUTATING_METHODS - _EVICTING
+    ):
+        targets = [node.func]
+    for t in targets:
+        while isinstance(t, (ast.Subscript, ast.Attribute)):
+            t = t.value
+            if isinstance(t, ast.Name):
+                yield t.id
+
+
+def keyed_removals(node: ast.AST) -> list[str]:
+    """The names whose entries ``node`` removes by a computed key
+    (``X.pop(k)``, ``X.discard(k)``, ``X.remove(k)``, ``del X[k]``)."""
+    pairs: list[tuple[ast.AST, ast.AST]] = []
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _EVICTING
+        and node.args
+    ):
+        pairs.append((node.func.value, node.args[0]))
+    elif isinstance(node, ast.Delete):
+        pairs += [(t.value, t.slice) for t in node.targets if isinstance(t, ast.Subscript)]
+    return [
+        c.id for c, key in pairs if isinstance(c, ast.Name) and not isinstance(key, ast.Constant)
+    ]
 
 
 class ProjectVocabulary:
@@ -486,6 +581,10 @@ class ProjectVocabulary:
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
         self.fanout: dict[str, list[bool]] = {}
+        self.evicted: dict[str, set[str]] = {}
+        for facts in modules.values():
+            for container, fns in facts["vocabulary"].get("evicts", {}).items():
+                self.evicted.setdefault(container, set()).update(fns)
         self.context_uses: dict[str, str | None] = {}
         for module, facts in modules.items():
             for callee, flags in facts["vocabulary"].get("fanout", {}).items():
@@ -581,6 +680,11 @@ class ProjectVocabulary:
             return f"keeps what the deprecated accessor `{_last(builds)}` returns"
         return None
 
+    def is_evicted(self, name: str) -> bool:
+        """A cleanup function of the project removes entries of the module-level
+        container ``name`` (absolute) by a computed key (see :func:`evicted_containers`)."""
+        return name in self.evicted
+
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over
         identities, in a function serving no single user); there is at least one."""
@@ -600,9 +704,9 @@ class ProjectVocabulary:
         return self.getters.get(target) if target is not None else None
 
     def names(self) -> set[str]:
-        """The last components of every inferred type, factory and user-scoped getter
-        (words the prefilter must look for)."""
-        found = [*self.types, *self.factories]
+        """The last components of every inferred type, factory, user-scoped getter and
+        container cleaned up by key (words the prefilter must look for)."""
+        found = [*self.types, *self.factories, *self.evicted]
         found += [k for k, v in self.getters.items() if v["user"] is not None]
         return {_last(n) for n in found}
 

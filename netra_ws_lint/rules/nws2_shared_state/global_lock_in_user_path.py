@@ -129,8 +129,50 @@ class GlobalLockInUserPath(Rule):
             grab = lambda: LOCK.acquire()  # expect: NWS205@20
             return critical, grab
         """,
+        # a sync function given a user-scoped object (`Tab` keeps one user's id)
+        """
+        import threading
+
+        _LOCK = threading.Lock()
+
+        class Tab:
+            def __init__(self, user_id):
+                self.user_id = user_id
+
+        def render(tab: "Tab"):
+            with _LOCK:  # expect: NWS205@10
+                tab.draw()
+        """,
     ]
     VALID = [
+        # a sync function given an object that holds no user's state
+        """
+        import threading
+
+        _LOCK = threading.Lock()
+
+        class Settings:
+            def __init__(self, path):
+                self.path = path
+
+        def reload(settings: Settings):
+            with _LOCK:
+                settings.read()
+        """,
+        # `ctx` annotated with another type is no user context: `Parser` is not user-scoped
+        """
+        import threading
+
+        _LOCK = threading.Lock()
+
+        class Parser:
+            def __init__(self, ctx: "ParseContext"):
+                self.ctx = ctx
+
+        def parse(parser: Parser, text):
+            with _LOCK:
+                return parser.run(text)
+        """,
         # a lazy-init guard in a getter without a user identity
         """
         import threading

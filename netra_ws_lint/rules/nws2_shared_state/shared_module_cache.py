@@ -32,7 +32,10 @@ class SharedModuleCache(_ModuleContainerRule):
     field read through a context: `CACHE[context.session.id]`) is per-user state in
     any function. Adding and removing an instance under its own id in its methods
     (`SESSIONS[self.id] = self` ... `SESSIONS.pop(self.id)`) is instance tracking:
-    audit only.
+    audit only. So is a store keyed by a user identity that a cleanup function of the
+    project (one that does not also add to it, in any module) removes from by key
+    (`STORE.pop(session_id)` on disconnect): it has a lifecycle, left to review.
+    A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
     A module global lives as long as the process and is shared by every request of
@@ -77,6 +80,31 @@ class SharedModuleCache(_ModuleContainerRule):
     options = ("identity-names", "context-names", "context-types", "request-handler-decorators")
 
     INVALID = [
+        # a per-user store that is only ever cleared whole or trimmed by a fixed key
+        """
+        HISTORY = {}
+
+        async def remember(session_id, text):
+            HISTORY.setdefault(session_id, []).append(text)  # expect: NWS201@5
+
+        def trim():
+            HISTORY.pop("", None)
+            HISTORY.clear()
+        """,
+        # a sync function given a user-scoped object (`Tab` keys state by a user id)
+        """
+        HISTORY = {}
+
+        class Tab:
+            def __init__(self):
+                self.by_user = {}
+
+            def open(self, user_id):
+                self.by_user[user_id] = True
+
+        def note(tab: Tab, text):
+            HISTORY.setdefault(id(tab), []).append(text)  # expect: NWS201@5
+        """,
         # async function, literals, containers defined below the function
         """
         async def remember(message):
@@ -248,6 +276,17 @@ class SharedModuleCache(_ModuleContainerRule):
             log('CACHE.append(user_id)')
             return NAMES.index(user_id), FROZEN.union({user_id})
         """,
+        # a per-user store whose entries are removed by key (on disconnect): it has a
+        # lifecycle (audit, NWS202 lists it)
+        """
+        SESSIONS = {}
+
+        async def connect(session_id, data):
+            SESSIONS[session_id] = data
+
+        async def disconnect(session_id):
+            SESSIONS.pop(session_id, None)
+        """,
         # per-user state lives on the user's context
         """
         async def remember(user_context, message):
@@ -263,7 +302,16 @@ class SharedModuleCache(_ModuleContainerRule):
         # instance tracking under the instance's own id (``live[self.id] = self``,
         # ``live.pop(self.id)``): audit, the registry is not per-user state
         audit = self._is_method(fn) and is_own_id_tracking(node, fn)
+        # a per-user store whose entries the project removes by key (on disconnect,
+        # logout...) has a lifecycle: audit, whether it is complete is for review
+        audit = audit or (self._keyed_by_identity(node) and self._evicted(name))
         return self._report_once(node, audit=audit, name=name, func=function_label(fn))
+
+    def _evicted(self, name: str) -> bool:
+        """A cleanup function of the project removes entries of ``name`` by key."""
+        ctx = self.ctx
+        module = ctx.module_name if ctx.project is not None else None
+        return ctx.vocabulary().is_evicted(f"{module}.{name}" if module else name)
 
     def _is_method(self, fn: ast.AST) -> bool:
         scopes = self.ctx.scopes

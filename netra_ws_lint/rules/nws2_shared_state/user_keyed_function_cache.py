@@ -6,6 +6,8 @@ import ast
 
 from netra_ws_lint.analysis.idioms import (
     cache_decorator,
+    is_classmethod,
+    is_staticmethod,
 )
 from netra_ws_lint.analysis.scopes import params_of
 from netra_ws_lint.analysis.semantic import Context
@@ -133,6 +135,24 @@ class UserKeyedFunctionCache(Rule):
         """,
     ]
     VALID = [
+        # a classmethod of a user-scoped class: the cache is keyed by the class
+        """
+        import functools
+
+        class PageState:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+            @classmethod
+            @functools.lru_cache
+            def full_name(cls):
+                return cls.__module__ + "." + cls.__name__
+
+            @staticmethod
+            @functools.cache
+            def schema(version):
+                return {"version": version}
+        """,
         # process-wide data, no user identity
         """
         from functools import lru_cache
@@ -211,7 +231,13 @@ class UserKeyedFunctionCache(Rule):
             if p.name in identity:
                 return f"takes the user identity `{p.name}`"
         scope = ctx.scope  # the def is visited in the scope that contains it
-        if scope.kind == "class" and isinstance(scope.node, ast.ClassDef):
+        # a class or static method of a user-scoped class is keyed by the class (or
+        # its arguments), not by an instance holding one user's state
+        if (
+            scope.kind == "class"
+            and isinstance(scope.node, ast.ClassDef)
+            and not (is_classmethod(node) or is_staticmethod(node))
+        ):
             cls = scope.node
             if ctx.is_user_scoped_type(cls.name) or ctx.class_context_param(cls) is not None:
                 return f"is a method of the user-scoped class `{cls.name}`"
