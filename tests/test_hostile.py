@@ -137,6 +137,7 @@ def test_empty_and_blank_files(tree: Path, capsys: pytest.CaptureFixture[str]) -
     assert f.codes() == ["NWS101"]
 
 
+@pytest.mark.slow
 def test_ten_megabyte_file(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = ("x" * 78 + "\n") * (10 * 1024 * 1024 // 79 + 1)
     (tree / "big.py").write_text('DATA = """\n' + body + '"""\n' + CALL)
@@ -203,7 +204,11 @@ DEEP_PARSABLE = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(DEEP_PARSABLE))
+SLOW_DEEP = ("binop", "elif_chain", "if_expression")  # the longest: behind the marker
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.slow) if k in SLOW_DEEP
+                                  else k for k in sorted(DEEP_PARSABLE)])
 def test_deep_trees_are_checked_without_recursion(tree: Path, capsys: pytest.CaptureFixture[str],
                                                   kind: str) -> None:
     source = DEEP_PARSABLE[kind]
@@ -407,6 +412,7 @@ def test_add_noqa_leaves_a_file_that_changed_since_it_was_checked(
     assert "noqa" not in (tree / "good.py").read_text()
 
 
+@pytest.mark.slow
 def test_non_utf8_file_names(tree: Path) -> None:
     if sys.platform in ("darwin", "win32"):
         pytest.skip("file names must be UTF-8 here")

@@ -406,16 +406,14 @@ def test_cache_entries_with_wrong_typed_fields_are_rebuilt(
     first = cli(capsys, "check", "--jobs", "1", "--output-format", "json", "fixme.py")
     assert first.code == 1
     tampered = 0
-    for p in (tree / ".netra-ws-lint-cache").rglob("*.json"):
+    for p in (tree / ".netra-ws-lint-cache").rglob("*.json"):  # one file per project
         entry = json.loads(p.read_text())
-        data = entry.get("data")
-        if not isinstance(data, list):
-            continue
-        for item in data:
-            if item[5] and item[5]["edits"]:
-                item[5]["edits"][0]["content"] = 5  # an int where a str belongs
-                item[5]["edits"][0]["col"] = "2"  # and a str where an int does
-                tampered += 1
+        for file_entry in entry["files"].values():
+            for item in (file_entry.get("result") or {}).get("findings", []):
+                if item[5] and item[5]["edits"]:
+                    item[5]["edits"][0]["content"] = 5  # an int where a str belongs
+                    item[5]["edits"][0]["col"] = "2"  # and a str where an int does
+                    tampered += 1
         p.write_text(json.dumps(entry))
     assert tampered
     r = cli(capsys, "check", "--jobs", "1", "--output-format", "json", "fixme.py")

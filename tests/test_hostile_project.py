@@ -4,6 +4,7 @@ in linear time, and the cache key covers the Python and library versions."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -109,11 +110,16 @@ def test_cache_key_covers_python_and_library_versions(
         monkeypatch.setattr(cache_mod, "_TOOL_KEY", None)
         monkeypatch.setattr(cache_mod, "runtime_versions", lambda c=changed: {**real, **c})
         assert cache_mod.tool_key() != key
-    # an entry planted under another version's key is never read back as ours
+    # a cache written under another version is never read back as ours
     monkeypatch.setattr(cache_mod, "runtime_versions", lambda: {**real, "python": "other"})
     monkeypatch.setattr(cache_mod, "_TOOL_KEY", None)
-    data = src.read_bytes()
-    store.put_findings(store.key(data, "a.py", targets[0][2]), [])
+    check_targets(targets, jobs=1, cache=Cache(tmp_path / "cache"))
+    (stored,) = (tmp_path / "cache" / "v2").glob("project-*.json")
+    planted = json.loads(stored.read_text())
+    for entry in planted["files"].values():
+        entry["result"]["findings"] = []
+    stored.write_text(json.dumps(planted))
     monkeypatch.setattr(cache_mod, "runtime_versions", lambda: real)
     monkeypatch.setattr(cache_mod, "_TOOL_KEY", None)
+    store = Cache(tmp_path / "cache")
     assert check_targets(targets, jobs=1, cache=store)[0].findings == first

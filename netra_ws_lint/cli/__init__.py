@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+PROG = "netra-ws-lint"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from netra_ws_lint.cli.main import main as run

@@ -12,15 +12,58 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from netra_ws_lint import __version__
-from netra_ws_lint.cli.options import PROG
-from netra_ws_lint.config import ConfigError
+from netra_ws_lint.cli import PROG
+
+# each command is a module of this package with ``add_parser(sub)``; a run imports only
+# the one it runs (``--version`` and ``rule`` never import the engine)
+# (command name -> its module)
+COMMANDS = {
+    "check": "check",
+    "baseline": "baseline",
+    "init": "init",
+    "migrate": "migrate",
+    "rule": "rule",
+    "server": "lsp",
+    "show-vocabulary": "vocabulary",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from netra_ws_lint.cli import baseline, check, init, lsp, migrate, rule, vocabulary
+def _command(name: str) -> ModuleType:
+    """The command module ``name`` (imported only when that command runs)."""
+    if name == "check":
+        from netra_ws_lint.cli import check
 
+        return check
+    if name == "baseline":
+        from netra_ws_lint.cli import baseline
+
+        return baseline
+    if name == "init":
+        from netra_ws_lint.cli import init
+
+        return init
+    if name == "migrate":
+        from netra_ws_lint.cli import migrate
+
+        return migrate
+    if name == "lsp":
+        from netra_ws_lint.cli import lsp
+
+        return lsp
+    if name == "vocabulary":
+        from netra_ws_lint.cli import vocabulary
+
+        return vocabulary
+    from netra_ws_lint.cli import rule
+
+    return rule
+
+
+def build_parser(commands: Sequence[str] = tuple(COMMANDS)) -> argparse.ArgumentParser:
+    """The command line parser, with the sub-parsers of ``commands`` (names)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Find singletons and shared state that leak one user's data to another.",
@@ -28,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (check, baseline, init, migrate, rule, lsp, vocabulary):
-        command.add_parser(sub)
+    for name in dict.fromkeys(COMMANDS[c] for c in commands):
+        _command(name).add_parser(sub)
     return parser
 
 
@@ -86,8 +129,14 @@ def _flush_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _lenient_streams()
-    parser = build_parser()
-    args = _parse(parser, _normalise_argv(sys.argv[1:] if argv is None else argv))
+    arguments = _normalise_argv(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--version"]:
+        print(f"{PROG} {__version__}")
+        return 0
+    command = arguments[:1] if arguments and arguments[0] in COMMANDS else tuple(COMMANDS)
+    args = _parse(build_parser(command), arguments)
+    from netra_ws_lint.config import ConfigError
+
     try:
         status = int(args.run(args, sys.stdout, sys.stderr))
         _flush_stdout()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from netra_ws_lint.cli import PROG
 from netra_ws_lint.config import ConfigError, Settings, settings_for
 from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover, project_files, project_root
 from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult
@@ -19,7 +20,7 @@ from netra_ws_lint.report.baseline import Entry, fingerprint_findings
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
 
-PROG = "netra-ws-lint"
+__all__ = ["PROG"]  # the program name, for the commands
 
 
 def codes_arg(value: str) -> list[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from netra_ws_lint.cli.options import PROG
-from netra_ws_lint.config import ConfigError
+from netra_ws_lint.cli import PROG
 
 
 def add_parser(sub: Any) -> None:
@@ -23,6 +22,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(rules_listing())
         return 0
     if not args.code:
+        from netra_ws_lint.config import ConfigError
+
         raise ConfigError("rule: give a rule code (NWS101) or --all")
     text = rule_doc(args.code)
     if text is None:

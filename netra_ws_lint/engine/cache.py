@@ -1,24 +1,32 @@
-"""A cache of per-file results, stored as plain JSON (never pickle).
+"""The result and facts cache: one JSON file per project (never pickle).
 
-An entry is keyed by a digest of: the file's content, its path (``per-file-ignores``
-and ``test-paths`` depend on it), the settings that decide its findings
-(:func:`settings_key`), the tool (its version and a fingerprint of its own source
-files, so an edited rule invalidates the cache in a development install), the Python
-version and implementation (what parses depends on it) and the versions of ast-grep-py
-and pathspec (:func:`runtime_versions`), and, for a file whose findings depend on other
-modules, the digest of the project's facts. Entries are validated
-on load; an unreadable, corrupt or mismatched entry is ignored and rebuilt.
+The file names the tool it was written by (:func:`tool_key`: its version and a
+fingerprint of its own source files, so an edited rule invalidates the cache in a
+development install; the Python version and implementation, what parses depends on;
+the ast-grep-py and pathspec versions, :func:`runtime_versions`): written by any other,
+it is ignored. Per file (by absolute path) it holds:
+
+- its identity: size and ``mtime_ns``, and the SHA-256 of its bytes, compared only when
+  size or mtime differ (a touched file with the same bytes is still a hit);
+- its facts (see engine.facts), keyed by the settings and the module it is;
+- its findings with their fixes, keyed by its path (``per-file-ignores`` and
+  ``test-paths`` depend on it) and the settings that decide findings
+  (:func:`settings_key`), with what they depend on (:meth:`Cache.put_findings`).
+
+A warm run stats the files and loads this one file: a file whose identity matches is
+not read (unless its findings are shown). Every field is validated on load; an
+unreadable, corrupt, oversized or mismatched file or entry is ignored and rebuilt.
 
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
 
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
-    v1/results/ab/<key>.json
-    v1/facts/ab/<key>.json   (project mode: each module's facts, see engine.facts)
+    v2/project-<digest of the project root>.json
 
-Every file is written through a temporary file and ``os.replace``, never through a
-symbolic link (:func:`.fsutil.write_new_file`): a reader sees the
-old entry or the new one, never half of one, so concurrent runs cannot corrupt it.
+The file is written once per run, only when something changed, through a temporary
+file and ``os.replace``, never through a symbolic link (:func:`.fsutil.write_new_file`):
+a reader sees the old file or the new one, never half of one, so concurrent runs cannot
+corrupt it (the last one's entries win).
 """
 
 from __future__ import annotations
@@ -44,7 +52,9 @@ from netra_ws_lint.engine.fsutil import (
 from netra_ws_lint.model import Finding
 
 DEFAULT_DIR = ".netra-ws-lint-cache"
-FORMAT = 1
+FORMAT = 2
+# a cache file larger than this is not read (a run rebuilds it)
+MAX_FILE_BYTES = DATA_LIMIT
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by netra-ws-lint.\n"
@@ -208,113 +218,234 @@ def _valid_finding(item: Any) -> bool:
     )
 
 
+def _valid_findings(data: Any) -> list[Finding] | None:
+    """Cached findings (with their fixes), or None when any of them is not valid."""
+    if not isinstance(data, list):
+        return None
+    out = []
+    for item in data:
+        if not _valid_finding(item):
+            return None
+        fix = _fix_from_data(item[5]) if item[5] is not None else None
+        if item[5] is not None and fix is None:
+            return None
+        out.append(Finding(item[0], item[1], item[2], item[3], item[4], fix=fix))
+    return out
+
+
+def _findings_data(findings: Sequence[Finding]) -> list[Any]:
+    return [
+        [f.line, f.col, f.code, f.message, f.audit, _fix_to_data(getattr(f, "fix", None))]
+        for f in findings
+    ]
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:  # surrogateescape: keys may hold file names that are not UTF-8
+        h.update(part.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _valid_file_entry(entry: Any) -> bool:
+    """The shape of one file's entry (its facts and findings are checked when used)."""
+    if not isinstance(entry, dict):
+        return False
+    if type(entry.get("size")) is not int or type(entry.get("mtime")) is not int:
+        return False
+    if not isinstance(entry.get("sha"), str):
+        return False
+    facts, result = entry.get("facts"), entry.get("result")
+    if facts is not None and not (isinstance(facts, dict) and isinstance(facts.get("key"), str)):
+        return False
+    return result is None or (
+        isinstance(result, dict)
+        and isinstance(result.get("key"), str)
+        and isinstance(result.get("dep"), str)
+        and isinstance(result.get("findings"), list)
+    )
+
+
+@dataclasses.dataclass
+class FileState:
+    """What a run knows of one file: its identity on disk and, when it was read, its
+    content's digest; ``entry`` is its cache entry when that entry still describes it."""
+
+    size: int
+    mtime: int
+    sha: str | None = None
+    entry: dict[str, Any] | None = None
+
+
 class Cache:
-    """The result (and index) cache in ``directory``; every error is swallowed: a cache
-    that cannot be read or written only makes the run slower."""
+    """The result and facts cache in ``directory``: one JSON file per project (see the
+    module docstring). Every error is swallowed: a cache that cannot be read or
+    written only makes the run slower."""
 
     def __init__(self, directory: Path, extra_key: str = "") -> None:
         self.directory = directory
         self.base = directory / f"v{FORMAT}"
         self.extra_key = extra_key
         self._settings_keys: dict[Settings, str] = {}
-        self._relpaths: dict[tuple[str, str], str] = {}  # (settings key, display) -> relpath
-        self._prepared = False
+        self._loaded: dict[str, dict[str, Any]] = {}  # project name -> path -> entry
+        self._new: dict[str, dict[str, dict[str, Any]]] = {}  # entries of this run
+        self._dirty: set[str] = set()
+        self._roots: dict[Path, str] = {}
 
     # ------------------------------------------------------------------ keys
-    def key(self, data: bytes, display: str, settings: Settings, extra: str = "") -> str:
+    def settings_digest(self, settings: Settings) -> str:
         skey = self._settings_keys.get(settings)
         if skey is None:
-            skey = self._settings_keys[settings] = settings_key(settings)
-        h = hashlib.sha256()
-        h.update(tool_key().encode())
-        h.update(b"\0")
-        h.update(skey.encode())
-        h.update(b"\0")
-        h.update(display.encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
-        rel = self._relpaths.get((skey, display))
-        if rel is None:
-            rel = self._relpaths[(skey, display)] = settings.relpath(display)
-        h.update(rel.encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
-        # surrogateescape: keys may hold file names that are not UTF-8
-        h.update(self.extra_key.encode("utf-8", "surrogateescape"))
-        h.update(extra.encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
-        h.update(hashlib.sha256(data).digest())
-        return h.hexdigest()
+            skey = self._settings_keys[settings] = _digest(settings_key(settings), self.extra_key)
+        return skey
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.base / kind / key[:2] / f"{key}.json"
+    def key(self, display: str, settings: Settings, real: str, extra: str = "") -> str:
+        """The key of a file's findings or, with ``extra``, of another of its entries
+        (its facts: the module it is). ``display`` and ``real`` (its real path) with
+        the configuration's root decide its path relative to the root, on which
+        ``per-file-ignores`` and ``test-paths`` depend."""
+        root = self._roots.get(settings.root)
+        if root is None:
+            root = self._roots[settings.root] = os.path.realpath(settings.root)
+        return _digest(self.settings_digest(settings), display, real, root, extra)
 
-    # ------------------------------------------------------------------ raw entries
-    def _load(self, kind: str, key: str) -> Any:
+    def file_path(self, project: str) -> Path:
+        return self.base / f"project-{_digest(project)[:24]}.json"
+
+    # ------------------------------------------------------------------ one project file
+    def _entries(self, project: str) -> dict[str, Any]:
+        """The entries of ``project``'s cache file, loaded (and validated) once."""
+        found = self._loaded.get(project)
+        if found is None:
+            found = self._loaded[project] = self._read(project)
+            self._new[project] = {}
+        return found
+
+    def _read(self, project: str) -> dict[str, Any]:
+        path = self.file_path(project)
         try:
-            # a regular file only (an entry planted as a link to /dev/zero is not read)
-            entry = json.loads(read_regular_file(self._path(kind, key), DATA_LIMIT))
+            # a regular file only (a cache file planted as a FIFO or a link to /dev/zero
+            # is not read), of a bounded size
+            data = json.loads(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-            return None
+            return {}
         if (
-            not isinstance(entry, dict)
-            or entry.get("format") != FORMAT
-            or entry.get("key") != key
-            or "data" not in entry
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or data.get("tool") != tool_key()
+            or data.get("project") != project
+            or not isinstance(data.get("files"), dict)
         ):
-            return None
-        return entry["data"]
+            return {}
+        return {k: v for k, v in data["files"].items() if _valid_file_entry(v)}
 
-    def _store(self, kind: str, key: str, data: Any) -> None:
-        try:
-            self._prepare()
-            blob = json.dumps({"format": FORMAT, "key": key, "data": data}, separators=(",", ":"))
-            write_new_file(self._path(kind, key), blob.encode("utf-8"), self.directory)
-        except (OSError, ValueError):
-            pass
+    def state(self, project: str, path: str, st: os.stat_result, read: Any) -> FileState:
+        """The :class:`FileState` of the file at ``path`` (``st``: its ``stat``): its
+        entry when size and mtime match it, else when its content (``read()``, called
+        only then) has the entry's digest."""
+        entry = self._entries(project).get(path)
+        state = FileState(st.st_size, st.st_mtime_ns)
+        if entry is None:
+            return state
+        if entry["size"] == st.st_size and entry["mtime"] == st.st_mtime_ns:
+            state.sha, state.entry = entry["sha"], entry
+            return state
+        data = read()
+        if data is not None:
+            state.sha = hashlib.sha256(data).hexdigest()
+            if state.sha == entry["sha"]:
+                state.entry = entry
+                self._dirty.add(project)  # a new identity for the same content
+        return state
+
+    def _entry(self, project: str, path: str, state: FileState) -> dict[str, Any]:
+        """This run's entry of ``path`` (its cached parts kept while the content is
+        the same)."""
+        new = self._new.setdefault(project, {})
+        entry = new.get(path)
+        if entry is None:
+            old = state.entry or {}
+            entry = new[path] = {
+                "size": state.size,
+                "mtime": state.mtime,
+                "sha": state.sha or "",
+                "facts": old.get("facts"),
+                "result": old.get("result"),
+            }
+        return entry
+
+    def get_facts(self, state: FileState, key: str) -> Any:
+        """The cached facts (``{"none": True}``: the file has none), or None."""
+        facts = state.entry.get("facts") if state.entry is not None else None
+        if facts is None or facts.get("key") != key or "data" not in facts:
+            return None
+        return facts["data"]
+
+    def put_facts(self, project: str, path: str, state: FileState, key: str, facts: Any) -> None:
+        entry = self._entry(project, path, state)
+        entry["facts"] = {"key": key, "data": facts}
+        self._dirty.add(project)
+
+    def get_findings(self, state: FileState, key: str) -> tuple[list[Finding], str] | None:
+        """The cached findings and what they depend on (see :meth:`put_findings`)."""
+        result = state.entry.get("result") if state.entry is not None else None
+        if result is None or result.get("key") != key:
+            return None
+        findings = _valid_findings(result["findings"])
+        return None if findings is None else (findings, result["dep"])
+
+    def put_findings(
+        self,
+        project: str,
+        path: str,
+        state: FileState,
+        key: str,
+        dep: str,
+        findings: Sequence[Finding],
+    ) -> None:
+        """Store a file's findings; ``dep`` says when they hold: ``"N"`` always (no
+        project), ``"L"`` + the digest of the project's names (no identifier of the
+        file is one of them), ``"P"`` + the project's digest (they depend on it)."""
+        entry = self._entry(project, path, state)
+        entry["result"] = {"key": key, "dep": dep, "findings": _findings_data(findings)}
+        self._dirty.add(project)
+
+    def keep(self, project: str, path: str, state: FileState) -> None:
+        """The file is part of this run and unchanged: its entry stays."""
+        if state.entry is not None:
+            self._entry(project, path, state)
+
+    def save(self, whole: Sequence[str] = ()) -> None:
+        """Write each changed project file once (atomically). For the projects in
+        ``whole`` this run saw every file: entries of files it did not see are dropped;
+        for the others they are kept."""
+        for project in sorted(self._dirty | (set(whole) & set(self._loaded))):
+            files = dict(self._new.get(project, {}))
+            if project not in whole:
+                files = {**self._loaded.get(project, {}), **files}
+            if project not in self._dirty and files.keys() == self._loaded[project].keys():
+                continue
+            blob = {"format": FORMAT, "tool": tool_key(), "project": project, "files": files}
+            try:
+                self._prepare()
+                text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
+                write_new_file(self.file_path(project), text, self.directory)
+            except (OSError, ValueError):
+                pass
+            self._loaded[project] = files
+        self._dirty.clear()
+        self._new.clear()  # a later run of the same process starts afresh
 
     def _prepare(self) -> None:
-        if self._prepared:
-            return
-        # never through a symbolic link: a repository that commits the cache directory
-        # (or a part of it) as a link to elsewhere gets no cache, not files written there
-        ensure_directory(self.directory, self.directory.absolute().parent)
+        """Create the cache directory, never through a symbolic link: a repository that
+        commits the cache directory (or a part of it) as a link to elsewhere gets no
+        cache, not files written there."""
+        ensure_directory(self.base, self.directory.absolute().parent)
         for name, text in ((".gitignore", "*\n"), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             target = self.directory / name
             if not os.path.lexists(target):
                 write_new_file(target, text.encode("utf-8"), self.directory)
-        self._prepared = True
-
-    # ------------------------------------------------------------------ results
-    def get_findings(self, key: str) -> list[Finding] | None:
-        """The cached findings (with their fixes), or None."""
-        data = self._load("results", key)
-        if not isinstance(data, list):
-            return None
-        out = []
-        for item in data:
-            if not _valid_finding(item):
-                return None
-            fix = _fix_from_data(item[5]) if item[5] is not None else None
-            if item[5] is not None and fix is None:
-                return None
-            out.append(Finding(item[0], item[1], item[2], item[3], item[4], fix=fix))
-        return out
-
-    def put_findings(self, key: str, findings: Sequence[Finding]) -> None:
-        self._store(
-            "results",
-            key,
-            [
-                [f.line, f.col, f.code, f.message, f.audit, _fix_to_data(getattr(f, "fix", None))]
-                for f in findings
-            ],
-        )
-
-    # ------------------------------------------------------------------ index entries
-    def get_data(self, kind: str, key: str) -> Any:
-        return self._load(kind, key)
-
-    def put_data(self, kind: str, key: str, data: Any) -> None:
-        self._store(kind, key, data)
 
 
 def default_directory() -> Path:

@@ -21,9 +21,12 @@ processes (``fork`` where available) in size-balanced chunks.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import hashlib
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -33,8 +36,15 @@ from typing import Any
 
 from netra_ws_lint.analysis.project import ProjectIndex, clear_package_cache
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.cache import Cache
-from netra_ws_lint.engine.facts import ModuleId, facts_from_source, facts_from_tree, valid_facts
+from netra_ws_lint.engine.cache import Cache, FileState
+from netra_ws_lint.engine.facts import (
+    ModuleId,
+    facts_from_source,
+    facts_from_tree,
+    imports_entry,
+    may_define,
+    valid_facts,
+)
 from netra_ws_lint.engine.pipeline import (
     CheckResult,
     DecodeError,
@@ -45,6 +55,7 @@ from netra_ws_lint.engine.pipeline import (
     read_source_bytes,
 )
 from netra_ws_lint.engine.prefilter import Prefilter
+from netra_ws_lint.engine.walker import parse_source
 
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
@@ -66,6 +77,7 @@ class Item:
     settings: int  # index into the run's settings list
     root: str | None  # the project root (None: checked on its own)
     checked: bool = True  # False: only its facts are needed
+    real: str = ""  # its real path
 
 
 def uses_project(source: str, project: ProjectIndex) -> bool:
@@ -83,7 +95,8 @@ def uses_project(source: str, project: ProjectIndex) -> bool:
 
 class _Checker:
     """What a process needs to check files: the settings of the run, their rule sets
-    and prefilters (built once per settings and project), the projects."""
+    and prefilters (built once per settings and project), the projects, and (in the
+    main process) the cache and what it knows of each file."""
 
     def __init__(self, settings: Sequence[Settings], cache: Cache | None, prefilter: bool) -> None:
         self.settings = list(settings)
@@ -93,6 +106,12 @@ class _Checker:
         self._rule_sets: dict[int, RuleSet] = {}
         self._prefilters: dict[tuple[int, str | None], Prefilter] = {}
         self._modules: dict[tuple[str, str | None, int], ModuleId] = {}
+        self._names: dict[str, str] = {}  # project root -> digest of its known names
+        self.states: dict[str, FileState | None] = {}  # path -> what the cache knows
+        # target path -> (bytes, text, tree) read (and parsed when its facts needed
+        # the tree) in step 1: its check starts from them
+        self.parsed: dict[str, tuple[bytes, str, ast.Module | None]] = {}
+        self._kept_bytes = self._tree_bytes = 0
 
     def rule_set(self, i: int) -> RuleSet:
         rs = self._rule_sets.get(i)
@@ -120,128 +139,224 @@ class _Checker:
             self._modules[key] = found
         return found
 
-    # ------------------------------------------------------------ facts (step 1)
-    def facts_key(self, data: bytes, item: Item) -> str:
+    # ------------------------------------------------------------ the cache
+    def state(self, item: Item) -> FileState | None:
+        """What the cache knows of ``item`` (stat first: its content is read only
+        when size or mtime differ from its entry's); None without a cache or for
+        a file that is not a regular file."""
+        if self.cache is None:
+            return None
+        if item.path in self.states:
+            return self.states[item.path]
+        found: FileState | None = None
+        try:
+            st = os.stat(item.path)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            found = self.cache.state(
+                item.root or "", os.path.abspath(item.path), st, lambda: _read(item.path)
+            )
+        self.states[item.path] = found
+        return found
+
+    def _read(self, item: Item, state: FileState | None) -> bytes:
+        """The bytes of ``item``, noting their digest (:class:`OSError` when unreadable)."""
+        data = read_source_bytes(Path(item.path))
+        if state is not None:
+            state.sha = hashlib.sha256(data).hexdigest()
+        return data
+
+    def facts_key(self, item: Item) -> str:
         assert self.cache is not None
         return self.cache.key(
-            data,
             os.path.abspath(item.path),
             self.settings[item.settings],
+            item.real,
             f"facts {item.root} {self.module(item).key()}",
         )
 
-    def lookup_facts(self, item: Item) -> dict[str, Any] | None:
-        """The cached facts of ``item`` (``{"none": True}``: it has none), or None."""
-        if self.cache is None:
-            return None
-        try:
-            data = read_source_bytes(Path(item.path))
-        except OSError:
-            return None
-        entry = self.cache.get_data("facts", self.facts_key(data, item))
-        if isinstance(entry, dict) and entry.get("none") is True:
-            return entry
-        return entry if valid_facts(entry) else None
+    def result_key(self, item: Item) -> str:
+        assert self.cache is not None
+        return self.cache.key(item.display, self.settings[item.settings], item.real)
 
-    def facts(self, item: Item) -> tuple[dict[str, Any] | None, CheckResult | None]:
-        """The facts of ``item`` and, for a target, its result checked on its own."""
+    def names_digest(self, root: str) -> str:
+        found = self._names.get(root)
+        if found is None:
+            names = "\n".join(sorted(self.projects[root].known_names))
+            found = self._names[root] = hashlib.sha256(names.encode()).hexdigest()
+        return found
+
+    # ------------------------------------------------------------ facts (step 1)
+    def facts(self, item: Item) -> dict[str, Any] | None:
+        """The facts of ``item`` (cached, or extracted: from its text alone when it
+        can define nothing of interest, else from its tree, which a target keeps
+        for its check)."""
+        state = self.state(item)
+        if self.cache is not None and state is not None:
+            hit = self.cache.get_facts(state, self.facts_key(item))
+            if isinstance(hit, dict) and hit.get("none") is True:
+                self.cache.keep(item.root or "", os.path.abspath(item.path), state)
+                return None
+            if valid_facts(hit):
+                self.cache.keep(item.root or "", os.path.abspath(item.path), state)
+                return hit  # type: ignore[no-any-return]
+        facts: dict[str, Any] | None = None
         try:
-            data = read_source_bytes(Path(item.path))
-        except OSError as exc:
-            if not item.checked:
-                return None, None
-            return None, CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
-        settings = self.settings[item.settings]
-        result: CheckResult | None = None
-        if item.checked:
-            result = check(
-                item.display,
-                settings,
-                data=data,
-                rule_set=self.rule_set(item.settings),
-                prefilter=self.prefilter(item.settings, None),
-                module=self.module(item),
-                facts=True,
+            data = self._read(item, state)
+            source = decode_source(data)
+        except (OSError, DecodeError):
+            data = b""
+            source = None
+        if source is not None:
+            settings = self.settings[item.settings]
+            module = self.module(item)
+            tree: ast.Module | None = None
+            if not may_define(source, settings):
+                facts = imports_entry(source, module)
+            else:
+                parsed = parse_source(source, item.path)
+                if isinstance(parsed, ast.Module):
+                    tree = parsed
+                    with contextlib.suppress(RecursionError, MemoryError):
+                        facts = facts_from_tree(tree, source, item.path, module, settings)
+            if item.checked and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
+                if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
+                    self._tree_bytes += len(data)
+                else:
+                    tree = None  # parsed again by its check: a tree is ~20x its source
+                self.parsed[item.path] = (data, source, tree)
+                self._kept_bytes += len(data)
+        if self.cache is not None and state is not None:
+            path = os.path.abspath(item.path)
+            self.cache.put_facts(
+                item.root or "", path, state, self.facts_key(item), facts or {"none": True}
             )
-            facts = result.facts
-        else:
-            try:
-                facts = facts_from_source(
-                    decode_source(data), item.path, self.module(item), settings
-                )
-            except DecodeError:
-                facts = None
-        if self.cache is not None:
-            self.cache.put_data("facts", self.facts_key(data, item), facts or {"none": True})
-        return facts, result
+        return facts
 
     # ------------------------------------------------------------ results (step 2)
     def project_of(self, item: Item) -> ProjectIndex | None:
         return self.projects.get(item.root) if item.root is not None else None
 
-    def result_key(self, data: bytes, item: Item, project: ProjectIndex | None) -> str:
-        assert self.cache is not None
-        extra = project.digest if project is not None else ""
-        return self.cache.key(data, item.display, self.settings[item.settings], extra)
-
-    def needs_project(self, data: bytes, item: Item) -> ProjectIndex | None:
-        """The project ``item``'s findings depend on (None: the same without it)."""
+    def lookup(self, item: Item) -> CheckResult | None:
+        """The cached result of ``item``, when it still holds (see
+        :meth:`.Cache.put_findings`), or None."""
+        state = self.state(item)
+        if self.cache is None or state is None:
+            return None
+        hit = self.cache.get_findings(state, self.result_key(item))
+        if hit is None:
+            return None
+        findings, dep = hit
         project = self.project_of(item)
+        source: str | None = None
         if project is None:
+            ok = dep == "N"
+        elif dep == "P" + project.digest:
+            ok = True
+        elif dep.startswith("L"):
+            ok = dep == "L" + self.names_digest(str(item.root))
+            if not ok:  # the project knows other names: is one of them in the file?
+                source = _decode(item.path)
+                ok = source is not None and not uses_project(source, project)
+                if ok:
+                    self.cache.put_findings(
+                        item.root or "",
+                        os.path.abspath(item.path),
+                        state,
+                        self.result_key(item),
+                        "L" + self.names_digest(str(item.root)),
+                        findings,
+                    )
+        else:
+            ok = False
+        if not ok:
             return None
-        try:
-            source = decode_source(data)
-        except DecodeError:
-            return None
-        return project if uses_project(source, project) else None
-
-    def lookup(self, item: Item, local: CheckResult | None) -> CheckResult | None:
-        """The result of ``item`` without checking it again: cached, or its step-1
-        result when the project cannot change it (then cached), or None."""
-        if self.cache is None and local is None:
-            return None
-        try:
-            data = read_source_bytes(Path(item.path))
-        except OSError:
-            return local
-        project = self.needs_project(data, item)
-        key = self.result_key(data, item, project) if self.cache is not None else ""
-        if project is None and local is not None:
-            if self.cache is not None:
-                self.cache.put_findings(key, local.findings)
-            return local
-        if self.cache is None:
-            return None
-        findings = self.cache.get_findings(key)
-        if findings is None:
-            return None
-        source = None
-        if findings:
-            try:
-                source = decode_source(data)
-            except DecodeError:
-                source = None
+        self.cache.keep(item.root or "", os.path.abspath(item.path), state)
+        if findings and source is None:
+            source = _decode(item.path)
         return CheckResult(item.display, findings, source=source)
 
-    def check(self, item: Item) -> CheckResult:
-        try:
-            data = read_source_bytes(Path(item.path))
-        except OSError as exc:
-            return CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
-        project = self.needs_project(data, item)
-        root = item.root if project is not None else None
+    def check(self, item: Item) -> tuple[CheckResult, str, str | None]:
+        """Check ``item``: against its project when one of the names the project knows
+        is in it (else its findings are the same without it). Returns the result, what
+        it depends on (see :meth:`.Cache.put_findings`) and the digest of the bytes
+        checked."""
+        kept = self.parsed.pop(item.path, None)
+        source: str | None = None
+        tree: ast.Module | None = None
+        if kept is not None:
+            data, source, tree = kept
+        else:
+            try:
+                data = read_source_bytes(Path(item.path))
+            except OSError as exc:
+                skipped = f"cannot read: {exc.strerror or exc}"
+                return CheckResult(item.display, skipped=skipped), "", None
+        project = self.project_of(item)
+        dep = "N"
+        if project is not None:
+            text = source
+            if text is None:
+                with contextlib.suppress(DecodeError):
+                    text = decode_source(data)
+            if text is not None and uses_project(text, project):
+                dep = "P" + project.digest
+            else:
+                dep = "L" + self.names_digest(str(item.root))
+                project = None
         result = check(
             item.display,
             self.settings[item.settings],
-            data=data,
+            data=data if source is None else None,
+            source=source,
+            tree=tree,
             rule_set=self.rule_set(item.settings),
-            prefilter=self.prefilter(item.settings, root),
+            prefilter=self.prefilter(item.settings, item.root if project is not None else None),
             project=project,
             module=self.module(item),
         )
-        if self.cache is not None:
-            self.cache.put_findings(self.result_key(data, item, project), result.findings)
+        return result, dep, hashlib.sha256(data).hexdigest()
+
+    def store(self, item: Item, checked: tuple[CheckResult, str, str | None]) -> CheckResult:
+        """Cache a result of :meth:`check` (in the main process); the result."""
+        result, dep, sha = checked
+        state = self.state(item)
+        if self.cache is not None and state is not None and sha is not None and dep:
+            state.sha = sha
+            self.cache.put_findings(
+                item.root or "",
+                os.path.abspath(item.path),
+                state,
+                self.result_key(item),
+                dep,
+                result.findings,
+            )
         return result
+
+
+# the bytes of source a run keeps read between the facts and the check of the targets
+# (beyond them a target is read again: memory stays bounded)
+MAX_KEPT_BYTES = 32 * 1024 * 1024
+# and the source bytes whose trees it keeps (a tree takes about 20 times its source)
+MAX_KEPT_TREE_BYTES = 4 * 1024 * 1024
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        return read_source_bytes(Path(path))
+    except OSError:
+        return None
+
+
+def _decode(path: str) -> str | None:
+    data = _read(path)
+    if data is None:
+        return None
+    try:
+        return decode_source(data)
+    except DecodeError:
+        return None
 
 
 _WORKER: _Checker | None = None
@@ -252,14 +367,9 @@ def _init_worker(checker: _Checker) -> None:
     _WORKER = checker
 
 
-def _facts_chunk(
+def _check_chunk(
     chunk: list[tuple[int, Item]],
-) -> list[tuple[int, tuple[dict[str, Any] | None, CheckResult | None]]]:
-    assert _WORKER is not None
-    return [(i, _WORKER.facts(item)) for i, item in chunk]
-
-
-def _check_chunk(chunk: list[tuple[int, Item]]) -> list[tuple[int, CheckResult]]:
+) -> list[tuple[int, tuple[CheckResult, str, str | None]]]:
     assert _WORKER is not None
     return [(i, _WORKER.check(item)) for i, item in chunk]
 
@@ -321,8 +431,9 @@ class Run:
         if self.project and self.root_of is not None:
             found = self.root_of(path, settings)
             root = str(found) if found is not None else None
-        item = Item(str(path), display, k, root, checked)
-        self._items.setdefault(real or os.path.realpath(path), item)
+        real = real or os.path.realpath(path)
+        item = Item(str(path), display, k, root, checked, real)
+        self._items.setdefault(real, item)
         return item
 
     def check(
@@ -342,7 +453,8 @@ class Run:
         items = [self._item(p, d, s, True, r) for (p, d, s), r in zip(targets, reals)]
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
-        local: list[CheckResult | None] = [None] * len(items)
+        checker.states.clear()  # and files are looked at afresh (a long-lived process)
+        whole: list[str] = []
         if self.project:
             seen = set(reals)
             every = list(items)
@@ -351,11 +463,17 @@ class Run:
                 if real not in seen:
                     seen.add(real)
                     every.append(self._item(p, d, s, False, real))
-            local = _build_projects(checker, every, self.jobs, progress)[: len(items)]
-        results = [checker.lookup(it, local[i]) for i, it in enumerate(items)]
+            _build_projects(checker, every, progress)
+            whole = sorted({it.root for it in every if it.root is not None})
+        results: list[Any] = [checker.lookup(it) for it in items]
         todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
         told = _teller(progress, "checking", len(items), len(items) - len(todo))
         _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
+        for i, it in todo:
+            results[i] = checker.store(it, results[i])
+        checker.parsed.clear()
+        if checker.cache is not None:
+            checker.cache.save(whole)
         return [r for r in results if r is not None]
 
     def recheck(
@@ -516,29 +634,25 @@ def folder_files(
 def _build_projects(
     checker: _Checker,
     items: list[Item],
-    jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
-) -> list[CheckResult | None]:
-    """Step 1: every item's facts (cached, or built), joined into one project per root;
-    the results of the targets checked on their own while building their facts."""
-    facts, todo = _split_cached(items, checker.lookup_facts)
-    built: list[Any] = [None] * len(items)
-    told = _teller(progress, "indexing", len(items), len(items) - len(todo))
-    _run(checker, todo, jobs, built, _facts_chunk, checker.facts, told)
-    local: list[CheckResult | None] = [None] * len(items)
-    for i, _ in todo:
-        facts[i], local[i] = built[i]
+) -> None:
+    """Step 1: every item's facts (cached, or extracted in this process: most files
+    are read without parsing, and a target parsed here is checked from the same
+    tree), joined into one project per root."""
     by_root: dict[str, list[dict[str, Any]]] = {}
     root_settings: dict[str, Settings] = {}
-    for it, f in zip(items, facts):
-        if it.root is not None and f is not None and not f.get("none"):
+    for n, it in enumerate(items, 1):
+        f = checker.facts(it)
+        if it.root is not None and f is not None:
             by_root.setdefault(it.root, []).append(f)
             root_settings.setdefault(it.root, checker.settings[it.settings])
+        if progress is not None:
+            progress("indexing", n, len(items))
     checker.projects = {
         root: ProjectIndex(entries, root_settings[root]) for root, entries in by_root.items()
     }
     checker._prefilters.clear()  # their words include the projects' names
-    return local
+    checker._names.clear()
 
 
 def _common_directory(paths: Sequence[Path]) -> Path | None:
@@ -558,21 +672,6 @@ def _teller(
     if progress is None:
         return None
     return lambda n: progress(phase, cached + n, total)
-
-
-def _split_cached(
-    items: list[Item], lookup: Callable[[Item], Any]
-) -> tuple[list[Any], list[tuple[int, Item]]]:
-    """Cached results in item order (None where missing), and the items still to do."""
-    found: list[Any] = [None] * len(items)
-    todo: list[tuple[int, Item]] = []
-    for i, item in enumerate(items):
-        hit = lookup(item)
-        if hit is not None:
-            found[i] = hit
-        else:
-            todo.append((i, item))
-    return found, todo
 
 
 def _run(
