@@ -622,6 +622,14 @@ def get_extra(key):
     return getattr(extra, key, None)
 
 
+def stash(key, value):
+    setattr(_local, key, value)
+
+
+def unstash(key):
+    return getattr(_local, key, None)
+
+
 async def handle(user_id):
     global _current_user
     _current_user = user_id
@@ -696,6 +704,13 @@ def test_unflagged(nws_user):
         assert tls.get_extra("token") == "alice's token"
 
 
+def test_unflagged_attribute(nws_user):
+    with nws_user("alice"):
+        tls.stash("theme", "alice's theme")
+    with nws_user("bob"):
+        assert tls.unstash("theme") == "alice's theme"
+
+
 def test_global(nws_user):
     with nws_user("alice"):
         assert asyncio.run(tls.handle("alice")) == "alice"
@@ -712,7 +727,7 @@ def tls_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     (root / "tests" / "test_tls.py").write_text(TLS_SCENARIOS)
     (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
     proc = _pytest(root, "--nws-sentinel=warn", "--nws-sentinel-report", "report.json")
-    assert proc.returncode == 0 and "7 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "8 passed" in proc.stdout, proc.stdout + proc.stderr
     return proc.stdout, root
 
 
@@ -721,7 +736,11 @@ def _tls_line(text: str) -> int:
 
 
 def test_thread_local_shared_by_asyncio_tasks_of_two_users_leaks(tls_run: Any) -> None:
-    leak = _leaks(tls_run[1])["app.tls._local"]
+    (leak,) = [
+        x
+        for x in _report(tls_run[1])["leaks"]
+        if (x["object"], x["what"]) == ("app.tls._local", "thread-local attribute 'user'")
+    ]
     assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
     assert leak["kind"] == "thread-local" and leak["what"] == "thread-local attribute 'user'"
     assert leak["writer"]["location"].endswith(f"tls.py:{_tls_line('    _local.user = user_id')}")
@@ -731,6 +750,20 @@ def test_thread_local_shared_by_asyncio_tasks_of_two_users_leaks(tls_run: Any) -
     assert ("NWS208", f"tls.py:{read}:12") in predicted
     assert {p["code"] for p in leak["predicted"]} == {"NWS208"}
     assert "LEAK app.tls._local (thread-local attribute 'user')" in tls_run[0]
+
+
+def test_thread_local_attribute_no_finding_names_is_not_predicted(tls_run: Any) -> None:
+    by_what = {
+        leak["what"]: leak
+        for leak in _report(tls_run[1])["leaks"]
+        if leak["object"] == "app.tls._local"
+    }
+    assert sorted(by_what) == ["thread-local attribute 'theme'", "thread-local attribute 'user'"]
+    theme = by_what["thread-local attribute 'theme'"]  # set through setattr(x, key, v)
+    assert theme["predicted"] == "not predicted"
+    assert (theme["writer"]["user"], theme["reader"]["user"]) == ("alice", "bob")
+    user = by_what["thread-local attribute 'user'"]  # only the findings naming `user`
+    assert all("`_local.user`" in p["message"] for p in user["predicted"])
 
 
 def test_thread_local_written_and_read_by_the_same_user_is_no_leak(tls_run: Any) -> None:
@@ -771,4 +804,4 @@ def test_rebound_global_is_listed_as_not_watchable(tls_run: Any) -> None:
     assert entry["code"] == "NWS207" and "STORE_GLOBAL" in entry["reason"]
     assert "NWS207" not in {f["code"] for f in _report(root)["never_exercised"]}
     assert "findings not watchable at run time: 1" in out
-    assert len(_report(root)["leaks"]) == 4
+    assert len(_report(root)["leaks"]) == 5

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 
 from netra_ws_lint.sentinel.wrappers import (
     CONTAINER_TYPES,
+    THREAD_LOCAL_NAME,
     CacheProxy,
     FindingRef,
     Target,
@@ -47,7 +47,6 @@ NOT_WATCHABLE = {
     "without tracing STORE_GLOBAL",
 }
 WATCHED = CONTAINER_CODES + CACHE_CODES + INSTANCE_CODES + THREAD_LOCAL_CODES
-_THREAD_LOCAL_NAME = re.compile(r"thread-local `([\w.]+)\.\w+`")
 MUTATORS = frozenset(
     [
         "append",
@@ -190,7 +189,7 @@ def sites_of(finding: FindingRef, tree: ast.AST) -> list[Site]:
     """What ``finding`` points at in ``tree``, the parsed source of its file."""
     if finding.code in THREAD_LOCAL_CODES:
         # the message names the object as the module does: ``_local``, ``Holder.state``
-        named = _THREAD_LOCAL_NAME.search(finding.message)
+        named = THREAD_LOCAL_NAME.search(finding.message)
         return [Site(tuple(named.group(1).split(".")), "thread-local")] if named else []
     out: list[Site] = []
     for node, parents in _positions(tree):

@@ -24,6 +24,7 @@ import copyreg
 import functools
 import inspect
 import os
+import re
 import sys
 import threading
 from collections import Counter, OrderedDict, defaultdict, deque
@@ -873,6 +874,19 @@ def init_tracker(cls: type, target: Target) -> None:
 # id(tracked thread-local) -> attribute -> (user, "file:line"), or None (nobody)
 _TL_STATE = threading.local()
 _TL_TARGETS: dict[int, tuple[Any, Target]] = {}
+# how an NWS208 message names the object and the attribute: "thread-local `_local.user`"
+THREAD_LOCAL_NAME = re.compile(r"thread-local `([\w.]+)\.(\w+)`")
+
+
+def _attribute_target(target: Target, name: str) -> Target:
+    """``target`` as predicted for attribute ``name``: by the findings that name it
+    (none: an attribute the rules do not see, "not predicted")."""
+    named = [
+        f
+        for f in target.findings
+        if (m := THREAD_LOCAL_NAME.search(f.message)) is not None and m.group(2) == name
+    ]
+    return Target(target.name, target.kind, named, exercised=True)
 
 
 def _tl_writers(obj: Any) -> dict[str, Use | None]:
@@ -907,7 +921,8 @@ def _tl_read(obj: Any, name: str) -> None:
         return
     target.exercised = True
     if w[0] != user:
-        RECORDER.leak(target, w, (user, location()), f"thread-local attribute {name!r}")
+        leaked = _attribute_target(target, name)
+        RECORDER.leak(leaked, w, (user, location()), f"thread-local attribute {name!r}")
 
 
 def _thread_local_class(cls: type) -> type:
