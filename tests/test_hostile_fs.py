@@ -186,7 +186,7 @@ def test_migrate_reports_and_backups_never_go_through_a_link(
     victim = tree.parent / f"{tree.name}-victim"
     victim.mkdir()
     os.symlink(str(victim), tree / "netra-ws-lint-migration")
-    r = cli(capsys, "migrate", "--apply", "fixme.py")
+    r = cli(capsys, "migrate", "--apply", "--report-dir", "netra-ws-lint-migration", "fixme.py")
     assert r.code == 2
     assert "netra-ws-lint-migration is a symbolic link; nothing written through it" in r.err
     assert "nothing changed" in r.err

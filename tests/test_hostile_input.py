@@ -227,10 +227,12 @@ def test_codings_whose_codec_fails(tree: Path, capsys: pytest.CaptureFixture[str
     r = cli(capsys, "check", "--no-cache", "--fix", ".")
     assert r.code == 1 and FIXED_CALL in (tree / "fixme.py").read_text()
     (tree / "fixme.py").write_text(FIXABLE)
-    r = cli(capsys, "migrate", "--apply", "--no-backup", ".")
+    r = cli(
+        capsys, "migrate", "--apply", "--no-backup", "--report-dir", "netra-ws-lint-migration", "."
+    )
     assert FIXED_CALL in (tree / "fixme.py").read_text()
     assert (tree / "netra-ws-lint-migration" / "migration-report.json").is_file()
-    assert "wrote" in r.out
+    assert "wrote" in r.err
     f = flake8(tree, "odd.py", "good.py", extra=F8)
     assert f.codes("good.py") == ["NWS101"]
 

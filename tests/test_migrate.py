@@ -37,64 +37,102 @@ def snapshot(root: Path, *dirs: str) -> dict[str, bytes]:
     }
 
 
-def test_dry_run_changes_nothing_and_reports(
+def test_dry_run_changes_nothing_and_prints_the_plan(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = snapshot(tree, "legacy_service", "factory_service")
-    code, out, _ = run(capsys, "legacy_service", "factory_service", "--report-dir", "rep")
+    code, out, _ = run(capsys, "legacy_service", "factory_service")
     assert code == 0
     assert snapshot(tree, "legacy_service", "factory_service") == before
-    assert not (tree / ".netra-ws-lint-backups").exists()
-    assert "11 sites: 3 auto-fixable, 8 manual" in out
+    # a dry run writes nothing: no backups, no report folder in the repository
+    assert sorted(p.name for p in tree.iterdir()) == [".git", "factory_service", "legacy_service"]
+    assert out.startswith("# netra-ws-lint migration plan\n")
+    assert "20 sites in 5 files (of 17 checked): 3 automatic, 17 manual." in out
+    # only files with work: the migrated twin has no site (its call of a method named
+    # like `run_agent` is listed as a possible caller, through an object)
+    assert not any(line.startswith("- `factory_service") for line in out.splitlines())
+    assert "- `legacy_service/context.py:17` NWS304" in out
+    assert "complexity" not in out
+    order = out.split("## Order of work\n", 1)[1].split("\n## ", 1)[0]
+    assert order.strip().splitlines()[0].startswith("1. apply the automatic fixes: 3 sites")
+    assert order.strip().splitlines()[-1].startswith("8. singleton definitions")
+
+
+def test_report_dir_writes_the_plan(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "legacy_service", "factory_service", "--report-dir", "rep")
+    assert code == 0 and "wrote rep/migration-report.md" in err
     data = json.loads((tree / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     assert data["mode"] == "dry-run"
     files = {f["path"]: f for f in data["files"]}
-    status = {p: f["status"] for p, f in files.items()}
-    # its calls are fixed automatically; its thread-local (NWS208) needs a person
-    # (or the unsafe ContextVar rewrite)
-    assert status["legacy_service/handlers.py"] == "manual"
-    assert status["legacy_service/agent_service.py"] == "manual"
-    assert status["legacy_service/websocket_manager.py"] == "manual"
-    assert status["legacy_service/context.py"] == "clean"
-    assert all(s == "clean" for p, s in status.items() if p.startswith("factory_service"))
-    agent = files["legacy_service/agent_service.py"]
-    # the import is reported with its call (one defect, one finding): no import site
-    assert [(s["line"], s["fix"]) for s in agent["deprecated_imports"]] == []
-    # the module-level call is the NWS103 site (manual), not a second NWS101 one
-    assert [(s["line"], s["fix"]) for s in agent["deprecated_calls"]] == []
-    assert ("agent_service.py", 14, "NWS103") in {
-        (m["path"].rsplit("/", 1)[1], m["line"], m["code"]) for m in data["manual_intervention"]
-    }
-    assert "line 43: `self.user_context` in class `AgentService`" in agent["user_context_sources"]
-    assert any("module-level instance" in r for r in agent["reasons"])
-    handlers = files["legacy_service/handlers.py"]
-    assert [(s["line"], s["fix"]) for s in handlers["deprecated_calls"]] == [
-        (17, "safe"), (24, "safe")
+    assert sorted(files) == [
+        "legacy_service/agent_service.py",
+        "legacy_service/compat.py",
+        "legacy_service/context.py",
+        "legacy_service/handlers.py",
+        "legacy_service/websocket_manager.py",
     ]
-    assert handlers["complexity"] == 2 + 3
-    assert [(s["code"], s["fix"]) for s in handlers["manual"]] == [("NWS208", "unsafe")]
+    assert files["legacy_service/handlers.py"]["status"] == "manual"  # NWS304 at line 29
+    agent = files["legacy_service/agent_service.py"]
+    assert "line 43: `self.user_context` in class `AgentService`" in agent["user_context_sources"]
+    # one site per position: the module-level instance is one NWS103 site
+    line14 = [s for s in agent["sites"] if s["line"] == 14]
+    assert [(s["code"], s["also"]) for s in line14] == [("NWS103", [])]
+    s = data["summary"]
+    assert (s["sites"], s["automatic"], s["manual"]) == (20, 3, 17)
+    assert s["by_rule"]["NWS201"] == 1 and s["by_rule"]["NWS304"] == 2  # every family
+    assert data["packages"] == [
+        {"package": "legacy_service", "files": 5, "sites": 20, "automatic": 3, "manual": 17}
+    ]
+    groups = {g["title"]: g for g in data["groups"]}
+    calls = groups["calls of `get_websocket_manager()`"]
+    assert (calls["automatic"], calls["manual"]) == (2, 0)
+    assert {g["cause"] for g in data["groups"]} >= {"no-context", "shared-state", "placeholder"}
+    (nws302,) = groups["functions acting for one user without a user context"]["sites"]
+    chains = nws302["call_chains"]
+    assert chains["function"] == "legacy_service.agent_service.run_agent"
+    assert chains["callers"] == [
+        {
+            "caller": "legacy_service.handlers.handle_legacy_run",
+            "path": "legacy_service/handlers.py",
+            "line": 32,
+            "context": None,
+            "status": "context must be created",
+        }
+    ]
+    assert chains["chains"][0]["status"] == "context must be created"
+    assert [st["step"] for st in data["order_of_work"]] == list(range(1, 9))
     manual = data["manual_intervention"]
     assert [(m["path"], m["line"]) for m in manual] == sorted(
         (m["path"], m["line"]) for m in manual
     )
     reasons = {(m["path"].rsplit("/", 1)[1], m["line"], m["code"]): m["reason"] for m in manual}
     assert reasons[("websocket_manager.py", 39, "NWS301")] == "no user context in scope"
-    assert reasons[("websocket_manager.py", 35, "NWS104")].startswith("singleton definition")
-    assert data["summary"]["sites"] == 11 and data["summary"]["manual_sites"] == 8
     md = (tree / "rep" / "migration-report.md").read_text(encoding="utf-8")
-    assert md.startswith("# netra-ws-lint migration report\n")
-    tail = md.split("## Manual intervention\n", 1)[1]
-    assert "`legacy_service/websocket_manager.py:39` NWS301: no user context in scope" in tail
-    assert md.rstrip().endswith("(`def get_run_tracker() -> RunTracker:`)")  # the list ends it
+    assert md.startswith("# netra-ws-lint migration plan\n")
+    # the example's own tests are the entry point of that chain
+    assert (
+        "| `run` -> `handle_legacy_run` -> `run_agent` |  | at "
+        "`legacy_service.tests.conftest.Service.run` |"
+    ) in md
+
+
+def test_report_dir_default_is_in_the_ignored_cache(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "legacy_service", "--report-dir")
+    assert code == 0
+    cache = tree / ".netra-ws-lint-cache"
+    assert (cache / "migration" / "migration-report.json").is_file()
+    assert (cache / ".gitignore").read_text(encoding="utf-8") == "*\n"
 
 
 def test_apply_leaves_only_manual_sites_and_backups_restore(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     originals = snapshot(tree, "legacy_service")
-    code, out, _ = run(capsys, "legacy_service", "--apply")
+    code, out, _ = run(capsys, "legacy_service", "--apply", "--report-dir", "rep")
     assert code == 0
-    assert "3 fixed, 8 manual" in out
+    assert "3 automatic, 17 manual; 3 fixed." in out
     # only manual sites are left
     for path in sorted((tree / "legacy_service").glob("*.py")):
         for f in check_source(path.read_text(encoding="utf-8"), str(path), Settings()):
@@ -114,9 +152,7 @@ def test_apply_leaves_only_manual_sites_and_backups_restore(
     for rel in backed:
         shutil.copy2(stamps[0] / rel, tree / rel)
     assert snapshot(tree, "legacy_service") == originals  # byte for byte
-    data = json.loads(
-        (tree / "netra-ws-lint-migration" / "migration-report.json").read_text(encoding="utf-8")
-    )
+    data = json.loads((tree / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     assert data["mode"] == "apply" and data["summary"]["fixed_sites"] == 3
 
 
@@ -125,7 +161,7 @@ def test_apply_twice_changes_nothing_more(tree: Path, capsys: pytest.CaptureFixt
     assert not (tree / ".netra-ws-lint-backups").exists()
     after = snapshot(tree, "legacy_service")
     code, out, _ = run(capsys, "legacy_service", "--apply")
-    assert code == 0 and "0 fixed" in out
+    assert code == 0 and "; 0 fixed." in out
     assert snapshot(tree, "legacy_service") == after
     assert not (tree / ".netra-ws-lint-backups").exists()  # nothing changed, no backup
 
@@ -133,16 +169,14 @@ def test_apply_twice_changes_nothing_more(tree: Path, capsys: pytest.CaptureFixt
 def test_backups_stay_in_the_backup_dir_and_are_not_migrated(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, ".", "--apply", "--backup-dir", "bk")[0] == 0
+    assert run(capsys, ".", "--apply", "--backup-dir", "bk", "--report-dir", "rep")[0] == 0
     files = [p for p in (tree / "bk").rglob("*") if p.is_file()]
     assert files and all(p.resolve().is_relative_to((tree / "bk").resolve()) for p in files)
     # a second run over "." does not touch (or back up) the backups themselves
     before = {p: p.read_bytes() for p in files}
-    run(capsys, ".", "--apply", "--backup-dir", "bk")
+    run(capsys, ".", "--apply", "--backup-dir", "bk", "--report-dir", "rep")
     assert {p: p.read_bytes() for p in files} == before
-    data = json.loads(
-        (tree / "netra-ws-lint-migration" / "migration-report.json").read_text(encoding="utf-8")
-    )
+    data = json.loads((tree / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     assert not any(f["path"].startswith("bk") for f in data["files"])
 
 
@@ -165,7 +199,7 @@ def test_validate_only(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     assert "legacy_service/handlers.py:17:15: NWS101" in out
     assert "not finished" in err
-    assert not (tree / "netra-ws-lint-migration").exists()
+    assert sorted(p.name for p in tree.iterdir()) == [".git", "factory_service", "legacy_service"]
     assert run(capsys, "factory_service", "--validate-only")[0] == 0
 
 
@@ -175,11 +209,9 @@ def test_syntax_error_file_is_reported_and_untouched(
     broken = tree / "legacy_service" / "broken.py"
     broken.write_text("from x import get_websocket_manager\ndef f(:\n", encoding="utf-8")
     before = broken.read_bytes()
-    assert run(capsys, "legacy_service", "--apply", "--no-backup")[0] == 0
+    assert run(capsys, "legacy_service", "--apply", "--no-backup", "--report-dir", "rep")[0] == 0
     assert broken.read_bytes() == before
-    data = json.loads(
-        (tree / "netra-ws-lint-migration" / "migration-report.json").read_text(encoding="utf-8")
-    )
+    data = json.loads((tree / "rep" / "migration-report.json").read_text(encoding="utf-8"))
     entry = next(f for f in data["files"] if f["path"].endswith("broken.py"))
     assert entry["status"] == "error"
     assert any(m["path"].endswith("broken.py") for m in data["manual_intervention"])

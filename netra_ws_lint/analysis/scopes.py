@@ -347,3 +347,137 @@ def dotted_name(node: ast.AST) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+# ---------------------------------------------------------------- rebinding
+
+
+@dataclass(frozen=True)
+class Rebinding:
+    """A statement or expression of a scope's own code that binds or deletes a name."""
+
+    how: str  # "assignment", "loop", "del", "walrus", "with", "except", "import",
+    #           "def", "class", "match", "global"
+    node: ast.AST  # the binding statement or expression
+    loops: tuple[ast.AST, ...] = ()  # the loops of the scope that hold it
+
+    @property
+    def line(self) -> int:
+        return getattr(self.node, "lineno", 0)
+
+
+def _scope_body(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Lambda):
+        return [node.body]
+    return list(getattr(node, "body", []))
+
+
+def rebindings(scope_node: ast.AST, name: str) -> list[Rebinding]:
+    """Every binding and deletion of ``name`` in the own code of the scope of
+    ``scope_node`` (a module, function, lambda or class), in source order; parameters
+    are not included. Nested function, lambda and class bodies are not entered;
+    comprehensions are, for ``:=`` (which binds in the enclosing scope)."""
+    out: list[Rebinding] = []
+    stack: list[tuple[ast.AST, ast.AST | None, tuple[ast.AST, ...], bool]] = [
+        (n, None, (), False) for n in reversed(_scope_body(scope_node))
+    ]
+    while stack:
+        node, parent, loops, in_comp = stack.pop()
+        found: str | None = None
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            if isinstance(node.ctx, ast.Del):
+                found = "del"
+            elif isinstance(parent, ast.NamedExpr):
+                found = "walrus"
+            elif not in_comp:
+                found = {
+                    ast.For: "loop",
+                    ast.AsyncFor: "loop",
+                    ast.withitem: "with",
+                }.get(type(parent), "assignment")
+        elif in_comp:
+            pass
+        elif isinstance(node, ast.ExceptHandler) and node.name == name:
+            found = "except"
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.partition(".")[0]) == name for a in node.names
+        ):
+            found = "import"
+        elif isinstance(node, FUNCTION_TYPES) and node.name == name:
+            found = "def"
+        elif isinstance(node, ast.ClassDef) and node.name == name:
+            found = "class"
+        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            found = "global"
+        elif type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping") and name in (
+            getattr(node, "name", None),
+            getattr(node, "rest", None),
+        ):
+            found = "match"
+        if found is not None:
+            where = parent if found in ("walrus", "assignment") and parent is not None else node
+            out.append(Rebinding(found, where, loops))
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+            outer: list[ast.AST] = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                outer += node.bases + [k.value for k in node.keywords]
+            else:
+                outer += [d for d in node.args.defaults + node.args.kw_defaults if d is not None]
+            stack.extend((n, node, loops, in_comp) for n in reversed(outer))
+            continue
+        if isinstance(node, ast.Lambda):
+            stack.extend(
+                (d, node, loops, in_comp)
+                for d in node.args.defaults + node.args.kw_defaults
+                if d is not None
+            )
+            continue
+        inner_loops = (
+            (*loops, node) if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) else loops
+        )
+        comp = in_comp or isinstance(node, COMPREHENSIONS)
+        stack.extend(
+            (child, node, inner_loops, comp) for child in reversed(list(ast.iter_child_nodes(node)))
+        )
+    return out
+
+
+def reaches(rebinding: Rebinding, use: ast.AST, use_is_nested: bool) -> bool:
+    """``rebinding`` may be what ``use`` sees: it comes before it in source order, or
+    a loop holds both, or the use runs later (in a nested function or lambda)."""
+    if use_is_nested:
+        return True
+    if _start(rebinding.node) <= _start(use):
+        return True
+    start = _start(use)
+    return any(_start(loop) <= start <= _end(loop) for loop in rebinding.loops)
+
+
+def comprehension_binds(node: ast.AST, name: str) -> ast.comprehension | None:
+    for gen in getattr(node, "generators", ()):
+        if any(n.id == name for n in _target_names(gen.target)):
+            return gen  # type: ignore[no-any-return]
+    return None
+
+
+def is_optional_annotation(annotation: ast.AST | None) -> bool:
+    """``X | None``, ``Optional[X]``, ``Union[X, None]`` (also as a string)."""
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and node.value is None:
+            return True
+        if isinstance(node, ast.Subscript) and dotted_name(node.value) in (
+            "Optional",
+            "typing.Optional",
+            "t.Optional",
+        ):
+            return True
+        if isinstance(node, ast.Name) and node.id == "None":
+            return True
+    return False

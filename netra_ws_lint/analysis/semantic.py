@@ -26,10 +26,14 @@ from netra_ws_lint.analysis.scopes import (
     Param,
     Scope,
     annotation_names,
+    comprehension_binds,
     dotted_name,
+    is_optional_annotation,
     iter_child_stmts_no_scopes,
     iter_statements_no_scopes,
     params_of,
+    reaches,
+    rebindings,
 )
 from netra_ws_lint.config import Settings, matches_any
 
@@ -67,6 +71,21 @@ class ContextParam:
     param: Param
     has_default: bool
     default_is_none: bool
+
+
+_REBOUND = {
+    "assignment": "reassigned",
+    "loop": "rebound by a `for` loop",
+    "del": "deleted",
+    "walrus": "rebound by `:=`",
+    "with": "rebound by `with ... as`",
+    "except": "rebound by `except ... as`",
+    "import": "rebound by an import",
+    "def": "redefined",
+    "class": "redefined",
+    "match": "rebound by a `match` pattern",
+    "global": "declared global",
+}
 
 
 class Context:
@@ -403,6 +422,122 @@ class Context:
                     attr = self.self_context_attr(cls, cp)
                     if attr:
                         return f"{self_name}.{attr}"
+        return None
+
+    # ------------------------------------------------------- proofs (for the fixes)
+    def context_not_proven(self, expr: str, use: ast.AST) -> str | None:
+        """Why the user context ``expr`` (from :meth:`user_context_expr`) is not proven
+        to hold the user's context at ``use``, or None when it is: the name resolves,
+        in source order, to the context parameter (or the one local bound from a
+        context), not to a comprehension variable, a local of a nested function, or a
+        rebinding (assignment, loop, ``del``, walrus, ``with``/``except`` target,
+        import, def) that may run before the use."""
+        name = expr.partition(".")[0]
+        owner: Scope | None = None
+        nested = False
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and scope is not self.scope:
+                continue
+            if scope.kind == "module":
+                break
+            if scope.kind == "comprehension":
+                gen = comprehension_binds(scope.node, name)
+                if gen is not None:
+                    return (
+                        f"`{name}` here is the comprehension's variable (line "
+                        f"{gen.target.lineno}), not the user's context"
+                    )
+                continue
+            if name in scope.bindings or rebindings(scope.node, name):
+                owner = scope
+                break
+            nested = nested or scope.kind in ("function", "lambda")
+        if owner is None:
+            return f"`{name}` is not a name of the enclosing function"
+        fn = owner.node
+        fn_name = getattr(fn, "name", "lambda")
+        found = rebindings(fn, name)
+        allowed: ast.AST | None = None
+        if "." in expr:
+            proper = isinstance(fn, FUNCTION_TYPES) and self_param(fn) == name
+        else:
+            cp = self.context_param(fn) if isinstance(fn, (*FUNCTION_TYPES, ast.Lambda)) else None
+            proper = cp is not None and cp.param.name == name
+        if not proper:
+            b = owner.bindings.get(name)
+            if (
+                b is not None
+                and b.kind == "assign"
+                and len(found) == 1
+                and found[0].node is b.node
+                and (
+                    self.is_context_value(b.value)
+                    or (
+                        isinstance(b.node, ast.AnnAssign)
+                        and self.is_context_annotation(b.node.annotation)
+                    )
+                )
+            ):
+                allowed = b.node
+                used_at = (getattr(use, "lineno", 0), getattr(use, "col_offset", 0))
+                if not nested and b.position > used_at:
+                    return f"the user context `{name}` is bound after this call"
+            else:
+                line = found[0].line if found else getattr(fn, "lineno", 0)
+                return (
+                    f"`{name}` here is a local name of `{fn_name}` (line {line}), not the "
+                    "user's context"
+                )
+        for r in found:
+            if r.node is not allowed and reaches(r, use, nested):
+                return f"`{name}` is {_REBOUND[r.how]} at line {r.line}"
+        return None
+
+    def local_shadow(self, name: str) -> str | None:
+        """Why ``name`` here does not refer to the module-level name: a parameter,
+        comprehension variable or other local binding of an enclosing scope; or None."""
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and scope is not self.scope:
+                continue
+            if scope.kind == "module" or name in scope.globals:
+                return None
+            if scope.kind == "comprehension":
+                gen = comprehension_binds(scope.node, name)
+                if gen is not None:
+                    return f"`{name}` is a comprehension variable here (line {gen.target.lineno})"
+                continue
+            if isinstance(scope.node, (*FUNCTION_TYPES, ast.Lambda)):
+                for p in params_of(scope.node):
+                    if p.name == name:
+                        owner = getattr(scope.node, "name", "lambda")
+                        return f"`{name}` is a parameter of `{owner}` here (line {p.node.lineno})"
+            found = rebindings(scope.node, name)
+            if found:
+                return f"`{name}` is a local name here ({found[0].how} at line {found[0].line})"
+        return None
+
+    def optional_context(self, expr: str) -> str | None:
+        """Why the user context ``expr`` may be ``None`` (its parameter defaults to
+        ``None`` or is annotated as optional), or None."""
+        name, _, attr = expr.partition(".")
+        cp: ContextParam | None = None
+        for scope in reversed(self.scopes):
+            if isinstance(scope.node, (*FUNCTION_TYPES, ast.Lambda)):
+                if attr and isinstance(scope.node, FUNCTION_TYPES):
+                    cls = self._class_of_method(scope.node)
+                    cp = self.class_context_param(cls) if cls is not None else None
+                    break
+                found = self.context_param(scope.node)
+                if found is not None and found.param.name == name:
+                    cp = found
+                    break
+        if cp is None:
+            return None
+        what = f"`{cp.param.name}`" + (f" (kept as `{expr}`)" if attr else "")
+        if cp.default_is_none:
+            return f"{what} defaults to `None`"
+        if is_optional_annotation(cp.param.node.annotation):
+            return f"{what} is annotated as optional"
         return None
 
     def self_context_attr(self, cls: ast.ClassDef, cp: ContextParam) -> str | None:

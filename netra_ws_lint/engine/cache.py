@@ -437,6 +437,30 @@ class Cache:
         self._dirty.clear()
         self._new.clear()  # a later run of the same process starts afresh
 
+    def get_data(self, kind: str, key: str) -> Any:
+        """A plain-data value another part of the tool keeps here (``migrate
+        --history``'s counts per commit), or None."""
+        try:
+            data = json.loads(read_regular_file(self.base / f"{kind}.json", MAX_FILE_BYTES))
+        except (OSError, ValueError, RecursionError):
+            return None
+        return data.get(key) if isinstance(data, dict) else None
+
+    def put_data(self, kind: str, key: str, value: Any) -> None:
+        try:
+            data = json.loads(read_regular_file(self.base / f"{kind}.json", MAX_FILE_BYTES))
+        except (OSError, ValueError, RecursionError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        data[key] = value
+        try:
+            self._prepare()
+            text = json.dumps(data, separators=(",", ":")).encode("utf-8", "surrogateescape")
+            write_new_file(self.base / f"{kind}.json", text, self.directory)
+        except (OSError, ValueError):
+            pass
+
     def _prepare(self) -> None:
         """Create the cache directory, never through a symbolic link: a repository that
         commits the cache directory (or a part of it) as a link to elsewhere gets no

@@ -9,7 +9,7 @@ any fact gets an entry ``{"kind": "function" | "class", <key>: <value>, ...}``; 
 read it through ``ProjectIndex.find`` / ``definition``. The cache key covers the tool's
 own source, so a new fact invalidates old entries by itself.
 
-A file whose text holds none of the vocabulary (:func:`may_define`) can define nothing
+A file whose text holds none of the vocabulary (:func:`needs_tree`) can define nothing
 of interest: its facts are its imports, read from the text without parsing.
 """
 
@@ -200,7 +200,7 @@ def _routes(ctx: Context, imports: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _needs_tree(source: str, settings: Settings) -> bool:
+def needs_tree(source: str, settings: Settings) -> bool:
     """The module may hold a fact beyond its imports: a definition of interest, a
     request handler registration or an application object (else the imports are read
     from the text, without parsing)."""
@@ -230,7 +230,7 @@ def facts_from_tree(
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again)."""
-    if not _needs_tree(source, settings):
+    if not needs_tree(source, settings):
         return imports_entry(source, module)
     defs: dict[str, dict[str, Any]] = {}
     scan = FactScan(tree, source, path, settings, walked)
@@ -265,7 +265,7 @@ def facts_from_source(
     source: str, path: str, module: ModuleId, settings: Settings
 ) -> dict[str, Any] | None:
     """The facts of one module's text (None: it does not parse)."""
-    if not _needs_tree(source, settings):
+    if not needs_tree(source, settings):
         return imports_entry(source, module)
     tree = parse_source(source, path)
     if isinstance(tree, Finding):

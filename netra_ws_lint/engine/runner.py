@@ -42,7 +42,7 @@ from netra_ws_lint.engine.facts import (
     facts_from_source,
     facts_from_tree,
     imports_entry,
-    may_define,
+    needs_tree,
     valid_facts,
 )
 from netra_ws_lint.engine.pipeline import (
@@ -212,7 +212,7 @@ class _Checker:
             settings = self.settings[item.settings]
             module = self.module(item)
             tree: ast.Module | None = None
-            if not may_define(source, settings):
+            if not needs_tree(source, settings):
                 facts = imports_entry(source, module)
             else:
                 parsed = parse_source(source, item.path)

@@ -264,6 +264,18 @@ def _import_edits(
                 new_stmts.setdefault(c.module, [])
                 if c.new not in new_stmts[c.module]:
                     new_stmts[c.module].append(c.new)
+        new_lines = [
+            f"from {module} import {', '.join(names)}" for module, names in new_stmts.items()
+        ]
+        if (
+            isinstance(stmt, ast.ImportFrom)
+            and new_lines
+            and not add
+            and {a.asname or a.name for a in stmt.names} <= set(remove)
+        ):
+            # the statement goes: the new one takes its place
+            edits.append(node.replace((text.newline + indent_of(line_text)).join(new_lines)))
+            continue
         if isinstance(stmt, ast.ImportFrom) and (remove or add):
             edits += _rewrite_import_from(root, node, tree, stmt, text, remove, add)
         if new_stmts:
@@ -276,6 +288,10 @@ def _import_edits(
             insertion.start_pos = insertion.end_pos
             edits.append(insertion)
     return edits
+
+
+def indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _bound_name(child: Any) -> str:
@@ -521,11 +537,15 @@ def fix_file(
     write: bool = True,
     roots: Sequence[Path] | None = None,
     checker: Checker | None = None,
+    start: tuple[bytes, bytes] | None = None,
 ) -> FixResult:
     """Fix one file in place (:func:`.fsutil.rewrite_file`: :class:`ChangedMeanwhile`
     when it changed since it was read), or only compute the result (``write=False``).
     With ``roots`` (the checked paths), a symbolic link or a file outside them is not
-    written (:func:`.fsutil.refuse_to_write`)."""
+    written (:func:`.fsutil.refuse_to_write`). ``start``: ``(bytes read, bytes to
+    fix)``, when a cross-file fix already changed the file's text: it is fixed from
+    there only while the file still holds the bytes read (else
+    :class:`ChangedMeanwhile`); the result's original is the file's."""
     if write and roots is not None:
         from netra_ws_lint.engine.fsutil import refuse_to_write
 
@@ -536,7 +556,11 @@ def fix_file(
         data = read_source_bytes(path)
     except OSError as exc:
         raise FixError(f"cannot read: {exc.strerror or exc}") from None
-    result = fix_bytes(data, display or str(path), settings, unsafe, rule_set, checker)
+    if start is not None and data != start[0]:
+        raise ChangedMeanwhile("changed since it was read; left as it was")
+    text = data if start is None else start[1]
+    result = fix_bytes(text, display or str(path), settings, unsafe, rule_set, checker)
+    result.original = data
     if write and result.changed:
         try:
             rewrite_file(path, data, result.fixed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import CheckResult, DecodeError, decode_source
@@ -15,6 +15,9 @@ from netra_ws_lint.model import Finding
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
 
+if TYPE_CHECKING:
+    from netra_ws_lint.fix.apply import Checker
+
 PROG = "netra-ws-lint"
 FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable)
 
@@ -22,6 +25,39 @@ FIX_CODES = frozenset(code for code, rule in all_rules().items() if rule.fixable
 def _may_fix(f: Finding) -> bool:
     """A finding of a rule that makes fixes (the custom NWS5xx rules may have one)."""
     return f.code in FIX_CODES or f.code.startswith("NWS5")
+
+
+def _checker(run: Run, file: Path, settings: Settings) -> Checker:
+    """How a text of ``file`` is checked: through the run's project model."""
+
+    def check_text(text: str) -> list[Finding]:
+        return run.recheck(file, str(file), settings, source=text).findings
+
+    return check_text
+
+
+def _thread(
+    results: list[tuple[CheckResult, Settings]], stderr: TextIO, run: Run
+) -> dict[str, tuple[bytes, bytes]]:
+    """With ``--unsafe-fixes``: thread the user context through the checked files
+    (:mod:`.thread`); for each file it changes, the bytes read and the new bytes (not
+    written yet)."""
+    from netra_ws_lint.engine.pipeline import read_source_bytes
+    from netra_ws_lint.fix.thread import CODE, thread_files
+
+    if not any(f.code == CODE for r, _ in results for f in r.findings):
+        return {}
+    files = {}
+    for result, settings in results:
+        if result.skipped:
+            continue
+        try:
+            files[result.path] = (Path(result.path), read_source_bytes(Path(result.path)), settings)
+        except OSError:
+            continue
+    checkers = {path: _checker(run, Path(path), s) for path, (_, _, s) in files.items()}
+    new = thread_files(files, stderr, checkers=checkers)
+    return {path: (files[path][1], data) for path, data in new.items()}
 
 
 def _same_text(data: bytes, source: str | None) -> bool:
@@ -60,11 +96,14 @@ def run_fixes(
     out: list[tuple[CheckResult, Settings]] = []
     fixed: list[tuple[str, list[Finding]]] = []
     status = 0
+    threaded = _thread(results, stderr, run) if unsafe else {}
     for result, settings in results:
         # the findings may come from the result cache, which keeps no fixes: any
         # finding of a rule with fixes makes the file a candidate (fix_file re-checks)
         if result.skipped or not (
-            fixable(result.findings, unsafe) or any(_may_fix(f) for f in result.findings)
+            fixable(result.findings, unsafe)
+            or any(_may_fix(f) for f in result.findings)
+            or result.path in threaded
         ):
             out.append((result, settings))
             continue
@@ -85,6 +124,7 @@ def run_fixes(
                 write=write,
                 roots=[Path(p) for p in args.paths or ["."]],
                 checker=check_text,
+                start=threaded.get(result.path),
             )
         except ChangedMeanwhile as exc:
             # an editor or another run changed it: not an error; report what it holds now

@@ -1,14 +1,24 @@
-"""``netra-ws-lint migrate``: plan (and with ``--apply`` carry out) the move from the
-process-wide accessor to per-request factories, and report what needs a person.
+"""``netra-ws-lint migrate``: the plan for moving from process-wide singletons and shared
+state to per-request objects built from the user's context, and (``--apply``) its
+automatic part.
 
-For every Python file under the paths: a status (``clean``, ``auto-fixable`` or
-``manual``, with the reasons), the deprecated imports and calls with their lines, the
-user-context sources found, and a complexity score. The status is not a guess: the safe
-fixes are applied to the file's text in memory and the file is checked again; what is
-left is the manual work. Reports: ``migration-report.md`` and ``migration-report.json``
-in ``--report-dir``. ``--apply`` writes the fixed files (atomically, verified, see
-:mod:`.fixes`) after copying each original into a timestamped backup directory.
-``--validate-only`` writes nothing and exits 1 while anything deprecated is left.
+Every finding of every rule family is a *site*. Each file's safe fixes are applied to
+its text in memory and the file is checked again: what is left is manual work, the rest
+is automatic (not a guess). The plan lists only files with work; it groups the sites
+by root cause (one accessor's module-level instances across N modules are one group),
+rolls them up per package (sites, automatic, manual), gives an order of work (what
+unblocks most first), and for every function acting for one user without a context
+(NWS302) its callers and call chains, each ending where a context is available or where
+one must be created.
+
+A dry run prints the plan and writes nothing, except the reports asked for:
+``--report-dir`` (Markdown and JSON; default under the cache directory, which git
+ignores) and ``--html FILE`` (the dashboard, :mod:`netra_ws_lint.report.dashboard`;
+``--history N`` adds a burndown over the last N commits). ``--apply`` writes the fixed
+files (atomically, verified) after copying each original into a timestamped backup
+directory; ``--thread-context`` also threads the user context through the call chains
+(:mod:`netra_ws_lint.fix.thread`). ``--validate-only`` writes nothing and exits 1 while
+anything deprecated is left.
 """
 
 from __future__ import annotations
@@ -17,7 +27,9 @@ import argparse
 import ast
 import json
 import os
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,21 +54,19 @@ from netra_ws_lint.rules.base import all_rules
 PROG = "netra-ws-lint"
 REPORT_MD = "migration-report.md"
 REPORT_JSON = "migration-report.json"
-DEFAULT_REPORT_DIR = "netra-ws-lint-migration"
+REPORT_SUBDIR = "migration"  # under the cache directory
 DEFAULT_BACKUP_DIR = ".netra-ws-lint-backups"
+SHOWN_PER_GROUP = 12  # sites listed per group in the Markdown plan (JSON has all)
 
-# the rules of the migration, what is left to a person and what it costs: from each
-# rule's `migration`, `migration_advice` and `migration_weight`
-MIGRATION_CODES = tuple(code for code, rule in all_rules().items() if rule.migration)
 # "anything deprecated" for --validate-only: every NWS1 finding
 DEPRECATED_PREFIX = "NWS1"
-# complexity points per site left to a person, by rule (an automatic fix costs 1)
-WEIGHTS = {code: all_rules()[code].migration_weight for code in MIGRATION_CODES}
-MANUAL_WEIGHT = 3
+# one site, one code: when several rules report one position, the first of these wins
+PRIMARY = ("NWS103", "NWS101", "NWS301", "NWS303", "NWS105", "NWS102")
+# the findings on the call a module-level instance binds are part of that one site
+FOLDED_INTO_INSTANCE = ("NWS101", "NWS105", "NWS301")
+# what is left to a person, per rule (each rule's `migration_advice`)
 REASONS = {
-    code: all_rules()[code].migration_advice
-    for code in MIGRATION_CODES
-    if all_rules()[code].migration_advice
+    code: rule.migration_advice for code, rule in all_rules().items() if rule.migration_advice
 }
 UNSAFE_REASON = (
     "passing the context changes what the callee does: `{prog} check --fix "
@@ -84,6 +94,11 @@ def _one_per_reason(sites: list[Site]) -> list[Site]:
     return out
 
 
+def is_migration_code(code: str) -> bool:
+    """Every rule family is migration work, except the tool's own findings."""
+    return code.startswith("NWS") and not code.startswith("NWS9")
+
+
 @dataclass
 class Site:
     line: int
@@ -93,15 +108,19 @@ class Site:
     text: str
     fix: str  # "safe", "unsafe", "manual" or "none"
     reason: str = ""
+    also: tuple[str, ...] = ()  # other codes reported at the same position
+    automatic: bool = False  # the automatic fixes resolve it
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "line": self.line,
             "column": self.column,
             "code": self.code,
+            "also": list(self.also),
             "message": self.message,
             "source": self.text,
             "fix": self.fix,
+            "automatic": self.automatic,
             "reason": self.reason,
         }
 
@@ -111,27 +130,27 @@ class FileReport:
     path: str
     status: str = "clean"  # clean, auto-fixable, manual, error
     reasons: list[str] = field(default_factory=list)
-    imports: list[Site] = field(default_factory=list)
-    calls: list[Site] = field(default_factory=list)
-    sites: list[Site] = field(default_factory=list)  # every migration finding
-    manual: list[Site] = field(default_factory=list)  # what is left after the safe fixes
-    fixable: int = 0  # sites the safe fixes resolve
+    sites: list[Site] = field(default_factory=list)  # every finding, one per position
+    manual: list[Site] = field(default_factory=list)  # what is left after the fixes
     context_sources: list[str] = field(default_factory=list)
-    complexity: int = 0
     fixed: int = 0  # with --apply: sites fixed
     backup: str | None = None
     error: str | None = None
+    tree: ast.Module | None = field(default=None, repr=False)
+    source: str = field(default="", repr=False)
+
+    @property
+    def fixable(self) -> int:
+        return sum(s.automatic for s in self.sites)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "status": self.status,
             "reasons": self.reasons,
-            "complexity": self.complexity,
-            "deprecated_imports": [s.as_dict() for s in self.imports],
-            "deprecated_calls": [s.as_dict() for s in self.calls],
+            "sites": [s.as_dict() for s in self.sites],
             "user_context_sources": self.context_sources,
-            "auto_fixable_sites": self.fixable,
+            "automatic_sites": self.fixable,
             "manual": [s.as_dict() for s in self.manual],
             "fixed_sites": self.fixed,
             "backup": self.backup,
@@ -143,7 +162,7 @@ def _site(f: Finding, lines: list[str]) -> Site:
     text = lines[f.line - 1].strip() if 0 < f.line <= len(lines) else ""
     if f.fix is not None:
         kind, reason = f.fix.applicability, f.fix.message
-        if kind == "manual" or (kind != "manual" and not f.fix.edits):
+        if kind == "manual" or not f.fix.edits:
             kind = "manual"
         elif kind == "unsafe":
             template = UNSAFE_REASONS.get(f.code, UNSAFE_REASON)
@@ -153,16 +172,50 @@ def _site(f: Finding, lines: list[str]) -> Site:
     return Site(f.line, f.col + 1, f.code, f.message, text, kind, reason)
 
 
+def _rank(code: str) -> tuple[int, str]:
+    return (PRIMARY.index(code) if code in PRIMARY else len(PRIMARY), code)
+
+
+def sites_of(findings: Sequence[Finding], lines: list[str]) -> list[Site]:
+    """One site per position (several rules reporting one call are one site), and a
+    module-level instance (NWS103) takes in the findings on the call it binds."""
+    by_pos: dict[tuple[int, int], list[Finding]] = {}
+    for f in findings:
+        by_pos.setdefault((f.line, f.col), []).append(f)
+    instances = {f.line: (f.line, f.col) for f in findings if f.code == "NWS103"}
+    for pos in list(by_pos):
+        home = instances.get(pos[0])
+        if home is not None and home != pos:
+            taken = [f for f in by_pos[pos] if f.code in FOLDED_INTO_INSTANCE]
+            if taken:
+                by_pos[home] += taken
+                by_pos[pos] = [f for f in by_pos[pos] if f not in taken]
+                if not by_pos[pos]:
+                    del by_pos[pos]
+    out = []
+    for pos in sorted(by_pos):
+        group = sorted(by_pos[pos], key=lambda f: _rank(f.code))
+        site = _site(group[0], lines)
+        site.also = tuple(f.code for f in group[1:])
+        out.append(site)
+    return _one_per_reason(out)
+
+
 def context_sources(tree: ast.Module, source: str, path: str, settings: Settings) -> list[str]:
     """Where the file has a user context: parameters, ``self.<attr>`` of classes whose
     ``__init__`` takes one, and locals bound from one."""
     ctx = Context(tree, source, path, settings)
-    out: list[str] = []
+    out: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, FUNCTION_TYPES):
             cp = ctx.context_param(node)
             if cp is not None:
-                out.append(f"line {node.lineno}: parameter `{cp.param.name}` of `{node.name}`")
+                out.append(
+                    (
+                        node.lineno,
+                        f"line {node.lineno}: parameter `{cp.param.name}` of `{node.name}`",
+                    )
+                )
             for sub in ast.walk(node):
                 if (
                     isinstance(sub, ast.Assign)
@@ -171,13 +224,20 @@ def context_sources(tree: ast.Module, source: str, path: str, settings: Settings
                     and sub.targets[0].id in settings.words.context_names
                     and ctx.is_context_value(sub.value)
                 ):
-                    out.append(f"line {sub.lineno}: local `{sub.targets[0].id}` in `{node.name}`")
+                    out.append(
+                        (
+                            sub.lineno,
+                            f"line {sub.lineno}: local `{sub.targets[0].id}` in `{node.name}`",
+                        )
+                    )
         elif isinstance(node, ast.ClassDef):
             cp = ctx.class_context_param(node)
             attr = ctx.self_context_attr(node, cp) if cp is not None else None
             if attr:
-                out.append(f"line {node.lineno}: `self.{attr}` in class `{node.name}`")
-    return sorted(set(out), key=lambda s: (int(s.split(":")[0][5:]), s))
+                out.append(
+                    (node.lineno, f"line {node.lineno}: `self.{attr}` in class `{node.name}`")
+                )
+    return [text for _, text in sorted(set(out))]
 
 
 def analyse(
@@ -188,15 +248,15 @@ def analyse(
     unsafe: bool,
     checker: Callable[[str], list[Finding]] | None = None,
 ) -> tuple[FileReport, bytes | None]:
-    """The report of one file, and its fixed bytes when the safe fixes change it.
+    """The report of one file, and its fixed bytes when the fixes change it.
     ``checker``: how a text of the file is checked (default: on its own; the command
-    passes its run's, so that what it lists is what ``check`` reports)."""
+    passes its run's, against the whole project)."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
 
-    if checker is None:
-
-        def checker(text: str) -> list[Finding]:
-            return check_source(text, display, settings, rule_set)
+    def check(text: str) -> list[Finding]:
+        if checker is not None:
+            return checker(text)
+        return check_source(text, display, settings, rule_set)
 
     report = FileReport(display)
     try:
@@ -210,18 +270,16 @@ def analyse(
     if not isinstance(tree, ast.Module):
         report.status, report.error = "error", f"does not parse: {tree.message}"
         report.reasons = ["syntax error: fix the file first (it was not checked)"]
-        report.complexity = MANUAL_WEIGHT
         return report, None
+    report.tree, report.source = tree, text
     lines = text.split("\n")
-    findings = [f for f in checker(text) if f.code in MIGRATION_CODES]
-    report.sites = _one_per_reason([_site(f, lines) for f in findings])
-    report.imports = [s for s in report.sites if s.code == "NWS102"]
-    report.calls = [s for s in report.sites if s.code == "NWS101"]
+    findings = [f for f in check(text) if is_migration_code(f.code)]
+    report.sites = sites_of(findings, lines)
     report.context_sources = context_sources(tree, text, display, settings)
     if not findings:
         return report, None
     fixed: bytes | None = None
-    left = findings
+    left = report.sites
     try:
         result = fix_bytes(data, display, settings, unsafe, rule_set, checker)
     except FixError as exc:
@@ -230,15 +288,19 @@ def analyse(
         if result.changed:
             fixed = result.fixed
             new_text = normalize_newlines(decode(fixed)[0].lstrip("\ufeff"))
-            left = [f for f in checker(new_text) if f.code in MIGRATION_CODES]
-            lines = new_text.split("\n")
-    report.manual = _one_per_reason([_site(f, lines) for f in left])
-    counted = [s for s in report.sites if s.code != "NWS102"]
-    left_sites = [s for s in report.manual if s.code != "NWS102"]
-    report.fixable = max(len(counted) - len(left_sites), 0)
-    report.complexity = report.fixable + sum(WEIGHTS.get(s.code, MANUAL_WEIGHT) for s in left_sites)
-    if report.error and not report.manual:
-        report.manual = report.sites
+            again = [f for f in check(new_text) if is_migration_code(f.code)]
+            left = sites_of(again, new_text.split("\n"))
+    report.manual = left
+    # per code, the sites the fixes resolved: those with a fix first
+    left_codes = Counter(s.code for s in left)
+    allowed = ("safe", "unsafe") if unsafe else ("safe",)
+    for code in {s.code for s in report.sites}:
+        mine = sorted(
+            (s for s in report.sites if s.code == code), key=lambda s: s.fix not in allowed
+        )
+        resolved = max(len(mine) - left_codes[code], 0)
+        for s in mine[:resolved]:
+            s.automatic = True
     if report.manual:
         report.status = "manual"
         report.reasons = sorted({s.reason for s in report.manual})
@@ -272,6 +334,11 @@ def _backup_root(base: Path) -> Path:
         except FileExistsError:
             continue
     raise ConfigError(f"{base}: cannot create a backup directory")
+
+
+def _report_top(report_dir: Path, cache_dir: Path) -> Path:
+    """Below which directory the report's directories may be created."""
+    return cache_dir.parent if _inside(report_dir, cache_dir) else report_dir.parent
 
 
 def _check_report_dir(report_dir: Path, top: Path) -> None:
@@ -315,25 +382,222 @@ def backup_file(path: Path, root: Path, backup_dir: Path, data: bytes) -> Path:
     return target
 
 
-# ---------------------------------------------------------------- reports
+# ---------------------------------------------------------------- the plan
+
+_SYMBOL_RE = re.compile(r"`([\w.]+)(?:\(\))?`")
+# root causes, in the order of work: (phase, what to do)
+CAUSES: dict[str, tuple[int, str]] = {
+    "no-context": (
+        1,
+        "functions act for one user without a user context: thread one in from the "
+        "callers where it is available (`migrate --thread-context`); where a chain starts "
+        "without one, create the context at that entry point",
+    ),
+    "import-time": (
+        2,
+        "built once at import time and shared by every user: build it per request from "
+        "the user's context and pass it to the code that used the module-level name",
+    ),
+    "accessor": (
+        3,
+        "calls of a process-wide accessor or singleton getter: call the factory with the "
+        "user context (automatic where a proven context is in scope)",
+    ),
+    "context": (
+        3,
+        "a factory or user-scoped object built without the user context in scope, or a "
+        "callee not given it",
+    ),
+    "shared-state": (
+        4,
+        "state shared by every user (module or class containers, locks, caches, "
+        "thread-locals, context-var defaults): key it per user or move it into the "
+        "per-request object",
+    ),
+    "placeholder": (4, "contexts with a placeholder user id or built at import time"),
+    "definition": (
+        5,
+        "the singleton definitions and deprecated imports: remove them once nothing calls "
+        "them (they unblock nothing, so they come last)",
+    ),
+}
 
 
-def _summary(files: Sequence[FileReport], applied: bool) -> dict[str, Any]:
-    sites = sum(len([s for s in f.sites if s.code != "NWS102"]) for f in files)
-    manual = sum(len([s for s in f.manual if s.code != "NWS102"]) for f in files)
+def _cause(site: Site) -> tuple[str, str]:
+    """(root cause, symbol) of a site: sites with the same pair are one group."""
+    symbols = _SYMBOL_RE.findall(site.message)
+    code = site.code
+    if code == "NWS302":
+        return "no-context", ""
+    if code == "NWS103":
+        return "import-time", symbols[1] if len(symbols) > 1 else ""
+    if code in ("NWS101", "NWS105"):
+        return "accessor", symbols[0] if symbols else ""
+    if code in ("NWS102", "NWS104"):
+        return "definition", ""
+    if code in ("NWS301", "NWS303", "NWS305"):
+        return "context", ""
+    if code == "NWS304":
+        return "placeholder", ""
+    return "shared-state", ""
+
+
+def _title(cause: str, symbol: str) -> str:
+    if cause == "import-time":
+        return f"module-level instances of `{symbol}()`" if symbol else "module-level instances"
+    if cause == "accessor":
+        return f"calls of `{symbol}()`" if symbol else "calls of process-wide accessors"
     return {
-        "files": len(files),
-        "clean": sum(f.status == "clean" for f in files),
-        "auto_fixable": sum(f.status == "auto-fixable" for f in files),
-        "manual": sum(f.status == "manual" for f in files),
-        "errors": sum(f.status == "error" for f in files),
-        "sites": sites,
-        "auto_fixable_sites": sum(f.fixable for f in files),
-        "manual_sites": manual,
-        "fixed_sites": sum(f.fixed for f in files) if applied else 0,
-        "deprecated_imports": sum(len(f.imports) for f in files),
-        "deprecated_calls": sum(len(f.calls) for f in files),
-        "complexity": sum(f.complexity for f in files),
+        "shared-state": "state shared by every user",
+        "no-context": "functions acting for one user without a user context",
+        "context": "user context not passed",
+        "placeholder": "placeholder user contexts",
+        "definition": "singleton definitions and deprecated imports",
+    }[cause]
+
+
+def _package(path: str) -> str:
+    parent = Path(path).parent.as_posix()
+    return parent if parent not in ("", ".") else "(top level)"
+
+
+def _chains_for(graph: Any, report: FileReport, site: Site) -> dict[str, Any] | None:
+    from netra_ws_lint.analysis.callgraph import CONTEXT_AVAILABLE
+
+    fn = graph.function_at(report.path, site.line) if graph is not None else None
+    if fn is None:
+        return None
+    chains, more = graph.chains(fn)
+    callers = []
+    for cs in graph.callers.get(fn.qualname, []):
+        callers.append(
+            {
+                "caller": cs.caller.qualname if cs.caller else "(module level)",
+                "path": cs.path,
+                "line": cs.line,
+                "context": cs.context,
+                "status": "context available" if cs.context else "context must be created",
+            }
+        )
+    return {
+        "function": fn.qualname,
+        "callers": callers,
+        "unresolved_calls": [
+            {"path": p, "line": line} for p, line in graph.unresolved.get(fn.qualname, [])
+        ],
+        "chains": [{"calls": c.names(fn), "status": c.status, "entry": c.entry} for c in chains],
+        "more_chains": more,
+        "threadable": bool(chains)
+        and all(c.status == CONTEXT_AVAILABLE for c in chains)
+        and not more
+        and not graph.unresolved.get(fn.qualname)
+        and not graph.referenced.get(fn.qualname),
+    }
+
+
+def build_plan(
+    files: Sequence[FileReport], graph: Any, mode: str, backup: str | None = None
+) -> dict[str, Any]:
+    """The plan as plain data (the JSON report; the Markdown and the dashboard are
+    rendered from it)."""
+    work = sorted((f for f in files if f.sites or f.status == "error"), key=lambda f: f.path)
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    packages: dict[str, dict[str, Any]] = {}
+    for f in work:
+        pkg = packages.setdefault(
+            _package(f.path),
+            {"package": _package(f.path), "files": 0, "sites": 0, "automatic": 0, "manual": 0},
+        )
+        pkg["files"] += 1
+        if f.status == "error":
+            pkg["sites"] += 1
+            pkg["manual"] += 1
+        for s in f.sites:
+            cause, symbol = _cause(s)
+            g = groups.setdefault(
+                (cause, symbol),
+                {
+                    "cause": cause,
+                    "symbol": symbol,
+                    "title": _title(cause, symbol),
+                    "what_to_do": CAUSES[cause][1],
+                    "phase": CAUSES[cause][0],
+                    "codes": [],
+                    "sites": [],
+                    "modules": [],
+                    "manual_modules": [],
+                    "automatic": 0,
+                    "manual": 0,
+                },
+            )
+            entry = {"path": f.path, **s.as_dict()}
+            if s.code == "NWS302":
+                chains = _chains_for(graph, f, s)
+                if chains is not None:
+                    entry["call_chains"] = chains
+            g["sites"].append(entry)
+            if s.code not in g["codes"]:
+                g["codes"].append(s.code)
+            if f.path not in g["modules"]:
+                g["modules"].append(f.path)
+            if not s.automatic and f.path not in g["manual_modules"]:
+                g["manual_modules"].append(f.path)
+            key = "automatic" if s.automatic else "manual"
+            g[key] += 1
+            pkg["sites"] += 1
+            pkg[key] += 1
+    ordered = sorted(groups.values(), key=lambda g: (g["phase"], -len(g["sites"]), g["title"]))
+    order: list[dict[str, Any]] = []
+    automatic = sum(g["automatic"] for g in ordered)
+    if automatic:
+        order.append(
+            {
+                "title": "apply the automatic fixes",
+                "command": f"{PROG} migrate --apply (or {PROG} check --fix)",
+                "sites": automatic,
+                "why": "proven-safe edits; they clear the way for the rest",
+            }
+        )
+    for g in ordered:
+        if not g["manual"]:
+            continue
+        step = {
+            "title": g["title"],
+            "sites": g["manual"],
+            "modules": len(g["manual_modules"]),
+            "why": g["what_to_do"],
+        }
+        if g["cause"] == "no-context":
+            threadable = [s for s in g["sites"] if s.get("call_chains", {}).get("threadable")]
+            step["threadable"] = len(threadable)
+            if threadable:
+                step["command"] = f"{PROG} migrate --thread-context --apply"
+        order.append(step)
+    for i, step in enumerate(order, 1):
+        step["step"] = i
+    errors = [f for f in work if f.status == "error"]
+    summary = {
+        "files_checked": len(files),
+        "files_with_work": len(work),
+        "sites": sum(len(f.sites) for f in work) + len(errors),
+        "automatic": sum(f.fixable for f in work),
+        "manual": sum(len(f.sites) - f.fixable for f in work) + len(errors),
+        "errors": len(errors),
+        "fixed_sites": sum(f.fixed for f in work) if mode == "apply" else 0,
+        "by_rule": dict(sorted(Counter(s.code for f in work for s in f.sites).items())),
+    }
+    return {
+        "tool": PROG,
+        "version": __version__,
+        "mode": mode,
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "summary": summary,
+        "backup_dir": backup,
+        "order_of_work": order,
+        "packages": sorted(packages.values(), key=lambda p: (-p["sites"], p["package"])),
+        "groups": ordered,
+        "files": [f.as_dict() for f in work],
+        "manual_intervention": manual_list(work),
     }
 
 
@@ -365,17 +629,8 @@ def manual_list(files: Sequence[FileReport]) -> list[dict[str, Any]]:
     return out
 
 
-def report_json(files: Sequence[FileReport], mode: str, backup: str | None) -> dict[str, Any]:
-    return {
-        "tool": PROG,
-        "version": __version__,
-        "mode": mode,
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "summary": _summary(files, mode == "apply"),
-        "backup_dir": backup,
-        "files": [f.as_dict() for f in sorted(files, key=lambda f: f.path)],
-        "manual_intervention": manual_list(files),
-    }
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
 
 
 def _md(text: str) -> str:
@@ -386,68 +641,72 @@ def report_markdown(data: dict[str, Any]) -> str:
     s = data["summary"]
     mode = "applied" if data["mode"] == "apply" else "dry run (nothing changed)"
     out = [
-        "# netra-ws-lint migration report",
+        "# netra-ws-lint migration plan",
         "",
-        f"Mode: {mode}. Generated {data['generated']} by {PROG} {data['version']}.",
+        f"Mode: {mode}. {PROG} {data['version']}, {data['generated']}.",
         "",
-        "| | |",
-        "|---|---|",
-        f"| files | {s['files']} ({s['clean']} clean, {s['auto_fixable']} auto-fixable, "
-        f"{s['manual']} need manual work, {s['errors']} errors) |",
-        f"| sites | {s['sites']} ({s['auto_fixable_sites']} auto-fixable, "
-        f"{s['manual_sites']} manual) |",
-        f"| deprecated imports / calls | {s['deprecated_imports']} / {s['deprecated_calls']} |",
-        f"| complexity score | {s['complexity']} |",
+        f"{_n(s['sites'], 'site')} in {_n(s['files_with_work'], 'file')} (of "
+        f"{s['files_checked']} checked): {s['automatic']} automatic, {s['manual']} manual"
+        + (f", {s['errors']} files that do not parse" if s["errors"] else "")
+        + (f"; {s['fixed_sites']} fixed" if data["mode"] == "apply" else "")
+        + ".",
     ]
-    if data["mode"] == "apply":
-        out.append(f"| fixed | {s['fixed_sites']} sites |")
-        if data["backup_dir"]:
-            out.append(f"| backups | `{data['backup_dir']}` |")
-    out += [
-        "",
-        "Complexity: 1 point per automatic fix, 3 per site left to a person, 5 per "
-        "module-level instance or singleton definition.",
-        "",
-        "## Files",
-        "",
-    ]
-    for f in data["files"]:
-        out.append(f"### `{f['path']}`: {f['status']} (complexity {f['complexity']})")
-        out.append("")
-        if f["status"] == "clean" and not f["user_context_sources"]:
-            out += ["Nothing to migrate.", ""]
-            continue
-        for r in f["reasons"]:
-            out.append(f"- needs: {r}")
-        for title, key in (
-            ("Deprecated imports", "deprecated_imports"),
-            ("Deprecated calls", "deprecated_calls"),
-        ):
-            if f[key]:
-                out.append(f"- {title}:")
-                for site in f[key]:
-                    how = {
-                        "safe": "automatic fix",
-                        "unsafe": "unsafe fix",
-                        "manual": "manual",
-                        "none": "with the calls",
-                    }[site["fix"]]
-                    out.append(f"  - line {site['line']}: `{_md(site['source'])}` ({how})")
-        if f["user_context_sources"]:
-            out.append("- User-context sources:")
-            out += [f"  - {_md(src)}" for src in f["user_context_sources"]]
-        if data["mode"] == "apply" and f["fixed_sites"]:
-            out.append(f"- Fixed {f['fixed_sites']} site(s); backup: `{f['backup']}`")
-        out.append("")
-    out += ["## Manual intervention", ""]
-    if not data["manual_intervention"]:
-        out.append("None: every site can be migrated automatically.")
-    for item in data["manual_intervention"]:
+    if data["backup_dir"]:
+        out.append(f"Backups: `{data['backup_dir']}`.")
+    if not s["sites"]:
+        return "\n".join([*out, "", "Nothing to migrate."]) + "\n"
+    out += ["", "## Order of work", ""]
+    for step in data["order_of_work"]:
+        extra = f" (`{step['command']}`)" if step.get("command") else ""
+        where = f" in {_n(step['modules'], 'file')}" if step.get("modules") else ""
+        out.append(f"{step['step']}. {step['title']}: {_n(step['sites'], 'site')}{where}{extra}")
+    out += ["", "## Packages", "", "| package | files | sites | automatic | manual |"]
+    out.append("|---|---:|---:|---:|---:|")
+    for p in data["packages"]:
         out.append(
-            f"- `{item['path']}:{item['line']}` {item['code']}: {_md(item['reason'])}"
-            + (f" (`{_md(item['source'])}`)" if item["source"] else "")
+            f"| `{p['package']}` | {p['files']} | {p['sites']} | {p['automatic']} | {p['manual']} |"
         )
+    for g in data["groups"]:
+        out += [
+            "",
+            f"## {g['title']} ({', '.join(g['codes'])}): {_n(len(g['sites']), 'site')} in "
+            f"{_n(len(g['modules']), 'file')}, {g['automatic']} automatic, {g['manual']} manual",
+            "",
+            g["what_to_do"] + ".",
+            "",
+        ]
+        for site in g["sites"][:SHOWN_PER_GROUP]:
+            how = "automatic" if site["automatic"] else f"manual: {_md(site['reason'])}"
+            also = f" (also {', '.join(site['also'])})" if site["also"] else ""
+            out.append(f"- `{site['path']}:{site['line']}` {site['code']}{also}: {how}")
+            chains = site.get("call_chains")
+            if chains:
+                out += _chain_lines(chains)
+        if len(g["sites"]) > SHOWN_PER_GROUP:
+            out.append(f"- ... and {len(g['sites']) - SHOWN_PER_GROUP} more (see the JSON report)")
+    errors = [m for m in data["manual_intervention"] if m["code"] == SYNTAX_ERROR]
+    if errors:
+        out += ["", "## Files that do not parse", ""]
+        out += [f"- `{m['path']}`: {_md(m['message'] or '')}" for m in errors]
     return "\n".join(out) + "\n"
+
+
+def _chain_lines(chains: dict[str, Any]) -> list[str]:
+    out = []
+    if not chains["chains"]:
+        return ["  - no callers in the project: context must be created here"]
+    out.append("  - | call chain | context available | context must be created |")
+    out.append("    |---|---|---|")
+    for c in chains["chains"]:
+        path = " -> ".join(f"`{n.rpartition('.')[2]}`" for n in c["calls"])
+        yes = "yes" if c["status"] == "context available" else ""
+        no = f"at `{c['entry']}`" if c["status"] != "context available" else ""
+        out.append(f"    | {path} | {yes} | {no} |")
+    if chains["more_chains"]:
+        out.append(f"    | ... {chains['more_chains']} more | | |")
+    for u in chains["unresolved_calls"]:
+        out.append(f"  - maybe called at `{u['path']}:{u['line']}` (through an object)")
+    return out
 
 
 # ---------------------------------------------------------------- command
@@ -456,16 +715,24 @@ def report_markdown(data: dict[str, Any]) -> str:
 def add_parser(sub: Any, add_selection: Any) -> None:
     mig = sub.add_parser(
         "migrate",
-        help="plan the move to per-request factories (dry run), or --apply the safe fixes",
+        help="print the migration plan (dry run), or --apply its automatic part",
     )
     mig.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     mig.add_argument(
-        "--apply", action="store_true", help="apply the safe fixes (backing up every changed file)"
+        "--apply",
+        action="store_true",
+        help="apply the automatic fixes (backing up every changed file)",
     )
     mig.add_argument(
         "--unsafe-fixes",
         action="store_true",
         help="count (and with --apply, apply) the unsafe fixes too (they change behaviour)",
+    )
+    mig.add_argument(
+        "--thread-context",
+        action="store_true",
+        help="thread the user context through the call chains of NWS302 functions "
+        "(unsafe: it changes signatures; shown as a diff unless --apply)",
     )
     mig.add_argument(
         "--validate-only",
@@ -475,10 +742,30 @@ def add_parser(sub: Any, add_selection: Any) -> None:
     mig.add_argument(
         "--report-dir",
         type=Path,
-        default=None,
+        nargs="?",
+        const=False,  # not a str, so type= leaves it: the default place
         metavar="DIR",
-        help=f"where the Markdown and JSON reports go (default: {DEFAULT_REPORT_DIR} at the "
-        "project root)",
+        help=f"write {REPORT_MD} and {REPORT_JSON} here (without DIR: "
+        f"{REPORT_SUBDIR}/ in the cache directory, which git ignores)",
+    )
+    mig.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the dashboard (one self-contained HTML file)",
+    )
+    mig.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --html: a burndown over the last N commits (read from git objects, cached)",
+    )
+    mig.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="the cache (default: .netra-ws-lint-cache at the project root)",
     )
     mig.add_argument(
         "--backup-dir",
@@ -491,111 +778,175 @@ def add_parser(sub: Any, add_selection: Any) -> None:
     add_selection(mig, stdin=False)
 
 
+def _write_file(
+    path: Path,
+    root: Path,
+    data: bytes,
+    original: bytes,
+    args: argparse.Namespace,
+    backup_base: Path,
+    state: dict[str, Any],
+    stdout: TextIO,
+    stderr: TextIO,
+) -> bool:
+    """Write one migrated file (backed up first); False with a message when it is not."""
+    from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
+
+    display = os.path.relpath(path)
+    refused = refuse_to_write(path, [Path(p) for p in args.paths or ["."]])
+    if refused:
+        print(f"{PROG}: error: {display}: {refused}", file=stderr)
+        return False
+    if not args.no_backup:
+        if not _inside(path, root):
+            print(
+                f"{PROG}: error: {display}: outside the project root {root}: not "
+                "changed (no place for its backup)",
+                file=stderr,
+            )
+            return False
+        if state.get("backup_dir") is None:
+            state["backup_dir"] = _backup_root(backup_base)
+            # before any file changes: whatever happens next, the backups are known
+            print(f"{PROG}: backups in {os.path.relpath(state['backup_dir'])}", file=stdout)
+        try:
+            target = backup_file(path, root, state["backup_dir"], original)
+        except OSError as exc:
+            print(
+                f"{PROG}: error: {display}: cannot back up: {exc.strerror or exc}; not changed",
+                file=stderr,
+            )
+            return False
+        state.setdefault("backups", {})[str(path)] = os.path.relpath(target)
+    try:
+        rewrite_file(path, original, data)
+    except OSError as exc:
+        print(f"{PROG}: error: {display}: not changed: {exc.strerror or exc}", file=stderr)
+        return False
+    return True
+
+
 def cmd_migrate(
     args: argparse.Namespace, overrides: dict[str, Any], stdout: TextIO, stderr: TextIO
 ) -> int:
-    from netra_ws_lint.engine.fsutil import rewrite_file, write_new_file
+    from netra_ws_lint.engine.cache import default_directory
+    from netra_ws_lint.engine.fsutil import write_new_file
     from netra_ws_lint.engine.pipeline import read_source_bytes
     from netra_ws_lint.report.formats import project_root
 
     if args.paths == ["-"]:
         raise ConfigError("migrate: give files or directories, not stdin")
-    if args.validate_only and args.apply:
-        raise ConfigError("migrate: --validate-only and --apply exclude each other")
+    if args.validate_only and (args.apply or args.thread_context):
+        raise ConfigError("migrate: --validate-only excludes --apply and --thread-context")
+    if args.history < 0:
+        raise ConfigError("migrate: --history needs a number of commits (0 or more)")
+    if args.history and args.html is None:
+        raise ConfigError("migrate: --history draws the burndown of --html FILE")
+    root = project_root()
+    backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
+    cache_dir = (args.cache_dir or default_directory()).absolute()
+    report_dir: Path | None = None
+    if args.report_dir is not None:
+        given = args.report_dir
+        report_dir = (cache_dir / REPORT_SUBDIR if given is False else given).absolute()
+        if not args.validate_only:  # the reports can be written: checked before any change
+            _check_report_dir(report_dir, _report_top(report_dir, cache_dir))
     if args.config is not None and not args.config.is_file():
         raise ConfigError(f"{args.config}: no such configuration file")
     targets, problems = discover(
         args.paths or ["."], overrides, args.config, args.force_exclude, args.respect_gitignore
     )
     targets = [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
-    # every file is checked as `check` checks it: against the whole project
-    run, others = plan_run(
-        targets, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
-    )
-    run.check([], [(t.path, t.display, t.settings) for t in targets] + others)
-    # the reports belong to the checked project's root; files are changed (and backed
-    # up) only inside the working directory's project
-    root_of = run.root_of
-    checked_root = root_of(targets[0].path, targets[0].settings) if targets and root_of else None
-    root = project_root()
-    backup_base = (args.backup_dir or root / DEFAULT_BACKUP_DIR).absolute()
-    report_dir = (args.report_dir or (checked_root or root) / DEFAULT_REPORT_DIR).absolute()
-    report_top = report_dir.parent
-    if not args.validate_only:  # the reports can be written: checked before any change
-        _check_report_dir(report_dir, report_top)
     status = 0
     for p in problems:
         print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
         status = 2
     rule_sets: dict[Settings, RuleSet] = {}
     files: list[FileReport] = []
-    backup_dir: Path | None = None
+    originals: dict[str, tuple[Path, bytes, Settings]] = {}
+    fixed_bytes: dict[str, bytes] = {}
     for t in targets:
         if not t.path.name.endswith(PYTHON_SUFFIXES):
             continue
-        if _inside(t.path, backup_base) or _inside(t.path, report_dir):
+        if _inside(t.path, backup_base):
             continue  # our own backups are never migrated again
-        rules = rule_sets.setdefault(t.settings, RuleSet.for_settings(t.settings))
         try:
-            data = read_source_bytes(t.path)
+            originals[t.display] = (t.path, read_source_bytes(t.path), t.settings)
         except OSError as exc:
             print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
-            continue
+    # every file is checked as `check` checks it: against the whole project
+    checked = [t for t in targets if t.display in originals]
+    run, others = plan_run(
+        checked, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
+    )
+    run.check([], [(t.path, t.display, t.settings) for t in checked] + others)
+    checkers: dict[str, Callable[[str], list[Finding]]] = {}
+    for display, (path, data, settings) in originals.items():
 
-        def checker(text: str, t: Any = t) -> list[Finding]:
-            return run.recheck(t.path, t.display, t.settings, source=text).findings
+        def checker(
+            text: str, path: Path = path, display: str = display, settings: Settings = settings
+        ) -> list[Finding]:
+            return run.recheck(path, display, settings, source=text).findings
 
-        report, fixed = analyse(data, t.display, t.settings, rules, args.unsafe_fixes, checker)
+        checkers[display] = checker
+        rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
+        report, fixed = analyse(data, display, settings, rules, args.unsafe_fixes, checker)
         files.append(report)
-        if not args.apply or fixed is None:
-            continue
-        from netra_ws_lint.engine.fsutil import refuse_to_write
+        if fixed is not None:
+            fixed_bytes[display] = fixed
+    graph = _graph(files, originals)
+    if args.thread_context:
+        from netra_ws_lint.fix.thread import thread_files
 
-        refused = refuse_to_write(t.path, [Path(p) for p in args.paths or ["."]])
-        if refused:
-            print(f"{PROG}: error: {t.display}: {refused}", file=stderr)
-            status = 2
-            continue
-        if not args.no_backup:
-            if not _inside(t.path, root):
-                print(
-                    f"{PROG}: error: {t.display}: outside the project root {root}: not "
-                    "changed (no place for its backup)",
-                    file=stderr,
+        threaded = thread_files(
+            {d: (p, fixed_bytes.get(d, data), s) for d, (p, data, s) in originals.items()},
+            stderr,
+            args.unsafe_fixes,
+            checkers,
+        )
+        for display, new in threaded.items():
+            fixed_bytes[display] = new
+        if not args.apply:
+            from netra_ws_lint.fix.apply import FixResult, unified_diff
+
+            for display in sorted(threaded):
+                stdout.write(
+                    unified_diff(FixResult(display, originals[display][1], threaded[display]))
                 )
+    state: dict[str, Any] = {}
+    if args.apply:
+        by_display = {f.path: f for f in files}
+        for display in sorted(fixed_bytes):
+            path, original, _ = originals[display]
+            if fixed_bytes[display] == original:
+                continue
+            if not _write_file(
+                path,
+                root,
+                fixed_bytes[display],
+                original,
+                args,
+                backup_base,
+                state,
+                stdout,
+                stderr,
+            ):
                 status = 2
                 continue
-            if backup_dir is None:
-                backup_dir = _backup_root(backup_base)
-                # before any file changes: whatever happens next, the backups are known
-                print(f"{PROG}: backups in {os.path.relpath(backup_dir)}", file=stdout)
-            try:
-                report.backup = os.path.relpath(backup_file(t.path, root, backup_dir, data))
-            except OSError as exc:
-                print(
-                    f"{PROG}: error: {t.display}: cannot back up: {exc.strerror or exc}; "
-                    "not changed",
-                    file=stderr,
-                )
-                status = 2
-                continue
-        try:
-            rewrite_file(t.path, data, fixed)
-        except OSError as exc:
-            print(f"{PROG}: error: {t.display}: not changed: {exc.strerror or exc}", file=stderr)
-            status = 2
-            continue
-        report.fixed = report.fixable
-    deprecated = [
-        (f.path, s)
-        for f in files
-        for s in (f.manual if args.apply else f.sites)
-        if s.code.startswith(DEPRECATED_PREFIX)
-    ]
+            report = by_display[display]
+            report.fixed = report.fixable
+            report.backup = state.get("backups", {}).get(str(path))
     if args.validate_only:
-        for path, s in sorted(deprecated, key=lambda x: (x[0], x[1].line, x[1].column)):
-            print(f"{path}:{s.line}:{s.column}: {s.code} {s.message}", file=stdout)
+        deprecated = [
+            (f.path, s.line, s.column, code, s.message)
+            for f in files
+            for s in f.sites
+            for code in (s.code, *s.also)
+            if code.startswith(DEPRECATED_PREFIX)
+        ]
+        for where, line, column, code, message in sorted(deprecated):
+            print(f"{where}:{line}:{column}: {code} {message}", file=stdout)
         n = len(deprecated)
         print(
             f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"
@@ -603,32 +954,89 @@ def cmd_migrate(
             file=stderr,
         )
         return max(status, 1 if deprecated else 0)
-    data_json = report_json(
+    backup_dir = state.get("backup_dir")
+    plan = build_plan(
         files,
+        graph,
         "apply" if args.apply else "dry-run",
         os.path.relpath(backup_dir) if backup_dir else None,
     )
-    try:
-        write_new_file(
-            report_dir / REPORT_JSON, (json.dumps(data_json, indent=2) + "\n").encode(), report_top
+    markdown = report_markdown(plan)
+    stdout.write(markdown)
+    if report_dir is not None:
+        top = _report_top(report_dir, cache_dir)
+        try:
+            if _inside(report_dir, cache_dir) and not os.path.lexists(cache_dir / ".gitignore"):
+                write_new_file(cache_dir / ".gitignore", b"*\n", cache_dir.parent)
+            write_new_file(
+                report_dir / REPORT_JSON, (json.dumps(plan, indent=2) + "\n").encode(), top
+            )
+            write_new_file(report_dir / REPORT_MD, markdown.encode("utf-8"), top)
+        except OSError as exc:
+            raise ConfigError(
+                f"{report_dir}: cannot write the report: {exc.strerror or exc}"
+            ) from None
+        print(
+            f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
+            f"{os.path.relpath(report_dir / REPORT_JSON)}",
+            file=stderr,
         )
-        write_new_file(
-            report_dir / REPORT_MD, report_markdown(data_json).encode("utf-8"), report_top
-        )
-    except OSError as exc:
-        raise ConfigError(f"{report_dir}: cannot write the report: {exc.strerror or exc}") from None
-    s = data_json["summary"]
-    verb = "fixed" if args.apply else "auto-fixable"
-    count = s["fixed_sites"] if args.apply else s["auto_fixable_sites"]
-    print(
-        f"{PROG}: {s['files']} files: {s['clean']} clean, {s['auto_fixable']} auto-fixable, "
-        f"{s['manual']} need manual work; {s['sites']} sites: {count} {verb}, "
-        f"{s['manual_sites']} manual; complexity {s['complexity']}",
-        file=stdout,
-    )
-    print(
-        f"{PROG}: wrote {os.path.relpath(report_dir / REPORT_MD)} and "
-        f"{os.path.relpath(report_dir / REPORT_JSON)}",
-        file=stdout,
-    )
+    if args.html is not None:
+        from netra_ws_lint.report.dashboard import render
+        from netra_ws_lint.report.history import history_counts
+
+        history: list[dict[str, Any]] = []
+        if args.history:
+            history = history_counts(
+                args.history,
+                [Path(p) for p in args.paths or ["."]],
+                overrides,
+                args.config,
+                cache_dir,
+                count_sources,
+                stderr,
+            )
+        html = args.html.absolute()
+        try:
+            write_new_file(html, render(plan, history).encode("utf-8"), html.parent)
+        except OSError as exc:
+            raise ConfigError(
+                f"{args.html}: cannot write the dashboard: {exc.strerror or exc}"
+            ) from None
+        print(f"{PROG}: wrote {os.path.relpath(args.html)}", file=stderr)
     return status
+
+
+def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any]:
+    """The plan's counts for these files as they were (the burndown): sites (one per
+    position), by rule, and how many carry a safe fix."""
+    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
+
+    by_rule: Counter[str] = Counter()
+    automatic = sites = 0
+    for display, data, settings in files:
+        try:
+            text = decode_source(data)
+        except DecodeError:
+            continue
+        found = [f for f in check_source(text, display, settings) if is_migration_code(f.code)]
+        for s in sites_of(found, text.split("\n")):
+            sites += 1
+            by_rule[s.code] += 1
+            automatic += s.fix == "safe"
+    return {
+        "sites": sites,
+        "automatic": automatic,
+        "manual": sites - automatic,
+        "by_rule": dict(sorted(by_rule.items())),
+    }
+
+
+def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, Settings]]) -> Any:
+    from netra_ws_lint.analysis.callgraph import CallGraph
+
+    return CallGraph.build(
+        (originals[f.path][0], f.path, f.tree, f.source, originals[f.path][2])
+        for f in files
+        if f.tree is not None
+    )

@@ -143,13 +143,72 @@ def context_in_scope(ctx: Context, before: ast.AST) -> str | Fix | None:
         fns = ctx.enclosing_functions()
         if fns and is_classmethod(fns[-1]):
             return manual(f"`{expr}` is not set in a classmethod (no instance there)")
-    else:
-        binding = ctx.lookup(expr)
-        if binding is not None and binding.kind == "assign":
-            end = getattr(binding.node, "end_lineno", None) or binding.node.lineno  # type: ignore[attr-defined]
-            if end >= before.lineno:  # type: ignore[attr-defined]
-                return manual(f"the user context `{expr}` is bound after this call")
+    why = ctx.context_not_proven(expr, before)
+    if why is not None:
+        return manual(f"{why}: pass the user's context by hand")
     return expr
+
+
+def _is_fallback(ctx: Context, call: ast.Call) -> bool:
+    """``call`` is the ``else`` branch of ``(... if <ctx> is not None else call)``:
+    the fallback the optional-context fix leaves for callers that pass none."""
+    table = parents(ctx)
+    child: ast.AST = call
+    node = table.get(call)
+    while node is not None and not isinstance(node, (*FUNCTION_TYPES, ast.Lambda)):
+        if isinstance(node, ast.IfExp) and child is node.orelse:
+            test = node.test
+            if (
+                isinstance(test, ast.Compare)
+                and len(test.ops) == 1
+                and isinstance(test.ops[0], ast.IsNot)
+                and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value is None
+            ):
+                return True
+        child, node = node, table.get(node)
+    return False
+
+
+def _project_module(ctx: Context, module: str, new_name: str, old: str) -> str | Fix | None:
+    """Where to import ``new_name`` from, instead of ``module`` (absolute): None when
+    ``module`` defines or re-exports it (or is not in the project: its contents are
+    not known); the module of the project that defines it; or a manual fix."""
+    project = ctx.project
+    if project is None or module not in project.modules:
+        return None
+    entry = project.modules[module]
+    if project.find(f"{module}.{new_name}") is not None or new_name in entry["imports"]:
+        return None
+    found = sorted(m for m, e in project.modules.items() if new_name in e["defs"])
+    if len(found) == 1:
+        return found[0]
+    where = (
+        f"the project defines it in several modules ({', '.join(f'`{m}`' for m in found)})"
+        if found
+        else "no module of the project defines it"
+    )
+    example = f"{found[0] if found else 'package.module'}.{new_name}"
+    return manual(
+        f"`{module}` does not define or re-export `{new_name}` and {where}: configure "
+        f'where it lives, e.g. `deprecated-accessors = {{ {old} = "{example}" }}`'
+    )
+
+
+def _relative_to(ctx: Context, target: str, level: int) -> str:
+    """``target`` (absolute) as the import statement of the file would write it:
+    relative when that statement was relative and both are in one package."""
+    here = ctx.module_name
+    if not level or here is None:
+        return target
+    package = here.split(".") if ctx.is_package else here.split(".")[:-1]
+    parts = target.split(".")
+    common = 0
+    while common < min(len(package), len(parts)) and package[common] == parts[common]:
+        common += 1
+    if common == 0:
+        return target
+    return "." * (len(package) - common + 1) + ".".join(parts[common:])
 
 
 def _starts_line(ctx: Context, stmt: ast.stmt) -> bool:
@@ -173,6 +232,11 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
         return manual("the accessor is called with arguments: the replacement's may differ")
     if ctx.at_import_time():
         return manual(IMPORT_TIME)
+    if _is_fallback(ctx, call):
+        return manual(
+            "the fallback for callers that pass no user context: remove it once every "
+            "caller passes one"
+        )
     parent = parents(ctx).get(call)
     awaited = isinstance(parent, ast.Await)
     if awaited and not is_async:
@@ -204,10 +268,19 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
                     f"deprecated accessors replaced by `{new_name}` are imported from several "
                     f"modules ({', '.join(f'`{m}`' for m in sorted(modules))})"
                 )
-            if new_module and not _starts_line(ctx, stmt):
+            target_module = new_module or None
+            qual = ctx.project.qualname(ctx, func) if ctx.project is not None else None
+            if not new_module and qual:
+                base_module = qual.rpartition(".")[0]
+                elsewhere = _project_module(ctx, base_module, new_name, func.id)
+                if isinstance(elsewhere, Fix):
+                    return elsewhere
+                if elsewhere is not None:
+                    target_module = _relative_to(ctx, elsewhere, stmt.level or 0)
+            if target_module and not _starts_line(ctx, stmt):
                 return manual("the import statement shares its line with other code")
             imports = (
-                ImportChange(stmt.lineno, stmt.col_offset, func.id, new_name, new_module or None),
+                ImportChange(stmt.lineno, stmt.col_offset, func.id, new_name, target_module),
             )
         else:
             bound = ctx.lookup(new_name)
@@ -224,11 +297,20 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
                 f"called on an object (`{dotted_name(func.value) or '...'}`), not on an "
                 "imported module: pass the context to whatever builds that object"
             )
-        if new_module:
+        target_module = new_module or None
+        if not new_module and ctx.project is not None:
+            qual = ctx.project.qualname(ctx, func.value)
+            elsewhere = _project_module(ctx, qual, new_name, func.attr) if qual else None
+            if isinstance(elsewhere, Fix):
+                return elsewhere
+            if elsewhere is not None:
+                level = getattr(binding.node, "level", 0) or 0
+                target_module = _relative_to(ctx, elsewhere, level)
+        if target_module:
             stmt = binding.node  # type: ignore[assignment]
             if not isinstance(stmt, ast.stmt) or not _starts_line(ctx, stmt):
                 return manual("the import statement shares its line with other code")
-            imports = (ImportChange(stmt.lineno, stmt.col_offset, None, new_name, new_module),)
+            imports = (ImportChange(stmt.lineno, stmt.col_offset, None, new_name, target_module),)
             callee = new_name
         else:
             base = segment(ctx, func.value)
@@ -237,9 +319,27 @@ def accessor_fix(ctx: Context, call: ast.Call, name: str) -> Fix:
             callee = f"{base}.{new_name}"
     else:
         return manual("the accessor is not called by name")
+    if "." not in callee:
+        shadow = ctx.local_shadow(callee)
+        if shadow is not None:
+            return manual(f"{shadow}: the new call would not reach the factory")
     expr = context_in_scope(ctx, call)
     if isinstance(expr, Fix):
         return expr
+    assert expr is not None
+    optional = ctx.optional_context(expr)
+    if optional is not None:
+        original = segment(ctx, call)
+        if original is None or needs_await:
+            return manual(f"{optional}: pass the user's context by hand")
+        text = f"({callee}({expr}) if {expr} is not None else {original})"
+        return Fix(
+            UNSAFE,
+            f"{optional}: call `{callee}({expr})` when a context is given and keep "
+            f"`{original}` for callers that pass none",
+            (edit(ctx, call, text),),
+            tuple(ImportChange(c.line, c.col, None, c.new, c.module) for c in imports),
+        )
     text = f"{callee}({expr})"
     if needs_await:
         text = f"await {text}"
@@ -270,6 +370,17 @@ def add_context_fix(
     if isinstance(expr, Fix):
         return expr
     assert expr is not None
+    optional = ctx.optional_context(expr)
+    if optional is not None and applicability == SAFE:
+        fix = add_context_fix(ctx, call, param, kind, UNSAFE, none_arg)
+        if fix.applicability == UNSAFE:
+            return Fix(
+                UNSAFE,
+                f"{fix.message} ({optional}: the callee may get `None`)",
+                fix.edits,
+                fix.imports,
+            )
+        return fix
     if none_arg is not None:
         return Fix(applicability, f"pass `{expr}` instead of `None`", (edit(ctx, none_arg, expr),))
     args = [*call.args, *call.keywords]
