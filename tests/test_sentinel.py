@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter, OrderedDict, defaultdict, deque
 from pathlib import Path
 from typing import Any
@@ -805,3 +806,23 @@ def test_rebound_global_is_listed_as_not_watchable(tls_run: Any) -> None:
     assert "NWS207" not in {f["code"] for f in _report(root)["never_exercised"]}
     assert "findings not watchable at run time: 1" in out
     assert len(_report(root)["leaks"]) == 5
+
+
+class _NeedsArgs(threading.local):
+    def __init__(self, user: str) -> None:
+        self.user = user
+
+
+def test_thread_local_whose_init_needs_arguments_is_not_rebuilt() -> None:
+    from netra_ws_lint.sentinel.wrappers import track_thread_local
+
+    assert track_thread_local(_NeedsArgs("x"), Target("t.needs", "thread-local")) is None
+    plain = threading.local()
+    plain.ready = True
+    tracked = track_thread_local(plain, Target("t.plain", "thread-local"))
+    assert isinstance(tracked, threading.local) and tracked.ready is True
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(getattr(tracked, "ready", None)))
+    worker.start()
+    worker.join()
+    assert seen == [None]  # another thread has its own storage
