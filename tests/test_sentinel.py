@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter, OrderedDict, defaultdict, deque
 from pathlib import Path
 from typing import Any
@@ -460,7 +461,11 @@ def test_example_services(example: str, code: int, tmp_path: Path) -> None:
         ("NWS204", "websocket_manager.py:13:5")
     ]
     quiet = {f["object"].rsplit(".", 1)[-1] for f in data["exercised_without_leak"]}
-    assert quiet == {"load_agent_settings", "_run_results"}
+    # the handler's thread-local is written under each user, never read back
+    assert quiet == {"load_agent_settings", "_run_results", "_request_state"}
+    assert [(f["code"], f["location"].split("/")[-1]) for f in data["not_watchable"]] == [
+        ("NWS207", "handlers.py:30:5")
+    ]
 
 
 # ---------------------------------------------------------------- in-process units
@@ -543,3 +548,281 @@ def test_tracked_instance_keeps_its_class_for_isinstance_copy_and_pickle() -> No
     (leak,) = RECORDER.leaks.values()
     assert (leak.writer[0], leak.reader[0], leak.what) == ("alice", "bob", "instance")
     RECORDER.leaks.clear()
+
+
+# ---------------------------------------------------------------- thread-locals (NWS208)
+
+TLS = """
+import threading
+
+_local = threading.local()
+_own = threading.local()
+_per_thread = threading.local()
+extra = threading.local()
+_local.ready = True
+_current_user = None
+
+
+class RequestState(threading.local):
+    def __init__(self):
+        self.user = None
+
+
+state = RequestState()
+
+
+class Tenant:
+    current = threading.local()
+
+
+async def bind(user_id):
+    _local.user = user_id
+
+
+async def whoami():
+    return getattr(_local, "user", None)
+
+
+async def own_set(user_id):
+    _own.user = user_id
+
+
+async def own_get(user_id):
+    return _own.user if hasattr(_own, "user") else None
+
+
+async def thread_set(user_id):
+    _per_thread.user = user_id
+
+
+async def thread_get(user_id):
+    return getattr(_per_thread, "user", None)
+
+
+async def remember(user_id):
+    state.user = user_id
+
+
+async def recall(user_id):
+    return state.user
+
+
+async def set_tenant(user_id):
+    Tenant.current.tenant = user_id
+
+
+async def tenant(user_id):
+    return Tenant.current.tenant
+
+
+def put_extra(key, value):
+    setattr(extra, key, value)
+
+
+def get_extra(key):
+    return getattr(extra, key, None)
+
+
+def stash(key, value):
+    setattr(_local, key, value)
+
+
+def unstash(key):
+    return getattr(_local, key, None)
+
+
+async def handle(user_id):
+    global _current_user
+    _current_user = user_id
+    return _current_user
+"""
+
+TLS_SCENARIOS = """
+import asyncio
+import threading
+
+from app import tls
+
+
+def as_tasks(nws_user, *steps):
+    async def scenario():
+        out = []
+        for user, fn in steps:
+            with nws_user(user):
+                out.append(await asyncio.create_task(fn(user)))
+        return out
+
+    return asyncio.run(scenario())
+
+
+def test_tasks_share_the_thread_local(nws_user):
+    assert as_tasks(nws_user, ("alice", tls.bind), ("bob", lambda u: tls.whoami())) == [
+        None,
+        "alice",
+    ]
+
+
+def test_same_user_writes_and_reads(nws_user):
+    for user in ("alice", "bob"):
+        assert as_tasks(nws_user, (user, tls.own_set), (user, tls.own_get)) == [None, user]
+
+
+def test_threads_of_two_users(nws_user):
+    seen = []
+
+    def run(user):
+        seen.append(asyncio.run(tls.thread_get(user)))
+        asyncio.run(tls.thread_set(user))
+        seen.append(asyncio.run(tls.thread_get(user)))
+
+    for user in ("alice", "bob"):
+        with nws_user(user):
+            t = threading.Thread(target=run, args=(user,))
+            t.start()
+            t.join()
+    assert seen == [None, "alice", None, "bob"]
+
+
+def test_subclass_instance(nws_user):
+    assert isinstance(tls.state, tls.RequestState) and type(tls.state) is not tls.RequestState
+    assert isinstance(tls._local, threading.local) and tls._local.ready is True
+    assert as_tasks(nws_user, ("alice", tls.remember), ("bob", tls.recall)) == [None, "alice"]
+    box = []
+    t = threading.Thread(target=lambda: box.append(tls.state.user))
+    t.start()
+    t.join()
+    assert box == [None]  # a new thread runs __init__ on its own storage
+
+
+def test_class_attribute(nws_user):
+    assert as_tasks(nws_user, ("carol", tls.set_tenant), ("dave", tls.tenant)) == [None, "carol"]
+
+
+def test_unflagged(nws_user):
+    with nws_user("alice"):
+        tls.put_extra("token", "alice's token")
+    with nws_user("bob"):
+        assert tls.get_extra("token") == "alice's token"
+
+
+def test_unflagged_attribute(nws_user):
+    with nws_user("alice"):
+        tls.stash("theme", "alice's theme")
+    with nws_user("bob"):
+        assert tls.unstash("theme") == "alice's theme"
+
+
+def test_global(nws_user):
+    with nws_user("alice"):
+        assert asyncio.run(tls.handle("alice")) == "alice"
+"""
+
+
+@pytest.fixture(scope="module")
+def tls_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    root = tmp_path_factory.mktemp("sentinel_tls")
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "tls.py").write_text(TLS)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_tls.py").write_text(TLS_SCENARIOS)
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    proc = _pytest(root, "--nws-sentinel=warn", "--nws-sentinel-report", "report.json")
+    assert proc.returncode == 0 and "8 passed" in proc.stdout, proc.stdout + proc.stderr
+    return proc.stdout, root
+
+
+def _tls_line(text: str) -> int:
+    return TLS.splitlines().index(text) + 1
+
+
+def test_thread_local_shared_by_asyncio_tasks_of_two_users_leaks(tls_run: Any) -> None:
+    (leak,) = [
+        x
+        for x in _report(tls_run[1])["leaks"]
+        if (x["object"], x["what"]) == ("app.tls._local", "thread-local attribute 'user'")
+    ]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+    assert leak["kind"] == "thread-local" and leak["what"] == "thread-local attribute 'user'"
+    assert leak["writer"]["location"].endswith(f"tls.py:{_tls_line('    _local.user = user_id')}")
+    read = _tls_line('    return getattr(_local, "user", None)')
+    assert leak["reader"]["location"].endswith(f"tls.py:{read}")
+    predicted = {(p["code"], p["location"].split("/")[-1]) for p in leak["predicted"]}
+    assert ("NWS208", f"tls.py:{read}:12") in predicted
+    assert {p["code"] for p in leak["predicted"]} == {"NWS208"}
+    assert "LEAK app.tls._local (thread-local attribute 'user')" in tls_run[0]
+
+
+def test_thread_local_attribute_no_finding_names_is_not_predicted(tls_run: Any) -> None:
+    by_what = {
+        leak["what"]: leak
+        for leak in _report(tls_run[1])["leaks"]
+        if leak["object"] == "app.tls._local"
+    }
+    assert sorted(by_what) == ["thread-local attribute 'theme'", "thread-local attribute 'user'"]
+    theme = by_what["thread-local attribute 'theme'"]  # set through setattr(x, key, v)
+    assert theme["predicted"] == "not predicted"
+    assert (theme["writer"]["user"], theme["reader"]["user"]) == ("alice", "bob")
+    user = by_what["thread-local attribute 'user'"]  # only the findings naming `user`
+    assert all("`_local.user`" in p["message"] for p in user["predicted"])
+
+
+def test_thread_local_written_and_read_by_the_same_user_is_no_leak(tls_run: Any) -> None:
+    root = tls_run[1]
+    assert "app.tls._own" not in _leaks(root)
+    assert "app.tls._own" in {f["object"] for f in _report(root)["exercised_without_leak"]}
+
+
+def test_threads_started_by_two_users_keep_their_own_thread_local(tls_run: Any) -> None:
+    root = tls_run[1]
+    assert "app.tls._per_thread" not in _leaks(root)
+    quiet = {f["object"] for f in _report(root)["exercised_without_leak"]}
+    assert "app.tls._per_thread" in quiet
+
+
+def test_thread_local_subclass_instance_leaks(tls_run: Any) -> None:
+    leak = _leaks(tls_run[1])["app.tls.state"]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+    assert leak["writer"]["location"].endswith(f"tls.py:{_tls_line('    state.user = user_id')}")
+    assert {p["code"] for p in leak["predicted"]} == {"NWS208"}
+
+
+def test_thread_local_class_attribute_leaks(tls_run: Any) -> None:
+    leak = _leaks(tls_run[1])["app.tls.Tenant.current"]
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("carol", "dave")
+    assert {p["code"] for p in leak["predicted"]} == {"NWS208"}
+
+
+def test_thread_local_no_finding_names_is_not_predicted(tls_run: Any) -> None:
+    leak = _leaks(tls_run[1])["app.tls.extra"]
+    assert leak["predicted"] == "not predicted"
+    assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
+
+
+def test_rebound_global_is_listed_as_not_watchable(tls_run: Any) -> None:
+    out, root = tls_run
+    (entry,) = _report(root)["not_watchable"]
+    assert entry["code"] == "NWS207" and "STORE_GLOBAL" in entry["reason"]
+    assert "NWS207" not in {f["code"] for f in _report(root)["never_exercised"]}
+    assert "findings not watchable at run time: 1" in out
+    assert len(_report(root)["leaks"]) == 5
+
+
+class _NeedsArgs(threading.local):
+    def __init__(self, user: str) -> None:
+        self.user = user
+
+
+def test_thread_local_whose_init_needs_arguments_is_not_rebuilt() -> None:
+    from netra_ws_lint.sentinel.wrappers import track_thread_local
+
+    assert track_thread_local(_NeedsArgs("x"), Target("t.needs", "thread-local")) is None
+    plain = threading.local()
+    plain.ready = True
+    tracked = track_thread_local(plain, Target("t.plain", "thread-local"))
+    assert isinstance(tracked, threading.local) and tracked.ready is True
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(getattr(tracked, "ready", None)))
+    worker.start()
+    worker.join()
+    assert seen == [None]  # another thread has its own storage

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_ws_lint.sentinel import identity
-from netra_ws_lint.sentinel.targets import Project, Watcher, lint_project
+from netra_ws_lint.sentinel.targets import NOT_WATCHABLE, Project, Watcher, lint_project
 from netra_ws_lint.sentinel.wrappers import RECORDER, FindingRef, Leak
 
 
@@ -79,6 +79,9 @@ class Sentinel:
             "leaks": [leak.as_json() for leak in sorted(leaks, key=_leak_order)],
             "exercised_without_leak": exercised,
             "never_exercised": never,
+            "not_watchable": [
+                {**_finding_json(f, None), "reason": NOT_WATCHABLE[f.code]} for f in w.not_watchable
+            ],
             "watched": sorted({t.name for t in targets if t.findings}),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
@@ -114,6 +117,10 @@ class Sentinel:
         tr.write_line(f"findings never exercised: {len(r['never_exercised'])}")
         for f in r["never_exercised"]:
             tr.write_line(f"  {f['code']} {f['location']}: {f['reason']}")
+        if r["not_watchable"]:
+            tr.write_line(f"findings not watchable at run time: {len(r['not_watchable'])}")
+            for f in r["not_watchable"]:
+                tr.write_line(f"  {f['code']} {f['location']}: {f['reason']}")
         if self.report_file is not None:
             tr.write_line(f"JSON report: {self.report_file}")
 

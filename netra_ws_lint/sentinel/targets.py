@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -20,6 +21,7 @@ from typing import Any
 
 from netra_ws_lint.sentinel.wrappers import (
     CONTAINER_TYPES,
+    THREAD_LOCAL_NAME,
     CacheProxy,
     FindingRef,
     Target,
@@ -28,6 +30,7 @@ from netra_ws_lint.sentinel.wrappers import (
     is_functools_cache,
     is_trackable_instance,
     track_instance,
+    track_thread_local,
     tracked_classes,
     tracked_targets,
     wrap_container,
@@ -36,7 +39,14 @@ from netra_ws_lint.sentinel.wrappers import (
 CONTAINER_CODES = ("NWS201", "NWS202", "NWS204")
 CACHE_CODES = ("NWS203",)
 INSTANCE_CODES = ("NWS103", "NWS104", "NWS105")
-WATCHED = CONTAINER_CODES + CACHE_CODES + INSTANCE_CODES
+THREAD_LOCAL_CODES = ("NWS208",)
+# a module global rebound through ``global``: a read of it is a plain LOAD_GLOBAL, which
+# only tracing the interpreter (STORE_GLOBAL/LOAD_GLOBAL) could watch
+NOT_WATCHABLE = {
+    "NWS207": "a global rebound through `global` is not watchable at run time "
+    "without tracing STORE_GLOBAL",
+}
+WATCHED = CONTAINER_CODES + CACHE_CODES + INSTANCE_CODES + THREAD_LOCAL_CODES
 MUTATORS = frozenset(
     [
         "append",
@@ -90,7 +100,7 @@ def lint_project(paths: list[str]) -> Project:
         FindingRef(f.code, str(t.path), f.line, f.col, f.message)
         for t, r in zip(targets, results)
         for f in r.findings
-        if f.code in WATCHED
+        if f.code in WATCHED or f.code in NOT_WATCHABLE
     ]
     settings = targets[0].settings if targets else None
     return Project(
@@ -107,7 +117,7 @@ class Site:
     (``("Cls", "attr")``) and what to do with the object found there."""
 
     names: tuple[str, ...]
-    action: str  # container, cache, instance, getter, class
+    action: str  # container, cache, instance, getter, class, thread-local
 
 
 def _positions(tree: ast.AST) -> Iterator[tuple[ast.AST, tuple[ast.AST, ...]]]:
@@ -177,6 +187,10 @@ def _function_in(parents: tuple[ast.AST, ...]) -> ast.AST | None:
 
 def sites_of(finding: FindingRef, tree: ast.AST) -> list[Site]:
     """What ``finding`` points at in ``tree``, the parsed source of its file."""
+    if finding.code in THREAD_LOCAL_CODES:
+        # the message names the object as the module does: ``_local``, ``Holder.state``
+        named = THREAD_LOCAL_NAME.search(finding.message)
+        return [Site(tuple(named.group(1).split(".")), "thread-local")] if named else []
     out: list[Site] = []
     for node, parents in _positions(tree):
         if getattr(node, "lineno", None) != finding.line:
@@ -259,12 +273,13 @@ class Watcher:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.findings = findings = project.findings
+        findings = project.findings
         self.targets: dict[int, Target] = {}  # id(wrapped or tracked object) -> target
-        self.of_finding: dict[FindingRef, list[Target]] = {f: [] for f in findings}
         self.unresolved: dict[FindingRef, str] = {}
         self._keep: list[Any] = []  # what the ids above refer to
         self._pending: list[tuple[FindingRef, Site]] = []
+        self.not_watchable = [f for f in findings if f.code in NOT_WATCHABLE]
+        self.findings = findings = [f for f in findings if f.code not in NOT_WATCHABLE]
         for f in findings:
             tree = _parse(f.path)
             sites = sites_of(f, tree) if tree is not None else []
@@ -307,13 +322,24 @@ class Watcher:
         from netra_ws_lint.config import matches_any
 
         classes = set(tracked_classes()) | {t for t in self._keep if isinstance(t, type)}
+        replaced: dict[int, tuple[Any, Any]] = {}
         for path in sorted(self.project.files):
             module = by_file.get(path)
             if module is None or path in self._scanned:
                 continue
             self._scanned.add(path)
             for name, value in list(vars(module).items()):
-                if id(value) in self.targets or not is_trackable_instance(value):
+                if id(value) in self.targets:
+                    continue
+                if isinstance(value, threading.local):
+                    target = Target(f"{module.__name__}.{name}", "thread-local")
+                    new = track_thread_local(value, target)
+                    if new is not None:
+                        self.targets[id(new)] = target
+                        self._keep.append(new)
+                        replaced[id(value)] = (value, new)
+                    continue
+                if not is_trackable_instance(value):
                     continue
                 cls = type(value)
                 if cls in classes or matches_any(cls.__name__, self.project.user_scoped_types):
@@ -321,6 +347,8 @@ class Watcher:
                     if watched is not None:
                         self.targets[id(value)] = watched
                         self._keep.append(value)
+        if replaced:
+            replace_references(replaced)
 
     def _register(self, obj: Any, target: Target, f: FindingRef) -> Target:
         """``obj`` watched as ``target`` (or as the target it already has) for ``f``."""
@@ -376,6 +404,18 @@ class Watcher:
             if isinstance(value, type) and not issubclass(value, type):
                 target = Target(f"{name} instance", "instance")
                 init_tracker(value, self._register(value, target, f))
+        elif site.action == "thread-local":
+            if not isinstance(value, threading.local):
+                what = type(value).__name__
+                self.unresolved.setdefault(f, f"{name} is a {what}, not a threading.local")
+                return
+            target = Target(name, "thread-local")
+            new = track_thread_local(value, target)
+            if new is None:
+                self.unresolved.setdefault(f, f"{name}'s class cannot be built without arguments")
+                return
+            self._register(new, target, f)
+            replaced[id(value)] = (value, new)
         elif site.action == "instance" and is_trackable_instance(value):
             watched = track_instance(value, Target(name, "instance"))
             if watched is not None:

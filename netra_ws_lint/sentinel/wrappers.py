@@ -12,6 +12,10 @@
 - An instance gets a subclass of its class (``__class__`` assignment: the object and
   every reference to it stay the same) whose methods note who calls them; a second user
   is a leak. A singleton getter is replaced by a function that tracks what it returns.
+- A ``threading.local`` (or an instance of a subclass) is replaced by a new instance of
+  a subclass of its class that notes, per thread, who wrote each attribute; a read of
+  it under another user in the same thread (asyncio tasks share their thread) is a
+  leak. Threads keep their own storage: a value another thread wrote is never seen.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import copyreg
 import functools
 import inspect
 import os
+import re
 import sys
+import threading
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -860,3 +866,115 @@ def init_tracker(cls: type, target: Target) -> None:
         track_instance(self, target)
 
     cls.__init__ = __init__  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ thread-locals
+
+# who wrote each attribute, kept per thread like the values themselves:
+# id(tracked thread-local) -> attribute -> (user, "file:line"), or None (nobody)
+_TL_STATE = threading.local()
+_TL_TARGETS: dict[int, tuple[Any, Target]] = {}
+# how an NWS208 message names the object and the attribute: "thread-local `_local.user`"
+THREAD_LOCAL_NAME = re.compile(r"thread-local `([\w.]+)\.(\w+)`")
+
+
+def _attribute_target(target: Target, name: str) -> Target:
+    """``target`` as predicted for attribute ``name``: by the findings that name it
+    (none: an attribute the rules do not see, "not predicted")."""
+    named = [
+        f
+        for f in target.findings
+        if (m := THREAD_LOCAL_NAME.search(f.message)) is not None and m.group(2) == name
+    ]
+    return Target(target.name, target.kind, named, exercised=True)
+
+
+def _tl_writers(obj: Any) -> dict[str, Use | None]:
+    by_obj: dict[int, dict[str, Use | None]] | None = getattr(_TL_STATE, "writers", None)
+    if by_obj is None:
+        by_obj = _TL_STATE.writers = {}
+    return by_obj.setdefault(id(obj), {})
+
+
+def _tl_target(obj: Any) -> Target | None:
+    entry = _TL_TARGETS.get(id(obj))
+    return entry[1] if entry is not None and entry[0] is obj else None
+
+
+def _tl_write(obj: Any, name: str) -> None:
+    target = _tl_target(obj)
+    if target is None:
+        return
+    anonymous = getattr(_TL_STATE, "building", 0)  # defaults set by ``__init__``
+    _tl_writers(obj)[name] = None if anonymous else _writer(target)
+
+
+def _tl_read(obj: Any, name: str) -> None:
+    target = _tl_target(obj)
+    if target is None:
+        return
+    w = _tl_writers(obj).get(name)
+    user = current_user()
+    if user is None or w is None:
+        if user is not None:
+            target.exercised = True
+        return
+    target.exercised = True
+    if w[0] != user:
+        leaked = _attribute_target(target, name)
+        RECORDER.leak(leaked, w, (user, location()), f"thread-local attribute {name!r}")
+
+
+def _thread_local_class(cls: type) -> type:
+    """A subclass of ``cls`` (``threading.local`` or a subclass) whose attribute
+    writes and reads are noted, per thread as the values are."""
+    base: Any = cls  # its methods, called on the subclass's instances
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        _TL_STATE.building = getattr(_TL_STATE, "building", 0) + 1
+        try:
+            base.__init__(self, *args, **kwargs)
+        finally:
+            _TL_STATE.building -= 1
+
+    def __getattribute__(self: Any, name: str) -> Any:
+        value = base.__getattribute__(self, name)
+        if not name.startswith("__"):
+            _tl_read(self, name)
+        return value
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        base.__setattr__(self, name, value)
+        _tl_write(self, name)
+
+    def __delattr__(self: Any, name: str) -> None:
+        base.__delattr__(self, name)
+        _tl_writers(self).pop(name, None)
+
+    namespace = {
+        "__init__": __init__,
+        "__getattribute__": __getattribute__,
+        "__setattr__": __setattr__,
+        "__delattr__": __delattr__,
+        "__module__": cls.__module__,
+    }
+    sub = type(cls.__name__, (cls,), namespace)
+    sub.__qualname__ = cls.__qualname__
+    return sub
+
+
+def track_thread_local(obj: Any, target: Target) -> Any | None:
+    """A new thread-local of a subclass of ``obj``'s class, holding the current
+    thread's attributes of ``obj``, that notes who writes and reads each attribute;
+    None when the class cannot be built again without arguments."""
+    _TL_STATE.building = getattr(_TL_STATE, "building", 0) + 1
+    try:
+        new = _thread_local_class(type(obj))()
+        for name, value in vars(obj).items():
+            setattr(new, name, value)  # nobody's: import-time values
+    except Exception:  # an ``__init__`` that needs the original arguments
+        return None
+    finally:
+        _TL_STATE.building -= 1
+    _TL_TARGETS[id(new)] = (new, target)
+    return new
