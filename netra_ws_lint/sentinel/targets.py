@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from netra_ws_lint.analysis.idioms import MUTATING_METHODS
 from netra_ws_lint.sentinel.wrappers import (
     CONTAINER_TYPES,
     THREAD_LOCAL_NAME,
@@ -47,28 +48,9 @@ NOT_WATCHABLE = {
     "without tracing STORE_GLOBAL",
 }
 WATCHED = CONTAINER_CODES + CACHE_CODES + INSTANCE_CODES + THREAD_LOCAL_CODES
-MUTATORS = frozenset(
-    [
-        "append",
-        "appendleft",
-        "extend",
-        "extendleft",
-        "insert",
-        "add",
-        "update",
-        "setdefault",
-        "pop",
-        "popleft",
-        "popitem",
-        "remove",
-        "discard",
-        "clear",
-        "move_to_end",
-        "sort",
-        "reverse",
-        "get",
-    ]
-)
+# what a statement can call on a flagged container: the mutations the rules know, and
+# the read that `setdefault`-style code pairs with them
+MUTATORS = MUTATING_METHODS | {"get"}
 
 
 @dataclass(frozen=True)
