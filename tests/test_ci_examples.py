@@ -103,12 +103,17 @@ def test_a_bad_commit_fails_and_a_clean_one_passes(ci: str, tmp_path: Path) -> N
     bad = _commit(tmp_path / "bad", "legacy_service")
     ok, log = _job(commands, bad)
     assert not ok, log
+    # where the example's first NWS101 in handlers.py is (the golden findings say)
+    golden = (Path(__file__).parent / "data" / "legacy_service.expected").read_text()
+    line, col = next(
+        g.split(":")[1:3] for g in golden.splitlines() if "/handlers.py:" in g and " NWS101 " in g
+    )
     if ci == "github":
-        assert "::error file=app/handlers.py,line=13,col=15,title=NWS101" in log
+        assert f"::error file=app/handlers.py,line={line},col={col},title=NWS101" in log
         sarif = json.loads((bad / "netra-ws-lint.sarif").read_text())
         assert sarif["runs"][0]["results"]
     else:
-        assert "app/handlers.py:13:15: NWS101" in log
+        assert f"app/handlers.py:{line}:{col}: NWS101" in log
         report = json.loads((bad / "gl-code-quality.json").read_text())
         assert {i["location"]["path"] for i in report} >= {"app/handlers.py"}
 
