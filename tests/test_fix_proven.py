@@ -16,6 +16,8 @@ import pytest
 
 from netra_ws_lint.cli.main import main
 
+pytestmark = pytest.mark.slow  # subprocess-heavy: `.ci/run` runs it with -m slow
+
 FIXTURE = Path(__file__).parent / "data" / "fixture_pkg"
 MODULES = ("connections", "context", "factory", "handlers", "jobs", "manager", "services")
 

@@ -314,6 +314,7 @@ def deep_tree(tree: Path) -> Iterator[Path]:
     _remove_deep(tree / "deep", 1000)
 
 
+@pytest.mark.slow
 def test_a_file_1000_levels_deep_named_through_force_exclude(
     tree: Path, deep_tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

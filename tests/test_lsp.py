@@ -36,7 +36,7 @@ UNSAFE = (
 )
 
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]  # two server starts
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from netra_ws_lint.config import Settings as Config
 from netra_ws_lint.sentinel.identity import nws_user
 from netra_ws_lint.sentinel.wrappers import RECORDER, Target, wrap_container
 
+pytestmark = pytest.mark.slow  # subprocess-heavy: `.ci/run` runs it with -m slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 STORE = """
