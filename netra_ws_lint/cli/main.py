@@ -17,9 +17,8 @@ from types import ModuleType
 from netra_ws_lint import __version__
 from netra_ws_lint.cli import PROG
 
-# each command is a module of this package with ``add_parser(sub)``; a run imports only
-# the one it runs (``--version`` and ``rule`` never import the engine)
-# (command name -> its module)
+# command name -> the module of this package that holds its ``add_parser(sub)``; a run
+# imports only the one it runs (``--version`` and ``rule`` never import the engine)
 COMMANDS = {
     "check": "check",
     "baseline": "baseline",
@@ -32,7 +31,8 @@ COMMANDS = {
 
 
 def _command(name: str) -> ModuleType:
-    """The command module ``name`` (imported only when that command runs)."""
+    """The command module ``name`` (imported only when that command runs; spelled out,
+    since the package never imports a computed module name)."""
     if name == "check":
         from netra_ws_lint.cli import check
 
