@@ -13,10 +13,10 @@ import pytest
 
 from netra_ws_lint.analysis.project import ProjectIndex
 from netra_ws_lint.cli.main import main
+from netra_ws_lint.config import Settings
 from netra_ws_lint.engine import cache as cache_mod
 from netra_ws_lint.engine.cache import Cache
 from netra_ws_lint.engine.runner import check_targets
-from netra_ws_lint.config import Settings
 
 
 def _chain(n: int) -> list[dict[str, object]]:
@@ -123,3 +123,25 @@ def test_cache_key_covers_python_and_library_versions(
     monkeypatch.setattr(cache_mod, "_TOOL_KEY", None)
     store = Cache(tmp_path / "cache")
     assert check_targets(targets, jobs=1, cache=store)[0].findings == first
+
+
+def test_the_cache_key_covers_every_source_file_of_the_tool() -> None:
+    """An edited rule (or analysis module) invalidates cached results: the key covers
+    the whole package, not only the engine."""
+    import os
+
+    import netra_ws_lint
+    from netra_ws_lint.engine import cache
+
+    rule_file = Path(netra_ws_lint.__file__).parent / "rules" / "base.py"
+    st = rule_file.stat()
+    cache._TOOL_KEY = None
+    before = cache.tool_key()
+    try:
+        os.utime(rule_file, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        cache._TOOL_KEY = None
+        assert cache.tool_key() != before
+    finally:
+        os.utime(rule_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+        cache._TOOL_KEY = None
+    assert cache.tool_key() == before

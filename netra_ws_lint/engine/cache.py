@@ -129,7 +129,7 @@ def tool_key() -> str:
     if _TOOL_KEY is None:
         h = hashlib.sha256(f"netra-ws-lint {__version__} format {FORMAT}".encode())
         h.update(json.dumps(runtime_versions(), sort_keys=True).encode())
-        package = Path(__file__).parent
+        package = Path(__file__).resolve().parent.parent  # all of netra_ws_lint, rules too
         for path in sorted(package.rglob("*.py")):
             try:
                 st = path.stat()
