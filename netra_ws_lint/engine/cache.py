@@ -437,22 +437,21 @@ class Cache:
         self._dirty.clear()
         self._new.clear()  # a later run of the same process starts afresh
 
+    def _data(self, kind: str) -> dict[str, Any]:
+        """The plain-data values of ``kind`` (empty when unreadable or malformed)."""
+        try:
+            data = json.loads(read_regular_file(self.base / f"{kind}.json", MAX_FILE_BYTES))
+        except (OSError, ValueError, RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def get_data(self, kind: str, key: str) -> Any:
         """A plain-data value another part of the tool keeps here (``migrate
         --history``'s counts per commit), or None."""
-        try:
-            data = json.loads(read_regular_file(self.base / f"{kind}.json", MAX_FILE_BYTES))
-        except (OSError, ValueError, RecursionError):
-            return None
-        return data.get(key) if isinstance(data, dict) else None
+        return self._data(kind).get(key)
 
     def put_data(self, kind: str, key: str, value: Any) -> None:
-        try:
-            data = json.loads(read_regular_file(self.base / f"{kind}.json", MAX_FILE_BYTES))
-        except (OSError, ValueError, RecursionError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
+        data = self._data(kind)
         data[key] = value
         try:
             self._prepare()
