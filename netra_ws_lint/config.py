@@ -14,7 +14,7 @@ import keyword
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 
 import pathspec
 
-from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, resolved
+from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, real_directory, real_path
 from netra_ws_lint.engine.globs import glob_spec
 
 if sys.version_info >= (3, 11):
@@ -229,12 +229,18 @@ class Settings:
     def is_test_path(self, relpath: str) -> bool:
         return _exclude_spec(self.words.test_paths).match_file(relpath)
 
-    def relpath(self, path: str | os.PathLike[str]) -> str:
-        p = Path(path)
-        try:
-            return resolved(p).relative_to(resolved(self.root)).as_posix()
-        except ValueError:
-            return p.as_posix()
+    def relpath(self, path: str | os.PathLike[str], is_link: bool | None = None) -> str:
+        """``path`` relative to :attr:`root`, both resolved (``/`` separators); ``path``
+        itself when it lies outside. ``is_link``: whether ``path`` is a symbolic link,
+        when known (see :func:`.fsutil.real_path`)."""
+        real, root = real_path(path, is_link), real_directory(self.root)
+        if real == root:
+            return "."
+        top = root if root.endswith(os.sep) else root + os.sep
+        if real.startswith(top):
+            rel = real[len(top) :]
+            return rel if os.sep == "/" else rel.replace(os.sep, "/")
+        return Path(path).as_posix()
 
 
 def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
@@ -262,6 +268,25 @@ def code_prefixes(codes: Iterable[str]) -> frozenset[str]:
     return frozenset(code[:i] for code in codes for i in range(3, len(code) + 1))
 
 
+# the rules' codes, or a function giving them (called only when a selector is checked:
+# a run whose configuration selects nothing never imports the rules for it)
+KnownCodes = Iterable[str] | Callable[[], Iterable[str]]
+
+
+class _Prefixes:
+    """:func:`code_prefixes` of :data:`KnownCodes`, made when first asked."""
+
+    def __init__(self, codes: KnownCodes) -> None:
+        self._codes = codes
+        self._prefixes: frozenset[str] | None = None
+
+    def __contains__(self, code: object) -> bool:
+        if self._prefixes is None:
+            codes = self._codes() if callable(self._codes) else self._codes
+            self._prefixes = code_prefixes(codes)
+        return code in self._prefixes
+
+
 def _where(source: str | None, key: str) -> str:
     return f"{source}: key '{key}'" if source else f"option '{key}'"
 
@@ -284,7 +309,7 @@ def _as_list(value: Any, key: str, source: str | None) -> list[str]:
 
 
 def _codes(
-    value: Any, key: str, source: str | None, known: frozenset[str] | None
+    value: Any, key: str, source: str | None, known: Container[str] | None
 ) -> tuple[str, ...]:
     """Rule codes or prefixes; each must be a prefix of a ``known`` code (the caller
     knows the rules: this module imports nothing of them) or, without ``known``, of
@@ -439,7 +464,7 @@ def _patterns(value: Any, key: str, source: str | None) -> tuple[PatternRule, ..
 
 
 def _per_file_ignores(
-    value: Any, key: str, source: str | None, known: frozenset[str] | None
+    value: Any, key: str, source: str | None, known: Container[str] | None
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """TOML table ``{"glob" = ["NWS101"]}`` or flake8 style ``glob:CODE,CODE`` lines."""
     out: list[tuple[str, tuple[str, ...]]] = []
@@ -483,12 +508,14 @@ def apply_options(
     settings: Settings,
     options: Mapping[str, Any],
     source: str | None,
-    known_codes: Iterable[str] | None = None,
+    known_codes: KnownCodes | _Prefixes | None = None,
 ) -> Settings:
     """Return ``settings`` updated by ``options`` (config keys, kebab-case).
     ``known_codes``: the codes of the rules, which selectors must be prefixes of
     (without them, only the form of a code is checked)."""
-    known = code_prefixes(known_codes) if known_codes is not None else None
+    known: _Prefixes | None = None
+    if known_codes is not None:
+        known = known_codes if isinstance(known_codes, _Prefixes) else _Prefixes(known_codes)
     unknown = sorted(set(options) - KNOWN_KEYS)
     if unknown:
         keys = ", ".join(sorted(KNOWN_KEYS))
@@ -591,8 +618,8 @@ class ConfigCache:
     """Config files found and parsed during one run (a new run, a new cache).
     ``known_codes``: the rules' codes, to check selectors against (see apply_options)."""
 
-    def __init__(self, known_codes: Iterable[str] | None = None) -> None:
-        self.known_codes = tuple(known_codes) if known_codes is not None else None
+    def __init__(self, known_codes: KnownCodes | None = None) -> None:
+        self.known_codes = _Prefixes(known_codes) if known_codes is not None else None
         self._found: dict[Path, Path | None] = {}
         self._loaded: dict[Path, Settings] = {}
 
@@ -660,7 +687,7 @@ def settings_for(
     path: Path,
     overrides: Mapping[str, Any] | None = None,
     config_file: Path | None = None,
-    known_codes: Iterable[str] | None = None,
+    known_codes: KnownCodes | None = None,
 ) -> Settings:
     """One-off lookup (no cache kept between calls)."""
     return ConfigCache(known_codes).settings_for(path, overrides, config_file)

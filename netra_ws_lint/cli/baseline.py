@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from netra_ws_lint.engine.fsutil import write_atomic
-    from netra_ws_lint.report.formats import project_root
+    from netra_ws_lint.report.paths import project_root
 
     if args.paths == ["-"]:
         raise ConfigError("baseline: give files or directories, not stdin")

@@ -17,9 +17,8 @@ from pathlib import Path
 import pathspec
 
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
-from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_regular_file
+from netra_ws_lint.engine.fsutil import SMALL_LIMIT, clear_real_paths, read_regular_file
 from netra_ws_lint.engine.globs import glob_spec
-from netra_ws_lint.rules.base import all_rules
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -97,11 +96,18 @@ class GitIgnores:
             directory = directory.parent
 
 
-def is_excluded(path: Path, settings: Settings, is_dir: bool, top: Path | None = None) -> bool:
+def is_excluded(
+    path: Path,
+    settings: Settings,
+    is_dir: bool,
+    top: Path | None = None,
+    is_link: bool | None = None,
+) -> bool:
     """``path`` matches ``exclude``/``extend-exclude`` (relative to the config root).
 
     Below a directory named on the command line that is itself excluded (the user
-    asked for it), paths are matched relative to that directory instead.
+    asked for it), paths are matched relative to that directory instead. ``is_link``:
+    whether ``path`` is a symbolic link, when the caller knows.
     """
     suffix = "/" if is_dir else ""
     spec = settings.exclude_spec()
@@ -109,7 +115,7 @@ def is_excluded(path: Path, settings: Settings, is_dir: bool, top: Path | None =
         return True
     if top is not None:
         return spec.match_file(path.relative_to(top).as_posix() + suffix)
-    return spec.match_file(settings.relpath(path) + suffix)
+    return spec.match_file(settings.relpath(path, is_link) + suffix)
 
 
 def file_problem(path: Path) -> str | None:
@@ -134,12 +140,27 @@ def file_problem(path: Path) -> str | None:
     return f"not a regular file ({kind}); not read"
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, cwd: str | None = None) -> str:
+    """How ``path`` is shown: relative to the working directory (``cwd``, when the
+    caller has it) when it lies below it, else as given."""
+    if cwd is not None and os.sep == "/":
+        absolute = os.path.abspath(path)
+        top = cwd if cwd.endswith("/") else cwd + "/"
+        if absolute.startswith(top):
+            rel = absolute[len(top) :]
+            return rel if not rel.startswith("..") else path.as_posix()
     try:
         rel = os.path.relpath(path)
     except ValueError:
         return path.as_posix()
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def rule_codes() -> list[str]:
+    """The codes of every rule (imported only when a configuration selects some)."""
+    from netra_ws_lint.rules.base import all_rules
+
+    return list(all_rules())
 
 
 def discover(
@@ -157,8 +178,9 @@ def discover(
     """
     targets: dict[str, Target] = {}
     problems: list[Problem] = []
+    clear_real_paths()  # a run looks at the directories afresh
 
-    cache = ConfigCache(all_rules())
+    cache = ConfigCache(rule_codes)
     gitignores = GitIgnores() if respect_gitignore else None
     memo: dict[Path, Settings | None] = {}
 
@@ -218,6 +240,7 @@ def _walk(
         return
     explicit = is_excluded(top, top_settings, True)
     stack = [top]
+    cwd = os.getcwd()
     while stack:
         directory = stack.pop()
         try:
@@ -240,29 +263,34 @@ def _walk(
         s: Settings = found
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
+            if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
+                continue
+            path = Path(entry.path)
+            try:
+                is_link: bool | None = entry.is_symlink()
+                regular = entry.is_file(follow_symlinks=False)  # no problem to look for
+            except OSError:
+                is_link, regular = None, False
             if is_dir:
-                if is_excluded(path, s, True, top if explicit else None) or (
+                if is_excluded(path, s, True, top if explicit else None, is_link) or (
                     gitignores is not None and gitignores.ignored(path, True)
                 ):
                     continue
                 subdirs.append(path)
                 continue
-            if not entry.name.endswith(PYTHON_SUFFIXES):
-                continue
-            problem = file_problem(path)
+            problem = None if regular else file_problem(path)
             if problem is not None:
-                problems.append(Problem(_display(path), problem))
+                problems.append(Problem(_display(path, cwd), problem))
                 continue
-            if is_excluded(path, s, False, top if explicit else None) or (
+            if is_excluded(path, s, False, top if explicit else None, is_link) or (
                 gitignores is not None and gitignores.ignored(path, False)
             ):
                 continue
-            yield Target(path, _display(path), s)
+            yield Target(path, _display(path, cwd), s)
         stack.extend(reversed(subdirs))
 
 

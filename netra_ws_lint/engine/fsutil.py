@@ -244,6 +244,45 @@ def resolved(path: Path) -> Path:
         return path.absolute()
 
 
+# directory (absolute, as given) -> str(resolved(directory)), for one run
+_REAL_DIRS: dict[str, str] = {}
+_MAX_REAL_DIRS = 65536
+
+
+def clear_real_paths() -> None:
+    """Forget the directories :func:`real_path` resolved (a new run looks afresh)."""
+    _REAL_DIRS.clear()
+
+
+def real_path(path: str | os.PathLike[str], is_link: bool | None = None) -> str:
+    """``str(resolved(Path(path)))``, at the cost of one ``lstat`` (none when
+    ``is_link`` is known, as a directory walk knows it) for a file that is not itself
+    a symbolic link: its directory's resolution is remembered for the run. ``path``
+    with a ``..`` part, and a link, are resolved in full."""
+    text = os.fspath(path)
+    if ".." in text.replace(os.sep, "/").split("/"):
+        return str(resolved(Path(text)))
+    absolute = os.path.abspath(text)
+    if is_link is None:
+        is_link = os.path.islink(absolute)
+    directory, name = os.path.split(absolute)
+    if is_link or not name:
+        return str(resolved(Path(absolute)))
+    return os.path.join(real_directory(directory), name)
+
+
+def real_directory(directory: str | os.PathLike[str]) -> str:
+    """``str(resolved(Path(directory)))``, remembered for the run (see
+    :func:`clear_real_paths`)."""
+    key = os.path.abspath(directory)
+    real = _REAL_DIRS.get(key)
+    if real is None:
+        if len(_REAL_DIRS) >= _MAX_REAL_DIRS:
+            _REAL_DIRS.clear()
+        real = _REAL_DIRS[key] = str(resolved(Path(key)))
+    return real
+
+
 def refuse_to_write(path: Path, roots: Sequence[Path]) -> str | None:
     """Why the tool must not rewrite the checked file ``path``, or None.
 

@@ -832,7 +832,7 @@ def cmd_migrate(
     from netra_ws_lint.engine.cache import default_directory
     from netra_ws_lint.engine.fsutil import write_new_file
     from netra_ws_lint.engine.pipeline import read_source_bytes
-    from netra_ws_lint.report.formats import project_root
+    from netra_ws_lint.report.paths import project_root
 
     if args.paths == ["-"]:
         raise ConfigError("migrate: give files or directories, not stdin")

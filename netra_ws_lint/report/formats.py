@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from netra_ws_lint import __version__
-from netra_ws_lint.engine.fsutil import resolved
+from netra_ws_lint.report.paths import project_root, root_relative
 from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
@@ -43,30 +42,6 @@ TOOL_NAME = "netra-ws-lint"
 # The project's home, used as SARIF's informationUri and by `netra-ws-lint init`.
 TOOL_URI = "https://github.com/netra-systems/netra-ws-lint"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The repository root: the nearest directory at or above ``start`` (the working
-    directory) holding ``.git``; ``start`` itself outside a repository."""
-    here = (start or Path.cwd()).absolute()
-    for directory in (here, *here.parents):
-        if (directory / ".git").exists():
-            return directory
-    return here
-
-
-def root_relative(path: str, root: Path) -> str:
-    """``path`` (as shown in the output, relative to the working directory) relative to
-    ``root``, with ``/`` separators; unchanged when it lies outside ``root``."""
-    if path == "-":
-        return path
-    absolute = Path(os.path.abspath(path))
-    for base, p in ((root, absolute), (resolved(root), resolved(absolute))):
-        try:
-            return p.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return Path(path).as_posix()
 
 
 def char_column(r: Reported) -> int:

@@ -16,8 +16,8 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import DecodeError, check_source, decode_source
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.baseline import Entry, fingerprint_findings, match
-from netra_ws_lint.report.formats import root_relative
 from netra_ws_lint.report.gitdiff import Changes, file_at, is_changed
+from netra_ws_lint.report.paths import root_relative
 
 
 def changed_flags(changes: Changes, paths: Sequence[str], lines: Sequence[int]) -> list[bool]:
