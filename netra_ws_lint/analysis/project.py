@@ -50,7 +50,7 @@ from netra_ws_lint.config import Settings
 
 
 def module_names(
-    path: Path, source_roots: Sequence[Path] = ()
+    path: Path | str, source_roots: Sequence[Path | str] = ()
 ) -> tuple[str, bool, tuple[str, ...]]:
     """``(module name, is a package __init__, other names)`` of the file at ``path``.
 
@@ -58,25 +58,48 @@ def module_names(
     no ``__init__.py`` needed); a file under no source root is named by its
     ``__init__.py`` chain. The chain's name, when different, is another name of the
     module (``src/app/x.py`` with a package ``app`` is ``app.x`` either way)."""
-    path = Path(os.path.abspath(path))  # normalised: no ``..`` from a sub-folder's view
-    is_package = path.stem == "__init__"
+    # normalised: no ``..`` from a sub-folder's view
+    directory, filename = os.path.split(os.path.abspath(path))
+    dot = filename.rfind(".")
+    stem = filename[:dot] if 0 < dot < len(filename) - 1 else filename
+    is_package = stem == "__init__"
     names: list[str] = []
-    for root in sorted(source_roots, key=lambda r: -len(r.parts)):
-        try:
-            rel = path.with_suffix("").relative_to(root)
-        except ValueError:
-            continue
-        parts = list(rel.parts[:-1] if is_package else rel.parts)
+    for parts in _parts_below(directory, _ordered_roots(tuple(map(str, source_roots)))):
+        if not is_package:
+            parts = (*parts, stem)
         if parts and all(p.isidentifier() for p in parts):
             names.append(".".join(parts))
-    package = _package_of(str(path.parent))
+    package = _package_of(directory)
     if is_package:
-        chain = package or path.parent.name
+        chain = package or os.path.basename(directory)
     else:
-        chain = f"{package}.{path.stem}" if package else path.stem
+        chain = f"{package}.{stem}" if package else stem
     names.append(chain)
     unique = list(dict.fromkeys(names))
     return unique[0], is_package, tuple(unique[1:])
+
+
+@lru_cache(maxsize=256)
+def _ordered_roots(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The source roots, normalised as paths are (``root/.`` is ``root``), deepest
+    first (a stable order among equals)."""
+    paths = [Path(r) for r in roots]
+    return tuple(str(p) for p in sorted(paths, key=lambda r: -len(r.parts)))
+
+
+@lru_cache(maxsize=8192)
+def _parts_below(directory: str, roots: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """For each of ``roots`` (in order) that holds ``directory``, the parts of
+    ``directory`` below it."""
+    out: list[tuple[str, ...]] = []
+    for root in roots:
+        if directory == root:
+            out.append(())
+        else:
+            top = root if root.endswith(os.sep) else root + os.sep
+            if directory.startswith(top):
+                out.append(tuple(directory[len(top) :].split(os.sep)))
+    return tuple(out)
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -136,22 +159,72 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
 
 
 class ProjectIndex:
-    """Every module's facts, and name resolution across them (joins, no parsing)."""
+    """Every module's facts, and name resolution across them (joins, no parsing).
 
-    def __init__(self, entries: Iterable[dict[str, Any]], settings: Settings | None = None) -> None:
+    The join is made when first needed: a warm run whose files all have cached results
+    asks only for :attr:`digest` and :attr:`names_digest`, which the cache may already
+    know for the same facts (given here, they are trusted)."""
+
+    # attributes the join makes (see __getattr__)
+    _JOINED = frozenset(
+        {"modules", "vocabulary", "known_names", "routes", "asgi", "apps", "_found"}
+    )
+    modules: dict[str, dict[str, Any]]
+    vocabulary: ProjectVocabulary
+    known_names: frozenset[str]
+    routes: dict[str, str]
+    asgi: bool
+    apps: dict[str, tuple[str, bool]]
+    _found: dict[str, dict[str, Any] | None]
+    digest: str  # of the joined facts
+    names_digest: str  # of the known names
+
+    def __init__(
+        self,
+        entries: Iterable[dict[str, Any]],
+        settings: Settings | None = None,
+        *,
+        digest: str | None = None,
+        names_digest: str | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self.entries = [e for e in entries if e is not None]
-        self.modules: dict[str, dict[str, Any]] = {}
+        if digest is not None:
+            self.digest = digest
+        if names_digest is not None:
+            self.names_digest = names_digest
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for an attribute not set yet: the joined ones are made at once
+        if name in ProjectIndex._JOINED:
+            self._join()
+        elif name == "digest":
+            blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
+            self.digest = hashlib.sha256(blob.encode()).hexdigest()
+        elif name == "names_digest":
+            names = "\n".join(sorted(self.known_names))
+            self.names_digest = hashlib.sha256(names.encode()).hexdigest()
+        else:
+            raise AttributeError(name)
+        return self.__dict__[name]
+
+    @property
+    def joined(self) -> bool:
+        """The modules' facts have been joined (for tests and profiles)."""
+        return "modules" in self.__dict__
+
+    def _join(self) -> None:
+        modules: dict[str, dict[str, Any]] = {}
         for e in self.entries:  # a module's own name wins over another's alias
-            self.modules.setdefault(e["module"], e)
+            modules.setdefault(e["module"], e)
         for e in self.entries:
             for alias in e.get("aliases", ()):
-                self.modules.setdefault(alias, e)
-        blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
-        self.digest = hashlib.sha256(blob.encode()).hexdigest()
+                modules.setdefault(alias, e)
+        self.modules = modules
+        self._found = {}
         # the inferred vocabulary (user-scoped types, factories, getters), joined
         self.vocabulary = ProjectVocabulary(
-            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
+            {m: e["vocab"] for m, e in modules.items() if e.get("vocab")}, self.settings
         )
         # containers cleaned up by key, named by their defining module's own name
         evicted: dict[str, set[str]] = {}
@@ -161,18 +234,17 @@ class ProjectIndex:
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI
-        self.routes: dict[str, str] = {}
-        for e in self.modules.values():
+        self.routes = {}
+        for e in modules.values():
             for qual, framework in e.get("routes", {}).items():
                 self.routes[self.follow(qual)] = framework
-        self.asgi = any(m.rpartition(".")[2] == "asgi" for m in self.modules)
+        self.asgi = any(m.rpartition(".")[2] == "asgi" for m in modules)
         # module-level application objects (``sio = AsyncServer()``), by absolute name
-        self.apps: dict[str, tuple[str, bool]] = {
+        self.apps = {
             f"{module}.{name}": (fw, loop)
-            for module, e in self.modules.items()
+            for module, e in modules.items()
             for name, (fw, loop) in e.get("apps", {}).items()
         }
-        self._found: dict[str, dict[str, Any] | None] = {}
 
     def _known_names(self) -> set[str]:
         """Names (last components) that may lead to a definition with facts: the defs'

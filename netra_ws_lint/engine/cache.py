@@ -13,6 +13,11 @@ it is ignored. Per file (by absolute path) it holds:
   ``test-paths`` depend on it) and the settings that decide findings
   (:func:`settings_key`), with what they depend on (:meth:`Cache.put_findings`).
 
+Per project it also holds the digests of its joined index (of the facts, of the names
+the project knows) with a digest of what they were joined from (every file's facts key
+and content digest, :meth:`Cache.get_index`): a warm run compares them and never joins
+the facts.
+
 A warm run stats the files and loads this one file: a file whose identity matches is
 not read (unless its findings are shown). Every field is validated on load; an
 unreadable, corrupt, oversized or mismatched file or entry is ignored and rebuilt.
@@ -267,6 +272,10 @@ def _valid_file_entry(entry: Any) -> bool:
     )
 
 
+# the joined index of a project: the digest of what it was joined from, its digests
+_INDEX_FIELDS = ("inputs", "digest", "names")
+
+
 @dataclasses.dataclass
 class FileState:
     """What a run knows of one file: its identity on disk and, when it was read, its
@@ -288,27 +297,35 @@ class Cache:
         self.base = directory / f"v{FORMAT}"
         self.extra_key = extra_key
         self._settings_keys: dict[Settings, str] = {}
+        self._by_id: dict[int, tuple[Settings, str]] = {}  # id -> (the object, its digest)
         self._loaded: dict[str, dict[str, Any]] = {}  # project name -> path -> entry
         self._new: dict[str, dict[str, dict[str, Any]]] = {}  # entries of this run
         self._dirty: set[str] = set()
         self._roots: dict[Path, str] = {}
+        self._index: dict[str, dict[str, str]] = {}  # project name -> its joined index
 
     # ------------------------------------------------------------------ keys
     def settings_digest(self, settings: Settings) -> str:
+        # by identity first: hashing a Settings (its word lists) costs more than the
+        # digest of a file's key, and a run passes the same few objects again and again
+        found = self._by_id.get(id(settings))
+        if found is not None and found[0] is settings:
+            return found[1]
         skey = self._settings_keys.get(settings)
         if skey is None:
             skey = self._settings_keys[settings] = _digest(settings_key(settings), self.extra_key)
+        self._by_id[id(settings)] = (settings, skey)
         return skey
 
-    def key(self, display: str, settings: Settings, real: str, extra: str = "") -> str:
+    def key(self, path: str, settings: Settings, real: str, extra: str = "") -> str:
         """The key of a file's findings or, with ``extra``, of another of its entries
-        (its facts: the module it is). ``display`` and ``real`` (its real path) with
-        the configuration's root decide its path relative to the root, on which
+        (its facts: the module it is). ``path`` (absolute) and ``real`` (its real path)
+        with the configuration's root decide its path relative to the root, on which
         ``per-file-ignores`` and ``test-paths`` depend."""
         root = self._roots.get(settings.root)
         if root is None:
             root = self._roots[settings.root] = os.path.realpath(settings.root)
-        return _digest(self.settings_digest(settings), display, real, root, extra)
+        return _digest(self.settings_digest(settings), path, real, root, extra)
 
     def file_path(self, project: str) -> Path:
         return self.base / f"project-{_digest(project)[:24]}.json"
@@ -338,6 +355,13 @@ class Cache:
             or not isinstance(data.get("files"), dict)
         ):
             return {}
+        index = data.get("index")
+        if (
+            isinstance(index, dict)
+            and set(index) == set(_INDEX_FIELDS)
+            and all(type(index[k]) is str for k in _INDEX_FIELDS)
+        ):
+            self._index[project] = index
         return {k: v for k, v in data["files"].items() if _valid_file_entry(v)}
 
     def state(self, project: str, path: str, st: os.stat_result, read: Any) -> FileState:
@@ -411,6 +435,22 @@ class Cache:
         entry["result"] = {"key": key, "dep": dep, "findings": _findings_data(findings)}
         self._dirty.add(project)
 
+    def get_index(self, project: str, inputs: str) -> tuple[str, str] | None:
+        """The digests (of the facts, of the known names) of ``project``'s joined index
+        when it was last joined from the same ``inputs`` (a digest of every file's
+        facts key and content), or None."""
+        self._entries(project)
+        index = self._index.get(project)
+        if index is None or index["inputs"] != inputs:
+            return None
+        return index["digest"], index["names"]
+
+    def put_index(self, project: str, inputs: str, digest: str, names: str) -> None:
+        index = {"inputs": inputs, "digest": digest, "names": names}
+        if self._index.get(project) != index:
+            self._index[project] = index
+            self._dirty.add(project)
+
     def keep(self, project: str, path: str, state: FileState) -> None:
         """The file is part of this run and unchanged: its entry stays."""
         if state.entry is not None:
@@ -426,7 +466,14 @@ class Cache:
                 files = {**self._loaded.get(project, {}), **files}
             if project not in self._dirty and files.keys() == self._loaded[project].keys():
                 continue
-            blob = {"format": FORMAT, "tool": tool_key(), "project": project, "files": files}
+            blob: dict[str, Any] = {
+                "format": FORMAT,
+                "tool": tool_key(),
+                "project": project,
+                "files": files,
+            }
+            if project in self._index:
+                blob["index"] = self._index[project]
             try:
                 self._prepare()
                 text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
@@ -472,6 +519,6 @@ class Cache:
 
 
 def default_directory() -> Path:
-    from netra_ws_lint.report.formats import project_root
+    from netra_ws_lint.report.paths import project_root
 
     return project_root() / DEFAULT_DIR

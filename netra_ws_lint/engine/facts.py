@@ -53,13 +53,18 @@ class ModuleId:
     aliases: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, path: Path, root: Path | None, settings: Settings) -> ModuleId:
-        roots = [root / s for s in settings.src] if root is not None else []
+    def of(cls, path: Path | str, root: Path | str | None, settings: Settings) -> ModuleId:
+        roots = _source_roots(str(root), settings.src) if root is not None else ()
         name, is_package, aliases = module_names(path, roots)
         return cls(name, is_package, aliases)
 
     def key(self) -> str:
         return f"{self.name} {self.is_package} {' '.join(self.aliases)}"
+
+
+@lru_cache(maxsize=256)
+def _source_roots(root: str, src: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(Path(root) / s) for s in src)
 
 
 class FactScan:

@@ -45,6 +45,7 @@ from netra_ws_lint.engine.facts import (
     needs_tree,
     valid_facts,
 )
+from netra_ws_lint.engine.fsutil import real_path
 from netra_ws_lint.engine.pipeline import (
     CheckResult,
     DecodeError,
@@ -106,7 +107,7 @@ class _Checker:
         self._rule_sets: dict[int, RuleSet] = {}
         self._prefilters: dict[tuple[int, str | None], Prefilter] = {}
         self._modules: dict[tuple[str, str | None, int], ModuleId] = {}
-        self._names: dict[str, str] = {}  # project root -> digest of its known names
+        self._facts_keys: dict[Item, str] = {}
         self.states: dict[str, FileState | None] = {}  # path -> what the cache knows
         # target path -> (bytes, text, tree) read (and parsed when its facts needed
         # the tree) in step 1: its check starts from them
@@ -134,8 +135,7 @@ class _Checker:
         key = (item.path, item.root, item.settings)
         found = self._modules.get(key)
         if found is None:
-            root = Path(item.root) if item.root is not None else None
-            found = ModuleId.of(Path(item.path), root, self.settings[item.settings])
+            found = ModuleId.of(item.path, item.root, self.settings[item.settings])
             self._modules[key] = found
         return found
 
@@ -169,23 +169,56 @@ class _Checker:
 
     def facts_key(self, item: Item) -> str:
         assert self.cache is not None
-        return self.cache.key(
-            os.path.abspath(item.path),
-            self.settings[item.settings],
-            item.real,
-            f"facts {item.root} {self.module(item).key()}",
-        )
+        found = self._facts_keys.get(item)
+        if found is None:
+            found = self._facts_keys[item] = self.cache.key(
+                os.path.abspath(item.path),
+                self.settings[item.settings],
+                item.real,
+                f"facts {item.root} {self.module(item).key()}",
+            )
+        return found
 
     def result_key(self, item: Item) -> str:
+        """The key of ``item``'s findings: its absolute path, not how it is shown (the
+        findings depend on where it is, not on the working directory a run has, so
+        ``check .`` and a hook naming the file share them)."""
         assert self.cache is not None
-        return self.cache.key(item.display, self.settings[item.settings], item.real)
+        return self.cache.key(os.path.abspath(item.path), self.settings[item.settings], item.real)
 
     def names_digest(self, root: str) -> str:
-        found = self._names.get(root)
-        if found is None:
-            names = "\n".join(sorted(self.projects[root].known_names))
-            found = self._names[root] = hashlib.sha256(names.encode()).hexdigest()
-        return found
+        return self.projects[root].names_digest
+
+    def join(self, root: str, found: Sequence[tuple[Item, dict[str, Any] | None]]) -> ProjectIndex:
+        """The project of ``root`` joined from the facts its items were ``found`` to have
+        (see :meth:`facts`), in the order of their paths: the same project whichever
+        files a run names first. Its digests come from the cache when it was last joined
+        from the same inputs (each file's facts key and content digest: the facts are
+        a function of them), so a warm run never joins it."""
+        ordered = sorted(found, key=lambda pair: os.path.abspath(pair[0].path))
+        entries = [f for _, f in ordered if f is not None]
+        first = next(it for it, f in ordered if f is not None)
+        settings = self.settings[first.settings]
+        inputs = self._index_inputs([it for it, _ in ordered])
+        if self.cache is None or inputs is None:
+            return ProjectIndex(entries, settings)
+        known = self.cache.get_index(root, inputs)
+        if known is not None:
+            return ProjectIndex(entries, settings, digest=known[0], names_digest=known[1])
+        project = ProjectIndex(entries, settings)
+        self.cache.put_index(root, inputs, project.digest, project.names_digest)
+        return project
+
+    def _index_inputs(self, items: Sequence[Item]) -> str | None:
+        """A digest of what the facts of ``items`` are made from, or None when a file's
+        content is not known (unreadable, not a regular file)."""
+        h = hashlib.sha256()
+        for it in items:
+            state = self.states.get(it.path)
+            if state is None or state.sha is None:
+                return None
+            h.update(f"{self.facts_key(it)} {state.sha}\n".encode())
+        return h.hexdigest()
 
     # ------------------------------------------------------------ facts (step 1)
     def facts(self, item: Item) -> dict[str, Any] | None:
@@ -431,7 +464,7 @@ class Run:
         if self.project and self.root_of is not None:
             found = self.root_of(path, settings)
             root = str(found) if found is not None else None
-        real = real or os.path.realpath(path)
+        real = real or real_path(path)
         item = Item(str(path), display, k, root, checked, real)
         self._items.setdefault(real, item)
         return item
@@ -449,7 +482,7 @@ class Run:
         if self.project and self.root_of is None:
             common = _common_directory([p for p, _, _ in targets])
             self.root_of = lambda _p, _s: common
-        reals = [os.path.realpath(p) for p, _, _ in targets]
+        reals = [real_path(p) for p, _, _ in targets]
         items = [self._item(p, d, s, True, r) for (p, d, s), r in zip(targets, reals)]
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
@@ -459,7 +492,7 @@ class Run:
             seen = set(reals)
             every = list(items)
             for p, d, s in others:
-                real = os.path.realpath(p)
+                real = real_path(p)
                 if real not in seen:
                     seen.add(real)
                     every.append(self._item(p, d, s, False, real))
@@ -492,7 +525,7 @@ class Run:
         ``data`` / ``source`` (and flake8's ``tree``) given, with its own facts taken
         from that text (stdin, an editor's buffer, a fix pass). ``keep``: the project
         keeps those facts (an editor's unsaved text, seen by the other files)."""
-        item = self._items.get(os.path.realpath(path))
+        item = self._items.get(real_path(path))
         if item is None or self.checker.settings[item.settings] != settings:
             item = self._item(path, display, settings, True)
         if data is None and source is None:
@@ -605,13 +638,9 @@ def plan_run(
             if root not in named:  # what `check ROOT` checks: the whole project
                 files = project_files(root, overrides, config_file, respect_gitignore)
                 others.extend((t.path, t.display, t.settings) for t in files)
-        in_project = {os.path.realpath(o) for o, _, _ in others}
+        in_project = {real_path(o) for o, _, _ in others}
         for p in paths:  # a file named in an excluded folder: that folder's modules too
-            if (
-                Path(p).is_file()
-                and os.path.realpath(p) not in in_project
-                and fallback not in named
-            ):
+            if Path(p).is_file() and real_path(p) not in in_project and fallback not in named:
                 others.extend(folder_files(Path(p), overrides, config_file, respect_gitignore))
     return run, others
 
@@ -639,20 +668,19 @@ def _build_projects(
     """Step 1: every item's facts (cached, or extracted in this process: most files
     are read without parsing, and a target parsed here is checked from the same
     tree), joined into one project per root."""
-    by_root: dict[str, list[dict[str, Any]]] = {}
-    root_settings: dict[str, Settings] = {}
+    by_root: dict[str, list[tuple[Item, dict[str, Any] | None]]] = {}
     for n, it in enumerate(items, 1):
         f = checker.facts(it)
-        if it.root is not None and f is not None:
-            by_root.setdefault(it.root, []).append(f)
-            root_settings.setdefault(it.root, checker.settings[it.settings])
+        if it.root is not None:
+            by_root.setdefault(it.root, []).append((it, f))
         if progress is not None:
             progress("indexing", n, len(items))
     checker.projects = {
-        root: ProjectIndex(entries, root_settings[root]) for root, entries in by_root.items()
+        root: checker.join(root, found)
+        for root, found in by_root.items()
+        if any(f is not None for _, f in found)
     }
     checker._prefilters.clear()  # their words include the projects' names
-    checker._names.clear()
 
 
 def _common_directory(paths: Sequence[Path]) -> Path | None:
