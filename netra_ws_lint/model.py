@@ -6,6 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SYNTAX_ERROR = "NWS900"  # the file cannot be decoded or parsed
+RULE_CRASHED = "NWS901"  # a rule failed on the file
+
+# a fix's applicability: applied by --fix, with --unsafe-fixes too, or by a person
+SAFE = "safe"
+UNSAFE = "unsafe"
+MANUAL = "manual"
+
 
 @dataclass(frozen=True)
 class Edit:

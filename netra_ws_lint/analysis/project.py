@@ -39,14 +39,17 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from netra_ws_lint.analysis.scopes import Param
-from netra_ws_lint.analysis.semantic import Context
-from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, absolute_import
 from netra_ws_lint.config import Settings
+
+if TYPE_CHECKING:  # imported where used: a warm run never joins, so never needs them
+    from netra_ws_lint.analysis.scopes import Param
+    from netra_ws_lint.analysis.semantic import Context
+    from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
 
 
 def module_names(
@@ -100,6 +103,29 @@ def _parts_below(directory: str, roots: tuple[str, ...]) -> tuple[tuple[str, ...
             if directory.startswith(top):
                 out.append(tuple(directory[len(top) :].split(os.sep)))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class ModuleId:
+    """Where a file sits in its project: its module name(s)."""
+
+    name: str
+    is_package: bool
+    aliases: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, path: Path | str, root: Path | str | None, settings: Settings) -> ModuleId:
+        roots = _source_roots(str(root), settings.src) if root is not None else ()
+        name, is_package, aliases = module_names(path, roots)
+        return cls(name, is_package, aliases)
+
+    def key(self) -> str:
+        return f"{self.name} {self.is_package} {' '.join(self.aliases)}"
+
+
+@lru_cache(maxsize=256)
+def _source_roots(root: str, src: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(Path(root) / s) for s in src)
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -223,6 +249,8 @@ class ProjectIndex:
         self.modules = modules
         self._found = {}
         # the inferred vocabulary (user-scoped types, factories, getters), joined
+        from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
+
         self.vocabulary = ProjectVocabulary(
             {m: e["vocab"] for m, e in modules.items() if e.get("vocab")}, self.settings
         )
@@ -337,6 +365,8 @@ class ProjectIndex:
         if binding.kind == "import":
             imp = binding.node
             if isinstance(imp, ast.ImportFrom) and imp.level and module is not None:
+                from netra_ws_lint.analysis.vocabulary import absolute_import
+
                 base = absolute_import(
                     module, bool(getattr(ctx, "is_package", False)), imp.level, imp.module
                 )
@@ -365,4 +395,6 @@ class ProjectIndex:
         if not cp:
             return None
         name, kind, index, _, _ = cp
+        from netra_ws_lint.analysis.scopes import Param
+
         return Param(name, ast.arg(arg=name), None, kind, index)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_ws_lint.cli.options import (
     PROG,
@@ -18,9 +18,11 @@ from netra_ws_lint.cli.options import (
 from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.fsutil import write_atomic
 from netra_ws_lint.model import Finding
-from netra_ws_lint.report.baseline import Entry, load, match
 from netra_ws_lint.report.console import COLOR_CHOICES, Progress, color_enabled, summary
 from netra_ws_lint.report.output import FORMATS, Reported, write, write_statistics
+
+if TYPE_CHECKING:
+    from netra_ws_lint.report.baseline import Entry
 
 # formats that carry each finding's fingerprint (see report.baseline)
 FINGERPRINT_FORMATS = ("gitlab", "sarif")
@@ -156,7 +158,11 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
         raise ConfigError("--fix and --diff edit files; they cannot be used with stdin")
     if fixing and args.add_noqa is not None:
         raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
-    known = load(args.baseline) if args.baseline is not None else None
+    known = None
+    if args.baseline is not None:
+        from netra_ws_lint.report.baseline import load
+
+        known = load(args.baseline)
     changed = None
     if args.diff_base is not None:
         from netra_ws_lint.report.gitdiff import changed_lines
@@ -180,8 +186,9 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
         and not args.statistics
         and args.output_format in SUMMARY_FORMATS
     )
-    if summarize or args.show_fixes or args.output_format in ("json", "json-lines", "sarif"):
-        from netra_ws_lint.fix.command import fill_fixes
+    fixes_shown = args.output_format in ("json", "json-lines", "sarif")
+    if (summarize or args.show_fixes or fixes_shown) and any(r.findings for r, _ in results):
+        from netra_ws_lint.fix.command import fill_fixes  # the rules: only with findings
 
         results = fill_fixes(results, run_)
     found = Findings(
@@ -202,6 +209,8 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
         keep = new_in_change(changed, shown, found.entries, flags, found.checked, old_findings)
     fixed: list[Entry] = []
     if known is not None:
+        from netra_ws_lint.report.baseline import match
+
         is_new, unmatched = match(known, found.entries, flags)
         fixed = [e for e in unmatched if found.covers(e)]
         _baseline_summary(args, is_new.count(False), fixed, stderr)
@@ -247,7 +256,7 @@ def _baseline_summary(
         if args.strict_baseline:
             line += "; --strict-baseline fails until then"
     print(line, file=stderr)
-    for e in sorted(fixed, key=Entry.sort_key):
+    for e in sorted(fixed, key=lambda e: e.sort_key()):
         where = f" (in {e.scope})" if e.scope else ""
         print(f"{PROG}: fixed: {e.path}: {e.code} {e.message}{where}", file=stderr)
 

@@ -9,16 +9,24 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_ws_lint.cli import PROG
 from netra_ws_lint.config import ConfigError, Settings, settings_for
-from netra_ws_lint.engine.discovery import PYTHON_SUFFIXES, discover, project_files, project_root
-from netra_ws_lint.engine.pipeline import SYNTAX_ERROR, CheckResult
+from netra_ws_lint.engine.discovery import (
+    PYTHON_SUFFIXES,
+    discover,
+    project_files,
+    project_root,
+    rule_codes,
+)
 from netra_ws_lint.engine.runner import Run, new_run, plan_run
-from netra_ws_lint.report.baseline import Entry, fingerprint_findings
+from netra_ws_lint.engine.source import CheckResult
+from netra_ws_lint.model import SYNTAX_ERROR
 from netra_ws_lint.report.output import Reported
-from netra_ws_lint.rules.base import all_rules
+
+if TYPE_CHECKING:
+    from netra_ws_lint.report.baseline import Entry
 
 __all__ = ["PROG"]  # the program name, for the commands
 
@@ -136,7 +144,7 @@ def collect(
     if uses_stdin(args):
         name = args.stdin_filename or "-"
         path = Path(name).absolute() if name != "-" else Path.cwd() / "-"
-        settings = settings_for(Path(name), options, config_file, all_rules())
+        settings = settings_for(Path(name), options, config_file, rule_codes)
         root = project_root(path, settings) or path.parent
         run = new_run(
             root,
@@ -186,7 +194,10 @@ class Findings:
     """The findings of a run; with fingerprints and baseline entries when asked."""
 
     def __init__(self, results: list[tuple[CheckResult, Settings]], fingerprinted: bool) -> None:
-        from netra_ws_lint.report.formats import project_root, root_relative
+        from netra_ws_lint.report.paths import project_root, root_relative
+
+        if fingerprinted:  # the baseline's fingerprints (only then imported)
+            from netra_ws_lint.report.baseline import Entry, fingerprint_findings
 
         self.root = project_root()
         self.reported: list[Reported] = []

@@ -22,49 +22,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from netra_ws_lint.analysis.frameworks import (
-    APP_TEXT,
-    REGISTRATION_TEXT,
-    app_objects,
-    route_references,
-)
-from netra_ws_lint.analysis.project import module_names, valid_entry
-from netra_ws_lint.analysis.resolution import keeps_signature
-from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
-from netra_ws_lint.analysis.semantic import Context
-from netra_ws_lint.analysis.vocabulary import absolute_import, module_facts
+from netra_ws_lint.analysis.project import ModuleId as ModuleId
+from netra_ws_lint.analysis.project import valid_entry
 from netra_ws_lint.config import Settings
-from netra_ws_lint.engine.prefilter import Prefilter, pattern_words
-from netra_ws_lint.engine.walker import Walker, parse_source
 from netra_ws_lint.model import Finding
-from netra_ws_lint.rules.base import all_rules
+
+# The analysis (frameworks, scopes, the rules, the parser) is imported by the functions
+# that extract facts: checking cached facts (valid_facts) and naming modules (ModuleId)
+# need none of it, and that is all a warm run does here.
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
 
 SINGLETON_RULE = "NWS104"
-
-
-@dataclass(frozen=True)
-class ModuleId:
-    """Where a file sits in its project: its module name(s)."""
-
-    name: str
-    is_package: bool
-    aliases: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, path: Path | str, root: Path | str | None, settings: Settings) -> ModuleId:
-        roots = _source_roots(str(root), settings.src) if root is not None else ()
-        name, is_package, aliases = module_names(path, roots)
-        return cls(name, is_package, aliases)
-
-    def key(self) -> str:
-        return f"{self.name} {self.is_package} {' '.join(self.aliases)}"
-
-
-@lru_cache(maxsize=256)
-def _source_roots(root: str, src: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(str(Path(root) / s) for s in src)
 
 
 class FactScan:
@@ -78,6 +49,8 @@ class FactScan:
         settings: Settings,
         walked: Sequence[Finding] | None,
     ) -> None:
+        from netra_ws_lint.analysis.semantic import Context
+
         self.tree = tree
         self.source = source
         self.settings = settings
@@ -91,6 +64,11 @@ class FactScan:
         if self._singleton_lines is None:
             findings = self._walked
             if findings is None:
+                from netra_ws_lint.analysis.semantic import Context
+                from netra_ws_lint.engine.prefilter import Prefilter
+                from netra_ws_lint.engine.walker import Walker
+                from netra_ws_lint.rules.base import all_rules
+
                 rule = all_rules()[SINGLETON_RULE]
                 findings = []
                 if Prefilter(self.settings, [SINGLETON_RULE]).can_fire(self.source):
@@ -119,6 +97,8 @@ class DefFact:
 def _context_param_fact(scan: FactScan, stmt: DefNode) -> list[Any] | None:
     """``[name, kind, index, has default, default is None]`` of the user-context
     parameter (a class's: its ``__init__``'s); None when a decorator may change it."""
+    from netra_ws_lint.analysis.resolution import keeps_signature
+
     if isinstance(stmt, ast.ClassDef):
         cp = scan.ctx.class_context_param(stmt)
     elif keeps_signature(stmt):
@@ -144,6 +124,8 @@ def _valid_context_param(cp: Any) -> bool:
 
 
 def _singleton_fact(scan: FactScan, stmt: DefNode) -> bool:
+    from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+
     return isinstance(stmt, FUNCTION_TYPES) and stmt.lineno in scan.singleton_lines()
 
 
@@ -179,6 +161,8 @@ def _entry(
         "vocab": vocab,  # the module's part of the inferred vocabulary (analysis.vocabulary)
     }
     if ctx is not None:  # request handlers and application objects (analysis.frameworks)
+        from netra_ws_lint.analysis.frameworks import app_objects
+
         routes = _routes(ctx, imports)
         if routes:
             out["routes"] = routes
@@ -191,6 +175,8 @@ def _entry(
 def _routes(ctx: Context, imports: dict[str, str]) -> dict[str, str]:
     """Handlers this module registers that other modules define (Django's ``urls.py``),
     by absolute name: ``{"pkg.views.index": "django"}``."""
+    from netra_ws_lint.analysis.frameworks import route_references
+
     out: dict[str, str] = {}
     for dotted, framework in route_references(ctx):
         head, _, rest = dotted.partition(".")
@@ -209,6 +195,8 @@ def needs_tree(source: str, settings: Settings) -> bool:
     """The module may hold a fact beyond its imports: a definition of interest, a
     request handler registration or an application object (else the imports are read
     from the text, without parsing)."""
+    from netra_ws_lint.analysis.frameworks import APP_TEXT, REGISTRATION_TEXT
+
     return (
         may_define(source, settings)
         or REGISTRATION_TEXT.search(source) is not None
@@ -220,6 +208,8 @@ def vocabulary_facts(
     tree: ast.Module, settings: Settings, path: str, module: ModuleId
 ) -> dict[str, Any]:
     """The module's part of the inferred vocabulary (none for test files)."""
+    from netra_ws_lint.analysis.vocabulary import module_facts
+
     if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
         tree = ast.Module(body=[], type_ignores=[])
     return module_facts(tree, settings, module.name, module.is_package)
@@ -235,6 +225,8 @@ def facts_from_tree(
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again)."""
+    from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
+
     if not needs_tree(source, settings):
         return imports_entry(source, module)
     defs: dict[str, dict[str, Any]] = {}
@@ -251,6 +243,8 @@ def facts_from_tree(
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:
     """The module-level imports of a tree: local name -> absolute name."""
+    from netra_ws_lint.analysis.vocabulary import absolute_import
+
     imports: dict[str, str] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Import):
@@ -270,6 +264,8 @@ def facts_from_source(
     source: str, path: str, module: ModuleId, settings: Settings
 ) -> dict[str, Any] | None:
     """The facts of one module's text (None: it does not parse)."""
+    from netra_ws_lint.engine.walker import parse_source
+
     if not needs_tree(source, settings):
         return imports_entry(source, module)
     tree = parse_source(source, path)
@@ -290,6 +286,8 @@ def imports_entry(source: str, module: ModuleId) -> dict[str, Any]:
     is in its text, so no def takes a user context and NWS104 cannot fire): only its
     top-level imports, read from the text without parsing (unindented ``import`` /
     ``from ... import`` statements, parenthesised or continued)."""
+    from netra_ws_lint.analysis.vocabulary import absolute_import
+
     imports: dict[str, str] = {}
     for m in _IMPORT_LINE.finditer(source):
         rest = m.group(3)
@@ -373,6 +371,8 @@ def _param_like(source: str, name: str) -> bool:
 
 @lru_cache(maxsize=32)
 def _definition_words(settings: Settings) -> tuple[frozenset[str] | None, bool]:
+    from netra_ws_lint.engine.prefilter import pattern_words
+
     w = settings.words
     groups = [
         pattern_words(p)

@@ -10,24 +10,38 @@ tree and walk). Every front end goes through it: the CLI (paths, named files, st
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.facts import ModuleId, facts_from_source, facts_from_tree
-from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
 from netra_ws_lint.engine.noqa import NoqaFilter
-from netra_ws_lint.engine.walker import RULE_CRASHED, SYNTAX_ERROR, Walker, parse_source
-from netra_ws_lint.model import Finding
+from netra_ws_lint.engine.source import (
+    CheckResult,
+    DecodeError,
+    decode_source,
+    normalize_newlines,
+    read_source_bytes,
+)
+from netra_ws_lint.engine.walker import Walker, parse_source
+from netra_ws_lint.model import RULE_CRASHED, SYNTAX_ERROR, Finding
 from netra_ws_lint.rules.base import Rule, all_rules
 
-__all__ = ["RULE_CRASHED", "SYNTAX_ERROR", "Walker", "parse_source"]  # and what follows
+__all__ = [  # and what follows
+    "RULE_CRASHED",
+    "SYNTAX_ERROR",
+    "CheckResult",
+    "DecodeError",
+    "Walker",
+    "decode_source",
+    "normalize_newlines",
+    "parse_source",
+    "read_source_bytes",
+]
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.project import ProjectIndex
@@ -35,30 +49,6 @@ if TYPE_CHECKING:
 
 SKIP_FILE_RE = re.compile(r"^[ \t\f]*#[ \t]*netra-ws-lint:[ \t]*skip-file\b", re.M | re.I)
 UNUSED_NOQA = "NWS902"  # needs what each noqa comment suppressed: see select_findings
-
-
-class DecodeError(Exception):
-    pass
-
-
-def decode_source(data: bytes) -> str:
-    """Bytes of a Python file to text: PEP 263 coding cookie, BOM, universal newlines."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeError) as exc:  # punycode: a bare UnicodeError
-        raise DecodeError(f"cannot decode file: {exc}") from None
-    except Exception as exc:  # a codec that fails its own way: a finding, never a crash
-        raise DecodeError(f"cannot decode file: {type(exc).__name__}: {exc}") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return normalize_newlines(text)
-
-
-def normalize_newlines(text: str) -> str:
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
 
 
 @dataclass
@@ -93,15 +83,6 @@ class RuleSet:
 
 
 _REDUCED: dict[tuple[tuple[type[Rule], ...], frozenset[str]], RuleSet] = {}
-
-
-@dataclass
-class CheckResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    skipped: str | None = None  # reason the file was not checked at all
-    source: str | None = None  # the decoded text, kept only when there are findings
-    facts: dict[str, Any] | None = None  # the project model's facts, when asked for
 
 
 def run_rules(
@@ -287,13 +268,6 @@ def check_file(
     except OSError as exc:
         return CheckResult(name, skipped=f"cannot read: {exc.strerror or exc}")
     return check(name, settings, data=data, rule_set=rule_set)
-
-
-def read_source_bytes(path: Path) -> bytes:
-    """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
-    one-line message) for anything that is not a readable regular file
-    (:func:`.fsutil.read_regular_file`: a FIFO never blocks, a device is never read)."""
-    return read_regular_file(path, SOURCE_LIMIT)
 
 
 def check_bytes(

@@ -32,13 +32,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netra_ws_lint.analysis.project import ProjectIndex, clear_package_cache
+from netra_ws_lint.analysis.project import ModuleId, ProjectIndex, clear_package_cache
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.cache import Cache, FileState
 from netra_ws_lint.engine.facts import (
-    ModuleId,
     facts_from_source,
     facts_from_tree,
     imports_entry,
@@ -46,17 +45,44 @@ from netra_ws_lint.engine.facts import (
     valid_facts,
 )
 from netra_ws_lint.engine.fsutil import real_path
-from netra_ws_lint.engine.pipeline import (
+from netra_ws_lint.engine.source import (
     CheckResult,
     DecodeError,
-    RuleSet,
-    check,
     decode_source,
     normalize_newlines,
     read_source_bytes,
 )
-from netra_ws_lint.engine.prefilter import Prefilter
-from netra_ws_lint.engine.walker import parse_source
+
+if TYPE_CHECKING:
+    from netra_ws_lint.engine.pipeline import RuleSet, check
+    from netra_ws_lint.engine.prefilter import Prefilter
+    from netra_ws_lint.engine.walker import parse_source
+else:
+    # The analysis (the parser, the rules, the prefilter's words) is imported when a file
+    # is first parsed or checked: a warm run, answered from the cache, never imports it.
+    # These stand in for the imported names (and can be replaced as those could).
+
+    def check(*args, **kwargs):
+        from netra_ws_lint.engine.pipeline import check
+
+        return check(*args, **kwargs)
+
+    def parse_source(source, path):
+        from netra_ws_lint.engine.walker import parse_source
+
+        return parse_source(source, path)
+
+    def Prefilter(*args, **kwargs):
+        from netra_ws_lint.engine.prefilter import Prefilter
+
+        return Prefilter(*args, **kwargs)
+
+    class RuleSet:
+        @staticmethod
+        def for_settings(settings):
+            from netra_ws_lint.engine.pipeline import RuleSet
+
+            return RuleSet.for_settings(settings)
 
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16

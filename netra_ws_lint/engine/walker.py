@@ -10,11 +10,8 @@ from typing import Callable
 
 from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
-from netra_ws_lint.model import Finding
+from netra_ws_lint.model import RULE_CRASHED, SYNTAX_ERROR, Finding
 from netra_ws_lint.rules.base import Rule
-
-SYNTAX_ERROR = "NWS900"
-RULE_CRASHED = "NWS901"
 
 Handler = Callable[[ast.AST], None]
 _LEAVE, _PUSH, _POP = 1, 2, 3

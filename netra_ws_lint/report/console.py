@@ -14,8 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from netra_ws_lint.model import Finding
-from netra_ws_lint.rules.fixes import SAFE, UNSAFE
+from netra_ws_lint.model import SAFE, UNSAFE, Finding
 
 COLOR_CHOICES = ("auto", "always", "never")
 PROGRESS_DELAY = 1.0  # seconds before the progress display appears

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netra_ws_lint.model import Finding, Fix
-from netra_ws_lint.rules.base import all_rules
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,8 @@ class Reported:
 
 
 def rule_name(code: str) -> str:
+    from netra_ws_lint.rules.base import all_rules  # only a format that names rules
+
     rule = all_rules().get(code)
     return rule.name if rule else ""
 

@@ -15,11 +15,10 @@ from netra_ws_lint.analysis.idioms import is_classmethod
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, dotted_name
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.analysis.thread_locals import ThreadLocal
+from netra_ws_lint.model import MANUAL as MANUAL
+from netra_ws_lint.model import SAFE as SAFE
+from netra_ws_lint.model import UNSAFE as UNSAFE
 from netra_ws_lint.model import Edit, Fix, ImportChange
-
-SAFE = "safe"
-UNSAFE = "unsafe"
-MANUAL = "manual"
 
 # reasons a site needs a person (the migration report groups by them)
 NO_CONTEXT = "no user context in scope"

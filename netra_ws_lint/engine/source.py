@@ -1,0 +1,54 @@
+"""A file's bytes and text, and what checking it gave (:class:`CheckResult`): what a
+run needs to read files and to answer from the cache, without the analysis (the
+parser, the rules), which :mod:`.pipeline` imports. The pipeline re-exports all of it."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netra_ws_lint.engine.fsutil import SOURCE_LIMIT, read_regular_file
+from netra_ws_lint.model import Finding
+
+
+class DecodeError(Exception):
+    pass
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a Python file to text: PEP 263 coding cookie, BOM, universal newlines."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeError) as exc:  # punycode: a bare UnicodeError
+        raise DecodeError(f"cannot decode file: {exc}") from None
+    except Exception as exc:  # a codec that fails its own way: a finding, never a crash
+        raise DecodeError(f"cannot decode file: {type(exc).__name__}: {exc}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """The bytes of a file to check; :class:`OSError` (with a ``strerror`` fit for a
+    one-line message) for anything that is not a readable regular file
+    (:func:`.fsutil.read_regular_file`: a FIFO never blocks, a device is never read)."""
+    return read_regular_file(path, SOURCE_LIMIT)
+
+
+@dataclass
+class CheckResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None  # reason the file was not checked at all
+    source: str | None = None  # the decoded text, kept only when there are findings
+    facts: dict[str, Any] | None = None  # the project model's facts, when asked for
