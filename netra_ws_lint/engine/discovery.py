@@ -43,6 +43,10 @@ class GitIgnores:
         self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self.problems: list[Problem] = []  # .gitignore files that could not be read
         self._roots: dict[Path, Path | None] = {}
+        # directory -> the .gitignore specs that apply in it, nearest first, each with
+        # the directory it is in
+        self._chains: dict[str, tuple[tuple[str, pathspec.GitIgnoreSpec], ...]] = {}
+        self._cwd = Path.cwd()
 
     def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self._specs:
@@ -79,20 +83,33 @@ class GitIgnores:
     def ignored(self, path: Path, is_dir: bool) -> bool:
         """``path`` is ignored by a ``.gitignore`` in one of its directories, up to the
         repository root (outside a repository: up to the working directory)."""
-        resolved = path.absolute()
-        directory = resolved.parent
+        absolute = str(path.absolute())
+        directory = os.path.dirname(absolute)
+        chain = self._chains.get(directory)
+        if chain is None:
+            chain = self._chains[directory] = self._chain(Path(directory))
+        suffix = "/" if is_dir else ""
+        for top, spec in chain:
+            rel = absolute[len(top) :].lstrip(os.sep)
+            if os.sep != "/":
+                rel = rel.replace(os.sep, "/")
+            if spec.match_file(rel + suffix):
+                return True
+        return False
+
+    def _chain(self, directory: Path) -> tuple[tuple[str, pathspec.GitIgnoreSpec], ...]:
+        """The specs of the ``.gitignore`` files from ``directory`` up to its root."""
         root = self._root(directory)
         if root is None:
-            cwd = Path.cwd()
-            root = cwd if cwd in resolved.parents else directory
+            cwd = self._cwd
+            root = cwd if cwd == directory or cwd in directory.parents else directory
+        out = []
         while True:
             spec = self._spec(directory)
             if spec is not None:
-                rel = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
-            if root is None or directory == root or directory.parent == directory:
-                return False
+                out.append((str(directory), spec))
+            if directory == root or directory.parent == directory:
+                return tuple(out)
             directory = directory.parent
 
 

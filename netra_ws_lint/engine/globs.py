@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pathspec
+from pathspec.util import normalize_file
 
 try:  # pathspec >= 1.0
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as _BasePattern
@@ -108,6 +109,41 @@ class _LinearPattern(_BasePattern):
         return regex, include
 
 
+class _Spec(pathspec.GitIgnoreSpec):
+    """A :class:`pathspec.GitIgnoreSpec` that, when none of its patterns negates (the
+    usual ``exclude`` list, most ``.gitignore`` files), matches by searching its
+    patterns' expressions directly: a file matches when one of them does (the priority
+    rules between patterns only decide among negations), at a tenth of the cost of the
+    general loop a discovery pays for every file."""
+
+    _plain: list[re.Pattern[str]] | None
+
+    def match_file(self, file: Any, separators: Any = None) -> bool:
+        try:
+            plain = self._plain
+        except AttributeError:  # the first match: the patterns are known by now
+            plain = self._plain = _plain_regexes(self.patterns)
+        if plain is None:
+            return bool(super().match_file(file, separators))
+        name = normalize_file(file, separators)
+        return any(r.search(name) is not None for r in plain)
+
+
+def _plain_regexes(patterns: Iterable[Any]) -> list[re.Pattern[str]] | None:
+    """The compiled expressions of ``patterns`` when none negates, else None."""
+    out = []
+    for p in patterns:
+        include, regex = getattr(p, "include", None), getattr(p, "regex", None)
+        if include is None:  # a comment or a blank line: matches nothing
+            continue
+        if include is not True or not isinstance(regex, re.Pattern):
+            return None
+        if not isinstance(regex.pattern, str):
+            return None
+        out.append(regex)
+    return out
+
+
 def glob_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     """A :class:`pathspec.GitIgnoreSpec` of ``lines`` whose matching cannot blow up."""
-    return pathspec.GitIgnoreSpec.from_lines(lines, _LinearPattern)
+    return _Spec.from_lines(lines, _LinearPattern)
