@@ -46,6 +46,15 @@ from pathlib import Path
 from bench_scale import CPU, LINT, make_copies, parse_all, stdlib_files, timed
 from gen_project import make_project
 
+# The installed command, as a hook or CI runs it: run from a corpus's root,
+# ``python -m`` would put that directory first on sys.path (the stdlib copy's modules
+# would shadow the real ones)
+_SCRIPT = Path(sys.executable).with_name("netra-ws-lint")
+if _SCRIPT.exists():
+    LINT = [str(_SCRIPT), *LINT[3:]]
+elif sys.version_info >= (3, 11):
+    LINT = [sys.executable, "-P", *LINT[1:]]
+
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE.parents[1] / "shared" / "corpora"
 SKIP = {"__pycache__", ".git", "node_modules", ".venv", "venv"}

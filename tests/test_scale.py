@@ -152,7 +152,9 @@ def test_corrupt_or_truncated_cache_entries_are_ignored(
         variant(lambda d: d["files"][some].update(size="1")),
         variant(lambda d: d["files"][some]["result"].update(findings=[["1", 0, "X", "y"]])),
         variant(lambda d: d["files"][some]["result"]["findings"][0].__setitem__(0, "1")),
-        variant(lambda d: d["files"][some]["facts"].update(data=[1])),
+        variant(lambda d: d["files"][some]["facts"].update(text="[1]")),
+        variant(lambda d: d["files"][some]["facts"].update(text="{")),
+        variant(lambda d: d["files"][some]["facts"].update(text=7)),
         variant(lambda d: d["files"][some].update(result=7)),
     ]
     for blob in bad:

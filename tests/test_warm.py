@@ -21,6 +21,7 @@ from netra_ws_lint.analysis.project import ProjectIndex, module_names
 from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine import facts, pipeline, runner
+from netra_ws_lint.engine.cache import Cache
 from netra_ws_lint.engine.fsutil import clear_real_paths, real_path, resolved
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -47,7 +48,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def _counters(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Count what a run does that a lookup must not: parses, fact extractions, joins."""
+    """Count what a run does that a lookup must not: parses, fact extractions, joins,
+    reading cached facts."""
     seen: Counter[str] = Counter()
 
     def counting(name: str, real: Any) -> Any:
@@ -63,6 +65,7 @@ def _counters(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         monkeypatch.setattr(module, name, counting("facts", getattr(module, name)))
     monkeypatch.setattr(runner, "check", counting("check", runner.check))  # every file it checks
     monkeypatch.setattr(ProjectIndex, "_join", counting("join", ProjectIndex._join))
+    monkeypatch.setattr(Cache, "get_facts", counting("facts read", Cache.get_facts))
     return seen
 
 
@@ -107,7 +110,7 @@ def test_warm_check_dot_never_joins_the_project(
     m = generated / "app" / "p1" / "m30.py"
     m.write_text(m.read_text() + "\nVALUE = 1\n")
     assert run(capsys, "check", "-j", "1", ".") == cold
-    assert seen["join"] == 1 and seen["check"] == 1
+    assert seen["join"] == 1 and seen["check"] == 1 and seen["facts read"] > 0
     seen.clear()
     assert run(capsys, "check", "-j", "1", ".") == cold
     assert not seen, seen
@@ -269,11 +272,11 @@ def test_warm_check_imports_no_rule_until_it_needs_one(generated: Path) -> None:
     """A warm run whose findings are all cached and whose configuration selects no
     code reads the cache, not the rules: it imports no rule module, no parser, no
     fact extractor."""
-    main(["check", "-j", "1", "--exit-zero", "-q", "."])
+    main(["check", "-j", "1", "--exit-zero", "--statistics", "."])
     code = (
         "import sys\n"
         "from netra_ws_lint.cli.main import main\n"
-        "main(['check', '-j', '1', '--exit-zero', '-q', '.'])\n"
+        "main(['check', '-j', '1', '--exit-zero', '--statistics', '.'])\n"
         "heavy = sorted(m for m in sys.modules if m.startswith(("
         "'netra_ws_lint.rules', 'netra_ws_lint.engine.pipeline', "
         "'netra_ws_lint.engine.walker', 'netra_ws_lint.engine.prefilter', "
@@ -287,4 +290,141 @@ def test_warm_check_imports_no_rule_until_it_needs_one(generated: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=generated
     )
     assert proc.returncode == 0, proc.stderr
-    assert "NWS105" in proc.stdout
+    assert "NWS105  singleton-getter-call" in proc.stdout
+
+
+def _ignored_before(gi: Any, path: Path, is_dir: bool) -> bool:
+    """GitIgnores.ignored as it was written before its chains were remembered."""
+    resolved_path = path.absolute()
+    directory = resolved_path.parent
+    root = gi._root(directory)
+    if root is None:
+        cwd = Path.cwd()
+        root = cwd if cwd in resolved_path.parents else directory
+    while True:
+        spec = gi._spec(directory)
+        if spec is not None:
+            rel = resolved_path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
+        if directory == root or directory.parent == directory:
+            return False
+        directory = directory.parent
+
+
+@pytest.mark.parametrize("repository", [True, False])
+def test_gitignore_chains_ignore_what_the_walk_up_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repository: bool
+) -> None:
+    from netra_ws_lint.engine.discovery import GitIgnores
+
+    top = tmp_path / "top"
+    files = [
+        "a.py",
+        "a.log",
+        "keep.log",
+        "build/x.py",
+        "src/pkg/m.py",
+        "src/pkg/gen_m.py",
+        "src/pkg/deep/gen_x.py",
+        "src/other/n.py",
+        "src/other/skip/y.py",
+        "docs/conf.py",
+    ]
+    for f in files:
+        (top / f).parent.mkdir(parents=True, exist_ok=True)
+        (top / f).write_text("")
+    if repository:
+        (top / ".git").mkdir()
+    (top / ".gitignore").write_text("*.log\n!keep.log\nbuild/\n/docs/\n")
+    (top / "src" / ".gitignore").write_text("gen_*.py\n")
+    (top / "src" / "other" / ".gitignore").write_text("skip/\n!n.py\n")
+    every = [p for p in top.rglob("*") if ".git" not in p.parts]
+    for cwd in (top, top / "src", tmp_path):
+        monkeypatch.chdir(cwd)
+        ours, theirs = GitIgnores(), GitIgnores()
+        for p in every:
+            for given in (p, Path(os.path.relpath(p))):
+                assert ours.ignored(given, p.is_dir()) == _ignored_before(
+                    theirs, given, p.is_dir()
+                ), (cwd, given)
+    monkeypatch.chdir(top)
+    gi = GitIgnores()
+    assert gi.ignored(top / "a.log", False) and not gi.ignored(top / "keep.log", False)
+    assert gi.ignored(top / "src" / "pkg" / "deep" / "gen_x.py", False)
+    assert gi.ignored(top / "build", True) and not gi.ignored(top / "src" / "pkg", True)
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        None,  # the default exclude list
+        ["build/", "docs/**/*.md", "/top.py", "a?c", "[ab]x", "# a comment", ""],
+        ["**/tests/", "x/**", "*.egg-info/", "deep/*/leaf"],
+        ["*.py", "!keep.py"],  # a negation: the general loop
+    ],
+)
+def test_a_spec_without_negations_matches_as_pathspec_does(patterns: list[str] | None) -> None:
+    import pathspec
+
+    from netra_ws_lint.config import DEFAULT_EXCLUDE
+    from netra_ws_lint.engine.globs import _LinearPattern, glob_spec
+
+    lines = list(DEFAULT_EXCLUDE) if patterns is None else patterns
+    ours = glob_spec(lines)
+    reference = pathspec.GitIgnoreSpec.from_lines(lines, _LinearPattern)
+    names = [
+        "a/b/c.py",
+        "build",
+        "build/",
+        "x/build/y.py",
+        "keep.py",
+        "docs/a/b.md",
+        "top.py",
+        "s/top.py",
+        "abc",
+        "a/bx",
+        "tests/",
+        "q/tests/",
+        "q/tests/x.py",
+        "x/",
+        "x/y",
+        "p.egg-info/",
+        "v/.git/",
+        ".venv/",
+        "node_modules/a.js",
+        "./build/x.py",
+        "/abs/build/y",
+        "deep/a/leaf",
+        "deep/a/b/leaf",
+        "venv",
+        "src/venv/x.py",
+    ]
+    for name in names:
+        assert ours.match_file(name) == reference.match_file(name), name
+    assert (ours._plain is None) == (patterns is not None and "!keep.py" in patterns)
+
+
+def test_check_dot_after_a_hook_run_reads_the_cached_facts_it_needs(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook run on a fresh clone caches every file's facts and the project's digests,
+    but the findings of the named files only: ``check .`` then checks the others
+    against the project made from the cached facts (read then, not extracted)."""
+    fresh = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    run(capsys, "check", "-j", "1", *NAMED)
+    seen = _counters(monkeypatch)
+    assert run(capsys, "check", "-j", "1", ".") == fresh
+    assert seen["facts"] == 0 and seen["facts read"] == len(list(generated.rglob("*.py")))
+    assert seen["join"] == 1 and seen["check"] == len(list(generated.rglob("*.py"))) - len(NAMED)
+    assert run(capsys, "check", "-j", "2", "--no-cache", ".") == fresh
+
+
+def test_the_rule_names_table_is_the_rules_own_names() -> None:
+    from netra_ws_lint.report.rule_names import RULE_NAMES
+    from netra_ws_lint.rules.base import all_rules
+
+    names = {code: rule.name for code, rule in all_rules().items()}
+    missing = {c: n for c, n in names.items() if RULE_NAMES.get(c) != n}
+    assert not missing, f"add to report/rule_names.py: {missing}"
+    assert set(RULE_NAMES) <= set(names)

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from netra_ws_lint.config import Settings
+from netra_ws_lint.engine.fsutil import absolute_path
 
 if TYPE_CHECKING:  # imported where used: a warm run never joins, so never needs them
     from netra_ws_lint.analysis.scopes import Param
@@ -62,7 +63,7 @@ def module_names(
     ``__init__.py`` chain. The chain's name, when different, is another name of the
     module (``src/app/x.py`` with a package ``app`` is ``app.x`` either way)."""
     # normalised: no ``..`` from a sub-folder's view
-    directory, filename = os.path.split(os.path.abspath(path))
+    directory, filename = os.path.split(absolute_path(os.fspath(path)))
     dot = filename.rfind(".")
     stem = filename[:dot] if 0 < dot < len(filename) - 1 else filename
     is_package = stem == "__init__"
@@ -204,17 +205,24 @@ class ProjectIndex:
     _found: dict[str, dict[str, Any] | None]
     digest: str  # of the joined facts
     names_digest: str  # of the known names
+    entries: list[dict[str, Any]]
+    _load: Callable[[], Iterable[dict[str, Any]]]
 
     def __init__(
         self,
-        entries: Iterable[dict[str, Any]],
+        entries: Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]],
         settings: Settings | None = None,
         *,
         digest: str | None = None,
         names_digest: str | None = None,
     ) -> None:
+        """``entries``: the modules' facts, or a function that gives them when first
+        needed (a warm run whose digests are known never reads them)."""
         self.settings = settings or Settings()
-        self.entries = [e for e in entries if e is not None]
+        if callable(entries):
+            self._load = entries
+        else:
+            self.entries = [e for e in entries if e is not None]
         if digest is not None:
             self.digest = digest
         if names_digest is not None:
@@ -222,7 +230,10 @@ class ProjectIndex:
 
     def __getattr__(self, name: str) -> Any:
         # only called for an attribute not set yet: the joined ones are made at once
-        if name in ProjectIndex._JOINED:
+        if name == "entries":
+            self.entries = [e for e in self._load() if e is not None]
+            del self._load  # (a function need not travel to worker processes)
+        elif name in ProjectIndex._JOINED:
             self._join()
         elif name == "digest":
             blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
@@ -238,6 +249,12 @@ class ProjectIndex:
     def joined(self) -> bool:
         """The modules' facts have been joined (for tests and profiles)."""
         return "modules" in self.__dict__
+
+    def join(self) -> ProjectIndex:
+        """Join the facts now (before worker processes start: else each would)."""
+        if not self.joined:
+            self._join()
+        return self
 
     def _join(self) -> None:
         modules: dict[str, dict[str, Any]] = {}

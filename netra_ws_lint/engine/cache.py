@@ -8,7 +8,8 @@ it is ignored. Per file (by absolute path) it holds:
 
 - its identity: size and ``mtime_ns``, and the SHA-256 of its bytes, compared only when
   size or mtime differ (a touched file with the same bytes is still a hit);
-- its facts (see engine.facts), keyed by the settings and the module it is;
+- its facts (see engine.facts), keyed by the settings and the module it is, as JSON
+  text (decoded only when used);
 - its findings with their fixes, keyed by its path (``per-file-ignores`` and
   ``test-paths`` depend on it) and the settings that decide findings
   (:func:`settings_key`), with what they depend on (:meth:`Cache.put_findings`).
@@ -399,16 +400,27 @@ class Cache:
             }
         return entry
 
-    def get_facts(self, state: FileState, key: str) -> Any:
-        """The cached facts (``{"none": True}``: the file has none), or None."""
+    def has_facts(self, state: FileState, key: str) -> bool:
+        """The cache holds facts of the file under ``key`` (not read: see
+        :meth:`get_facts`)."""
         facts = state.entry.get("facts") if state.entry is not None else None
-        if facts is None or facts.get("key") != key or "data" not in facts:
+        return facts is not None and facts.get("key") == key
+
+    def get_facts(self, state: FileState, key: str) -> Any:
+        """The cached facts (``{"none": True}``: the file has none), or None. They are
+        kept as JSON text, read only when asked for: loading the cache file builds no
+        facts (most of its size) that a warm run does not use."""
+        facts = state.entry.get("facts") if state.entry is not None else None
+        if facts is None or facts.get("key") != key or not isinstance(facts.get("text"), str):
             return None
-        return facts["data"]
+        try:
+            return json.loads(facts["text"])
+        except (ValueError, RecursionError):
+            return None
 
     def put_facts(self, project: str, path: str, state: FileState, key: str, facts: Any) -> None:
         entry = self._entry(project, path, state)
-        entry["facts"] = {"key": key, "data": facts}
+        entry["facts"] = {"key": key, "text": json.dumps(facts, separators=(",", ":"))}
         self._dirty.add(project)
 
     def get_findings(self, state: FileState, key: str) -> tuple[list[Finding], str] | None:

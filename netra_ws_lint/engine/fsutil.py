@@ -249,9 +249,26 @@ _REAL_DIRS: dict[str, str] = {}
 _MAX_REAL_DIRS = 65536
 
 
+_ABSOLUTE: dict[str, str] = {}  # absolute path -> its normal form
+
+
 def clear_real_paths() -> None:
     """Forget the directories :func:`real_path` resolved (a new run looks afresh)."""
     _REAL_DIRS.clear()
+    _ABSOLUTE.clear()
+
+
+def absolute_path(path: str) -> str:
+    """``os.path.abspath(path)``, remembered for absolute paths (their normal form does
+    not depend on the working directory; a run asks for each many times)."""
+    found = _ABSOLUTE.get(path)
+    if found is None:
+        found = os.path.abspath(path)
+        if os.path.isabs(path):
+            if len(_ABSOLUTE) >= _MAX_REAL_DIRS:
+                _ABSOLUTE.clear()
+            _ABSOLUTE[path] = found
+    return found
 
 
 def real_path(path: str | os.PathLike[str], is_link: bool | None = None) -> str:
@@ -262,7 +279,7 @@ def real_path(path: str | os.PathLike[str], is_link: bool | None = None) -> str:
     text = os.fspath(path)
     if ".." in text.replace(os.sep, "/").split("/"):
         return str(resolved(Path(text)))
-    absolute = os.path.abspath(text)
+    absolute = absolute_path(text)
     if is_link is None:
         is_link = os.path.islink(absolute)
     directory, name = os.path.split(absolute)

@@ -44,7 +44,7 @@ from netra_ws_lint.engine.facts import (
     needs_tree,
     valid_facts,
 )
-from netra_ws_lint.engine.fsutil import real_path
+from netra_ws_lint.engine.fsutil import absolute_path, real_path
 from netra_ws_lint.engine.source import (
     CheckResult,
     DecodeError,
@@ -83,6 +83,7 @@ else:
             from netra_ws_lint.engine.pipeline import RuleSet
 
             return RuleSet.for_settings(settings)
+
 
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
@@ -181,7 +182,7 @@ class _Checker:
             st = None
         if st is not None and stat.S_ISREG(st.st_mode):
             found = self.cache.state(
-                item.root or "", os.path.abspath(item.path), st, lambda: _read(item.path)
+                item.root or "", absolute_path(item.path), st, lambda: _read(item.path)
             )
         self.states[item.path] = found
         return found
@@ -198,7 +199,7 @@ class _Checker:
         found = self._facts_keys.get(item)
         if found is None:
             found = self._facts_keys[item] = self.cache.key(
-                os.path.abspath(item.path),
+                absolute_path(item.path),
                 self.settings[item.settings],
                 item.real,
                 f"facts {item.root} {self.module(item).key()}",
@@ -210,7 +211,7 @@ class _Checker:
         findings depend on where it is, not on the working directory a run has, so
         ``check .`` and a hook naming the file share them)."""
         assert self.cache is not None
-        return self.cache.key(os.path.abspath(item.path), self.settings[item.settings], item.real)
+        return self.cache.key(absolute_path(item.path), self.settings[item.settings], item.real)
 
     def names_digest(self, root: str) -> str:
         return self.projects[root].names_digest
@@ -221,7 +222,7 @@ class _Checker:
         files a run names first. Its digests come from the cache when it was last joined
         from the same inputs (each file's facts key and content digest: the facts are
         a function of them), so a warm run never joins it."""
-        ordered = sorted(found, key=lambda pair: os.path.abspath(pair[0].path))
+        ordered = sorted(found, key=lambda pair: absolute_path(pair[0].path))
         entries = [f for _, f in ordered if f is not None]
         first = next(it for it, f in ordered if f is not None)
         settings = self.settings[first.settings]
@@ -234,6 +235,46 @@ class _Checker:
         project = ProjectIndex(entries, settings)
         self.cache.put_index(root, inputs, project.digest, project.names_digest)
         return project
+
+    def warm_projects(self, items: Sequence[Item]) -> bool:
+        """Step 1 of a warm run: when every file of every project is unchanged, its
+        facts are cached under the same key, and the cache knows each project's
+        digests for exactly these inputs, the projects are made from them and their
+        facts are read only if a file has to be checked (True). Else nothing is set
+        (False) and the facts are gathered one by one."""
+        if self.cache is None or not items:
+            return False
+        by_root: dict[str, list[Item]] = {}
+        for it in items:
+            if it.root is None:
+                return False
+            by_root.setdefault(it.root, []).append(it)
+        projects: dict[str, ProjectIndex] = {}
+        for root, found in by_root.items():
+            ordered = sorted(found, key=lambda it: absolute_path(it.path))
+            if len({it.settings for it in ordered}) != 1:
+                return False  # which settings the project takes depends on the facts
+            for it in ordered:
+                state = self.state(it)
+                if state is None or not self.cache.has_facts(state, self.facts_key(it)):
+                    return False
+            inputs = self._index_inputs(ordered)
+            known = self.cache.get_index(root, inputs) if inputs is not None else None
+            if known is None:
+                return False
+
+            def entries(ordered: list[Item] = ordered) -> list[dict[str, Any]]:
+                return [f for f in map(self.facts, ordered) if f is not None]
+
+            settings = self.settings[ordered[0].settings]
+            projects[root] = ProjectIndex(entries, settings, digest=known[0], names_digest=known[1])
+        for it in items:
+            state = self.states.get(it.path)
+            if state is not None:
+                self.cache.keep(it.root or "", absolute_path(it.path), state)
+        self.projects = projects
+        self._prefilters.clear()
+        return True
 
     def _index_inputs(self, items: Sequence[Item]) -> str | None:
         """A digest of what the facts of ``items`` are made from, or None when a file's
@@ -321,7 +362,7 @@ class _Checker:
                 if ok:
                     self.cache.put_findings(
                         item.root or "",
-                        os.path.abspath(item.path),
+                        absolute_path(item.path),
                         state,
                         self.result_key(item),
                         "L" + self.names_digest(str(item.root)),
@@ -331,7 +372,7 @@ class _Checker:
             ok = False
         if not ok:
             return None
-        self.cache.keep(item.root or "", os.path.abspath(item.path), state)
+        self.cache.keep(item.root or "", absolute_path(item.path), state)
         if findings and source is None:
             source = _decode(item.path)
         return CheckResult(item.display, findings, source=source)
@@ -527,6 +568,9 @@ class Run:
         results: list[Any] = [checker.lookup(it) for it in items]
         todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
         told = _teller(progress, "checking", len(items), len(items) - len(todo))
+        if todo:  # joined here, once, not in each worker process
+            for project in checker.projects.values():
+                project.join()
         _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
         for i, it in todo:
             results[i] = checker.store(it, results[i])
@@ -647,10 +691,12 @@ def plan_run(
     from netra_ws_lint.engine.discovery import project_files, project_root
 
     fallback = _common_directory([Path(p) for p in paths]) or Path.cwd()
-    roots: dict[tuple[Path, str | None], Path] = {}
+    roots: dict[tuple[str, str | None], Path] = {}
 
     def root_of(path: Path, settings: Settings) -> Path:
-        key = (path.absolute().parent, settings.source)
+        text = str(path)
+        where = path.absolute().parent if ".." in text else os.path.dirname(absolute_path(text))
+        key = (str(where), settings.source)
         if key not in roots:
             roots[key] = project_root(path, settings) or fallback
         return roots[key]
@@ -694,6 +740,10 @@ def _build_projects(
     """Step 1: every item's facts (cached, or extracted in this process: most files
     are read without parsing, and a target parsed here is checked from the same
     tree), joined into one project per root."""
+    if checker.warm_projects(items):  # nothing changed: the projects from the cache
+        if progress is not None:
+            progress("indexing", len(items), len(items))
+        return
     by_root: dict[str, list[tuple[Item, dict[str, Any] | None]]] = {}
     for n, it in enumerate(items, 1):
         f = checker.facts(it)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netra_ws_lint.model import Finding, Fix
+from netra_ws_lint.report.rule_names import RULE_NAMES
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,10 @@ class Reported:
 
 
 def rule_name(code: str) -> str:
-    from netra_ws_lint.rules.base import all_rules  # only a format that names rules
+    found = RULE_NAMES.get(code)
+    if found is not None:
+        return found
+    from netra_ws_lint.rules.base import all_rules  # a code not in the table
 
     rule = all_rules().get(code)
     return rule.name if rule else ""
