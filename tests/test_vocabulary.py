@@ -380,3 +380,64 @@ def test_cleanup_found_through_a_module_alias(
         "async def disconnect(session_id):\n    SESSIONS.pop(session_id, None)\n"
     )
     assert main(["check", "--no-cache", "."]) == 0, capsys.readouterr().out
+
+
+def test_show_vocabulary_lists_a_module_known_by_two_names_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `backend/` is no package: every module of `pkg` is `backend.pkg.x` (from the
+    # project root) and `pkg.x` (its `__init__.py` chain); each definition is one entry,
+    # under the module's own name, and still resolves through the other name
+    monkeypatch.chdir(tmp_path)
+    pkg = tmp_path / "backend" / "pkg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.netra-ws-lint]\n")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "reports.py").write_text(
+        "class ReportService:\n"
+        "    def record(self, user_id, item):\n"
+        "        self._per_user[user_id] = item\n"
+        "\n"
+        "class DailyReports(ReportService):\n"
+        "    pass\n"
+        "\n"
+        "def create_report_client(user_context):\n"
+        "    return ReportClient(user_context)\n"
+    )
+    (pkg / "registry.py").write_text(
+        "from pkg.reports import DailyReports\n"
+        "_s = None\n"
+        "_e = None\n"
+        "\n"
+        "def get_reports():\n"
+        "    global _s\n"
+        "    if _s is None:\n"
+        "        _s = DailyReports()\n"
+        "    return _s\n"
+        "\n"
+        "def get_engine():\n"
+        "    global _e\n"
+        "    if _e is None:\n"
+        "        _e = create_engine()\n"
+        "    return _e\n"
+    )
+    assert main(["show-vocabulary"]) == 0
+    out = capsys.readouterr().out
+    assert "user-scoped types (2):\n" in out
+    assert "  backend.pkg.reports.ReportService: keys `self._per_user[user_id]`" in out
+    assert "  backend.pkg.reports.DailyReports: subclass of `ReportService`" in out
+    assert "context factories (1):\n  backend.pkg.reports.create_report_client: takes" in out
+    assert "singleton getters of user-scoped objects (1):\n" in out
+    assert "  backend.pkg.registry.get_reports: lazy `global _s` getter" in out
+    assert "keeps `DailyReports`, a user-scoped type (subclass of `ReportService`)" in out
+    assert "other singleton getters (shared on purpose?) (1):\n" in out
+    assert out.count("get_reports") == 1 and out.count("ReportService:") == 1
+    assert "\n  pkg." not in out  # no entry under the alias
+    assert main(["show-vocabulary", "--output-format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["user-scoped-types"]) == [
+        "backend.pkg.reports.DailyReports",
+        "backend.pkg.reports.ReportService",
+    ]
+    assert list(data["singleton-getters"]) == ["backend.pkg.registry.get_reports"]
+    assert list(data["other-singleton-getters"]) == ["backend.pkg.registry.get_engine"]

@@ -149,15 +149,26 @@ class ProjectIndex:
                 self.modules.setdefault(alias, e)
         blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
         self.digest = hashlib.sha256(blob.encode()).hexdigest()
-        # the inferred vocabulary (user-scoped types, factories, getters), joined
+        # the inferred vocabulary (user-scoped types, factories, getters), joined; each
+        # module's definitions once, under the first name it is known by here (its own)
+        first: dict[int, str] = {}
+        for m, e in self.modules.items():
+            first.setdefault(id(e), m)
         self.vocabulary = ProjectVocabulary(
-            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
+            {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")},
+            self.settings,
+            own={m: first[id(e)] for m, e in self.modules.items()},
         )
-        # containers cleaned up by key, named by their defining module's own name
+        # containers cleaned up by key and fan-out callees (named as their callers
+        # import them), named by their defining module's own name
         evicted: dict[str, set[str]] = {}
         for qual, fns in self.vocabulary.evicted.items():
             evicted.setdefault(self.follow(qual), set()).update(fns)
         self.vocabulary.evicted = evicted
+        fanout: dict[str, list[bool]] = {}
+        for qual, flags in self.vocabulary.fanout.items():
+            fanout.setdefault(self.follow(qual), []).extend(flags)
+        self.vocabulary.fanout = fanout
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI

@@ -562,16 +562,28 @@ class ProjectVocabulary:
     and across modules, and which singleton getters keep a user-scoped object.
 
     ``modules``: module name -> :func:`module_facts` (``""`` for a file checked on its
-    own). Names are absolute (``pkg.mod.Name``)."""
+    own); a module known by several names (an alias from its ``__init__.py`` chain) is
+    in it under each. ``own`` maps each of those names to the module's own name (default:
+    itself): every definition is recorded once, under its module's own name, and
+    :meth:`resolve` leads a name through an alias to it. Names are absolute
+    (``pkg.mod.Name``)."""
 
-    def __init__(self, modules: dict[str, dict[str, Any]], settings: Settings) -> None:
+    def __init__(
+        self,
+        modules: dict[str, dict[str, Any]],
+        settings: Settings,
+        own: dict[str, str] | None = None,
+    ) -> None:
         self.modules = modules
+        self.own = own or {}
         self.words = settings.words
         self.types: dict[str, str] = {}
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
-        for module, facts in modules.items():
+        # each module once, under its own name (not once per alias)
+        distinct = {m: f for m, f in modules.items() if self.own.get(m, m) == m}
+        for module, facts in distinct.items():
             vocab = facts["vocabulary"]
             for name, bases in vocab.get("classes", {}).items():
                 self.classes[self._qual(module, name)] = bases
@@ -582,16 +594,16 @@ class ProjectVocabulary:
         self._inherit()
         self.fanout: dict[str, list[bool]] = {}
         self.evicted: dict[str, set[str]] = {}
-        for facts in modules.values():
+        for facts in distinct.values():
             for container, fns in facts["vocabulary"].get("evicts", {}).items():
                 self.evicted.setdefault(container, set()).update(fns)
         self.context_uses: dict[str, str | None] = {}
-        for module, facts in modules.items():
+        for module, facts in distinct.items():
             for callee, flags in facts["vocabulary"].get("fanout", {}).items():
                 self.fanout.setdefault(callee, []).extend(flags)
             for name, use in facts["vocabulary"].get("context_uses", {}).items():
                 self.context_uses[self._qual(module, name)] = use
-        for module, facts in modules.items():
+        for module, facts in distinct.items():
             for name, g in facts["vocabulary"].get("getters", {}).items():
                 builds = g["builds"]
                 self.getters[self._qual(module, name)] = {
@@ -606,7 +618,8 @@ class ProjectVocabulary:
 
     def resolve(self, qualname: str) -> str | None:
         """The absolute name of the project definition ``qualname`` leads to, through
-        imports and re-exports, or None (not defined in the project)."""
+        imports, re-exports and module aliases (named by its module's own name), or None
+        (not defined in the project)."""
         seen: set[str] = set()
         while qualname not in seen and len(seen) < 32:
             seen.add(qualname)
@@ -616,8 +629,9 @@ class ProjectVocabulary:
             facts = self.modules.get(module)
             if facts is None:
                 return None
-            if attr in facts["functions"]:
-                return qualname
+            home = self._qual(self.own.get(module, module), attr)
+            if home in self.classes or attr in facts["functions"]:
+                return home
             nxt = facts["imports"].get(attr)
             if nxt is None:
                 return None
