@@ -23,19 +23,21 @@ methods. Configuration adds to what is inferred (``user-scoped-types``,
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from netra_ws_lint.analysis.idioms import MUTATING_METHODS
+from netra_ws_lint.analysis.idioms import (
+    MUTATING_METHODS,
+    VALUE_CALLS,
+    VALUE_METHODS,
+    find_cache_decorator,
+    global_stores,
+    lazy_singleton_store,
+)
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 DEFAULT_USER_SCOPED = frozenset(WORD_LISTS["user-scoped-types"])
-_CACHE_DECORATORS = frozenset({"lru_cache", "cache"})
-# calls that build plain values, not objects a getter would keep for everyone
-_VALUE_CALLS = frozenset(
-    {"bool", "int", "float", "str", "bytes", "tuple", "frozenset", "list", "dict", "set", "len"}
-)
 
 
 def _last(name: str) -> str:
@@ -304,25 +306,43 @@ def _module_instances(tree: ast.Module) -> dict[str, ast.Call]:
             targets, value = [stmt.target], stmt.value
         else:
             continue
-        if isinstance(value, ast.Call):
+        built = _built_call(value, {}) if isinstance(value, ast.Call) else None
+        if built is not None:
             for t in targets:
                 if isinstance(t, ast.Name):
-                    out[t.id] = value
+                    out[t.id] = built
     return out
 
 
 def _built_call(value: ast.expr, local: dict[str, list[ast.expr]]) -> ast.Call | None:
-    value = _unwrap(value)
-    if isinstance(value, ast.Name):
-        for v in local.get(value.id, []):
-            found = _built_call(v, {})
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, ast.Call):
-        name = dotted(value.func)
-        if name is not None and name not in _VALUE_CALLS:
-            return value
+    """The call building the object ``value`` evaluates to, through ``await``, a
+    walrus, ``a if c else b``, ``a or b``, ``typing.cast(T, x)`` and the values of a
+    local (``local``); calls computing plain values (``VALUE_CALLS``, ``"".join()``...)
+    build nothing (as for NWS104)."""
+    todo: list[ast.expr] = [value]
+    seen = 0
+    while todo and seen < 64:
+        seen += 1
+        v = todo.pop(0)
+        if isinstance(v, (ast.Await, ast.NamedExpr)):
+            todo.append(v.value)
+        elif isinstance(v, ast.IfExp):
+            todo += (v.body, v.orelse)
+        elif isinstance(v, ast.BoolOp):
+            todo += v.values
+        elif isinstance(v, ast.Name):
+            todo += local.get(v.id, [])
+            local = {}  # a local's own locals are not followed
+        elif isinstance(v, ast.Call):
+            name = dotted(v.func)
+            if name in ("cast", "typing.cast") and len(v.args) == 2:
+                todo.append(v.args[1])
+            elif (
+                name is not None
+                and name not in VALUE_CALLS
+                and not (isinstance(v.func, ast.Attribute) and v.func.attr in VALUE_METHODS)
+            ):
+                return v
     return None
 
 
@@ -330,37 +350,45 @@ def getter_facts(
     fn: ast.FunctionDef | ast.AsyncFunctionDef,
     none_slots: set[str],
     instances: dict[str, ast.Call],
-) -> tuple[str, ast.Call] | None:
-    """``(how, call)`` when ``fn`` returns one process-wide instance: lazy (``global
-    _x`` bound to what it builds, also through a local variable first, under a lock
-    or not), eager (returns a module-level instance), or a zero-argument
-    ``@lru_cache``/``@cache`` factory."""
+    qualify: Callable[[str], str] = lambda name: name,
+    bound: Callable[[str], bool] = lambda name: False,
+) -> tuple[str, ast.Call, str | None] | None:
+    """``(how, call, global)`` when ``fn`` is a singleton getter, in the shapes NWS104
+    knows: lazy (``global _x`` bound to what it builds, also through a local variable
+    first, under a lock or not, where ``fn`` returns ``_x`` or binds it only while it
+    is unset: :func:`lazy_singleton_store`), a zero-argument cached factory (any cache
+    decorator NWS104 knows; ``qualify`` gives a name's absolute name through the
+    module's imports, ``bound`` whether the module binds it), or eager (every
+    ``return`` returns the same module-level instance)."""
     globals_: set[str] = set()
     for node in _same_scope(fn.body):
         if isinstance(node, ast.Global):
             globals_.update(node.names)
-    local = _local_values(fn)
-    for var in sorted(globals_ & none_slots):
-        for value in local.get(var, []):
-            call = _built_call(value, {k: v for k, v in local.items() if k not in globals_})
-            if call is not None and any(
-                isinstance(r, ast.Name) and r.id == var for r in _returned(fn)
-            ):
-                return f"lazy `global {var}` getter", call
+    local = {k: v for k, v in _local_values(fn).items() if k not in globals_}
+    for stmt, var, value in global_stores(fn, globals_ & none_slots):
+        if not lazy_singleton_store(fn, stmt, var):
+            continue  # a startup hook or setup function storing what it opened
+        call = _built_call(value, local)
+        if call is not None:
+            return f"lazy `global {var}` getter", call, var
     if _params(fn) or fn.args.vararg or fn.args.kwarg:
         return None
-    decorators = {
-        _last(dotted(d.func if isinstance(d, ast.Call) else d) or "") for d in fn.decorator_list
-    }
     returned = list(_returned(fn))
-    if decorators & _CACHE_DECORATORS:
+
+    def resolve(node: ast.AST) -> str | None:
+        name = dotted(node)
+        return qualify(name) if name is not None else None
+
+    if find_cache_decorator(fn, resolve, bound) is not None:
         for r in returned:
             call = _built_call(r, local)
             if call is not None:
-                return "zero-argument cached factory", call
-    for r in returned:
-        if isinstance(r, ast.Name) and r.id in instances and r.id not in local:
-            return f"returns the module-level instance `{r.id}`", instances[r.id]
+                return "zero-argument cached factory", call, None
+    names = {r.id for r in returned if isinstance(r, ast.Name)}
+    if returned and len(names) == 1 and all(isinstance(r, ast.Name) for r in returned):
+        name = names.pop()
+        if name in instances and name not in local:
+            return f"returns the module-level instance `{name}`", instances[name], name
     return None
 
 
@@ -398,10 +426,13 @@ def infer_module(
             reason = factory_reason(stmt, words)
             if reason is not None:
                 factories[stmt.name] = reason
-            found = getter_facts(stmt, none_slots, instances)
-            if found is not None and not matches_any(stmt.name, words.allowed_singletons):
-                how, call = found
-                built = dotted(call.func) or ""
+            found = getter_facts(stmt, none_slots, instances, qualify, imports.__contains__)
+            if found is None:
+                continue
+            how, call, var = found
+            built = dotted(call.func) or ""
+            allowed = [stmt.name, var, built, _last(built), qualify(built)]
+            if not any(n and matches_any(n, words.allowed_singletons) for n in allowed):
                 getters[stmt.name] = {
                     "reason": f"{how} building `{built}()`",
                     "builds": qualify(built),
