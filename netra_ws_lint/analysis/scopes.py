@@ -35,6 +35,71 @@ SCOPE_TYPES = (
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of ``node`` in field order, as :func:`ast.iter_child_nodes`
+    gives them but for the ``ctx`` markers (``Load``/``Store``/``Del``), and several
+    times faster (the fields of each node type are looked up once)."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out += [v for v in value if isinstance(v, ast.AST)]
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node`` (itself first) in the order of :func:`ast.walk`
+    (breadth first), without the ``ctx`` markers: a list, built without generators."""
+    out = [node]
+    i = 0
+    while i < len(out):
+        out += child_nodes(out[i])
+        i += 1
+    return out
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def scope_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
+    """Every node of ``fn``'s body that runs in its own scope, in source order (depth
+    first): nested def, class and lambda nodes are listed but not entered. Memoised on
+    the node (several analyses of one function walk it once)."""
+    found: list[ast.AST] | None = fn.__dict__.get("_nws_scope_nodes")
+    if found is not None:
+        return found
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(fn.body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if not isinstance(node, _NEW_SCOPES):
+            children = child_nodes(node)
+            children.reverse()
+            stack += children
+    fn.__dict__["_nws_scope_nodes"] = out
+    return out
+
+
+def functions_in(tree: ast.AST) -> list[FunctionNode]:
+    """Every function (``def`` and ``async def``) under ``tree``, at any depth, in the
+    order of :func:`walk`; memoised on the node."""
+    found: list[FunctionNode] | None = tree.__dict__.get("_nws_functions")
+    if found is None:
+        found = [n for n in walk(tree) if isinstance(n, FUNCTION_TYPES)]
+        tree.__dict__["_nws_functions"] = found
+    return found
+
+
 def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node under ``body`` that belongs to the same scope (nested function,
     class and lambda bodies are not entered, but their def nodes are yielded)."""
@@ -54,7 +119,9 @@ def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         if isinstance(node, ast.Lambda):
             stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children = child_nodes(node)
+        children.reverse()
+        stack += children
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "items")

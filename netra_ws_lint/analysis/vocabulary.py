@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from netra_ws_lint.analysis.idioms import MUTATING_METHODS
+from netra_ws_lint.analysis.scopes import functions_in, scope_nodes, walk
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -59,7 +60,7 @@ def _annotation_names(node: ast.AST | None) -> Iterator[str]:
             node = ast.parse(node.value, mode="eval").body
         except (SyntaxError, ValueError, RecursionError):
             return
-    for sub in ast.walk(node):
+    for sub in walk(node):
         name = dotted(sub)
         if name is not None and isinstance(sub, (ast.Name, ast.Attribute)):
             yield name
@@ -132,7 +133,7 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
             others = _other_typed_context_names(stmt, words)
-            for node in ast.walk(stmt):
+            for node in walk(stmt):
                 reason = _self_state(node, self_name, words, others)
                 if reason is not None:
                     return reason
@@ -197,24 +198,14 @@ def _self_state(
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             yield node.value
 
 
-def _same_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def _local_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
     out: dict[str, list[ast.expr]] = {}
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 if isinstance(t, ast.Name):
@@ -336,7 +327,7 @@ def getter_facts(
     or not), eager (returns a module-level instance), or a zero-argument
     ``@lru_cache``/``@cache`` factory."""
     globals_: set[str] = set()
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Global):
             globals_.update(node.names)
     local = _local_values(fn)
@@ -505,12 +496,10 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             top.update(t.id for t in targets if isinstance(t, ast.Name))
     out: dict[str, set[str]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
-            continue
+    for fn in functions_in(tree):
         removed: set[str] = set()
         added: set[str] = set()
-        for node in _same_scope(fn.body):
+        for node in scope_nodes(fn):
             removed.update(keyed_removals(node))
             added.update(_additions(node))
         for container in (removed - added) & top:
@@ -757,7 +746,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
     identity fields, passes it (or a field of it) to a call that is not formatting or
     logging, keeps it (assigns or returns it), or falls back to shared state without
     it (``if ctx is None: return get_manager()``)."""
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
@@ -786,7 +775,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
             isinstance(node, ast.If)
             and _tests_none(node.test, param)
             and any(
-                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in ast.walk(b)
+                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in walk(b)
             )
         ):
             return f"falls back to other state when `{param}` is None"
@@ -836,7 +825,7 @@ def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
         return False
     stored = {
         n.value.id
-        for n in ast.walk(fn)
+        for n in walk(fn)
         if isinstance(n, ast.Assign)
         and isinstance(n.value, ast.Name)
         and any(_is_self_attr(t, self_name) for t in n.targets)
@@ -868,18 +857,16 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
     ``for <identity> in ...`` in a function that serves no single user: no identity
     or context parameter)."""
     out: dict[str, list[bool]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
-            continue
+    for fn in functions_in(tree):
         serves_one = any(
             p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
         )
         loop_calls: set[int] = set()
-        for node in _same_scope(fn.body):
+        for node in scope_nodes(fn):
             if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
                 for sub in node.body:
-                    loop_calls.update(id(c) for c in ast.walk(sub) if isinstance(c, ast.Call))
-        for node in _same_scope(fn.body):
+                    loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
+        for node in scope_nodes(fn):
             if isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name is None or name.startswith(("self.", "cls.")):
@@ -891,5 +878,5 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
 def _binds_identity(target: ast.AST, words: Words) -> bool:
     return any(
         isinstance(n, ast.Name) and (n.id in words.identity_names or n.id.endswith("_id"))
-        for n in ast.walk(target)
+        for n in walk(target)
     )
