@@ -68,17 +68,20 @@ def walk(node: ast.AST) -> list[ast.AST]:
 
 
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda]
 
 
-def scope_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
-    """Every node of ``fn``'s body that runs in its own scope, in source order (depth
-    first): nested def, class and lambda nodes are listed but not entered. Memoised on
-    the node (several analyses of one function walk it once)."""
-    found: list[ast.AST] | None = fn.__dict__.get("_nws_scope_nodes")
+def scope_nodes(scope: ScopeNode) -> list[ast.AST]:
+    """Every node of the body of ``scope`` (a module, def, class or lambda) that runs
+    in that scope, in source order (depth first): nested def, class and lambda nodes
+    are listed but not entered (nor their decorators, defaults or bases). Memoised on
+    the node: the analyses of one function share one walk of it."""
+    found: list[ast.AST] | None = scope.__dict__.get("_nws_scope_nodes")
     if found is not None:
         return found
     out: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(fn.body))
+    body = scope.body
+    stack: list[ast.AST] = [body] if isinstance(body, ast.AST) else list(reversed(body))
     while stack:
         node = stack.pop()
         out.append(node)
@@ -86,18 +89,29 @@ def scope_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> li
             children = child_nodes(node)
             children.reverse()
             stack += children
-    fn.__dict__["_nws_scope_nodes"] = out
+    scope.__dict__["_nws_scope_nodes"] = out
     return out
 
 
-def functions_in(tree: ast.AST) -> list[FunctionNode]:
-    """Every function (``def`` and ``async def``) under ``tree``, at any depth, in the
-    order of :func:`walk`; memoised on the node."""
-    found: list[FunctionNode] | None = tree.__dict__.get("_nws_functions")
-    if found is None:
-        found = [n for n in walk(tree) if isinstance(n, FUNCTION_TYPES)]
-        tree.__dict__["_nws_functions"] = found
-    return found
+def nested_scopes(scope: ScopeNode) -> list[ScopeNode]:
+    """``scope`` and every def, class and lambda under it, at any depth (parents
+    before their children); memoised. Together their :func:`scope_nodes` hold every
+    node of ``scope``'s body once."""
+    found: list[ScopeNode] | None = scope.__dict__.get("_nws_nested_scopes")
+    if found is not None:
+        return found
+    out: list[ScopeNode] = [scope]
+    i = 0
+    while i < len(out):
+        out += [n for n in scope_nodes(out[i]) if isinstance(n, _NEW_SCOPES)]
+        i += 1
+    scope.__dict__["_nws_nested_scopes"] = out
+    return out
+
+
+def functions_in(tree: ScopeNode) -> list[FunctionNode]:
+    """Every function (``def`` and ``async def``) under ``tree``, at any depth."""
+    return [n for n in nested_scopes(tree) if isinstance(n, FUNCTION_TYPES)]
 
 
 def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from netra_ws_lint.analysis.idioms import MUTATING_METHODS
-from netra_ws_lint.analysis.scopes import functions_in, scope_nodes, walk
+from netra_ws_lint.analysis.scopes import functions_in, nested_scopes, scope_nodes, walk
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -133,10 +133,11 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
             others = _other_typed_context_names(stmt, words)
-            for node in walk(stmt):
-                reason = _self_state(node, self_name, words, others)
-                if reason is not None:
-                    return reason
+            for scope in nested_scopes(stmt):
+                for node in scope_nodes(scope):
+                    reason = _self_state(node, self_name, words, others)
+                    if reason is not None:
+                        return reason
         if identity and matches_any(stmt.name, words.send_methods):
             return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
     return None
