@@ -460,6 +460,8 @@ VALUE_METHODS = frozenset(
 def global_stores(fn: FunctionNode, names: set[str]) -> Iterator[tuple[ast.stmt, str, ast.expr]]:
     """``(statement, name, value)`` for each ``name = value`` binding one of the
     ``global`` ``names`` in ``fn``'s own scope (a walrus: its statement)."""
+    if not names:
+        return
     stack: list[tuple[ast.AST, ast.stmt | None]] = [(s, None) for s in reversed(fn.body)]
     while stack:
         node, stmt = stack.pop()

@@ -34,6 +34,7 @@ from netra_ws_lint.analysis.idioms import (
     global_stores,
     lazy_singleton_store,
 )
+from netra_ws_lint.analysis.scopes import functions_in, nested_scopes, scope_nodes, walk
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -61,7 +62,7 @@ def _annotation_names(node: ast.AST | None) -> Iterator[str]:
             node = ast.parse(node.value, mode="eval").body
         except (SyntaxError, ValueError, RecursionError):
             return
-    for sub in ast.walk(node):
+    for sub in walk(node):
         name = dotted(sub)
         if name is not None and isinstance(sub, (ast.Name, ast.Attribute)):
             yield name
@@ -134,10 +135,11 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
             others = _other_typed_context_names(stmt, words)
-            for node in ast.walk(stmt):
-                reason = _self_state(node, self_name, words, others)
-                if reason is not None:
-                    return reason
+            for scope in nested_scopes(stmt):
+                for node in scope_nodes(scope):
+                    reason = _self_state(node, self_name, words, others)
+                    if reason is not None:
+                        return reason
         if identity and matches_any(stmt.name, words.send_methods):
             return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
     return None
@@ -199,24 +201,14 @@ def _self_state(
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             yield node.value
 
 
-def _same_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def _local_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
     out: dict[str, list[ast.expr]] = {}
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 if isinstance(t, ast.Name):
@@ -361,7 +353,7 @@ def getter_facts(
     module's imports, ``bound`` whether the module binds it), or eager (every
     ``return`` returns the same module-level instance)."""
     globals_: set[str] = set()
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Global):
             globals_.update(node.names)
     local = {k: v for k, v in _local_values(fn).items() if k not in globals_}
@@ -536,12 +528,10 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             top.update(t.id for t in targets if isinstance(t, ast.Name))
     out: dict[str, set[str]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
-            continue
+    for fn in functions_in(tree):
         removed: set[str] = set()
         added: set[str] = set()
-        for node in _same_scope(fn.body):
+        for node in scope_nodes(fn):
             removed.update(keyed_removals(node))
             added.update(_additions(node))
         for container in (removed - added) & top:
@@ -802,7 +792,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
     identity fields, passes it (or a field of it) to a call that is not formatting or
     logging, keeps it (assigns or returns it), or falls back to shared state without
     it (``if ctx is None: return get_manager()``)."""
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
@@ -830,9 +820,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
         if (
             isinstance(node, ast.If)
             and _tests_none(node.test, param)
-            and any(
-                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in ast.walk(b)
-            )
+            and any(isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in walk(b))
         ):
             return f"falls back to other state when `{param}` is None"
     return None
@@ -881,7 +869,7 @@ def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
         return False
     stored = {
         n.value.id
-        for n in ast.walk(fn)
+        for n in walk(fn)
         if isinstance(n, ast.Assign)
         and isinstance(n.value, ast.Name)
         and any(_is_self_attr(t, self_name) for t in n.targets)
@@ -913,18 +901,16 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
     ``for <identity> in ...`` in a function that serves no single user: no identity
     or context parameter)."""
     out: dict[str, list[bool]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
-            continue
+    for fn in functions_in(tree):
         serves_one = any(
             p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
         )
         loop_calls: set[int] = set()
-        for node in _same_scope(fn.body):
+        for node in scope_nodes(fn):
             if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
                 for sub in node.body:
-                    loop_calls.update(id(c) for c in ast.walk(sub) if isinstance(c, ast.Call))
-        for node in _same_scope(fn.body):
+                    loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
+        for node in scope_nodes(fn):
             if isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name is None or name.startswith(("self.", "cls.")):
@@ -936,5 +922,5 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
 def _binds_identity(target: ast.AST, words: Words) -> bool:
     return any(
         isinstance(n, ast.Name) and (n.id in words.identity_names or n.id.endswith("_id"))
-        for n in ast.walk(target)
+        for n in walk(target)
     )
