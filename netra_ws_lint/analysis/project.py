@@ -147,8 +147,10 @@ class ProjectIndex:
         for e in self.entries:
             for alias in e.get("aliases", ()):
                 self.modules.setdefault(alias, e)
-        blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
-        self.digest = hashlib.sha256(blob.encode()).hexdigest()
+        digest = hashlib.sha256()  # module by module: never the whole project in one string
+        for name in sorted(self.modules):
+            digest.update(json.dumps([name, self.modules[name]], sort_keys=True).encode())
+        self.digest = digest.hexdigest()
         # the inferred vocabulary (user-scoped types, factories, getters), joined
         self.vocabulary = ProjectVocabulary(
             {m: e["vocab"] for m, e in self.modules.items() if e.get("vocab")}, self.settings
