@@ -147,8 +147,10 @@ class ProjectIndex:
         for e in self.entries:
             for alias in e.get("aliases", ()):
                 self.modules.setdefault(alias, e)
-        blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
-        self.digest = hashlib.sha256(blob.encode()).hexdigest()
+        digest = hashlib.sha256()  # module by module: never the whole project in one string
+        for name in sorted(self.modules):
+            digest.update(json.dumps([name, self.modules[name]], sort_keys=True).encode())
+        self.digest = digest.hexdigest()
         # the inferred vocabulary (user-scoped types, factories, getters), joined; each
         # module's definitions once, under the first name it is known by here (its own)
         first: dict[int, str] = {}
@@ -165,9 +167,10 @@ class ProjectIndex:
         for qual, fns in self.vocabulary.evicted.items():
             evicted.setdefault(self.follow(qual), set()).update(fns)
         self.vocabulary.evicted = evicted
-        fanout: dict[str, list[bool]] = {}
-        for qual, flags in self.vocabulary.fanout.items():
-            fanout.setdefault(self.follow(qual), []).extend(flags)
+        fanout: dict[str, bool] = {}
+        for qual, flag in self.vocabulary.fanout.items():
+            target = self.follow(qual)
+            fanout[target] = fanout.get(target, True) and flag
         self.vocabulary.fanout = fanout
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name

@@ -613,15 +613,15 @@ class ProjectVocabulary:
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
-        self.fanout: dict[str, list[bool]] = {}
+        self.fanout: dict[str, bool] = {}  # callee -> all its calls are fan-out calls
         self.evicted: dict[str, set[str]] = {}
         for facts in distinct.values():
             for container, fns in facts["vocabulary"].get("evicts", {}).items():
                 self.evicted.setdefault(container, set()).update(fns)
         self.context_uses: dict[str, str | None] = {}
         for module, facts in distinct.items():
-            for callee, flags in facts["vocabulary"].get("fanout", {}).items():
-                self.fanout.setdefault(callee, []).extend(flags)
+            for callee, fanout in facts["vocabulary"].get("fanout", {}).items():
+                self.fanout[callee] = self.fanout.get(callee, True) and fanout
             for name, use in facts["vocabulary"].get("context_uses", {}).items():
                 self.context_uses[self._qual(module, name)] = use
         for module, facts in distinct.items():
@@ -723,8 +723,7 @@ class ProjectVocabulary:
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over
         identities, in a function serving no single user); there is at least one."""
-        flags = self.fanout.get(name, [])
-        return bool(flags) and all(flags)
+        return self.fanout.get(name, False)
 
     def context_use(self, name: str) -> tuple[bool, str | None]:
         """``(known, how)``: whether ``name`` resolves to a project callable taking a
@@ -895,12 +894,12 @@ def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
     return False
 
 
-def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, list[bool]]:
-    """Every call of a plain or dotted name in the module's functions: the callee's
-    absolute name (``qualify``) -> for each call, whether it is a fan-out call (inside
-    ``for <identity> in ...`` in a function that serves no single user: no identity
-    or context parameter)."""
-    out: dict[str, list[bool]] = {}
+def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, bool]:
+    """Every callee (a plain or dotted name, made absolute by ``qualify``) of the
+    module's functions -> whether all its calls here are fan-out calls (inside ``for
+    <identity> in ...`` in a function that serves no single user: no identity or
+    context parameter)."""
+    out: dict[str, bool] = {}
     for fn in functions_in(tree):
         serves_one = any(
             p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
@@ -915,7 +914,9 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
                 name = dotted(node.func)
                 if name is None or name.startswith(("self.", "cls.")):
                     continue
-                out.setdefault(qualify(name), []).append(id(node) in loop_calls and not serves_one)
+                callee = qualify(name)
+                fanout = id(node) in loop_calls and not serves_one
+                out[callee] = out.get(callee, True) and fanout
     return out
 
 

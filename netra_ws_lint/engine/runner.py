@@ -60,6 +60,7 @@ from netra_ws_lint.engine.walker import parse_source
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
 CHUNKS_PER_JOB = 4
+MAX_CHUNK_FILES = 250  # what a worker holds before it hands its results over
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
@@ -801,7 +802,8 @@ def _run(
         except OSError:
             sizes[i] = 0
     workers = min(jobs, len(todo))
-    chunks = _chunks(todo, sizes, workers * CHUNKS_PER_JOB)
+    n_chunks = max(workers * CHUNKS_PER_JOB, len(todo) // MAX_CHUNK_FILES)
+    chunks = _chunks(todo, sizes, n_chunks)
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=_pool_context(),
