@@ -529,12 +529,12 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
             top.update(t.id for t in targets if isinstance(t, ast.Name))
     out: dict[str, set[str]] = {}
     for fn in functions_in(tree):
-        removed: set[str] = set()
-        added: set[str] = set()
-        for node in scope_nodes(fn):
-            removed.update(keyed_removals(node))
-            added.update(_additions(node))
-        for container in (removed - added) & top:
+        nodes = scope_nodes(fn)
+        removed = {name for node in nodes for name in keyed_removals(node)} & top
+        if not removed:
+            continue
+        added = {name for node in nodes for name in _additions(node)}
+        for container in removed - added:
             out.setdefault(container, set()).add(fn.name)
     return out
 
