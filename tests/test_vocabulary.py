@@ -19,7 +19,10 @@ from netra_ws_lint.analysis.vocabulary import (
     passes_identity_fields,
 )
 from netra_ws_lint.cli.main import main
-from netra_ws_lint.config import Settings
+from netra_ws_lint.config import Settings, apply_options
+from netra_ws_lint.engine.pipeline import check_source
+
+from .examples import all_examples
 
 WORDS = Settings().words
 
@@ -380,3 +383,149 @@ def test_cleanup_found_through_a_module_alias(
         "async def disconnect(session_id):\n    SESSIONS.pop(session_id, None)\n"
     )
     assert main(["check", "--no-cache", "."]) == 0, capsys.readouterr().out
+
+
+def test_show_vocabulary_lists_a_module_known_by_two_names_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `backend/` is no package: every module of `pkg` is `backend.pkg.x` (from the
+    # project root) and `pkg.x` (its `__init__.py` chain); each definition is one entry,
+    # under the module's own name, and still resolves through the other name
+    monkeypatch.chdir(tmp_path)
+    pkg = tmp_path / "backend" / "pkg"
+    pkg.mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.netra-ws-lint]\n")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "reports.py").write_text(
+        "class ReportService:\n"
+        "    def record(self, user_id, item):\n"
+        "        self._per_user[user_id] = item\n"
+        "\n"
+        "class DailyReports(ReportService):\n"
+        "    pass\n"
+        "\n"
+        "def create_report_client(user_context):\n"
+        "    return ReportClient(user_context)\n"
+    )
+    (pkg / "registry.py").write_text(
+        "from pkg.reports import DailyReports\n"
+        "_s = None\n"
+        "_e = None\n"
+        "\n"
+        "def get_reports():\n"
+        "    global _s\n"
+        "    if _s is None:\n"
+        "        _s = DailyReports()\n"
+        "    return _s\n"
+        "\n"
+        "def get_engine():\n"
+        "    global _e\n"
+        "    if _e is None:\n"
+        "        _e = create_engine()\n"
+        "    return _e\n"
+    )
+    assert main(["show-vocabulary"]) == 0
+    out = capsys.readouterr().out
+    assert "user-scoped types (2):\n" in out
+    assert "  backend.pkg.reports.ReportService: keys `self._per_user[user_id]`" in out
+    assert "  backend.pkg.reports.DailyReports: subclass of `ReportService`" in out
+    assert "context factories (1):\n  backend.pkg.reports.create_report_client: takes" in out
+    assert "singleton getters of user-scoped objects (1):\n" in out
+    assert "  backend.pkg.registry.get_reports: lazy `global _s` getter" in out
+    assert "keeps `DailyReports`, a user-scoped type (subclass of `ReportService`)" in out
+    assert "other singleton getters (shared on purpose?) (1):\n" in out
+    assert out.count("get_reports") == 1 and out.count("ReportService:") == 1
+    assert "\n  pkg." not in out  # no entry under the alias
+    assert main(["show-vocabulary", "--output-format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["user-scoped-types"]) == [
+        "backend.pkg.reports.DailyReports",
+        "backend.pkg.reports.ReportService",
+    ]
+    assert list(data["singleton-getters"]) == ["backend.pkg.registry.get_reports"]
+    assert list(data["other-singleton-getters"]) == ["backend.pkg.registry.get_engine"]
+
+
+def _getter_defs_both_ways(source: str, settings: Settings) -> tuple[set[str], set[str]]:
+    """The top-level functions NWS104 reports as lazy getters or cached factories
+    (under audit), and those the vocabulary infers as singleton getters (not eager)."""
+    tree = ast.parse(source)
+    top = {
+        s.lineno: s.name
+        for s in tree.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    audit = apply_options(settings, {"audit": True}, "test")
+    reported = {
+        top[f.line]
+        for f in check_source(source, "example.py", audit)
+        if f.code == "NWS104" and f.line in top and "module global set by" not in f.message
+    }
+    getters = module_facts(tree, settings, "example", False)["vocabulary"]["getters"]
+    inferred = {n for n, g in getters.items() if "module-level instance" not in g["reason"]}
+    return reported, inferred
+
+
+def test_inferred_getters_are_what_nws104_reports_as_getters() -> None:
+    # one notion of a singleton getter: NWS104's lazy-global and cached-factory shapes
+    # (every example of the rule) are the getters the vocabulary infers, and the
+    # non-getter shapes (startup hooks, setup functions...) are neither
+    examples = [e for e in all_examples() if e.rule.code == "NWS104" and not e.files]
+    seen: set[str] = set()
+    for example in examples:
+        reported, inferred = _getter_defs_both_ways(example.source, example.settings())
+        assert reported == inferred, (example.id, reported, inferred)
+        seen |= reported
+    # the comparison is not empty: lazy getters (lock, local, falsy guard, `else` of a
+    # set-test, `or`), cached factories (aliased decorator, alru_cache), allowed ones out
+    assert {"get_websocket_manager", "get_bridge", "get_tracker", "ensure_manager"} <= seen
+    assert {"init_notifier", "get_emitter", "manager_factory", "notifier_factory"} <= seen
+    assert not seen & {"lifespan", "setup", "pytest_configure", "run_frontend", "cpu_bound"}
+    assert "startup" not in seen  # reported by NWS104 as a module global, not as a getter
+
+
+def test_lazy_getter_needs_a_return_or_a_guard() -> None:
+    found = infer(
+        """
+        import contextlib
+        _pool = None
+        _proc = None
+        _a = None
+        _b = None
+        _c = None
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            global _pool
+            _pool = await create_pool()
+            yield
+
+        def start(cmd):
+            global _proc
+            _proc = spawn(cmd)
+
+        def rebuild():
+            global _a
+            if _a is None:
+                raise RuntimeError("not set up")
+            _a = Pool()
+
+        def get_a():
+            global _a
+            if _a is not None:
+                return _a
+            _a = Pool()
+            return _a
+
+        def init_b():
+            global _b
+            if not _b:
+                _b = Hub()
+
+        def restart_c():
+            global _c
+            _c = Hub()
+            return _c
+        """
+    )["getters"]
+    assert set(found) == {"get_a", "init_b", "restart_c"}

@@ -16,6 +16,7 @@ from netra_ws_lint.analysis.scopes import (
     FunctionNode,
     annotation_names,
     dotted_name,
+    iter_child_stmts_no_scopes,
     params_of,
 )
 
@@ -77,6 +78,8 @@ LOCK_CALLS: dict[str, str] = {
 
 ACQUIRE_METHODS = frozenset({"acquire", "wait", "wait_for"})
 
+Resolver = Callable[[ast.AST], Optional[str]]
+
 
 CACHE_DECORATORS = frozenset(
     {
@@ -106,13 +109,22 @@ def cache_decorator(ctx: Context, fn: ast.AST) -> tuple[ast.expr, str] | None:
     :data:`CACHE_DECORATORS` however it is imported, or a name of
     :data:`CACHE_DECORATOR_NAMES` the file does not import; None when there is none
     or it caches nothing (``lru_cache(maxsize=0)``)."""
+    return find_cache_decorator(fn, ctx.resolve, lambda name: ctx.lookup(name) is not None)
+
+
+def find_cache_decorator(
+    fn: ast.AST, resolve: Resolver, bound: Callable[[str], bool]
+) -> tuple[ast.expr, str] | None:
+    """:func:`cache_decorator` with the file's names resolved by ``resolve`` (a
+    name or attribute chain -> its qualified name) and ``bound`` (a plain name is
+    bound in the file): what the inferred vocabulary uses, from the tree alone."""
     for d in getattr(fn, "decorator_list", ()):
         target = d.func if isinstance(d, ast.Call) else d
-        name = ctx.resolve(target)
+        name = resolve(target)
         if name is None:
             continue
         if name not in CACHE_DECORATORS and not (
-            "." not in name and name in CACHE_DECORATOR_NAMES and ctx.lookup(name) is None
+            "." not in name and name in CACHE_DECORATOR_NAMES and not bound(name)
         ):
             continue
         if isinstance(d, ast.Call):
@@ -129,9 +141,6 @@ def cache_decorator(ctx: Context, fn: ast.AST) -> tuple[ast.expr, str] | None:
 
 # Classes whose annotated fields are copied for every instance (not shared).
 MODEL_BASES = frozenset({"BaseModel", "BaseSettings", "SQLModel", "RootModel", "GenericModel"})
-
-
-Resolver = Callable[[ast.AST], Optional[str]]
 
 
 ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
@@ -293,49 +302,54 @@ def _slot(node: ast.AST) -> str | None:
     return dotted_name(node)
 
 
-def _checks_unset(test: ast.expr, names: set[str]) -> bool:
-    """``test`` asks whether one of ``names`` (dotted) is still unset: ``x is None``,
-    ``x is not None``, ``x == None``, ``not x``, ``x`` (also inside ``and``/``or``,
-    and through ``getattr(o, "a", None)`` / ``hasattr(o, "a")``)."""
-    for node in ast.walk(test):
-        if isinstance(node, ast.Compare):
-            sides = [node.left, *node.comparators]
-            if any(_slot(s) in names for s in sides) and any(
-                isinstance(s, ast.Constant) and s.value is None for s in sides
-            ):
-                return True
-        elif (
-            isinstance(node, ast.UnaryOp)
-            and isinstance(node.op, ast.Not)
-            and _slot(node.operand) in names
+def _polarity(test: ast.expr, names: set[str]) -> set[bool]:
+    """What ``test`` says about one of ``names`` (dotted) when it holds: ``True`` for
+    "still unset" (``x is None``, ``x == None``, ``not x``, ``not hasattr(o, "a")``),
+    ``False`` for "set" (``x is not None``, ``x != None``, ``x``, ``hasattr(o, "a")``,
+    ``getattr(o, "a", None)``); both or neither for the operands of ``and``/``or``."""
+    if isinstance(test, ast.BoolOp):
+        return set().union(*(_polarity(v, names) for v in test.values))
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return {not p for p in _polarity(test.operand, names)}
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        sides = [test.left, test.comparators[0]]
+        if any(_slot(x) in names for x in sides) and any(
+            isinstance(x, ast.Constant) and x.value is None for x in sides
         ):
-            return True
-    parts = test.values if isinstance(test, ast.BoolOp) else [test]
-    return any(_slot(p) in names for p in parts)
+            if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+                return {True}
+            if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+                return {False}
+        return set()
+    return {False} if _slot(test) in names else set()
 
 
 def _ends_block(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
-def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, bool]]:
-    """The ``if`` statements of ``fn`` around ``target`` (``True``) and those before
-    it, in the same function (``False``)."""
-    stack: list[tuple[ast.stmt, tuple[ast.If, ...]]] = [(s, ()) for s in reversed(fn.body)]
+def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, str]]:
+    """The ``if`` statements of ``fn`` around ``target`` with the branch holding it
+    (``"body"``, ``"orelse"``), then those before it in the same function
+    (``"before"``)."""
+    stack: list[tuple[ast.stmt, tuple[tuple[ast.If, str], ...]]] = [
+        (s, ()) for s in reversed(fn.body)
+    ]
     before: list[ast.If] = []
     while stack:
         stmt, around = stack.pop()
         if stmt is target:
-            for guard in around:
-                yield guard, True
+            yield from around
             for guard in before:
-                yield guard, False
+                yield guard, "before"
             return
         if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
             continue
-        inner = (*around, stmt) if isinstance(stmt, ast.If) else around
         if isinstance(stmt, ast.If):
             before.append(stmt)
+            stack.extend((c, (*around, (stmt, "orelse"))) for c in reversed(stmt.orelse))
+            stack.extend((c, (*around, (stmt, "body"))) for c in reversed(stmt.body))
+            continue
         children: list[ast.stmt] = []
         for name in ("body", "orelse", "finalbody"):
             children += getattr(stmt, name, None) or []
@@ -343,14 +357,16 @@ def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, bool]]
             children += handler.body
         for case in getattr(stmt, "cases", ()):
             children += case.body
-        stack.extend((c, inner) for c in reversed(children))
+        stack.extend((c, around) for c in reversed(children))
 
 
 def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
-    """``stmt`` binds ``target`` (a dotted name) only while it is unset: under ``if
-    target is None`` (or ``if not target``, through a local holding it), after an
-    early ``if target is not None: return target``, or as ``target = target or
-    build()`` (the lazy singleton shape, NWS104's; a per-thread cache for NWS208)."""
+    """``stmt`` binds ``target`` (a dotted name) only while it is unset: in the branch
+    of an ``if`` taken when it is unset (``if target is None:``, ``if not target:``,
+    the ``else`` of ``if target is not None:``; also through a local holding it),
+    after an early ``if target is not None: return target``, or as ``target = target
+    or build()`` (the lazy singleton shape, NWS104's; a per-thread cache for NWS208).
+    Not after ``if target is None: raise ...``: there it is set, and rebound."""
     value = getattr(stmt, "value", None)
     if (
         isinstance(value, ast.BoolOp)
@@ -367,10 +383,115 @@ def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
             and dotted_name(node.value) == target
         ):
             names.add(node.targets[0].id)  # ``inst = _instance``
-    for guard, around in _guards(fn, stmt):
-        if _checks_unset(guard.test, names) and (around or _ends_block(guard.body)):
+    for guard, branch in _guards(fn, stmt):
+        says = _polarity(guard.test, names)
+        if branch == "body" and True in says:
+            return True
+        if branch == "orelse" and False in says:
+            return True
+        if branch == "before" and False in says and _ends_block(guard.body):
             return True
     return False
+
+
+def returns_name(fn: FunctionNode, name: str) -> bool:
+    """``fn`` returns the variable ``name`` (also as ``typing.cast(T, name)``), in its
+    own scope."""
+    for node in iter_child_stmts_no_scopes(fn.body):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if (
+                isinstance(value, ast.Call)
+                and dotted_name(value.func) in ("cast", "typing.cast")
+                and len(value.args) == 2
+            ):
+                value = value.args[1]
+            if isinstance(value, ast.Name) and value.id == name:
+                return True
+    return False
+
+
+# calls that compute plain values (immutable, or containers: NWS2 rules cover those),
+# not objects worth listing as singletons (NWS104 and the inferred singleton getters)
+VALUE_CALLS = frozenset(
+    {
+        "bool",
+        "int",
+        "float",
+        "complex",
+        "str",
+        "bytes",
+        "tuple",
+        "frozenset",
+        "len",
+        "repr",
+        "list",
+        "dict",
+        "set",
+        "sorted",
+        "re.compile",
+        "re.escape",
+    }
+)
+
+
+VALUE_METHODS = frozenset(
+    {
+        "join",
+        "format",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "splitlines",
+        "lower",
+        "upper",
+        "casefold",
+        "replace",
+        "encode",
+        "decode",
+        "partition",
+        "rpartition",
+    }
+)
+
+
+def global_stores(fn: FunctionNode, names: set[str]) -> Iterator[tuple[ast.stmt, str, ast.expr]]:
+    """``(statement, name, value)`` for each ``name = value`` binding one of the
+    ``global`` ``names`` in ``fn``'s own scope (a walrus: its statement)."""
+    if not names:
+        return
+    stack: list[tuple[ast.AST, ast.stmt | None]] = [(s, None) for s in reversed(fn.body)]
+    while stack:
+        node, stmt = stack.pop()
+        if isinstance(node, ast.stmt):
+            stmt = node
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id in names:
+                    yield node, t.id, node.value
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.NamedExpr))
+            and stmt is not None
+            and node.value is not None
+            and isinstance(node.target, ast.Name)
+            and node.target.id in names
+        ):
+            yield stmt, node.target.id, node.value
+        stack.extend((c, stmt) for c in reversed(list(ast.iter_child_nodes(node))))
+
+
+def lazy_singleton_store(fn: FunctionNode, stmt: ast.stmt, var: str) -> bool:
+    """``stmt``, binding the module global ``var`` in ``fn`` (``global var``), makes
+    ``fn`` a singleton getter: ``fn`` returns ``var``, or ``stmt`` runs only while
+    ``var`` is unset (:func:`lazy_initialisation`). Not a startup hook storing what it
+    opened (``lifespan``: ``_pool = await create_pool()``), a setup function, a
+    function keeping a process it started: they neither hand the object out nor
+    build it once."""
+    return returns_name(fn, var) or lazy_initialisation(fn, stmt, var)
 
 
 class _ClassInfo:

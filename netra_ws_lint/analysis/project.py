@@ -236,8 +236,10 @@ class ProjectIndex:
         elif name in ProjectIndex._JOINED:
             self._join()
         elif name == "digest":
-            blob = json.dumps(sorted(self.modules.items()), sort_keys=True)
-            self.digest = hashlib.sha256(blob.encode()).hexdigest()
+            digest = hashlib.sha256()  # module by module: never the whole project in one string
+            for module in sorted(self.modules):
+                digest.update(json.dumps([module, self.modules[module]], sort_keys=True).encode())
+            self.digest = digest.hexdigest()
         elif name == "names_digest":
             names = "\n".join(sorted(self.known_names))
             self.names_digest = hashlib.sha256(names.encode()).hexdigest()
@@ -265,17 +267,29 @@ class ProjectIndex:
                 modules.setdefault(alias, e)
         self.modules = modules
         self._found = {}
-        # the inferred vocabulary (user-scoped types, factories, getters), joined
+        # the inferred vocabulary (user-scoped types, factories, getters), joined; each
+        # module's definitions once, under the first name it is known by here (its own)
         from netra_ws_lint.analysis.vocabulary import ProjectVocabulary
 
+        first: dict[int, str] = {}
+        for m, e in modules.items():
+            first.setdefault(id(e), m)
         self.vocabulary = ProjectVocabulary(
-            {m: e["vocab"] for m, e in modules.items() if e.get("vocab")}, self.settings
+            {m: e["vocab"] for m, e in modules.items() if e.get("vocab")},
+            self.settings,
+            own={m: first[id(e)] for m, e in modules.items()},
         )
-        # containers cleaned up by key, named by their defining module's own name
+        # containers cleaned up by key and fan-out callees (named as their callers
+        # import them), named by their defining module's own name
         evicted: dict[str, set[str]] = {}
         for qual, fns in self.vocabulary.evicted.items():
             evicted.setdefault(self.follow(qual), set()).update(fns)
         self.vocabulary.evicted = evicted
+        fanout: dict[str, bool] = {}
+        for qual, flag in self.vocabulary.fanout.items():
+            target = self.follow(qual)
+            fanout[target] = fanout.get(target, True) and flag
+        self.vocabulary.fanout = fanout
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI

@@ -35,6 +35,85 @@ SCOPE_TYPES = (
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The child nodes of ``node`` in field order, as :func:`ast.iter_child_nodes`
+    gives them but for the ``ctx`` markers (``Load``/``Store``/``Del``), and several
+    times faster (the fields of each node type are looked up once)."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
+    out: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out += [v for v in value if isinstance(v, ast.AST)]
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node`` (itself first) in the order of :func:`ast.walk`
+    (breadth first), without the ``ctx`` markers: a list, built without generators."""
+    out = [node]
+    i = 0
+    while i < len(out):
+        out += child_nodes(out[i])
+        i += 1
+    return out
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda]
+
+
+def scope_nodes(scope: ScopeNode) -> list[ast.AST]:
+    """Every node of the body of ``scope`` (a module, def, class or lambda) that runs
+    in that scope, in source order (depth first): nested def, class and lambda nodes
+    are listed but not entered (nor their decorators, defaults or bases). Memoised on
+    the node: the analyses of one function share one walk of it."""
+    found: list[ast.AST] | None = scope.__dict__.get("_nws_scope_nodes")
+    if found is not None:
+        return found
+    out: list[ast.AST] = []
+    body = scope.body
+    stack: list[ast.AST] = [body] if isinstance(body, ast.AST) else list(reversed(body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if not isinstance(node, _NEW_SCOPES):
+            children = child_nodes(node)
+            children.reverse()
+            stack += children
+    scope.__dict__["_nws_scope_nodes"] = out
+    return out
+
+
+def nested_scopes(scope: ScopeNode) -> list[ScopeNode]:
+    """``scope`` and every def, class and lambda under it, at any depth (parents
+    before their children); memoised. Together their :func:`scope_nodes` hold every
+    node of ``scope``'s body once."""
+    found: list[ScopeNode] | None = scope.__dict__.get("_nws_nested_scopes")
+    if found is not None:
+        return found
+    out: list[ScopeNode] = [scope]
+    i = 0
+    while i < len(out):
+        out += [n for n in scope_nodes(out[i]) if isinstance(n, _NEW_SCOPES)]
+        i += 1
+    scope.__dict__["_nws_nested_scopes"] = out
+    return out
+
+
+def functions_in(tree: ScopeNode) -> list[FunctionNode]:
+    """Every function (``def`` and ``async def``) under ``tree``, at any depth."""
+    return [n for n in nested_scopes(tree) if isinstance(n, FUNCTION_TYPES)]
+
+
 def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node under ``body`` that belongs to the same scope (nested function,
     class and lambda bodies are not entered, but their def nodes are yielded)."""
@@ -54,7 +133,9 @@ def iter_child_stmts_no_scopes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         if isinstance(node, ast.Lambda):
             stack.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children = child_nodes(node)
+        children.reverse()
+        stack += children
 
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "items")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from netra_ws_lint.analysis.idioms import VALUE_CALLS, VALUE_METHODS
 from netra_ws_lint.analysis.scopes import (
     Binding,
     FunctionNode,
@@ -109,57 +110,11 @@ def _function_facts(fn: FunctionNode) -> _FunctionFacts:
     return facts
 
 
-# calls that compute plain values (immutable, or containers: NWS2 rules cover those),
-# not objects worth listing as singletons
-_VALUE_CALLS = frozenset(
-    {
-        "bool",
-        "int",
-        "float",
-        "complex",
-        "str",
-        "bytes",
-        "tuple",
-        "frozenset",
-        "len",
-        "repr",
-        "list",
-        "dict",
-        "set",
-        "sorted",
-        "re.compile",
-        "re.escape",
-    }
-)
-
-
-_VALUE_METHODS = frozenset(
-    {
-        "join",
-        "format",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "split",
-        "rsplit",
-        "splitlines",
-        "lower",
-        "upper",
-        "casefold",
-        "replace",
-        "encode",
-        "decode",
-        "partition",
-        "rpartition",
-    }
-)
-
-
 def _is_value_call(ctx: Context, call: ast.Call) -> bool:
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in _VALUE_METHODS:
+    if isinstance(func, ast.Attribute) and func.attr in VALUE_METHODS:
         return True
-    return ctx.resolve(func) in _VALUE_CALLS
+    return ctx.resolve(func) in VALUE_CALLS
 
 
 def _is_none_slot(binding: Binding) -> bool:

@@ -23,19 +23,22 @@ methods. Configuration adds to what is inferred (``user-scoped-types``,
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from netra_ws_lint.analysis.idioms import MUTATING_METHODS
+from netra_ws_lint.analysis.idioms import (
+    MUTATING_METHODS,
+    VALUE_CALLS,
+    VALUE_METHODS,
+    find_cache_decorator,
+    global_stores,
+    lazy_singleton_store,
+)
+from netra_ws_lint.analysis.scopes import functions_in, nested_scopes, scope_nodes, walk
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 DEFAULT_USER_SCOPED = frozenset(WORD_LISTS["user-scoped-types"])
-_CACHE_DECORATORS = frozenset({"lru_cache", "cache"})
-# calls that build plain values, not objects a getter would keep for everyone
-_VALUE_CALLS = frozenset(
-    {"bool", "int", "float", "str", "bytes", "tuple", "frozenset", "list", "dict", "set", "len"}
-)
 
 
 def _last(name: str) -> str:
@@ -59,7 +62,7 @@ def _annotation_names(node: ast.AST | None) -> Iterator[str]:
             node = ast.parse(node.value, mode="eval").body
         except (SyntaxError, ValueError, RecursionError):
             return
-    for sub in ast.walk(node):
+    for sub in walk(node):
         name = dotted(sub)
         if name is not None and isinstance(sub, (ast.Name, ast.Attribute)):
             yield name
@@ -132,10 +135,11 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
         identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
         if self_name is not None:
             others = _other_typed_context_names(stmt, words)
-            for node in ast.walk(stmt):
-                reason = _self_state(node, self_name, words, others)
-                if reason is not None:
-                    return reason
+            for scope in nested_scopes(stmt):
+                for node in scope_nodes(scope):
+                    reason = _self_state(node, self_name, words, others)
+                    if reason is not None:
+                        return reason
         if identity and matches_any(stmt.name, words.send_methods):
             return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
     return None
@@ -197,24 +201,14 @@ def _self_state(
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             yield node.value
 
 
-def _same_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def _local_values(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
     out: dict[str, list[ast.expr]] = {}
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 if isinstance(t, ast.Name):
@@ -304,25 +298,43 @@ def _module_instances(tree: ast.Module) -> dict[str, ast.Call]:
             targets, value = [stmt.target], stmt.value
         else:
             continue
-        if isinstance(value, ast.Call):
+        built = _built_call(value, {}) if isinstance(value, ast.Call) else None
+        if built is not None:
             for t in targets:
                 if isinstance(t, ast.Name):
-                    out[t.id] = value
+                    out[t.id] = built
     return out
 
 
 def _built_call(value: ast.expr, local: dict[str, list[ast.expr]]) -> ast.Call | None:
-    value = _unwrap(value)
-    if isinstance(value, ast.Name):
-        for v in local.get(value.id, []):
-            found = _built_call(v, {})
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, ast.Call):
-        name = dotted(value.func)
-        if name is not None and name not in _VALUE_CALLS:
-            return value
+    """The call building the object ``value`` evaluates to, through ``await``, a
+    walrus, ``a if c else b``, ``a or b``, ``typing.cast(T, x)`` and the values of a
+    local (``local``); calls computing plain values (``VALUE_CALLS``, ``"".join()``...)
+    build nothing (as for NWS104)."""
+    todo: list[ast.expr] = [value]
+    seen = 0
+    while todo and seen < 64:
+        seen += 1
+        v = todo.pop(0)
+        if isinstance(v, (ast.Await, ast.NamedExpr)):
+            todo.append(v.value)
+        elif isinstance(v, ast.IfExp):
+            todo += (v.body, v.orelse)
+        elif isinstance(v, ast.BoolOp):
+            todo += v.values
+        elif isinstance(v, ast.Name):
+            todo += local.get(v.id, [])
+            local = {}  # a local's own locals are not followed
+        elif isinstance(v, ast.Call):
+            name = dotted(v.func)
+            if name in ("cast", "typing.cast") and len(v.args) == 2:
+                todo.append(v.args[1])
+            elif (
+                name is not None
+                and name not in VALUE_CALLS
+                and not (isinstance(v.func, ast.Attribute) and v.func.attr in VALUE_METHODS)
+            ):
+                return v
     return None
 
 
@@ -330,37 +342,45 @@ def getter_facts(
     fn: ast.FunctionDef | ast.AsyncFunctionDef,
     none_slots: set[str],
     instances: dict[str, ast.Call],
-) -> tuple[str, ast.Call] | None:
-    """``(how, call)`` when ``fn`` returns one process-wide instance: lazy (``global
-    _x`` bound to what it builds, also through a local variable first, under a lock
-    or not), eager (returns a module-level instance), or a zero-argument
-    ``@lru_cache``/``@cache`` factory."""
+    qualify: Callable[[str], str] = lambda name: name,
+    bound: Callable[[str], bool] = lambda name: False,
+) -> tuple[str, ast.Call, str | None] | None:
+    """``(how, call, global)`` when ``fn`` is a singleton getter, in the shapes NWS104
+    knows: lazy (``global _x`` bound to what it builds, also through a local variable
+    first, under a lock or not, where ``fn`` returns ``_x`` or binds it only while it
+    is unset: :func:`lazy_singleton_store`), a zero-argument cached factory (any cache
+    decorator NWS104 knows; ``qualify`` gives a name's absolute name through the
+    module's imports, ``bound`` whether the module binds it), or eager (every
+    ``return`` returns the same module-level instance)."""
     globals_: set[str] = set()
-    for node in _same_scope(fn.body):
+    for node in scope_nodes(fn):
         if isinstance(node, ast.Global):
             globals_.update(node.names)
-    local = _local_values(fn)
-    for var in sorted(globals_ & none_slots):
-        for value in local.get(var, []):
-            call = _built_call(value, {k: v for k, v in local.items() if k not in globals_})
-            if call is not None and any(
-                isinstance(r, ast.Name) and r.id == var for r in _returned(fn)
-            ):
-                return f"lazy `global {var}` getter", call
+    local = {k: v for k, v in _local_values(fn).items() if k not in globals_}
+    for stmt, var, value in global_stores(fn, globals_ & none_slots):
+        if not lazy_singleton_store(fn, stmt, var):
+            continue  # a startup hook or setup function storing what it opened
+        call = _built_call(value, local)
+        if call is not None:
+            return f"lazy `global {var}` getter", call, var
     if _params(fn) or fn.args.vararg or fn.args.kwarg:
         return None
-    decorators = {
-        _last(dotted(d.func if isinstance(d, ast.Call) else d) or "") for d in fn.decorator_list
-    }
     returned = list(_returned(fn))
-    if decorators & _CACHE_DECORATORS:
+
+    def resolve(node: ast.AST) -> str | None:
+        name = dotted(node)
+        return qualify(name) if name is not None else None
+
+    if find_cache_decorator(fn, resolve, bound) is not None:
         for r in returned:
             call = _built_call(r, local)
             if call is not None:
-                return "zero-argument cached factory", call
-    for r in returned:
-        if isinstance(r, ast.Name) and r.id in instances and r.id not in local:
-            return f"returns the module-level instance `{r.id}`", instances[r.id]
+                return "zero-argument cached factory", call, None
+    names = {r.id for r in returned if isinstance(r, ast.Name)}
+    if returned and len(names) == 1 and all(isinstance(r, ast.Name) for r in returned):
+        name = names.pop()
+        if name in instances and name not in local:
+            return f"returns the module-level instance `{name}`", instances[name], name
     return None
 
 
@@ -398,10 +418,13 @@ def infer_module(
             reason = factory_reason(stmt, words)
             if reason is not None:
                 factories[stmt.name] = reason
-            found = getter_facts(stmt, none_slots, instances)
-            if found is not None and not matches_any(stmt.name, words.allowed_singletons):
-                how, call = found
-                built = dotted(call.func) or ""
+            found = getter_facts(stmt, none_slots, instances, qualify, imports.__contains__)
+            if found is None:
+                continue
+            how, call, var = found
+            built = dotted(call.func) or ""
+            allowed = [stmt.name, var, built, _last(built), qualify(built)]
+            if not any(n and matches_any(n, words.allowed_singletons) for n in allowed):
                 getters[stmt.name] = {
                     "reason": f"{how} building `{built}()`",
                     "builds": qualify(built),
@@ -505,15 +528,13 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             top.update(t.id for t in targets if isinstance(t, ast.Name))
     out: dict[str, set[str]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
+    for fn in functions_in(tree):
+        nodes = scope_nodes(fn)
+        removed = {name for node in nodes for name in keyed_removals(node)} & top
+        if not removed:
             continue
-        removed: set[str] = set()
-        added: set[str] = set()
-        for node in _same_scope(fn.body):
-            removed.update(keyed_removals(node))
-            added.update(_additions(node))
-        for container in (removed - added) & top:
+        added = {name for node in nodes for name in _additions(node)}
+        for container in removed - added:
             out.setdefault(container, set()).add(fn.name)
     return out
 
@@ -562,16 +583,28 @@ class ProjectVocabulary:
     and across modules, and which singleton getters keep a user-scoped object.
 
     ``modules``: module name -> :func:`module_facts` (``""`` for a file checked on its
-    own). Names are absolute (``pkg.mod.Name``)."""
+    own); a module known by several names (an alias from its ``__init__.py`` chain) is
+    in it under each. ``own`` maps each of those names to the module's own name (default:
+    itself): every definition is recorded once, under its module's own name, and
+    :meth:`resolve` leads a name through an alias to it. Names are absolute
+    (``pkg.mod.Name``)."""
 
-    def __init__(self, modules: dict[str, dict[str, Any]], settings: Settings) -> None:
+    def __init__(
+        self,
+        modules: dict[str, dict[str, Any]],
+        settings: Settings,
+        own: dict[str, str] | None = None,
+    ) -> None:
         self.modules = modules
+        self.own = own or {}
         self.words = settings.words
         self.types: dict[str, str] = {}
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
-        for module, facts in modules.items():
+        # each module once, under its own name (not once per alias)
+        distinct = {m: f for m, f in modules.items() if self.own.get(m, m) == m}
+        for module, facts in distinct.items():
             vocab = facts["vocabulary"]
             for name, bases in vocab.get("classes", {}).items():
                 self.classes[self._qual(module, name)] = bases
@@ -580,18 +613,18 @@ class ProjectVocabulary:
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
-        self.fanout: dict[str, list[bool]] = {}
+        self.fanout: dict[str, bool] = {}  # callee -> all its calls are fan-out calls
         self.evicted: dict[str, set[str]] = {}
-        for facts in modules.values():
+        for facts in distinct.values():
             for container, fns in facts["vocabulary"].get("evicts", {}).items():
                 self.evicted.setdefault(container, set()).update(fns)
         self.context_uses: dict[str, str | None] = {}
-        for module, facts in modules.items():
-            for callee, flags in facts["vocabulary"].get("fanout", {}).items():
-                self.fanout.setdefault(callee, []).extend(flags)
+        for module, facts in distinct.items():
+            for callee, fanout in facts["vocabulary"].get("fanout", {}).items():
+                self.fanout[callee] = self.fanout.get(callee, True) and fanout
             for name, use in facts["vocabulary"].get("context_uses", {}).items():
                 self.context_uses[self._qual(module, name)] = use
-        for module, facts in modules.items():
+        for module, facts in distinct.items():
             for name, g in facts["vocabulary"].get("getters", {}).items():
                 builds = g["builds"]
                 self.getters[self._qual(module, name)] = {
@@ -606,7 +639,8 @@ class ProjectVocabulary:
 
     def resolve(self, qualname: str) -> str | None:
         """The absolute name of the project definition ``qualname`` leads to, through
-        imports and re-exports, or None (not defined in the project)."""
+        imports, re-exports and module aliases (named by its module's own name), or None
+        (not defined in the project)."""
         seen: set[str] = set()
         while qualname not in seen and len(seen) < 32:
             seen.add(qualname)
@@ -616,8 +650,9 @@ class ProjectVocabulary:
             facts = self.modules.get(module)
             if facts is None:
                 return None
-            if attr in facts["functions"]:
-                return qualname
+            home = self._qual(self.own.get(module, module), attr)
+            if home in self.classes or attr in facts["functions"]:
+                return home
             nxt = facts["imports"].get(attr)
             if nxt is None:
                 return None
@@ -688,8 +723,7 @@ class ProjectVocabulary:
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over
         identities, in a function serving no single user); there is at least one."""
-        flags = self.fanout.get(name, [])
-        return bool(flags) and all(flags)
+        return self.fanout.get(name, False)
 
     def context_use(self, name: str) -> tuple[bool, str | None]:
         """``(known, how)``: whether ``name`` resolves to a project callable taking a
@@ -757,7 +791,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
     identity fields, passes it (or a field of it) to a call that is not formatting or
     logging, keeps it (assigns or returns it), or falls back to shared state without
     it (``if ctx is None: return get_manager()``)."""
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
@@ -785,9 +819,7 @@ def context_use(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str, words: W
         if (
             isinstance(node, ast.If)
             and _tests_none(node.test, param)
-            and any(
-                isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in ast.walk(b)
-            )
+            and any(isinstance(n, (ast.Call, ast.Subscript)) for b in node.body for n in walk(b))
         ):
             return f"falls back to other state when `{param}` is None"
     return None
@@ -836,7 +868,7 @@ def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
         return False
     stored = {
         n.value.id
-        for n in ast.walk(fn)
+        for n in walk(fn)
         if isinstance(n, ast.Assign)
         and isinstance(n.value, ast.Name)
         and any(_is_self_attr(t, self_name) for t in n.targets)
@@ -862,34 +894,34 @@ def is_own_id_tracking(node: ast.AST, fn: ast.AST) -> bool:
     return False
 
 
-def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, list[bool]]:
-    """Every call of a plain or dotted name in the module's functions: the callee's
-    absolute name (``qualify``) -> for each call, whether it is a fan-out call (inside
-    ``for <identity> in ...`` in a function that serves no single user: no identity
-    or context parameter)."""
-    out: dict[str, list[bool]] = {}
-    for fn in ast.walk(tree):
-        if not isinstance(fn, FUNCTION_TYPES):
-            continue
+def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[str, bool]:
+    """Every callee (a plain or dotted name, made absolute by ``qualify``) of the
+    module's functions -> whether all its calls here are fan-out calls (inside ``for
+    <identity> in ...`` in a function that serves no single user: no identity or
+    context parameter)."""
+    out: dict[str, bool] = {}
+    for fn in functions_in(tree):
         serves_one = any(
             p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
         )
         loop_calls: set[int] = set()
-        for node in _same_scope(fn.body):
+        for node in scope_nodes(fn):
             if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
                 for sub in node.body:
-                    loop_calls.update(id(c) for c in ast.walk(sub) if isinstance(c, ast.Call))
-        for node in _same_scope(fn.body):
+                    loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
+        for node in scope_nodes(fn):
             if isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name is None or name.startswith(("self.", "cls.")):
                     continue
-                out.setdefault(qualify(name), []).append(id(node) in loop_calls and not serves_one)
+                callee = qualify(name)
+                fanout = id(node) in loop_calls and not serves_one
+                out[callee] = out.get(callee, True) and fanout
     return out
 
 
 def _binds_identity(target: ast.AST, words: Words) -> bool:
     return any(
         isinstance(n, ast.Name) and (n.id in words.identity_names or n.id.endswith("_id"))
-        for n in ast.walk(target)
+        for n in walk(target)
     )

@@ -152,6 +152,8 @@ def _entry(
     vocab: dict[str, Any],
     ctx: Context | None = None,
 ) -> dict[str, Any]:
+    if vocab.get("imports") == imports:  # one object (pickled and kept once)
+        vocab["imports"] = imports
     out: dict[str, Any] = {
         "module": module.name,
         "package": module.is_package,

@@ -31,6 +31,9 @@ from netra_ws_lint.config import Settings, Words
 from netra_ws_lint.rules.base import all_rules
 
 Trigger = tuple[frozenset[str], ...]  # every group needs one word present
+# a group as searched: words to find in the text, and identifiers (the project's names)
+_Group = tuple[tuple[str, ...], frozenset[str]]
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 _GLOB_SPLIT = re.compile(r"[*?.]")
 
@@ -122,9 +125,15 @@ class Prefilter:
         self.by_code: dict[str, Trigger | None] = {c: triggers.get(c) for c in self.codes}
         # the same groups as tuples, the configured words first and the project's names
         # last (shared between rules, so that each is searched once per file)
+        # The project's names are identifiers: they are looked up in the set of the
+        # file's words (one scan of the text) rather than searched one by one; the
+        # configured words (glob fragments among them) are searched as substrings.
         extra = frozenset(extra_names)
-        tuples: dict[frozenset[str], tuple[str, ...]] = {}
-        self.ordered: dict[str, tuple[tuple[str, ...], ...] | None] = {}
+        if extra:
+            configured = {w for t in rule_triggers(settings).values() if t for g in t for w in g}
+            extra -= configured
+        tuples: dict[frozenset[str], _Group] = {}
+        self.ordered: dict[str, tuple[_Group, ...] | None] = {}
         for code, trig in self.by_code.items():
             if trig is None:
                 self.ordered[code] = None
@@ -132,7 +141,8 @@ class Prefilter:
             groups = []
             for group in trig:
                 if group not in tuples:
-                    tuples[group] = tuple(sorted(group, key=lambda w: (w in extra, len(w), w)))
+                    words = tuple(sorted(w for w in group if w not in extra))
+                    tuples[group] = (tuple(sorted(words, key=len)), group & extra)
                 groups.append(tuples[group])
             self.ordered[code] = tuple(groups)
         # custom pattern rules (NWS5xx) can fire on any file
@@ -146,11 +156,18 @@ class Prefilter:
         if not source.isascii():
             source = unicodedata.normalize("NFKC", source)
         seen: dict[int, bool] = {}  # rules share groups: each is searched once per file
+        identifiers: set[str] = set()
 
-        def present(group: tuple[str, ...]) -> bool:
+        def present(group: _Group) -> bool:
             hit = seen.get(id(group))
             if hit is None:
-                hit = seen[id(group)] = any(word in source for word in group)
+                words, names = group
+                hit = any(word in source for word in words)
+                if not hit and names:
+                    if not identifiers:
+                        identifiers.update(_IDENTIFIER.findall(source))
+                    hit = not names.isdisjoint(identifiers)
+                seen[id(group)] = hit
             return hit
 
         return tuple(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -88,6 +89,7 @@ else:
 # fewer files than this to check: no worker processes (starting them costs more)
 MIN_PARALLEL_FILES = 16
 CHUNKS_PER_JOB = 4
+MAX_CHUNK_FILES = 250  # what a worker holds before it hands its results over
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
@@ -96,6 +98,18 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Extracted:
+    """What :meth:`_Checker.extract` found of one file: its facts, its result
+    without the project (targets only), the digest of its bytes and its text
+    (targets only: whether it names something the project knows)."""
+
+    facts: dict[str, Any] | None
+    local: CheckResult | None
+    sha: str | None
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -140,6 +154,7 @@ class _Checker:
         # the tree) in step 1: its check starts from them
         self.parsed: dict[str, tuple[bytes, str, ast.Module | None]] = {}
         self._kept_bytes = self._tree_bytes = 0
+        self.keep_trees = True  # False in a worker process (nothing outlives a chunk there)
 
     def rule_set(self, i: int) -> RuleSet:
         rs = self._rule_sets.get(i)
@@ -186,13 +201,6 @@ class _Checker:
             )
         self.states[item.path] = found
         return found
-
-    def _read(self, item: Item, state: FileState | None) -> bytes:
-        """The bytes of ``item``, noting their digest (:class:`OSError` when unreadable)."""
-        data = read_source_bytes(Path(item.path))
-        if state is not None:
-            state.sha = hashlib.sha256(data).hexdigest()
-        return data
 
     def facts_key(self, item: Item) -> str:
         assert self.cache is not None
@@ -264,7 +272,7 @@ class _Checker:
                 return False
 
             def entries(ordered: list[Item] = ordered) -> list[dict[str, Any]]:
-                return [f for f in map(self.facts, ordered) if f is not None]
+                return [f for f in map(self._facts_of, ordered) if f is not None]
 
             settings = self.settings[ordered[0].settings]
             projects[root] = ProjectIndex(entries, settings, digest=known[0], names_digest=known[1])
@@ -275,6 +283,16 @@ class _Checker:
         self.projects = projects
         self._prefilters.clear()
         return True
+
+    def _facts_of(self, item: Item) -> dict[str, Any] | None:
+        """``item``'s facts: cached, else (a cache entry that does not hold) extracted
+        here, the file not checked."""
+        hit, found = self.cached_facts(item)
+        if hit:
+            return found
+        extracted = self.extract(dataclasses.replace(item, checked=False))
+        self.put_facts(item, extracted)
+        return extracted.facts
 
     def _index_inputs(self, items: Sequence[Item]) -> str | None:
         """A digest of what the facts of ``items`` are made from, or None when a file's
@@ -288,51 +306,92 @@ class _Checker:
         return h.hexdigest()
 
     # ------------------------------------------------------------ facts (step 1)
-    def facts(self, item: Item) -> dict[str, Any] | None:
-        """The facts of ``item`` (cached, or extracted: from its text alone when it
-        can define nothing of interest, else from its tree, which a target keeps
-        for its check)."""
+    def cached_facts(self, item: Item) -> tuple[bool, dict[str, Any] | None]:
+        """``(True, facts)`` when the cache holds ``item``'s facts (None: it has
+        none), else ``(False, None)``."""
         state = self.state(item)
-        if self.cache is not None and state is not None:
-            hit = self.cache.get_facts(state, self.facts_key(item))
-            if isinstance(hit, dict) and hit.get("none") is True:
-                self.cache.keep(item.root or "", os.path.abspath(item.path), state)
-                return None
-            if valid_facts(hit):
-                self.cache.keep(item.root or "", os.path.abspath(item.path), state)
-                return hit  # type: ignore[no-any-return]
-        facts: dict[str, Any] | None = None
+        if self.cache is None or state is None:
+            return False, None
+        hit = self.cache.get_facts(state, self.facts_key(item))
+        if isinstance(hit, dict) and hit.get("none") is True:
+            hit = None
+        elif not valid_facts(hit):
+            return False, None
+        self.cache.keep(item.root or "", os.path.abspath(item.path), state)
+        return True, hit
+
+    def extract(self, item: Item) -> Extracted:
+        """Read ``item`` once and take its facts from its tree (from its text alone
+        when it can define nothing of interest and is not checked); a target is also
+        checked from that tree, without the project: that result stands when the file
+        names nothing the project knows (see :meth:`Run.check`). Runs in a worker."""
         try:
-            data = self._read(item, state)
+            data = read_source_bytes(Path(item.path))
+        except OSError as exc:
+            skipped = CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
+            return Extracted(None, skipped if item.checked else None, None, None)
+        sha = hashlib.sha256(data).hexdigest()
+        settings = self.settings[item.settings]
+        module = self.module(item)
+        try:
             source = decode_source(data)
-        except (OSError, DecodeError):
-            data = b""
-            source = None
-        if source is not None:
-            settings = self.settings[item.settings]
-            module = self.module(item)
-            tree: ast.Module | None = None
-            if not needs_tree(source, settings):
-                facts = imports_entry(source, module)
+        except DecodeError:
+            local = self._local(item, data=data) if item.checked else None
+            return Extracted(None, local, sha, None)
+        if not item.checked and not needs_tree(source, settings):
+            return Extracted(imports_entry(source, module), None, sha, None)
+        parsed = parse_source(source, item.path)
+        tree = parsed if isinstance(parsed, ast.Module) else None
+        if not item.checked:
+            facts = None
+            if tree is not None:
+                with contextlib.suppress(RecursionError, MemoryError):
+                    facts = facts_from_tree(tree, source, item.path, module, settings)
+            return Extracted(facts, None, sha, None)
+        local = self._local(item, source=source, tree=tree)
+        facts, local.facts = local.facts, None
+        # kept for its check with the project, if it needs one (not in a worker)
+        if self.keep_trees and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
+            if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
+                self._tree_bytes += len(data)
             else:
-                parsed = parse_source(source, item.path)
-                if isinstance(parsed, ast.Module):
-                    tree = parsed
-                    with contextlib.suppress(RecursionError, MemoryError):
-                        facts = facts_from_tree(tree, source, item.path, module, settings)
-            if item.checked and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
-                if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
-                    self._tree_bytes += len(data)
-                else:
-                    tree = None  # parsed again by its check: a tree is ~20x its source
-                self.parsed[item.path] = (data, source, tree)
-                self._kept_bytes += len(data)
-        if self.cache is not None and state is not None:
-            path = os.path.abspath(item.path)
+                tree = None  # parsed again by its check: a tree is ~20x its source
+            self.parsed[item.path] = (data, source, tree)
+            self._kept_bytes += len(data)
+        return Extracted(facts, local, sha, source)
+
+    def _local(
+        self,
+        item: Item,
+        data: bytes | None = None,
+        source: str | None = None,
+        tree: ast.Module | None = None,
+    ) -> CheckResult:
+        """``item`` checked without its project, with its facts."""
+        return check(
+            item.display,
+            self.settings[item.settings],
+            data=data,
+            source=source,
+            tree=tree,
+            rule_set=self.rule_set(item.settings),
+            prefilter=self.prefilter(item.settings, None),
+            module=self.module(item),
+            facts=True,
+        )
+
+    def put_facts(self, item: Item, found: Extracted) -> None:
+        """Cache what :meth:`extract` found of ``item`` (in the main process)."""
+        state = self.state(item)
+        if self.cache is not None and state is not None and found.sha is not None:
+            state.sha = found.sha
             self.cache.put_facts(
-                item.root or "", path, state, self.facts_key(item), facts or {"none": True}
+                item.root or "",
+                os.path.abspath(item.path),
+                state,
+                self.facts_key(item),
+                found.facts or {"none": True},
             )
-        return facts
 
     # ------------------------------------------------------------ results (step 2)
     def project_of(self, item: Item) -> ProjectIndex | None:
@@ -464,6 +523,7 @@ _WORKER: _Checker | None = None
 
 def _init_worker(checker: _Checker) -> None:
     global _WORKER
+    checker.keep_trees = False
     _WORKER = checker
 
 
@@ -472,6 +532,11 @@ def _check_chunk(
 ) -> list[tuple[int, tuple[CheckResult, str, str | None]]]:
     assert _WORKER is not None
     return [(i, _WORKER.check(item)) for i, item in chunk]
+
+
+def _extract_chunk(chunk: list[tuple[int, Item]]) -> list[tuple[int, Extracted]]:
+    assert _WORKER is not None
+    return [(i, _WORKER.extract(item)) for i, item in chunk]
 
 
 def _chunks(
@@ -554,29 +619,59 @@ class Run:
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
         checker.states.clear()  # and files are looked at afresh (a long-lived process)
-        whole: list[str] = []
-        if self.project:
-            seen = set(reals)
-            every = list(items)
-            for p, d, s in others:
-                real = real_path(p)
-                if real not in seen:
-                    seen.add(real)
-                    every.append(self._item(p, d, s, False, real))
-            _build_projects(checker, every, progress)
-            whole = sorted({it.root for it in every if it.root is not None})
-        results: list[Any] = [checker.lookup(it) for it in items]
-        todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
+        if not self.project:
+            results: list[Any] = [checker.lookup(it) for it in items]
+            todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
+            told = _teller(progress, "checking", len(items), len(items) - len(todo))
+            _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
+            for i, it in todo:
+                results[i] = checker.store(it, results[i])
+            if checker.cache is not None:
+                checker.cache.save([])
+            return [r for r in results if r is not None]
+        seen = set(reals)
+        every = list(items)
+        for p, d, s in others:
+            real = real_path(p)
+            if real not in seen:
+                seen.add(real)
+                every.append(self._item(p, d, s, False, real))
+        fresh = _build_projects(checker, every, self.jobs, progress)
+        # a target read in step 1 was checked there without the project: that result
+        # stands unless the file names something the project knows
+        results = [None] * len(items)
+        todo = []
+        for i, it in enumerate(items):
+            found = fresh.get(i)
+            if found is None:
+                results[i] = checker.lookup(it)
+            elif found.local is not None:
+                project = checker.project_of(it)
+                if found.source is not None and project is not None:
+                    if not uses_project(found.source, project):
+                        dep = "L" + checker.names_digest(str(it.root))
+                        results[i] = (found.local, dep, found.sha)
+                else:  # no project, or unreadable, undecodable: the project adds nothing
+                    dep = "" if found.sha is None else "N" if project is None else "L"
+                    if dep == "L":
+                        dep += checker.names_digest(str(it.root))
+                    results[i] = (found.local, dep, found.sha)
+            if results[i] is None:
+                todo.append((i, it))
+            else:
+                checker.parsed.pop(it.path, None)
+        fresh.clear()
         told = _teller(progress, "checking", len(items), len(items) - len(todo))
         if todo:  # joined here, once, not in each worker process
             for project in checker.projects.values():
                 project.join()
         _run(checker, todo, self.jobs, results, _check_chunk, checker.check, told)
-        for i, it in todo:
-            results[i] = checker.store(it, results[i])
+        for i, it in enumerate(items):
+            if isinstance(results[i], tuple):
+                results[i] = checker.store(it, results[i])
         checker.parsed.clear()
         if checker.cache is not None:
-            checker.cache.save(whole)
+            checker.cache.save(sorted({it.root for it in every if it.root is not None}))
         return [r for r in results if r is not None]
 
     def recheck(
@@ -735,28 +830,46 @@ def folder_files(
 def _build_projects(
     checker: _Checker,
     items: list[Item],
+    jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
-) -> None:
-    """Step 1: every item's facts (cached, or extracted in this process: most files
-    are read without parsing, and a target parsed here is checked from the same
-    tree), joined into one project per root."""
+) -> dict[int, Extracted]:
+    """Step 1: every item's facts (cached, or extracted: in worker processes when
+    there are many), joined into one project per root. Returns what was extracted,
+    by index in ``items`` (a target extracted here was also checked without the
+    project)."""
     if checker.warm_projects(items):  # nothing changed: the projects from the cache
         if progress is not None:
             progress("indexing", len(items), len(items))
-        return
+        return {}
+    facts: list[dict[str, Any] | None] = [None] * len(items)
+    todo: list[tuple[int, Item]] = []
+    for n, it in enumerate(items):
+        hit, found = checker.cached_facts(it)
+        if hit:
+            facts[n] = found
+        else:
+            todo.append((n, it))
+    extracted: list[Any] = [None] * len(items)
+    told = _teller(progress, "indexing", len(items), len(items) - len(todo))
+    _run(checker, todo, jobs, extracted, _extract_chunk, checker.extract, told)
+    fresh: dict[int, Extracted] = {}
+    for n, it in todo:
+        found = extracted[n]
+        checker.put_facts(it, found)
+        facts[n] = found.facts
+        if it.checked:
+            fresh[n] = found
     by_root: dict[str, list[tuple[Item, dict[str, Any] | None]]] = {}
-    for n, it in enumerate(items, 1):
-        f = checker.facts(it)
+    for it, f in zip(items, facts):
         if it.root is not None:
             by_root.setdefault(it.root, []).append((it, f))
-        if progress is not None:
-            progress("indexing", n, len(items))
     checker.projects = {
         root: checker.join(root, found)
         for root, found in by_root.items()
         if any(f is not None for _, f in found)
     }
     checker._prefilters.clear()  # their words include the projects' names
+    return fresh
 
 
 def _common_directory(paths: Sequence[Path]) -> Path | None:
@@ -804,7 +917,8 @@ def _run(
         except OSError:
             sizes[i] = 0
     workers = min(jobs, len(todo))
-    chunks = _chunks(todo, sizes, workers * CHUNKS_PER_JOB)
+    n_chunks = max(workers * CHUNKS_PER_JOB, len(todo) // MAX_CHUNK_FILES)
+    chunks = _chunks(todo, sizes, n_chunks)
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=_pool_context(),

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 
 from netra_ws_lint.analysis.idioms import (
     cache_decorator,
+    global_stores,
     is_classmethod,
     is_staticmethod,
+    lazy_singleton_store,
     self_param,
 )
 from netra_ws_lint.analysis.scopes import (
@@ -48,7 +50,13 @@ class SingletonDefinition(Rule):
 
     - a lazy `global` getter: a module-level `_x = None` (or `_x: T`) and a function
       doing `global _x` and binding `_x = Cls()` (also through a local, `await`,
-      `a if c else b`); reported at the function's `def`;
+      `a if c else b`) that returns `_x` or binds it only while it is unset (under
+      `if _x is None:` / `if not _x:`, after `if _x is not None: return _x`, as
+      `_x = _x or Cls()`; with or without a lock); reported at the function's `def`.
+      A function that only stores what it built in the global (a startup hook
+      keeping the pool it opened, a setup function, a pytest hook, a function keeping
+      the process it started) is no getter: reported only when what it keeps is
+      user-scoped (the module global is then one per-user object for the process);
     - a class caching its own instance on the class: `__new__` storing
       `super().__new__(cls)` / `object.__new__(cls)` in `cls._instance` (or
       `cls._instances[cls]`), or a classmethod/staticmethod storing `cls()` /
@@ -325,6 +333,31 @@ class SingletonDefinition(Rule):
         class Config(metaclass=Once):
             pass
         """,
+        # lazy init without returning the global (a getter elsewhere returns it): in the
+        # `else` of a set-test, and under a falsy test; a startup hook keeping a
+        # user-scoped object in a module global is no getter, but still one for everyone
+        """
+        _manager = None
+        _notifier = None
+        _hub = None
+
+        def ensure_manager():  # expect: NWS104@1
+            global _manager
+            if _manager is not None:
+                pass
+            else:
+                _manager = WebSocketManager()
+
+        def init_notifier():  # expect: NWS104@1
+            global _notifier
+            if not _notifier:
+                _notifier = UserWebSocketNotifier()
+
+        async def startup(app):  # expect: NWS104@1
+            global _hub
+            _hub = UnifiedWebSocketManager()
+            await _hub.start()
+        """,
         # allowed-singletons exempts the engine, but a user-scoped getter is still flagged
         """
         # options: {"allowed-singletons": ["get_engine"], "audit": true}
@@ -459,6 +492,57 @@ class SingletonDefinition(Rule):
             global emitter
             emitter = EventEmitter()
         """,
+        # not getters, even under audit: a startup hook storing the pool it opened, a
+        # setup function, a pytest hook, a function keeping the process it started (its
+        # guard tests a local), a re-creation after a failure past an `is None` check
+        # that raises (the global was set: it is rebuilt, not built once)
+        """
+        # options: {"audit": true}
+        import contextlib
+        import tempfile
+        from concurrent.futures import ProcessPoolExecutor
+        from pathlib import Path
+
+        _pg_pool = None
+        _pool_context = None
+        DOWNLOAD_DIR: Path | None = None
+        frontend_process = None
+        process_pool = None
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            global _pg_pool
+            _pg_pool = await asyncpg.create_pool(dsn=DSN)
+            yield
+            await _pg_pool.close()
+            _pg_pool = None
+
+        def setup():
+            global _pool_context
+            _pool_context = resolve_context()
+
+        def pytest_configure(config):
+            global DOWNLOAD_DIR
+            DOWNLOAD_DIR = Path(tempfile.mkdtemp())
+
+        def run_frontend(command):
+            process = None
+            while True:
+                if process is None:
+                    process = new_process(command)
+                    global frontend_process
+                    frontend_process = process
+                wait(process)
+
+        async def cpu_bound(fn):
+            global process_pool
+            if process_pool is None:
+                raise RuntimeError("process pool not set up")
+            try:
+                return await run(process_pool, fn)
+            except BrokenProcessPool:
+                process_pool = ProcessPoolExecutor()
+        """,
     ]
 
     def __init__(self, ctx: Context) -> None:
@@ -529,16 +613,19 @@ class SingletonDefinition(Rule):
         ctx = self.ctx
         facts = _function_facts(fn)
         module = ctx.module_scope.bindings
-        held: list[tuple[str, Binding, ast.AST, list[ast.Call]]] = []
-        for var, value in facts.assigns:
-            if var not in facts.globals:
-                continue
+        getters: list[tuple[str, Binding, ast.AST, list[ast.Call]]] = []
+        stores: list[tuple[str, Binding, ast.AST, list[ast.Call]]] = []
+        for stmt, var, value in global_stores(fn, facts.globals):
             b = module.get(var)
             if b is None or b.kind != "assign" or not _is_none_slot(b):
                 continue
-            value, calls = self._built(value, facts)
+            kept, calls = self._built(value, facts)
             if calls:
-                held.append((var, b, value, calls))
+                # a getter returns the global or builds it only while unset; any
+                # other function merely stores what it built (a startup hook, setup)
+                lazy = lazy_singleton_store(fn, stmt, var)
+                (getters if lazy else stores).append((var, b, kept, calls))
+        held = getters or stores
         if not held:
             return
         built = [ctx.callee(c) for *_, cs in held for c in cs]
@@ -551,8 +638,14 @@ class SingletonDefinition(Rule):
         slots = [h[1].node.annotation for h in held if isinstance(h[1].node, ast.AnnAssign)]
         user = self._user_of_function(fn, stored, slots)
         var, _, _, calls = held[0]
-        how = f"lazy `global {var}` getter building `{_call_label(ctx, calls[0])}()`"
-        self._emit(fn, f"{fn.name}()", how, user)
+        label = _call_label(ctx, calls[0])
+        if getters:
+            how = f"lazy `global {var}` getter building `{label}()`"
+            self._emit(fn, f"{fn.name}()", how, user)
+        elif user is not None:
+            # not a getter, but the object it keeps for the whole process is per-user
+            how = f"module global set by `{fn.name}()` to `{label}()`"
+            self._emit(fn, var, how, user)
 
     # ------------------------------------------------------------------ cache factory
     def _cache_decorator(self, fn: FunctionNode) -> str | None:

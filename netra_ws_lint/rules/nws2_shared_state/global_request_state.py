@@ -36,7 +36,8 @@ class GlobalRequestState(Rule):
     `before_request` hook, a Django view, an aiohttp route, a socket.io event), or
     when such code calls it in the same module.
 
-    Not flagged: the lazy singleton shape (`if _x is None: _x = build()`, NWS104's),
+    Not flagged: the lazy singleton shape (`if _x is None: _x = build()`, after
+    `if _x is not None: return _x`, `_x = _x or build()`: NWS104's),
     resets to a constant (`_x = None`, `_mode = FAST`), counters (`_hits += 1`), and
     functions that serve no request (startup hooks, CLI commands).
 
@@ -145,6 +146,17 @@ class GlobalRequestState(Rule):
             def post(self, request):
                 global _total
                 _total += int(request.POST["amount"])  # expect: NWS207@9
+        """,
+        # past a check that the global is set (`is None` then raise): rebound, not
+        # lazily built, so not the lazy singleton shape
+        """
+        _tenant = None
+
+        async def switch(user_id: str):
+            global _tenant
+            if _tenant is None:
+                raise RuntimeError("tenants not loaded")
+            _tenant = lookup_tenant(user_id)  # expect: NWS207@5
         """,
         # a FastAPI route: the value comes out of the request
         """

@@ -35,6 +35,9 @@ class SharedModuleCache(_ModuleContainerRule):
     audit only. So is a store keyed by a user identity that a cleanup function of the
     project (one that does not also add to it, in any module) removes from by key
     (`STORE.pop(session_id)` on disconnect): it has a lifecycle, left to review.
+    Whether the cleanup reaches every entry is not decided: a store popped when a
+    websocket disconnects but also filled for sessions that never connect one (HTTP
+    or bot sessions) still grows; look at these audit findings.
     A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
