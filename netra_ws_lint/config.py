@@ -8,7 +8,6 @@ a :class:`ConfigError` naming the file and the key.
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import keyword
 import os
@@ -24,11 +23,6 @@ import pathspec
 
 from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, real_directory, real_path
 from netra_ws_lint.engine.globs import glob_spec
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
 
 SECTION = "netra-ws-lint"
 
@@ -578,8 +572,24 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
     try:
         # a regular file of sane size only (a FIFO or /dev/zero must not hang the run)
         text = read_text_file(path, SMALL_LIMIT)
-        if SECTION not in text:  # not ours: never parsed, so never an error of ours
-            return None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if SECTION not in text:  # not ours: never parsed (nor the parsers imported)
+        return None
+    return _parse_config(path, text)
+
+
+def _parse_config(path: Path, text: str) -> dict[str, Any] | None:
+    import configparser
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
+
+    try:
         if path.suffix == ".toml":
             data = tomllib.loads(text)
             tool = data.get("tool", {})
@@ -601,12 +611,8 @@ def read_config_file(path: Path) -> dict[str, Any] | None:
     except configparser.Error as exc:
         msg = str(exc).splitlines()[0]
         raise ConfigError(f"{path}: invalid INI: {msg}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8: {exc}") from None
     except RecursionError:  # tomllib recurses on nested arrays and tables
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def is_repository_root(directory: Path) -> bool:

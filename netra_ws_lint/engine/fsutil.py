@@ -277,7 +277,7 @@ def real_path(path: str | os.PathLike[str], is_link: bool | None = None) -> str:
     a symbolic link: its directory's resolution is remembered for the run. ``path``
     with a ``..`` part, and a link, are resolved in full."""
     text = os.fspath(path)
-    if ".." in text.replace(os.sep, "/").split("/"):
+    if ".." in text and ".." in text.replace(os.sep, "/").split("/"):
         return str(resolved(Path(text)))
     absolute = absolute_path(text)
     if is_link is None:

@@ -583,13 +583,20 @@ class Run:
         self.root_of = root_of
         self.checker = _Checker([], cache, prefilter)
         self._settings: dict[Settings, int] = {}
+        self._last_settings: tuple[Settings, int] | None = None
         self._items: dict[str, Item] = {}
 
     def _item(
         self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
     ) -> Item:
         """The run's item for a file (``real``: its real path, when known)."""
-        k = self._settings.setdefault(settings, len(self._settings))
+        # by identity first: hashing a Settings costs more than the rest of an item
+        same = self._last_settings
+        if same is not None and same[0] is settings:
+            k = same[1]
+        else:
+            k = self._settings.setdefault(settings, len(self._settings))
+            self._last_settings = (settings, k)
         if k == len(self.checker.settings):
             self.checker.settings.append(settings)
         root = None
