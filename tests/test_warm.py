@@ -361,7 +361,7 @@ def test_gitignore_chains_ignore_what_the_walk_up_ignored(
     [
         None,  # the default exclude list
         ["build/", "docs/**/*.md", "/top.py", "a?c", "[ab]x", "# a comment", ""],
-        ["**/tests/", "x/**", "*.egg-info/", "deep/*/leaf"],
+        ["**/tests/", "x/**", "*.egg-info/", "deep/*/leaf", "a*b*c", "*t*s*/"],
         ["*.py", "!keep.py"],  # a negation: the general loop
     ],
 )
@@ -398,6 +398,13 @@ def test_a_spec_without_negations_matches_as_pathspec_does(patterns: list[str] |
         "/abs/build/y",
         "deep/a/leaf",
         "deep/a/b/leaf",
+        "aXbYc",
+        "q/abc",
+        "ab",
+        "acb",
+        "tests/x.py",
+        "xtxsx/y.py",
+        "ts",
         "venv",
         "src/venv/x.py",
     ]
@@ -429,3 +436,44 @@ def test_the_rule_names_table_is_the_rules_own_names() -> None:
     missing = {c: n for c, n in names.items() if RULE_NAMES.get(c) != n}
     assert not missing, f"add to report/rule_names.py: {missing}"
     assert set(RULE_NAMES) <= set(names)
+
+
+def test_discovery_by_directory_finds_what_it_found_path_by_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk works out a directory's relative path and display once for its files:
+    the same targets, displays, settings and problems as working each out per file,
+    through links, a directory outside the configuration root, odd names."""
+    from netra_ws_lint.engine import discovery
+
+    root = tmp_path / "proj"
+    for f in ["a.py", "..odd.py", "pkg/m.py", "pkg/sub/n.py", "build/x.py", "vendor/v.py"]:
+        (root / f).parent.mkdir(parents=True, exist_ok=True)
+        (root / f).write_text("x = 1\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.netra-ws-lint]\nextend-exclude = ["pkg/sub/", "/pkg/m.py"]\n'
+    )
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "o.py").write_text("")
+    (root / "linked").symlink_to(outside)
+    (root / "pkg" / "alias.py").symlink_to(root / "a.py")
+    (root / "broken.py").symlink_to(root / "nowhere.py")
+    os.mkfifo(root / "fifo.py")
+
+    def found(paths: list[str]) -> Any:
+        targets, problems = discovery.discover(paths, respect_gitignore=True)
+        return [(str(t.path), t.display, t.settings) for t in targets], problems
+
+    for cwd, paths in (
+        (root, ["."]),
+        (root / "pkg", [".", "../linked", str(root / "vendor")]),
+        (tmp_path, ["proj", "outside"]),
+        (outside, [str(root), "../proj/pkg/../a.py"]),
+    ):
+        monkeypatch.chdir(cwd)
+        fast = found(paths)
+        monkeypatch.setattr(discovery, "_PREFIXES", False)
+        slow = found(paths)
+        monkeypatch.setattr(discovery, "_PREFIXES", True)
+        assert fast == slow and fast[0], (cwd, paths)

@@ -128,6 +128,25 @@ def runtime_versions() -> dict[str, str]:
     return out
 
 
+def _source_files(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
+    """Every ``*.py`` below ``top`` (its path relative to ``top``, its ``stat``)."""
+    out: list[tuple[str, os.stat_result]] = []
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return out
+    for entry in entries:
+        rel = f"{prefix}{entry.name}"
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                out.extend(_source_files(entry.path, rel + os.sep))
+            elif entry.name.endswith(".py"):
+                out.append((rel, entry.stat()))
+        except OSError:
+            continue
+    return out
+
+
 def tool_key() -> str:
     """The tool's version, a fingerprint (name, size, mtime) of its source files and
     the :func:`runtime_versions`."""
@@ -135,13 +154,9 @@ def tool_key() -> str:
     if _TOOL_KEY is None:
         h = hashlib.sha256(f"netra-ws-lint {__version__} format {FORMAT}".encode())
         h.update(json.dumps(runtime_versions(), sort_keys=True).encode())
-        package = Path(__file__).resolve().parent.parent  # all of netra_ws_lint, rules too
-        for path in sorted(package.rglob("*.py")):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        for rel, st in sorted(_source_files(package)):  # all of netra_ws_lint, rules too
+            h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\n".encode())
         _TOOL_KEY = h.hexdigest()
     return _TOOL_KEY
 

@@ -17,7 +17,12 @@ from pathlib import Path
 import pathspec
 
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
-from netra_ws_lint.engine.fsutil import SMALL_LIMIT, clear_real_paths, read_regular_file
+from netra_ws_lint.engine.fsutil import (
+    SMALL_LIMIT,
+    clear_real_paths,
+    read_regular_file,
+    real_directory,
+)
 from netra_ws_lint.engine.globs import glob_spec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -119,12 +124,14 @@ def is_excluded(
     is_dir: bool,
     top: Path | None = None,
     is_link: bool | None = None,
+    rel: str | None = None,
 ) -> bool:
     """``path`` matches ``exclude``/``extend-exclude`` (relative to the config root).
 
     Below a directory named on the command line that is itself excluded (the user
     asked for it), paths are matched relative to that directory instead. ``is_link``:
-    whether ``path`` is a symbolic link, when the caller knows.
+    whether ``path`` is a symbolic link, and ``rel`` its path relative to the config
+    root (``settings.relpath``), when the caller knows.
     """
     suffix = "/" if is_dir else ""
     spec = settings.exclude_spec()
@@ -132,7 +139,7 @@ def is_excluded(
         return True
     if top is not None:
         return spec.match_file(path.relative_to(top).as_posix() + suffix)
-    return spec.match_file(settings.relpath(path, is_link) + suffix)
+    return spec.match_file((rel if rel is not None else settings.relpath(path, is_link)) + suffix)
 
 
 def file_problem(path: Path) -> str | None:
@@ -279,6 +286,10 @@ def _walk(
             continue
         s: Settings = found
         subdirs = []
+        # what every file here that is not a link shares: its path relative to the config
+        # root and its display start with the directory's (None: worked out per file)
+        rel_dir = _relative_directory(directory, s) if _PREFIXES else None
+        shown_dir = _shown_directory(directory, cwd) if _PREFIXES else None
         for entry in entries:
             try:
                 is_dir = entry.is_dir()
@@ -292,8 +303,11 @@ def _walk(
                 regular = entry.is_file(follow_symlinks=False)  # no problem to look for
             except OSError:
                 is_link, regular = None, False
+            rel = None
+            if rel_dir is not None and is_link is False:
+                rel = rel_dir + entry.name
             if is_dir:
-                if is_excluded(path, s, True, top if explicit else None, is_link) or (
+                if is_excluded(path, s, True, top if explicit else None, is_link, rel) or (
                     gitignores is not None and gitignores.ignored(path, True)
                 ):
                     continue
@@ -303,12 +317,45 @@ def _walk(
             if problem is not None:
                 problems.append(Problem(_display(path, cwd), problem))
                 continue
-            if is_excluded(path, s, False, top if explicit else None, is_link) or (
+            if is_excluded(path, s, False, top if explicit else None, is_link, rel) or (
                 gitignores is not None and gitignores.ignored(path, False)
             ):
                 continue
-            yield Target(path, _display(path, cwd), s)
+            if shown_dir is not None:
+                shown = shown_dir + entry.name
+                if shown.startswith(".."):
+                    shown = path.as_posix()
+            else:
+                shown = _display(path, cwd)
+            yield Target(path, shown, s)
         stack.extend(reversed(subdirs))
+
+
+_PREFIXES = True  # (off in a test: every path worked out on its own)
+
+
+def _relative_directory(directory: Path, settings: Settings) -> str | None:
+    """``settings.relpath`` of ``directory``'s files, less their names (``""`` at the
+    config root, ``"a/b/"`` below it), or None when it lies outside the root."""
+    real, root = real_directory(directory), real_directory(settings.root)
+    if real == root:
+        return ""
+    top = root if root.endswith(os.sep) else root + os.sep
+    if not real.startswith(top):
+        return None
+    return real[len(top) :].replace(os.sep, "/") + "/"
+
+
+def _shown_directory(directory: Path, cwd: str) -> str | None:
+    """How the files of ``directory`` are shown, less their names, when it lies below
+    the working directory (``""`` in it); None otherwise (shown as given)."""
+    text = str(directory)
+    if os.sep != "/" or os.path.abspath(text) != text:
+        return None
+    if text == cwd:
+        return ""
+    top = cwd if cwd.endswith("/") else cwd + "/"
+    return text[len(top) :] + "/" if text.startswith(top) else None
 
 
 def project_root(path: Path, settings: Settings) -> Path | None:

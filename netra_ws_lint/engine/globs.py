@@ -116,23 +116,27 @@ class _Spec(pathspec.GitIgnoreSpec):
     rules between patterns only decide among negations), at a tenth of the cost of the
     general loop a discovery pays for every file."""
 
-    _plain: list[re.Pattern[str]] | None
+    _plain: re.Pattern[str] | None
 
     def match_file(self, file: Any, separators: Any = None) -> bool:
         try:
             plain = self._plain
         except AttributeError:  # the first match: the patterns are known by now
-            plain = self._plain = _plain_regexes(self.patterns)
+            plain = self._plain = _plain_regex(self.patterns)
         if plain is None:
             return bool(super().match_file(file, separators))
-        name = normalize_file(file, separators)
-        return any(r.search(name) is not None for r in plain)
+        return plain.search(normalize_file(file, separators)) is not None
 
 
-def _plain_regexes(patterns: Iterable[Any]) -> list[re.Pattern[str]] | None:
-    """The compiled expressions of ``patterns`` when none negates, else None."""
-    out = []
-    for p in patterns:
+_GROUP = re.compile(r"\(\?P([<=])(\w+)")
+
+
+def _plain_regex(patterns: Iterable[Any]) -> re.Pattern[str] | None:
+    """One expression matching what any of ``patterns`` matches, when none negates
+    (their named groups renamed apart), else None."""
+    parts: list[str] = []
+    flags: set[int] = set()
+    for i, p in enumerate(patterns):
         include, regex = getattr(p, "include", None), getattr(p, "regex", None)
         if include is None:  # a comment or a blank line: matches nothing
             continue
@@ -140,8 +144,17 @@ def _plain_regexes(patterns: Iterable[Any]) -> list[re.Pattern[str]] | None:
             return None
         if not isinstance(regex.pattern, str):
             return None
-        out.append(regex)
-    return out
+        flags.add(regex.flags)
+        renamed = _GROUP.sub(rf"(?P\1\2_{i}", regex.pattern)
+        parts.append(f"(?:{renamed})")
+    if len(flags) > 1:
+        return None
+    if not parts:
+        return re.compile("(?!)")  # matches nothing
+    try:
+        return re.compile("|".join(parts), flags.pop())
+    except re.error:
+        return None
 
 
 def glob_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
