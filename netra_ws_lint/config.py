@@ -17,7 +17,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pathspec
 
@@ -264,7 +264,7 @@ def code_prefixes(codes: Iterable[str]) -> frozenset[str]:
 
 # the rules' codes, or a function giving them (called only when a selector is checked:
 # a run whose configuration selects nothing never imports the rules for it)
-KnownCodes = Iterable[str] | Callable[[], Iterable[str]]
+KnownCodes = Union[Iterable[str], Callable[[], Iterable[str]]]
 
 
 class _Prefixes:
