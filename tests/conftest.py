@@ -1,8 +1,10 @@
 """Shared test set-up: every SARIF document the tool builds during the tests is checked
-against the official SARIF 2.1.0 schema and GitHub code scanning's extra demands."""
+against the official SARIF 2.1.0 schema and GitHub code scanning's extra demands; the
+``generated`` project fixture of the speed tests."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -65,3 +67,22 @@ def _every_sarif_document_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
         return doc
 
     monkeypatch.setattr(formats, "sarif_document", checked)
+
+
+def _gen_project() -> Any:
+    """``benchmarks/gen_project.py``, loaded as a module."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gen_project.py"
+    spec = importlib.util.spec_from_file_location("gen_project", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A generated 60-module project (re-export chains, cross-module calls), the
+    working directory."""
+    root = _gen_project().make_project(tmp_path / "proj", 60, per_package=20)
+    monkeypatch.chdir(root)
+    return root

@@ -4,7 +4,6 @@ prefilter sound, the start light."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,21 +23,6 @@ from netra_ws_lint.engine.runner import check_targets
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
-
-
-def _gen() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_project", BENCHMARKS / "gen_project.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = _gen().make_project(tmp_path / "proj", 60, per_package=20)
-    monkeypatch.chdir(root)
-    return root
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ definitions they replace."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -23,23 +22,6 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine import facts, pipeline, runner
 from netra_ws_lint.engine.cache import Cache
 from netra_ws_lint.engine.fsutil import clear_real_paths, real_path, resolved
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _gen() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_project", BENCHMARKS / "gen_project.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = _gen().make_project(tmp_path / "proj", 60, per_package=20)
-    monkeypatch.chdir(root)
-    return root
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
