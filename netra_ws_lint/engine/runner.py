@@ -654,14 +654,12 @@ class Run:
                 results[i] = checker.lookup(it)
             elif found.local is not None:
                 project = checker.project_of(it)
-                if found.source is not None and project is not None:
-                    if not uses_project(found.source, project):
-                        dep = "L" + checker.names_digest(str(it.root))
-                        results[i] = (found.local, dep, found.sha)
-                else:  # no project, or unreadable, undecodable: the project adds nothing
-                    dep = "" if found.sha is None else "N" if project is None else "L"
-                    if dep == "L":
-                        dep += checker.names_digest(str(it.root))
+                if project is not None and found.source and uses_project(found.source, project):
+                    pass  # checked again, with the project
+                elif found.sha is None:  # unreadable: not cached
+                    results[i] = (found.local, "", None)
+                else:
+                    dep = "N" if project is None else "L" + checker.names_digest(str(it.root))
                     results[i] = (found.local, dep, found.sha)
             if results[i] is None:
                 todo.append((i, it))
