@@ -204,3 +204,47 @@ def test_one_run_checking_again_sees_the_edits(generated: Path) -> None:
     assert not any(f.code == "NWS105" and f.line == 29 for f in again)
     fresh = Run(None, jobs=1, project=True, root_of=lambda _p, _s: generated)
     assert again == fresh.check([(target, "m21.py", settings)], others)[0].findings
+
+
+def test_a_checked_file_is_freed_without_the_cycle_collector() -> None:
+    """A file's tree and analyses (checked alone and in project mode, with its facts)
+    hold no reference cycles: they are freed when the check is done, not by the cyclic
+    collector later (which the command runs seldom, see ``runner.tune_gc``)."""
+    import ast
+    import gc
+    import weakref
+
+    from netra_ws_lint.analysis.project import ModuleId, ProjectIndex
+
+    legacy = BENCHMARKS.parent / "examples" / "legacy_service"
+    files = [
+        legacy / "agent_service.py",
+        legacy / "handlers.py",
+        STDLIB / "asyncio" / "base_events.py",
+        STDLIB / "typing.py",
+    ]
+    settings = Settings()
+    gc.collect()
+    gc.disable()
+    try:
+        for path in files:
+            text = path.read_text(encoding="utf-8")
+            module = ModuleId(path.stem, False, ())
+            facts = pipeline.check(str(path), settings, source=text, module=module, facts=True)
+            project = ProjectIndex([facts.facts], settings).join()
+            for proj in (None, project):
+                tree = ast.parse(text)
+                ref = weakref.ref(tree)
+                result = pipeline.check(
+                    str(path),
+                    settings,
+                    source=text,
+                    tree=tree,
+                    project=proj,
+                    module=module,
+                    facts=True,
+                )
+                del tree, result
+                assert ref() is None, f"{path.name}: the tree outlived its check"
+    finally:
+        gc.enable()

@@ -98,15 +98,16 @@ def nested_scopes(scope: ScopeNode) -> list[ScopeNode]:
     before their children); memoised. Together their :func:`scope_nodes` hold every
     node of ``scope``'s body once."""
     found: list[ScopeNode] | None = scope.__dict__.get("_nws_nested_scopes")
-    if found is not None:
-        return found
-    out: list[ScopeNode] = [scope]
-    i = 0
-    while i < len(out):
-        out += [n for n in scope_nodes(out[i]) if isinstance(n, _NEW_SCOPES)]
-        i += 1
-    scope.__dict__["_nws_nested_scopes"] = out
-    return out
+    if found is None:
+        out: list[ScopeNode] = [scope]
+        i = 0
+        while i < len(out):
+            out += [n for n in scope_nodes(out[i]) if isinstance(n, _NEW_SCOPES)]
+            i += 1
+        # memoised without ``scope`` itself: a node referring to itself would be a
+        # cycle, and its whole tree would wait for the cyclic garbage collector
+        found = scope.__dict__["_nws_nested_scopes"] = out[1:]
+    return [scope, *found]
 
 
 def functions_in(tree: ScopeNode) -> list[FunctionNode]:

@@ -113,6 +113,12 @@ class Context:
         self.is_package = False
         self._vocabulary: ProjectVocabulary | None = None
 
+    def release(self) -> None:
+        """Drop the per-file state the rules shared: some of it refers back to this
+        Context, and without the cycle the file's tree and analysis are freed as soon
+        as the check is done (not by the cyclic garbage collector, later)."""
+        self.rule_state.clear()
+
     # ----------------------------------------------------------------- reporting
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)

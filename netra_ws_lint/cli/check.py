@@ -169,6 +169,10 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, color: bool) 
 
         changed = changed_lines(args.diff_base)
 
+    if args.one_shot:  # the process ends with the command (see tune_gc)
+        from netra_ws_lint.engine.runner import tune_gc
+
+        tune_gc()
     with Progress(stderr, not args.quiet) as progress:
         results, failed, run_ = collect(args, stderr, progress.update)
     fixed_count = 0

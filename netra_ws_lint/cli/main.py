@@ -135,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command = arguments[:1] if arguments and arguments[0] in COMMANDS else tuple(COMMANDS)
     args = _parse(build_parser(command), arguments)
+    # the program itself (not a call from other code): the process ends with the command
+    args.one_shot = argv is None
     from netra_ws_lint.config import ConfigError
 
     try:

@@ -74,6 +74,7 @@ class FactScan:
                 if Prefilter(self.settings, [SINGLETON_RULE]).can_fire(self.source):
                     ctx = Context(self.tree, self.source, self.ctx.path, self.settings)
                     Walker(ctx, [rule(ctx)]).walk(self.tree)
+                    ctx.release()
                     findings = ctx.findings
             self._singleton_lines = frozenset(
                 f.line for f in findings if f.code == SINGLETON_RULE and not f.audit
@@ -240,7 +241,10 @@ def facts_from_tree(
                 kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
                 defs[stmt.name] = {"kind": kind, **values}
     vocab = vocabulary_facts(tree, settings, path, module)
-    return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
+    try:
+        return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
+    finally:
+        scan.ctx.release()
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:

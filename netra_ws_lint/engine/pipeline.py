@@ -106,6 +106,8 @@ def run_rules(
         ctx.add_finding(
             Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply")
         )
+    finally:
+        ctx.release()
     add_pattern_findings(ctx.findings, source, settings)
     return ctx.findings
 
