@@ -251,7 +251,11 @@ class SingletonGetterCall(Rule):
         if project is None:
             return
         ctx = self.ctx
-        found = project.definition(ctx, node.func)
+        func = node.func
+        last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if last not in project.known_names:  # leads to no definition of the project
+            return
+        found = project.definition(ctx, func)
         if found is None or not found.get("singleton"):
             name = project.qualname(ctx, node.func)
             getter = project.vocabulary.getter(name) if name else None
@@ -259,6 +263,4 @@ class SingletonGetterCall(Rule):
                 return
         if ctx.reports("NWS101") and ctx.is_deprecated_accessor(ctx.callee(node)):
             return  # NWS101 reports this call
-        func = node.func
-        label = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
-        self.report(node, name=label)
+        self.report(node, name=last)
