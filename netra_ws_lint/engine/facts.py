@@ -48,13 +48,14 @@ class FactScan:
         path: str,
         settings: Settings,
         walked: Sequence[Finding] | None,
+        ctx: Context | None = None,
     ) -> None:
         from netra_ws_lint.analysis.semantic import Context
 
         self.tree = tree
         self.source = source
         self.settings = settings
-        self.ctx = Context(tree, source, path, settings)
+        self.ctx = ctx or Context(tree, source, path, settings)
         self._walked = walked
         self._singleton_lines: frozenset[int] | None = None
 
@@ -225,15 +226,17 @@ def facts_from_tree(
     module: ModuleId,
     settings: Settings,
     walked: Sequence[Finding] | None = None,
+    ctx: Context | None = None,
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
-    NWS104 on this tree (saves walking it again)."""
+    NWS104 on this tree (saves walking it again); ``ctx``: that walk's Context, when it
+    had no project (its analyses of the tree are shared; its owner releases it)."""
     from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
 
     if not needs_tree(source, settings):
         return imports_entry(source, module)
     defs: dict[str, dict[str, Any]] = {}
-    scan = FactScan(tree, source, path, settings, walked)
+    scan = FactScan(tree, source, path, settings, walked, ctx)
     for stmt in tree.body:
         if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
             values = {f.key: f.extract(scan, stmt) for f in DEF_FACTS}
@@ -244,7 +247,8 @@ def facts_from_tree(
     try:
         return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
     finally:
-        scan.ctx.release()
+        if ctx is None:
+            scan.ctx.release()
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:

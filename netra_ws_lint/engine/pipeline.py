@@ -92,12 +92,16 @@ def run_rules(
     settings: Settings,
     rule_set: RuleSet,
     setup: Callable[[Context], None] | None = None,
+    ctx: Context | None = None,
 ) -> list[Finding]:
     """All findings of the enabled rules on one parsed file (no noqa / selection).
-    ``setup`` prepares the Context before the walk (project mode attaches its index)."""
-    ctx = Context(tree, source, path, settings)
-    if setup is not None:
-        setup(ctx)
+    ``setup`` prepares the Context before the walk (project mode attaches its index);
+    ``ctx``: the Context of this tree to walk with (its owner releases it)."""
+    own = ctx is None
+    if ctx is None:
+        ctx = Context(tree, source, path, settings)
+        if setup is not None:
+            setup(ctx)
     rules = [cls(ctx) for cls in rule_set.rule_classes]
     walker = Walker(ctx, rules)
     try:
@@ -107,7 +111,8 @@ def run_rules(
             Finding(1, 0, RULE_CRASHED, "analysis stopped: the file is nested too deeply")
         )
     finally:
-        ctx.release()
+        if own:
+            ctx.release()
     add_pattern_findings(ctx.findings, source, settings)
     return ctx.findings
 
@@ -205,16 +210,21 @@ def check(
             return _result(name, [parsed], source, settings, apply_noqa, None)
         tree = parsed
 
-    def setup(ctx: Context) -> None:
-        ctx.project = project
-        if module is not None:
-            ctx.module_name, ctx.is_package = module.name, module.is_package
-
-    findings: list[Finding] = []
-    if rule_set.rule_classes or settings.patterns:
-        findings = run_rules(tree, source, name, settings, rule_set, setup)
-    walked = findings if any(r.code == "NWS104" for r in rule_set.rule_classes) else None
-    file_facts = _facts(source, name, settings, module, tree, walked, want_facts)
+    ctx = Context(tree, source, name, settings)
+    ctx.project = project
+    if module is not None:
+        ctx.module_name, ctx.is_package = module.name, module.is_package
+    try:
+        findings: list[Finding] = []
+        if rule_set.rule_classes or settings.patterns:
+            findings = run_rules(tree, source, name, settings, rule_set, ctx=ctx)
+        walked = findings if any(r.code == "NWS104" for r in rule_set.rule_classes) else None
+        # the facts share the walk's analyses of the tree (its bindings, its request
+        # handlers) when the walk was without the project, as the facts are
+        shared = ctx if project is None else None
+        file_facts = _facts(source, name, settings, module, tree, walked, want_facts, shared)
+    finally:
+        ctx.release()
     return _result(name, findings, source, settings, apply_noqa, file_facts)
 
 
@@ -238,13 +248,14 @@ def _facts(
     tree: ast.Module | None,
     walked: list[Finding] | None,
     wanted: bool,
+    ctx: Context | None = None,
 ) -> dict[str, Any] | None:
     if not wanted or module is None:
         return None
     if tree is None:
         return facts_from_source(source, name, module, settings)
     try:
-        return facts_from_tree(tree, source, name, module, settings, walked)
+        return facts_from_tree(tree, source, name, module, settings, walked, ctx)
     except (RecursionError, MemoryError):
         return None
 
