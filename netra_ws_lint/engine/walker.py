@@ -28,8 +28,13 @@ class _Marker:
 
 
 _POP_MARKER = _Marker(_POP, None)
-# child fields of each node type, in reverse source order ("ctx" is never worth a visit)
+# child fields of each node type, in reverse source order; never worth a visit: the
+# ``ctx`` markers and the operators (``Load()``, ``Add()``, ``Eq()``: no rule looks at
+# them as nodes, and they have no children)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
+# nodes that never have child nodes: visited only when a rule has a handler for them
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias})
 
 
 # (rule classes, prefix) -> node type -> [(rule index, method name)]: dir() once per run
@@ -115,6 +120,7 @@ class Walker:
         self.ctx = ctx
         self.visit = _handler_table(rules, "visit_")
         self.leave = _handler_table(rules, "leave_")
+        self.skip = _LEAVES.difference(self.visit, self.leave)
         self.crashed: dict[str, BaseException] = {}
 
     def _call(self, handlers: list[tuple[Rule, Handler]], node: ast.AST) -> None:
@@ -138,7 +144,7 @@ class Walker:
 
     def walk(self, tree: ast.AST) -> None:
         ctx = self.ctx
-        visit, leave = self.visit, self.leave
+        visit, leave, skip = self.visit, self.leave, self.skip
         stack: list[object] = [tree]
         AST = ast.AST
         while stack:
@@ -165,13 +171,15 @@ class Walker:
             fields = _CHILD_FIELDS.get(t)
             if fields is None:
                 fields = _CHILD_FIELDS[t] = tuple(
-                    reversed([f for f in getattr(t, "_fields", ()) if f != "ctx"])
+                    reversed([f for f in getattr(t, "_fields", ()) if f not in _SKIPPED_FIELDS])
                 )
             for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    stack.extend(v for v in reversed(value) if isinstance(v, AST))
-                elif isinstance(value, AST):
+                    stack += [
+                        v for v in reversed(value) if isinstance(v, AST) and type(v) not in skip
+                    ]
+                elif isinstance(value, AST) and type(value) not in skip:
                     stack.append(value)
 
 
