@@ -16,9 +16,9 @@ from __future__ import annotations
 import ast
 import bisect
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeVar, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -67,6 +67,7 @@ def walk(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+T = TypeVar("T")
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda]
 
@@ -108,6 +109,18 @@ def nested_scopes(scope: ScopeNode) -> list[ScopeNode]:
         # cycle, and its whole tree would wait for the cyclic garbage collector
         found = scope.__dict__["_nws_nested_scopes"] = out[1:]
     return [scope, *found]
+
+
+def node_memo(node: ast.AST, key: str, words: object, compute: Callable[[], T]) -> T:
+    """``compute()``, memoised on ``node`` for ``words`` (the vocabulary it depends
+    on, by identity): a file's check and its facts share what does not depend on the
+    module's name. The value must not refer to ``node`` or its ancestors (a cycle)."""
+    found = node.__dict__.get(key)
+    if found is not None and found[0] is words:
+        return found[1]  # type: ignore[no-any-return]
+    value = compute()
+    node.__dict__[key] = (words, value)
+    return value
 
 
 def functions_in(tree: ScopeNode) -> list[FunctionNode]:

@@ -34,7 +34,13 @@ from netra_ws_lint.analysis.idioms import (
     global_stores,
     lazy_singleton_store,
 )
-from netra_ws_lint.analysis.scopes import functions_in, nested_scopes, scope_nodes, walk
+from netra_ws_lint.analysis.scopes import (
+    functions_in,
+    nested_scopes,
+    node_memo,
+    scope_nodes,
+    walk,
+)
 from netra_ws_lint.config import WORD_LISTS, Settings, Words, matches_any
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -123,6 +129,13 @@ def _is_self_attr(node: ast.AST, self_name: str) -> bool:
 
 def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
     """Why instances of ``cls`` hold per-user state, or None."""
+    return node_memo(cls, "_nws_user_state", words, lambda: _user_state_reason(cls, words))
+
+
+_SELF_STATE_NODES = (ast.Assign, ast.AnnAssign, ast.Call)
+
+
+def _user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
     for stmt in cls.body:
         if isinstance(stmt, FUNCTION_TYPES) and stmt.name == "__init__":
             cp = context_param_name(stmt, words)
@@ -137,9 +150,10 @@ def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
             others = _other_typed_context_names(stmt, words)
             for scope in nested_scopes(stmt):
                 for node in scope_nodes(scope):
-                    reason = _self_state(node, self_name, words, others)
-                    if reason is not None:
-                        return reason
+                    if isinstance(node, _SELF_STATE_NODES):
+                        reason = _self_state(node, self_name, words, others)
+                        if reason is not None:
+                            return reason
         if identity and matches_any(stmt.name, words.send_methods):
             return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
     return None
@@ -520,6 +534,10 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
     ``LIVE.discard(sid)``; not ``RECENT.pop(0)``) in a cleanup function (one that
     does not also add to it): stores with a lifecycle. Each name -> the names of
     those functions."""
+    return node_memo(tree, "_nws_evicted", None, lambda: _evicted_containers(tree))
+
+
+def _evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
     top: set[str] = set()
     for stmt in tree.body:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -528,9 +546,14 @@ def evicted_containers(tree: ast.Module) -> dict[str, set[str]]:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             top.update(t.id for t in targets if isinstance(t, ast.Name))
     out: dict[str, set[str]] = {}
+    if not top:
+        return out
+    removals = (ast.Call, ast.Delete)
     for fn in functions_in(tree):
         nodes = scope_nodes(fn)
-        removed = {name for node in nodes for name in keyed_removals(node)} & top
+        removed = {
+            name for node in nodes if isinstance(node, removals) for name in keyed_removals(node)
+        } & top
         if not removed:
             continue
         added = {name for node in nodes for name in _additions(node)}
@@ -900,23 +923,32 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
     <identity> in ...`` in a function that serves no single user: no identity or
     context parameter)."""
     out: dict[str, bool] = {}
+    for name, fanout in node_memo(tree, "_nws_loop_calls", words, lambda: _loop_calls(tree, words)):
+        callee = qualify(name)
+        out[callee] = out.get(callee, True) and fanout
+    return out
+
+
+def _loop_calls(tree: ast.Module, words: Words) -> list[tuple[str, bool]]:
+    """Each call of the module's functions by a plain or dotted name (not through
+    ``self``/``cls``), as written, and whether it is a fan-out call."""
+    out: list[tuple[str, bool]] = []
     for fn in functions_in(tree):
         serves_one = any(
             p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
         )
         loop_calls: set[int] = set()
-        for node in scope_nodes(fn):
+        nodes = scope_nodes(fn)
+        for node in nodes:
             if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(node.target, words):
                 for sub in node.body:
                     loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
-        for node in scope_nodes(fn):
+        for node in nodes:
             if isinstance(node, ast.Call):
                 name = dotted(node.func)
                 if name is None or name.startswith(("self.", "cls.")):
                     continue
-                callee = qualify(name)
-                fanout = id(node) in loop_calls and not serves_one
-                out[callee] = out.get(callee, True) and fanout
+                out.append((name, id(node) in loop_calls and not serves_one))
     return out
 
 
