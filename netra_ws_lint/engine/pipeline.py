@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.config import Settings
@@ -91,17 +91,14 @@ def run_rules(
     path: str,
     settings: Settings,
     rule_set: RuleSet,
-    setup: Callable[[Context], None] | None = None,
     ctx: Context | None = None,
 ) -> list[Finding]:
     """All findings of the enabled rules on one parsed file (no noqa / selection).
-    ``setup`` prepares the Context before the walk (project mode attaches its index);
-    ``ctx``: the Context of this tree to walk with (its owner releases it)."""
+    ``ctx``: the Context of this tree to walk with, prepared by its owner (project
+    mode attaches its index), who releases it."""
     own = ctx is None
     if ctx is None:
         ctx = Context(tree, source, path, settings)
-        if setup is not None:
-            setup(ctx)
     rules = [cls(ctx) for cls in rule_set.rule_classes]
     walker = Walker(ctx, rules)
     try:
