@@ -118,6 +118,31 @@ def test_parallel_output_is_identical(generated: Path, capsys: pytest.CaptureFix
     assert run(capsys, "check", "-j", "2", ".") == one  # warm
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_free_memory_returned_before_each_pool_forks(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers of each step are forked after the main process gave its free heap
+    pages back (they would otherwise start as large as it is)."""
+    import ctypes
+    import multiprocessing.process
+
+    order: list[str] = []
+    real_trim, real_start = runner._return_free_memory, multiprocessing.process.BaseProcess.start
+    monkeypatch.setattr(runner, "_return_free_memory", lambda: order.append("trim") or real_trim())
+    monkeypatch.setattr(
+        multiprocessing.process.BaseProcess,
+        "start",
+        lambda self: order.append("fork") or real_start(self),
+    )
+    run(capsys, "check", "--no-cache", "-j", "2", ".")
+    # step 1 and step 2: each pool's workers forked just after the trim
+    assert order.count("trim") == 2 and order[0] == "trim"
+    second = order.index("trim", 1)
+    assert order[1] == order[second + 1] == "fork"
+    assert hasattr(ctypes.CDLL(None), "malloc_trim")  # what it calls exists here
+
+
 def _prefilter_agrees(root: Path, files: list[Path]) -> None:
     settings = Settings(root=root)
     targets = [(p, str(p), settings) for p in files]
