@@ -50,3 +50,36 @@ def test_precision_on_corpora(tmp_path: Path) -> None:
     print("targets not met yet: " + ("; ".join(targets) or "none"))
     assert overall["findings"] >= FLOOR["findings"], proc.stdout
     assert overall["worth"] >= FLOOR["overall"] * overall["labelled"], proc.stdout
+
+
+def _harness():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(HARNESS.parent))
+    try:
+        import run as harness
+    finally:
+        sys.path.pop(0)
+    return harness
+
+
+def test_private_tree_labels_keep_no_code(tmp_path: Path) -> None:
+    """A finding of ``--backend`` is keyed by a digest of its line, never its text;
+    repeated keys in a file are numbered; distinct defects count a shared ``defect`` once."""
+    harness = _harness()
+    src = tmp_path / "app.py"
+    src.write_text("def handler(user_id):\n    secret_call(user_id)\n    secret_call(user_id)\n")
+    findings = [
+        {"filename": "app.py", "line": 2, "column": 4, "code": "NWS999", "message": "m"},
+        {"filename": "app.py", "line": 3, "column": 4, "code": "NWS999", "message": "m"},
+    ]
+    rows = harness.keyed_findings(harness.BACKEND, tmp_path, findings)
+    assert [r["scope"] for r in rows] == ["handler", "handler"]
+    assert rows[0]["text"] == harness.line_digest("secret_call(user_id)")
+    assert rows[1]["text"] == rows[0]["text"] + " #2"
+    assert all("secret_call" not in r["key"] for r in rows)
+    skeleton = harness.skeleton(rows[0])
+    assert "message" not in skeleton and "secret_call" not in json.dumps(skeleton)
+    labels = {r["key"]: dict(harness.skeleton(r), worth_acting=True, defect="one") for r in rows}
+    assert harness.distinct_defects(rows, labels) == {harness.BACKEND: 1}
+    # a shared corpus keeps the text, as before
+    plain = harness.keyed_findings("chainlit", tmp_path, findings[:1])
+    assert plain[0]["text"] == "secret_call(user_id)"

@@ -16,6 +16,13 @@ per rule and overall for each corpus and for all corpora together (``examples`` 
 reported on its own line and left out of the totals), lists the findings not yet
 labelled and the labels that no longer match a finding.
 
+``--backend PATH`` adds a private tree (the seed's own backend: the folder holding
+``netra_backend/app``), checked in place as corpus ``backend``. Its code may not be copied
+here, so its labels (``labels-backend*.json``) keep a digest of the finding line
+(``sha1:`` + 12 hex digits of the white-space-collapsed text) instead of the text. A
+label may name the ``defect`` it belongs to (several findings, one defect: the report
+counts distinct defects too) and the ``kind`` of a false positive.
+
 Exit status: 0 every finding is labelled, 1 some are not, 2 no corpora were found.
 """
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +46,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LABELS = HERE / "labels.json"
 EXAMPLES = "examples"
+# A private tree (``--backend PATH``): its licence keeps its code out of this repository,
+# so its labels key a finding by a digest of the line's text, never the text itself.
+BACKEND = "backend"
+BACKEND_LABELS = "labels-backend*.json"
 
 
 def default_corpora() -> Path:
@@ -139,6 +151,12 @@ class SourceFile:
         return ""
 
 
+def line_digest(text: str) -> str:
+    """What a label of a private tree keeps of a line: ``sha1:`` and 12 hex digits of
+    its white-space-collapsed text."""
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
 def finding_key(corpus: str, f: dict[str, Any], text: str, scope: str) -> str:
     return "|".join((corpus, f["filename"], f["code"], scope, text))
 
@@ -158,6 +176,8 @@ def keyed_findings(corpus: str, root: Path, findings: list[dict[str, Any]]) -> l
         if src is None:
             src = files[f["filename"]] = SourceFile(root / f["filename"])
         scope, text = src.scope(f["line"]), src.statement(f["line"])
+        if corpus == BACKEND:
+            text = line_digest(text)
         key = finding_key(corpus, f, text, scope)
         seen[key] += 1
         if seen[key] > 1:
@@ -181,7 +201,8 @@ def summarise(rows: list[dict[str, Any]], labels: dict[str, dict[str, Any]]) -> 
     table: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for r in rows:
         label = labels.get(r["key"])
-        for corpus in (r["corpus"], "ALL") if r["corpus"] != EXAMPLES else (EXAMPLES,):
+        apart = r["corpus"] in (EXAMPLES, BACKEND)  # reported on their own, not in ALL
+        for corpus in (r["corpus"],) if apart else (r["corpus"], "ALL"):
             for rule in (r["code"], "overall"):
                 c = table[corpus][rule]
                 c["findings"] += 1
@@ -193,8 +214,8 @@ def summarise(rows: list[dict[str, Any]], labels: dict[str, dict[str, Any]]) -> 
 
 def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
     order = [
-        *sorted(k for k in summary if k not in ("ALL", EXAMPLES)),
-        *(k for k in ("ALL", EXAMPLES) if k in summary),
+        *sorted(k for k in summary if k not in ("ALL", EXAMPLES, BACKEND)),
+        *(k for k in ("ALL", EXAMPLES, BACKEND) if k in summary),
     ]
     for corpus in order:
         rules = summary[corpus]
@@ -210,11 +231,24 @@ def print_report(summary: dict[str, Any], out: Any = sys.stdout) -> None:
             )
 
 
-def load_labels(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {label_key(label): label for label in data}
+def load_labels(*paths: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        if path.exists():
+            out.update((label_key(label), label) for label in json.loads(path.read_text("utf-8")))
+    return out
+
+
+def distinct_defects(rows: list[dict[str, Any]], labels: dict[str, dict[str, Any]]) -> Counter[str]:
+    """Per corpus, how many distinct defects its worth-acting findings are (a label's
+    ``defect`` names the one defect several findings may share; without one, each
+    finding is its own)."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        label = labels.get(r["key"])
+        if label and label["worth_acting"]:
+            seen[r["corpus"]].add(label.get("defect") or r["key"])
+    return Counter({corpus: len(defects) for corpus, defects in seen.items()})
 
 
 def skeleton(r: dict[str, Any]) -> dict[str, Any]:
@@ -225,8 +259,11 @@ def skeleton(r: dict[str, Any]) -> dict[str, Any]:
         "scope": r["scope"],
         "text": r["text"],
         "line": r["line"],
-        "message": r["message"],
+        # a private tree's labels keep no text of its code (its messages quote its names)
+        **({} if r["corpus"] == BACKEND else {"message": r["message"]}),
         "worth_acting": None,
+        "kind": "",
+        "defect": "",
         "why": "",
     }
 
@@ -235,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", type=Path, default=default_corpora())
     parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument(
+        "--backend",
+        type=Path,
+        help=f"also check this private tree as corpus {BACKEND!r} (labels: {BACKEND_LABELS})",
+    )
     parser.add_argument("--only", action="append", help="only this corpus (repeatable)")
     parser.add_argument("--no-examples", action="store_true", help="skip examples/")
     parser.add_argument("--unlabelled-out", type=Path, help="write unlabelled findings here")
@@ -245,11 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     archives = sorted(args.corpora.glob("*.tar.gz")) if args.corpora.is_dir() else []
     if args.only:
         archives = [a for a in archives if any(a.name.startswith(o) for o in args.only)]
-    if not archives:
+    backend = args.backend if args.backend and (not args.only or BACKEND in args.only) else None
+    if backend is not None and not backend.is_dir():
+        print(f"--backend {backend}: not a directory", file=sys.stderr)
+        return 2
+    if not archives and backend is None:
         print(f"no corpora (*.tar.gz) in {args.corpora}", file=sys.stderr)
         return 2
-    labels = load_labels(args.labels)
+    labels = load_labels(args.labels, *sorted(HERE.glob(BACKEND_LABELS)))
     rows: list[dict[str, Any]] = []
+    if backend is not None:
+        rows += keyed_findings(BACKEND, backend, run_lint(backend))
     with tempfile.TemporaryDirectory(prefix="nws-precision-") as tmp:
         for archive in archives:
             name = archive.name[: -len(".tar.gz")].rsplit("-", 1)[0]
@@ -264,9 +312,15 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = summarise(rows, labels)
     print_report(summary)
+    defects = distinct_defects(rows, labels)
+    if defects:
+        counts = ", ".join(f"{corpus} {n}" for corpus, n in sorted(defects.items()))
+        print(f"\ndistinct defects worth acting on: {counts}")
     unlabelled = [r for r in rows if r["key"] not in labels]
     keys = {r["key"] for r in rows}
     corpora = {r["corpus"] for r in rows} | {a.name.rsplit("-", 1)[0] for a in archives}
+    if backend is not None:
+        corpora.add(BACKEND)
     stale = [k for k, v in labels.items() if k not in keys and v["corpus"] in corpora]
     not_worth = [r for r in rows if labels.get(r["key"], {}).get("worth_acting") is False]
     if not_worth:
@@ -290,7 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.findings_out:
         args.findings_out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     if args.summary_json:
-        summary_out = {"counts": summary, "unlabelled": len(unlabelled), "stale": len(stale)}
+        summary_out = {
+            "counts": summary,
+            "defects": dict(defects),
+            "unlabelled": len(unlabelled),
+            "stale": len(stale),
+        }
         args.summary_json.write_text(json.dumps(summary_out, indent=2) + "\n", encoding="utf-8")
     return 1 if unlabelled else 0
 

@@ -207,12 +207,14 @@ def check(
             return _result(name, [parsed], source, settings, apply_noqa, None)
         tree = parsed
 
+    findings: list[Finding] = []
+    if not (rule_set.rule_classes or settings.patterns or want_facts):
+        return _result(name, findings, source, settings, apply_noqa, None)  # parsed only
     ctx = Context(tree, source, name, settings)
     ctx.project = project
     if module is not None:
         ctx.module_name, ctx.is_package = module.name, module.is_package
     try:
-        findings: list[Finding] = []
         if rule_set.rule_classes or settings.patterns:
             findings = run_rules(tree, source, name, settings, rule_set, ctx=ctx)
         walked = findings if any(r.code == "NWS104" for r in rule_set.rule_classes) else None
