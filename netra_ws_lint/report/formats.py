@@ -39,8 +39,6 @@ from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
 TOOL_NAME = "netra-ws-lint"
-# The project's home, used as SARIF's informationUri and by `netra-ws-lint init`.
-TOOL_URI = "https://github.com/netra-systems/netra-ws-lint"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -257,7 +255,6 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
                         "name": TOOL_NAME,
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": TOOL_URI,
                         "rules": [sarif_rule(code, registry.get(code)) for code in codes],
                     },
                 },
