@@ -1,7 +1,10 @@
 """``netra-ws-lint init``: set a repository up in one step.
 
-- ``.pre-commit-config.yaml``: adds the ``netra-ws-lint`` hook, pinned to the installed
-  version (``rev: v<version>``); creates the file if there is none.
+- ``.pre-commit-config.yaml``: adds the ``netra-ws-lint`` hook; creates the file if there
+  is none. By default a ``repo: local`` hook that runs the installed ``netra-ws-lint``
+  (nothing to clone or download: it works offline); with ``--repo URL --rev REV`` the
+  team's own copy of this repository at that revision. An existing entry of the hook is
+  updated to the form asked for (a local entry becomes a remote one and back).
 - ``pyproject.toml``: adds a ``[tool.netra-ws-lint]`` table listing the word lists with
   their defaults; in an existing table, only the lists it does not set yet (neither
   ``key`` nor ``extend-key``), placed before its other keys.
@@ -9,7 +12,8 @@
 Nothing that is there is rewritten: both files are edited as text (the tool does not
 depend on a YAML library), and an edit is made only where the file's layout is
 understood. Anything else is refused with a message saying what to add by hand.
-Running it again changes nothing.
+Running it again changes nothing. It ends by printing the next steps (install
+pre-commit, ``pre-commit install``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from netra_ws_lint.config import (
     apply_options,
 )
 from netra_ws_lint.engine.fsutil import read_text_file, rewrite_file, write_new_file
-from netra_ws_lint.report.formats import TOOL_URI
 from netra_ws_lint.rules.base import all_rules
 
 if sys.version_info >= (3, 11):
@@ -42,6 +45,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10
     import tomli as tomllib
 
 HOOK_ID = "netra-ws-lint"
+FIX_HOOK_ID = "netra-ws-lint-fix"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 _HOOK_ID_RE = re.compile(
     rf"^[ \t]*(?:-[ \t]+)?id:[ \t]*(['\"]?){re.escape(HOOK_ID)}\1[ \t]*(?:#[^\r\n]*)?\r?$", re.M
@@ -73,7 +77,7 @@ def _yaml_scalar(value: str) -> str:
     return value if _PLAIN_SCALAR_RE.match(value) else json.dumps(value)
 
 
-# `init --local`: a hook that runs the installed tool (no clone, no network)
+# the default: a hook that runs the installed tool (no clone, no network)
 LOCAL_HOOK = {
     "id": HOOK_ID,
     "name": HOOK_ID,
@@ -103,6 +107,18 @@ def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
         f"{pad}  hooks:",
         f"{pad}    - id: {HOOK_ID}",
     ]
+
+
+# the local form of the fix hook (when an entry being converted has it)
+LOCAL_FIX_HOOK = {
+    "id": FIX_HOOK_ID,
+    "name": "netra-ws-lint (fix)",
+    "entry": "netra-ws-lint check --force-exclude --fix",
+    "language": "system",
+    "types_or": ["python", "pyi"],
+    "require_serial": True,
+}
+_LOCAL_DEFINITIONS = {HOOK_ID: LOCAL_HOOK, FIX_HOOK_ID: LOCAL_FIX_HOOK}
 
 
 def _entry_data(repo: str, rev: str) -> dict[str, Any]:
@@ -137,13 +153,11 @@ def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
     m = _REPO_LINE_RE.match(lines[start])
     assert m is not None
     old_repo = _plain(m.group(2))
+    if old_repo == "local" and (repo == "local" or (repo is None and rev is None)):
+        return None
     if old_repo == "local" or repo == "local":
-        if repo in (None, old_repo):
-            return None
-        raise InitError(
-            f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook is in a `repo: {old_repo}` entry; "
-            f"remove that entry, then run init again"
-        )
+        new_repo, new_rev = ("local", "") if repo == "local" else default_hook(repo, rev)
+        return _convert_entry(text, lines, start, new_repo, new_rev)
     rev_at = next((i for i in range(start + 1, at) if _REV_LINE_RE.match(lines[i])), None)
     if rev_at is None:
         raise InitError(f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook's entry has no `rev:` line")
@@ -169,6 +183,64 @@ def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
         )
         if not ok:
             raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood; edit it by hand")
+    return result
+
+
+def _convert_entry(text: str, lines: list[str], start: int, repo: str, rev: str) -> str:
+    """The config with the hook's entry (at line ``start``) rewritten in the other form:
+    a local entry running the installed tool, or ``repo`` at ``rev``. Its hooks keep
+    their ids and their own options (``args``, ``files``, ``stages``, ...)."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    yaml = _yaml()
+    if yaml is None:  # pragma: no cover - pre-commit users have it
+        raise InitError(f"{PRE_COMMIT_CONFIG}: install PyYAML (or pre-commit) to update the entry")
+    indent = len(lines[start]) - len(lines[start].lstrip(" "))
+    end = start + 1  # the entry runs to the next line as little indented as its `-`
+    while end < len(lines):
+        line = lines[end]
+        content = line.strip() and not line.lstrip().startswith("#")
+        if content and len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        end += 1
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    try:
+        before = yaml.safe_load(text)
+        old_entry = yaml.safe_load("\n".join(line[indent:] for line in lines[start:end]))[0]
+    except (yaml.YAMLError, TypeError, IndexError, KeyError) as exc:
+        raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood ({exc})") from None
+    hooks = old_entry.get("hooks") if isinstance(old_entry, dict) else None
+    if not isinstance(hooks, list) or not all(
+        isinstance(h, dict) and h.get("id") in _LOCAL_DEFINITIONS for h in hooks
+    ):
+        raise InitError(
+            f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook shares its entry with other hooks; "
+            f"move it to an entry of its own, or {_by_hand(repo, rev)}"
+        )
+    new_hooks = []
+    for hook in hooks:
+        definition = _LOCAL_DEFINITIONS[hook["id"]]
+        own = {k: v for k, v in hook.items() if k == "id" or k not in definition}
+        if repo == "local":
+            new_hooks.append({**definition, **own})
+        else:
+            new_hooks.append(own)
+    entry: dict[str, Any] = (
+        {"repo": "local", "hooks": new_hooks}
+        if repo == "local"
+        else {"repo": repo, "rev": rev, "hooks": new_hooks}
+    )
+    dumped = yaml.safe_dump([entry], sort_keys=False, default_flow_style=None, width=1000)
+    pad = " " * indent
+    block = [pad + line for line in dumped.splitlines()]
+    result = newline.join([*lines[:start], *block, *lines[end:]]) + newline
+    after = yaml.safe_load(result)
+    old_repos, new_repos = before.get("repos", []), after.get("repos", [])
+    changed = [i for i, (a, b) in enumerate(zip(old_repos, new_repos)) if a != b]
+    if len(old_repos) != len(new_repos) or len(changed) != 1 or new_repos[changed[0]] != entry:
+        raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood; edit it by hand")
     return result
 
 
@@ -401,13 +473,22 @@ def installed_source() -> tuple[str | None, str | None]:
 
 
 def default_hook(repo: str | None, rev: str | None) -> tuple[str, str]:
-    """The hook's repository and revision: those given; else the commit this copy was
-    installed from (when pip recorded one for that repository); else the release tag
-    of this version (``v<version>``, which the release step creates)."""
+    """The remote hook's repository and revision: those given; a missing one is taken
+    from what pip recorded when this copy was installed from git (the repository and
+    its commit). :class:`InitError` when one is missing and pip recorded nothing: the
+    project publishes no repository of its own, so nothing else would exist."""
     url, commit = installed_source()
     if rev is None and commit is not None and repo in (None, url):
-        return url or TOOL_URI, commit
-    return repo or TOOL_URI, rev or f"v{__version__}"
+        return url or "", commit
+    if repo is None and url is not None and rev is not None:
+        return url, rev
+    if repo is None or rev is None:
+        raise InitError(
+            "a remote hook needs both --repo (your team's copy of netra-ws-lint) and --rev "
+            "(a tag or commit in it); without them init writes a local hook running the "
+            "installed tool"
+        )
+    return repo, rev
 
 
 def plan(
@@ -417,24 +498,25 @@ def plan(
     local: bool = False,
 ) -> list[Change]:
     """The files to write (nothing is written); :class:`InitError` if one cannot be
-    edited safely. An existing hook entry gets the ``repo`` / ``rev`` given."""
+    edited safely. The hook is local unless ``repo`` or ``rev`` is given; an existing
+    entry of the hook is updated to that form."""
     changes = []
     cfg = directory / PRE_COMMIT_CONFIG
     old = _read(cfg)
-    hook_repo, hook_rev = ("local", "") if local else default_hook(repo, rev)
+    local = local or (repo is None and rev is None)
     if old is not None and _HOOK_ID_RE.search(old):
         new = update_hook(old, "local" if local else repo, None if local else rev)
         if new is not None:
+            what = (
+                "a local hook running the installed tool"
+                if local
+                else f"repo {repo or 'unchanged'}, rev {rev or 'unchanged'}"
+            )
             changes.append(
-                Change(
-                    cfg,
-                    new,
-                    f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} "
-                    f"(repo {repo or 'unchanged'}, rev {rev or 'unchanged'})",
-                    old,
-                )
+                Change(cfg, new, f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} ({what})", old)
             )
     else:
+        hook_repo, hook_rev = ("local", "") if local else default_hook(repo, rev)
         new = add_hook(old, hook_repo, hook_rev)
         if new is not None:
             verb = "created" if old is None else "added the netra-ws-lint hook to"
@@ -483,21 +565,53 @@ def add_parser(sub: Any) -> None:
         "directory", nargs="?", type=Path, default=Path("."), help="the repository (default: .)"
     )
     init.add_argument(
-        "--repo", metavar="URL", help="the hook's repository (default: the project's)"
+        "--repo",
+        metavar="URL",
+        help="a remote hook from your team's copy of the netra-ws-lint repository "
+        "(with --rev; default: a local hook)",
     )
     init.add_argument(
         "--rev",
         metavar="REV",
-        help="the hook's revision (default: the commit this copy was installed from, "
-        f"else the release tag v{__version__})",
+        help="the tag or commit of --repo the hook runs (default: the commit this copy was "
+        "installed from, when pip recorded one)",
     )
     init.add_argument(
         "--local",
         action="store_true",
-        help="a `repo: local` hook running the installed netra-ws-lint (no clone, works "
-        "offline; the tool must be on PATH when git runs the hook)",
+        help="a `repo: local` hook running the installed netra-ws-lint (the default: no "
+        "clone, works offline; the tool must be on PATH when git runs the hook)",
     )
     init.set_defaults(run=run)
+
+
+def _git_hook_installed(directory: Path) -> bool:
+    """Whether ``pre-commit install`` has been run in the repository at ``directory``
+    (a best guess: a git directory of its own holding pre-commit's hook script)."""
+    hook = directory / ".git" / "hooks" / "pre-commit"
+    try:
+        return hook.is_file() and b"pre-commit" in hook.read_bytes()[:65536]
+    except OSError:
+        return False
+
+
+def next_steps(directory: Path, local: bool) -> list[str]:
+    """What is left to do by hand for the hook to run on every commit."""
+    steps = ["next steps:"]
+    if _git_hook_installed(directory):
+        steps.append("  pre-commit is installed in this repository: the hook runs on every commit")
+    else:
+        steps += [
+            "  pip install pre-commit      # in the environment that has netra-ws-lint",
+            "  pre-commit install          # then git runs the hook on every commit",
+        ]
+    steps.append("  pre-commit run --all-files  # once, to see the findings of every file")
+    if local:
+        steps.append(
+            "  (the local hook runs the netra-ws-lint on PATH: commit with its virtualenv "
+            "active, or install it with pipx)"
+        )
+    return steps
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -515,4 +629,6 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(change.message, file=stdout)
     if not changes:
         print("already set up: nothing changed", file=stdout)
+    local = args.local or (args.repo is None and args.rev is None)
+    print("\n".join(next_steps(args.directory, local)), file=stdout)
     return 0
