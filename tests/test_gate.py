@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint import __version__
 from netra_ws_lint.cli.init import add_hook, add_table
 from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings, settings_for

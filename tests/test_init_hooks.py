@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from netra_ws_lint import __version__
 from netra_ws_lint.cli import init
 from netra_ws_lint.cli.main import main
 
