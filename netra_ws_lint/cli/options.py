@@ -15,7 +15,9 @@ from netra_ws_lint.cli import PROG
 from netra_ws_lint.config import ConfigError, Settings, settings_for
 from netra_ws_lint.engine.discovery import (
     PYTHON_SUFFIXES,
+    GitIgnores,
     discover,
+    is_excluded,
     project_files,
     project_root,
     rule_codes,
@@ -153,6 +155,13 @@ def collect(
             cache=not getattr(args, "no_cache", True),
             cache_dir=getattr(args, "cache_dir", None),
         )
+        if getattr(args, "force_exclude", False) and name != "-" and (
+            is_excluded(path, settings, False)
+            or (respect_gitignore and GitIgnores().ignored(path, False))
+        ):
+            # an editor's buffer of an excluded file: nothing to report (as ruff does)
+            sys.stdin.buffer.read()
+            return results, False, run
         if project:  # the facts of the whole project; this file's from its text
             files = project_files(root, options, config_file, respect_gitignore)
             run.check([], [(t.path, t.display, t.settings) for t in files])
