@@ -25,6 +25,7 @@ from netra_ws_lint.engine.discovery import (
 from netra_ws_lint.engine.runner import Run, new_run, plan_run
 from netra_ws_lint.engine.source import CheckResult
 from netra_ws_lint.model import SYNTAX_ERROR
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.report.output import Reported
 
 if TYPE_CHECKING:
@@ -171,12 +172,13 @@ def collect(
     paths = args.paths or ["."]
     targets, problems = discover(paths, options, config_file, args.force_exclude, respect_gitignore)
     for p in problems:
-        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)
         failed = True
     checked = []
     for t in targets:
         if not t.path.name.endswith(PYTHON_SUFFIXES):
-            print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
+            shown = terminal(t.display)
+            print(f"{PROG}: warning: {shown}: skipped, not a Python file", file=stderr)
             continue
         checked.append(t)
     run, others = plan_run(
