@@ -255,7 +255,8 @@ def test_rule_docs_are_rendered_markdown_and_repository_text_is_escaped(
     assert "`" not in doc and "## " not in doc and "```" not in doc
     assert "<h4>What it does</h4>" in doc
     assert "<code>get_websocket_manager()</code>" in doc
-    assert '<pre><code class="language-python">async def run_agent(' in doc
+    assert ('<pre><code class="language-python">async def run_agent(user_context: '
+            "UserExecutionContext) -&gt; None:\n    manager = get_websocket_manager()\n") in doc
     # chart labels: at the narrowest column the charts are drawn at, 12 px or more
     font = int(re.search(r"svg text\{font-size:(\d+)px", page).group(1))  # type: ignore[union-attr]
     column = int(re.search(r"minmax\((\d+)px", page).group(1))  # type: ignore[union-attr]

@@ -65,7 +65,8 @@ def render(markdown: str, heading_offset: int = 2) -> str:
                 body.append(lines[i])
                 i += 1
             cls = f' class="language-{esc(lang)}"' if lang else ""
-            out.append(f"<pre><code{cls}>{esc(chr(10).join(body))}</code></pre>")
+            code = "\n".join(esc(b) for b in body)  # each line escaped, the newlines kept
+            out.append(f"<pre><code{cls}>{code}</code></pre>")
             i += 1
             continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
