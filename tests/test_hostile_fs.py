@@ -328,7 +328,7 @@ def test_a_file_1000_levels_deep_named_through_force_exclude(
     good_still_checked(r.out)
 
 
-@pytest.mark.slow  # about 45 s: discovery is quadratic in the depth (see the README)
+@pytest.mark.slow  # about 45 s: discovery is quadratic in the depth (see docs/safety.md)
 def test_a_directory_1000_levels_deep_is_walked(
     tree: Path, deep_tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -63,7 +63,7 @@ def test_remote_hook_at_the_rev_init_wrote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     clone, _ = hook_repo
-    # the release step (README, "Releasing"): tag the release commit v<version>
+    # the release step (docs/ci.md, "A team's own copy"): tag the release commit v<version>
     _run(["git", "tag", "-f", f"v{__version__}"], clone)
     repo = _service(tmp_path)
     # this copy is installed from a working tree (editable): pip recorded no commit,
