@@ -156,3 +156,29 @@ def test_init_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "needs both --repo" in err
     code, _, err = run(capsys, "init", str(tmp_path), "--local", "--rev", "v1")
     assert code == 2 and "--local cannot be combined" in err
+
+
+def test_with_a_baseline_the_hook_fails_only_on_new_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The quick start records a baseline, then runs init: the hook must use it, or
+    the first commit fails on every legacy finding. Init run before the baseline
+    existed adds it to the hook when run again."""
+    baseline = [init.BASELINE_FILE]
+    assert run(capsys, "init", str(tmp_path))[0] == 0
+    assert "args" not in repos(tmp_path)[0]["hooks"][0]
+    (tmp_path / baseline[0]).write_text('{"format": 2, "entries": []}\n')
+    code, out, _ = run(capsys, "init", str(tmp_path))
+    assert code == 0 and "with the baseline .netra-ws-lint-baseline.json" in out
+    assert repos(tmp_path) == [{"repo": "local", "hooks": [
+        {**init.LOCAL_HOOK, "args": ["--baseline", baseline[0]]}]}]
+    assert "already set up" in run(capsys, "init", str(tmp_path))[1]
+    # a fresh config in a repository that has a baseline, in either form
+    (tmp_path / ".pre-commit-config.yaml").unlink()
+    assert run(capsys, "init", str(tmp_path), "--repo", "https://git.example/t/nws",
+               "--rev", "v2")[0] == 0
+    assert repos(tmp_path)[0]["hooks"] == [{"id": "netra-ws-lint",
+                                            "args": ["--baseline", baseline[0]]}]
+    assert run(capsys, "init", str(tmp_path))[0] == 0  # back to local: args kept once
+    assert repos(tmp_path)[0]["hooks"] == [
+        {**init.LOCAL_HOOK, "args": ["--baseline", baseline[0]]}]

@@ -5,6 +5,8 @@
   (nothing to clone or download: it works offline); with ``--repo URL --rev REV`` the
   team's own copy of this repository at that revision. An existing entry of the hook is
   updated to the form asked for (a local entry becomes a remote one and back).
+  When the repository has a baseline (``.netra-ws-lint-baseline.json``), the hook gets
+  ``args: [--baseline, .netra-ws-lint-baseline.json]``: it fails only on new findings.
 - ``pyproject.toml``: adds a ``[tool.netra-ws-lint]`` table listing the word lists with
   their defaults; in an existing table, only the lists it does not set yet (neither
   ``key`` nor ``extend-key``), placed before its other keys.
@@ -23,6 +25,7 @@ import importlib
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +40,7 @@ from netra_ws_lint.config import (
     apply_options,
 )
 from netra_ws_lint.engine.fsutil import read_text_file, rewrite_file, write_new_file
+from netra_ws_lint.report.baseline import DEFAULT_FILE as BASELINE_FILE
 from netra_ws_lint.rules.base import all_rules
 
 if sys.version_info >= (3, 11):
@@ -88,8 +92,9 @@ LOCAL_HOOK = {
 }
 
 
-def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
+def _hook_entry(repo: str, rev: str, indent: int, args: Sequence[str] = ()) -> list[str]:
     pad = " " * indent
+    extra = [f"{pad}      args: [{', '.join(_yaml_scalar(a) for a in args)}]"] if args else []
     if repo == "local":
         return [
             f"{pad}- repo: local",
@@ -100,12 +105,14 @@ def _hook_entry(repo: str, rev: str, indent: int) -> list[str]:
             f"{pad}      language: system",
             f"{pad}      types_or: [python, pyi]",
             f"{pad}      require_serial: true",
+            *extra,
         ]
     return [
         f"{pad}- repo: {_yaml_scalar(repo)}",
         f"{pad}  rev: {_yaml_scalar(rev)}",
         f"{pad}  hooks:",
         f"{pad}    - id: {HOOK_ID}",
+        *extra,
     ]
 
 
@@ -121,14 +128,15 @@ LOCAL_FIX_HOOK = {
 _LOCAL_DEFINITIONS = {HOOK_ID: LOCAL_HOOK, FIX_HOOK_ID: LOCAL_FIX_HOOK}
 
 
-def _entry_data(repo: str, rev: str) -> dict[str, Any]:
+def _entry_data(repo: str, rev: str, args: Sequence[str] = ()) -> dict[str, Any]:
+    extra = {"args": list(args)} if args else {}
     if repo == "local":
-        return {"repo": "local", "hooks": [dict(LOCAL_HOOK)]}
-    return {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID}]}
+        return {"repo": "local", "hooks": [{**LOCAL_HOOK, **extra}]}
+    return {"repo": repo, "rev": rev, "hooks": [{"id": HOOK_ID, **extra}]}
 
 
-def _by_hand(repo: str, rev: str) -> str:
-    return "add this under `repos:` by hand:\n" + "\n".join(_hook_entry(repo, rev, 2))
+def _by_hand(repo: str, rev: str, args: Sequence[str] = ()) -> str:
+    return "add this under `repos:` by hand:\n" + "\n".join(_hook_entry(repo, rev, 2, args))
 
 
 _REPO_LINE_RE = re.compile(r"^([ \t]*-[ \t]+repo:[ \t]*)(\S.*?)([ \t]+#.*)?$")
@@ -140,10 +148,12 @@ def _plain(value: str) -> str:
     return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"" else value
 
 
-def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
+def update_hook(
+    text: str, repo: str | None, rev: str | None, args: Sequence[str] = ()
+) -> str | None:
     """The config with the existing hook's ``repo`` / ``rev`` set to those given (None:
-    keep); None when they are already so. :class:`InitError` when the entry's layout
-    is not understood."""
+    keep), and ``args`` added to the hook's when it has none of them; None when all is
+    so already. :class:`InitError` when the entry's layout is not understood."""
     lines = text.splitlines()
     newline = "\r\n" if "\r\n" in text else "\n"
     at = next(i for i, line in enumerate(lines) if _HOOK_ID_RE.match(line))
@@ -153,11 +163,12 @@ def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
     m = _REPO_LINE_RE.match(lines[start])
     assert m is not None
     old_repo = _plain(m.group(2))
+    needs_args = bool(args) and _hook_lacks(text, args[0])
     if old_repo == "local" and (repo == "local" or (repo is None and rev is None)):
-        return None
+        return _convert_entry(text, lines, start, "local", "", args) if needs_args else None
     if old_repo == "local" or repo == "local":
         new_repo, new_rev = ("local", "") if repo == "local" else default_hook(repo, rev)
-        return _convert_entry(text, lines, start, new_repo, new_rev)
+        return _convert_entry(text, lines, start, new_repo, new_rev, args)
     rev_at = next((i for i in range(start + 1, at) if _REV_LINE_RE.match(lines[i])), None)
     if rev_at is None:
         raise InitError(f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook's entry has no `rev:` line")
@@ -165,6 +176,8 @@ def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
     assert r is not None
     old_rev = _plain(r.group(2))
     new_repo, new_rev = repo or old_repo, rev or old_rev
+    if needs_args:
+        return _convert_entry(text, lines, start, new_repo, new_rev, args)
     if (new_repo, new_rev) == (old_repo, old_rev):
         return None
     new = list(lines)
@@ -186,10 +199,33 @@ def update_hook(text: str, repo: str | None, rev: str | None) -> str | None:
     return result
 
 
-def _convert_entry(text: str, lines: list[str], start: int, repo: str, rev: str) -> str:
-    """The config with the hook's entry (at line ``start``) rewritten in the other form:
-    a local entry running the installed tool, or ``repo`` at ``rev``. Its hooks keep
-    their ids and their own options (``args``, ``files``, ``stages``, ...)."""
+def _hook_lacks(text: str, arg: str) -> bool:
+    """The hook's ``args`` (in ``text``, a config holding it) do not name ``arg``."""
+    yaml = _yaml()
+    if yaml is None:  # pragma: no cover - pre-commit users have it
+        return False
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    repos = data.get("repos") if isinstance(data, dict) else None
+    for entry in repos if isinstance(repos, list) else []:
+        hooks = entry.get("hooks") if isinstance(entry, dict) else None
+        for hook in hooks if isinstance(hooks, list) else []:
+            if isinstance(hook, dict) and hook.get("id") == HOOK_ID:
+                hook_args = hook.get("args")
+                named = arg in hook_args if isinstance(hook_args, list) else False
+                return not named and arg not in str(hook.get("entry", ""))
+    return False
+
+
+def _convert_entry(
+    text: str, lines: list[str], start: int, repo: str, rev: str, args: Sequence[str] = ()
+) -> str:
+    """The config with the hook's entry (at line ``start``) rewritten in the form asked
+    for: a local entry running the installed tool, or ``repo`` at ``rev``. Its hooks
+    keep their ids and their own options (``args``, ``files``, ``stages``, ...); the
+    hook gets ``args`` added when its own do not name ``args[0]``."""
     newline = "\r\n" if "\r\n" in text else "\n"
     yaml = _yaml()
     if yaml is None:  # pragma: no cover - pre-commit users have it
@@ -217,12 +253,15 @@ def _convert_entry(text: str, lines: list[str], start: int, repo: str, rev: str)
     ):
         raise InitError(
             f"{PRE_COMMIT_CONFIG}: the {HOOK_ID} hook shares its entry with other hooks; "
-            f"move it to an entry of its own, or {_by_hand(repo, rev)}"
+            f"move it to an entry of its own, or {_by_hand(repo, rev, args)}"
         )
     new_hooks = []
     for hook in hooks:
         definition = _LOCAL_DEFINITIONS[hook["id"]]
         own = {k: v for k, v in hook.items() if k == "id" or k not in definition}
+        own_args = own.get("args")
+        if args and hook["id"] == HOOK_ID and args[0] not in (own_args or []):
+            own["args"] = [*(own_args if isinstance(own_args, list) else []), *args]
         if repo == "local":
             new_hooks.append({**definition, **own})
         else:
@@ -251,7 +290,7 @@ def _yaml() -> Any:
         return None
 
 
-def add_hook(text: str | None, repo: str, rev: str) -> str | None:
+def add_hook(text: str | None, repo: str, rev: str, args: Sequence[str] = ()) -> str | None:
     """The config with the hook added; None when it is there already."""
     if text is not None and _HOOK_ID_RE.search(text):
         return None
@@ -262,10 +301,10 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
     ]
     if not content:
         head = lines or ["# See https://pre-commit.com for how to use pre-commit."]
-        return newline.join([*head, "repos:", *_hook_entry(repo, rev, 2)]) + newline
+        return newline.join([*head, "repos:", *_hook_entry(repo, rev, 2, args)]) + newline
 
     def refuse(why: str) -> InitError:
-        return InitError(f"{PRE_COMMIT_CONFIG}: {why}; {_by_hand(repo, rev)}")
+        return InitError(f"{PRE_COMMIT_CONFIG}: {why}; {_by_hand(repo, rev, args)}")
 
     if any(line[: len(line) - len(line.lstrip(" \t"))].count("\t") for line in lines):
         raise refuse("indented with tabs")
@@ -282,7 +321,7 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
         for i in content:
             if lines[i][:1] not in (" ", "-") and not _TOP_KEY_RE.match(lines[i]):
                 raise refuse(f"line {i + 1} is not understood")
-        new = [*lines, "repos:", *_hook_entry(repo, rev, 2)]
+        new = [*lines, "repos:", *_hook_entry(repo, rev, 2, args)]
     else:
         rest = re.sub(r"[ \t]+#.*$", "", lines[repos_at].split(":", 1)[1]).strip()
         if rest not in ("", "[]"):
@@ -308,13 +347,15 @@ def add_hook(text: str | None, repo: str, rev: str) -> str | None:
                 raise refuse(f"line {i + 1} is not understood")
         at = block[-1] + 1 if block else repos_at + 1
         head = [*lines[:repos_at], "repos:"] if rest == "[]" else lines[: repos_at + 1]
-        new = [*head, *lines[repos_at + 1 : at], *_hook_entry(repo, rev, indent), *lines[at:]]
+        new = [*head, *lines[repos_at + 1 : at], *_hook_entry(repo, rev, indent, args), *lines[at:]]
     result = newline.join(new) + newline
-    _check_yaml(text, result, repo, rev)
+    _check_yaml(text, result, repo, rev, args)
     return result
 
 
-def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
+def _check_yaml(
+    before: str | None, after: str, repo: str, rev: str, args: Sequence[str] = ()
+) -> None:
     """With PyYAML at hand (pre-commit brings it), prove the edit added exactly one
     entry and changed nothing else."""
     yaml = _yaml()
@@ -325,7 +366,7 @@ def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
         new = yaml.safe_load(after)
     except yaml.YAMLError as exc:
         raise InitError(f"{PRE_COMMIT_CONFIG}: not valid YAML: {exc}") from None
-    entry = _entry_data(repo, rev)
+    entry = _entry_data(repo, rev, args)
     ok = (
         isinstance(old, dict)
         and isinstance(new, dict)
@@ -336,7 +377,9 @@ def _check_yaml(before: str | None, after: str, repo: str, rev: str) -> None:
         == {k: v for k, v in old.items() if k != "repos"}
     )
     if not ok:
-        raise InitError(f"{PRE_COMMIT_CONFIG}: its layout is not understood; {_by_hand(repo, rev)}")
+        raise InitError(
+            f"{PRE_COMMIT_CONFIG}: its layout is not understood; {_by_hand(repo, rev, args)}"
+        )
 
 
 # ---------------------------------------------------------------- pyproject.toml
@@ -504,23 +547,29 @@ def plan(
     cfg = directory / PRE_COMMIT_CONFIG
     old = _read(cfg)
     local = local or (repo is None and rev is None)
+    # a committed baseline: the hook fails only on new findings
+    args = ("--baseline", BASELINE_FILE) if (directory / BASELINE_FILE).is_file() else ()
     if old is not None and _HOOK_ID_RE.search(old):
-        new = update_hook(old, "local" if local else repo, None if local else rev)
+        new = update_hook(old, "local" if local else repo, None if local else rev, args)
         if new is not None:
             what = (
                 "a local hook running the installed tool"
                 if local
                 else f"repo {repo or 'unchanged'}, rev {rev or 'unchanged'}"
             )
+            if args:
+                what += f", with the baseline {BASELINE_FILE}"
             changes.append(
                 Change(cfg, new, f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} ({what})", old)
             )
     else:
         hook_repo, hook_rev = ("local", "") if local else default_hook(repo, rev)
-        new = add_hook(old, hook_repo, hook_rev)
+        new = add_hook(old, hook_repo, hook_rev, args)
         if new is not None:
             verb = "created" if old is None else "added the netra-ws-lint hook to"
             what = "a local hook running the installed tool" if local else f"rev {hook_rev}"
+            if args:
+                what += f", with the baseline {BASELINE_FILE}"
             changes.append(Change(cfg, new, f"{verb} {PRE_COMMIT_CONFIG} ({what})", old))
     py = directory / "pyproject.toml"
     old = _read(py)
