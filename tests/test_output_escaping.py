@@ -126,3 +126,14 @@ def test_markdown_report_names_files_as_code(
     for line in md.splitlines():
         if line.startswith("| ") and "we" in line:
             assert line.count(" | ") == 4, line
+
+
+@pytest.mark.parametrize("argv", [("migrate",), ("migrate", "--validate-only")])
+def test_migrate_prints_file_names_escaped(
+    repo: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, out, err = run(capsys, *argv, ".")
+    assert code in (0, 1), err
+    assert_safe(out)
+    assert_safe(err)
+    assert "admin<U+202E>yp.txt.py" in out

@@ -798,7 +798,7 @@ def _write_file(
     """Write one migrated file (backed up first); False with a message when it is not."""
     from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
 
-    display = os.path.relpath(path)
+    display = terminal(os.path.relpath(path))  # a name from the repository
     refused = refuse_to_write(path, [Path(p) for p in args.paths or ["."]])
     if refused:
         print(f"{PROG}: error: {display}: {refused}", file=stderr)
@@ -865,7 +865,7 @@ def cmd_migrate(
     targets = [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
     status = 0
     for p in problems:
-        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)
         status = 2
     rule_sets: dict[Settings, RuleSet] = {}
     files: list[FileReport] = []
@@ -879,7 +879,8 @@ def cmd_migrate(
         try:
             originals[t.display] = (t.path, read_source_bytes(t.path), t.settings)
         except OSError as exc:
-            print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
+            shown = terminal(t.display)
+            print(f"{PROG}: error: {shown}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
     # every file is checked as `check` checks it: against the whole project
     checked = [t for t in targets if t.display in originals]
@@ -952,7 +953,7 @@ def cmd_migrate(
             if code.startswith(DEPRECATED_PREFIX)
         ]
         for where, line, column, code, message in sorted(deprecated):
-            print(f"{where}:{line}:{column}: {code} {message}", file=stdout)
+            print(f"{terminal(where)}:{line}:{column}: {code} {terminal(message)}", file=stdout)
         n = len(deprecated)
         print(
             f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"
