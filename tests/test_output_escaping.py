@@ -137,3 +137,12 @@ def test_migrate_prints_file_names_escaped(
     assert_safe(out)
     assert_safe(err)
     assert "admin<U+202E>yp.txt.py" in out
+
+
+def test_show_settings_names_the_file_escaped(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "check", "--show-settings", ESC_NAME)
+    assert code == 0, err
+    assert_safe(out)
+    assert out.startswith("# settings for a\\x1b[2J")
