@@ -81,3 +81,18 @@ def test_the_ci_files_in_the_docs_are_the_example_files() -> None:
     blocks = re.findall(r"^```yaml\n(.*?)^```$", text, re.M | re.S)
     for example in sorted((ROOT / "examples" / "ci").glob("*.yml")):
         assert example.read_text(encoding="utf-8") in blocks, example.name
+
+
+def test_the_readme_configuration_is_valid(tmp_path: Path) -> None:
+    from netra_ws_lint.cli.main import main
+
+    text = README.read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"^```toml\n(.*?)^```$", text, re.M | re.S)
+              if "[tool.netra-ws-lint]" in b]
+    assert blocks
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "ok.py").write_text("x = 1\n")
+    for i, block in enumerate(blocks):
+        config = tmp_path / f"pyproject{i}.toml"
+        config.write_text(block)
+        assert main(["check", "--no-cache", "--config", str(config), str(tmp_path / "app")]) == 0
