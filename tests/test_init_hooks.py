@@ -92,7 +92,12 @@ def test_init_converts_an_existing_entry_instead_of_refusing(
         "      - id: netra-ws-lint-fix\n"
         "\nci:\n  autofix_prs: false\n"
     )
-    code, out, err = run(capsys, "init", str(tmp_path))
+    # plain init keeps the form a team chose; --local asks for the local hook
+    before = cfg.read_text()
+    code, out, _ = run(capsys, "init", str(tmp_path))
+    assert code == 0 and "updated" not in out and cfg.read_text() == before
+    assert "the local hook runs" not in out
+    code, out, err = run(capsys, "init", str(tmp_path), "--local")
     assert code == 0, err
     assert "updated the netra-ws-lint hook" in out and "local hook" in out
     got = repos(tmp_path)
@@ -179,6 +184,6 @@ def test_with_a_baseline_the_hook_fails_only_on_new_findings(
                "--rev", "v2")[0] == 0
     assert repos(tmp_path)[0]["hooks"] == [{"id": "netra-ws-lint",
                                             "args": ["--baseline", baseline[0]]}]
-    assert run(capsys, "init", str(tmp_path))[0] == 0  # back to local: args kept once
+    assert run(capsys, "init", str(tmp_path), "--local")[0] == 0  # args kept once
     assert repos(tmp_path)[0]["hooks"] == [
         {**init.LOCAL_HOOK, "args": ["--baseline", baseline[0]]}]

@@ -4,7 +4,8 @@
   is none. By default a ``repo: local`` hook that runs the installed ``netra-ws-lint``
   (nothing to clone or download: it works offline); with ``--repo URL --rev REV`` the
   team's own copy of this repository at that revision. An existing entry of the hook is
-  updated to the form asked for (a local entry becomes a remote one and back).
+  updated to the form asked for (``--local``, or ``--repo``/``--rev``: a local entry
+  becomes a remote one and back), and keeps its form when none is.
   When the repository has a baseline (``.netra-ws-lint-baseline.json``), the hook gets
   ``args: [--baseline, .netra-ws-lint-baseline.json]``: it fails only on new findings.
 - ``pyproject.toml``: adds a ``[tool.netra-ws-lint]`` table listing the word lists with
@@ -541,24 +542,30 @@ def plan(
     local: bool = False,
 ) -> list[Change]:
     """The files to write (nothing is written); :class:`InitError` if one cannot be
-    edited safely. The hook is local unless ``repo`` or ``rev`` is given; an existing
-    entry of the hook is updated to that form."""
+    edited safely. A new hook is local unless ``repo`` or ``rev`` is given; an existing
+    entry of the hook is converted to the form asked for (``local``, or ``repo`` /
+    ``rev``), and keeps its form when none is. With a baseline in ``directory`` the hook
+    gets ``--baseline``."""
     changes = []
     cfg = directory / PRE_COMMIT_CONFIG
     old = _read(cfg)
+    explicit = local or repo is not None or rev is not None
     local = local or (repo is None and rev is None)
     # a committed baseline: the hook fails only on new findings
     args = ("--baseline", BASELINE_FILE) if (directory / BASELINE_FILE).is_file() else ()
     if old is not None and _HOOK_ID_RE.search(old):
-        new = update_hook(old, "local" if local else repo, None if local else rev, args)
+        # an existing entry keeps its form unless one is asked for (--local, --repo/--rev)
+        target = ("local" if local else repo) if explicit else None
+        new = update_hook(old, target, None if local else rev, args)
         if new is not None:
-            what = (
-                "a local hook running the installed tool"
-                if local
-                else f"repo {repo or 'unchanged'}, rev {rev or 'unchanged'}"
-            )
+            parts = []
+            if explicit and local:
+                parts.append("a local hook running the installed tool")
+            elif explicit:
+                parts.append(f"repo {repo or 'unchanged'}, rev {rev or 'unchanged'}")
             if args:
-                what += f", with the baseline {BASELINE_FILE}"
+                parts.append(f"with the baseline {BASELINE_FILE}")
+            what = ", ".join(parts)
             changes.append(
                 Change(cfg, new, f"updated the {HOOK_ID} hook in {PRE_COMMIT_CONFIG} ({what})", old)
             )
@@ -678,6 +685,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(change.message, file=stdout)
     if not changes:
         print("already set up: nothing changed", file=stdout)
-    local = args.local or (args.repo is None and args.rev is None)
+    try:  # the hook as it is now: a local one needs the tool on PATH
+        config = read_text_file(args.directory / PRE_COMMIT_CONFIG)
+    except (OSError, UnicodeDecodeError):
+        config = ""
+    local = bool(re.search(r"^[ \t]*-[ \t]+repo:[ \t]*['\"]?local\b", config, re.M))
     print("\n".join(next_steps(args.directory, local)), file=stdout)
     return 0
