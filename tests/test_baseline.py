@@ -307,3 +307,30 @@ def test_match_counts_duplicates() -> None:
     new, unmatched = match([e, e], [e])
     assert new == [False] and unmatched == [e]
     assert dumps([]) == '{\n  "format": 2,\n  "tool": "netra-ws-lint",\n  "entries": []\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("audit", "false", '"audit" must be true or false, not a string'),
+        ("audit", 0, '"audit" must be true or false, not a number'),
+        ("path", 7, '"path" must be a string, not a number'),
+        ("message", None, '"message" must be a string, not null'),
+        ("fingerprint", ["x"], '"fingerprint" must be a string, not a list'),
+    ],
+)
+def test_baseline_fields_are_validated_by_type(
+    repo: Path, field: str, value: object, message: str
+) -> None:
+    """A committed baseline is data from the repository: `"audit": "false"` is not
+    taken as true (a non-empty string), nor a number as a path."""
+    from netra_ws_lint.report.baseline import FORMAT
+
+    entry = {"path": "app/x.py", "code": "NWS101", "fingerprint": "ab", field: value}
+    (repo / "b.json").write_text(json.dumps({"format": FORMAT, "entries": [entry]}))
+    with pytest.raises(ConfigError, match="entry 1: " + re.escape(message)):
+        load(repo / "b.json")
+    entry[field] = {"audit": False, "path": "app/x.py", "message": "m",
+                    "fingerprint": "ab"}[field]
+    (repo / "b.json").write_text(json.dumps({"format": FORMAT, "entries": [entry]}))
+    assert load(repo / "b.json")[0].audit is False

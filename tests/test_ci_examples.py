@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -37,21 +38,52 @@ def gitlab() -> dict[str, Any]:
     return dict(yaml.safe_load((CI / "gitlab-ci.yml").read_text())["netra-ws-lint"])
 
 
+def test_no_file_names_a_release_or_repository_that_does_not_exist() -> None:
+    """The project has no package on PyPI and no public repository: nothing tells a
+    user to install or clone from one."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CI.glob("*.yml"))]
+    texts += [(ROOT / name).read_text(encoding="utf-8")
+              for name in ("README.md", ".pre-commit-hooks.yaml")]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").rglob("*.md"))]
+    for text in texts:
+        assert "netra-systems" not in text
+        assert "@v0.1.0" not in text and "rev: v0.1.0" not in text
+        assert not re.search(r"^\s*(pip|pipx|uv tool) install '?netra-ws-lint", text, re.M)
+
+
 def test_github_workflow_is_complete() -> None:
     wf = github()
     assert wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
     job = wf["jobs"]["netra-ws-lint"]
-    assert job["permissions"]["security-events"] == "write"
+    # upload-sarif: security-events to write, actions to read the run in private repos
+    assert job["permissions"] == {
+        "actions": "read", "contents": "read", "security-events": "write"
+    }
     uses = [s.get("uses", "") for s in job["steps"]]
     assert uses[0].startswith("actions/checkout@") and uses[1].startswith("actions/setup-python@")
     install = next(s for s in job["steps"] if s.get("name", "").startswith("Install"))
-    assert "pip install" in install["run"] and "netra-ws-lint" in install["run"]
+    assert "pip install" in install["run"] and "NETRA_WS_LINT_SPEC" in install["run"]
     upload = next(s for s in job["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
     report = next(s for s in job["steps"] if "--output-format sarif" in s.get("run", ""))
     assert f"--output-file {upload['with']['sarif_file']}" in report["run"]
     assert upload["if"] == "always()"
     gate = next(s for s in job["steps"] if s.get("name") == "Gate")
     assert "--exit-zero" not in gate["run"]
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_install_step_fails_loudly_until_its_source_is_set(ci: str, tmp_path: Path) -> None:
+    if ci == "github":
+        steps = github()["jobs"]["netra-ws-lint"]["steps"]
+        script = next(s["run"] for s in steps if s.get("name", "").startswith("Install"))
+    else:
+        script = "\n".join(gitlab()["before_script"])
+    env = {k: v for k, v in ENV.items() if k not in ("NETRA_WS_LINT_SPEC", "PIP_INDEX_URL")}
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "NETRA_WS_LINT_SPEC" in proc.stderr and "where to install netra-ws-lint" in proc.stderr
 
 
 def test_gitlab_job_is_complete() -> None:

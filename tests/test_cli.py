@@ -148,6 +148,28 @@ def test_excludes_and_gitignore(repo: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(capsys, "check", "--no-respect-gitignore", "--select", "NWS102", ".")[1].count("\n") == 2
 
 
+@pytest.mark.parametrize("key", ["exclude", "extend-exclude"])
+def test_stdin_of_an_excluded_file_with_force_exclude_reports_nothing(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    import io
+
+    (repo / "legacy").mkdir()
+    (repo / "pyproject.toml").write_text(f'[tool.netra-ws-lint]\n{key} = ["legacy"]\n')
+
+    def stdin(argv: tuple[str, ...]) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(LEGACY.encode())))
+        return run(capsys, *argv)
+
+    code, out, _ = stdin(("check", "--force-exclude", "--stdin-filename", "legacy/old.py", "-"))
+    assert (code, out) == (0, "")
+    # without --force-exclude the buffer is checked, as a file named on the command line
+    assert stdin(("check", "--stdin-filename", "legacy/old.py", "-"))[0] == 1
+    # a file that is not excluded is still checked with --force-exclude
+    code, out, _ = stdin(("check", "--force-exclude", "--stdin-filename", "app/new.py", "-"))
+    assert code == 1 and out.startswith("app/new.py:")
+
+
 def test_stdin_with_filename_uses_its_config(repo: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import io

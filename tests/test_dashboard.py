@@ -229,3 +229,38 @@ def test_dashboard_in_headless_chromium(
     taken = chromium(f"--screenshot={shot}", "--window-size=1300,2000")
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_rule_docs_are_rendered_markdown_and_repository_text_is_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule docs read as documents (headings, code, code blocks), not raw Markdown;
+    a file name from the repository cannot inject markup, and bidi controls show."""
+    from netra_ws_lint.report import dashboard
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    name = '<img src=x onerror="alert(1)">\u202e.py'
+    (tmp_path / name).write_text(
+        "from app.ws import get_websocket_manager\n\n"
+        "async def handle(user_id):\n    return get_websocket_manager()\n"
+    )
+    assert main(["migrate", "--html", "out.html", "."]) in (0, 1)
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "<img" not in page and "\u202e" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&lt;U+202E&gt;.py" in page
+    docs = re.search(r'<section class="rule-doc" id="rule-NWS101">(.*?)</section>', page, re.S)
+    assert docs is not None
+    doc = docs.group(1)
+    assert "`" not in doc and "## " not in doc and "```" not in doc
+    assert "<h4>What it does</h4>" in doc
+    assert "<code>get_websocket_manager()</code>" in doc
+    assert ('<pre><code class="language-python">async def run_agent(user_context: '
+            "UserExecutionContext) -&gt; None:\n    manager = get_websocket_manager()\n") in doc
+    # chart labels: at the narrowest column the charts are drawn at, 12 px or more
+    font = int(re.search(r"svg text\{font-size:(\d+)px", page).group(1))  # type: ignore[union-attr]
+    column = int(re.search(r"minmax\((\d+)px", page).group(1))  # type: ignore[union-attr]
+    assert font * column / dashboard.WIDTH >= 12
+    # a long label keeps its end and shows the whole on hover
+    assert dashboard._short("a/" * 40 + "handlers.py").endswith("handlers.py")
+    assert len(dashboard._short("a/" * 40 + "handlers.py")) == dashboard.LABEL_CHARS

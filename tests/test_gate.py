@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from netra_ws_lint import __version__
 from netra_ws_lint.cli.init import add_hook, add_table
 from netra_ws_lint.cli.main import main
 from netra_ws_lint.config import Settings, settings_for
@@ -201,17 +200,22 @@ def test_init_creates_both_files_and_a_second_run_changes_nothing(
 ) -> None:
     code, out, _ = run(capsys, "init", str(tmp_path))
     assert code == 0
-    assert out.splitlines() == [
-        f"created .pre-commit-config.yaml (rev v{__version__})",
+    assert out.splitlines()[:3] == [
+        "created .pre-commit-config.yaml (a local hook running the installed tool)",
         "created pyproject.toml [tool.netra-ws-lint]",
+        "next steps:",
     ]
     config = (tmp_path / ".pre-commit-config.yaml").read_text()
     assert config.endswith(
         "repos:\n"
-        "  - repo: https://github.com/netra-systems/netra-ws-lint\n"
-        f"    rev: v{__version__}\n"
+        "  - repo: local\n"
         "    hooks:\n"
         "      - id: netra-ws-lint\n"
+        "        name: netra-ws-lint\n"
+        "        entry: netra-ws-lint check --force-exclude\n"
+        "        language: system\n"
+        "        types_or: [python, pyi]\n"
+        "        require_serial: true\n"
     )
     pyproject = (tmp_path / "pyproject.toml").read_text()
     assert pyproject.startswith("[tool.netra-ws-lint]\n")
@@ -225,7 +229,7 @@ def test_init_creates_both_files_and_a_second_run_changes_nothing(
     assert settings_for(tmp_path / "x.py").words == Settings().words
     snapshot = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     code, out, _ = run(capsys, "init", str(tmp_path))
-    assert (code, out) == (0, "already set up: nothing changed\n")
+    assert code == 0 and out.startswith("already set up: nothing changed\nnext steps:\n")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == snapshot
 
 

@@ -328,7 +328,7 @@ def test_a_file_1000_levels_deep_named_through_force_exclude(
     good_still_checked(r.out)
 
 
-@pytest.mark.slow  # about 45 s: discovery is quadratic in the depth (see the README)
+@pytest.mark.slow  # about 45 s: discovery is quadratic in the depth (see docs/safety.md)
 def test_a_directory_1000_levels_deep_is_walked(
     tree: Path, deep_tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -419,6 +419,47 @@ def test_cache_entries_with_wrong_typed_fields_are_rebuilt(
     assert tampered
     r = cli(capsys, "check", "--jobs", "1", "--output-format", "json", "fixme.py")
     assert (r.code, r.out) == (first.code, first.out)
+
+
+def test_a_null_inside_cached_facts_is_a_cache_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every field of a cached facts entry is validated, down to the inferred
+    vocabulary: a `null` anywhere re-extracts the file's facts instead of turning real
+    findings into NWS901 or an internal error."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "legacy_service"
+    shutil.copytree(root, tmp_path / "svc")
+    (tmp_path / "svc" / ".git").mkdir()
+    monkeypatch.chdir(tmp_path / "svc")
+    first = cli(capsys, "check", "--jobs", "1", ".")
+    assert first.code == 1 and "NWS901" not in first.out
+    (cache_file,) = (tmp_path / "svc" / ".netra-ws-lint-cache").rglob("project-*.json")
+    pristine = cache_file.read_text()
+    for where in (("vocabulary", "getters"), ("vocabulary", "getters", "*"),
+                  ("vocabulary", "types"), ("functions",), ("vocabulary", "fanout", "*")):
+        data = json.loads(pristine)
+        nulled = 0
+        for entry in data["files"].values():
+            entry.pop("result", None)  # the rules run again, on the cached facts
+            facts = json.loads(entry["facts"]["text"]) if entry.get("facts") else None
+            if not isinstance(facts, dict) or "vocab" not in facts:
+                continue
+            holder = facts["vocab"]
+            for key in where[:-1]:
+                holder = holder.get(key) or {}
+            if where[-1] != "*" and where[-1] not in holder:
+                continue
+            names = list(holder) if where[-1] == "*" else [where[-1]]
+            for name in names:
+                holder[name] = None
+                nulled += 1
+            entry["facts"]["text"] = json.dumps(facts)
+        assert nulled, where
+        cache_file.write_text(json.dumps(data))
+        r = cli(capsys, "check", "--jobs", "1", ".")
+        assert (r.code, r.out) == (first.code, first.out), (where, r.err)
 
 
 # ---------------------------------------------------------------- 20. concurrent --fix

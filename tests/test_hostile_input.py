@@ -128,7 +128,7 @@ SAFE_INVOCATIONS = {
 def test_safe_invocations_never_run_the_working_directorys_modules(
     tmp_path: Path, how: str
 ) -> None:
-    """The README's "Safety" section: these never import ``types.py`` and the like from
+    """docs/safety.md, "Safety": these never import ``types.py`` and the like from
     the working directory (plain ``python -m`` cannot promise that: runpy imports
     ``importlib``, ``types`` and more, ``warnings`` and ``collections`` on 3.9, from the
     working directory before any code of this package runs)."""
@@ -153,7 +153,7 @@ def test_python_m_drops_the_working_directory_before_its_own_imports(tmp_path: P
     this package's ``__main__`` runs comes from the standard library or site-packages
     (the modules runpy itself imported first are the interpreter's business)."""
     here = _trapped_directory(tmp_path)
-    # the names runpy imports before __main__ (see the README): left out here
+    # the names runpy imports before __main__ (see docs/safety.md): left out here
     for name in ("types", "collections", "functools", "warnings", "importlib", "re", "enum"):
         (here / f"{name}.py").unlink()
     proc = subprocess.run(

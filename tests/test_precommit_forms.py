@@ -63,12 +63,13 @@ def test_remote_hook_at_the_rev_init_wrote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     clone, _ = hook_repo
-    # the release step (README, "Releasing"): tag the release commit v<version>
+    # the release step (docs/ci.md, "A team's own copy"): tag the release commit v<version>
     _run(["git", "tag", "-f", f"v{__version__}"], clone)
     repo = _service(tmp_path)
     # this copy is installed from a working tree (editable): pip recorded no commit,
-    # so init pins the release tag
-    assert main(["init", str(repo), "--repo", str(clone)]) == 0
+    # so the team names its repository and the rev it tagged
+    assert main(["init", str(repo), "--repo", str(clone)]) == 2
+    assert main(["init", str(repo), "--repo", str(clone), "--rev", f"v{__version__}"]) == 0
     config = (repo / ".pre-commit-config.yaml").read_text()
     assert f"rev: v{__version__}" in config
     env = {"PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre_commit_home"))}

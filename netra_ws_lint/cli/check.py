@@ -19,6 +19,7 @@ from netra_ws_lint.config import ConfigError, Settings
 from netra_ws_lint.engine.fsutil import write_atomic
 from netra_ws_lint.model import Finding
 from netra_ws_lint.report.console import COLOR_CHOICES, Progress, color_enabled, summary
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.report.output import FORMATS, Reported, write, write_statistics
 
 if TYPE_CHECKING:
@@ -261,8 +262,12 @@ def _baseline_summary(
             line += "; --strict-baseline fails until then"
     print(line, file=stderr)
     for e in sorted(fixed, key=lambda e: e.sort_key()):
-        where = f" (in {e.scope})" if e.scope else ""
-        print(f"{PROG}: fixed: {e.path}: {e.code} {e.message}{where}", file=stderr)
+        # the baseline is the repository's text: escaped for the terminal or CI log
+        where = f" (in {terminal(e.scope)})" if e.scope else ""
+        print(
+            f"{PROG}: fixed: {terminal(e.path)}: {terminal(e.code)} {terminal(e.message)}{where}",
+            file=stderr,
+        )
 
 
 def _add_noqa(
@@ -285,7 +290,7 @@ def _add_noqa(
                 roots=roots,
             )
         except AddNoqaError as exc:
-            print(f"{PROG}: error: {path}: {exc}", file=stderr)
+            print(f"{PROG}: error: {terminal(path)}: {terminal(str(exc))}", file=stderr)
             status = 2
             continue
         lines += n

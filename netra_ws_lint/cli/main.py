@@ -144,7 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _flush_stdout()
         return status
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        # a message may name a path or quote a file of the checked repository
+        from netra_ws_lint.report.escape import terminal
+
+        message = "\n".join(terminal(line) for line in str(exc).split("\n"))
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 130

@@ -15,7 +15,9 @@ from netra_ws_lint.cli import PROG
 from netra_ws_lint.config import ConfigError, Settings, settings_for
 from netra_ws_lint.engine.discovery import (
     PYTHON_SUFFIXES,
+    GitIgnores,
     discover,
+    is_excluded,
     project_files,
     project_root,
     rule_codes,
@@ -23,6 +25,7 @@ from netra_ws_lint.engine.discovery import (
 from netra_ws_lint.engine.runner import Run, new_run, plan_run
 from netra_ws_lint.engine.source import CheckResult
 from netra_ws_lint.model import SYNTAX_ERROR
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.report.output import Reported
 
 if TYPE_CHECKING:
@@ -153,6 +156,13 @@ def collect(
             cache=not getattr(args, "no_cache", True),
             cache_dir=getattr(args, "cache_dir", None),
         )
+        if getattr(args, "force_exclude", False) and name != "-" and (
+            is_excluded(path, settings, False)
+            or (respect_gitignore and GitIgnores().ignored(path, False))
+        ):
+            # an editor's buffer of an excluded file: nothing to report (as ruff does)
+            sys.stdin.buffer.read()
+            return results, False, run
         if project:  # the facts of the whole project; this file's from its text
             files = project_files(root, options, config_file, respect_gitignore)
             run.check([], [(t.path, t.display, t.settings) for t in files])
@@ -162,12 +172,13 @@ def collect(
     paths = args.paths or ["."]
     targets, problems = discover(paths, options, config_file, args.force_exclude, respect_gitignore)
     for p in problems:
-        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)
         failed = True
     checked = []
     for t in targets:
         if not t.path.name.endswith(PYTHON_SUFFIXES):
-            print(f"{PROG}: warning: {t.display}: skipped, not a Python file", file=stderr)
+            shown = terminal(t.display)
+            print(f"{PROG}: warning: {shown}: skipped, not a Python file", file=stderr)
             continue
         checked.append(t)
     run, others = plan_run(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint.config import ConfigError
+from netra_ws_lint.report.escape import terminal
 
 SECTIONS = (
     ("user-scoped-types", "user-scoped types"),
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if isinstance(why, dict):
                 user = f"; {why['user']}" if why.get("user") else ""
                 why = f"{why['reason']}{user}"
-            stdout.write(f"  {name}: {why}\n")
+            stdout.write(f"  {terminal(name)}: {terminal(str(why))}\n")
     stdout.write(
         "\nConfiguration adds to these (user-scoped-types, context-factories) and removes "
         "from them (allowed-singletons).\n"

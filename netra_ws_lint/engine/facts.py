@@ -143,8 +143,61 @@ def valid_def(entry: dict[str, Any]) -> bool:
     return all(f.key in entry and f.valid(entry[f.key]) for f in DEF_FACTS)
 
 
+def _str_map(value: Any, valid: Callable[[Any], bool]) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and valid(v) for k, v in value.items()
+    )
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _valid_getter(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("reason"), str)
+        and (value.get("builds") is None or isinstance(value.get("builds"), str))
+    )
+
+
+# the module's part of the inferred vocabulary (analysis.vocabulary.module_facts): each
+# key's value, when present, must have this shape (a cache entry may be corrupt)
+_VOCABULARY_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "types": lambda v: _str_map(v, _is_str),
+    "factories": lambda v: _str_map(v, _is_str),
+    "getters": lambda v: _str_map(v, _valid_getter),
+    "classes": lambda v: _str_map(v, _str_list),
+    "fanout": lambda v: _str_map(v, lambda b: type(b) is bool),
+    "evicts": lambda v: _str_map(v, _str_list),
+    "context_uses": lambda v: _str_map(v, lambda u: u is None or isinstance(u, str)),
+}
+
+
+def valid_vocab(vocab: Any) -> bool:
+    """``vocab`` (a facts entry's ``vocab``) has the types its readers expect."""
+    if not isinstance(vocab, dict):
+        return False
+    if not _str_map(vocab.get("imports", {}), _is_str):
+        return False
+    if not _str_list(vocab.get("functions", [])):
+        return False
+    vocabulary = vocab.get("vocabulary")
+    if not isinstance(vocabulary, dict):
+        return False
+    return all(
+        valid(vocabulary[key]) for key, valid in _VOCABULARY_FIELDS.items() if key in vocabulary
+    )
+
+
 def valid_facts(data: Any) -> bool:
-    return valid_entry(data, valid_def)
+    """A cached facts entry is well-formed throughout (a ``null`` or a wrong type
+    anywhere makes it a cache miss: the file's facts are extracted again)."""
+    return valid_entry(data, valid_def) and valid_vocab(data.get("vocab"))
 
 
 def _entry(

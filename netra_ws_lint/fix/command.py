@@ -12,6 +12,7 @@ from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import CheckResult, DecodeError, decode_source
 from netra_ws_lint.engine.runner import Run
 from netra_ws_lint.model import Finding
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.report.output import Reported
 from netra_ws_lint.rules.base import all_rules
 
@@ -164,7 +165,8 @@ def run_fixes(
         for path, applied in fixed:
             for f in applied:
                 assert f.fix is not None
-                stream.write(f"  {path}:{f.line}:{f.col + 1}: {f.code} {f.fix.message}\n")
+                shown, message = terminal(path), terminal(f.fix.message)
+                stream.write(f"  {shown}:{f.line}:{f.col + 1}: {f.code} {message}\n")
     return out, status, n
 
 
@@ -183,7 +185,8 @@ def show_available(
         assert f.fix is not None
         counts[f.fix.applicability] = counts.get(f.fix.applicability, 0) + 1
         stream.write(
-            f"  {r.path}:{f.line}:{f.col + 1}: {f.code} [{f.fix.applicability}] {f.fix.message}\n"
+            f"  {terminal(r.path)}:{f.line}:{f.col + 1}: {f.code} [{f.fix.applicability}] "
+            f"{terminal(f.fix.message)}\n"
         )
     stream.write(
         f"{counts['safe']} fixable with --fix, {counts['unsafe']} more with --unsafe-fixes, "

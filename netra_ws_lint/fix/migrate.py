@@ -49,6 +49,7 @@ from netra_ws_lint.engine.pipeline import (
 )
 from netra_ws_lint.engine.runner import plan_run
 from netra_ws_lint.model import Finding
+from netra_ws_lint.report.escape import markdown_code, terminal
 from netra_ws_lint.rules.base import all_rules
 
 PROG = "netra-ws-lint"
@@ -634,7 +635,9 @@ def _n(count: int, word: str) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text of the plan (may hold code spans) for a Markdown line or table cell: no
+    control or bidi character from the repository, no table break."""
+    return terminal(text).replace("|", "\\|")
 
 
 def report_markdown(data: dict[str, Any]) -> str:
@@ -652,7 +655,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         + ".",
     ]
     if data["backup_dir"]:
-        out.append(f"Backups: `{data['backup_dir']}`.")
+        out.append(f"Backups: {markdown_code(data['backup_dir'])}.")
     if not s["sites"]:
         return "\n".join([*out, "", "Nothing to migrate."]) + "\n"
     out += ["", "## Order of work", ""]
@@ -664,7 +667,8 @@ def report_markdown(data: dict[str, Any]) -> str:
     out.append("|---|---:|---:|---:|---:|")
     for p in data["packages"]:
         out.append(
-            f"| `{p['package']}` | {p['files']} | {p['sites']} | {p['automatic']} | {p['manual']} |"
+            f"| {_md(markdown_code(p['package']))} | {p['files']} | {p['sites']} "
+            f"| {p['automatic']} | {p['manual']} |"
         )
     for g in data["groups"]:
         out += [
@@ -678,7 +682,8 @@ def report_markdown(data: dict[str, Any]) -> str:
         for site in g["sites"][:SHOWN_PER_GROUP]:
             how = "automatic" if site["automatic"] else f"manual: {_md(site['reason'])}"
             also = f" (also {', '.join(site['also'])})" if site["also"] else ""
-            out.append(f"- `{site['path']}:{site['line']}` {site['code']}{also}: {how}")
+            place = markdown_code(f"{site['path']}:{site['line']}")
+            out.append(f"- {place} {site['code']}{also}: {how}")
             chains = site.get("call_chains")
             if chains:
                 out += _chain_lines(chains)
@@ -687,7 +692,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     errors = [m for m in data["manual_intervention"] if m["code"] == SYNTAX_ERROR]
     if errors:
         out += ["", "## Files that do not parse", ""]
-        out += [f"- `{m['path']}`: {_md(m['message'] or '')}" for m in errors]
+        out += [f"- {markdown_code(m['path'])}: {_md(m['message'] or '')}" for m in errors]
     return "\n".join(out) + "\n"
 
 
@@ -698,14 +703,15 @@ def _chain_lines(chains: dict[str, Any]) -> list[str]:
     out.append("  - | call chain | context available | context must be created |")
     out.append("    |---|---|---|")
     for c in chains["chains"]:
-        path = " -> ".join(f"`{n.rpartition('.')[2]}`" for n in c["calls"])
+        path = " -> ".join(_md(markdown_code(n.rpartition(".")[2])) for n in c["calls"])
         yes = "yes" if c["status"] == "context available" else ""
-        no = f"at `{c['entry']}`" if c["status"] != "context available" else ""
+        no = f"at {_md(markdown_code(c['entry']))}" if c["status"] != "context available" else ""
         out.append(f"    | {path} | {yes} | {no} |")
     if chains["more_chains"]:
         out.append(f"    | ... {chains['more_chains']} more | | |")
     for u in chains["unresolved_calls"]:
-        out.append(f"  - maybe called at `{u['path']}:{u['line']}` (through an object)")
+        place = markdown_code(f"{u['path']}:{u['line']}")
+        out.append(f"  - maybe called at {place} (through an object)")
     return out
 
 
@@ -792,7 +798,7 @@ def _write_file(
     """Write one migrated file (backed up first); False with a message when it is not."""
     from netra_ws_lint.engine.fsutil import refuse_to_write, rewrite_file
 
-    display = os.path.relpath(path)
+    display = terminal(os.path.relpath(path))  # a name from the repository
     refused = refuse_to_write(path, [Path(p) for p in args.paths or ["."]])
     if refused:
         print(f"{PROG}: error: {display}: {refused}", file=stderr)
@@ -859,7 +865,7 @@ def cmd_migrate(
     targets = [t for t in targets if t.path.name.endswith(PYTHON_SUFFIXES)]
     status = 0
     for p in problems:
-        print(f"{PROG}: error: {p.display}: {p.message}", file=stderr)
+        print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)
         status = 2
     rule_sets: dict[Settings, RuleSet] = {}
     files: list[FileReport] = []
@@ -873,7 +879,8 @@ def cmd_migrate(
         try:
             originals[t.display] = (t.path, read_source_bytes(t.path), t.settings)
         except OSError as exc:
-            print(f"{PROG}: error: {t.display}: cannot read: {exc.strerror or exc}", file=stderr)
+            shown = terminal(t.display)
+            print(f"{PROG}: error: {shown}: cannot read: {exc.strerror or exc}", file=stderr)
             status = 2
     # every file is checked as `check` checks it: against the whole project
     checked = [t for t in targets if t.display in originals]
@@ -946,7 +953,7 @@ def cmd_migrate(
             if code.startswith(DEPRECATED_PREFIX)
         ]
         for where, line, column, code, message in sorted(deprecated):
-            print(f"{where}:{line}:{column}: {code} {message}", file=stdout)
+            print(f"{terminal(where)}:{line}:{column}: {code} {terminal(message)}", file=stdout)
         n = len(deprecated)
         print(
             f"{PROG}: {n} deprecated site{'s' * (n != 1)} left"

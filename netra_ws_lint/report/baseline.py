@@ -277,24 +277,31 @@ def load(path: Path) -> list[Entry]:
         )
     entries = []
     for i, item in enumerate(data["entries"]):
-        try:
-            entries.append(
-                Entry(
-                    path=str(item["path"]),
-                    code=str(item["code"]),
-                    scope=str(item.get("scope", "")),
-                    fingerprint=str(item["fingerprint"]),
-                    message=str(item.get("message", "")),
-                    audit=bool(item.get("audit", False)),
-                    context=str(item.get("context", "")),
-                    statement=str(item.get("statement", "")),
-                )
-            )
-        except (KeyError, TypeError):
-            raise ConfigError(
-                f'{path}: entry {i + 1} needs "path", "code" and "fingerprint"'
-            ) from None
+        where = f"{path}: entry {i + 1}"
+        if not isinstance(item, dict) or not all(
+            k in item for k in ("path", "code", "fingerprint")
+        ):
+            raise ConfigError(f'{where} needs "path", "code" and "fingerprint"')
+        fields: dict[str, Any] = {}
+        for key in ("path", "code", "fingerprint", "scope", "message", "context", "statement"):
+            value = item.get(key, "")
+            if not isinstance(value, str):
+                raise ConfigError(f'{where}: "{key}" must be a string, not {_json_type(value)}')
+            fields[key] = value
+        audit = item.get("audit", False)
+        if not isinstance(audit, bool):  # "false" is a string, and a truthy one
+            raise ConfigError(f'{where}: "audit" must be true or false, not {_json_type(audit)}')
+        entries.append(Entry(audit=audit, **fields))
     return entries
+
+
+def _json_type(value: object) -> str:
+    """How a JSON value's type is named in a message."""
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def dumps(entries: Iterable[Entry]) -> str:

@@ -10,12 +10,18 @@ read the counts back from the rendered page.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
-BAR_H = 22
+from netra_ws_lint.report.escape import html as escape
+
+BAR_H = 28
 WIDTH = 640
-LABEL_W = 220
+LABEL_W = 250
+LABEL_CHARS = 30  # a longer label shows its end, after an ellipsis (the full one on hover)
+# the charts are scaled to their column: at its narrowest (MIN_COLUMN px) a label of
+# FONT_PX in the 640-wide drawing is shown at FONT_PX * MIN_COLUMN / WIDTH pixels
+FONT_PX = 15
+MIN_COLUMN = 560
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d2430;background:#fff}
@@ -23,11 +29,11 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
 .card{border:1px solid #d5dbe3;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:24px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(MIN_COLUMNpx,1fr));gap:18px}
 svg.chart{display:block;max-width:100%;height:auto}
 figure{margin:0;border:1px solid #d5dbe3;border-radius:6px;padding:10px}
 figcaption{font-weight:600;margin-bottom:6px}
-svg text{font-size:12px;fill:#1d2430}
+svg text{font-size:FONT_PXpx;fill:#1d2430}
 .auto{fill:#3f8f5a}.manual{fill:#c8553d}.line{fill:none;stroke:#c8553d;stroke-width:2}
 .line.total{stroke:#3a5f9e}
 table{border-collapse:collapse;width:100%;margin:6px 0}
@@ -35,8 +41,10 @@ th,td{border-bottom:1px solid #e3e7ed;padding:4px 8px;text-align:left;vertical-a
 th{cursor:pointer;background:#f3f5f8;user-select:none}th[aria-sort]::after{content:" \\2195"}
 td.num,th.num{text-align:right}code{font-size:12px}
 .rule-doc pre{white-space:pre-wrap;background:#f6f7f9;padding:10px;border-radius:6px}
+.rule-doc code{background:#f0f2f5;border-radius:3px;padding:0 3px}
+.rule-doc pre code{background:none;padding:0}
 .legend span{margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
-"""
+""".replace("MIN_COLUMN", str(MIN_COLUMN)).replace("FONT_PX", str(FONT_PX))
 
 SCRIPT = """
 document.querySelectorAll('table.sortable').forEach(function (table) {
@@ -78,15 +86,20 @@ def _bars(chart_id: str, rows: list[tuple[str, int, int]], title: str) -> str:
         parts.append(
             f'<g class="row" data-label="{escape(label)}" data-automatic="{auto}" '
             f'data-manual="{manual}" data-value="{auto + manual}">'
-            f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label[-34:])}</text>'
+            f'<text x="{LABEL_W - 6}" y="{y + 19}" text-anchor="end">'
+            f"<title>{escape(label)}</title>{escape(_short(label))}</text>"
             f'<rect class="bar auto" x="{LABEL_W}" y="{y + 3}" width="{wa:.1f}" '
             f'height="{BAR_H - 6}"/>'
             f'<rect class="bar manual" x="{LABEL_W + wa:.1f}" y="{y + 3}" width="{wm:.1f}" '
             f'height="{BAR_H - 6}"/>'
-            f'<text x="{LABEL_W + wa + wm + 6:.1f}" y="{y + 15}">{auto + manual}</text></g>'
+            f'<text x="{LABEL_W + wa + wm + 6:.1f}" y="{y + 19}">{auto + manual}</text></g>'
         )
     parts.append("</svg>" + _legend() + "</figure>")
     return "".join(parts)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else "\u2026" + label[-(LABEL_CHARS - 1) :]
 
 
 def _legend() -> str:
@@ -155,7 +168,9 @@ def _table(table_id: str, head: list[tuple[str, bool]], rows: list[list[tuple[st
 
 
 def _rule_docs(codes: list[str]) -> str:
+    """Each rule's doc, rendered from its Markdown (code, lists, headings)."""
     from netra_ws_lint.report.docs import rule_doc
+    from netra_ws_lint.report.markdown_html import render as markdown_html
 
     parts = []
     for code in codes:
@@ -163,8 +178,8 @@ def _rule_docs(codes: list[str]) -> str:
         if doc is None:
             continue
         parts.append(
-            f'<section class="rule-doc" id="rule-{escape(code)}"><h3>{escape(code)}</h3>'
-            f"<pre>{escape(doc)}</pre></section>"
+            f'<section class="rule-doc" id="rule-{escape(code)}">'
+            f"{markdown_html(doc, heading_offset=2)}</section>"
         )
     return "".join(parts)
 

@@ -34,13 +34,12 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from netra_ws_lint import __version__
+from netra_ws_lint.report.escape import terminal, visible_bidi
 from netra_ws_lint.report.paths import project_root, root_relative
 from netra_ws_lint.report.reported import Reported, as_dict
 from netra_ws_lint.rules.base import Rule, all_rules
 
 TOOL_NAME = "netra-ws-lint"
-# The project's home, used as SARIF's informationUri and by `netra-ws-lint init`.
-TOOL_URI = "https://github.com/netra-systems/netra-ws-lint"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -76,12 +75,13 @@ def write_grouped(results: Sequence[Reported], out: TextIO, root: Path | None = 
     for r in results:
         files.setdefault(r.path, []).append(r)
     for path, group in files.items():
-        out.write(f"{path}:\n")
+        out.write(f"{terminal(path)}:\n")
         places = [f"{r.finding.line}:{r.finding.col + 1}" for r in group]
         width = max(len(p) for p in places)
         for place, r in zip(places, group):
             status = "  (audit)" if r.finding.audit else ""
-            out.write(f"  {place:<{width}}  {r.finding.code}  {r.finding.message}{status}\n")
+            message = terminal(r.finding.message)
+            out.write(f"  {place:<{width}}  {r.finding.code}  {message}{status}\n")
         out.write("\n")
     n, f = len(results), len(files)
     if n:
@@ -94,8 +94,11 @@ def write_grouped(results: Sequence[Reported], out: TextIO, root: Path | None = 
 
 
 def escape_data(text: str) -> str:
-    """Escape a workflow command's message (``@actions/core``'s ``escapeData``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a workflow command's message (``@actions/core``'s ``escapeData``); bidi
+    controls are shown by name and other control characters (an escape sequence the
+    log viewer would colour with) escaped as for a terminal."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return terminal(text)
 
 
 def escape_property(text: str) -> str:
@@ -257,7 +260,6 @@ def sarif_document(results: Sequence[Reported], root: Path | None = None) -> dic
                         "name": TOOL_NAME,
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": TOOL_URI,
                         "rules": [sarif_rule(code, registry.get(code)) for code in codes],
                     },
                 },
@@ -314,8 +316,9 @@ _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uff
 
 
 def _xml_text(text: str) -> str:
-    """XML 1.0 cannot hold most control characters, escaped or not."""
-    return _XML_INVALID_RE.sub("\ufffd", text)
+    """XML 1.0 cannot hold most control characters, escaped or not; bidi controls are
+    shown by name."""
+    return _XML_INVALID_RE.sub("\ufffd", visible_bidi(text))
 
 
 def write_junit(results: Sequence[Reported], out: TextIO, root: Path | None = None) -> None:

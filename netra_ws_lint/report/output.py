@@ -11,6 +11,9 @@ json:    a list of objects, sorted by filename, line, column, code::
 The JSON keys are a stable interface: new keys may be added, none removed or renamed.
 
 The CI formats (json-lines, grouped, github, gitlab, sarif, junit) are in :mod:`.formats`.
+File names, messages and source lines come from the checked repository: concise and
+full print them through :func:`.escape.terminal` (no control character, escape sequence
+or bidi control reaches the terminal or a log).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TextIO
 
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.report.reported import Reported, as_dict, fix_as_dict, rule_name
 
 __all__ = [
@@ -53,16 +57,18 @@ def write(results: Sequence[Reported], fmt: str, out: TextIO, color: bool = Fals
 
     for r in results:
         f = r.finding
+        path, message = terminal(r.path), terminal(f.message)
         if color:
-            where = paint(r.path, BOLD) + f":{f.line}:{f.col + 1}:"
+            where = paint(path, BOLD) + f":{f.line}:{f.col + 1}:"
             code = paint(f.code, YELLOW if f.audit else RED, BOLD)
-            out.write(f"{where} {code} {f.message}\n")
+            out.write(f"{where} {code} {message}\n")
         else:
-            out.write(f"{r.path}:{f.line}:{f.col + 1}: {f.code} {f.message}\n")
+            out.write(f"{path}:{f.line}:{f.col + 1}: {f.code} {message}\n")
         if fmt == "full" and r.source_line is not None:
-            line = r.source_line.rstrip("\n")
+            raw = r.source_line.rstrip("\r\n")
+            line = terminal(raw)
             # keep the caret under the column: tabs stay tabs
-            pad = "".join(c if c == "\t" else " " for c in line[: f.col])
+            pad = "".join(c if c == "\t" else " " for c in terminal(raw[: f.col]))
             out.write(f"    {line}\n    {pad}^\n")
 
 

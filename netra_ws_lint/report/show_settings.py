@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from netra_ws_lint.config import WORD_LISTS, Settings, settings_for
+from netra_ws_lint.report.escape import terminal
 from netra_ws_lint.rules.base import all_rules
 
 
@@ -33,9 +34,9 @@ def settings_lines(path: Path, settings: Settings) -> list[str]:
     ]
     ignored = sorted(settings.ignored_for(rel)) if settings.per_file_ignores else []
     lines = [
-        f"# settings for {path}",
-        f"# configuration: {settings.source or 'none found (the defaults)'}",
-        f"# root: {settings.root}",
+        f"# settings for {terminal(str(path))}",
+        f"# configuration: {terminal(str(settings.source or 'none found (the defaults)'))}",
+        f"# root: {terminal(str(settings.root))}",
         f"# excluded: {'yes' if settings.exclude_spec().match_file(rel) else 'no'}"
         f"; a test path: {'yes' if settings.is_test_path(rel) else 'no'}",
         f"# rules enabled for this file: {', '.join(c for c in enabled if c not in ignored)}",

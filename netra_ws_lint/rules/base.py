@@ -59,7 +59,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     message: ClassVar[str]  # str.format template; fields given to report()
-    summary: ClassVar[str]  # one line, for `rule --all` and the README table
+    summary: ClassVar[str]  # one line, for `rule --all` and the README table and docs/rules/
     audit: ClassVar[bool] = False  # off unless selected explicitly or --audit
     project_only: ClassVar[bool] = False
     # NWS9xx: emitted by the engine itself (syntax error, crashed rule), not a visitor.
