@@ -1,14 +1,28 @@
 """The vocabulary a project teaches by itself: which of its classes are user-scoped,
-which of its functions are context factories, which are singleton getters.
+which are multi-tenant registries, which of its functions are context factories,
+which are singleton getters.
 
 One module at a time (:func:`infer_module`), from its syntax tree alone, into plain
 data with the reason for each entry::
 
-    {"types":     {"ReportService": "keys `self._per_user[user_id]` by a user identity"},
-     "factories": {"create_report_client": "takes `user_context` and returns
-                                             `ReportClient(...)` built from it"},
-     "getters":   {"get_report_service": {"reason": "lazy `global _service` getter",
-                                          "builds": "pkg.reports.ReportService"}}}
+    {"types":      {"ReportSession": "`__init__` keeps the user identity `user_id`
+                                      on `self.user_id`"},
+     "registries": {"ReportService": "keys `self._per_user[user_id]` by a user identity"},
+     "factories":  {"create_report_client": "takes `user_context` and returns
+                                              `ReportClient(...)` built from it"},
+     "getters":    {"get_report_service": {"reason": "lazy `global _service` getter",
+                                           "builds": "pkg.reports.ReportService"}}}
+
+A type is user-scoped by *ownership*: its instances belong to one user, because its
+``__init__`` takes a user context, or takes a user identity and keeps it on ``self``
+(or it derives from such a type, or every construction of it in the project passes a
+user context, or it is configured). A class that keys its containers by identities
+(``self._per_user[user_id] = ...``) holds many users' entries: a multi-tenant registry
+(a connection pool, a routing table, a session store, a per-user metric collector),
+process-wide by design, so *not* user-scoped; a class that only sends to a user given
+by argument (``send_to_user(user_id, ...)``) serves any user, and a factory whose
+methods build a new object per call owns none of them: neither is user-scoped. Name
+patterns (``*WebSocketManager``) only decide names that resolve to no project class.
 
 A getter's ``builds`` is the absolute name of what it keeps (through the module's
 imports), so the project model can tell, across modules, whether a getter keeps a
@@ -128,34 +142,89 @@ def _is_self_attr(node: ast.AST, self_name: str) -> bool:
 
 
 def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
-    """Why instances of ``cls`` hold per-user state, or None."""
+    """Why instances of ``cls`` belong to one user (ownership), or None: its
+    ``__init__`` takes a user context, or takes a user identity and keeps it on
+    ``self``. Keys and send methods are no evidence (see :func:`registry_reason`)."""
     return node_memo(cls, "_nws_user_state", words, lambda: _user_state_reason(cls, words))
 
 
+def registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
+    """Why ``cls`` is a multi-tenant registry (it keys a container of ``self`` by user
+    identities: ``self._x[user_id] = ...``, ``self._x.setdefault(session_id, ...)``),
+    or None. One instance serves many users by design: not a user-scoped type."""
+    return node_memo(cls, "_nws_registry", words, lambda: _registry_reason(cls, words))
+
+
 _SELF_STATE_NODES = (ast.Assign, ast.AnnAssign, ast.Call)
+_INIT_NAMES = ("__init__", "__post_init__")
+
+
+def _inits(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [s for s in cls.body if isinstance(s, FUNCTION_TYPES) and s.name in _INIT_NAMES]
 
 
 def _user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
-    for stmt in cls.body:
-        if isinstance(stmt, FUNCTION_TYPES) and stmt.name == "__init__":
-            cp = context_param_name(stmt, words)
+    for init in _inits(cls):
+        if init.name == "__init__":
+            cp = context_param_name(init, words)
             if cp is not None:
                 return f"`__init__` takes the user context `{cp}`"
+    for init in _inits(cls):
+        kept = _kept_identity(init, words)
+        if kept is not None:
+            param, attr = kept
+            return f"`{init.name}` keeps the user identity `{param}` on `self.{attr}`"
+    return None
+
+
+def _kept_identity(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
+) -> tuple[str, str] | None:
+    """``(parameter, attribute)`` when ``fn`` stores one of its identity parameters
+    on ``self`` (``self.user_id = user_id``, ``self._owner = str(user_id)``)."""
+    self_name = _self_name(fn)
+    if self_name is None:
+        return None
+    others = _other_typed_context_names(fn, words)
+    identity = {
+        p.arg
+        for p in _params(fn)
+        if p.arg != self_name
+        and p.arg not in others
+        and (p.arg in words.identity_names or p.arg in words.context_names)
+    }
+    if not identity:
+        return None
+    for node in scope_nodes(fn):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and dotted(value.func) == "str" and len(value.args) == 1:
+            value = value.args[0]
+        if not (isinstance(value, ast.Name) and value.id in identity):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            if _is_self_attr(t, self_name):
+                assert isinstance(t, ast.Attribute)
+                return value.id, t.attr
+    return None
+
+
+def _registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
     for stmt in cls.body:
         if not isinstance(stmt, FUNCTION_TYPES):
             continue
         self_name = _self_name(stmt)
-        identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
-        if self_name is not None:
-            others = _other_typed_context_names(stmt, words)
-            for scope in nested_scopes(stmt):
-                for node in scope_nodes(scope):
-                    if isinstance(node, _SELF_STATE_NODES):
-                        reason = _self_state(node, self_name, words, others)
-                        if reason is not None:
-                            return reason
-        if identity and matches_any(stmt.name, words.send_methods):
-            return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
+        if self_name is None:
+            continue
+        others = _other_typed_context_names(stmt, words)
+        for scope in nested_scopes(stmt):
+            for node in scope_nodes(scope):
+                if isinstance(node, _SELF_STATE_NODES):
+                    reason = _keyed_state(node, self_name, words, others)
+                    if reason is not None:
+                        return reason
     return None
 
 
@@ -176,25 +245,19 @@ def _other_typed_context_names(
     return frozenset(out)
 
 
-def _self_state(
+def _keyed_state(
     node: ast.AST, self_name: str, words: Words, others: frozenset[str] = frozenset()
 ) -> str | None:
+    """``keys `self.x[k]` by a user identity`` when ``node`` stores into a container of
+    ``self`` under an identity key, else None."""
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        value = node.value
         for t in targets:
-            if (
-                _is_self_attr(t, self_name)
-                and isinstance(value, ast.Name)
-                and value.id not in others
-                and (value.id in words.identity_names or value.id in words.context_names)
-            ):
-                assert isinstance(t, ast.Attribute)
-                return f"stores the user identity `{value.id}` on `{self_name}.{t.attr}`"
             if (
                 isinstance(t, ast.Subscript)
                 and _is_self_attr(t.value, self_name)
                 and is_identity_value(t.slice, words)
+                and not _rooted_in(t.slice, others)
             ):
                 assert isinstance(t.value, ast.Attribute)
                 key = ast.unparse(t.slice)
@@ -206,12 +269,19 @@ def _self_state(
         and _is_self_attr(node.func.value, self_name)
         and node.args
         and is_identity_value(node.args[0], words)
+        and not _rooted_in(node.args[0], others)
     ):
         container = node.func.value
         assert isinstance(container, ast.Attribute)
         key = ast.unparse(node.args[0])
         return f"keys `{self_name}.{container.attr}[{key}]` by a user identity"
     return None
+
+
+def _rooted_in(node: ast.AST, names: frozenset[str]) -> bool:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in names
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
@@ -410,6 +480,7 @@ def infer_module(
     build (without it, names stay as written)."""
     words = settings.words
     types: dict[str, str] = {}
+    registries: dict[str, str] = {}
     factories: dict[str, str] = {}
     getters: dict[str, dict[str, str]] = {}
     none_slots = _module_none_slots(tree)
@@ -428,6 +499,10 @@ def infer_module(
             reason = user_state_reason(stmt, words)
             if reason is not None:
                 types[stmt.name] = reason
+                continue
+            reason = registry_reason(stmt, words)
+            if reason is not None:
+                registries[stmt.name] = reason
         elif isinstance(stmt, FUNCTION_TYPES) and not stmt.name.startswith("test_"):
             reason = factory_reason(stmt, words)
             if reason is not None:
@@ -448,7 +523,13 @@ def infer_module(
         for stmt in tree.body
         if isinstance(stmt, ast.ClassDef)
     }
-    return {"types": types, "factories": factories, "getters": getters, "classes": classes}
+    return {
+        "types": types,
+        "registries": registries,
+        "factories": factories,
+        "getters": getters,
+        "classes": classes,
+    }
 
 
 def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -622,6 +703,7 @@ class ProjectVocabulary:
         self.own = own or {}
         self.words = settings.words
         self.types: dict[str, str] = {}
+        self.registries: dict[str, str] = {}  # multi-tenant: not user-scoped
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
@@ -633,6 +715,8 @@ class ProjectVocabulary:
                 self.classes[self._qual(module, name)] = bases
             for name, reason in vocab.get("types", {}).items():
                 self.types[self._qual(module, name)] = reason
+            for name, reason in vocab.get("registries", {}).items():
+                self.registries[self._qual(module, name)] = reason
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
         self._inherit()
@@ -683,6 +767,9 @@ class ProjectVocabulary:
         return None
 
     def _inherit(self) -> None:
+        """Subclasses of user-scoped types are user-scoped (of an unresolved base
+        matching a ``user-scoped-types`` pattern too, unless the class keys its own
+        containers by identities); subclasses of registries are registries."""
         changed = True
         while changed:
             changed = False
@@ -693,8 +780,17 @@ class ProjectVocabulary:
                     target = self.resolve(base)
                     if target is not None and target in self.types:
                         self.types[cls] = f"subclass of `{_last(target)}`"
-                    elif target is None and matches_any(base, self.words.user_scoped_types):
+                        self.registries.pop(cls, None)
+                    elif (
+                        target is None
+                        and cls not in self.registries
+                        and matches_any(base, self.words.user_scoped_types)
+                    ):
                         self.types[cls] = f"subclass of `{_last(base)}` (a user-scoped name)"
+                    elif target is not None and target in self.registries:
+                        if cls in self.registries:
+                            continue
+                        self.registries[cls] = f"subclass of `{_last(target)}`"
                     else:
                         continue
                     changed = True
@@ -771,6 +867,7 @@ class ProjectVocabulary:
         """Everything inferred, with reasons (what ``show-vocabulary`` prints)."""
         return {
             "user-scoped-types": dict(sorted(self.types.items())),
+            "multi-tenant-registries": dict(sorted(self.registries.items())),
             "context-factories": dict(sorted(self.factories.items())),
             "singleton-getters": {
                 k: v for k, v in sorted(self.getters.items()) if v["user"] is not None

@@ -85,6 +85,17 @@ class SingletonDefinition(Rule):
     not used in this module) it is an *audit* finding, shown with `--audit` or when
     NWS104 is selected explicitly.
 
+    A type is user-scoped by ownership: its instances belong to one user (its
+    `__init__` takes a user context, or takes a user identity and keeps it on `self`;
+    a subclass of one; a configured name; a name matching a `user-scoped-types`
+    pattern that resolves to no class of the project). A multi-tenant registry, a
+    class keying its containers by identities (a connection pool, a run-to-thread
+    routing table, a session store, a per-user metric collector), holds many users
+    by design: one per process is what it is for, so its singleton is an audit
+    finding only; so is a factory whose methods build a new per-user object on each
+    call, and a class that sends to whichever user it is given.
+    `netra-ws-lint show-vocabulary` lists what was inferred, and why.
+
     ## Why is this bad?
     A singleton of a user-scoped object is one object for the whole process: every
     request of every user gets the same WebSocket manager, so one user's events reach
@@ -206,8 +217,8 @@ class SingletonDefinition(Rule):
                     cls._instance = super().__new__(cls)
                 return cls._instance
 
-            async def send_to_user(self, user_id, message):
-                ...
+            def __init__(self, user_context=None):
+                self.user_context = user_context
         """,
         # zero-argument cache factories, reported at the def line; a get_instance classmethod
         """
@@ -233,8 +244,8 @@ class SingletonDefinition(Rule):
                     cls._default = cls()
                 return cls._default
 
-            def emit_event(self, user_id, event):
-                ...
+            def __init__(self, user_id=None):
+                self.user_id = user_id
         """,
         # a singleton metaclass used by a user-scoped class (through a subclass too);
         # an imported singleton metaclass
@@ -252,17 +263,16 @@ class SingletonDefinition(Rule):
             pass
 
         class EventEmitter(BaseService):
-            def emit_event(self, user_id, event): ...
+            def __init__(self, run_id=None):
+                self._run_id = run_id
 
         class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1
-            def __init__(self):
-                self.queues = {}
-
-            def attach(self, user_id, queue):
-                self.queues[user_id] = queue
+            def __init__(self, user_context=None):
+                self.queue = Queue()
         """,
         # a lazy getter under a lock, through a local variable, of a class whose
-        # instances hold per-user state (an inferred user-scoped type)
+        # instances belong to one user (an inferred user-scoped type: `__init__` keeps
+        # the identity it is given)
         """
         import threading
 
@@ -270,11 +280,9 @@ class SingletonDefinition(Rule):
         _tracker = None
 
         class SessionTracker:
-            def __init__(self):
-                self._per_user = {}
-
-            def track(self, user_id, event):
-                self._per_user.setdefault(user_id, []).append(event)
+            def __init__(self, session_id=None):
+                self.session_id = str(session_id)
+                self.events = []
 
         def get_tracker():  # expect: NWS104@1
             global _tracker
@@ -386,6 +394,53 @@ class SingletonDefinition(Rule):
         @functools.lru_cache(maxsize=128)
         def manager_for(user_id):
             return WebSocketManager()
+        """,
+        # multi-tenant registries are process-wide by design: a connection pool keyed by
+        # connection id, a routing table keyed by run id, a class that sends to whichever
+        # user it is given, a factory building a new per-user object on each call (audit)
+        """
+        _pool = None
+        _router = None
+        _factory = None
+
+        class ConnectionPool:
+            def __init__(self):
+                self._connections = {}
+
+            def add(self, connection_id, websocket):
+                self._connections[connection_id] = websocket
+
+            def remove(self, connection_id):
+                self._connections.pop(connection_id, None)
+
+        class RunRouter:
+            def bind(self, run_id, thread_id):
+                self._run_to_thread.setdefault(run_id, thread_id)
+
+            async def send_to_user(self, user_id, message):
+                await self.transport.send(user_id, message)
+
+        class ClientFactory:
+            def create_user_client(self, user_context):
+                return UserClient(user_context)
+
+        def get_pool():
+            global _pool
+            if _pool is None:
+                _pool = ConnectionPool()
+            return _pool
+
+        def get_router():
+            global _router
+            if _router is None:
+                _router = RunRouter()
+            return _router
+
+        def get_client_factory():
+            global _factory
+            if _factory is None:
+                _factory = ClientFactory()
+            return _factory
         """,
         # singletons of other types are audit findings only (not shown by default)
         """
