@@ -470,7 +470,7 @@ class _Facts:
     def shared_call(self, call: ast.Call) -> str | None:
         name = self.ctx.callee(call)
         short = (name or _call_label(call)).rpartition(".")[2]
-        if self.ctx.is_deprecated_accessor(name):
+        if self.ctx.is_deprecated_accessor(name) and not self.ctx.accessor_given_context(call):
             return f"the result of `{short}()`"
         if self.is_singleton_call(call):
             return f"the singleton `{short}()`"

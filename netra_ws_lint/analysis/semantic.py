@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netra_ws_lint.analysis.frameworks import serving_request
 from netra_ws_lint.analysis.idioms import self_param
@@ -248,6 +248,61 @@ class Context:
     # ----------------------------------------------------------------- words
     def is_deprecated_accessor(self, name: str | None) -> bool:
         return name is not None and matches_any(name, self.words.deprecated_accessors)
+
+    def accessor_context_param(self, func: ast.AST) -> Param | None:
+        """The user-context parameter of the deprecated accessor ``func`` names, when the
+        project defines it with one (same module, or in project mode anywhere): an
+        accessor migrated in place, which builds per user from the context it is given,
+        is judged by that signature. None when it takes none or is not defined here."""
+        name = self.resolve(func)
+        if not self.is_deprecated_accessor(name):
+            return None
+        local = self.local_definition(name)
+        if isinstance(local, FUNCTION_TYPES):
+            cp = self.context_param(local)
+            return cp.param if cp is not None else None
+        if self.project is None:
+            return None
+        return self._project_function_context(self.project.definition(self, func))
+
+    def imported_accessor_takes_context(self, node: ast.ImportFrom, alias: ast.alias) -> bool:
+        """``from m import <accessor>`` imports a deprecated accessor the project
+        defines with a user-context parameter (see :meth:`accessor_context_param`)."""
+        if self.project is None:
+            return False
+        from netra_ws_lint.analysis.vocabulary import absolute_import
+
+        module = self.module_name or ""
+        base = absolute_import(module, self.is_package, node.level or 0, node.module)
+        qual = f"{base}.{alias.name}" if base else alias.name
+        return self._project_function_context(self.project.find(qual)) is not None
+
+    def _project_function_context(self, found: dict[str, Any] | None) -> Param | None:
+        if found is None or found.get("kind") != "function":
+            return None
+        assert self.project is not None
+        return self.project.context_param(found)
+
+    def accessor_given_context(self, call: ast.Call) -> bool:
+        """``call`` calls a deprecated accessor that takes a user context (see
+        :meth:`accessor_context_param`) and gives that parameter a value other than a
+        literal ``None`` (by position or keyword, or by forwarding ``*args``/``**kwargs``):
+        the call gets that user's object, not a process-wide one."""
+        param = self.accessor_context_param(call.func)
+        if param is None:
+            return False
+        for kw in call.keywords:
+            if kw.arg is None:
+                return True
+            if kw.arg == param.name and param.kind != "posonly":
+                return not _is_none_literal(kw.value)
+        if param.kind in ("pos", "posonly"):
+            for i, arg in enumerate(call.args):
+                if isinstance(arg, ast.Starred):
+                    return True
+                if i == param.index:
+                    return not _is_none_literal(arg)
+        return False
 
     def accessor_replacement(self, name: str) -> str | None:
         last = name.rpartition(".")[2]
@@ -642,3 +697,7 @@ class Context:
         return self.settings.is_test_path(
             self.settings.relpath(self.path)
         ) or self.settings.is_test_path(Path(self.path).name)
+
+
+def _is_none_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

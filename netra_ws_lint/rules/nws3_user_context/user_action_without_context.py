@@ -24,7 +24,9 @@ class UserActionWithoutContext(_NWS3Rule):
 
     A shared object is a module-level name (a module variable, an imported object,
     `state.manager`), the result of a deprecated accessor
-    (`get_websocket_manager().send_to_user(...)`, or a local assigned from it), or a
+    (`get_websocket_manager().send_to_user(...)`, or a local assigned from it; not when
+    the project's own accessor takes a user context and the call gives it one: that is
+    the user's own object, see NWS101), or a
     singleton (`Hub.instance()`, a zero-argument `@lru_cache` or lazy `global` getter
     of this module). Reported once, at the `def` of the innermost function with the
     identity parameter. Not for a system-wide fan-out helper: a module function whose
@@ -159,6 +161,17 @@ class UserActionWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # an accessor migrated in place (it takes the user context) given a context the
+        # function builds for the user it acts for: the user's own manager
+        """
+        def get_websocket_manager(user_context=None):
+            return _managers.for_user(user_context)
+
+        async def thread_created(user_id, thread_id):
+            fresh = UserExecutionContext(user_id=user_id, thread_id=thread_id)
+            manager = get_websocket_manager(fresh)
+            await manager.send_to_user(user_id, {"type": "thread_created"})
+        """,
         # a system-wide fan-out helper: every caller loops over identities and serves
         # no single user
         """
