@@ -218,6 +218,64 @@ def test_joined_across_modules_resolution_before_patterns() -> None:
     assert "get_pool" not in vocab.names()
 
 
+def test_shared_factories_build_a_per_user_object_per_call() -> None:
+    # a class whose own user context is optional and whose method builds a per-user
+    # object (a user-scoped type of another module) is a shared factory, not
+    # user-scoped; one that builds a plain result is not a factory; one whose `__init__`
+    # requires the context owns its user
+    vocab = ProjectVocabulary(
+        {
+            "app.clients": _facts(
+                "app.clients",
+                """
+                class UserClient:
+                    def __init__(self, user_id):
+                        self.user_id = user_id
+                """,
+            ),
+            "app.factory": _facts(
+                "app.factory",
+                """
+                from app.clients import UserClient
+
+                class ClientFactory:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    def create_user_client(self, user_context):
+                        client = UserClient(user_context.user_id)
+                        return client
+
+                class Checker:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    def check(self, user_id):
+                        return Result(ok=True)
+
+                class OwnFactory:
+                    def __init__(self, user_context):
+                        self.user_context = user_context
+
+                    def child(self, user_context):
+                        return UserClient(user_context.user_id)
+                """,
+            ),
+        },
+        Settings(),
+    )
+    assert vocab.is_factory_class("app.factory.ClientFactory")
+    assert vocab.factory_classes["app.factory.ClientFactory"] == (
+        "`create_user_client(user_context)` builds a new `UserClient` on each call"
+    )
+    assert vocab.type_reason("app.factory.ClientFactory") is None
+    assert not vocab.is_factory_class("app.factory.Checker")
+    assert vocab.type_reason("app.factory.Checker") is not None  # optional context kept
+    assert not vocab.is_factory_class("app.factory.OwnFactory")
+    assert vocab.type_reason("app.factory.OwnFactory") is not None
+    assert "shared-factories" in vocab.as_dict()
+
+
 def test_fan_out_helpers_are_called_only_in_identity_loops() -> None:
     vocab = ProjectVocabulary(
         {

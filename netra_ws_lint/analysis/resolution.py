@@ -324,6 +324,12 @@ class _Facts:
                 return None
             _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
             if external["kind"] == "class":
+                if (
+                    external["ctx"][3]
+                    and qualname
+                    and project.vocabulary.is_factory_class(qualname)
+                ):
+                    return None  # a shared factory, built without a user on purpose
                 return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
             inferred = self._inferred_factory(qualname)
             must = not external["ctx"][3] or inferred
@@ -346,10 +352,17 @@ class _Facts:
         if cp is None:
             return None  # a resolved callee that takes no context
         if isinstance(definition, ast.ClassDef):
+            if cp.has_default and self._factory_class(name):
+                return None  # a shared factory, built without a user on purpose
             return _Target(label, True, "user-scoped type", cp.param, offset, use)
         if factory or (cp.has_default and self._inferred_factory(name)):
             return _Target(label, True, "context factory", cp.param, offset, use)
         return _Target(label, not cp.has_default, "function", cp.param, offset, use)
+
+    def _factory_class(self, name: str) -> bool:
+        """A same-module class the vocabulary finds is a shared factory."""
+        vocab = self.ctx.vocabulary()
+        return any(vocab.is_factory_class(n) for n in self.ctx.vocabulary_names(name))
 
     def _inferred_factory(self, name: str | None) -> bool:
         """A project (or same-module) function that builds what it returns from its

@@ -177,6 +177,61 @@ def _user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
     return None
 
 
+def factory_candidate(cls: ast.ClassDef, words: Words) -> dict[str, Any] | None:
+    """What may make ``cls`` a shared factory, or None: its ``__init__`` needs no
+    user of its own (a user context or kept identity, if any, has a default) and some
+    of its methods take a user context or identity and return a new object they build
+    (``create_user_emitter(ctx)`` returning ``Emitter(...)``). ``{"builds": [[method,
+    given parameter, callee as written], ...]}``: the project model decides (the callee
+    must build a per-user object: a user-scoped type or a context factory)."""
+    return node_memo(cls, "_nws_factory", words, lambda: _factory_candidate(cls, words))
+
+
+def _factory_candidate(cls: ast.ClassDef, words: Words) -> dict[str, Any] | None:
+    for init in _inits(cls):
+        cp = context_param_name(init, words) if init.name == "__init__" else None
+        if cp is not None and not _has_default(init, cp):
+            return None  # built for one user: it owns that user
+        kept = _kept_identity(init, words)
+        if kept is not None and not _has_default(init, kept[0]):
+            return None
+    builds = [
+        found
+        for stmt in cls.body
+        if isinstance(stmt, FUNCTION_TYPES) and stmt.name not in _INIT_NAMES
+        for found in _built_per_call(stmt, words)
+    ]
+    return {"builds": builds} if builds else None
+
+
+def _has_default(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    with_defaults = positional[len(positional) - len(a.defaults) :] if a.defaults else []
+    if any(p.arg == name for p in with_defaults):
+        return True
+    return any(p.arg == name and d is not None for p, d in zip(a.kwonlyargs, a.kw_defaults))
+
+
+def _built_per_call(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> list[list[str]]:
+    """``[fn's name, the user parameter, callee]`` for each object ``fn`` builds and
+    returns (a call, directly or through a local), when it takes a user context or
+    identity."""
+    given = context_param_name(fn, words)
+    if given is None:
+        given = next((p.arg for p in _params(fn) if p.arg in words.identity_names), None)
+    if given is None:
+        return []
+    local = _local_values(fn)
+    out: list[list[str]] = []
+    for value in _returned(fn):
+        call = _built_call(value, local)
+        name = dotted(call.func) if call is not None else None
+        if name is not None and not name.startswith(("self.", "cls.")):
+            out.append([fn.name, given, name])
+    return out
+
+
 def _kept_identity(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
 ) -> tuple[str, str] | None:
@@ -481,6 +536,7 @@ def infer_module(
     words = settings.words
     types: dict[str, str] = {}
     registries: dict[str, str] = {}
+    factory_classes: dict[str, dict[str, list[list[str]]]] = {}
     factories: dict[str, str] = {}
     getters: dict[str, dict[str, str]] = {}
     none_slots = _module_none_slots(tree)
@@ -496,6 +552,11 @@ def infer_module(
 
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef) and not is_test_class(stmt):
+            candidate = factory_candidate(stmt, words)
+            if candidate is not None:
+                factory_classes[stmt.name] = {
+                    "builds": [[m, g, qualify(c)] for m, g, c in candidate["builds"]]
+                }
             reason = user_state_reason(stmt, words)
             if reason is not None:
                 types[stmt.name] = reason
@@ -526,6 +587,7 @@ def infer_module(
     return {
         "types": types,
         "registries": registries,
+        "factory_classes": factory_classes,
         "factories": factories,
         "getters": getters,
         "classes": classes,
@@ -704,9 +766,11 @@ class ProjectVocabulary:
         self.words = settings.words
         self.types: dict[str, str] = {}
         self.registries: dict[str, str] = {}  # multi-tenant: not user-scoped
+        self.factory_classes: dict[str, str] = {}  # shared factories: not user-scoped
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
+        candidates: dict[str, list[list[str]]] = {}  # classes that may be factories
         # each module once, under its own name (not once per alias)
         distinct = {m: f for m, f in modules.items() if self.own.get(m, m) == m}
         for module, facts in distinct.items():
@@ -717,8 +781,11 @@ class ProjectVocabulary:
                 self.types[self._qual(module, name)] = reason
             for name, reason in vocab.get("registries", {}).items():
                 self.registries[self._qual(module, name)] = reason
+            for name, candidate in vocab.get("factory_classes", {}).items():
+                candidates[self._qual(module, name)] = candidate["builds"]
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
+        self._factories_of(candidates)
         self._inherit()
         self.fanout: dict[str, bool] = {}  # callee -> all its calls are fan-out calls
         self.evicted: dict[str, set[str]] = {}
@@ -766,6 +833,29 @@ class ProjectVocabulary:
             qualname = nxt
         return None
 
+    def _factories_of(self, candidates: dict[str, list[list[str]]]) -> None:
+        """A candidate class (see :func:`factory_candidate`) one of whose methods builds
+        a per-user object (a user-scoped type, or what a context factory returns) is a
+        shared factory: not user-scoped, whatever its optional context."""
+        for cls, builds in sorted(candidates.items()):
+            for method, given, callee in builds:
+                target = self.resolve(callee) or callee
+                built = target in self.types or (
+                    target not in self.classes
+                    and (
+                        target in self.factories
+                        or matches_any(callee, self.words.context_factories)
+                        or matches_any(callee, self.words.user_scoped_types)
+                    )
+                )
+                if built:
+                    self.factory_classes[cls] = (
+                        f"`{method}({given})` builds a new `{_last(callee)}` on each call"
+                    )
+                    self.types.pop(cls, None)
+                    self.registries.pop(cls, None)
+                    break
+
     def _inherit(self) -> None:
         """Subclasses of user-scoped types are user-scoped (of an unresolved base
         matching a ``user-scoped-types`` pattern too, unless the class keys its own
@@ -774,7 +864,7 @@ class ProjectVocabulary:
         while changed:
             changed = False
             for cls, bases in self.classes.items():
-                if cls in self.types:
+                if cls in self.types or cls in self.factory_classes:
                     continue
                 for base in bases:
                     target = self.resolve(base)
@@ -816,6 +906,12 @@ class ProjectVocabulary:
             if matches_any(name, self.words.user_scoped_types)
             else None
         )
+
+    def is_factory_class(self, name: str) -> bool:
+        """``name`` (absolute) resolves to a shared factory class of the project (see
+        :func:`factory_class_reason`): built without a user context on purpose."""
+        target = self.resolve(name)
+        return target is not None and target in self.factory_classes
 
     def is_project_class(self, name: str) -> bool:
         target = self.resolve(name)
@@ -868,6 +964,7 @@ class ProjectVocabulary:
         return {
             "user-scoped-types": dict(sorted(self.types.items())),
             "multi-tenant-registries": dict(sorted(self.registries.items())),
+            "shared-factories": dict(sorted(self.factory_classes.items())),
             "context-factories": dict(sorted(self.factories.items())),
             "singleton-getters": {
                 k: v for k, v in sorted(self.getters.items()) if v["user"] is not None

@@ -17,6 +17,7 @@ SECTIONS = (
         "multi-tenant-registries",
         "multi-tenant registries (process-wide by design, not user-scoped)",
     ),
+    ("shared-factories", "shared factories (a new per-user object per call, not user-scoped)"),
     ("context-factories", "context factories"),
     ("singleton-getters", "singleton getters of user-scoped objects"),
     ("other-singleton-getters", "other singleton getters (shared on purpose?)"),

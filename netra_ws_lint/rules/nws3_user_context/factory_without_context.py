@@ -171,6 +171,28 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a shared factory: its own context is optional and a method builds a new
+        # per-user object from the context it is given (a user-scoped type), so the
+        # process keeps one, built without a user on purpose
+        """
+        class ReportSession:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+        class EventBridge:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def create_user_emitter(self, user_context):
+                validated = validate(user_context)
+                return UserEventEmitter(validated)
+
+            def open_session(self, user_context):
+                return ReportSession(user_context)
+
+        async def startup(app):
+            app.state.bridge = EventBridge()
+        """,
         # a class matching a name pattern whose constructor takes no context: the user
         # binding happens through a method (a resolved constructor decides)
         """
