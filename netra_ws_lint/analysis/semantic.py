@@ -429,6 +429,15 @@ class Context:
         package = module if self.is_package else module.rpartition(".")[0]
         return [name, f"{package}.{name}"] if package else [name]
 
+    def is_worker_initializer(self, fn: FunctionNode | None) -> bool:
+        """``fn`` is a module-level function a worker pool runs as its
+        ``initializer=`` (in this module, or in project mode anywhere): once per worker
+        process, for no user; what it keeps in a module global is that worker's own."""
+        if fn is None or self.module_functions.get(fn.name) is not fn:
+            return False
+        vocab = self.vocabulary()
+        return any(vocab.is_worker_initializer(n) for n in self.vocabulary_names(fn.name))
+
     def is_context_factory(self, name: str | None) -> bool:
         """A configured context factory, or a def/class of this module taking a user context."""
         if name is None:

@@ -645,6 +645,7 @@ def module_facts(
         return f"{base}.{rest}" if rest else base
 
     vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    vocabulary["initializers"] = {qualify(n): True for n in sorted(worker_initializers(tree))}
     vocabulary["evicts"] = {
         imports.get(n, f"{module}.{n}" if module else n): sorted(fns)
         for n, fns in evicted_containers(tree).items()
@@ -666,6 +667,25 @@ def module_facts(
             uses[stmt.name] = context_use(fn, cp, settings.words)
     vocabulary["context_uses"] = uses
     return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
+
+
+def worker_initializers(tree: ast.Module) -> set[str]:
+    """Names (as written) of the callables the module hands to a worker pool as its
+    ``initializer=`` (``multiprocessing.Pool``, ``concurrent.futures``'
+    ``ProcessPoolExecutor``/``ThreadPoolExecutor``): each runs once per worker process
+    or thread, for no user, and what it builds is that worker's own."""
+    return node_memo(tree, "_nws_initializers", None, lambda: _worker_initializers(tree))
+
+
+def _worker_initializers(tree: ast.Module) -> set[str]:
+    out: set[str] = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                name = dotted(kw.value) if kw.arg == "initializer" else None
+                if name is not None and not name.startswith(("self.", "cls.")):
+                    out.add(name)
+    return out
 
 
 _EVICTING = frozenset({"pop", "discard", "remove"})
@@ -788,6 +808,7 @@ class ProjectVocabulary:
         self._factories_of(candidates)
         self._inherit()
         self.fanout: dict[str, bool] = {}  # callee -> all its calls are fan-out calls
+        self.initializers: set[str] = set()  # worker pools' `initializer=` callables
         self.evicted: dict[str, set[str]] = {}
         for facts in distinct.values():
             for container, fns in facts["vocabulary"].get("evicts", {}).items():
@@ -796,6 +817,7 @@ class ProjectVocabulary:
         for module, facts in distinct.items():
             for callee, fanout in facts["vocabulary"].get("fanout", {}).items():
                 self.fanout[callee] = self.fanout.get(callee, True) and fanout
+            self.initializers.update(facts["vocabulary"].get("initializers", {}))
             for name, use in facts["vocabulary"].get("context_uses", {}).items():
                 self.context_uses[self._qual(module, name)] = use
         for module, facts in distinct.items():
@@ -934,6 +956,11 @@ class ProjectVocabulary:
         """A cleanup function of the project removes entries of the module-level
         container ``name`` (absolute) by a computed key (see :func:`evicted_containers`)."""
         return name in self.evicted
+
+    def is_worker_initializer(self, name: str) -> bool:
+        """``name`` (absolute) is handed to a worker pool as its ``initializer=``
+        somewhere in the project (see :func:`worker_initializers`)."""
+        return name in self.initializers
 
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over

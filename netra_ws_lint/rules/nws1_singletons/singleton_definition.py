@@ -70,7 +70,10 @@ class SingletonDefinition(Rule):
       name contains `Singleton` (`class Hub(metaclass=SingletonMeta)`) is reported at
       its own `class` line, since the definition is not in this file.
 
-    Not flagged: a function resetting the global to `None`, a setter storing a
+    Not flagged: a worker pool's `initializer=` (of a `multiprocessing` pool or a
+    `concurrent.futures` executor, anywhere in the project) keeping what it builds in a
+    module global (one per worker process, for no user), a function resetting the
+    global to `None`, a setter storing a
     parameter, a lazily computed plain value (`re.compile(...)`, `tuple(...)`,
     `"".join(...)`, `list()`/`dict()`: mutated containers are NWS201/NWS202), a cached
     zero-argument function that returns no built object (a run-once guard),
@@ -384,6 +387,25 @@ class SingletonDefinition(Rule):
         """,
     ]
     VALID = [
+        # a worker pool's initializer keeps what it builds in a module global: one per
+        # worker process, built for no user (the pool may be set up in another module)
+        """
+        from multiprocessing import Pool
+
+        _llm = None
+
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def init_worker():
+            global _llm
+            _llm = LLMManager()
+
+        def run_all(tasks):
+            with Pool(processes=4, initializer=init_worker) as pool:
+                return pool.map(work, tasks)
+        """,
         # per-request factories; a cache keyed by the user context is NWS203, not a singleton
         """
         import functools
@@ -666,6 +688,8 @@ class SingletonDefinition(Rule):
             return
         self._done.add(id(fn))
         ctx = self.ctx
+        if ctx.is_worker_initializer(fn):
+            return  # a pool's `initializer=`: one per worker process, for no user
         facts = _function_facts(fn)
         module = ctx.module_scope.bindings
         getters: list[tuple[str, Binding, ast.AST, list[ast.Call]]] = []

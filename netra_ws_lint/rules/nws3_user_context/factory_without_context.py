@@ -38,6 +38,11 @@ class FactoryWithoutContext(_NWS3Rule):
     change its signature (anything but `staticmethod`, `lru_cache`, `wraps`,
     `contextmanager`...) is only checked if its name is configured.
 
+    Not flagged: a call in a worker pool's `initializer=` (it runs once per worker
+    process, for no user), the constructor of a shared factory (its own context is
+    optional and a method of it builds a new per-user object from the context it is
+    given: see `show-vocabulary`) called without one.
+
     One call never gets both NWS301 and NWS303: a callee that must be given a context
     is NWS301; a function whose context parameter has a default is NWS303.
 
@@ -171,6 +176,25 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a worker pool's initializer (set up in another module) builds the worker's
+        # own objects once per process, for no user
+        """
+        # file: jobs/__init__.py
+        # file: jobs/worker.py
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def init_worker():
+            global llm
+            llm = LLMManager()
+        # file: jobs/run.py
+        from concurrent.futures import ProcessPoolExecutor
+        from jobs.worker import init_worker
+
+        def start():
+            return ProcessPoolExecutor(max_workers=2, initializer=init_worker)
+        """,
         # a shared factory: its own context is optional and a method builds a new
         # per-user object from the context it is given (a user-scoped type), so the
         # process keeps one, built without a user on purpose
@@ -303,6 +327,8 @@ class FactoryWithoutContext(_NWS3Rule):
         status = facts.status(node, target)
         if status == PASSED:
             return
+        if any(self.ctx.is_worker_initializer(fn) for fn in self.ctx.enclosing_functions()):
+            return  # a pool's `initializer=` builds the worker's own, for no user
         how = "with `None` for its user context" if status == NONE else "without a user context"
         self.report(
             node, what=target.what, name=target.label, how=how, fix=self._fix(node, target, status)
