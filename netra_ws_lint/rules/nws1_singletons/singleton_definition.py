@@ -11,6 +11,7 @@ from netra_ws_lint.analysis.idioms import (
     is_classmethod,
     is_staticmethod,
     lazy_singleton_store,
+    rebuilt_from_arguments,
     self_param,
 )
 from netra_ws_lint.analysis.scopes import (
@@ -70,7 +71,9 @@ class SingletonDefinition(Rule):
       name contains `Singleton` (`class Hub(metaclass=SingletonMeta)`) is reported at
       its own `class` line, since the definition is not in this file.
 
-    Not flagged: a worker pool's `initializer=` (of a `multiprocessing` pool or a
+    Not flagged: a function rebuilding the global from its own arguments on every call
+    (`_logger = RunLogger(run_id)`: a setter of the current object, NWS207's when a
+    request supplies them), a worker pool's `initializer=` (of a `multiprocessing` pool or a
     `concurrent.futures` executor, anywhere in the project) keeping what it builds in a
     module global (one per worker process, for no user), a function resetting the
     global to `None`, a setter storing a
@@ -387,6 +390,27 @@ class SingletonDefinition(Rule):
         """,
     ]
     VALID = [
+        # a setter rebuilding the module's current object from its arguments on every
+        # call is no singleton (when a request supplies them, that rebinding is NWS207)
+        """
+        from typing import Optional
+
+        _flow_logger: Optional["RunLogger"] = None
+
+        class RunLogger:
+            def __init__(self, correlation_id, run_id):
+                self.run_id = run_id
+
+        def set_flow_logger(correlation_id, run_id):
+            global _flow_logger
+            logger = RunLogger(correlation_id, run_id)
+            _flow_logger = logger
+            return _flow_logger
+
+        def install(run_id):
+            global _flow_logger
+            _flow_logger = RunLogger("", run_id)
+        """,
         # a worker pool's initializer keeps what it builds in a module global: one per
         # worker process, built for no user (the pool may be set up in another module)
         """
@@ -703,6 +727,8 @@ class SingletonDefinition(Rule):
                 # a getter returns the global or builds it only while unset; any
                 # other function merely stores what it built (a startup hook, setup)
                 lazy = lazy_singleton_store(fn, stmt, var)
+                if not lazy and rebuilt_from_arguments(fn, value):
+                    continue  # a setter of the current object (NWS207's), no singleton
                 (getters if lazy else stores).append((var, b, kept, calls))
         held = getters or stores
         if not held:
