@@ -686,6 +686,22 @@ class Context:
                 return True
         return self.has_user_context() or serving_request(self) is not None
 
+    def acts_for_a_user(self) -> bool:
+        """An enclosing function names a user: an identity-named (or user-scoped)
+        parameter or local, or a user context in scope (unlike
+        :meth:`has_user_identity`, serving a request is not enough: a health or status
+        endpoint acts for no user)."""
+        identity = set(self.words.identity_names)
+        for fn in self.enclosing_functions():
+            if any(p.name in identity or self.is_user_scoped_param(p) for p in params_of(fn)):
+                return True
+        for scope in reversed(self.scopes):
+            if scope.kind == "module" or scope.kind == "class":
+                break
+            if identity & scope.bindings.keys():
+                return True
+        return self.has_user_context()
+
     def is_user_scoped_param(self, p: Param) -> bool:
         """A parameter annotated with a user-scoped type (``client: Client`` where
         ``Client`` holds one user's state): the function serves that user."""

@@ -24,7 +24,9 @@ class DeprecatedAccessorCall(Rule):
     from what it is given, is judged by that signature: a call giving that parameter a
     value (whatever the variable's name: `get_websocket_manager(fallback_context)`) gets
     that user's object and is not flagged; a call without it, or with a literal `None`,
-    still gets the shared one and is.
+    still gets the shared one and is, where the code acts for a user (a user identity
+    or context in scope). Code acting for no user (a health probe, a status or
+    statistics endpoint) asking such an accessor for its shared object is not flagged.
 
     ## Why is this bad?
     The accessor returns one object shared by the whole process. A WebSocket manager
@@ -88,6 +90,13 @@ class DeprecatedAccessorCall(Rule):
             a = get_websocket_manager(None)  # expect: NWS101@9
             b = get_websocket_manager(user_context=None)  # expect: NWS101@9
             return get_websocket_manager().stats(user_id)  # expect: NWS101@12
+
+        class Router:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def send(self, message):
+                await get_websocket_manager(None).send_to_user(message)  # expect: NWS101@15
         """,
         # plain import, inside an async function
         """
@@ -164,6 +173,10 @@ class DeprecatedAccessorCall(Rule):
             temp = build_for(kwargs)
             get_websocket_manager(user_context=temp)
             return get_websocket_manager(*args, **kwargs)
+
+        async def health():
+            stats = get_websocket_manager(user_context=None).get_stats()
+            return {"connections": stats["total"], "ok": get_websocket_manager() is not None}
         """,
         # the accessor's new signature, given the user context: not deprecated use
         """
@@ -237,6 +250,10 @@ class DeprecatedAccessorCall(Rule):
             or self.ctx.accessor_given_context(node)
         ):
             return  # one finding (NWS103), or the accessor's context-taking signature
+        if self.ctx.accessor_context_param(node.func) is not None and not (
+            self.ctx.at_import_time() or self.ctx.acts_for_a_user()
+        ):
+            return  # the migrated accessor's shared fallback, asked for by code for no user
         short = name.rpartition(".")[2]
         replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
         fix = accessor_fix(self.ctx, node, name)
