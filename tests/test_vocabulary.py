@@ -70,7 +70,54 @@ def test_user_scoped_types_and_their_reasons() -> None:
     assert set(types) == {"Takes", "Keeps"}  # not a test class
     assert types["Takes"] == "`__init__` takes the user context `user_context`"
     assert types["Keeps"] == "`__init__` keeps the user identity `user_id` on `self._owner`"
-    assert found["registries"] == {"Keys": "keys `self._conns[session_id]` by a user identity"}
+    assert found["registries"] == {
+        "Keys": "keys `self._conns[session_id]` by a user identity"
+        "; its entries are added and never removed"
+    }
+
+
+def test_registries_whose_entries_are_never_removed_say_so(tmp_path: Path) -> None:
+    found = infer(
+        """
+        class Keeps:
+            def save(self, run_id, state):
+                self._states[run_id] = state
+
+        class Evicts:
+            def add(self, connection_id, ws):
+                self._live[connection_id] = ws
+
+            def drop(self, connection_id):
+                del self._live[connection_id]
+        """
+    )["registries"]
+    assert found["Keeps"].endswith("; its entries are added and never removed")
+    assert found["Evicts"] == "keys `self._live[connection_id]` by a user identity"
+    source = textwrap.dedent(
+        """
+        class Keeps:
+            def save(self, run_id, state):
+                self._states[run_id] = state
+
+        _k = None
+
+        def get_keeps():
+            global _k
+            if _k is None:
+                _k = Keeps()
+            return _k
+
+        keeps = Keeps()
+        """
+    )
+    audit = apply_options(Settings(), {"audit": True}, "test")
+    got = {(f.code, f.audit, f.message) for f in check_source(source, "x.py", audit)}
+    assert any(
+        c == "NWS104" and a and "`Keeps` is a multi-tenant registry whose entries" in m
+        for c, a, m in got
+    )
+    assert any(c == "NWS103" and a and "never removed" in m for c, a, m in got)
+    assert not [f for f in check_source(source, "x.py", Settings()) if f.code.startswith("NWS1")]
 
 
 def test_a_registry_that_owns_a_user_is_user_scoped() -> None:
@@ -400,7 +447,8 @@ def test_show_vocabulary_text_and_json(project: Path, capsys: pytest.CaptureFixt
     assert "user-scoped types (1):\n  svc.reports.ReportService: `__init__` keeps" in out
     assert (
         "multi-tenant registries (process-wide by design, not user-scoped) (1):\n"
-        "  svc.reports.ReportIndex: keys `self._per_user[user_id]` by a user identity\n"
+        "  svc.reports.ReportIndex: keys `self._per_user[user_id]` by a user identity;"
+        " its entries are added and never removed\n"
     ) in out
     assert "context factories (1):\n  svc.reports.create_report_client: takes" in out
     assert "singleton getters of user-scoped objects (1):\n  svc.registry.get_reports:" in out

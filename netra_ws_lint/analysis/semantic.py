@@ -403,6 +403,17 @@ class Context:
             return "matches `user-scoped-types`"
         return None
 
+    def leaking_registry(self, name: str | None) -> str | None:
+        """Why the class ``name`` (as :meth:`resolve` gives it) is a multi-tenant
+        registry whose entries are added and never removed, or None."""
+        if name is None:
+            return None
+        vocab = self.vocabulary()
+        for candidate in self.vocabulary_names(name):
+            if vocab.resolve(candidate) is not None:
+                return vocab.leaking_registry(candidate)
+        return None
+
     def vocabulary(self) -> ProjectVocabulary:
         """The vocabulary in force here: the project's (project mode) or this module's."""
         if self.project is not None:

@@ -266,6 +266,9 @@ def _kept_identity(
     return None
 
 
+NEVER_REMOVED = "; its entries are added and never removed"
+
+
 def _registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
     for stmt in cls.body:
         if not isinstance(stmt, FUNCTION_TYPES):
@@ -279,8 +282,49 @@ def _registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
                 if isinstance(node, _SELF_STATE_NODES):
                     reason = _keyed_state(node, self_name, words, others)
                     if reason is not None:
-                        return reason
+                        attr = reason.split("`")[1].partition("[")[0].partition(".")[2]
+                        return reason + ("" if _removes_from(cls, attr) else NEVER_REMOVED)
     return None
+
+
+_REMOVING = frozenset({"pop", "popitem", "discard", "remove", "clear"})
+
+
+def _removes_from(cls: ast.ClassDef, attr: str) -> bool:
+    """A method of ``cls`` removes entries of ``self.<attr>`` (``pop``, ``discard``,
+    ``remove``, ``clear``, ``del self.attr[k]``) or rebinds it outside ``__init__``."""
+    for stmt in cls.body:
+        if not isinstance(stmt, FUNCTION_TYPES):
+            continue
+        self_name = _self_name(stmt)
+        if self_name is None:
+            continue
+        for node in walk(stmt):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _REMOVING
+                and _is_self_attr(node.func.value, self_name)
+                and node.func.value.attr == attr  # type: ignore[attr-defined]
+            ):
+                return True
+            if isinstance(node, ast.Delete) and any(
+                isinstance(t, ast.Subscript)
+                and _is_self_attr(t.value, self_name)
+                and t.value.attr == attr  # type: ignore[attr-defined]
+                for t in node.targets
+            ):
+                return True
+            if (
+                stmt.name not in _INIT_NAMES
+                and isinstance(node, ast.Assign)
+                and any(
+                    _is_self_attr(t, self_name) and t.attr == attr  # type: ignore[attr-defined]
+                    for t in node.targets
+                )
+            ):
+                return True
+    return False
 
 
 def _other_typed_context_names(
@@ -928,6 +972,13 @@ class ProjectVocabulary:
             if matches_any(name, self.words.user_scoped_types)
             else None
         )
+
+    def leaking_registry(self, name: str) -> str | None:
+        """Why ``name`` (absolute) is a multi-tenant registry whose entries are added and
+        never removed (what is really wrong with a registry: an audit finding), or None."""
+        target = self.resolve(name)
+        reason = self.registries.get(target) if target is not None else None
+        return reason if reason is not None and reason.endswith(NEVER_REMOVED) else None
 
     def is_factory_class(self, name: str) -> bool:
         """``name`` (absolute) resolves to a shared factory class of the project (see

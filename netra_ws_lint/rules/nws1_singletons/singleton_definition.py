@@ -100,7 +100,10 @@ class SingletonDefinition(Rule):
     by design: one per process is what it is for, so its singleton is an audit
     finding only; so is a factory whose methods build a new per-user object on each
     call, and a class that sends to whichever user it is given.
-    `netra-ws-lint show-vocabulary` lists what was inferred, and why.
+    `netra-ws-lint show-vocabulary` lists what was inferred, and why. What is really
+    wrong with a registry is named in its audit finding: entries added and never
+    removed (no method pops, discards, clears or deletes them), so every user's entries
+    stay for the life of the process.
 
     ## Why is this bad?
     A singleton of a user-scoped object is one object for the whole process: every
@@ -298,6 +301,25 @@ class SingletonDefinition(Rule):
                         tracker = SessionTracker()
                         _tracker = tracker
             return _tracker
+        """,
+        # under audit: a getter of a multi-tenant registry whose entries are never
+        # removed says so
+        """
+        # options: {"audit": true}
+        _router = None
+
+        class MessageRouter:
+            def __init__(self):
+                self.handlers = {}
+
+            def register(self, user_id, handler):
+                self.handlers.setdefault(user_id, []).append(handler)
+
+        def get_message_router():  # expect: NWS104@1
+            global _router
+            if _router is None:
+                _router = MessageRouter()
+            return _router
         """,
         # under audit: singletons of other types (DB engine, settings, base class)
         """
@@ -659,9 +681,20 @@ class SingletonDefinition(Rule):
         allowed = self.ctx.words.allowed_singletons
         return bool(allowed) and any(n is not None and matches_any(n, allowed) for n in names)
 
-    def _emit(self, node: ast.AST, name: str, how: str, user: str | None) -> None:
+    def _emit(
+        self, node: ast.AST, name: str, how: str, user: str | None, leak: str | None = None
+    ) -> None:
         if user is not None:
             self.report(node, name=name, how=how, user=f"; {user}: every user shares one instance")
+        elif leak is not None:
+            self.report(
+                node,
+                audit=True,
+                name=name,
+                how=how,
+                user=f"; `{leak}` is a multi-tenant registry whose entries are added and never "
+                "removed: one per process is its design, but every user's entries stay",
+            )
         else:
             self.report(
                 node,
@@ -744,9 +777,17 @@ class SingletonDefinition(Rule):
         user = self._user_of_function(fn, stored, slots)
         var, _, _, calls = held[0]
         label = _call_label(ctx, calls[0])
+        leak = next(
+            (
+                _last(n)
+                for n in (ctx.callee(c) for c in stored)
+                if n is not None and ctx.leaking_registry(n) is not None
+            ),
+            None,
+        )
         if getters:
             how = f"lazy `global {var}` getter building `{label}()`"
-            self._emit(fn, f"{fn.name}()", how, user)
+            self._emit(fn, f"{fn.name}()", how, user, leak)
         elif user is not None:
             # not a getter, but the object it keeps for the whole process is per-user
             how = f"module global set by `{fn.name}()` to `{label}()`"
