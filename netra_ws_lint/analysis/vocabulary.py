@@ -1198,6 +1198,10 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
     for name, fanout in node_memo(tree, "_nws_loop_calls", words, lambda: _loop_calls(tree, words)):
         callee = qualify(name)
         out[callee] = out.get(callee, True) and fanout
+    methods = node_memo(tree, "_nws_method_loops", words, lambda: _method_loop_calls(tree, words))
+    for name, fanout in methods:
+        callee = qualify(name)
+        out[callee] = out.get(callee, True) and fanout
     return out
 
 
@@ -1221,6 +1225,42 @@ def _loop_calls(tree: ast.Module, words: Words) -> list[tuple[str, bool]]:
                 if name is None or name.startswith(("self.", "cls.")):
                     continue
                 out.append((name, id(node) in loop_calls and not serves_one))
+    return out
+
+
+def _method_loop_calls(tree: ast.Module, words: Words) -> list[tuple[str, bool]]:
+    """Each call of a method through ``self`` in the methods of the module's top-level
+    classes (``Cls.method``), and whether it is a fan-out call (as :func:`_loop_calls`)."""
+    out: list[tuple[str, bool]] = []
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for fn in cls.body:
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            self_name = _self_name(fn)
+            if self_name is None:
+                continue
+            serves_one = any(
+                p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
+            )
+            nodes = scope_nodes(fn)
+            loop_calls: set[int] = set()
+            for node in nodes:
+                if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(
+                    node.target, words
+                ):
+                    for sub in node.body:
+                        loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
+            for node in nodes:
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == self_name
+                ):
+                    fanout = id(node) in loop_calls and not serves_one
+                    out.append((f"{cls.name}.{node.func.attr}", fanout))
     return out
 
 
