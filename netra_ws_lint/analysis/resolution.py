@@ -17,7 +17,11 @@ from netra_ws_lint.analysis.scopes import (
     params_of,
 )
 from netra_ws_lint.analysis.semantic import Context, ContextParam
-from netra_ws_lint.analysis.vocabulary import context_use, passes_identity_fields
+from netra_ws_lint.analysis.vocabulary import (
+    context_use,
+    is_identity_value,
+    passes_identity_fields,
+)
 from netra_ws_lint.config import matches_any
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -377,6 +381,8 @@ class _Facts:
         param = target.param
         if passes_identity_fields(call, self.words):
             return PASSED  # ``user_id=ctx.user_id, thread_id=ctx.thread_id``
+        if target.what == "user-scoped type" and self._gives_owner(call):
+            return PASSED  # ``Emitter(manager, user_id=user_id)``: built for its user
         if param is None:
             return self._status_unknown(call)
         for kw in call.keywords:
@@ -394,6 +400,16 @@ class _Facts:
         if param.kind != "posonly" and any(kw.arg is None for kw in call.keywords):
             return PASSED  # ``**kwargs`` forwarded
         return MISSING
+
+    def _gives_owner(self, call: ast.Call) -> bool:
+        """The call gives the object the user it belongs to: a keyword named like a user
+        identity whose value is one (``user_id=user_id``, ``run_id=msg.run_id``)."""
+        return any(
+            kw.arg in self.words.identity_names
+            and not _is_none(kw.value)
+            and is_identity_value(kw.value, self.words)
+            for kw in call.keywords
+        )
 
     def _status_unknown(self, call: ast.Call) -> str:
         """Signature unknown (defined elsewhere): a keyword named like a context, any

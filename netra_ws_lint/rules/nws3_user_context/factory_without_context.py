@@ -45,6 +45,10 @@ class FactoryWithoutContext(_NWS3Rule):
     optional and a method of it builds a new per-user object from the context it is
     given: see `show-vocabulary`) called without one.
 
+    The constructor of a user-scoped type given the user it belongs to by a keyword
+    (`Emitter(manager, user_id=user_id, context=None)`) is built for that user: not
+    flagged.
+
     A call an import-time binding keeps (`service = CorpusService()` at module level or
     in a class body) is NWS103's one finding, which names the binding.
 
@@ -183,6 +187,16 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a per-user object given the user it belongs to by its identity keyword
+        """
+        class UserEmitter:
+            def __init__(self, manager, user_id=None, context=None):
+                self.user_id = user_id
+                self.context = context
+
+        def emitter_for(manager, user_id):
+            return UserEmitter(manager=manager, user_id=user_id, context=None)
+        """,
         # a user-scoped object kept by a module-level binding: one finding, NWS103's
         """
         class ReportService:
