@@ -13,12 +13,12 @@ from netra_ws_lint.cli.flake8_plugin import Plugin
 from netra_ws_lint.cli.main import main
 
 HUB = (
-    "class StreamWebSocketManager:\n"  # per-user state: a user-scoped type
-    "    def __init__(self):\n"
-    "        self._connections = {}\n"
+    "class StreamWebSocketManager:\n"  # one user's: a user-scoped type (ownership)
+    "    def __init__(self, user_id=None):\n"
+    "        self.user_id = user_id\n"
     "\n"
-    "    async def send_to_user(self, user_id, data):\n"
-    "        await self._connections[user_id].send(data)\n"
+    "    async def send_to_user(self, data):\n"
+    "        await self.socket.send(data)\n"
     "\n"
     "_hub = None\n"
     "\n"

@@ -32,35 +32,107 @@ def infer(source: str) -> dict[str, dict[str, object]]:
 
 
 def test_user_scoped_types_and_their_reasons() -> None:
+    # ownership: an instance belongs to one user when `__init__` takes a user context,
+    # or takes a user identity and keeps it on `self`; keys and sends are no ownership
     found = infer(
         """
         class Takes:
             def __init__(self, user_context): ...
 
-        class Stores:
+        class Keeps:
+            def __init__(self, user_id=None, *, label=""):
+                self._owner = str(user_id)
+
+        class BindsLater:  # a method storing an identity: shared state, not ownership
             def bind(self, user_id):
                 self.owner = user_id
 
-        class Keys:
+        class Keys:  # a multi-tenant registry
             def add(self, conn, session_id):
                 self._conns[session_id] = conn
 
-        class Sends:
+        class Sends:  # serves whichever user it is given
             async def send_to_user(self, user_id, msg): ...
 
         class Plain:
             def __init__(self, transport):
                 self.transport = transport
 
+        class TlsClient:  # a context of another type
+            def __init__(self, ctx: ssl.SSLContext):
+                self.ctx = ctx
+
         class TestSomething:
             def __init__(self, user_context): ...
         """
-    )["types"]
-    assert set(found) == {"Takes", "Stores", "Keys", "Sends"}  # not Plain, not a test class
-    assert found["Takes"] == "`__init__` takes the user context `user_context`"
-    assert "user_id" in str(found["Stores"]) and "self.owner" in str(found["Stores"])
-    assert found["Keys"] == "keys `self._conns[session_id]` by a user identity"
-    assert "sends to one user" in str(found["Sends"])
+    )
+    types = found["types"]
+    assert set(types) == {"Takes", "Keeps"}  # not a test class
+    assert types["Takes"] == "`__init__` takes the user context `user_context`"
+    assert types["Keeps"] == "`__init__` keeps the user identity `user_id` on `self._owner`"
+    assert found["registries"] == {
+        "Keys": "keys `self._conns[session_id]` by a user identity"
+        "; its entries are added and never removed"
+    }
+
+
+def test_registries_whose_entries_are_never_removed_say_so(tmp_path: Path) -> None:
+    found = infer(
+        """
+        class Keeps:
+            def save(self, run_id, state):
+                self._states[run_id] = state
+
+        class Evicts:
+            def add(self, connection_id, ws):
+                self._live[connection_id] = ws
+
+            def drop(self, connection_id):
+                del self._live[connection_id]
+        """
+    )["registries"]
+    assert found["Keeps"].endswith("; its entries are added and never removed")
+    assert found["Evicts"] == "keys `self._live[connection_id]` by a user identity"
+    source = textwrap.dedent(
+        """
+        class Keeps:
+            def save(self, run_id, state):
+                self._states[run_id] = state
+
+        _k = None
+
+        def get_keeps():
+            global _k
+            if _k is None:
+                _k = Keeps()
+            return _k
+
+        keeps = Keeps()
+        """
+    )
+    audit = apply_options(Settings(), {"audit": True}, "test")
+    got = {(f.code, f.audit, f.message) for f in check_source(source, "x.py", audit)}
+    assert any(
+        c == "NWS104" and a and "`Keeps` is a multi-tenant registry whose entries" in m
+        for c, a, m in got
+    )
+    assert any(c == "NWS103" and a and "never removed" in m for c, a, m in got)
+    assert not [f for f in check_source(source, "x.py", Settings()) if f.code.startswith("NWS1")]
+
+
+def test_a_registry_that_owns_a_user_is_user_scoped() -> None:
+    # ownership wins over keys: a per-user object keying its own entries
+    found = infer(
+        """
+        class UserCache:
+            def __init__(self, user_context):
+                self.context = user_context
+
+            def put(self, thread_id, value):
+                self._by_thread[thread_id] = value
+        """
+    )
+    assert set(found["types"]) == {"UserCache"} and found["registries"] == {}
 
 
 def test_context_factories_build_what_they_return_from_the_context() -> None:
@@ -131,8 +203,8 @@ def test_joined_across_modules_resolution_before_patterns() -> None:
                 "app.state",
                 """
                 class Tracker:
-                    def track(self, user_id, event):
-                        self._events.setdefault(user_id, []).append(event)
+                    def __init__(self, run_id=None):
+                        self.run_id = run_id
 
                 class SubTracker(Tracker):
                     pass
@@ -140,14 +212,22 @@ def test_joined_across_modules_resolution_before_patterns() -> None:
                 class QuietEmitter:  # matches *Emitter, but resolves: what it does decides
                     def __init__(self, channel):
                         self.channel = channel
+
+                class Pool:
+                    def add(self, connection_id, ws):
+                        self._live[connection_id] = ws
+
+                class PoolWebSocketManager(Pool):  # a registry, whatever its name
+                    pass
                 """,
             ),
             "app.registry": _facts(
                 "app.registry",
                 """
-                from app.state import SubTracker, QuietEmitter
+                from app.state import SubTracker, QuietEmitter, PoolWebSocketManager
                 _t = None
                 _e = None
+                _p = None
 
                 def get_tracker():
                     global _t
@@ -160,6 +240,12 @@ def test_joined_across_modules_resolution_before_patterns() -> None:
                     if _e is None:
                         _e = QuietEmitter(None)
                     return _e
+
+                def get_pool():
+                    global _p
+                    if _p is None:
+                        _p = PoolWebSocketManager()
+                    return _p
                 """,
             ),
         },
@@ -167,12 +253,74 @@ def test_joined_across_modules_resolution_before_patterns() -> None:
     )
     assert vocab.type_reason("app.state.SubTracker") == "subclass of `Tracker`"
     assert vocab.type_reason("app.state.QuietEmitter") is None
+    assert vocab.type_reason("app.state.PoolWebSocketManager") is None
+    assert vocab.registries["app.state.PoolWebSocketManager"] == "subclass of `Pool`"
     assert vocab.type_reason("elsewhere.LoudEmitter") == "matches `user-scoped-types`"
     tracker = vocab.getter("app.registry.get_tracker")
     assert tracker is not None and "a user-scoped type" in str(tracker["user"])
-    emitter = vocab.getter("app.registry.get_emitter")
-    assert emitter is not None and emitter["user"] is None
+    for name in ("get_emitter", "get_pool"):
+        other = vocab.getter(f"app.registry.{name}")
+        assert other is not None and other["user"] is None
     assert "get_tracker" in vocab.names() and "get_emitter" not in vocab.names()
+    assert "get_pool" not in vocab.names()
+
+
+def test_shared_factories_build_a_per_user_object_per_call() -> None:
+    # a class whose own user context is optional and whose method builds a per-user
+    # object (a user-scoped type of another module) is a shared factory, not
+    # user-scoped; one that builds a plain result is not a factory; one whose `__init__`
+    # requires the context owns its user
+    vocab = ProjectVocabulary(
+        {
+            "app.clients": _facts(
+                "app.clients",
+                """
+                class UserClient:
+                    def __init__(self, user_id):
+                        self.user_id = user_id
+                """,
+            ),
+            "app.factory": _facts(
+                "app.factory",
+                """
+                from app.clients import UserClient
+
+                class ClientFactory:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    def create_user_client(self, user_context):
+                        client = UserClient(user_context.user_id)
+                        return client
+
+                class Checker:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    def check(self, user_id):
+                        return Result(ok=True)
+
+                class OwnFactory:
+                    def __init__(self, user_context):
+                        self.user_context = user_context
+
+                    def child(self, user_context):
+                        return UserClient(user_context.user_id)
+                """,
+            ),
+        },
+        Settings(),
+    )
+    assert vocab.is_factory_class("app.factory.ClientFactory")
+    assert vocab.factory_classes["app.factory.ClientFactory"] == (
+        "`create_user_client(user_context)` builds a new `UserClient` on each call"
+    )
+    assert vocab.type_reason("app.factory.ClientFactory") is None
+    assert not vocab.is_factory_class("app.factory.Checker")
+    assert vocab.type_reason("app.factory.Checker") is not None  # optional context kept
+    assert not vocab.is_factory_class("app.factory.OwnFactory")
+    assert vocab.type_reason("app.factory.OwnFactory") is not None
+    assert "shared-factories" in vocab.as_dict()
 
 
 def test_fan_out_helpers_are_called_only_in_identity_loops() -> None:
@@ -263,6 +411,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "svc" / "__init__.py").write_text("")
     (tmp_path / "svc" / "reports.py").write_text(
         "class ReportService:\n"
+        "    def __init__(self, user_id=None):\n"
+        "        self.user_id = user_id\n"
+        "\n"
+        "class ReportIndex:\n"
         "    def record(self, user_id, item):\n"
         "        self._per_user[user_id] = item\n"
         "\n"
@@ -292,13 +444,19 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_show_vocabulary_text_and_json(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show-vocabulary"]) == 0
     out = capsys.readouterr().out
-    assert "user-scoped types (1):\n  svc.reports.ReportService: keys `self._per_user" in out
+    assert "user-scoped types (1):\n  svc.reports.ReportService: `__init__` keeps" in out
+    assert (
+        "multi-tenant registries (process-wide by design, not user-scoped) (1):\n"
+        "  svc.reports.ReportIndex: keys `self._per_user[user_id]` by a user identity;"
+        " its entries are added and never removed\n"
+    ) in out
     assert "context factories (1):\n  svc.reports.create_report_client: takes" in out
     assert "singleton getters of user-scoped objects (1):\n  svc.registry.get_reports:" in out
     assert "FakeService" not in out  # test code teaches nothing
     assert main(["show-vocabulary", "--output-format", "json", "svc"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data["user-scoped-types"]) == ["svc.reports.ReportService"]
+    assert list(data["multi-tenant-registries"]) == ["svc.reports.ReportIndex"]
     getter = data["singleton-getters"]["svc.registry.get_reports"]
     assert getter["builds"] == "svc.reports.ReportService"
     assert getter["reason"] == "lazy `global _s` getter building `ReportService()`"
@@ -398,8 +556,8 @@ def test_show_vocabulary_lists_a_module_known_by_two_names_once(
     (pkg / "__init__.py").write_text("")
     (pkg / "reports.py").write_text(
         "class ReportService:\n"
-        "    def record(self, user_id, item):\n"
-        "        self._per_user[user_id] = item\n"
+        "    def __init__(self, user_id=None):\n"
+        "        self.user_id = user_id\n"
         "\n"
         "class DailyReports(ReportService):\n"
         "    pass\n"
@@ -427,7 +585,7 @@ def test_show_vocabulary_lists_a_module_known_by_two_names_once(
     assert main(["show-vocabulary"]) == 0
     out = capsys.readouterr().out
     assert "user-scoped types (2):\n" in out
-    assert "  backend.pkg.reports.ReportService: keys `self._per_user[user_id]`" in out
+    assert "  backend.pkg.reports.ReportService: `__init__` keeps the user identity" in out
     assert "  backend.pkg.reports.DailyReports: subclass of `ReportService`" in out
     assert "context factories (1):\n  backend.pkg.reports.create_report_client: takes" in out
     assert "singleton getters of user-scoped objects (1):\n" in out

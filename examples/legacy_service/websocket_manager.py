@@ -41,13 +41,14 @@ def get_websocket_manager() -> WebSocketManager:
 
 
 class RunTracker:
-    """Every user's runs, keyed by user id: its instances hold per-user state."""
+    """One user's runs: `__init__` keeps the user id, an instance belongs to one user."""
 
-    def __init__(self) -> None:
-        self._runs: dict[str, list[str]] = {}
+    def __init__(self, user_id: str | None = None) -> None:
+        self.user_id = user_id
+        self._runs: list[str] = []
 
     def record(self, user_id: str, run_id: str) -> None:
-        self._runs.setdefault(user_id, []).append(run_id)
+        self._runs.append(run_id)  # whoever calls: the tracker's user gets the run
 
 
 _tracker: RunTracker | None = None

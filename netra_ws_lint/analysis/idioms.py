@@ -491,7 +491,47 @@ def lazy_singleton_store(fn: FunctionNode, stmt: ast.stmt, var: str) -> bool:
     opened (``lifespan``: ``_pool = await create_pool()``), a setup function, a
     function keeping a process it started: they neither hand the object out nor
     build it once."""
-    return returns_name(fn, var) or lazy_initialisation(fn, stmt, var)
+    if lazy_initialisation(fn, stmt, var):
+        return True
+    return returns_name(fn, var) and not rebuilt_from_arguments(fn, getattr(stmt, "value", None))
+
+
+def rebuilt_from_arguments(fn: FunctionNode, value: ast.AST | None) -> bool:
+    """``value``, stored in a module global on every call of ``fn`` (not only while it
+    is unset), is built from ``fn``'s parameters (``_logger = Logger(run_id)``, also
+    through a local): a setter of the current object, rebuilt per call (a rebinding for
+    NWS207 when its arguments come from a request), not a singleton."""
+    if value is None:
+        return False
+    params = {
+        a.arg
+        for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)
+        if a.arg not in ("self", "cls")
+    }
+    if fn.args.vararg is not None:
+        params.add(fn.args.vararg.arg)
+    if fn.args.kwarg is not None:
+        params.add(fn.args.kwarg.arg)
+    if not params:
+        return False
+    todo: list[ast.AST] = [value]
+    seen: set[str] = set()
+    while todo:
+        node = todo.pop()
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Name):
+                continue
+            if sub.id in params:
+                return True
+            if sub.id in seen:
+                continue
+            seen.add(sub.id)
+            for stmt in iter_child_stmts_no_scopes(fn.body):
+                if isinstance(stmt, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == sub.id for t in stmt.targets
+                ):
+                    todo.append(stmt.value)
+    return False
 
 
 class _ClassInfo:

@@ -290,6 +290,7 @@ class ProjectIndex:
             target = self.follow(qual)
             fanout[target] = fanout.get(target, True) and flag
         self.vocabulary.fanout = fanout
+        self.vocabulary.initializers = {self.follow(q) for q in self.vocabulary.initializers}
         self.known_names = frozenset(self._known_names())
         # handlers registered by other modules (see frameworks.py), by absolute name
         # after re-exports, and whether the project is served over ASGI

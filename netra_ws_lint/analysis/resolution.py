@@ -17,7 +17,11 @@ from netra_ws_lint.analysis.scopes import (
     params_of,
 )
 from netra_ws_lint.analysis.semantic import Context, ContextParam
-from netra_ws_lint.analysis.vocabulary import context_use, passes_identity_fields
+from netra_ws_lint.analysis.vocabulary import (
+    context_use,
+    is_identity_value,
+    passes_identity_fields,
+)
 from netra_ws_lint.config import matches_any
 
 Definition = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
@@ -324,6 +328,12 @@ class _Facts:
                 return None
             _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
             if external["kind"] == "class":
+                if (
+                    external["ctx"][3]
+                    and qualname
+                    and project.vocabulary.is_factory_class(qualname)
+                ):
+                    return None  # a shared factory, built without a user on purpose
                 return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
             inferred = self._inferred_factory(qualname)
             must = not external["ctx"][3] or inferred
@@ -346,10 +356,17 @@ class _Facts:
         if cp is None:
             return None  # a resolved callee that takes no context
         if isinstance(definition, ast.ClassDef):
+            if cp.has_default and self._factory_class(name):
+                return None  # a shared factory, built without a user on purpose
             return _Target(label, True, "user-scoped type", cp.param, offset, use)
         if factory or (cp.has_default and self._inferred_factory(name)):
             return _Target(label, True, "context factory", cp.param, offset, use)
         return _Target(label, not cp.has_default, "function", cp.param, offset, use)
+
+    def _factory_class(self, name: str) -> bool:
+        """A same-module class the vocabulary finds is a shared factory."""
+        vocab = self.ctx.vocabulary()
+        return any(vocab.is_factory_class(n) for n in self.ctx.vocabulary_names(name))
 
     def _inferred_factory(self, name: str | None) -> bool:
         """A project (or same-module) function that builds what it returns from its
@@ -364,6 +381,8 @@ class _Facts:
         param = target.param
         if passes_identity_fields(call, self.words):
             return PASSED  # ``user_id=ctx.user_id, thread_id=ctx.thread_id``
+        if target.what == "user-scoped type" and self._gives_owner(call):
+            return PASSED  # ``Emitter(manager, user_id=user_id)``: built for its user
         if param is None:
             return self._status_unknown(call)
         for kw in call.keywords:
@@ -381,6 +400,16 @@ class _Facts:
         if param.kind != "posonly" and any(kw.arg is None for kw in call.keywords):
             return PASSED  # ``**kwargs`` forwarded
         return MISSING
+
+    def _gives_owner(self, call: ast.Call) -> bool:
+        """The call gives the object the user it belongs to: a keyword named like a user
+        identity whose value is one (``user_id=user_id``, ``run_id=msg.run_id``)."""
+        return any(
+            kw.arg in self.words.identity_names
+            and not _is_none(kw.value)
+            and is_identity_value(kw.value, self.words)
+            for kw in call.keywords
+        )
 
     def _status_unknown(self, call: ast.Call) -> str:
         """Signature unknown (defined elsewhere): a keyword named like a context, any
@@ -470,7 +499,7 @@ class _Facts:
     def shared_call(self, call: ast.Call) -> str | None:
         name = self.ctx.callee(call)
         short = (name or _call_label(call)).rpartition(".")[2]
-        if self.ctx.is_deprecated_accessor(name):
+        if self.ctx.is_deprecated_accessor(name) and not self.ctx.accessor_given_context(call):
             return f"the result of `{short}()`"
         if self.is_singleton_call(call):
             return f"the singleton `{short}()`"

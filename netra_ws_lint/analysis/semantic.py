@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netra_ws_lint.analysis.frameworks import serving_request
 from netra_ws_lint.analysis.idioms import self_param
@@ -249,6 +249,61 @@ class Context:
     def is_deprecated_accessor(self, name: str | None) -> bool:
         return name is not None and matches_any(name, self.words.deprecated_accessors)
 
+    def accessor_context_param(self, func: ast.AST) -> Param | None:
+        """The user-context parameter of the deprecated accessor ``func`` names, when the
+        project defines it with one (same module, or in project mode anywhere): an
+        accessor migrated in place, which builds per user from the context it is given,
+        is judged by that signature. None when it takes none or is not defined here."""
+        name = self.resolve(func)
+        if not self.is_deprecated_accessor(name):
+            return None
+        local = self.local_definition(name)
+        if isinstance(local, FUNCTION_TYPES):
+            cp = self.context_param(local)
+            return cp.param if cp is not None else None
+        if self.project is None:
+            return None
+        return self._project_function_context(self.project.definition(self, func))
+
+    def imported_accessor_takes_context(self, node: ast.ImportFrom, alias: ast.alias) -> bool:
+        """``from m import <accessor>`` imports a deprecated accessor the project
+        defines with a user-context parameter (see :meth:`accessor_context_param`)."""
+        if self.project is None:
+            return False
+        from netra_ws_lint.analysis.vocabulary import absolute_import
+
+        module = self.module_name or ""
+        base = absolute_import(module, self.is_package, node.level or 0, node.module)
+        qual = f"{base}.{alias.name}" if base else alias.name
+        return self._project_function_context(self.project.find(qual)) is not None
+
+    def _project_function_context(self, found: dict[str, Any] | None) -> Param | None:
+        if found is None or found.get("kind") != "function":
+            return None
+        assert self.project is not None
+        return self.project.context_param(found)
+
+    def accessor_given_context(self, call: ast.Call) -> bool:
+        """``call`` calls a deprecated accessor that takes a user context (see
+        :meth:`accessor_context_param`) and gives that parameter a value other than a
+        literal ``None`` (by position or keyword, or by forwarding ``*args``/``**kwargs``):
+        the call gets that user's object, not a process-wide one."""
+        param = self.accessor_context_param(call.func)
+        if param is None:
+            return False
+        for kw in call.keywords:
+            if kw.arg is None:
+                return True
+            if kw.arg == param.name and param.kind != "posonly":
+                return not _is_none_literal(kw.value)
+        if param.kind in ("pos", "posonly"):
+            for i, arg in enumerate(call.args):
+                if isinstance(arg, ast.Starred):
+                    return True
+                if i == param.index:
+                    return not _is_none_literal(arg)
+        return False
+
     def accessor_replacement(self, name: str) -> str | None:
         last = name.rpartition(".")[2]
         for old, new in self.words.deprecated_accessors.items():
@@ -348,6 +403,17 @@ class Context:
             return "matches `user-scoped-types`"
         return None
 
+    def leaking_registry(self, name: str | None) -> str | None:
+        """Why the class ``name`` (as :meth:`resolve` gives it) is a multi-tenant
+        registry whose entries are added and never removed, or None."""
+        if name is None:
+            return None
+        vocab = self.vocabulary()
+        for candidate in self.vocabulary_names(name):
+            if vocab.resolve(candidate) is not None:
+                return vocab.leaking_registry(candidate)
+        return None
+
     def vocabulary(self) -> ProjectVocabulary:
         """The vocabulary in force here: the project's (project mode) or this module's."""
         if self.project is not None:
@@ -373,6 +439,15 @@ class Context:
                 return [f"{module}.{name}"]
         package = module if self.is_package else module.rpartition(".")[0]
         return [name, f"{package}.{name}"] if package else [name]
+
+    def is_worker_initializer(self, fn: FunctionNode | None) -> bool:
+        """``fn`` is a module-level function a worker pool runs as its
+        ``initializer=`` (in this module, or in project mode anywhere): once per worker
+        process, for no user; what it keeps in a module global is that worker's own."""
+        if fn is None or self.module_functions.get(fn.name) is not fn:
+            return False
+        vocab = self.vocabulary()
+        return any(vocab.is_worker_initializer(n) for n in self.vocabulary_names(fn.name))
 
     def is_context_factory(self, name: str | None) -> bool:
         """A configured context factory, or a def/class of this module taking a user context."""
@@ -622,6 +697,22 @@ class Context:
                 return True
         return self.has_user_context() or serving_request(self) is not None
 
+    def acts_for_a_user(self) -> bool:
+        """An enclosing function names a user: an identity-named (or user-scoped)
+        parameter or local, or a user context in scope (unlike
+        :meth:`has_user_identity`, serving a request is not enough: a health or status
+        endpoint acts for no user)."""
+        identity = set(self.words.identity_names)
+        for fn in self.enclosing_functions():
+            if any(p.name in identity or self.is_user_scoped_param(p) for p in params_of(fn)):
+                return True
+        for scope in reversed(self.scopes):
+            if scope.kind == "module" or scope.kind == "class":
+                break
+            if identity & scope.bindings.keys():
+                return True
+        return self.has_user_context()
+
     def is_user_scoped_param(self, p: Param) -> bool:
         """A parameter annotated with a user-scoped type (``client: Client`` where
         ``Client`` holds one user's state): the function serves that user."""
@@ -642,3 +733,7 @@ class Context:
         return self.settings.is_test_path(
             self.settings.relpath(self.path)
         ) or self.settings.is_test_path(Path(self.path).name)
+
+
+def _is_none_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

@@ -1,14 +1,28 @@
 """The vocabulary a project teaches by itself: which of its classes are user-scoped,
-which of its functions are context factories, which are singleton getters.
+which are multi-tenant registries, which of its functions are context factories,
+which are singleton getters.
 
 One module at a time (:func:`infer_module`), from its syntax tree alone, into plain
 data with the reason for each entry::
 
-    {"types":     {"ReportService": "keys `self._per_user[user_id]` by a user identity"},
-     "factories": {"create_report_client": "takes `user_context` and returns
-                                             `ReportClient(...)` built from it"},
-     "getters":   {"get_report_service": {"reason": "lazy `global _service` getter",
-                                          "builds": "pkg.reports.ReportService"}}}
+    {"types":      {"ReportSession": "`__init__` keeps the user identity `user_id`
+                                      on `self.user_id`"},
+     "registries": {"ReportService": "keys `self._per_user[user_id]` by a user identity"},
+     "factories":  {"create_report_client": "takes `user_context` and returns
+                                              `ReportClient(...)` built from it"},
+     "getters":    {"get_report_service": {"reason": "lazy `global _service` getter",
+                                           "builds": "pkg.reports.ReportService"}}}
+
+A type is user-scoped by *ownership*: its instances belong to one user, because its
+``__init__`` takes a user context, or takes a user identity and keeps it on ``self``
+(or it derives from such a type, or every construction of it in the project passes a
+user context, or it is configured). A class that keys its containers by identities
+(``self._per_user[user_id] = ...``) holds many users' entries: a multi-tenant registry
+(a connection pool, a routing table, a session store, a per-user metric collector),
+process-wide by design, so *not* user-scoped; a class that only sends to a user given
+by argument (``send_to_user(user_id, ...)``) serves any user, and a factory whose
+methods build a new object per call owns none of them: neither is user-scoped. Name
+patterns (``*WebSocketManager``) only decide names that resolve to no project class.
 
 A getter's ``builds`` is the absolute name of what it keeps (through the module's
 imports), so the project model can tell, across modules, whether a getter keeps a
@@ -128,35 +142,189 @@ def _is_self_attr(node: ast.AST, self_name: str) -> bool:
 
 
 def user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
-    """Why instances of ``cls`` hold per-user state, or None."""
+    """Why instances of ``cls`` belong to one user (ownership), or None: its
+    ``__init__`` takes a user context, or takes a user identity and keeps it on
+    ``self``. Keys and send methods are no evidence (see :func:`registry_reason`)."""
     return node_memo(cls, "_nws_user_state", words, lambda: _user_state_reason(cls, words))
 
 
+def registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
+    """Why ``cls`` is a multi-tenant registry (it keys a container of ``self`` by user
+    identities: ``self._x[user_id] = ...``, ``self._x.setdefault(session_id, ...)``),
+    or None. One instance serves many users by design: not a user-scoped type."""
+    return node_memo(cls, "_nws_registry", words, lambda: _registry_reason(cls, words))
+
+
 _SELF_STATE_NODES = (ast.Assign, ast.AnnAssign, ast.Call)
+_INIT_NAMES = ("__init__", "__post_init__")
+
+
+def _inits(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [s for s in cls.body if isinstance(s, FUNCTION_TYPES) and s.name in _INIT_NAMES]
 
 
 def _user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
-    for stmt in cls.body:
-        if isinstance(stmt, FUNCTION_TYPES) and stmt.name == "__init__":
-            cp = context_param_name(stmt, words)
+    for init in _inits(cls):
+        if init.name == "__init__":
+            cp = context_param_name(init, words)
             if cp is not None:
                 return f"`__init__` takes the user context `{cp}`"
+    for init in _inits(cls):
+        kept = _kept_identity(init, words)
+        if kept is not None:
+            param, attr = kept
+            return f"`{init.name}` keeps the user identity `{param}` on `self.{attr}`"
+    return None
+
+
+def factory_candidate(cls: ast.ClassDef, words: Words) -> dict[str, Any] | None:
+    """What may make ``cls`` a shared factory, or None: its ``__init__`` needs no
+    user of its own (a user context or kept identity, if any, has a default) and some
+    of its methods take a user context or identity and return a new object they build
+    (``create_user_emitter(ctx)`` returning ``Emitter(...)``). ``{"builds": [[method,
+    given parameter, callee as written], ...]}``: the project model decides (the callee
+    must build a per-user object: a user-scoped type or a context factory)."""
+    return node_memo(cls, "_nws_factory", words, lambda: _factory_candidate(cls, words))
+
+
+def _factory_candidate(cls: ast.ClassDef, words: Words) -> dict[str, Any] | None:
+    for init in _inits(cls):
+        cp = context_param_name(init, words) if init.name == "__init__" else None
+        if cp is not None and not _has_default(init, cp):
+            return None  # built for one user: it owns that user
+        kept = _kept_identity(init, words)
+        if kept is not None and not _has_default(init, kept[0]):
+            return None
+    builds = [
+        found
+        for stmt in cls.body
+        if isinstance(stmt, FUNCTION_TYPES) and stmt.name not in _INIT_NAMES
+        for found in _built_per_call(stmt, words)
+    ]
+    return {"builds": builds} if builds else None
+
+
+def _has_default(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    with_defaults = positional[len(positional) - len(a.defaults) :] if a.defaults else []
+    if any(p.arg == name for p in with_defaults):
+        return True
+    return any(p.arg == name and d is not None for p, d in zip(a.kwonlyargs, a.kw_defaults))
+
+
+def _built_per_call(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> list[list[str]]:
+    """``[fn's name, the user parameter, callee]`` for each object ``fn`` builds and
+    returns (a call, directly or through a local), when it takes a user context or
+    identity."""
+    given = context_param_name(fn, words)
+    if given is None:
+        given = next((p.arg for p in _params(fn) if p.arg in words.identity_names), None)
+    if given is None:
+        return []
+    local = _local_values(fn)
+    out: list[list[str]] = []
+    for value in _returned(fn):
+        call = _built_call(value, local)
+        name = dotted(call.func) if call is not None else None
+        if name is not None and not name.startswith(("self.", "cls.")):
+            out.append([fn.name, given, name])
+    return out
+
+
+def _kept_identity(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
+) -> tuple[str, str] | None:
+    """``(parameter, attribute)`` when ``fn`` stores one of its identity parameters
+    on ``self`` (``self.user_id = user_id``, ``self._owner = str(user_id)``)."""
+    self_name = _self_name(fn)
+    if self_name is None:
+        return None
+    others = _other_typed_context_names(fn, words)
+    identity = {
+        p.arg
+        for p in _params(fn)
+        if p.arg != self_name
+        and p.arg not in others
+        and (p.arg in words.identity_names or p.arg in words.context_names)
+    }
+    if not identity:
+        return None
+    for node in scope_nodes(fn):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and dotted(value.func) == "str" and len(value.args) == 1:
+            value = value.args[0]
+        if not (isinstance(value, ast.Name) and value.id in identity):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            if _is_self_attr(t, self_name):
+                assert isinstance(t, ast.Attribute)
+                return value.id, t.attr
+    return None
+
+
+NEVER_REMOVED = "; its entries are added and never removed"
+
+
+def _registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
     for stmt in cls.body:
         if not isinstance(stmt, FUNCTION_TYPES):
             continue
         self_name = _self_name(stmt)
-        identity = {p.arg for p in _params(stmt) if p.arg in words.identity_names}
-        if self_name is not None:
-            others = _other_typed_context_names(stmt, words)
-            for scope in nested_scopes(stmt):
-                for node in scope_nodes(scope):
-                    if isinstance(node, _SELF_STATE_NODES):
-                        reason = _self_state(node, self_name, words, others)
-                        if reason is not None:
-                            return reason
-        if identity and matches_any(stmt.name, words.send_methods):
-            return f"`{stmt.name}({', '.join(sorted(identity))})` sends to one user"
+        if self_name is None:
+            continue
+        others = _other_typed_context_names(stmt, words)
+        for scope in nested_scopes(stmt):
+            for node in scope_nodes(scope):
+                if isinstance(node, _SELF_STATE_NODES):
+                    reason = _keyed_state(node, self_name, words, others)
+                    if reason is not None:
+                        attr = reason.split("`")[1].partition("[")[0].partition(".")[2]
+                        return reason + ("" if _removes_from(cls, attr) else NEVER_REMOVED)
     return None
+
+
+_REMOVING = frozenset({"pop", "popitem", "discard", "remove", "clear"})
+
+
+def _removes_from(cls: ast.ClassDef, attr: str) -> bool:
+    """A method of ``cls`` removes entries of ``self.<attr>`` (``pop``, ``discard``,
+    ``remove``, ``clear``, ``del self.attr[k]``) or rebinds it outside ``__init__``."""
+    for stmt in cls.body:
+        if not isinstance(stmt, FUNCTION_TYPES):
+            continue
+        self_name = _self_name(stmt)
+        if self_name is None:
+            continue
+        for node in walk(stmt):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _REMOVING
+                and _is_self_attr(node.func.value, self_name)
+                and node.func.value.attr == attr  # type: ignore[attr-defined]
+            ):
+                return True
+            if isinstance(node, ast.Delete) and any(
+                isinstance(t, ast.Subscript)
+                and _is_self_attr(t.value, self_name)
+                and t.value.attr == attr  # type: ignore[attr-defined]
+                for t in node.targets
+            ):
+                return True
+            if (
+                stmt.name not in _INIT_NAMES
+                and isinstance(node, ast.Assign)
+                and any(
+                    _is_self_attr(t, self_name) and t.attr == attr  # type: ignore[attr-defined]
+                    for t in node.targets
+                )
+            ):
+                return True
+    return False
 
 
 def _other_typed_context_names(
@@ -176,25 +344,19 @@ def _other_typed_context_names(
     return frozenset(out)
 
 
-def _self_state(
+def _keyed_state(
     node: ast.AST, self_name: str, words: Words, others: frozenset[str] = frozenset()
 ) -> str | None:
+    """``keys `self.x[k]` by a user identity`` when ``node`` stores into a container of
+    ``self`` under an identity key, else None."""
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        value = node.value
         for t in targets:
-            if (
-                _is_self_attr(t, self_name)
-                and isinstance(value, ast.Name)
-                and value.id not in others
-                and (value.id in words.identity_names or value.id in words.context_names)
-            ):
-                assert isinstance(t, ast.Attribute)
-                return f"stores the user identity `{value.id}` on `{self_name}.{t.attr}`"
             if (
                 isinstance(t, ast.Subscript)
                 and _is_self_attr(t.value, self_name)
                 and is_identity_value(t.slice, words)
+                and not _rooted_in(t.slice, others)
             ):
                 assert isinstance(t.value, ast.Attribute)
                 key = ast.unparse(t.slice)
@@ -206,12 +368,19 @@ def _self_state(
         and _is_self_attr(node.func.value, self_name)
         and node.args
         and is_identity_value(node.args[0], words)
+        and not _rooted_in(node.args[0], others)
     ):
         container = node.func.value
         assert isinstance(container, ast.Attribute)
         key = ast.unparse(node.args[0])
         return f"keys `{self_name}.{container.attr}[{key}]` by a user identity"
     return None
+
+
+def _rooted_in(node: ast.AST, names: frozenset[str]) -> bool:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in names
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
@@ -410,6 +579,8 @@ def infer_module(
     build (without it, names stay as written)."""
     words = settings.words
     types: dict[str, str] = {}
+    registries: dict[str, str] = {}
+    factory_classes: dict[str, dict[str, list[list[str]]]] = {}
     factories: dict[str, str] = {}
     getters: dict[str, dict[str, str]] = {}
     none_slots = _module_none_slots(tree)
@@ -425,9 +596,18 @@ def infer_module(
 
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef) and not is_test_class(stmt):
+            candidate = factory_candidate(stmt, words)
+            if candidate is not None:
+                factory_classes[stmt.name] = {
+                    "builds": [[m, g, qualify(c)] for m, g, c in candidate["builds"]]
+                }
             reason = user_state_reason(stmt, words)
             if reason is not None:
                 types[stmt.name] = reason
+                continue
+            reason = registry_reason(stmt, words)
+            if reason is not None:
+                registries[stmt.name] = reason
         elif isinstance(stmt, FUNCTION_TYPES) and not stmt.name.startswith("test_"):
             reason = factory_reason(stmt, words)
             if reason is not None:
@@ -448,7 +628,14 @@ def infer_module(
         for stmt in tree.body
         if isinstance(stmt, ast.ClassDef)
     }
-    return {"types": types, "factories": factories, "getters": getters, "classes": classes}
+    return {
+        "types": types,
+        "registries": registries,
+        "factory_classes": factory_classes,
+        "factories": factories,
+        "getters": getters,
+        "classes": classes,
+    }
 
 
 def absolute_import(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -502,6 +689,7 @@ def module_facts(
         return f"{base}.{rest}" if rest else base
 
     vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
+    vocabulary["initializers"] = {qualify(n): True for n in sorted(worker_initializers(tree))}
     vocabulary["evicts"] = {
         imports.get(n, f"{module}.{n}" if module else n): sorted(fns)
         for n, fns in evicted_containers(tree).items()
@@ -523,6 +711,25 @@ def module_facts(
             uses[stmt.name] = context_use(fn, cp, settings.words)
     vocabulary["context_uses"] = uses
     return {"imports": imports, "functions": functions, "vocabulary": vocabulary}
+
+
+def worker_initializers(tree: ast.Module) -> set[str]:
+    """Names (as written) of the callables the module hands to a worker pool as its
+    ``initializer=`` (``multiprocessing.Pool``, ``concurrent.futures``'
+    ``ProcessPoolExecutor``/``ThreadPoolExecutor``): each runs once per worker process
+    or thread, for no user, and what it builds is that worker's own."""
+    return node_memo(tree, "_nws_initializers", None, lambda: _worker_initializers(tree))
+
+
+def _worker_initializers(tree: ast.Module) -> set[str]:
+    out: set[str] = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                name = dotted(kw.value) if kw.arg == "initializer" else None
+                if name is not None and not name.startswith(("self.", "cls.")):
+                    out.add(name)
+    return out
 
 
 _EVICTING = frozenset({"pop", "discard", "remove"})
@@ -622,9 +829,12 @@ class ProjectVocabulary:
         self.own = own or {}
         self.words = settings.words
         self.types: dict[str, str] = {}
+        self.registries: dict[str, str] = {}  # multi-tenant: not user-scoped
+        self.factory_classes: dict[str, str] = {}  # shared factories: not user-scoped
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
+        candidates: dict[str, list[list[str]]] = {}  # classes that may be factories
         # each module once, under its own name (not once per alias)
         distinct = {m: f for m, f in modules.items() if self.own.get(m, m) == m}
         for module, facts in distinct.items():
@@ -633,10 +843,16 @@ class ProjectVocabulary:
                 self.classes[self._qual(module, name)] = bases
             for name, reason in vocab.get("types", {}).items():
                 self.types[self._qual(module, name)] = reason
+            for name, reason in vocab.get("registries", {}).items():
+                self.registries[self._qual(module, name)] = reason
+            for name, candidate in vocab.get("factory_classes", {}).items():
+                candidates[self._qual(module, name)] = candidate["builds"]
             for name, reason in vocab.get("factories", {}).items():
                 self.factories[self._qual(module, name)] = reason
+        self._factories_of(candidates)
         self._inherit()
         self.fanout: dict[str, bool] = {}  # callee -> all its calls are fan-out calls
+        self.initializers: set[str] = set()  # worker pools' `initializer=` callables
         self.evicted: dict[str, set[str]] = {}
         for facts in distinct.values():
             for container, fns in facts["vocabulary"].get("evicts", {}).items():
@@ -645,6 +861,7 @@ class ProjectVocabulary:
         for module, facts in distinct.items():
             for callee, fanout in facts["vocabulary"].get("fanout", {}).items():
                 self.fanout[callee] = self.fanout.get(callee, True) and fanout
+            self.initializers.update(facts["vocabulary"].get("initializers", {}))
             for name, use in facts["vocabulary"].get("context_uses", {}).items():
                 self.context_uses[self._qual(module, name)] = use
         for module, facts in distinct.items():
@@ -682,19 +899,54 @@ class ProjectVocabulary:
             qualname = nxt
         return None
 
+    def _factories_of(self, candidates: dict[str, list[list[str]]]) -> None:
+        """A candidate class (see :func:`factory_candidate`) one of whose methods builds
+        a per-user object (a user-scoped type, or what a context factory returns) is a
+        shared factory: not user-scoped, whatever its optional context."""
+        for cls, builds in sorted(candidates.items()):
+            for method, given, callee in builds:
+                target = self.resolve(callee) or callee
+                built = target in self.types or (
+                    target not in self.classes
+                    and (
+                        target in self.factories
+                        or matches_any(callee, self.words.context_factories)
+                        or matches_any(callee, self.words.user_scoped_types)
+                    )
+                )
+                if built:
+                    self.factory_classes[cls] = (
+                        f"`{method}({given})` builds a new `{_last(callee)}` on each call"
+                    )
+                    self.types.pop(cls, None)
+                    self.registries.pop(cls, None)
+                    break
+
     def _inherit(self) -> None:
+        """Subclasses of user-scoped types are user-scoped (of an unresolved base
+        matching a ``user-scoped-types`` pattern too, unless the class keys its own
+        containers by identities); subclasses of registries are registries."""
         changed = True
         while changed:
             changed = False
             for cls, bases in self.classes.items():
-                if cls in self.types:
+                if cls in self.types or cls in self.factory_classes:
                     continue
                 for base in bases:
                     target = self.resolve(base)
                     if target is not None and target in self.types:
                         self.types[cls] = f"subclass of `{_last(target)}`"
-                    elif target is None and matches_any(base, self.words.user_scoped_types):
+                        self.registries.pop(cls, None)
+                    elif (
+                        target is None
+                        and cls not in self.registries
+                        and matches_any(base, self.words.user_scoped_types)
+                    ):
                         self.types[cls] = f"subclass of `{_last(base)}` (a user-scoped name)"
+                    elif target is not None and target in self.registries:
+                        if cls in self.registries:
+                            continue
+                        self.registries[cls] = f"subclass of `{_last(target)}`"
                     else:
                         continue
                     changed = True
@@ -721,6 +973,19 @@ class ProjectVocabulary:
             else None
         )
 
+    def leaking_registry(self, name: str) -> str | None:
+        """Why ``name`` (absolute) is a multi-tenant registry whose entries are added and
+        never removed (what is really wrong with a registry: an audit finding), or None."""
+        target = self.resolve(name)
+        reason = self.registries.get(target) if target is not None else None
+        return reason if reason is not None and reason.endswith(NEVER_REMOVED) else None
+
+    def is_factory_class(self, name: str) -> bool:
+        """``name`` (absolute) resolves to a shared factory class of the project (see
+        :func:`factory_class_reason`): built without a user context on purpose."""
+        target = self.resolve(name)
+        return target is not None and target in self.factory_classes
+
     def is_project_class(self, name: str) -> bool:
         target = self.resolve(name)
         return target is not None and target in self.classes
@@ -742,6 +1007,11 @@ class ProjectVocabulary:
         """A cleanup function of the project removes entries of the module-level
         container ``name`` (absolute) by a computed key (see :func:`evicted_containers`)."""
         return name in self.evicted
+
+    def is_worker_initializer(self, name: str) -> bool:
+        """``name`` (absolute) is handed to a worker pool as its ``initializer=``
+        somewhere in the project (see :func:`worker_initializers`)."""
+        return name in self.initializers
 
     def is_fanout_helper(self, name: str) -> bool:
         """Every call of ``name`` in the project is a fan-out call (in a loop over
@@ -771,6 +1041,8 @@ class ProjectVocabulary:
         """Everything inferred, with reasons (what ``show-vocabulary`` prints)."""
         return {
             "user-scoped-types": dict(sorted(self.types.items())),
+            "multi-tenant-registries": dict(sorted(self.registries.items())),
+            "shared-factories": dict(sorted(self.factory_classes.items())),
             "context-factories": dict(sorted(self.factories.items())),
             "singleton-getters": {
                 k: v for k, v in sorted(self.getters.items()) if v["user"] is not None
@@ -926,6 +1198,10 @@ def identity_loop_calls(tree: ast.Module, words: Words, qualify: Any) -> dict[st
     for name, fanout in node_memo(tree, "_nws_loop_calls", words, lambda: _loop_calls(tree, words)):
         callee = qualify(name)
         out[callee] = out.get(callee, True) and fanout
+    methods = node_memo(tree, "_nws_method_loops", words, lambda: _method_loop_calls(tree, words))
+    for name, fanout in methods:
+        callee = qualify(name)
+        out[callee] = out.get(callee, True) and fanout
     return out
 
 
@@ -949,6 +1225,42 @@ def _loop_calls(tree: ast.Module, words: Words) -> list[tuple[str, bool]]:
                 if name is None or name.startswith(("self.", "cls.")):
                     continue
                 out.append((name, id(node) in loop_calls and not serves_one))
+    return out
+
+
+def _method_loop_calls(tree: ast.Module, words: Words) -> list[tuple[str, bool]]:
+    """Each call of a method through ``self`` in the methods of the module's top-level
+    classes (``Cls.method``), and whether it is a fan-out call (as :func:`_loop_calls`)."""
+    out: list[tuple[str, bool]] = []
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for fn in cls.body:
+            if not isinstance(fn, FUNCTION_TYPES):
+                continue
+            self_name = _self_name(fn)
+            if self_name is None:
+                continue
+            serves_one = any(
+                p.arg in words.identity_names or p.arg in words.context_names for p in _params(fn)
+            )
+            nodes = scope_nodes(fn)
+            loop_calls: set[int] = set()
+            for node in nodes:
+                if isinstance(node, (ast.For, ast.AsyncFor)) and _binds_identity(
+                    node.target, words
+                ):
+                    for sub in node.body:
+                        loop_calls.update(id(c) for c in walk(sub) if isinstance(c, ast.Call))
+            for node in nodes:
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == self_name
+                ):
+                    fanout = id(node) in loop_calls and not serves_one
+                    out.append((f"{cls.name}.{node.func.attr}", fanout))
     return out
 
 

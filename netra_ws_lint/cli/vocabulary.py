@@ -1,5 +1,6 @@
 """``netra-ws-lint show-vocabulary [PATH]``: the vocabulary inferred from a project
-(user-scoped types, context factories, singleton getters), each with its reason."""
+(user-scoped types, multi-tenant registries, context factories, singleton getters),
+each with its reason."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from netra_ws_lint.report.escape import terminal
 
 SECTIONS = (
     ("user-scoped-types", "user-scoped types"),
+    (
+        "multi-tenant-registries",
+        "multi-tenant registries (process-wide by design, not user-scoped)",
+    ),
+    ("shared-factories", "shared factories (a new per-user object per call, not user-scoped)"),
     ("context-factories", "context factories"),
     ("singleton-getters", "singleton getters of user-scoped objects"),
     ("other-singleton-getters", "other singleton getters (shared on purpose?)"),

@@ -19,6 +19,15 @@ class DeprecatedAccessorCall(Rule):
     (`from pkg import get_websocket_manager as g; g()`,
     `import pkg.websocket_core as wc; wc.get_websocket_manager()`, method calls).
 
+    An accessor the project migrated in place, whose own definition (in the module,
+    or anywhere in the project) takes a user-context parameter and so builds per user
+    from what it is given, is judged by that signature: a call giving that parameter a
+    value (whatever the variable's name: `get_websocket_manager(fallback_context)`) gets
+    that user's object and is not flagged; a call without it, or with a literal `None`,
+    still gets the shared one and is, where the code acts for a user (a user identity
+    or context in scope). Code acting for no user (a health probe, a status or
+    statistics endpoint) asking such an accessor for its shared object is not flagged.
+
     ## Why is this bad?
     The accessor returns one object shared by the whole process. A WebSocket manager
     shared by every user delivers one user's events to whoever is registered on it:
@@ -67,6 +76,28 @@ class DeprecatedAccessorCall(Rule):
     options = ("deprecated-accessors",)
 
     INVALID = [
+        # an accessor migrated in place, called without a context or with `None`: the
+        # shared manager still
+        """
+        # file: app/__init__.py
+        # file: app/ws.py
+        def get_websocket_manager(user_context=None):
+            return _managers.for_user(user_context)
+        # file: app/health.py
+        from app.ws import get_websocket_manager
+
+        async def status(user_id):
+            a = get_websocket_manager(None)  # expect: NWS101@9
+            b = get_websocket_manager(user_context=None)  # expect: NWS101@9
+            return get_websocket_manager().stats(user_id)  # expect: NWS101@12
+
+        class Router:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def send(self, message):
+                await get_websocket_manager(None).send_to_user(message)  # expect: NWS101@15
+        """,
         # plain import, inside an async function
         """
         from app.websocket_core import get_websocket_manager
@@ -128,6 +159,25 @@ class DeprecatedAccessorCall(Rule):
         """,
     ]
     VALID = [
+        # an accessor migrated in place (its definition takes the user context): a call
+        # that gives it one, by position, keyword or forwarded arguments, is per user
+        """
+        def get_websocket_manager(user_context=None, mode="unified"):
+            return _managers.for_user(user_context, mode)
+
+        async def stop(user_id):
+            fallback = await load_session(user_id)
+            await get_websocket_manager(fallback).send_to_user(user_id, {})
+
+        def legacy(*args, **kwargs):
+            temp = build_for(kwargs)
+            get_websocket_manager(user_context=temp)
+            return get_websocket_manager(*args, **kwargs)
+
+        async def health():
+            stats = get_websocket_manager(user_context=None).get_stats()
+            return {"connections": stats["total"], "ok": get_websocket_manager() is not None}
+        """,
         # the accessor's new signature, given the user context: not deprecated use
         """
         from app.ws import get_websocket_manager
@@ -194,8 +244,16 @@ class DeprecatedAccessorCall(Rule):
         if not self.ctx.is_deprecated_accessor(name):
             return
         assert name is not None
-        if id(node) in self._import_time or self.ctx.passes_user_context(node):
+        if (
+            id(node) in self._import_time
+            or self.ctx.passes_user_context(node)
+            or self.ctx.accessor_given_context(node)
+        ):
             return  # one finding (NWS103), or the accessor's context-taking signature
+        if self.ctx.accessor_context_param(node.func) is not None and not (
+            self.ctx.at_import_time() or self.ctx.acts_for_a_user()
+        ):
+            return  # the migrated accessor's shared fallback, asked for by code for no user
         short = name.rpartition(".")[2]
         replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
         fix = accessor_fix(self.ctx, node, name)

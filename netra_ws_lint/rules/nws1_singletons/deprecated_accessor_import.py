@@ -16,7 +16,9 @@ class DeprecatedAccessorImport(Rule):
     statement, aliased or not, at module level or inside a function — only when no
     call through the import is reported in the import's scope (a re-export, a function
     object handed on, an unused import): an import followed by its reported call is
-    one finding, the call's (NWS101).
+    one finding, the call's (NWS101). Not flagged: an accessor the project migrated in
+    place (its definition takes a user-context parameter; see NWS101): importing it is
+    importing a per-user factory.
 
     ## Why is this bad?
     While the name is imported, the process-wide manager is one call away, and new
@@ -72,6 +74,22 @@ class DeprecatedAccessorImport(Rule):
         """,
     ]
     VALID = [
+        # an accessor migrated in place (it takes the user context), re-exported or
+        # imported for calls that pass one
+        """
+        # file: app/__init__.py
+        # file: app/ws.py
+        def get_websocket_manager(user_context=None):
+            return _managers.for_user(user_context)
+        # file: app/compat.py
+        from app.ws import get_websocket_manager
+        # file: app/use.py
+        from .ws import get_websocket_manager as get_manager
+
+        async def notify(user_id, event):
+            ctx = await load_session(user_id)
+            await get_manager(ctx).send_to_user(user_id, event)
+        """,
         """
         from app.websocket_core import create_websocket_manager
         """,
@@ -97,6 +115,8 @@ class DeprecatedAccessorImport(Rule):
         module = "." * node.level + (node.module or "")
         for alias in node.names:
             if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
+                if self.ctx.imported_accessor_takes_context(node, alias):
+                    return  # migrated in place: a factory taking the user context
                 if not self._call_reported(alias.asname or alias.name):
                     self.report(node, name=alias.name)
                 return

@@ -32,6 +32,10 @@ class ModuleLevelUserInstance(Rule):
     every user from that one object). A class body counts when the class itself is
     created at import time (not a class defined inside a function).
 
+    *Audit*: a binding of a multi-tenant registry (a class keying its containers by
+    user identities: one per process by design, not user-scoped) whose entries are
+    added and never removed: every user's entries stay for the life of the process.
+
     ## Why is this bad?
     The object is built once, when the module is imported, and then every request of
     every user shares it: events sent through a module-level manager reach whoever is
@@ -77,6 +81,7 @@ class ModuleLevelUserInstance(Rule):
     )
     summary = "Module-level or class-body binding of a user-scoped instance (built at import time)."
     trigger = ("{user-scoped}",)
+    audit_fires_anywhere = True  # registries whose entries are never removed
     migration = True
     migration_advice = (
         "module-level instance: built once at import time and shared by every user; "
@@ -92,6 +97,30 @@ class ModuleLevelUserInstance(Rule):
     )
 
     INVALID = [
+        # audit: a module-level multi-tenant registry whose entries are added and never
+        # removed (a registry that evicts its entries is not reported)
+        """
+        # options: {"audit": true}
+        class RunStateCache:
+            def __init__(self):
+                self._states = {}
+
+            def save(self, run_id, state):
+                self._states[run_id] = state
+
+        class ConnectionPool:
+            def __init__(self):
+                self._live = {}
+
+            def add(self, connection_id, ws):
+                self._live[connection_id] = ws
+
+            def remove(self, connection_id):
+                self._live.pop(connection_id, None)
+
+        run_states = RunStateCache()  # expect: NWS103@1
+        pool = ConnectionPool()
+        """,
         # deprecated accessor under the imports; alias and module import; chained target
         """
         import app.websocket_core as wc
@@ -268,6 +297,23 @@ class ModuleLevelUserInstance(Rule):
                         label = f"{where}.{label}"
                     self.report(
                         node, where=place, target=label, call=_call_label(ctx, call), kind=kind
+                    )
+                    return
+        for target, sub in pairs:
+            for call in _value_calls(ctx, sub, [], allow_await=False):
+                if ctx.leaking_registry(ctx.callee(call)) is not None:
+                    label = _short(target)
+                    place = "module-level" if where == "module" else "class attribute"
+                    if where != "module":
+                        label = f"{where}.{label}"
+                    kind = "a multi-tenant registry whose entries are added and never removed"
+                    self.report(
+                        node,
+                        audit=True,
+                        where=place,
+                        target=label,
+                        call=_call_label(ctx, call),
+                        kind=kind,
                     )
                     return
 

@@ -11,6 +11,7 @@ from netra_ws_lint.analysis.idioms import (
     is_classmethod,
     is_staticmethod,
     lazy_singleton_store,
+    rebuilt_from_arguments,
     self_param,
 )
 from netra_ws_lint.analysis.scopes import (
@@ -70,7 +71,12 @@ class SingletonDefinition(Rule):
       name contains `Singleton` (`class Hub(metaclass=SingletonMeta)`) is reported at
       its own `class` line, since the definition is not in this file.
 
-    Not flagged: a function resetting the global to `None`, a setter storing a
+    Not flagged: a function rebuilding the global from its own arguments on every call
+    (`_logger = RunLogger(run_id)`: a setter of the current object, NWS207's when a
+    request supplies them), a worker pool's `initializer=` (of a `multiprocessing` pool or a
+    `concurrent.futures` executor, anywhere in the project) keeping what it builds in a
+    module global (one per worker process, for no user), a function resetting the
+    global to `None`, a setter storing a
     parameter, a lazily computed plain value (`re.compile(...)`, `tuple(...)`,
     `"".join(...)`, `list()`/`dict()`: mutated containers are NWS201/NWS202), a cached
     zero-argument function that returns no built object (a run-once guard),
@@ -84,6 +90,20 @@ class SingletonDefinition(Rule):
     type. For any other type (database engines, settings, HTTP clients, a metaclass
     not used in this module) it is an *audit* finding, shown with `--audit` or when
     NWS104 is selected explicitly.
+
+    A type is user-scoped by ownership: its instances belong to one user (its
+    `__init__` takes a user context, or takes a user identity and keeps it on `self`;
+    a subclass of one; a configured name; a name matching a `user-scoped-types`
+    pattern that resolves to no class of the project). A multi-tenant registry, a
+    class keying its containers by identities (a connection pool, a run-to-thread
+    routing table, a session store, a per-user metric collector), holds many users
+    by design: one per process is what it is for, so its singleton is an audit
+    finding only; so is a factory whose methods build a new per-user object on each
+    call, and a class that sends to whichever user it is given.
+    `netra-ws-lint show-vocabulary` lists what was inferred, and why. What is really
+    wrong with a registry is named in its audit finding: entries added and never
+    removed (no method pops, discards, clears or deletes them), so every user's entries
+    stay for the life of the process.
 
     ## Why is this bad?
     A singleton of a user-scoped object is one object for the whole process: every
@@ -206,8 +226,8 @@ class SingletonDefinition(Rule):
                     cls._instance = super().__new__(cls)
                 return cls._instance
 
-            async def send_to_user(self, user_id, message):
-                ...
+            def __init__(self, user_context=None):
+                self.user_context = user_context
         """,
         # zero-argument cache factories, reported at the def line; a get_instance classmethod
         """
@@ -233,8 +253,8 @@ class SingletonDefinition(Rule):
                     cls._default = cls()
                 return cls._default
 
-            def emit_event(self, user_id, event):
-                ...
+            def __init__(self, user_id=None):
+                self.user_id = user_id
         """,
         # a singleton metaclass used by a user-scoped class (through a subclass too);
         # an imported singleton metaclass
@@ -252,17 +272,16 @@ class SingletonDefinition(Rule):
             pass
 
         class EventEmitter(BaseService):
-            def emit_event(self, user_id, event): ...
+            def __init__(self, run_id=None):
+                self._run_id = run_id
 
         class UserWebSocketBridge(metaclass=SingletonMeta):  # expect: NWS104@1
-            def __init__(self):
-                self.queues = {}
-
-            def attach(self, user_id, queue):
-                self.queues[user_id] = queue
+            def __init__(self, user_context=None):
+                self.queue = Queue()
         """,
         # a lazy getter under a lock, through a local variable, of a class whose
-        # instances hold per-user state (an inferred user-scoped type)
+        # instances belong to one user (an inferred user-scoped type: `__init__` keeps
+        # the identity it is given)
         """
         import threading
 
@@ -270,11 +289,9 @@ class SingletonDefinition(Rule):
         _tracker = None
 
         class SessionTracker:
-            def __init__(self):
-                self._per_user = {}
-
-            def track(self, user_id, event):
-                self._per_user.setdefault(user_id, []).append(event)
+            def __init__(self, session_id=None):
+                self.session_id = str(session_id)
+                self.events = []
 
         def get_tracker():  # expect: NWS104@1
             global _tracker
@@ -284,6 +301,25 @@ class SingletonDefinition(Rule):
                         tracker = SessionTracker()
                         _tracker = tracker
             return _tracker
+        """,
+        # under audit: a getter of a multi-tenant registry whose entries are never
+        # removed says so
+        """
+        # options: {"audit": true}
+        _router = None
+
+        class MessageRouter:
+            def __init__(self):
+                self.handlers = {}
+
+            def register(self, user_id, handler):
+                self.handlers.setdefault(user_id, []).append(handler)
+
+        def get_message_router():  # expect: NWS104@1
+            global _router
+            if _router is None:
+                _router = MessageRouter()
+            return _router
         """,
         # under audit: singletons of other types (DB engine, settings, base class)
         """
@@ -376,6 +412,46 @@ class SingletonDefinition(Rule):
         """,
     ]
     VALID = [
+        # a setter rebuilding the module's current object from its arguments on every
+        # call is no singleton (when a request supplies them, that rebinding is NWS207)
+        """
+        from typing import Optional
+
+        _flow_logger: Optional["RunLogger"] = None
+
+        class RunLogger:
+            def __init__(self, correlation_id, run_id):
+                self.run_id = run_id
+
+        def set_flow_logger(correlation_id, run_id):
+            global _flow_logger
+            logger = RunLogger(correlation_id, run_id)
+            _flow_logger = logger
+            return _flow_logger
+
+        def install(run_id):
+            global _flow_logger
+            _flow_logger = RunLogger("", run_id)
+        """,
+        # a worker pool's initializer keeps what it builds in a module global: one per
+        # worker process, built for no user (the pool may be set up in another module)
+        """
+        from multiprocessing import Pool
+
+        _llm = None
+
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def init_worker():
+            global _llm
+            _llm = LLMManager()
+
+        def run_all(tasks):
+            with Pool(processes=4, initializer=init_worker) as pool:
+                return pool.map(work, tasks)
+        """,
         # per-request factories; a cache keyed by the user context is NWS203, not a singleton
         """
         import functools
@@ -386,6 +462,53 @@ class SingletonDefinition(Rule):
         @functools.lru_cache(maxsize=128)
         def manager_for(user_id):
             return WebSocketManager()
+        """,
+        # multi-tenant registries are process-wide by design: a connection pool keyed by
+        # connection id, a routing table keyed by run id, a class that sends to whichever
+        # user it is given, a factory building a new per-user object on each call (audit)
+        """
+        _pool = None
+        _router = None
+        _factory = None
+
+        class ConnectionPool:
+            def __init__(self):
+                self._connections = {}
+
+            def add(self, connection_id, websocket):
+                self._connections[connection_id] = websocket
+
+            def remove(self, connection_id):
+                self._connections.pop(connection_id, None)
+
+        class RunRouter:
+            def bind(self, run_id, thread_id):
+                self._run_to_thread.setdefault(run_id, thread_id)
+
+            async def send_to_user(self, user_id, message):
+                await self.transport.send(user_id, message)
+
+        class ClientFactory:
+            def create_user_client(self, user_context):
+                return UserClient(user_context)
+
+        def get_pool():
+            global _pool
+            if _pool is None:
+                _pool = ConnectionPool()
+            return _pool
+
+        def get_router():
+            global _router
+            if _router is None:
+                _router = RunRouter()
+            return _router
+
+        def get_client_factory():
+            global _factory
+            if _factory is None:
+                _factory = ClientFactory()
+            return _factory
         """,
         # singletons of other types are audit findings only (not shown by default)
         """
@@ -558,9 +681,20 @@ class SingletonDefinition(Rule):
         allowed = self.ctx.words.allowed_singletons
         return bool(allowed) and any(n is not None and matches_any(n, allowed) for n in names)
 
-    def _emit(self, node: ast.AST, name: str, how: str, user: str | None) -> None:
+    def _emit(
+        self, node: ast.AST, name: str, how: str, user: str | None, leak: str | None = None
+    ) -> None:
         if user is not None:
             self.report(node, name=name, how=how, user=f"; {user}: every user shares one instance")
+        elif leak is not None:
+            self.report(
+                node,
+                audit=True,
+                name=name,
+                how=how,
+                user=f"; `{leak}` is a multi-tenant registry whose entries are added and never "
+                "removed: one per process is its design, but every user's entries stay",
+            )
         else:
             self.report(
                 node,
@@ -611,6 +745,8 @@ class SingletonDefinition(Rule):
             return
         self._done.add(id(fn))
         ctx = self.ctx
+        if ctx.is_worker_initializer(fn):
+            return  # a pool's `initializer=`: one per worker process, for no user
         facts = _function_facts(fn)
         module = ctx.module_scope.bindings
         getters: list[tuple[str, Binding, ast.AST, list[ast.Call]]] = []
@@ -624,6 +760,8 @@ class SingletonDefinition(Rule):
                 # a getter returns the global or builds it only while unset; any
                 # other function merely stores what it built (a startup hook, setup)
                 lazy = lazy_singleton_store(fn, stmt, var)
+                if not lazy and rebuilt_from_arguments(fn, value):
+                    continue  # a setter of the current object (NWS207's), no singleton
                 (getters if lazy else stores).append((var, b, kept, calls))
         held = getters or stores
         if not held:
@@ -639,9 +777,17 @@ class SingletonDefinition(Rule):
         user = self._user_of_function(fn, stored, slots)
         var, _, _, calls = held[0]
         label = _call_label(ctx, calls[0])
+        leak = next(
+            (
+                _last(n)
+                for n in (ctx.callee(c) for c in stored)
+                if n is not None and ctx.leaking_registry(n) is not None
+            ),
+            None,
+        )
         if getters:
             how = f"lazy `global {var}` getter building `{label}()`"
-            self._emit(fn, f"{fn.name}()", how, user)
+            self._emit(fn, f"{fn.name}()", how, user, leak)
         elif user is not None:
             # not a getter, but the object it keeps for the whole process is per-user
             how = f"module global set by `{fn.name}()` to `{label}()`"

@@ -123,16 +123,18 @@ class SingletonGetterCall(Rule):
             return inner
         """,
         # a lazy getter through a local variable under a lock, of a class of another
-        # module whose instances hold per-user state (inferred user-scoped type)
+        # module whose instances belong to one user (inferred user-scoped type: its
+        # `__init__` keeps the user identity it is given)
         """
         # file: svc/__init__.py
         # file: svc/reports.py
         class ReportService:
-            def __init__(self):
-                self._per_user = {}
+            def __init__(self, user_id=None):
+                self.user_id = user_id
+                self.items = []
 
-            def record(self, user_id, item):
-                self._per_user[user_id] = item
+            def record(self, item):
+                self.items.append(item)
         # file: svc/registry.py
         import threading
         from svc.reports import ReportService
@@ -152,7 +154,7 @@ class SingletonGetterCall(Rule):
         from svc.registry import get_report_service
 
         def handle(user_id):
-            get_report_service().record(user_id, 1)  # expect: NWS105@5
+            get_report_service().record(1)  # expect: NWS105@5
         """,
     ]
     VALID = [
@@ -190,6 +192,48 @@ class SingletonGetterCall(Rule):
 
         def query(user_id):
             return get_engine().execute(user_id)
+        """,
+        # a getter of a multi-tenant registry (keyed by connection id, one per process by
+        # design, even when its name matches a user-scoped pattern) or of a factory
+        # that builds a new per-user object on each call: not flagged
+        """
+        # file: ws/__init__.py
+        # file: ws/pool.py
+        class ConnectionPoolWebSocketManager:
+            def __init__(self):
+                self._connections = {}
+
+            def add(self, connection_id, websocket):
+                self._connections[connection_id] = websocket
+
+            async def send_to_user(self, user_id, message):
+                for ws in self._connections.values():
+                    await ws.send(message)
+
+        class ClientFactory:
+            def create_user_client(self, user_context):
+                return UserClient(user_context)
+
+        _pool = None
+        _factory = None
+
+        def get_pool():
+            global _pool
+            if _pool is None:
+                _pool = ConnectionPoolWebSocketManager()
+            return _pool
+
+        def get_factory():
+            global _factory
+            if _factory is None:
+                _factory = ClientFactory()
+            return _factory
+        # file: ws/handlers.py
+        from ws.pool import get_factory, get_pool
+
+        async def on_connect(connection_id, websocket, user_context):
+            get_pool().add(connection_id, websocket)
+            return get_factory().create_user_client(user_context)
         """,
         # a factory taking the context is not a singleton getter
         """

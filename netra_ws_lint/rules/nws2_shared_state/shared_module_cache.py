@@ -94,16 +94,14 @@ class SharedModuleCache(_ModuleContainerRule):
             HISTORY.pop("", None)
             HISTORY.clear()
         """,
-        # a sync function given a user-scoped object (`Tab` keys state by a user id)
+        # a sync function given a user-scoped object (a `Tab` belongs to one user: its
+        # `__init__` keeps the user id it is given)
         """
         HISTORY = {}
 
         class Tab:
-            def __init__(self):
-                self.by_user = {}
-
-            def open(self, user_id):
-                self.by_user[user_id] = True
+            def __init__(self, user_id):
+                self.user_id = user_id
 
         def note(tab: Tab, text):
             HISTORY.setdefault(id(tab), []).append(text)  # expect: NWS201@5
@@ -215,6 +213,21 @@ class SharedModuleCache(_ModuleContainerRule):
         """,
     ]
     VALID = [
+        # a sync function given a multi-tenant registry (keyed by connection ids, one per
+        # process by design) serves no single user: NWS202 (audit) at most
+        """
+        HISTORY = {}
+
+        class ConnectionPool:
+            def __init__(self):
+                self._connections = {}
+
+            def add(self, connection_id, websocket):
+                self._connections[connection_id] = websocket
+
+        def note(pool: ConnectionPool, text):
+            HISTORY.setdefault(id(pool), []).append(text)
+        """,
         # a registry of live sessions under their own ids (added on creation, removed
         # on close): instance tracking, audit only
         """

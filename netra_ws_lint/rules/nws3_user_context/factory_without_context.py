@@ -10,6 +10,8 @@ from netra_ws_lint.analysis.resolution import (
     _none_arg,
     _Target,
 )
+from netra_ws_lint.analysis.semantic import Context
+from netra_ws_lint.analysis.singletons import _user_kind, _value_calls
 from netra_ws_lint.model import Fix
 from netra_ws_lint.rules._shared import (
     _NWS3Rule,
@@ -37,6 +39,18 @@ class FactoryWithoutContext(_NWS3Rule):
     `*args` or `**kwargs` is assumed to hold it. A function with a decorator that may
     change its signature (anything but `staticmethod`, `lru_cache`, `wraps`,
     `contextmanager`...) is only checked if its name is configured.
+
+    Not flagged: a call in a worker pool's `initializer=` (it runs once per worker
+    process, for no user), the constructor of a shared factory (its own context is
+    optional and a method of it builds a new per-user object from the context it is
+    given: see `show-vocabulary`) called without one.
+
+    The constructor of a user-scoped type given the user it belongs to by a keyword
+    (`Emitter(manager, user_id=user_id, context=None)`) is built for that user: not
+    flagged.
+
+    A call an import-time binding keeps (`service = CorpusService()` at module level or
+    in a class body) is NWS103's one finding, which names the binding.
 
     One call never gets both NWS301 and NWS303: a callee that must be given a context
     is NWS301; a function whose context parameter has a default is NWS303.
@@ -145,7 +159,8 @@ class FactoryWithoutContext(_NWS3Rule):
                 return event, user_context
             return send('x', None)  # expect: NWS301@12
         """,
-        # a factory of the team's own (config), in a comprehension; module level too
+        # a factory of the team's own (config), in a comprehension; at module level only
+        # when no binding keeps it (a kept one is NWS103's one finding)
         """
         # options: {"extend-context-factories": ["make_bridge"]}
         from app.bridges import make_bridge
@@ -153,7 +168,8 @@ class FactoryWithoutContext(_NWS3Rule):
         def wire(ctx):
             return [make_bridge() for _ in range(2)]  # expect: NWS301@13
 
-        bridge = make_bridge(timeout=3)  # expect: NWS301@10
+        bridge = make_bridge(timeout=3)
+        register(make_bridge(timeout=3))  # expect: NWS301@10
         """,
         # a context factory inferred from its body (it builds what it returns from the
         # context), whatever its default, called without a context and with None
@@ -171,6 +187,68 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a per-user object given the user it belongs to by its identity keyword
+        """
+        class UserEmitter:
+            def __init__(self, manager, user_id=None, context=None):
+                self.user_id = user_id
+                self.context = context
+
+        def emitter_for(manager, user_id):
+            return UserEmitter(manager=manager, user_id=user_id, context=None)
+        """,
+        # a user-scoped object kept by a module-level binding: one finding, NWS103's
+        """
+        class ReportService:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        service = ReportService()
+
+        class Routes:
+            default: "ReportService" = ReportService()
+        """,
+        # a worker pool's initializer (set up in another module) builds the worker's
+        # own objects once per process, for no user
+        """
+        # file: jobs/__init__.py
+        # file: jobs/worker.py
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def init_worker():
+            global llm
+            llm = LLMManager()
+        # file: jobs/run.py
+        from concurrent.futures import ProcessPoolExecutor
+        from jobs.worker import init_worker
+
+        def start():
+            return ProcessPoolExecutor(max_workers=2, initializer=init_worker)
+        """,
+        # a shared factory: its own context is optional and a method builds a new
+        # per-user object from the context it is given (a user-scoped type), so the
+        # process keeps one, built without a user on purpose
+        """
+        class ReportSession:
+            def __init__(self, user_context):
+                self.user_context = user_context
+
+        class EventBridge:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def create_user_emitter(self, user_context):
+                validated = validate(user_context)
+                return UserEventEmitter(validated)
+
+            def open_session(self, user_context):
+                return ReportSession(user_context)
+
+        async def startup(app):
+            app.state.bridge = EventBridge()
+        """,
         # a class matching a name pattern whose constructor takes no context: the user
         # binding happens through a method (a resolved constructor decides)
         """
@@ -273,7 +351,35 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._import_time: set[int] = set()  # calls NWS103 reports with their binding
+
+    def _binding(self, targets: list[ast.expr], value: ast.AST | None) -> None:
+        """The call a module-level (or class-body) binding keeps, as NWS103 reports it:
+        one defect, one finding (NWS103's, which names the binding)."""
+        ctx = self.ctx
+        if (
+            value is None
+            or ctx.scope.kind not in ("module", "class")
+            or not ctx.at_import_time()
+            or not ctx.reports("NWS103")
+        ):
+            return
+        for call in _value_calls(ctx, value, [], False):
+            if _user_kind(ctx, ctx.callee(call)) is not None:
+                self._import_time.add(id(call))
+                return
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._binding(node.targets, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._binding([node.target], node.value)
+
     def visit_Call(self, node: ast.Call) -> None:
+        if id(node) in self._import_time:
+            return  # NWS103 reports the binding: one finding
         facts = self.facts
         target = facts.target(node)
         if target is None or not target.must:
@@ -281,6 +387,8 @@ class FactoryWithoutContext(_NWS3Rule):
         status = facts.status(node, target)
         if status == PASSED:
             return
+        if any(self.ctx.is_worker_initializer(fn) for fn in self.ctx.enclosing_functions()):
+            return  # a pool's `initializer=` builds the worker's own, for no user
         how = "with `None` for its user context" if status == NONE else "without a user context"
         self.report(
             node, what=target.what, name=target.label, how=how, fix=self._fix(node, target, status)

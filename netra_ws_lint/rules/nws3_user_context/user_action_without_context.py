@@ -24,12 +24,14 @@ class UserActionWithoutContext(_NWS3Rule):
 
     A shared object is a module-level name (a module variable, an imported object,
     `state.manager`), the result of a deprecated accessor
-    (`get_websocket_manager().send_to_user(...)`, or a local assigned from it), or a
+    (`get_websocket_manager().send_to_user(...)`, or a local assigned from it; not when
+    the project's own accessor takes a user context and the call gives it one: that is
+    the user's own object, see NWS101), or a
     singleton (`Hub.instance()`, a zero-argument `@lru_cache` or lazy `global` getter
     of this module). Reported once, at the `def` of the innermost function with the
-    identity parameter. Not for a system-wide fan-out helper: a module function whose
-    callers in the project all call it inside a loop over identities
-    (`for user_id in subscribers:`) and serve no single user.
+    identity parameter. Not for a system-wide fan-out helper: a module function (or a
+    method called through `self`) whose callers in the project all call it inside a
+    loop over identities (`for user_id in subscribers:`) and serve no single user.
 
     ## Why is this bad?
     Routing by a bare user id through a process-wide manager is exactly how one user's
@@ -78,6 +80,21 @@ class UserActionWithoutContext(_NWS3Rule):
     )
 
     INVALID = [
+        # a method called in a fan-out loop and also directly for one user: no fan-out
+        """
+        from app.ws import hub
+
+        class Broadcaster:
+            async def _push(self, user_id, payload):  # expect: NWS302@5
+                await hub.send_to_user(user_id, payload)
+
+            async def announce(self, payload):
+                for user_id in await self.subscribers():
+                    await self._push(user_id, payload)
+
+            async def reply(self, user_id, payload):
+                await self._push(user_id, payload)
+        """,
         # an imported module-level manager, async
         """
         from app.ws import manager
@@ -159,6 +176,30 @@ class UserActionWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a fan-out method: every call of it, through `self`, is in a loop over
+        # identities in a method serving no single user
+        """
+        from app.ws import hub
+
+        class Broadcaster:
+            async def _push(self, user_id, payload):
+                await hub.send_to_user(user_id, payload)
+
+            async def announce(self, payload):
+                for user_id in await self.subscribers():
+                    await self._push(user_id, payload)
+        """,
+        # an accessor migrated in place (it takes the user context) given a context the
+        # function builds for the user it acts for: the user's own manager
+        """
+        def get_websocket_manager(user_context=None):
+            return _managers.for_user(user_context)
+
+        async def thread_created(user_id, thread_id):
+            fresh = UserExecutionContext(user_id=user_id, thread_id=thread_id)
+            manager = get_websocket_manager(fresh)
+            await manager.send_to_user(user_id, {"type": "thread_created"})
+        """,
         # a system-wide fan-out helper: every caller loops over identities and serves
         # no single user
         """
@@ -272,13 +313,19 @@ class UserActionWithoutContext(_NWS3Rule):
         return False
 
     def _fanout_helper(self, fn: FunctionNode) -> bool:
-        """A module-level function every caller in the project calls inside a loop over
-        identities, serving no single user (a system-wide fan-out)."""
+        """A module-level function (or a method of a top-level class, called through
+        ``self``) every caller in the project calls inside a loop over identities,
+        serving no single user (a system-wide fan-out)."""
         ctx = self.ctx
-        if ctx.module_functions.get(fn.name) is not fn:
-            return False
         vocab = ctx.vocabulary()
-        return any(vocab.is_fanout_helper(n) for n in ctx.vocabulary_names(fn.name))
+        if ctx.module_functions.get(fn.name) is fn:
+            return any(vocab.is_fanout_helper(n) for n in ctx.vocabulary_names(fn.name))
+        for cls in ctx.module_classes.values():
+            if any(stmt is fn for stmt in cls.body):
+                module = ctx.module_name if ctx.project is not None else None
+                qual = f"{cls.name}.{fn.name}"
+                return vocab.is_fanout_helper(f"{module}.{qual}" if module else qual)
+        return False
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
