@@ -438,7 +438,8 @@ def test_a_null_inside_cached_facts_is_a_cache_miss(
     (cache_file,) = (tmp_path / "svc" / ".netra-ws-lint-cache").rglob("project-*.json")
     pristine = cache_file.read_text()
     for where in (("vocabulary", "getters"), ("vocabulary", "getters", "*"),
-                  ("vocabulary", "types"), ("functions",), ("vocabulary", "fanout", "*")):
+                  ("vocabulary", "types"), ("functions",), ("vocabulary", "fanout", "*"),
+                  ("vocabulary", "registries"), ("vocabulary", "factory_classes")):
         data = json.loads(pristine)
         nulled = 0
         for entry in data["files"].values():

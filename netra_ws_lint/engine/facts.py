@@ -165,10 +165,19 @@ def _valid_getter(value: Any) -> bool:
     )
 
 
+def _valid_factory_class(value: Any) -> bool:
+    builds = value.get("builds") if isinstance(value, dict) else None
+    return isinstance(builds, list) and all(
+        isinstance(b, list) and len(b) == 3 and all(isinstance(x, str) for x in b) for b in builds
+    )
+
+
 # the module's part of the inferred vocabulary (analysis.vocabulary.module_facts): each
 # key's value, when present, must have this shape (a cache entry may be corrupt)
 _VOCABULARY_FIELDS: dict[str, Callable[[Any], bool]] = {
     "types": lambda v: _str_map(v, _is_str),
+    "registries": lambda v: _str_map(v, _is_str),
+    "factory_classes": lambda v: _str_map(v, _valid_factory_class),
     "factories": lambda v: _str_map(v, _is_str),
     "getters": lambda v: _str_map(v, _valid_getter),
     "classes": lambda v: _str_map(v, _str_list),
