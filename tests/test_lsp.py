@@ -50,6 +50,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def _start(client: LanguageClient, root: Path, options: object = None) -> None:
+    client.registrations = []  # type: ignore[attr-defined]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:  # as VS Code does
+        client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

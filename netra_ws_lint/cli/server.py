@@ -19,7 +19,10 @@ and ``check --add-noqa`` make them.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +71,9 @@ class NetraServer(LanguageServer):
         # the project model of each project root (facts of its modules, loaded once)
         self.runs: dict[Path, Run] = {}
         self.roots: list[Path] = []
+        self.lock = threading.RLock()  # the runs: loaded in the background, used on edits
+        # one thread checks documents (and loads projects) off the event loop
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netra-check")
 
 
 server = NetraServer()
@@ -87,24 +93,52 @@ def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -
     """The findings of ``source`` (the text of ``path``): the one place the server
     calls the engine, through the same pipeline and project model as ``check``; the
     text's facts replace the file's in the project (unsaved edits are seen by the
-    other files)."""
-    return (
-        run_for(ls, path, settings)
-        .recheck(path, str(path), settings, source=source, keep=True)
-        .findings
-    )
-
-
-def run_for(ls: NetraServer, path: Path, settings: Settings) -> Run:
-    """The run of ``path``'s project root (its facts read or built on first use)."""
-    root = project_root(path, settings)
-    if root is None:
-        root = next((r.absolute() for r in ls.roots if r.absolute() in path.parents), path.parent)
-    run = ls.runs.get(root)
+    other files). A file outside any project is checked on its own (no project walk,
+    no cache written)."""
+    run = run_for(ls, path, settings)
     if run is None:
-        run = ls.runs[root] = new_run(root, True, lambda _p, _s: root, jobs=1)
-        files = project_files(root)
-        run.check([], [(t.path, t.display, t.settings) for t in files])
+        from netra_ws_lint.engine.pipeline import check
+
+        return check(str(path), settings, source=source).findings
+    return run.recheck(path, str(path), settings, source=source, keep=True).findings
+
+
+def _never_a_root(directory: Path) -> bool:
+    """The file system's root or the home directory: never a project (walking it
+    would read a whole disk, and its cache would land there)."""
+    try:
+        home = Path.home().absolute()
+    except (RuntimeError, KeyError):  # no home directory known
+        home = None
+    return directory.parent == directory or directory == home
+
+
+def root_of(ls: NetraServer, path: Path, settings: Settings) -> Path | None:
+    """The project ``path`` belongs to, found upward from it: the directory of its
+    configuration file, else its git root, else the innermost workspace folder
+    holding it; None for a file outside any project (or when the only candidate is
+    ``/`` or the home directory)."""
+    root = project_root(path, settings)
+    if root is not None and not _never_a_root(root.absolute()):
+        return root.absolute()
+    folders = [r.absolute() for r in ls.roots if r.absolute() in path.parents]
+    folders = [r for r in folders if not _never_a_root(r)]
+    return max(folders, key=lambda r: len(r.parts)) if folders else None
+
+
+def run_for(ls: NetraServer, path: Path, settings: Settings) -> Run | None:
+    """The run of ``path``'s project root (its facts read or built on first use, then
+    kept in memory), or None outside any project."""
+    root = root_of(ls, path, settings)
+    if root is None:
+        return None
+    with ls.lock:
+        run = ls.runs.get(root)
+        if run is None:
+            run = new_run(root, True, lambda _p, _s: root, jobs=1)
+            files = project_files(root)
+            run.check([], [(t.path, t.display, t.settings) for t in files])
+            ls.runs[root] = run
     return run
 
 
@@ -152,13 +186,18 @@ def diagnostic(f: Finding, lines: list[str], doc: TextDocument) -> types.Diagnos
     )
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _lines(source: str) -> list[str]:
-    return source.split("\n")
+    """The document's lines as LSP counts them (split at ``\\r\\n``, ``\\r`` and
+    ``\\n``), which are the lines the findings are numbered on."""
+    return _LINE_BREAK.split(source)
 
 
 def _text_edit(old: str, new: str, doc: TextDocument) -> types.TextEdit:
     """One edit turning ``old`` into ``new``: the span between their common prefix
-    and suffix."""
+    and suffix (never splitting a ``\\r\\n``)."""
     start = 0
     limit = min(len(old), len(new))
     while start < limit and old[start] == new[start]:
@@ -166,12 +205,17 @@ def _text_edit(old: str, new: str, doc: TextDocument) -> types.TextEdit:
     end = 0
     while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
         end += 1
-    lines = old.split("\n")
+    if 0 < start <= len(old) - end and old[start - 1 : start + 1] == "\r\n":
+        start -= 1  # the edit starts on the line break, not inside it
+    stop = len(old) - end
+    if start <= stop < len(old) and stop > 0 and old[stop - 1 : stop + 1] == "\r\n":
+        end -= 1
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(old)]
+    lines = _lines(old)
 
     def position(offset: int) -> types.Position:
-        line = old.count("\n", 0, offset)
-        col = offset - (old.rfind("\n", 0, offset) + 1)
-        return _client_position(lines, line, col, doc)
+        line = bisect.bisect_right(starts, offset) - 1
+        return _client_position(lines, line, offset - starts[line], doc)
 
     return types.TextEdit(
         range=types.Range(start=position(start), end=position(len(old) - end)),
@@ -182,10 +226,44 @@ def _text_edit(old: str, new: str, doc: TextDocument) -> types.TextEdit:
 # ---------------------------------------------------------------- diagnostics
 
 
+def _document_text(ls: NetraServer, uri: str) -> str | None:
+    """The text of ``uri``: the editor's when it is open, else the file's, read only
+    if it is a regular file within the size limit (a FIFO or a device is never
+    opened for reading: it could block the server for good)."""
+    doc: TextDocument | None = ls.workspace.text_documents.get(uri)
+    if doc is not None:
+        return str(doc.source)
+    fs_path = to_fs_path(uri)
+    if fs_path is None:
+        return None
+    from netra_ws_lint.engine.source import DecodeError, decode_source, read_source_bytes
+
+    try:
+        return decode_source(read_source_bytes(Path(fs_path)))
+    except (OSError, DecodeError):
+        return None
+
+
+def _version(ls: NetraServer, uri: str) -> int | None:
+    doc = ls.workspace.text_documents.get(uri)
+    return doc.version if doc is not None else None
+
+
+def _document(ls: NetraServer, uri: str, source: str) -> TextDocument:
+    """The workspace's document for ``uri`` when it is open, else one holding
+    ``source`` (a file never opened is never read by pygls)."""
+    doc: TextDocument | None = ls.workspace.text_documents.get(uri)
+    if doc is not None:
+        return doc
+    return TextDocument(uri, source, position_codec=ls.workspace.position_codec)
+
+
 def check_document(ls: NetraServer, uri: str) -> Checked | None:
-    doc = ls.workspace.get_text_document(uri)
     fs_path = to_fs_path(uri)
     if fs_path is None or not fs_path.endswith(PYTHON_SUFFIXES):
+        return None
+    source = _document_text(ls, uri)
+    if source is None:
         return None
     path = Path(fs_path).absolute()
     try:
@@ -195,18 +273,26 @@ def check_document(ls: NetraServer, uri: str) -> Checked | None:
             types.ShowMessageParams(type=types.MessageType.Error, message=f"{NAME}: {exc}")
         )
         return None
-    source = doc.source
-    checked = Checked(doc.version, source, path, settings)
-    checked.findings = findings_for(ls, path, source, settings)
+    checked = Checked(_version(ls, uri), source, path, settings)
+    try:
+        with ls.lock:
+            checked.findings = findings_for(ls, path, source, settings)
+    except Exception as exc:  # never a traceback for a user: one clear diagnostic
+        checked.findings = [
+            Finding(1, 0, "NWS900", f"cannot check this file: {type(exc).__name__}: {exc}")
+        ]
     ls.checked[uri] = checked
     return checked
 
 
 def publish(ls: NetraServer, uri: str) -> None:
     checked = check_document(ls, uri)
-    if checked is None:
-        return
-    doc = ls.workspace.get_text_document(uri)
+    if checked is not None:
+        send_diagnostics(ls, uri, checked)
+
+
+def send_diagnostics(ls: NetraServer, uri: str, checked: Checked) -> None:
+    doc = _document(ls, uri, checked.source)
     lines = _lines(checked.source)
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(
@@ -217,11 +303,37 @@ def publish(ls: NetraServer, uri: str) -> None:
     )
 
 
+def _check_if_current(ls: NetraServer, uri: str, version: int | None) -> Checked | None:
+    """In the checking thread: the document checked, unless it changed since."""
+    if _version(ls, uri) != version:
+        return None
+    return check_document(ls, uri)
+
+
+async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
+    """Check the document in the checking thread at once and publish its diagnostics
+    after ``wait`` seconds (the pause in typing overlaps the check), unless it
+    changed meanwhile. The event loop stays free to answer requests."""
+    loop = asyncio.get_running_loop()
+    version = _version(ls, uri)
+    job = loop.run_in_executor(ls.executor, _check_if_current, ls, uri, version)
+    if wait:
+        await asyncio.sleep(wait)
+    checked = await job
+    if checked is not None and checked.version == _version(ls, uri):
+        send_diagnostics(ls, uri, checked)
+
+
 def _current(ls: NetraServer, uri: str) -> Checked | None:
     """The findings of the document as it is now (checked again if it changed)."""
-    doc = ls.workspace.get_text_document(uri)
+    doc = ls.workspace.text_documents.get(uri)
     checked = ls.checked.get(uri)
-    if checked is not None and checked.version == doc.version and checked.source == doc.source:
+    if (
+        doc is not None
+        and checked is not None
+        and checked.version == doc.version
+        and checked.source == doc.source
+    ):
         return checked
     return check_document(ls, uri)
 
@@ -244,12 +356,83 @@ def initialize(ls: NetraServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: NetraServer, params: types.InitializedParams) -> None:
     await _load_client_settings(ls)
-    files = index_workspace(ls)
+    _watch_files(ls)
+    loop = asyncio.get_running_loop()
+    # the workspace's project models, loaded in the checking thread after the handshake
+    await loop.run_in_executor(ls.executor, _preload, ls)
     if ls.check_workspace:
-        for path in files:
-            uri = path.as_uri()
-            ls.workspace.get_text_document(uri)  # read from disk when not open
-            publish(ls, uri)
+        for path in await loop.run_in_executor(ls.executor, index_workspace, ls):
+            await publish_soon(ls, path.as_uri())
+
+
+def _preload(ls: NetraServer) -> None:
+    for folder in ls.roots:
+        probe = folder.absolute() / "__init__.py"
+        try:
+            run_for(ls, probe, settings_of(ls, probe))
+        except Exception:  # a broken configuration: said when a file is checked
+            continue
+
+
+def _watch_files(ls: NetraServer) -> None:
+    """Ask the client to tell the server of Python files changed on disk."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    ls.client_register_capability(
+        types.RegistrationParams(
+            registrations=[
+                types.Registration(
+                    id="netra-ws-lint-watch",
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                        watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")]
+                    ),
+                )
+            ]
+        )
+    )
+
+
+def _from_disk(ls: NetraServer, path: Path) -> None:
+    """The project model takes ``path``'s facts from the file again (its editor
+    buffer was closed, or it changed on disk); an absent file counts as empty."""
+    try:
+        settings = settings_of(ls, path)
+    except ConfigError:
+        return
+    root = root_of(ls, path, settings)
+    with ls.lock:
+        run = ls.runs.get(root) if root is not None else None
+        if run is None:
+            return
+        source = None if path.is_file() else ""
+        run.recheck(path, str(path), settings, source=source, keep=True)
+
+
+def _republish_open(ls: NetraServer) -> None:
+    for uri in list(ls.workspace.text_documents):
+        if uri in ls.checked and uri not in ls.pending:
+            ls.pending[uri] = asyncio.ensure_future(publish_soon(ls, uri))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(
+    ls: NetraServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    loop = asyncio.get_running_loop()
+    changed = False
+    for change in params.changes:
+        fs_path = to_fs_path(change.uri)
+        if fs_path is None or not fs_path.endswith(PYTHON_SUFFIXES):
+            continue
+        if change.uri in ls.workspace.text_documents:
+            continue  # the editor's text stands for the file while it is open
+        await loop.run_in_executor(ls.executor, _from_disk, ls, Path(fs_path).absolute())
+        changed = True
+    if changed:
+        _republish_open(ls)
 
 
 async def _load_client_settings(ls: NetraServer) -> None:
@@ -283,14 +466,14 @@ async def did_change_configuration(
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: NetraServer, params: types.DidOpenTextDocumentParams) -> None:
-    publish(ls, params.text_document.uri)
+async def did_open(ls: NetraServer, params: types.DidOpenTextDocumentParams) -> None:
+    await publish_soon(ls, params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: NetraServer, params: types.DidSaveTextDocumentParams) -> None:
+async def did_save(ls: NetraServer, params: types.DidSaveTextDocumentParams) -> None:
     _cancel(ls, params.text_document.uri)
-    publish(ls, params.text_document.uri)
+    await publish_soon(ls, params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -299,11 +482,13 @@ def did_change(ls: NetraServer, params: types.DidChangeTextDocumentParams) -> No
     _cancel(ls, uri)
 
     async def later() -> None:
-        await asyncio.sleep(DEBOUNCE_SECONDS)
-        ls.pending.pop(uri, None)
-        publish(ls, uri)
+        try:
+            await publish_soon(ls, uri, DEBOUNCE_SECONDS)
+        finally:
+            if ls.pending.get(uri) is task:
+                del ls.pending[uri]
 
-    ls.pending[uri] = asyncio.ensure_future(later())
+    task = ls.pending[uri] = asyncio.ensure_future(later())
 
 
 def _cancel(ls: NetraServer, uri: str) -> None:
@@ -313,14 +498,18 @@ def _cancel(ls: NetraServer, uri: str) -> None:
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-def did_close(ls: NetraServer, params: types.DidCloseTextDocumentParams) -> None:
+async def did_close(ls: NetraServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     _cancel(ls, uri)
-    ls.checked.pop(uri, None)
+    checked = ls.checked.pop(uri, None)
     if not ls.check_workspace:  # the workspace's findings stay; an open file's go
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+    if checked is not None:  # its unsaved text leaves the project model
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(ls.executor, _from_disk, ls, checked.path)
+        _republish_open(ls)
 
 
 # ---------------------------------------------------------------- code actions
@@ -356,13 +545,25 @@ def fix_one(checked: Checked, f: Finding) -> str | None:
     return new
 
 
-def fix_all(checked: Checked, unsafe: bool = False) -> str | None:
+def fix_all(ls: NetraServer, checked: Checked, unsafe: bool = False) -> str | None:
+    """The text with every fix applied, as ``check --fix`` makes it: each pass checked
+    through the project model (a fix that imports a factory from another module
+    needs it), the buffer's own facts left as they are."""
     from netra_ws_lint.fix.apply import FixError, fix_text
 
-    try:
-        new, _ = fix_text(checked.source, str(checked.path), checked.settings, unsafe)
-    except FixError:
-        return None
+    path, settings = checked.path, checked.settings
+    with ls.lock:
+        run = run_for(ls, path, settings)
+        checker = None
+        if run is not None:
+
+            def checker(text: str) -> list[Finding]:
+                return run.recheck(path, str(path), settings, source=text).findings
+
+        try:
+            new, _ = fix_text(checked.source, str(path), settings, unsafe, checker=checker)
+        except FixError:
+            return None
     return new if new != checked.source else None
 
 
@@ -380,7 +581,7 @@ def code_actions(ls: NetraServer, params: types.CodeActionParams) -> list[types.
     checked = _current(ls, uri)
     if checked is None:
         return []
-    doc = ls.workspace.get_text_document(uri)
+    doc = _document(ls, uri, checked.source)
     lines = _lines(checked.source)
     only = params.context.only
     actions: list[types.CodeAction] = []
@@ -421,7 +622,7 @@ def code_actions(ls: NetraServer, params: types.CodeActionParams) -> list[types.
     if want_all and any(
         f.fix is not None and f.fix.applicability == SAFE for f in checked.findings
     ):
-        new = fix_all(checked)
+        new = fix_all(ls, checked)
         if new is not None:
             actions.append(
                 types.CodeAction(
@@ -442,7 +643,7 @@ def hover(ls: NetraServer, params: types.HoverParams) -> types.Hover | None:
     checked = _current(ls, uri)
     if checked is None:
         return None
-    doc = ls.workspace.get_text_document(uri)
+    doc = _document(ls, uri, checked.source)
     lines = _lines(checked.source)
     pos = params.position
     here = []
