@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -666,5 +667,59 @@ def hover(ls: NetraServer, params: types.HoverParams) -> types.Hover | None:
     )
 
 
-def serve() -> None:
-    server.start_io()
+class _Replayed:
+    """stdin with the bytes already read in front of it (the first message, read
+    before the server was imported)."""
+
+    def __init__(self, prelude: bytes, stream: Any) -> None:
+        self.prelude = prelude
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        if self.prelude:
+            cut = self.prelude.find(b"\n") + 1 or len(self.prelude)
+            line, self.prelude = self.prelude[:cut], self.prelude[cut:]
+            return line
+        return bytes(self.stream.readline())
+
+    def read(self, n: int) -> bytes:
+        if self.prelude:
+            part, self.prelude = self.prelude[:n], self.prelude[n:]
+            return part + (bytes(self.stream.read(n - len(part))) if n > len(part) else b"")
+        return bytes(self.stream.read(n))
+
+
+class _Answered:
+    """stdout without the server's answer to the request already answered."""
+
+    def __init__(self, stream: Any, answered: Any) -> None:
+        self.stream = stream
+        self.answered = answered
+
+    def write(self, data: bytes) -> None:
+        if self.answered is not None:
+            _, _, body = data.partition(b"\r\n\r\n")
+            try:
+                msg = json.loads(body)
+            except ValueError:
+                msg = None
+            if isinstance(msg, dict) and "method" not in msg and msg.get("id") == self.answered:
+                self.answered = None
+                return
+        self.stream.write(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def serve(prelude: bytes = b"", answered: Any = None) -> None:
+    """Serve on stdin/stdout; ``prelude``: the bytes of stdin already read (their
+    request ``answered`` already has its answer: the server's own is dropped)."""
+    import sys
+
+    stdin: Any = _Replayed(prelude, sys.stdin.buffer)  # read and written as pygls does
+    stdout: Any = _Answered(sys.stdout.buffer, answered)
+    server.start_io(stdin, stdout)
