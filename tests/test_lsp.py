@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -263,3 +264,104 @@ async def test_the_workspace_is_checked_on_start_up_when_asked(
     # no document is opened: the server checks the workspace's files from disk
     handlers = Editor(workspace_client, workspace / "app" / "handlers.py", BAD)
     assert _codes(await handlers.diagnostics()) == [(5, "NWS101")]
+
+
+# ---------------------------------------------------------------- hostile documents
+
+
+async def test_a_file_outside_any_project_is_checked_alone(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = "file:///nws_outside_any_project.py"
+    editor = Editor(client, Path("/nws_outside_any_project.py"), BAD)
+    assert editor.uri == uri
+    started = asyncio.get_running_loop().time()
+    diags = await editor.open()
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert all(d.source == "netra-ws-lint" for d in diags)
+    assert not Path("/.netra-ws-lint-cache").exists()
+
+
+async def test_a_lone_surrogate_gives_a_diagnostic(client: LanguageClient, workspace: Path) -> None:
+    editor = Editor(client, workspace / "app" / "surrogate.py", BAD + 'x = "\ud800"\n')
+    diags = await editor.open()
+    assert diags and all(d.source == "netra-ws-lint" for d in diags)
+    assert any("surrogate" in d.message for d in diags), diags
+
+
+async def test_hover_on_an_unopened_fifo_does_not_hang(
+    client: LanguageClient, workspace: Path
+) -> None:
+    fifo = workspace / "app" / "pipe.py"
+    os.mkfifo(fifo)
+    started = asyncio.get_running_loop().time()
+    got = await asyncio.wait_for(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=fifo.as_uri()),
+                position=types.Position(line=0, character=0),
+            )
+        ),
+        1.0,
+    )
+    assert got is None
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+def test_cr_only_positions_and_edits() -> None:
+    """LSP lines end at \\r\\n, \\r or \\n: the lines and the edits of the server use
+    those (an edit made for a CR-only buffer applies to it as the editor applies it)."""
+    from netra_ws_lint.cli.server import _lines, _text_edit
+
+    old = "a = 1\rb = get()\rc = 3\r"
+    new = "a = 1\rb = make(x)\rc = 3\r"
+    assert _lines(old) == ["a = 1", "b = get()", "c = 3", ""]
+    doc = TextDocument("file:///m.py", old)
+    edit = _text_edit(old, new, doc)
+    assert (edit.range.start.line, edit.range.start.character) == (1, 4)
+    doc.apply_change(types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text))
+    assert doc.source == new
+    crlf = "x = 1\r\ny = 2\r\n"
+    edit = _text_edit(crlf, "x = 1\r\n", TextDocument("file:///n.py", crlf))
+    assert (edit.range.start.line, edit.range.start.character) == (1, 0)
+
+
+def test_initialize_is_answered_before_the_server_is_imported() -> None:
+    """The answer to initialize comes from a module that imports neither pygls'
+    server nor the linter, and names the capabilities pygls computes."""
+    import json
+    import subprocess
+
+    from netra_ws_lint.cli.lsp import capabilities
+    from netra_ws_lint.cli.server import server
+
+    fm = server.protocol.fm
+    from pygls.capabilities import ServerCapabilitiesBuilder
+
+    client = client_capabilities("visual-studio-code")
+    built = ServerCapabilitiesBuilder(
+        client,
+        set({**fm.features, **fm.builtin_features}.keys()),
+        fm.feature_options,
+        list(fm.commands.keys()),
+        server._text_document_sync_kind,
+        server._notebook_document_sync,
+        ServerCapabilitiesBuilder.choose_position_encoding(client),
+    ).build()
+    params = server.protocol._converter.unstructure(types.InitializeParams(capabilities=client))
+    assert capabilities(params) == server.protocol._converter.unstructure(built)
+    code = (
+        "import io, sys\n"
+        "from netra_ws_lint.cli.lsp import answer_initialize, frame\n"
+        "msg = frame({'id': 1, 'method': 'initialize', 'params': {'capabilities': {}}})\n"
+        "out = io.BytesIO()\n"
+        "raw, answered = answer_initialize(io.BytesIO(msg), out)\n"
+        "assert raw == msg and answered == 1\n"
+        "heavy = [m for m in sys.modules if m.startswith(('lsprotocol', 'pygls.lsp', "
+        "'netra_ws_lint.engine.pipeline', 'netra_ws_lint.rules.'))]\n"
+        "print(heavy, out.getvalue().split(b'\\r\\n\\r\\n', 1)[1].decode())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy, _, body = proc.stdout.partition(" ")
+    assert heavy == "[]"
+    assert json.loads(body)["result"]["capabilities"]["hoverProvider"] is True

@@ -97,6 +97,7 @@ def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -
     other files). A file outside any project is checked on its own (no project walk,
     no cache written)."""
     run = run_for(ls, path, settings)
+    source = normalize_newlines(source)  # lines as the engine numbers them
     if run is None:
         from netra_ws_lint.engine.pipeline import check
 
