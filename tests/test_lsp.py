@@ -272,13 +272,14 @@ async def test_the_workspace_is_checked_on_start_up_when_asked(
 async def test_a_file_outside_any_project_is_checked_alone(
     client: LanguageClient, workspace: Path
 ) -> None:
+    _default_settings(client)
     uri = "file:///nws_outside_any_project.py"
     editor = Editor(client, Path("/nws_outside_any_project.py"), BAD)
     assert editor.uri == uri
     started = asyncio.get_running_loop().time()
     diags = await editor.open()
     assert asyncio.get_running_loop().time() - started < 1.0
-    assert all(d.source == "netra-ws-lint" for d in diags)
+    assert (5, "NWS101") in _codes(diags)  # checked, with the default settings
     assert not Path("/.netra-ws-lint-cache").exists()
 
 
@@ -308,7 +309,7 @@ async def test_hover_on_an_unopened_fifo_does_not_hang(
     assert asyncio.get_running_loop().time() - started < 1.0
 
 
-def test_cr_only_positions_and_edits() -> None:
+async def test_cr_only_positions_and_edits() -> None:
     """LSP lines end at \\r\\n, \\r or \\n: the lines and the edits of the server use
     those (an edit made for a CR-only buffer applies to it as the editor applies it)."""
     from netra_ws_lint.cli.server import _lines, _text_edit
@@ -326,7 +327,7 @@ def test_cr_only_positions_and_edits() -> None:
     assert (edit.range.start.line, edit.range.start.character) == (1, 0)
 
 
-def test_initialize_is_answered_before_the_server_is_imported() -> None:
+async def test_initialize_is_answered_before_the_server_is_imported() -> None:
     """The answer to initialize comes from a module that imports neither pygls'
     server nor the linter, and names the capabilities pygls computes."""
     import json
@@ -365,3 +366,110 @@ def test_initialize_is_answered_before_the_server_is_imported() -> None:
     heavy, _, body = proc.stdout.partition(" ")
     assert heavy == "[]"
     assert json.loads(body)["result"]["capabilities"]["hoverProvider"] is True
+
+
+def _default_settings(client: LanguageClient) -> None:
+    """The client's settings back to none (a test before set some)."""
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"netra-ws-lint": {}})
+    )
+
+
+async def test_cr_only_line_endings(client: LanguageClient, workspace: Path) -> None:
+    _default_settings(client)
+    text = BAD.replace("\n", "\r")
+    editor = Editor(client, workspace / "app" / "old_mac.py", text)
+    diags = await editor.open()
+    assert _codes(diags) == [(5, "NWS101")]
+    assert (diags[0].range.start.character, diags[0].range.end.character) == (14, 35)
+    fix = next(a for a in await editor.actions(4) if "create_websocket_manager" in a.title)
+    assert await editor.apply(fix) == []
+    assert editor.doc.source == BAD.replace(
+        "get_websocket_manager()", "create_websocket_manager(user_context)"
+    ).replace("import get_websocket_manager", "import create_websocket_manager").replace("\n", "\r")
+
+
+PROVIDER = "def get_manager():\n    return ChatWebSocketManager()\n"
+SINGLETON = (
+    "_instance = None\n\n\n"
+    "def get_manager():\n"
+    "    global _instance\n"
+    "    if _instance is None:\n"
+    "        _instance = ChatWebSocketManager()\n"
+    "    return _instance\n"
+)
+USER = (
+    "from app.provider import get_manager\n\n\n"
+    "async def on_message(user_context, message):\n"
+    "    get_manager().send_to_user(message)\n"
+)
+
+
+def _watched(client: LanguageClient, *paths: Path) -> None:
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=p.as_uri(), type=types.FileChangeType.Changed) for p in paths
+            ]
+        )
+    )
+
+
+async def test_the_model_follows_close_and_the_disk(
+    client: LanguageClient, workspace: Path
+) -> None:
+    _default_settings(client)
+    provider_path = workspace / "app" / "provider.py"
+    provider_path.write_text(PROVIDER)
+    (workspace / "app" / "user.py").write_text(USER)
+    _watched(client, provider_path, workspace / "app" / "user.py")
+    user = Editor(client, workspace / "app" / "user.py", USER)
+    assert "NWS105" not in str(_codes(await user.open()))
+    # the provider's unsaved text makes get_manager a singleton getter: the open
+    # user of it is checked again with it
+    provider = Editor(client, provider_path, PROVIDER)
+    await provider.open()
+    user.expect()
+    await provider.change([types.TextDocumentContentChangeWholeDocument(text=SINGLETON)])
+    assert "NWS105" in str(_codes(await user.diagnostics()))
+    # closed without saving: its unsaved text leaves the model
+    user.expect()
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(provider.uri))
+    )
+    assert "NWS105" not in str(_codes(await user.diagnostics()))
+    # saved by another program: the model reads it from disk
+    provider_path.write_text(SINGLETON)
+    user.expect()
+    _watched(client, provider_path)
+    assert "NWS105" in str(_codes(await user.diagnostics()))
+    assert any(  # the server asked the client to watch Python files
+        r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        for r in client.registrations  # type: ignore[attr-defined]
+    )
+
+
+async def test_fix_all_imports_a_factory_from_another_module(
+    client: LanguageClient, workspace: Path
+) -> None:
+    _default_settings(client)
+    app = workspace / "app"
+    (app / "wsmanager.py").write_text(
+        "_m = None\n\n\ndef get_websocket_manager():\n    return _m\n"
+    )
+    (app / "wsfactory.py").write_text(
+        "def create_websocket_manager(user_context):\n    return user_context\n"
+    )
+    _watched(client, app / "wsmanager.py", app / "wsfactory.py")
+    text = (
+        "from .wsmanager import get_websocket_manager\n\n\n"
+        "async def handle(user_context):\n    return get_websocket_manager()\n"
+    )
+    editor = Editor(client, app / "wshandlers.py", text)
+    assert _codes(await editor.open()) == [(5, "NWS101")]
+    (fix_all,) = await editor.actions(0, only=[types.CodeActionKind.SourceFixAll])
+    await editor.apply(fix_all)
+    assert editor.doc.source == (
+        "from .wsfactory import create_websocket_manager\n\n\n"
+        "async def handle(user_context):\n    return create_websocket_manager(user_context)\n"
+    )

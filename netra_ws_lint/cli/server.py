@@ -60,6 +60,7 @@ class Checked:
     path: Path
     settings: Settings
     findings: list[Finding] = field(default_factory=list)
+    generation: int = 0  # the server's generation of facts they were made with
 
 
 class NetraServer(LanguageServer):
@@ -72,6 +73,8 @@ class NetraServer(LanguageServer):
         # the project model of each project root (facts of its modules, loaded once)
         self.runs: dict[Path, Run] = {}
         self.roots: list[Path] = []
+        self.generation = 0  # counts the changes of the project models' facts
+        self.facts_changed = False  # a check changed a module's facts (see publish_soon)
         self.lock = threading.RLock()  # the runs: loaded in the background, used on edits
         # one thread checks documents (and loads projects) off the event loop
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netra-check")
@@ -102,7 +105,12 @@ def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -
         from netra_ws_lint.engine.pipeline import check
 
         return check(str(path), settings, source=source).findings
-    return run.recheck(path, str(path), settings, source=source, keep=True).findings
+    before = dict(run.checker.projects)
+    found = run.recheck(path, str(path), settings, source=source, keep=True).findings
+    if run.checker.projects != before:  # the text's facts changed: its dependents may too
+        ls.facts_changed = True
+        ls.generation += 1
+    return found
 
 
 def _never_a_root(directory: Path) -> bool:
@@ -279,6 +287,7 @@ def check_document(ls: NetraServer, uri: str) -> Checked | None:
     try:
         with ls.lock:
             checked.findings = findings_for(ls, path, source, settings)
+            checked.generation = ls.generation
     except Exception as exc:  # never a traceback for a user: one clear diagnostic
         checked.findings = [
             Finding(1, 0, "NWS900", f"cannot check this file: {type(exc).__name__}: {exc}")
@@ -324,6 +333,9 @@ async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
     checked = await job
     if checked is not None and checked.version == _version(ls, uri):
         send_diagnostics(ls, uri, checked)
+    if ls.facts_changed:  # the other open documents may read what changed
+        ls.facts_changed = False
+        _republish_open(ls, but=uri)
 
 
 def _current(ls: NetraServer, uri: str) -> Checked | None:
@@ -335,6 +347,7 @@ def _current(ls: NetraServer, uri: str) -> Checked | None:
         and checked is not None
         and checked.version == doc.version
         and checked.source == doc.source
+        and checked.generation == ls.generation
     ):
         return checked
     return check_document(ls, uri)
@@ -411,11 +424,18 @@ def _from_disk(ls: NetraServer, path: Path) -> None:
             return
         source = None if path.is_file() else ""
         run.recheck(path, str(path), settings, source=source, keep=True)
+        ls.generation += 1
 
 
-def _republish_open(ls: NetraServer) -> None:
+def _all_from_disk(ls: NetraServer, paths: list[Path]) -> None:
+    for path in paths:
+        _from_disk(ls, path)
+
+
+def _republish_open(ls: NetraServer, but: str | None = None) -> None:
     for uri in list(ls.workspace.text_documents):
-        if uri in ls.checked and uri not in ls.pending:
+        task = ls.pending.get(uri)
+        if uri != but and uri in ls.checked and (task is None or task.done()):
             ls.pending[uri] = asyncio.ensure_future(publish_soon(ls, uri))
 
 
@@ -423,17 +443,17 @@ def _republish_open(ls: NetraServer) -> None:
 async def did_change_watched_files(
     ls: NetraServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    loop = asyncio.get_running_loop()
-    changed = False
+    paths = []
     for change in params.changes:
         fs_path = to_fs_path(change.uri)
         if fs_path is None or not fs_path.endswith(PYTHON_SUFFIXES):
             continue
         if change.uri in ls.workspace.text_documents:
             continue  # the editor's text stands for the file while it is open
-        await loop.run_in_executor(ls.executor, _from_disk, ls, Path(fs_path).absolute())
-        changed = True
-    if changed:
+        paths.append(Path(fs_path).absolute())
+    if paths:  # one job: no check runs between the files of one change
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(ls.executor, _all_from_disk, ls, paths)
         _republish_open(ls)
 
 
