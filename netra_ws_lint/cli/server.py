@@ -76,6 +76,8 @@ class NetraServer(LanguageServer):
         self.roots: list[Path] = []
         self.generation = 0  # counts the changes of the project models' facts
         self.facts_changed = False  # a check changed a module's facts (see publish_soon)
+        # path -> (run, item, text) of edits checked before their facts were taken
+        self.deferred: dict[str, tuple[Run, Any, str]] = {}
         self.lock = threading.RLock()  # the runs: loaded in the background, used on edits
         # one thread checks documents (and loads projects) off the event loop
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netra-check")
@@ -94,7 +96,9 @@ def settings_of(ls: NetraServer, path: Path) -> Settings:
     return apply_options(settings, options, "the editor's settings") if options else settings
 
 
-def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -> list[Finding]:
+def findings_for(
+    ls: NetraServer, path: Path, source: str, settings: Settings, defer: bool = False
+) -> list[Finding]:
     """The findings of ``source`` (the text of ``path``): the one place the server
     calls the engine, through the same pipeline and project model as ``check``; the
     text's facts replace the file's in the project (unsaved edits are seen by the
@@ -106,18 +110,17 @@ def findings_for(ls: NetraServer, path: Path, source: str, settings: Settings) -
         from netra_ws_lint.engine.pipeline import check
 
         return check(str(path), settings, source=source).findings
-    return _check_in_project(ls, run, path, source, settings)
+    return _check_in_project(ls, run, path, source, settings, defer)
 
 
 def _check_in_project(
-    ls: NetraServer, run: Run, path: Path, source: str, settings: Settings
+    ls: NetraServer, run: Run, path: Path, source: str, settings: Settings, defer: bool = False
 ) -> list[Finding]:
     """:meth:`.Run.recheck` with ``keep`` (the text's facts replace the file's in the
     project), made for an edit: the text is parsed once for its facts and its check,
     and the rule set and prefilter of the project are reused until its facts change
     (building the prefilter of a 1,000-module project's names costs as much as the
     check)."""
-    from netra_ws_lint.engine.facts import facts_from_tree
     from netra_ws_lint.engine.fsutil import real_path
     from netra_ws_lint.engine.pipeline import check
     from netra_ws_lint.engine.walker import parse_source
@@ -131,16 +134,11 @@ def _check_in_project(
     if project is None or item.root is None or not isinstance(tree, ast.Module):
         return run.recheck(path, str(path), settings, source=source, keep=True).findings
     module = checker.module(item)
-    try:
-        entry = facts_from_tree(tree, source, str(path), module, settings)
-    except (RecursionError, MemoryError):
-        entry = None
-    changed = project.with_entry(entry)
-    if changed is not project:  # the text's facts changed: its dependents may too
-        checker.projects[item.root] = project = changed
-        checker._prefilters.clear()  # their words include the project's names
-        ls.facts_changed = True
-        ls.generation += 1
+    if defer:  # the facts after the diagnostics are sent (see publish_soon)
+        ls.deferred[item.path] = (run, item, source)
+    else:
+        ls.deferred.pop(item.path, None)
+        project = _take_facts(ls, run, item, source, tree)
     return check(
         str(path),
         settings,
@@ -151,6 +149,44 @@ def _check_in_project(
         project=project,
         module=module,
     ).findings
+
+
+def _take_facts(ls: NetraServer, run: Run, item: Any, source: str, tree: Any = None) -> Any:
+    """The project of ``item`` with the facts of ``source`` in it (kept: the other
+    files see them); when they changed, the documents checked before are stale."""
+    from netra_ws_lint.engine.facts import facts_from_source, facts_from_tree
+
+    checker = run.checker
+    project = checker.project_of(item)
+    if project is None:
+        return None
+    module = checker.module(item)
+    settings = checker.settings[item.settings]
+    try:
+        if tree is None:
+            entry = facts_from_source(source, item.path, module, settings)
+        else:
+            entry = facts_from_tree(tree, source, item.path, module, settings)
+    except (RecursionError, MemoryError):
+        entry = None
+    changed = project.with_entry(entry)
+    if changed is not project:  # the text's facts changed: its dependents may too
+        checker.projects[item.root] = project = changed
+        checker._prefilters.clear()  # their words include the project's names
+        ls.facts_changed = True
+        ls.generation += 1
+    return project
+
+
+def flush_facts(ls: NetraServer) -> bool:
+    """Take the facts of the texts checked with ``defer`` into their projects; True
+    when some changed (what was checked with the old ones is checked again)."""
+    with ls.lock:
+        before = ls.generation
+        pending, ls.deferred = ls.deferred, {}
+        for run, item, source in pending.values():
+            _take_facts(ls, run, item, source)
+        return ls.generation != before
 
 
 def _never_a_root(directory: Path) -> bool:
@@ -308,7 +344,10 @@ def _document(ls: NetraServer, uri: str, source: str) -> TextDocument:
     return TextDocument(uri, source, position_codec=ls.workspace.position_codec)
 
 
-def check_document(ls: NetraServer, uri: str) -> Checked | None:
+def check_document(ls: NetraServer, uri: str, defer: bool = False) -> Checked | None:
+    """The findings of the document now. ``defer``: against the project as it is (its
+    own facts as last taken: the same unless this edit changed them), its new facts
+    taken by :func:`flush_facts` after; otherwise any such facts are taken first."""
     fs_path = to_fs_path(uri)
     if fs_path is None or not fs_path.endswith(PYTHON_SUFFIXES):
         return None
@@ -326,7 +365,9 @@ def check_document(ls: NetraServer, uri: str) -> Checked | None:
     checked = Checked(_version(ls, uri), source, path, settings)
     try:
         with ls.lock:
-            checked.findings = findings_for(ls, path, source, settings)
+            if not defer:
+                flush_facts(ls)
+            checked.findings = findings_for(ls, path, source, settings, defer)
             checked.generation = ls.generation
     except Exception as exc:  # never a traceback for a user: one clear diagnostic
         checked.findings = [
@@ -354,25 +395,37 @@ def send_diagnostics(ls: NetraServer, uri: str, checked: Checked) -> None:
     )
 
 
-def _check_if_current(ls: NetraServer, uri: str, version: int | None) -> Checked | None:
+def _check_if_current(
+    ls: NetraServer, uri: str, version: int | None, defer: bool = False
+) -> Checked | None:
     """In the checking thread: the document checked, unless it changed since."""
     if _version(ls, uri) != version:
         return None
-    return check_document(ls, uri)
+    return check_document(ls, uri, defer)
 
 
 async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
     """Check the document in the checking thread at once and publish its diagnostics
     after ``wait`` seconds (the pause in typing overlaps the check), unless it
-    changed meanwhile. The event loop stays free to answer requests."""
+    changed meanwhile. The event loop stays free to answer requests.
+
+    After an edit (``wait``) the text is checked against the project as it is, and
+    its own facts are taken after the diagnostics are sent: when they changed (a
+    definition or an import was edited), it and the other open documents are
+    checked again with them."""
     loop = asyncio.get_running_loop()
     version = _version(ls, uri)
-    job = loop.run_in_executor(ls.executor, _check_if_current, ls, uri, version)
+    defer = bool(wait)
+    job = loop.run_in_executor(ls.executor, _check_if_current, ls, uri, version, defer)
     if wait:
         await asyncio.sleep(wait)
     checked = await job
     if checked is not None and checked.version == _version(ls, uri):
         send_diagnostics(ls, uri, checked)
+    if defer and await loop.run_in_executor(ls.executor, flush_facts, ls):
+        ls.facts_changed = False
+        _republish_open(ls)  # this document too: its own facts changed
+        return
     if ls.facts_changed:  # the other open documents may read what changed
         ls.facts_changed = False
         _republish_open(ls, but=uri)
