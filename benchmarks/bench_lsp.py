@@ -9,7 +9,12 @@ project's factories and getters):
 - first diagnostics: from ``didOpen`` of the large module to its diagnostics (the
   project model is loaded then, or was loaded after ``initialized``);
 - edit to diagnostics: from each ``didChange`` of the large module to its diagnostics,
-  minus the server's debounce (0.3 s): the time spent checking the edit.
+  minus the server's debounce (0.3 s): the time spent checking the edit. Each edit
+  comes a pause (``--pause``, 1 s) after the previous diagnostics, as a person types
+  after reading them (the server takes the edit's facts after sending them).
+
+The machine's load average is printed with the numbers (the server's checks share
+the cores with whatever else runs).
 
     python benchmarks/bench_lsp.py [--modules N] [--edits K] [--dir DIR]
 """
@@ -31,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_project import make_project, module_text  # noqa: E402
+from gen_project import make_project, module_text
 
 DEBOUNCE = 0.3
 BIG_LINES = 3500
@@ -125,7 +130,7 @@ def diagnostics_of(uri: str, version: int | None = None) -> Any:
     return match
 
 
-def measure(root: Path, edits: int) -> dict[str, Any]:
+def measure(root: Path, edits: int, pause: float = 1.0) -> dict[str, Any]:
     big = root / "app" / "p0" / "big.py"
     text = big.read_text()
     uri = big.as_uri()
@@ -151,6 +156,7 @@ def measure(root: Path, edits: int) -> dict[str, Any]:
     count = len(msg["params"]["diagnostics"])
     latencies = []
     for k in range(edits):
+        time.sleep(pause)
         version = k + 2
         lines = text.split("\n")
         lines[len(lines) // 2] += f"  # edit {k}"
@@ -166,6 +172,7 @@ def measure(root: Path, edits: int) -> dict[str, Any]:
         latencies.append(at - sent - DEBOUNCE)
     server.close()
     return {
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "modules": sum(1 for _ in root.rglob("*.py")),
         "big_lines": text.count("\n") + 1,
         "diagnostics": count,
@@ -183,8 +190,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--modules", type=int, default=1200)
     ap.add_argument("--edits", type=int, default=10)
-    ap.add_argument("--dir", type=Path, default=None, help="where to generate (default: a temp dir)")
+    ap.add_argument(
+        "--dir", type=Path, default=None, help="where to generate (default: a temp dir)"
+    )
     ap.add_argument("--runs", type=int, default=2, help="server starts (the first may be cold)")
+    ap.add_argument("--pause", type=float, default=1.0, help="seconds between edits")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.dir or Path(tmp) / "project"
@@ -192,7 +202,7 @@ def main() -> None:
             make_project(root, args.modules)
             (root / "app" / "p0" / "big.py").write_text(big_module())
         for run in range(args.runs):
-            result = measure(root, args.edits)
+            result = measure(root, args.edits, args.pause)
             print(json.dumps({"run": run + 1, **result}))
 
 

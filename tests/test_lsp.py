@@ -52,6 +52,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 async def _start(client: LanguageClient, root: Path, options: object = None) -> None:
     client.registrations = []  # type: ignore[attr-defined]
+    client.published = []  # type: ignore[attr-defined]
+
+    def published(params: types.PublishDiagnosticsParams) -> None:  # with their version
+        client.diagnostics[params.uri] = params.diagnostics
+        client.published.append(params)  # type: ignore[attr-defined]
+
+    client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = published
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:  # as VS Code does
@@ -90,6 +97,7 @@ class Editor:
 
     async def open(self) -> list[types.Diagnostic]:
         self.expect()
+        waiting = await self._waiting()
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
@@ -97,7 +105,13 @@ class Editor:
                 )
             )
         )
-        return await self.diagnostics()
+        return await waiting
+
+    async def _waiting(self) -> asyncio.Future[list[types.Diagnostic]]:
+        """:meth:`latest`, waiting already (before a message is sent)."""
+        waiting = asyncio.ensure_future(self.latest())
+        await asyncio.sleep(0)
+        return waiting
 
     def expect(self) -> None:
         """Forget this document's diagnostics: the next ones published are awaited."""
@@ -116,14 +130,17 @@ class Editor:
     async def latest(self) -> list[types.Diagnostic]:
         """The diagnostics published next for this document's current version (those
         of an older version, checked before the last edit arrived, are skipped)."""
+        log: list[types.PublishDiagnosticsParams] = self.client.published  # type: ignore[attr-defined]
+        seen = len(log)
 
         async def published() -> list[types.Diagnostic]:
+            nonlocal seen
             while True:
-                params = await self.client.wait_for_notification(
-                    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
-                )
-                if params.uri == self.uri and params.version == self.doc.version:
-                    return list(params.diagnostics)
+                for params in log[seen:]:
+                    if params.uri == self.uri and params.version == self.doc.version:
+                        return list(params.diagnostics)
+                seen = len(log)
+                await asyncio.sleep(0.01)
 
         return await asyncio.wait_for(published(), 20)
 
@@ -161,6 +178,7 @@ class Editor:
     ) -> list[types.Diagnostic]:
         self.doc.version = (self.doc.version or 0) + 1
         self.expect()
+        waiting = await self._waiting()
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(
@@ -169,7 +187,7 @@ class Editor:
                 content_changes=events,
             )
         )
-        return await self.diagnostics()
+        return await waiting
 
 
 def _codes(diags: list[types.Diagnostic]) -> list[tuple[int, str]]:

@@ -78,6 +78,7 @@ class NetraServer(LanguageServer):
         self.facts_changed = False  # a check changed a module's facts (see publish_soon)
         # path -> (run, item, text) of edits checked before their facts were taken
         self.deferred: dict[str, tuple[Run, Any, str]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the server's, once it runs
         self.lock = threading.RLock()  # the runs: loaded in the background, used on edits
         # one thread checks documents (and loads projects) off the event loop
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netra-check")
@@ -358,9 +359,11 @@ def check_document(ls: NetraServer, uri: str, defer: bool = False) -> Checked | 
     try:
         settings = settings_of(ls, path)
     except ConfigError as exc:
-        ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=f"{NAME}: {exc}")
-        )
+        shown = types.ShowMessageParams(type=types.MessageType.Error, message=f"{NAME}: {exc}")
+        if ls.loop is not None and threading.current_thread() is not threading.main_thread():
+            ls.loop.call_soon_threadsafe(ls.window_show_message, shown)  # sent by the loop
+        else:
+            ls.window_show_message(shown)
         return None
     checked = Checked(_version(ls, uri), source, path, settings)
     try:
@@ -463,6 +466,7 @@ def initialize(ls: NetraServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: NetraServer, params: types.InitializedParams) -> None:
+    ls.loop = asyncio.get_running_loop()
     await _load_client_settings(ls)
     _watch_files(ls)
     loop = asyncio.get_running_loop()
