@@ -15,7 +15,7 @@ import json
 from typing import IO, Any, TextIO
 
 from netra_ws_lint import __version__
-from netra_ws_lint.cli.options import PROG
+from netra_ws_lint.cli import PROG
 
 NAME = "netra-ws-lint"
 _ENCODINGS = ("utf-8", "utf-16", "utf-32")  # what the server's position codec knows
