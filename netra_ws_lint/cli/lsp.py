@@ -113,20 +113,37 @@ def answer_initialize(stdin: IO[bytes], stdout: IO[bytes]) -> tuple[bytes, Any]:
     return raw, msg["id"]
 
 
+def _missing() -> str | None:
+    """What the language server needs and cannot import (found without importing it:
+    the handshake comes first), or None."""
+    from importlib.util import find_spec
+
+    for name in ("pygls", "lsprotocol", "netra_ws_lint.cli.server"):
+        try:
+            found = find_spec(name)
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            return name
+    return None
+
+
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import sys
 
-    try:
-        import pygls  # noqa: F401  (its package only: the check that it is installed)
-    except ImportError as exc:
+    missing = _missing()
+    if missing is not None:
         print(
-            f"{PROG}: error: the language server needs pygls ({exc}); "
+            f"{PROG}: error: the language server needs pygls (cannot import {missing}); "
             "install it with: pip install 'netra-ws-lint[lsp]'",
             file=stderr,
         )
         return 2
     prelude, answered = answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
-    from netra_ws_lint.cli.server import serve
-
+    try:
+        from netra_ws_lint.cli.server import serve
+    except ImportError as exc:  # found but broken: said on stderr, as before
+        print(f"{PROG}: error: the language server cannot start ({exc})", file=stderr)
+        return 2
     serve(prelude, answered)
     return 0
