@@ -272,6 +272,8 @@ class Watcher:
         self._modules_seen = -1
         self._scanned: set[str] = set()
         self._stand_ins: set[str] = set()  # names in sys.modules bound to non-modules
+        # id(original) -> its copy made in this pass, checked with the others at its end
+        self._candidates: dict[int, _Candidate] = {}
 
     def not_imported(self, f: FindingRef) -> str:
         """Why no object of ``f``'s module was found: never imported, or imported as
@@ -318,9 +320,30 @@ class Watcher:
                 continue
             self._wrap(f, site, module, replaced)
         self._pending = still
+        self._take_candidates(replaced)
         if replaced:
             replace_references(replaced)
         self._watch_unflagged(by_file)
+
+    def _take_candidates(self, replaced: dict[int, tuple[Any, Any]]) -> None:
+        """The copies made in this pass that nothing else would miss replace their
+        originals; the others are dropped, and their findings say why."""
+        candidates = list(self._candidates.values())
+        self._candidates.clear()
+        if not candidates:
+            return
+        try:
+            reasons = _replaceable([c.mine for c in candidates])
+        except Exception as exc:  # never an error for the session: nothing replaced
+            reasons = [f"could not be checked ({type(exc).__name__})"] * len(candidates)
+        for c, why in zip(candidates, reasons):
+            if why is not None:  # a copy some object would not see: left as it is
+                for f in c.findings:
+                    self._not_watched(f, f"{c.name} {why}")
+                continue
+            replaced.update(c.mine)
+            for f in c.findings:
+                self._register(c.new, c.target, f)
 
     def _watch_unflagged(self, by_file: dict[str, ModuleType]) -> None:
         """Module-level instances of user-scoped types that no finding names: a leak
@@ -329,6 +352,8 @@ class Watcher:
 
         classes = set(tracked_classes()) | {t for t in self._keep if isinstance(t, type)}
         replaced: dict[int, tuple[Any, Any]] = {}
+        # thread-locals and their copies: id(original) -> (original, copy)
+        found: list[tuple[dict[int, tuple[Any, Any]], Target]] = []
         for path in sorted(self.project.files):
             module = by_file.get(path)
             if module is None or path in self._scanned:
@@ -344,10 +369,8 @@ class Watcher:
                 if issubclass(cls, threading.local):
                     target = Target(f"{prefix}.{name}", "thread-local")
                     new = track_thread_local(value, target)
-                    if new is not None and _replaceable({id(value): (value, new)}) is None:
-                        self.targets[id(new)] = target
-                        self._keep.append(new)
-                        replaced[id(value)] = (value, new)
+                    if new is not None:  # (the pair: not a holder of the original)
+                        found.append(({id(value): (value, new)}, target))
                     continue
                 if not is_trackable_instance(value):
                     continue
@@ -356,6 +379,18 @@ class Watcher:
                     if watched is not None:
                         self.targets[id(value)] = watched
                         self._keep.append(value)
+        if found:
+            try:
+                reasons = _replaceable([group for group, _ in found])
+            except Exception as exc:
+                reasons = [type(exc).__name__] * len(found)
+            for (group, target), why in zip(found, reasons):
+                if why is None:
+                    for _, new in group.values():
+                        self.targets[id(new)] = target
+                        self._keep.append(new)
+                    replaced.update(group)
+            found.clear()
         if replaced:
             replace_references(replaced)
 
@@ -407,15 +442,14 @@ class Watcher:
                 what = type(value).__name__
                 self.unresolved.setdefault(f, f"{name} is a {what}, not one of the wrapped types")
                 return
+            known = self._candidates.get(id(value))
+            if known is not None:  # copied in this pass for another finding
+                known.findings.append(f)
+                return
             target = Target(name, "container")
             mine: dict[int, tuple[Any, Any]] = {}
             new = wrap_container(value, target, replaced=mine)
-            why = _replaceable(mine)
-            if why is not None:  # a copy some object would not see: left as it is
-                self._not_watched(f, f"{name} {why}")
-                return
-            replaced.update(mine)
-            self._register(new, target, f)
+            self._candidates[id(value)] = _Candidate(name, target, new, mine, [f])
         elif site.action == "cache":
             if not is_functools_cache(value):
                 self.unresolved.setdefault(f, f"{name} is not a functools cache")
@@ -448,12 +482,9 @@ class Watcher:
             if new is None:
                 self.unresolved.setdefault(f, f"{name}'s class cannot be built without arguments")
                 return
-            why = _replaceable({id(value): (value, new)})
-            if why is not None:
-                self._not_watched(f, f"{name} {why}")
-                return
-            self._register(new, target, f)
-            replaced[id(value)] = (value, new)
+            self._candidates[id(value)] = _Candidate(
+                name, target, new, {id(value): (value, new)}, [f]
+            )
         elif site.action == "instance" and is_trackable_instance(value):
             target = Target(name, "instance")
             watched = track_instance(value, target)
@@ -472,42 +503,65 @@ def _module_dict(module: ModuleType) -> dict[str, Any]:
     return d if isinstance(d, dict) else {}
 
 
-def _replaceable(replaced: dict[int, tuple[Any, Any]]) -> str | None:
-    """Why the originals of ``replaced`` (id -> (original, copy)) cannot be swapped
-    for their copies without changing what the program sees, or None. Only module
-    globals and class attributes are repointed (:func:`replace_references`); any
-    other holder of an original (an object built at import time, a default argument,
-    a closure, another container) would keep writing to and reading from it while the
-    module sees the copy."""
+@dataclass
+class _Candidate:
+    """A copy made for findings, not yet in place of its original."""
+
+    name: str
+    target: Target
+    new: Any
+    mine: dict[int, tuple[Any, Any]]  # id(original) -> (original, copy), nested ones too
+    findings: list[FindingRef]
+
+
+def _replaceable(groups: list[dict[int, tuple[Any, Any]]]) -> list[str | None]:
+    """For each group of originals and their copies (id -> (original, copy)): why
+    they cannot be swapped without changing what the program sees, or None. Only
+    module globals and class attributes are repointed (:func:`replace_references`);
+    any other holder of an original (an object built at import time, a default
+    argument, a closure, another container) would keep writing to and reading from
+    it while the module sees the copy. Two scans of the heap for all the groups."""
     import gc
 
-    originals = [old for old, _ in replaced.values()]
+    originals = [old for group in groups for old, _ in group.values()]
     own = {id(old) for old in originals}
-    own.update(id(pair) for pair in replaced.values())
-    own.update((id(replaced), id(originals)))
+    own.update(id(pair) for group in groups for pair in group.values())
+    own.update(id(group) for group in groups)
+    own.update((id(groups), id(originals)))
     modules = {id(_module_dict(m)) for m in list(sys.modules.values()) if isinstance(m, ModuleType)}
-    frames = (FrameType,)
-    for holder in gc.get_referrers(*originals):
-        if id(holder) in own or id(holder) in modules or isinstance(holder, frames):
-            continue
-        if isinstance(holder, dict) and _is_class_dict(holder):
+    holders = [
+        h
+        for h in gc.get_referrers(*originals)
+        if id(h) not in own and id(h) not in modules and not isinstance(h, FrameType)
+    ]
+    del originals
+    dicts = [h for h in holders if type(h) is dict]
+    class_dicts: set[int] = set()
+    owners: dict[int, Any] = {}  # id(dict) -> an object holding it
+    if dicts:
+        wanted = {id(d) for d in dicts}
+        for o in gc.get_referrers(*dicts):
+            if isinstance(o, FrameType) or o is dicts or o is holders:
+                continue
+            for r in gc.get_referents(o):
+                if id(r) in wanted:
+                    if isinstance(o, type):
+                        class_dicts.add(id(r))
+                    owners.setdefault(id(r), o)
+    reasons: list[str | None] = [None] * len(groups)
+    for holder in holders:
+        if id(holder) in class_dicts:
             continue
         what = type(holder).__qualname__
-        if isinstance(holder, dict):
-            owners = [o for o in gc.get_referrers(holder) if not isinstance(o, frames)]
-            if owners:
-                what = f"{type(owners[0]).__qualname__}'s attributes"
-        return f"is also held by another object (a {what}), which would not see a copy"
-    return None
-
-
-def _is_class_dict(d: dict[str, Any]) -> bool:
-    import gc
-
-    return any(
-        isinstance(o, type) and any(r is d for r in gc.get_referents(o))
-        for o in gc.get_referrers(d)
-    )
+        if id(holder) in owners:
+            what = f"{type(owners[id(holder)]).__qualname__}'s attributes"
+        held = {id(r) for r in gc.get_referents(holder)}
+        for k, group in enumerate(groups):
+            if reasons[k] is None and not held.isdisjoint(group):
+                reasons[k] = (
+                    f"is also held by another object (a {what}), which would not see a copy"
+                )
+    return reasons
 
 
 def replace_references(replaced: dict[int, tuple[Any, Any]]) -> None:
