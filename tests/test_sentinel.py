@@ -936,6 +936,17 @@ HOSTILE = {
 
         def join(user_id, room):
             SESSIONS[user_id] = room
+
+
+        NAMES: dict = {}
+
+
+        def rename(user_id, name, into=NAMES):  # a default argument holds it too
+            into[user_id] = name
+
+
+        def forget(user_id):
+            NAMES.pop(user_id, None)
         """,
     "slotted.py": """
         from typing import final
@@ -1007,6 +1018,11 @@ def test_holder(nws_user):
     with nws_user("alice"):
         holder.join("alice", "r1")
     assert holder.STORE.data["alice"] == "r1"
+    holder.rename("carol", "c")
+    assert holder.NAMES == {"carol": "c"}
+    with nws_user("carol"):
+        holder.forget("carol")
+    assert holder.NAMES == {}
 
 
 def test_slotted(nws_user):
@@ -1044,9 +1060,11 @@ def test_a_hostile_project_runs_as_without_the_sentinel(tmp_path: Path) -> None:
         for f in report["never_exercised"]
     }
     assert "never imported" not in " ".join(reasons.values())
-    held = reasons[("NWS201", "holder.py")]
+    (held,) = [f["reason"] for f in report["never_exercised"] if "SESSIONS" in f["message"]]
     assert held.startswith("not watched, because app.holder.SESSIONS is also held")
     assert "a Store" in held
+    (names,) = [f["reason"] for f in report["never_exercised"] if "NAMES" in f["message"]]
+    assert names.startswith("not watched, because app.holder.NAMES is also held"), names
     assert "__init_subclass__" in reasons[("NWS104", "registry.py")]
     slotted = [f["reason"] for f in report["never_exercised"] if "slotted.py" in f["location"]]
     assert any("has __slots__" in r for r in slotted), slotted

@@ -523,7 +523,8 @@ def _replaceable(groups: list[dict[int, tuple[Any, Any]]]) -> list[str | None]:
     it while the module sees the copy. Two scans of the heap for all the groups."""
     import gc
 
-    originals = [old for group in groups for old, _ in group.values()]
+    # the call's own arguments are a tuple of the originals (a referrer on 3.13)
+    originals = tuple(old for group in groups for old, _ in group.values())
     own = {id(old) for old in originals}
     own.update(id(pair) for group in groups for pair in group.values())
     own.update(id(group) for group in groups)
@@ -535,13 +536,13 @@ def _replaceable(groups: list[dict[int, tuple[Any, Any]]]) -> list[str | None]:
         if id(h) not in own and id(h) not in modules and not isinstance(h, FrameType)
     ]
     del originals
-    dicts = [h for h in holders if type(h) is dict]
+    dicts = tuple(h for h in holders if type(h) is dict)
     class_dicts: set[int] = set()
     owners: dict[int, Any] = {}  # id(dict) -> an object holding it
     if dicts:
         wanted = {id(d) for d in dicts}
         for o in gc.get_referrers(*dicts):
-            if isinstance(o, FrameType) or o is dicts or o is holders:
+            if isinstance(o, FrameType) or o is dicts or o is holders or type(o) is tuple:
                 continue
             for r in gc.get_referents(o):
                 if id(r) in wanted:
