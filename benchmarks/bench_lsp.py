@@ -130,8 +130,8 @@ def diagnostics_of(uri: str, version: int | None = None) -> Any:
     return match
 
 
-def measure(root: Path, edits: int, pause: float = 1.0) -> dict[str, Any]:
-    big = root / "app" / "p0" / "big.py"
+def measure(root: Path, edits: int, pause: float = 1.0, big: Path | None = None) -> dict[str, Any]:
+    big = big or root / "app" / "p0" / "big.py"
     text = big.read_text()
     uri = big.as_uri()
     server = Server(root)
@@ -174,6 +174,7 @@ def measure(root: Path, edits: int, pause: float = 1.0) -> dict[str, Any]:
     return {
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "modules": sum(1 for _ in root.rglob("*.py")),
+        "file": big.name,
         "big_lines": text.count("\n") + 1,
         "diagnostics": count,
         "initialize_s": round(initialize, 3),
@@ -195,14 +196,21 @@ def main() -> None:
     )
     ap.add_argument("--runs", type=int, default=2, help="server starts (the first may be cold)")
     ap.add_argument("--pause", type=float, default=1.0, help="seconds between edits")
+    ap.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        help="measure this module of an existing project (--dir: its root) instead",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.dir or Path(tmp) / "project"
-        if not (root / "app").is_dir():
+        if args.file is None and not (root / "app").is_dir():
             make_project(root, args.modules)
             (root / "app" / "p0" / "big.py").write_text(big_module())
         for run in range(args.runs):
-            result = measure(root, args.edits, args.pause)
+            big = args.file.absolute() if args.file else None
+            result = measure(root, args.edits, args.pause, big)
             print(json.dumps({"run": run + 1, **result}))
 
 

@@ -386,25 +386,34 @@ def publish(ls: NetraServer, uri: str) -> None:
         send_diagnostics(ls, uri, checked)
 
 
-def send_diagnostics(ls: NetraServer, uri: str, checked: Checked) -> None:
+def diagnostics_of(ls: NetraServer, uri: str, checked: Checked) -> list[types.Diagnostic]:
     doc = _document(ls, uri, checked.source)
     lines = _lines(checked.source)
+    return [diagnostic(f, lines, doc) for f in checked.findings]
+
+
+def send_diagnostics(
+    ls: NetraServer, uri: str, checked: Checked, made: list[types.Diagnostic] | None = None
+) -> None:
+    """Publish ``checked``'s diagnostics (``made``: already made from them)."""
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(
             uri=uri,
             version=checked.version,
-            diagnostics=[diagnostic(f, lines, doc) for f in checked.findings],
+            diagnostics=made if made is not None else diagnostics_of(ls, uri, checked),
         )
     )
 
 
 def _check_if_current(
     ls: NetraServer, uri: str, version: int | None, defer: bool = False
-) -> Checked | None:
-    """In the checking thread: the document checked, unless it changed since."""
+) -> tuple[Checked, list[types.Diagnostic]] | None:
+    """In the checking thread: the document checked, and its diagnostics, unless it
+    changed since."""
     if _version(ls, uri) != version:
         return None
-    return check_document(ls, uri, defer)
+    checked = check_document(ls, uri, defer)
+    return None if checked is None else (checked, diagnostics_of(ls, uri, checked))
 
 
 async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
@@ -422,9 +431,9 @@ async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
     job = loop.run_in_executor(ls.executor, _check_if_current, ls, uri, version, defer)
     if wait:
         await asyncio.sleep(wait)
-    checked = await job
-    if checked is not None and checked.version == _version(ls, uri):
-        send_diagnostics(ls, uri, checked)
+    done = await job
+    if done is not None and done[0].version == _version(ls, uri):
+        send_diagnostics(ls, uri, *done)
     if defer and await loop.run_in_executor(ls.executor, flush_facts, ls):
         ls.facts_changed = False
         _republish_open(ls)  # this document too: its own facts changed
