@@ -50,7 +50,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path
 
 
-async def _start(client: LanguageClient, root: Path, options: object = None) -> None:
+async def _start(
+    client: LanguageClient,
+    root: Path,
+    options: object = None,
+    capabilities: types.ClientCapabilities | None = None,
+) -> None:
     client.registrations = []  # type: ignore[attr-defined]
     client.published = []  # type: ignore[attr-defined]
 
@@ -66,7 +71,7 @@ async def _start(client: LanguageClient, root: Path, options: object = None) -> 
 
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
+            capabilities=capabilities or client_capabilities("visual-studio-code"),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
             initialization_options=options,
@@ -77,6 +82,25 @@ async def _start(client: LanguageClient, root: Path, options: object = None) -> 
 @pytest_lsp.fixture(config=SERVER, scope="module")
 async def client(lsp_client: LanguageClient, workspace: Path) -> AsyncIterator[None]:
     await _start(lsp_client, workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def plain_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("plain")
+    (root / ".git").mkdir()
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "provider.py").write_text(PROVIDER)
+    (root / "app" / "user.py").write_text(USER)
+    return root
+
+
+@pytest_lsp.fixture(config=SERVER, scope="module")
+async def plain_client(lsp_client: LanguageClient, plain_root: Path) -> AsyncIterator[None]:
+    """A client that cannot be asked to watch files (no dynamic registration)."""
+    await _start(lsp_client, plain_root, capabilities=types.ClientCapabilities())
     yield
     await lsp_client.shutdown_session()
 
@@ -511,3 +535,24 @@ async def test_fix_all_imports_a_factory_from_another_module(
         "from .wsfactory import create_websocket_manager\n\n\n"
         "async def handle(user_context):\n    return create_websocket_manager(user_context)\n"
     )
+
+
+async def test_without_a_file_watcher_the_disk_is_looked_at_after_an_edit(
+    plain_client: LanguageClient, plain_root: Path
+) -> None:
+    root, lsp_client = plain_root, plain_client
+    user = Editor(lsp_client, root / "app" / "user.py", USER)
+    assert "NWS105" not in str(_codes(await user.open()))
+    (root / "app" / "provider.py").write_text(SINGLETON)  # saved by another program
+    os.utime(root / "app" / "provider.py", ns=(1, 1))  # a time surely not seen before
+    log: list[types.PublishDiagnosticsParams] = lsp_client.published  # type: ignore[attr-defined]
+    seen = len(log)
+    await user.change([types.TextDocumentContentChangeWholeDocument(text=USER + "\n")])
+
+    async def republished() -> None:
+        while not any(
+            p.uri == user.uri and "NWS105" in str(_codes(list(p.diagnostics))) for p in log[seen:]
+        ):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(republished(), 10)

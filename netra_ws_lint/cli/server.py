@@ -22,6 +22,7 @@ import ast
 import asyncio
 import bisect
 import json
+import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,8 @@ class NetraServer(LanguageServer):
         # the project model of each project root (facts of its modules, loaded once)
         self.runs: dict[Path, Run] = {}
         self.roots: list[Path] = []
+        self.watching = False  # the client tells of files changed on disk
+        self.mtimes: dict[Path, dict[Path, int | None]] = {}  # root -> file -> mtime
         self.generation = 0  # counts the changes of the project models' facts
         self.facts_changed = False  # a check changed a module's facts (see publish_soon)
         # path -> (run, item, text) of edits checked before their facts were taken
@@ -226,7 +229,34 @@ def run_for(ls: NetraServer, path: Path, settings: Settings) -> Run | None:
             files = project_files(root)
             run.check([], [(t.path, t.display, t.settings) for t in files])
             ls.runs[root] = run
+            ls.mtimes[root] = {t.path.absolute(): _mtime(t.path.absolute()) for t in files}
     return run
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def sweep_disk(ls: NetraServer) -> bool:
+    """For a client that does not tell the server of files changed on disk: the
+    project files whose modification time changed since they were read are read
+    again (the open ones excepted: the editor's text stands for them). True when
+    one was."""
+    changed = []
+    with ls.lock:
+        for files in ls.mtimes.values():
+            for path, seen in files.items():
+                now = _mtime(path)
+                if now != seen:
+                    files[path] = now
+                    if path.as_uri() not in ls.workspace.text_documents:
+                        changed.append(path)
+        for path in changed:
+            _from_disk(ls, path)
+    return bool(changed)
 
 
 def index_workspace(ls: NetraServer) -> list[Path]:
@@ -434,10 +464,14 @@ async def publish_soon(ls: NetraServer, uri: str, wait: float = 0.0) -> None:
     done = await job
     if done is not None and done[0].version == _version(ls, uri):
         send_diagnostics(ls, uri, *done)
-    if defer and await loop.run_in_executor(ls.executor, flush_facts, ls):
-        ls.facts_changed = False
-        _republish_open(ls)  # this document too: its own facts changed
-        return
+    if defer:
+        changed = await loop.run_in_executor(ls.executor, flush_facts, ls)
+        if not ls.watching:  # nobody tells of files changed on disk: look
+            changed = await loop.run_in_executor(ls.executor, sweep_disk, ls) or changed
+        if changed:  # its own facts, or a file on disk: every open document again
+            ls.facts_changed = False
+            _republish_open(ls)
+            return
     if ls.facts_changed:  # the other open documents may read what changed
         ls.facts_changed = False
         _republish_open(ls, but=uri)
@@ -500,7 +534,8 @@ def _watch_files(ls: NetraServer) -> None:
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps is not None else None
     if watched is None or not watched.dynamic_registration:
-        return
+        return  # the modification times are looked at after each edit instead
+    ls.watching = True
     ls.client_register_capability(
         types.RegistrationParams(
             registrations=[
@@ -541,7 +576,8 @@ def _all_from_disk(ls: NetraServer, paths: list[Path]) -> None:
 def _republish_open(ls: NetraServer, but: str | None = None) -> None:
     for uri in list(ls.workspace.text_documents):
         task = ls.pending.get(uri)
-        if uri != but and uri in ls.checked and (task is None or task.done()):
+        idle = task is None or task.done() or task is asyncio.current_task()
+        if uri != but and uri in ls.checked and idle:
             ls.pending[uri] = asyncio.ensure_future(publish_soon(ls, uri))
 
 
