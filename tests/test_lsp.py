@@ -346,7 +346,9 @@ async def test_a_file_outside_any_project_is_checked_alone(
 
 async def test_a_lone_surrogate_gives_a_diagnostic(client: LanguageClient, workspace: Path) -> None:
     editor = Editor(client, workspace / "app" / "surrogate.py", BAD + 'x = "\ud800"\n')
+    started = asyncio.get_running_loop().time()
     diags = await editor.open()
+    assert asyncio.get_running_loop().time() - started < 1.0
     assert diags and all(d.source == "netra-ws-lint" for d in diags)
     assert any("surrogate" in d.message for d in diags), diags
 

@@ -6,14 +6,34 @@ client asks for it (``initializationOptions: {"checkWorkspace": true}``). Code a
 apply a finding's safe fix, its unsafe fix (labelled so), add ``# noqa: CODE`` to its
 line, or fix the whole file; hovering over a finding shows its rule's documentation.
 
-Findings come from the engine exactly as the command line gets them (one function,
-:func:`findings_for`, calls it): the same configuration (the ``pyproject.toml`` /
-``setup.cfg`` found from the file, then the client's ``netra-ws-lint`` settings on
-top), the same rules and ``# noqa``, and the same project model (the facts of every
-module of the file's project root, from the project's cache), kept up to date with the
-open documents' unsaved text. Fixes are made by
-:mod:`netra_ws_lint.fix.apply` and :mod:`netra_ws_lint.fix.add_noqa`, as ``check --fix``
-and ``check --add-noqa`` make them.
+Findings come from the engine exactly as the command line gets them: the same
+configuration (the ``pyproject.toml`` / ``setup.cfg`` found from the file, then the
+client's ``netra-ws-lint`` settings on top), the same rules and ``# noqa``, and the same
+project model. Fixes are made by :mod:`netra_ws_lint.fix.apply` and
+:mod:`netra_ws_lint.fix.add_noqa`, as ``check --fix`` and ``check --add-noqa`` make them
+(fix-all checks each pass through the project model, as ``check --fix`` does).
+
+The project model:
+
+- A file's project is found upward from it (the directory of its configuration file,
+  else its git root, else the innermost workspace folder holding it), never ``/`` nor
+  the home directory; a file outside any project is checked on its own (no walk, no
+  cache written).
+- Each project's model (the facts of its modules, read from its cache or built) is
+  loaded once, after the handshake, and kept in memory. An open document's unsaved
+  text stands for its file; when it is closed the file's text does again. Files
+  changed on disk are read again: the client is asked to watch ``**/*.py``; a client
+  that cannot is served by looking at the files' modification times after each edit.
+- An edit is checked against the model as it is, at once, in one background thread,
+  while the server waits for the pause in typing; its diagnostics are sent after the
+  pause. The edit's own facts are taken after: when they changed (a definition or an
+  import was edited), it and the other open documents are checked again.
+
+``initialize`` is answered by :mod:`.lsp` before this module is imported.
+
+Strings from the checked repository never break the server: CR-only line endings
+(positions and edits use LSP's line breaks), lone surrogates (a diagnostic), FIFOs and
+devices (an unopened file is read only if it is a regular file within the size limit).
 """
 
 from __future__ import annotations

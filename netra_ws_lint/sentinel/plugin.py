@@ -1,5 +1,10 @@
 """The pytest plugin (entry point ``netra_ws_lint``): ``pytest --nws-sentinel``.
 
+``--nws-sentinel`` is a flag; the mode is ``--nws-sentinel-mode fail|warn`` or the ini
+key ``nws_sentinel_mode`` (``--nws-sentinel=warn``, the spelling of earlier versions,
+still works). The sentinel never aborts a session nor changes what a test sees: an
+object it cannot wrap without that risk is reported as "not watched, because ...".
+
 Without the option this module only adds its options and the ``nws_user`` fixture:
 nothing of the linter is imported and nothing is wrapped.
 """
