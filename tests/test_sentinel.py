@@ -828,3 +828,245 @@ def test_thread_local_whose_init_needs_arguments_is_not_rebuilt() -> None:
     worker.start()
     worker.join()
     assert seen == [None]  # another thread has its own storage
+
+
+# ---------------------------------------------------------------- the flag and its mode
+
+
+def test_the_flag_takes_no_value_and_the_mode_is_its_own_option(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    # the flag before the path: the path is not taken for a mode
+    proc = _pytest(root, "--nws-sentinel", "tests")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the scenarios leak
+    assert "invalid choice" not in proc.stderr
+    assert "confirmed leaks: 10 (run failed)" in proc.stdout
+    proc = _pytest(root, "--nws-sentinel", "--nws-sentinel-mode", "warn", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "confirmed leaks: 10 (warn only)" in proc.stdout
+    # the ini key, and the command line over it
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\nnws_sentinel_mode = warn\n")
+    assert _pytest(root, "--nws-sentinel", "tests").returncode == 0
+    proc = _pytest(root, "--nws-sentinel", "--nws-sentinel-mode=fail", "tests")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # the mode alone does not turn the sentinel on
+    proc = _pytest(root, "--nws-sentinel-mode=fail", "tests")
+    assert "sentinel" not in proc.stdout
+
+
+# ---------------------------------------------------------------- hostile projects
+
+HOSTILE = {
+    "registry.py": """
+        _REGISTRY = {}
+
+
+        class Plugin:
+            def __init_subclass__(cls, **kwargs):
+                super().__init_subclass__(**kwargs)
+                if cls.__name__ in _REGISTRY:
+                    raise ValueError(f"duplicate plugin {cls.__name__}")
+                _REGISTRY[cls.__name__] = cls
+
+
+        class ChatWebSocketManager(Plugin):
+            def __init__(self):
+                self.sent = []
+
+            def send_to_user(self, user_id, message):
+                self.sent.append((user_id, message))
+
+
+        _instance = None
+
+
+        def get_manager():
+            global _instance
+            if _instance is None:
+                _instance = ChatWebSocketManager()
+            return _instance
+
+
+        default_manager = ChatWebSocketManager()  # built at import time
+        """,
+    "lazy.py": """
+        import sys
+        import types
+
+        CACHE: dict = {}
+
+
+        def remember(user_id, value):
+            CACHE["last"] = value
+
+
+        def __getattr__(name):
+            raise RuntimeError(f"lazy module: {name} is not loaded")
+
+
+        def _refuse(name):
+            raise RuntimeError(f"plugin {name} is not loaded")
+
+
+        _plugins = types.ModuleType("app.lazy_plugins")  # no __file__
+        _plugins.__getattr__ = _refuse
+        sys.modules["app.lazy_plugins"] = _plugins
+
+
+        class _Proxy:
+            def __getattr__(self, name):
+                raise LookupError(name)
+
+
+        sys.modules["app.lazy_proxy"] = _Proxy()
+        """,
+    "holder.py": """
+        SESSIONS: dict = {}
+
+
+        class Store:
+            def __init__(self, data):
+                self.data = data
+
+            def put(self, key, value):
+                self.data[key] = value
+
+
+        STORE = Store(SESSIONS)  # holds the module's dict, not a copy of it
+
+
+        def join(user_id, room):
+            SESSIONS[user_id] = room
+
+
+        NAMES: dict = {}
+
+
+        def rename(user_id, name, into=NAMES):  # a default argument holds it too
+            into[user_id] = name
+
+
+        def forget(user_id):
+            NAMES.pop(user_id, None)
+        """,
+    "slotted.py": """
+        from typing import final
+
+
+        class SlottedWebSocketManager:
+            __slots__ = ("sent",)
+
+            def __init__(self):
+                self.sent = []
+
+            def send_to_user(self, user_id, message):
+                self.sent.append((user_id, message))
+
+
+        _instance = None
+
+
+        def get_manager():
+            global _instance
+            if _instance is None:
+                _instance = SlottedWebSocketManager()
+            return _instance
+
+
+        @final
+        class FinalWebSocketManager:
+            def __init_subclass__(cls, **kwargs):
+                raise TypeError("FinalWebSocketManager cannot be subclassed")
+
+            def __init__(self):
+                self.sent = []
+
+            def send_to_user(self, user_id, message):
+                self.sent.append((user_id, message))
+
+
+        _final = None
+
+
+        def get_final_manager():
+            global _final
+            if _final is None:
+                _final = FinalWebSocketManager()
+            return _final
+        """,
+}
+
+HOSTILE_TESTS = """
+from app import holder, lazy, registry, slotted
+
+
+def test_registry(nws_user):
+    with nws_user("alice"):
+        registry.get_manager().send_to_user("alice", "hi")
+        registry.default_manager.send_to_user("alice", "hi")
+    assert sorted(registry._REGISTRY) == ["ChatWebSocketManager"]
+    assert type(registry.default_manager) is registry.ChatWebSocketManager
+
+
+def test_lazy(nws_user):
+    with nws_user("alice"):
+        lazy.remember("alice", 1)
+
+
+def test_holder(nws_user):
+    holder.STORE.put("bob", "room")
+    assert holder.SESSIONS == {"bob": "room"}
+    with nws_user("alice"):
+        holder.join("alice", "r1")
+    assert holder.STORE.data["alice"] == "r1"
+    holder.rename("carol", "c")
+    assert holder.NAMES == {"carol": "c"}
+    with nws_user("carol"):
+        holder.forget("carol")
+    assert holder.NAMES == {}
+
+
+def test_slotted(nws_user):
+    with nws_user("alice"):
+        slotted.get_manager().send_to_user("alice", "hi")
+        slotted.get_final_manager().send_to_user("alice", "hi")
+    with nws_user("bob"):
+        slotted.get_manager().send_to_user("bob", "hi")
+        slotted.get_final_manager().send_to_user("bob", "hi")
+"""
+
+
+def test_a_hostile_project_runs_as_without_the_sentinel(tmp_path: Path) -> None:
+    """A registry of subclasses refusing duplicates, lazy modules whose ``__getattr__``
+    raises, a module dict an import-time object holds, ``__slots__`` and final
+    classes: every test passes as it does without the sentinel, and each object it
+    left alone is reported as not watched, with the reason."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    for name, text in HOSTILE.items():
+        (tmp_path / "app" / name).write_text(textwrap.dedent(text))
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_hostile.py").write_text(HOSTILE_TESTS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    plain = _pytest(tmp_path, "tests")
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    proc = _pytest(tmp_path, "--nws-sentinel", "--nws-sentinel-report", "report.json", "tests")
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 passed" in proc.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["error"] is None
+    reasons = {
+        (f["code"], f["location"].split(":")[0].rsplit("/", 1)[-1]): f["reason"]
+        for f in report["never_exercised"]
+    }
+    assert "never imported" not in " ".join(reasons.values())
+    (held,) = [f["reason"] for f in report["never_exercised"] if "SESSIONS" in f["message"]]
+    assert held.startswith("not watched, because app.holder.SESSIONS is also held")
+    assert "a Store" in held
+    (names,) = [f["reason"] for f in report["never_exercised"] if "NAMES" in f["message"]]
+    assert names.startswith("not watched, because app.holder.NAMES is also held"), names
+    assert "__init_subclass__" in reasons[("NWS104", "registry.py")]
+    slotted = [f["reason"] for f in report["never_exercised"] if "slotted.py" in f["location"]]
+    assert any("has __slots__" in r for r in slotted), slotted
+    # @final marks the class itself from Python 3.11 on; its __init_subclass__ refuses
+    assert any("is final" in r or "FinalWebSocketManager.__init_subclass__" in r for r in slotted)

@@ -1,11 +1,17 @@
 """The pytest plugin (entry point ``netra_ws_lint``): ``pytest --nws-sentinel``.
 
+``--nws-sentinel`` is a flag; the mode is ``--nws-sentinel-mode fail|warn`` or the ini
+key ``nws_sentinel_mode`` (``--nws-sentinel=warn``, the spelling of earlier versions,
+still works). The sentinel never aborts a session nor changes what a test sees: an
+object it cannot wrap without that risk is reported as "not watched, because ...".
+
 Without the option this module only adds its options and the ``nws_user`` fixture:
 nothing of the linter is imported and nothing is wrapped.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,16 +23,36 @@ if TYPE_CHECKING:
 _KEY = pytest.StashKey["Sentinel"]()
 
 
+MODES = ("fail", "warn")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("netra-ws-lint", "netra-ws-lint runtime confirmation")
     group.addoption(
         "--nws-sentinel",
-        nargs="?",
-        const="fail",
-        default=None,
-        choices=("fail", "warn"),
+        action="store_true",
+        default=False,
         help="watch the objects netra-ws-lint flags and report one user's data reaching "
-        "another; a leak fails the run (--nws-sentinel=warn: report only)",
+        "another; a leak fails the run (see --nws-sentinel-mode)",
+    )
+    # the spelling of earlier versions, whose flag took an optional value: argparse
+    # matches a whole registered option string before splitting at "=" (a flag with
+    # an optional value swallowed the next argument: `--nws-sentinel tests`)
+    for mode in MODES:
+        group.addoption(
+            f"--nws-sentinel={mode}",
+            action="store_const",
+            const=mode,
+            dest="nws_sentinel_legacy",
+            default=None,
+            help=argparse.SUPPRESS,
+        )
+    group.addoption(
+        "--nws-sentinel-mode",
+        choices=MODES,
+        default=None,
+        help="fail: a confirmed leak fails the run (default); warn: report only "
+        "(ini: nws_sentinel_mode)",
     )
     group.addoption(
         "--nws-sentinel-report",
@@ -41,10 +67,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="the code to lint and watch (repeatable; default: the rootdir)",
     )
+    parser.addini(
+        "nws_sentinel_mode",
+        "the sentinel's mode when --nws-sentinel is given: fail (default) or warn",
+        default="",
+    )
+
+
+def sentinel_mode(config: pytest.Config) -> str | None:
+    """The mode the session runs the sentinel in, or None when it is off: the
+    command line's mode, else the ini key's, else ``fail``."""
+    legacy = config.getoption("nws_sentinel_legacy", None)
+    if not config.getoption("--nws-sentinel") and legacy is None:
+        return None
+    mode = config.getoption("--nws-sentinel-mode") or legacy
+    if mode is None:
+        ini = str(config.getini("nws_sentinel_mode") or "").strip()
+        if ini and ini not in MODES:
+            raise pytest.UsageError(
+                f"nws_sentinel_mode = {ini!r}: expected one of {', '.join(MODES)}"
+            )
+        mode = ini or "fail"
+    return str(mode)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    mode = config.getoption("--nws-sentinel")
+    mode = sentinel_mode(config)
     if mode is None:
         return
     from netra_ws_lint.sentinel.session import Sentinel

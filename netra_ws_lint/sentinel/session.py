@@ -27,6 +27,13 @@ class Sentinel:
         return self.mode != "warn" and bool(self.result.get("leaks"))
 
     def start(self) -> None:
+        try:
+            self._start()
+        except Exception as exc:  # the lint itself failed: the tests still run
+            self.error = f"the sentinel could not start: {type(exc).__name__}: {exc}"
+            self.watcher = None
+
+    def _start(self) -> None:
         from netra_ws_lint.config import ConfigError
 
         started = time.perf_counter()
@@ -41,10 +48,20 @@ class Sentinel:
         self.timings["lint_s"] += time.perf_counter() - started
 
     def wrap(self) -> None:
+        """Wrap what the modules imported so far hold; never an error for the session
+        (the sentinel is an observer: a failure of its own is reported, not raised)."""
         if self.watcher is not None:
             started = time.perf_counter()
-            self.watcher.wrap_loaded()
+            try:
+                self.watcher.wrap_loaded()
+            except Exception as exc:
+                self._internal(exc)
             self.timings["wrap_s"] += time.perf_counter() - started
+
+    def _internal(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = f"the sentinel stopped watching: {type(exc).__name__}: {exc}"
+            self.watcher = self.watcher if self.watcher is None else _stopped(self.watcher)
 
     def stop(self) -> None:
         identity.stop_propagating()
@@ -66,10 +83,12 @@ class Sentinel:
                 exercised.append(_finding_json(f, with_f[0].name))
             else:
                 entry = _finding_json(f, with_f[0].name if with_f else None)
-                entry["reason"] = w.unresolved.get(f) or (
-                    "its object was never used by a user"
-                    if with_f
-                    else "its module was never imported"
+                why = next((t.not_watched for t in with_f if t.not_watched), None)
+                entry["reason"] = (
+                    w.unresolved.get(f)
+                    or (f"not watched, because {why}" if why else None)
+                    or ("its object was never used by a user" if with_f else None)
+                    or w.not_imported(f)
                 )
                 never.append(entry)
         self.result = {
@@ -142,3 +161,11 @@ def _finding_json(f: FindingRef, name: str | None) -> dict[str, Any]:
 
 def _leak_order(leak: Leak) -> tuple[str, str, str]:
     return (leak.target.name, leak.writer[1], leak.reader[1])
+
+
+def _stopped(watcher: Watcher) -> Watcher:
+    """``watcher`` with nothing left to wrap (what is wrapped stays watched)."""
+    watcher._pending = []
+    watcher._modules_seen = -2  # never equal to len(sys.modules): wrap_loaded is a no-op
+    watcher.wrap_loaded = lambda: None  # type: ignore[method-assign]
+    return watcher

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from netra_ws_lint.analysis.idioms import MUTATING_METHODS
@@ -34,6 +34,7 @@ from netra_ws_lint.sentinel.wrappers import (
     track_thread_local,
     tracked_classes,
     tracked_targets,
+    why_not_swappable,
     wrap_container,
 )
 
@@ -270,12 +271,37 @@ class Watcher:
             self._pending.extend((f, s) for s in sites)
         self._modules_seen = -1
         self._scanned: set[str] = set()
+        self._stand_ins: set[str] = set()  # names in sys.modules bound to non-modules
+        # id(original) -> its copy made in this pass, checked with the others at its end
+        self._candidates: dict[int, _Candidate] = {}
+
+    def not_imported(self, f: FindingRef) -> str:
+        """Why no object of ``f``'s module was found: never imported, or imported as
+        an object that is not a module (a lazy stand-in the sentinel leaves alone)."""
+        stem = os.path.splitext(os.path.realpath(f.path))[0]
+        if stem.endswith(os.sep + "__init__"):
+            stem = stem[: -len("__init__") - 1]
+        for name in sorted(self._stand_ins):
+            if stem.endswith(os.sep + name.replace(".", os.sep)):
+                return (
+                    f"not watched, because sys.modules[{name!r}] is not a module "
+                    "(a lazy stand-in: its attributes are left alone)"
+                )
+        return "its module was never imported"
 
     def _modules_by_file(self) -> dict[str, ModuleType]:
+        """The imported modules by real path. Read from their dicts, never by
+        attribute: a module's ``__getattr__`` (a lazy module) may raise anything; an
+        object in ``sys.modules`` that is not a module is left alone."""
         out: dict[str, ModuleType] = {}
-        for m in list(sys.modules.values()):
-            file = getattr(m, "__file__", None)
-            if isinstance(file, str) and isinstance(m, ModuleType):
+        entries: list[tuple[Any, Any]] = list(sys.modules.items())  # not all are modules
+        for name, m in entries:
+            if not isinstance(m, ModuleType):
+                if isinstance(name, str):
+                    self._stand_ins.add(name)
+                continue
+            file = _module_dict(m).get("__file__")
+            if isinstance(file, str):
                 out[os.path.realpath(file)] = m
         return out
 
@@ -294,9 +320,30 @@ class Watcher:
                 continue
             self._wrap(f, site, module, replaced)
         self._pending = still
+        self._take_candidates(replaced)
         if replaced:
             replace_references(replaced)
         self._watch_unflagged(by_file)
+
+    def _take_candidates(self, replaced: dict[int, tuple[Any, Any]]) -> None:
+        """The copies made in this pass that nothing else would miss replace their
+        originals; the others are dropped, and their findings say why."""
+        candidates = list(self._candidates.values())
+        self._candidates.clear()
+        if not candidates:
+            return
+        try:
+            reasons = _replaceable([c.mine for c in candidates])
+        except Exception as exc:  # never an error for the session: nothing replaced
+            reasons = [f"could not be checked ({type(exc).__name__})"] * len(candidates)
+        for c, why in zip(candidates, reasons):
+            if why is not None:  # a copy some object would not see: left as it is
+                for f in c.findings:
+                    self._not_watched(f, f"{c.name} {why}")
+                continue
+            replaced.update(c.mine)
+            for f in c.findings:
+                self._register(c.new, c.target, f)
 
     def _watch_unflagged(self, by_file: dict[str, ModuleType]) -> None:
         """Module-level instances of user-scoped types that no finding names: a leak
@@ -305,30 +352,45 @@ class Watcher:
 
         classes = set(tracked_classes()) | {t for t in self._keep if isinstance(t, type)}
         replaced: dict[int, tuple[Any, Any]] = {}
+        # thread-locals and their copies: id(original) -> (original, copy)
+        found: list[tuple[dict[int, tuple[Any, Any]], Target]] = []
         for path in sorted(self.project.files):
             module = by_file.get(path)
             if module is None or path in self._scanned:
                 continue
             self._scanned.add(path)
-            for name, value in list(vars(module).items()):
+            globals_ = _module_dict(module)
+            prefix = globals_.get("__name__", "?")
+            for name in list(globals_):  # (not items: a pair would hold the value)
+                value = globals_.get(name)
                 if id(value) in self.targets:
                     continue
-                if isinstance(value, threading.local):
-                    target = Target(f"{module.__name__}.{name}", "thread-local")
+                cls = type(value)  # never ``value.__class__``: an object may lie
+                if issubclass(cls, threading.local):
+                    target = Target(f"{prefix}.{name}", "thread-local")
                     new = track_thread_local(value, target)
-                    if new is not None:
-                        self.targets[id(new)] = target
-                        self._keep.append(new)
-                        replaced[id(value)] = (value, new)
+                    if new is not None:  # (the pair: not a holder of the original)
+                        found.append(({id(value): (value, new)}, target))
                     continue
                 if not is_trackable_instance(value):
                     continue
-                cls = type(value)
                 if cls in classes or matches_any(cls.__name__, self.project.user_scoped_types):
-                    watched = track_instance(value, Target(f"{module.__name__}.{name}", "instance"))
+                    watched = track_instance(value, Target(f"{prefix}.{name}", "instance"))
                     if watched is not None:
                         self.targets[id(value)] = watched
                         self._keep.append(value)
+        if found:
+            try:
+                reasons = _replaceable([group for group, _ in found])
+            except Exception as exc:
+                reasons = [type(exc).__name__] * len(found)
+            for (group, target), why in zip(found, reasons):
+                if why is None:
+                    for _, new in group.values():
+                        self.targets[id(new)] = target
+                        self._keep.append(new)
+                    replaced.update(group)
+            found.clear()
         if replaced:
             replace_references(replaced)
 
@@ -346,7 +408,20 @@ class Watcher:
         out.update((id(t), t) for t in tracked_targets())
         return list(out.values())
 
+    def _not_watched(self, f: FindingRef, why: str) -> None:
+        self.unresolved.setdefault(f, f"not watched, because {why}")
+
     def _wrap(
+        self, f: FindingRef, site: Site, module: ModuleType, replaced: dict[int, tuple[Any, Any]]
+    ) -> None:
+        """Wrap what ``site`` names (never an error for the session: what cannot be
+        wrapped without changing what the program sees is left as it is, and said)."""
+        try:
+            self._wrap_site(f, site, module, replaced)
+        except Exception as exc:
+            self._not_watched(f, f"wrapping it failed ({type(exc).__name__}: {exc})")
+
+    def _wrap_site(
         self, f: FindingRef, site: Site, module: ModuleType, replaced: dict[int, tuple[Any, Any]]
     ) -> None:
         found = _lookup(module, site.names)
@@ -354,6 +429,7 @@ class Watcher:
             self.unresolved.setdefault(f, f"{'.'.join(site.names)} not found in {module.__name__}")
             return
         owner, value, attr = found
+        del found  # a holder of the value: only the module and class dicts may hold it
         hit = replaced.get(id(value))
         if hit is not None and hit[0] is value:  # wrapped in this pass for another finding
             value = hit[1]
@@ -366,8 +442,14 @@ class Watcher:
                 what = type(value).__name__
                 self.unresolved.setdefault(f, f"{name} is a {what}, not one of the wrapped types")
                 return
+            known = self._candidates.get(id(value))
+            if known is not None:  # copied in this pass for another finding
+                known.findings.append(f)
+                return
             target = Target(name, "container")
-            self._register(wrap_container(value, target, replaced=replaced), target, f)
+            mine: dict[int, tuple[Any, Any]] = {}
+            new = wrap_container(value, target, replaced=mine)
+            self._candidates[id(value)] = _Candidate(name, target, new, mine, [f])
         elif site.action == "cache":
             if not is_functools_cache(value):
                 self.unresolved.setdefault(f, f"{name} is not a functools cache")
@@ -384,6 +466,10 @@ class Watcher:
             replaced[id(value)] = (value, getter)
         elif site.action == "class":
             if isinstance(value, type) and not issubclass(value, type):
+                why = why_not_swappable(value)
+                if why is not None:
+                    self._not_watched(f, why)
+                    return
                 target = Target(f"{name} instance", "instance")
                 init_tracker(value, self._register(value, target, f))
         elif site.action == "thread-local":
@@ -396,22 +482,98 @@ class Watcher:
             if new is None:
                 self.unresolved.setdefault(f, f"{name}'s class cannot be built without arguments")
                 return
-            self._register(new, target, f)
-            replaced[id(value)] = (value, new)
+            self._candidates[id(value)] = _Candidate(
+                name, target, new, {id(value): (value, new)}, [f]
+            )
         elif site.action == "instance" and is_trackable_instance(value):
-            watched = track_instance(value, Target(name, "instance"))
+            target = Target(name, "instance")
+            watched = track_instance(value, target)
             if watched is not None:
                 self._register(value, watched, f)
+            elif target.not_watched:
+                self._not_watched(f, target.not_watched)
+
+
+def _module_dict(module: ModuleType) -> dict[str, Any]:
+    """A module's globals, read without its ``__getattr__`` or ``__getattribute__``."""
+    try:
+        d = object.__getattribute__(module, "__dict__")
+    except Exception:
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+@dataclass
+class _Candidate:
+    """A copy made for findings, not yet in place of its original."""
+
+    name: str
+    target: Target
+    new: Any
+    mine: dict[int, tuple[Any, Any]]  # id(original) -> (original, copy), nested ones too
+    findings: list[FindingRef]
+
+
+def _replaceable(groups: list[dict[int, tuple[Any, Any]]]) -> list[str | None]:
+    """For each group of originals and their copies (id -> (original, copy)): why
+    they cannot be swapped without changing what the program sees, or None. Only
+    module globals and class attributes are repointed (:func:`replace_references`);
+    any other holder of an original (an object built at import time, a default
+    argument, a closure, another container) would keep writing to and reading from
+    it while the module sees the copy. Two scans of the heap for all the groups."""
+    import gc
+
+    # the call's own arguments are a tuple of the originals (a referrer on 3.13)
+    originals = tuple(old for group in groups for old, _ in group.values())
+    own = {id(old) for old in originals}
+    own.update(id(pair) for group in groups for pair in group.values())
+    own.update(id(group) for group in groups)
+    own.update((id(groups), id(originals)))
+    modules = {id(_module_dict(m)) for m in list(sys.modules.values()) if isinstance(m, ModuleType)}
+    holders = [
+        h
+        for h in gc.get_referrers(*originals)
+        if id(h) not in own and id(h) not in modules and not isinstance(h, FrameType)
+    ]
+    del originals
+    dicts = tuple(h for h in holders if type(h) is dict)
+    class_dicts: set[int] = set()
+    owners: dict[int, Any] = {}  # id(dict) -> an object holding it
+    if dicts:
+        wanted = {id(d) for d in dicts}
+        for o in gc.get_referrers(*dicts):
+            if isinstance(o, FrameType) or o is dicts or o is holders or type(o) is tuple:
+                continue
+            for r in gc.get_referents(o):
+                if id(r) in wanted:
+                    if isinstance(o, type):
+                        class_dicts.add(id(r))
+                    owners.setdefault(id(r), o)
+    reasons: list[str | None] = [None] * len(groups)
+    for holder in holders:
+        if id(holder) in class_dicts:
+            continue
+        what = type(holder).__qualname__
+        if id(holder) in owners:
+            what = f"{type(owners[id(holder)]).__qualname__}'s attributes"
+        held = {id(r) for r in gc.get_referents(holder)}
+        for k, group in enumerate(groups):
+            if reasons[k] is None and not held.isdisjoint(group):
+                reasons[k] = (
+                    f"is also held by another object (a {what}), which would not see a copy"
+                )
+    return reasons
 
 
 def replace_references(replaced: dict[int, tuple[Any, Any]]) -> None:
     """Point every global and class attribute that holds an original at its wrapper."""
     seen: set[int] = set()
-    for module in list(sys.modules.values()):
-        d = getattr(module, "__dict__", None)
-        if not isinstance(d, dict):
-            continue
-        _replace_in(d, replaced, module.__name__ if isinstance(module, ModuleType) else "", seen)
+    modules: list[Any] = list(sys.modules.values())
+    for module in modules:
+        if not isinstance(module, ModuleType):
+            continue  # a lazy stand-in: its attributes are not touched
+        d = _module_dict(module)
+        _replace_in(d, replaced, str(d.get("__name__", "")), seen)
 
 
 def _replace_in(

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import abc
 import copyreg
 import functools
 import inspect
@@ -86,6 +87,8 @@ class Target:
     kind: str  # container, cache, instance
     findings: list[FindingRef] = field(default_factory=list)
     exercised: bool = False  # used by some user
+    # why an object it stands for was left as it was ("not watched, because ...")
+    not_watched: str | None = None
 
     def add(self, finding: FindingRef | None) -> None:
         if finding is not None and finding not in self.findings:
@@ -794,37 +797,103 @@ def _tracking_class(cls: type) -> type:
 
 def is_trackable_instance(obj: Any) -> bool:
     """A plain object of a Python class (not a module, class, function or builtin)."""
-    cls = type(obj)
-    return (
-        not isinstance(obj, type)
-        and not callable(obj)
-        and cls.__module__ not in ("builtins", "types")
-        and not isinstance(obj, CONTAINER_TYPES)
-        and hasattr(obj, "__dict__")
-    )
+    cls = type(obj)  # never ``obj.__class__``: an object may answer what it likes
+    try:
+        return (
+            not isinstance(obj, type)
+            and not callable(obj)
+            and cls.__module__ not in ("builtins", "types")
+            and not isinstance(obj, CONTAINER_TYPES)
+            and "__dict__" in _class_attributes(cls)
+        )
+    except Exception:  # a class whose attributes raise: left alone
+        return False
+
+
+def _plain_object(obj: Any) -> bool:
+    """An instance of a Python class, whatever its attributes."""
+    try:
+        return (
+            not isinstance(obj, type)
+            and not callable(obj)
+            and type(obj).__module__ not in ("builtins", "types")
+            and not isinstance(obj, CONTAINER_TYPES)
+        )
+    except Exception:
+        return False
+
+
+def _class_attributes(cls: type) -> set[str]:
+    return {name for klass in type.__getattribute__(cls, "__mro__") for name in vars(klass)}
+
+
+# the metaclasses whose classes the sentinel subclasses (others may register the
+# subclass, refuse it, or do anything at class creation)
+_PLAIN_METACLASSES = (type, abc.ABCMeta)
+
+
+def why_not_swappable(cls: type) -> str | None:
+    """Why an instance of ``cls`` cannot be watched by giving it a subclass of its
+    class without changing what the program sees (None: it can). Making a subclass
+    runs the class's ``__init_subclass__`` and its metaclass: a registry of
+    subclasses would hold one more, a class refusing subclasses would raise."""
+    if cls in _TRACKING_CLASSES.values():
+        return None
+    name = getattr(cls, "__qualname__", "?")
+    try:
+        attributes = _class_attributes(cls)
+        mro = type.__getattribute__(cls, "__mro__")
+    except Exception as exc:
+        return f"its class {name} cannot be inspected ({type(exc).__name__})"
+    if "__dict__" not in attributes:
+        return f"its class {name} has __slots__ (its instances cannot change class)"
+    if vars(cls).get("__final__", False) is True:
+        return f"its class {name} is final (@typing.final)"
+    if type(cls) not in _PLAIN_METACLASSES:
+        return f"its class {name} has the metaclass {type(cls).__qualname__}"
+    for klass in mro[:-1]:
+        if "__init_subclass__" in vars(klass):
+            return (
+                f"its class {name} runs {klass.__qualname__}.__init_subclass__ "
+                "for each subclass (a registry of subclasses, or a class refusing them)"
+            )
+    return None
 
 
 def track_instance(obj: Any, target: Target) -> Target | None:
     """Watch ``obj``'s method calls; the target it is watched under (an earlier one if
-    it was already watched), or None when its class cannot be swapped."""
+    it was already watched), or None when its class cannot be swapped (the reason
+    in ``target.not_watched``)."""
     entry = _INSTANCES.get(id(obj))
     if entry is not None and entry.obj is obj:
         return entry.target
-    if not is_trackable_instance(obj):
-        return None
     cls = type(obj)
-    if cls not in _TRACKING_CLASSES.values():
+    if not is_trackable_instance(obj):
+        if _plain_object(obj) and target.not_watched is None:
+            target.not_watched = why_not_swappable(cls)  # __slots__
+        return None
+    why = why_not_swappable(cls)
+    if why is None and cls not in _TRACKING_CLASSES.values():
         try:
             obj.__class__ = _tracking_class(cls)
-        except TypeError:
-            return None
+        except Exception as exc:  # the class's own code refused: left as it was
+            why = f"its class {cls.__qualname__} cannot be subclassed ({type(exc).__name__})"
+    if why is not None:
+        if target.not_watched is None:
+            target.not_watched = why
+        return None
     _INSTANCES[id(obj)] = _InstanceUse(target, obj=obj)
     return target
 
 
 def _track_returned(obj: Any, target: Target) -> None:
-    """What a getter returned: watched, and predicted by the getter's findings too."""
-    watched = track_instance(obj, target)
+    """What a getter returned: watched, and predicted by the getter's findings too
+    (never an error for the caller: an object that cannot be watched is left as it is)."""
+    try:
+        watched = track_instance(obj, target)
+    except Exception as exc:
+        target.not_watched = target.not_watched or f"watching it failed ({type(exc).__name__})"
+        return
     if watched is not None and watched is not target:
         for f in target.findings:
             watched.add(f)
@@ -863,7 +932,7 @@ def init_tracker(cls: type, target: Target) -> None:
             original(self, *args, **kwargs)
         elif not inherited:
             super(cls, self).__init__(*args, **kwargs)  # type: ignore[arg-type]
-        track_instance(self, target)
+        _track_returned(self, target)
 
     cls.__init__ = __init__  # type: ignore[misc]
 
