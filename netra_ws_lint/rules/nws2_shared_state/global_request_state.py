@@ -12,6 +12,7 @@ from netra_ws_lint.analysis.idioms import (
     lazy_initialisation,
     self_param,
 )
+from netra_ws_lint.analysis.requests import request_derived
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -21,6 +22,13 @@ from netra_ws_lint.rules.base import Rule, register
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
+
+
+def _reads(value: ast.expr, name: str | None) -> bool:
+    """``value`` reads the variable ``name`` (the instance: ``self.build()``)."""
+    return name is not None and any(
+        isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)
+    )
 
 
 @register
@@ -81,11 +89,13 @@ class GlobalRequestState(Rule):
     code = "NWS207"
     name = "global-request-state"
     message = (
-        "{what} is rebound {how} in `{func}`, which serves one request: every concurrent "
-        "request overwrites it and reads the others'"
+        "{what} is rebound {how} in `{func}`, {why}: every {who} overwrites it and reads "
+        "the others'"
     )
+    SERVES = "which serves one request"
+    PER_INSTANCE = "which runs for every instance (every account or user it is built for)"
     summary = "Module-level name or class attribute rebound with request data in a request path."
-    trigger = ("{identity} {context} {handlers}",)
+    trigger = ("{identity} {context} {handlers} __init__",)
     options = (
         "identity-names",
         "context-names",
@@ -157,6 +167,17 @@ class GlobalRequestState(Rule):
             if _tenant is None:
                 raise RuntimeError("tenants not loaded")
             _tenant = lookup_tenant(user_id)  # expect: NWS207@5
+        """,
+        # a class attribute rebound per instance in __init__: the last client built
+        # wins for every client
+        """
+        class ApiClient:
+            session = None
+
+            def __init__(self, api_key):
+                self.api_key = api_key
+                ApiClient.session = build_session(api_key)  # expect: NWS207@9
+                ApiClient.pool = self.make_pool()  # expect: NWS207@9
         """,
         # a FastAPI route: the value comes out of the request
         """
@@ -238,6 +259,17 @@ class GlobalRequestState(Rule):
             def bind(self, user_id):
                 self.user_id = user_id
         """,
+        # per-instance state in __init__; a counter and a constant through the class
+        """
+        class ApiClient:
+            created = 0
+            session = None
+
+            def __init__(self, api_key):
+                self.session = build_session(api_key)
+                ApiClient.created += 1
+                ApiClient.default_timeout = DEFAULT_TIMEOUT
+        """,
         # contextvars instead of a global; a lazily built class-level instance
         """
         from contextvars import ContextVar
@@ -294,9 +326,34 @@ class GlobalRequestState(Rule):
         label = dotted_name(target)
         if label is None or lazy_initialisation(fn, stmt, label):
             return
+        if (
+            fn.name == "__init__"
+            and isinstance(target, ast.Attribute)
+            and not isinstance(stmt, ast.AugAssign)
+            and (request_derived(ctx, value) or _reads(value, self_param(fn)))
+        ):
+            # ``Client.session = <this instance's session>``: the last instance built
+            # wins for all of them
+            how = "per instance through its class"
+            self.report(
+                stmt,
+                what=what,
+                how=how,
+                func=function_label(fn),
+                why=self.PER_INSTANCE,
+                who="instance",
+            )
+            return
         if not ctx.has_user_identity():
             return
-        self.report(stmt, what=what, how=how, func=function_label(fn))
+        self.report(
+            stmt,
+            what=what,
+            how=how,
+            func=function_label(fn),
+            why=self.SERVES,
+            who="concurrent request",
+        )
 
     def visit_Global(self, node: ast.Global) -> None:
         # a declaration precedes every use in its function (else a SyntaxError)

@@ -13,6 +13,24 @@ from netra_ws_lint.analysis.scopes import params_of
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule, register
 
+# parameters that carry one user's identity, credentials or memory (request-derived
+# values): a cache keyed by them keeps that user's data for every other caller
+REQUEST_VALUES = frozenset(
+    {
+        "user",
+        "current_user",
+        "request_user",
+        "request",
+        "credentials",
+        "memory",
+        "chat_memory",
+        "chat_history",
+    }
+)
+# (not tokens: a cache of a pure function of a token, such as decoding it, serves only
+# the holder of that token)
+REQUEST_VALUE_SUFFIXES = ("api_key",)
+
 
 @register
 class UserKeyedFunctionCache(Rule):
@@ -20,9 +38,11 @@ class UserKeyedFunctionCache(Rule):
     ## What it does
     Flags a process-wide memoizing decorator (`functools.lru_cache` / `cache`, bare or
     called, `cachetools.cached`, `async_lru.alru_cache`, `aiocache.cached`, through any
-    import or alias) on a function or method that takes a user identity (a parameter
-    named with an identity name such as `user_id`, or a user context), or on any
-    method of a user-scoped class.
+    import or alias), Streamlit's `st.cache_resource` / `st.cache_data`, on a function
+    or method that takes a user identity (a parameter named with an identity name such
+    as `user_id`, or a user context) or a value that is one user's (`user`,
+    `request`, an API key or token, a chat memory), or on any method of a user-scoped
+    class.
 
     ## Why is this bad?
     The cache belongs to the function, so it is shared by the whole process: a result
@@ -66,6 +86,22 @@ class UserKeyedFunctionCache(Rule):
     options = ("identity-names", "context-names", "context-types", "user-scoped-types")
 
     INVALID = [
+        # Streamlit's resource cache keyed by one visitor's API key, and a permission
+        # helper's method caching per user object
+        """
+        from functools import lru_cache
+
+        import streamlit as st
+
+        @st.cache_resource
+        def make_chain(openai_api_key):  # expect: NWS203@1
+            return build_chain(openai_api_key)
+
+        class PermissionHelper:
+            @lru_cache(maxsize=128)
+            def can_edit(self, user):  # expect: NWS203@5
+                return user.has_perm("edit")
+        """,
         """
         from functools import lru_cache
 
@@ -135,6 +171,18 @@ class UserKeyedFunctionCache(Rule):
         """,
     ]
     VALID = [
+        # Streamlit caches of process-wide resources and data
+        """
+        import streamlit as st
+
+        @st.cache_resource
+        def load_model(name: str):
+            return load(name)
+
+        @st.cache_data(ttl=600)
+        def load_table(path):
+            return read_csv(path)
+        """,
         # a classmethod of a user-scoped class: the cache is keyed by the class
         """
         import functools
@@ -230,6 +278,8 @@ class UserKeyedFunctionCache(Rule):
                 return f"takes the user context `{p.name}`"
             if p.name in identity:
                 return f"takes the user identity `{p.name}`"
+            if p.name in REQUEST_VALUES or p.name.endswith(REQUEST_VALUE_SUFFIXES):
+                return f"takes `{p.name}`, one user's (their identity, key or memory)"
         scope = ctx.scope  # the def is visited in the scope that contains it
         # a class or static method of a user-scoped class is keyed by the class (or
         # its arguments), not by an instance holding one user's state

@@ -1,0 +1,271 @@
+"""The request model the shared-state rules share: where a value lives (lifetimes),
+which code runs for one request (entry points), and which values come from a request.
+
+- **Process-wide places** (:func:`process_wide_object`, :func:`instance_lifetime`):
+  a module-level instance (``billing = BillingClient()``, an application object, a
+  framework extension such as an auth helper) and what hangs off it
+  (``app.state.x``); the instance of a class the framework builds once and calls for
+  every request (middleware: ``process_request``, ``__call__(self, request)``,
+  ``dispatch``); the instance whose methods are request handlers registered on it
+  (``@login_required`` methods, ``add_url_rule(view_func=self.m)``) unless the class is
+  a class-based view (built per request); the object whose method returns a decorator
+  (every decorated function shares it). ``os.environ`` is :func:`environ_write`.
+- **Entry points** (:func:`entry_point`): the handlers :mod:`.frameworks` knows (web
+  routes, middleware, Gradio/bot callbacks, Celery tasks) and what they call in the
+  module, code with a user identity or context in scope, the wrapper a process-wide
+  object's decorator returns (it runs for every call of what it decorates), and the
+  module level of a Streamlit script (it runs once per session).
+- **Request-derived values** (:func:`request_derived`): what is computed from the
+  parameters of the enclosing functions (a handler's request, a wrapper's arguments,
+  a callback's event), directly or through locals assigned from them, or from the
+  request objects of the frameworks (``request``, ``session``, ``websocket``, Streamlit
+  widgets); constants, ``self``'s own state and module configuration are not.
+
+Only what one module shows is used here (the project model adds routes of other
+modules through :mod:`.frameworks`); findings name the entry point that reaches them.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from netra_ws_lint.analysis.frameworks import request_paths, serving_request
+from netra_ws_lint.analysis.idioms import VALUE_CALLS, is_constant
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, FunctionNode, params_of
+from netra_ws_lint.analysis.thread_locals import ThreadLocals
+
+if TYPE_CHECKING:
+    from netra_ws_lint.analysis.semantic import Context
+
+# names of the request objects frameworks hand out as module-level proxies or as
+# parameters: a value computed from them is the request's
+REQUEST_OBJECTS = frozenset({"request", "session", "websocket", "ws", "scope", "event", "update"})
+# module-level objects that are per request or per context, never process-wide places
+CONTEXT_LOCAL_TYPES = frozenset(
+    {
+        "contextvars.ContextVar",
+        "threading.local",
+        "_threading_local.local",
+        "asgiref.local.Local",
+        "werkzeug.local.Local",
+        "werkzeug.local.LocalProxy",
+        "flask.g",
+    }
+)
+STREAMLIT = "streamlit"
+
+
+# ---------------------------------------------------------------- request-derived values
+def _tainted_names(fn: FunctionNode, outer: frozenset[str]) -> frozenset[str]:
+    """The parameters of ``fn`` (not ``self``/``cls``) and the names it assigns from
+    them (or from ``outer``: the parameters of the functions around it), to a fixed
+    point (bounded)."""
+    names = set(outer) | {p.name for p in params_of(fn) if p.name not in ("self", "cls")}
+    assigns: list[tuple[list[str], ast.expr]] = []
+    for node in ast.walk(fn):
+        value: ast.expr | None = None
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            value, targets = node.value, [node.target]
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            value, targets = node.iter, [node.target]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            value, targets = node.context_expr, [node.optional_vars]
+        elif isinstance(node, ast.NamedExpr):
+            value, targets = node.value, [node.target]
+        if value is None:
+            continue
+        bound = [n for t in targets for n in _bound_names(t)]
+        if bound:
+            assigns.append((bound, value))
+    for _ in range(4):
+        grew = False
+        for bound, value in assigns:
+            if set(bound) <= names:
+                continue
+            if _mentions(value, names):
+                names.update(bound)
+                grew = True
+        if not grew:
+            break
+    return frozenset(names)
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """The variables an assignment target binds (not ``obj`` of ``obj.x = ...``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _bound_names(e)]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return []
+
+
+def _mentions(value: ast.AST, names: set[str] | frozenset[str]) -> bool:
+    return any(
+        isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names
+        for n in ast.walk(value)
+    )
+
+
+def request_derived(ctx: Context, value: ast.expr | None) -> bool:
+    """``value`` (at the current position) comes from the request: it is not a
+    constant, and it reads a parameter of an enclosing function (not ``self``), a
+    local computed from one, or a request object (``request.args``, ``session[...]``)."""
+    if value is None or is_constant(value):
+        return False
+    if isinstance(value, ast.Call) and not value.args and not value.keywords:
+        return False  # ``time.time()``, ``uuid4()``: computed here, no request in it
+    names: frozenset[str] = frozenset(REQUEST_OBJECTS)
+    for fn in reversed(ctx.enclosing_functions()):  # outermost first
+        if isinstance(fn, FUNCTION_TYPES):
+            names = _tainted_names(fn, names)
+    return _mentions(value, names)
+
+
+# ---------------------------------------------------------------- lifetimes
+def module_instances(ctx: Context) -> dict[str, str]:
+    """Module-level names bound to an object built at import time (a call that is
+    not a plain value, a context-local or a class of its own): name -> what built it.
+    One per process: every request shares it."""
+    found = ctx.rule_state.get("module-instances")
+    if isinstance(found, dict):
+        return found
+    out: dict[str, str] = {}
+    thread_locals = ThreadLocals(ctx).by_name  # NWS208's
+    for name, b in ctx.module_scope.bindings.items():
+        if b.kind != "assign" or not isinstance(b.value, ast.Call) or name in thread_locals:
+            continue
+        built = ctx.resolve(b.value.func) or ""
+        last = built.rpartition(".")[2]
+        if not built or last in VALUE_CALLS or built in CONTEXT_LOCAL_TYPES:
+            continue
+        if last[:1].islower() and built not in ctx.module_classes:
+            continue  # a factory function's result: not known to be an object
+        out[name] = last
+    ctx.rule_state["module-instances"] = out
+    return out
+
+
+def process_wide_object(ctx: Context, expr: ast.expr) -> str | None:
+    """The module-level instance ``expr`` is or hangs off (``billing``, ``app.state``,
+    ``tm.auth``), as written; None for anything else (a local, an import, ``g``)."""
+    root = expr
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or not ctx.is_module_global(root.id):
+        return None
+    if root.id not in module_instances(ctx):
+        return None
+    binding = ctx.lookup(root.id, root)
+    if binding is None or binding.kind != "assign":
+        return None
+    return root.id
+
+
+def per_request_class(ctx: Context, cls: ast.ClassDef) -> bool:
+    """The framework builds an instance of ``cls`` per request (a class-based view,
+    a Tornado handler, a Channels consumer): its ``self`` is that request's."""
+    paths = request_paths(ctx)
+    for stmt in cls.body:
+        if isinstance(stmt, FUNCTION_TYPES):
+            handler = paths.of(stmt)
+            if handler is not None and " view " in f" {handler.how}":
+                return True
+    return False
+
+
+def instance_lifetime(ctx: Context) -> str | None:
+    """Why ``self`` of the method the current position is in lives per process (a
+    reason for the message), or None: middleware, an object whose methods are request
+    handlers, an object whose method returns a decorator."""
+    cls = ctx.enclosing_class()
+    fns = ctx.enclosing_functions()
+    if cls is None or not fns:
+        return None
+    method = fns[-1]  # the outermost: the method itself
+    if method not in cls.body or method.name in ("__init__", "__new__", "__post_init__"):
+        return None
+    if per_request_class(ctx, cls):
+        return None
+    if len(fns) == 3 and _returns_function(method, fns[1]) and _returns_function(fns[1], fns[0]):
+        return f"`{cls.name}.{method.name}` returns a decorator: every call of what it decorates"
+    paths = request_paths(ctx)
+    handler = paths.of(method)
+    if handler is None:
+        return None
+    if "middleware" in handler.how:
+        return f"middleware `{cls.name}` is built once per process"
+    if handler.how.startswith("called by"):
+        return None  # reached from a handler: ``self`` is whatever that handler's is
+    return f"`{cls.name}.{method.name}` is a request handler ({handler.how}) of a shared instance"
+
+
+def _returns_function(outer: FunctionNode, inner: FunctionNode) -> bool:
+    if inner not in outer.body:
+        return False
+    return any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == inner.name
+        for n in ast.walk(outer)
+    )
+
+
+# ---------------------------------------------------------------- entry points
+def streamlit_script(ctx: Context) -> bool:
+    """The module is a Streamlit script: it imports streamlit and calls it at module
+    level (``st.title(...)``): Streamlit runs its module level once per session."""
+    found = ctx.rule_state.get("streamlit-script")
+    if isinstance(found, bool):
+        return found
+    found = False
+    if STREAMLIT in ctx.source:
+        aliases = {
+            name
+            for name, b in ctx.module_scope.bindings.items()
+            if b.kind == "import" and (b.qualname or "").partition(".")[0] == STREAMLIT
+        }
+        if aliases:
+            for stmt in ctx.tree.body:
+                if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+                    continue
+                for node in ast.walk(stmt):
+                    if (
+                        isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Name)
+                        and node.func.value.id in aliases
+                    ):
+                        found = True
+                        break
+                if found:
+                    break
+    ctx.rule_state["streamlit-script"] = found
+    return found
+
+
+def entry_point(ctx: Context) -> str | None:
+    """Why the code at the current position serves one request (for a message), or
+    None: a framework handler (or what one calls in the module), a function with a
+    user identity or context in scope, the module level of a Streamlit script."""
+    fns = ctx.enclosing_functions()
+    if not fns:
+        return (
+            "the module level of a Streamlit script (it runs once per session)"
+            if (streamlit_script(ctx))
+            else None
+        )
+    handler = serving_request(ctx)
+    if handler is not None:
+        return f"a {handler.framework} handler ({handler.how})"
+    if ctx.has_user_identity():
+        identity = set(ctx.words.identity_names)
+        for fn in fns:
+            for p in params_of(fn):
+                if p.name in identity or ctx.is_context_param(p):
+                    return f"`{fn.name}` acts for the user `{p.name}`"
+        return "code with a user identity in scope"
+    return None
