@@ -14,7 +14,7 @@ import pytest
 
 HARNESS = Path(__file__).resolve().parent.parent / "benchmarks" / "precision" / "run.py"
 # the last measured state: raise it when recall rises
-FOUND_FLOOR = 7
+FOUND_FLOOR = 21
 
 
 def _harness():  # type: ignore[no-untyped-def]

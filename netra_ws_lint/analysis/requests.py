@@ -28,11 +28,13 @@ modules through :mod:`.frameworks`); findings name the entry point that reaches 
 from __future__ import annotations
 
 import ast
+import contextlib
 from typing import TYPE_CHECKING
 
 from netra_ws_lint.analysis.frameworks import request_paths, serving_request
 from netra_ws_lint.analysis.idioms import VALUE_CALLS, is_constant
-from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, FunctionNode, params_of
+from netra_ws_lint.analysis.project import dead_module
+from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, FunctionNode, dotted_name, params_of
 from netra_ws_lint.analysis.thread_locals import ThreadLocals
 
 if TYPE_CHECKING:
@@ -197,6 +199,12 @@ def instance_lifetime(ctx: Context) -> str | None:
     paths = request_paths(ctx)
     handler = paths.of(method)
     if handler is None:
+        caller = shared_method_caller(ctx, cls, method.name)
+        if caller is not None:
+            return (
+                f"a module-level `{cls.name}` instance serves every request: `{caller}` "
+                f"calls its `{method.name}`"
+            )
         return None
     if "middleware" in handler.how:
         return f"middleware `{cls.name}` is built once per process"
@@ -262,6 +270,8 @@ def entry_point(ctx: Context) -> str | None:
     if handler is not None:
         return f"a {handler.framework} handler ({handler.how})"
     if ctx.has_user_identity():
+        if unreached(ctx, fns[-1]):
+            return None
         identity = set(ctx.words.identity_names)
         for fn in fns:
             for p in params_of(fn):
@@ -269,3 +279,146 @@ def entry_point(ctx: Context) -> str | None:
                     return f"`{fn.name}` acts for the user `{p.name}`"
         return "code with a user identity in scope"
     return None
+
+
+# ---------------------------------------------------------------- across modules
+def shared_instance_calls(
+    ctx: Context, imports: dict[str, str], module: str | None
+) -> dict[str, dict[str, str]]:
+    """Methods called on a module-level instance from code that serves one request
+    (a handler, or a function acting for a user identity), by the absolute name of the
+    instance's class: ``{"pkg.server.Server": {"set_user": "app.middleware"}}``. The
+    project fact that tells a class's own module that ``self`` there is process-wide."""
+    instances = module_instances(ctx)
+    if not instances:
+        return {}
+    classes: dict[str, str] = {}
+    for name in instances:
+        binding = ctx.module_scope.bindings.get(name)
+        call = binding.value if binding is not None else None
+        if not isinstance(call, ast.Call):
+            continue
+        written = dotted_name(call.func) or ""
+        head, _, rest = written.partition(".")
+        if head in imports:
+            classes[name] = imports[head] + (f".{rest}" if rest else "")
+        elif head in ctx.module_classes and not rest:
+            classes[name] = f"{module}.{head}" if module else head
+    if not classes:
+        return {}
+    paths = request_paths(ctx)
+    identity = set(ctx.words.identity_names)
+    out: dict[str, dict[str, str]] = {}
+    for fn in ast.walk(ctx.tree):
+        if not isinstance(fn, FUNCTION_TYPES):
+            continue
+        handler = paths.of(fn) is not None
+        if not handler and not any(p.name in identity for p in params_of(fn)):
+            continue
+        # a function acting for a user that nothing in its module refers to: only a
+        # request path if another module imports it (checked where the fact is used)
+        mark = "" if handler or fn not in ctx.tree.body or _referenced(ctx, fn) else "?"
+        local = {
+            n
+            for t in ast.walk(fn)
+            if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
+            for n in (t.id,)
+        }
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in classes
+                and node.func.value.id not in local
+            ):
+                where = mark + (f"{module}.{fn.name}" if module else fn.name)
+                out.setdefault(classes[node.func.value.id], {}).setdefault(node.func.attr, where)
+    return out
+
+
+def shared_method_caller(ctx: Context, cls: ast.ClassDef, method: str) -> str | None:
+    """The function serving a request that calls ``method`` on a module-level instance
+    of ``cls`` (in this module, or in project mode anywhere), or None."""
+    module = ctx.module_name
+    qual = f"{module}.{cls.name}" if module else cls.name
+    project = ctx.project
+    found: dict[str, dict[str, str]] = getattr(project, "shared_calls", None) or {}
+    where = found.get(qual, {}).get(method)
+    if where is None:
+        own = ctx.rule_state.get("shared-calls")
+        if not isinstance(own, dict):
+            own = shared_instance_calls(ctx, {}, module)
+            ctx.rule_state["shared-calls"] = own
+        where = own.get(qual, {}).get(method)
+    if where is not None and where.startswith("?"):
+        where = where[1:]
+        if project is not None and where not in _live_imports(project):
+            return None  # its caller is called by nothing that serves a request
+    return where
+
+
+def _imports_by_kind(project: object) -> tuple[frozenset[str], frozenset[str]]:
+    """Absolute names (after re-exports) imported by live modules, and by modules of
+    tests, examples, demos and scripts; memoised on the project."""
+    found = getattr(project, "_imports_by_kind", None)
+    if isinstance(found, tuple):
+        return found
+    live: set[str] = set()
+    dead: set[str] = set()
+    modules: dict[str, dict[str, object]] = getattr(project, "modules", {}) or {}
+    follow = getattr(project, "follow", None)
+    seen: set[int] = set()
+    for e in modules.values():
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        into = dead if dead_module(str(e.get("module", ""))) else live
+        imports = e.get("imports")
+        for target in imports.values() if isinstance(imports, dict) else ():
+            into.add(target)
+            if callable(follow):
+                into.add(follow(target))
+    found = (frozenset(live), frozenset(dead))
+    with contextlib.suppress(AttributeError):
+        project._imports_by_kind = found  # type: ignore[attr-defined]
+    return found
+
+
+def _live_imports(project: object) -> frozenset[str]:
+    return _imports_by_kind(project)[0]
+
+
+def _referenced(ctx: Context, fn: FunctionNode) -> bool:
+    """Something in the module of ``fn`` (outside ``fn``) names it."""
+    for node in ast.walk(ctx.tree):
+        named = (
+            isinstance(node, ast.Name) and node.id == fn.name and isinstance(node.ctx, ast.Load)
+        ) or (isinstance(node, ast.Attribute) and node.attr == fn.name)
+        if named and not _inside(fn, node):
+            return True
+    return False
+
+
+def unreached(ctx: Context, fn: FunctionNode) -> bool:
+    """(project mode) ``fn``, a module-level function, is called only from tests,
+    examples, demos or scripts: they import it, no other module imports it (or its
+    module), no framework registers it and nothing in its module refers to it. A
+    setter called only from an example script is not a request path. (A function no
+    module imports at all is taken as reached: a caller may be outside the project;
+    and the project's names say which files need it: see ``ProjectIndex``.)"""
+    project, module = ctx.project, ctx.module_name
+    if project is None or not module or fn not in ctx.tree.body:
+        return False
+    if request_paths(ctx).of(fn) is not None:
+        return False
+    qual = f"{module}.{fn.name}"
+    live, dead = _imports_by_kind(project)
+    if qual not in dead or qual in live or module in live:
+        return False
+    return not _referenced(ctx, fn)
+
+
+def _inside(fn: FunctionNode, node: ast.AST) -> bool:
+    line = getattr(node, "lineno", 0)
+    return fn.lineno <= line <= (fn.end_lineno or fn.lineno)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from netra_ws_lint.analysis.frameworks import serving_request
 from netra_ws_lint.analysis.idioms import (
     function_label,
     is_classmethod,
@@ -12,7 +13,7 @@ from netra_ws_lint.analysis.idioms import (
     lazy_initialisation,
     self_param,
 )
-from netra_ws_lint.analysis.requests import request_derived
+from netra_ws_lint.analysis.requests import request_derived, unreached
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -29,6 +30,32 @@ def _reads(value: ast.expr, name: str | None) -> bool:
     return name is not None and any(
         isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)
     )
+
+
+def _runs_once(init: FunctionNode, cls: ast.ClassDef | None) -> bool:
+    """The class is a singleton (its ``__new__`` hands out one instance) or its
+    ``__init__`` returns early once the instance (or the class) is initialised
+    (``if self._initialized: return``): its class attributes are set up once, as
+    configuration, not per instance."""
+    if cls is not None and any(
+        isinstance(s, FUNCTION_TYPES) and s.name == "__new__" for s in cls.body
+    ):
+        return True
+    me = self_param(init)
+    for stmt in init.body:
+        if (
+            isinstance(stmt, ast.If)
+            and stmt.body
+            and isinstance(stmt.body[-1], ast.Return)
+            and any(
+                isinstance(n, ast.Attribute)
+                and isinstance(n.value, (ast.Name, ast.Attribute))
+                and (dotted_name(n) or "").split(".")[0] in (me, cls.name if cls else None)
+                for n in ast.walk(stmt.test)
+            )
+        ):
+            return True
+    return False
 
 
 @register
@@ -259,6 +286,18 @@ class GlobalRequestState(Rule):
             def bind(self, user_id):
                 self.user_id = user_id
         """,
+        # a singleton set up once: its __init__ returns early when initialised
+        """
+        class Policy:
+            _initialized = False
+            _source = None
+
+            def __init__(self, source=None):
+                if self.__class__._initialized:
+                    return
+                self.__class__._source = source or default_source()
+                self.__class__._initialized = True
+        """,
         # per-instance state in __init__; a counter and a constant through the class
         """
         class ApiClient:
@@ -331,6 +370,7 @@ class GlobalRequestState(Rule):
             and isinstance(target, ast.Attribute)
             and not isinstance(stmt, ast.AugAssign)
             and (request_derived(ctx, value) or _reads(value, self_param(fn)))
+            and not _runs_once(fn, ctx.enclosing_class())
         ):
             # ``Client.session = <this instance's session>``: the last instance built
             # wins for all of them
@@ -346,6 +386,9 @@ class GlobalRequestState(Rule):
             return
         if not ctx.has_user_identity():
             return
+        outer = ctx.enclosing_functions()[-1]
+        if serving_request(ctx) is None and unreached(ctx, outer):
+            return  # nothing that serves a request calls it (an example, a dead setter)
         self.report(
             stmt,
             what=what,

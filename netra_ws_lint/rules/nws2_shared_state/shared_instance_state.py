@@ -29,6 +29,8 @@ class SharedInstanceState(Rule):
       instance it built: Django-style middleware (`__call__(self, request)`,
       `process_request`, `process_exception`...), Starlette's `dispatch`, methods
       registered as request handlers of a shared object;
+    - `self.x = ...` in a method that code serving a request calls on a module-level
+      instance of the class (in the same module or, in project mode, in any module);
     - `self.x = ...` in the wrapper a method's decorator returns: the decorator object
       is shared by everything it decorates, and the wrapper runs for every call;
     - a `__new__` singleton that stores each caller's arguments on the one cached
@@ -84,6 +86,9 @@ class SharedInstanceState(Rule):
     name = "shared-instance-state"
     message = "{target} is set from {source} in `{func}`, but {place}{read}: {effect}"
     summary = "Request data stored on an attribute of a process-wide object."
+    # a request's value (handlers, identities, contexts, request objects, middleware),
+    # a decorator's wrapper, a ``__new__`` singleton, a class other modules share
+    trigger = ("{identity} {context} {handlers} {project} request __new__ wraps wrapper",)
     EFFECT = "the next request overwrites it and a concurrent one reads the wrong user's value"
 
     INVALID = [
@@ -167,6 +172,29 @@ class SharedInstanceState(Rule):
         async def connect(request: Request, api_key: str):
             app.state.api_key = api_key  # expect: NWS209@5
             return {"ok": True}
+        """,
+        # a method of a module-level instance that a middleware calls with the user
+        """
+        from fastapi import FastAPI, Request
+
+        app = FastAPI()
+
+
+        class Server:
+            def __init__(self):
+                self.current_user = None
+
+            def set_current_user(self, user_id):
+                self.current_user = user_id  # expect: NWS209@9
+
+
+        server = Server()
+
+
+        @app.middleware("http")
+        async def pick_user(request: Request, call_next):
+            server.set_current_user(request.headers.get("user_id"))
+            return await call_next(request)
         """,
         # a singleton whose __new__ stores each caller's credentials
         """
@@ -261,6 +289,25 @@ class SharedInstanceState(Rule):
                 self.by_user[request.user.id] = request.session
                 if self.client is None:
                     self.client = make_client(request.host)
+        """,
+        # the same server built per request
+        """
+        from fastapi import FastAPI, Request
+
+        app = FastAPI()
+
+
+        class Server:
+            def set_current_user(self, user_id):
+                self.current_user = user_id
+
+
+        @app.middleware("http")
+        async def pick_user(request: Request, call_next):
+            server = Server()
+            server.set_current_user(request.headers.get("user_id"))
+            request.state.server = server
+            return await call_next(request)
         """,
         # an object built per call; a wrapper that only reads the shared object
         """
