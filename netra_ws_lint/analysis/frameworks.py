@@ -23,6 +23,15 @@ one message or one event of one client:
 - python-socketio / Flask-SocketIO: ``@sio.event``, ``@sio.on("message")``,
   ``sio.on("message", handler)``, ``on_event``, ``Namespace`` classes' ``on_*``;
 - Tornado ``RequestHandler`` classes, Litestar's ``@get`` ... decorators;
+- middleware classes (in a module importing a framework): Django's
+  ``process_request`` / ``process_view`` / ``process_exception`` / ``process_response``
+  and ``__call__(self, request)``, Starlette's ``dispatch(self, request, call_next)``,
+  a pure ASGI ``__call__(self, scope, receive, send)``: built once, called per request;
+- callbacks of UI, bot and task frameworks: Gradio event listeners
+  (``button.click(fn)``, ``image.upload(fn)``...), python-telegram-bot handlers
+  (``CommandHandler("start", fn)``, ``MessageHandler(filters, fn)``), Discord
+  (``@bot.command()``, ``@client.event``), Slack bolt (``@app.message(...)``,
+  ``@app.event(...)``), Celery tasks (``@app.task``, ``@shared_task``);
 - decorators configured as ``request-handler-decorators`` (resolved names or patterns).
 
 What a handler calls in the same module (a module-level function, or ``self.m()`` in a

@@ -153,6 +153,30 @@ def module_instances(ctx: Context) -> dict[str, str]:
     return out
 
 
+def module_level_holder(ctx: Context, cls: ast.ClassDef) -> str | None:
+    """The module-level name that holds an instance of ``cls`` built at import time
+    (``client = Client()``, ``providers = [GithubProvider(), ...]``), or None."""
+    found = ctx.rule_state.get("module-level-holders")
+    if not isinstance(found, dict):
+        holders: dict[str, str] = {}
+        for name, b in ctx.module_scope.bindings.items():
+            value = b.value if b.kind == "assign" else None
+            if isinstance(value, ast.Dict):
+                items: list[ast.expr | None] = list(value.values)
+            elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+                items = list(value.elts)
+            else:
+                items = [value] if isinstance(value, ast.Call) else []
+            for item in items:
+                if isinstance(item, ast.Call) and isinstance(item.func, ast.Name):
+                    built = ctx.module_classes.get(item.func.id)
+                    if built is not None:
+                        holders.setdefault(built.name, name)
+        ctx.rule_state["module-level-holders"] = found = holders
+    holder = found.get(cls.name)
+    return holder if isinstance(holder, str) else None
+
+
 def process_wide_object(ctx: Context, expr: ast.expr) -> str | None:
     """The module-level instance ``expr`` is or hangs off (``billing``, ``app.state``,
     ``tm.auth``), as written; None for anything else (a local, an import, ``g``)."""
@@ -198,6 +222,13 @@ def instance_lifetime(ctx: Context) -> str | None:
         return f"`{cls.name}.{method.name}` returns a decorator: every call of what it decorates"
     paths = request_paths(ctx)
     handler = paths.of(method)
+    if handler is None and isinstance(method, ast.AsyncFunctionDef):
+        holder = module_level_holder(ctx, cls)
+        if holder is not None:
+            return (
+                INTERLEAVED + f"`{holder}` holds a `{cls.name}` built at import time, and "
+                f"`{method.name}` is a coroutine: concurrent calls interleave at every await"
+            )
     if handler is None:
         caller = shared_method_caller(ctx, cls, method.name)
         if caller is not None:
@@ -211,6 +242,44 @@ def instance_lifetime(ctx: Context) -> str | None:
     if handler.how.startswith("called by"):
         return None  # reached from a handler: ``self`` is whatever that handler's is
     return f"`{cls.name}.{method.name}` is a request handler ({handler.how}) of a shared instance"
+
+
+# the prefix of :func:`instance_lifetime`'s reason for a coroutine of an object built at
+# import time: only a store of what one call received (an awaited response, a user's
+# token or identity) is one caller's state there; counters and tasks are the object's
+INTERLEAVED = "\x00"
+# words naming one user's data in a value kept between awaits
+USER_WORDS = ("token", "user", "session", "credential", "secret", "password", "account")
+
+
+def interleaved_value(ctx: Context, stmt: ast.stmt, value: ast.expr) -> bool:
+    """In a coroutine of an object built at import time: ``stmt`` keeps (not ``+=``)
+    on ``self`` directly a value that one call received: computed from an awaited
+    result, or named as a user's token, identity or session."""
+    if isinstance(stmt, ast.AugAssign):
+        return False
+    fn = ctx.enclosing_functions()[0]
+    identity = set(ctx.words.identity_names)
+    awaited: set[str] = set()
+    assigns = [(n.targets, n.value) for n in ast.walk(fn) if isinstance(n, ast.Assign)]
+    for _ in range(4):
+        grew = False
+        for targets, expr in assigns:
+            bound = [b for t in targets for b in _bound_names(t)]
+            if not bound or set(bound) <= awaited:
+                continue
+            if any(isinstance(n, ast.Await) for n in ast.walk(expr)) or _mentions(expr, awaited):
+                awaited.update(bound)
+                grew = True
+        if not grew:
+            break
+    for n in ast.walk(value):
+        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
+        if name in awaited or name in identity or isinstance(n, ast.Await):
+            return True
+        if name and any(w in name.lower() for w in USER_WORDS):
+            return True
+    return False
 
 
 def _returns_function(outer: FunctionNode, inner: FunctionNode) -> bool:

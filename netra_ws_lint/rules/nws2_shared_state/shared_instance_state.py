@@ -6,8 +6,10 @@ import ast
 
 from netra_ws_lint.analysis.idioms import function_label, lazy_initialisation, self_param
 from netra_ws_lint.analysis.requests import (
+    INTERLEAVED,
     entry_point,
     instance_lifetime,
+    interleaved_value,
     process_wide_object,
     request_derived,
 )
@@ -31,6 +33,9 @@ class SharedInstanceState(Rule):
       registered as request handlers of a shared object;
     - `self.x = ...` in a method that code serving a request calls on a module-level
       instance of the class (in the same module or, in project mode, in any module);
+    - `self.x = ...` in a coroutine method of an object built at import time (a
+      module-level instance, or one in a module-level list or dict): concurrent
+      calls interleave at every `await`;
     - `self.x = ...` in the wrapper a method's decorator returns: the decorator object
       is shared by everything it decorates, and the wrapper runs for every call;
     - a `__new__` singleton that stores each caller's arguments on the one cached
@@ -196,6 +201,22 @@ class SharedInstanceState(Rule):
             server.set_current_user(request.headers.get("user_id"))
             return await call_next(request)
         """,
+        # an OAuth provider built at import time keeps a login's refresh token between
+        # two awaits
+        """
+        class OktaProvider:
+            async def get_token(self, code):
+                data = await exchange(code)
+                self.refresh_token = data.get("refresh_token")  # expect: NWS209@9
+                return data["access_token"]
+
+            async def get_user(self, token):
+                profile = await fetch_profile(token)
+                return {"profile": profile, "refresh": self.refresh_token}
+
+
+        providers = [OktaProvider()]
+        """,
         # a singleton whose __new__ stores each caller's credentials
         """
         class ApiClient:
@@ -290,6 +311,23 @@ class SharedInstanceState(Rule):
                 if self.client is None:
                     self.client = make_client(request.host)
         """,
+        # a service built at import time keeps its own counters, tasks and modes
+        """
+        import asyncio
+
+
+        class Monitor:
+            async def record(self, size):
+                self.total += size
+                self.task = asyncio.create_task(self.loop())
+                self.primary = size
+
+            async def loop(self):
+                await asyncio.sleep(1)
+
+
+        monitor = Monitor()
+        """,
         # the same server built per request
         """
         from fastapi import FastAPI, Request
@@ -373,6 +411,10 @@ class SharedInstanceState(Rule):
             reason = instance_lifetime(ctx)
             if reason is None:
                 return
+            if reason.startswith(INTERLEAVED):
+                reason = reason[len(INTERLEAVED) :]
+                if target.value is not root or not interleaved_value(ctx, stmt, value):
+                    return  # the object's own counters, tasks, modes: not one caller's
             why = reason
             place = f"`{me}` lives per process ({why})"
         else:
