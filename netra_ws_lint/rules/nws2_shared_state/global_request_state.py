@@ -13,7 +13,7 @@ from netra_ws_lint.analysis.idioms import (
     lazy_initialisation,
     self_param,
 )
-from netra_ws_lint.analysis.requests import request_derived, unreached
+from netra_ws_lint.analysis.requests import entry_point, request_derived, unreached
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -389,12 +389,13 @@ class GlobalRequestState(Rule):
         outer = ctx.enclosing_functions()[-1]
         if serving_request(ctx) is None and unreached(ctx, outer):
             return  # nothing that serves a request calls it (an example, a dead setter)
+        entry = entry_point(ctx)
         self.report(
             stmt,
             what=what,
             how=how,
             func=function_label(fn),
-            why=self.SERVES,
+            why=f"{self.SERVES} ({entry})" if entry else self.SERVES,
             who="concurrent request",
         )
 

@@ -92,8 +92,9 @@ class SharedInstanceState(Rule):
     message = "{target} is set from {source} in `{func}`, but {place}{read}: {effect}"
     summary = "Request data stored on an attribute of a process-wide object."
     # a request's value (handlers, identities, contexts, request objects, middleware),
-    # a decorator's wrapper, a ``__new__`` singleton, a class other modules share
-    trigger = ("{identity} {context} {handlers} {project} request __new__ wraps wrapper",)
+    # a decorator's wrapper, a ``__new__`` singleton, a class other modules share, a
+    # coroutine of an object built at import time
+    trigger = ("{identity} {context} {handlers} {project} request __new__ wraps wrapper async",)
     EFFECT = "the next request overwrites it and a concurrent one reads the wrong user's value"
 
     INVALID = [
