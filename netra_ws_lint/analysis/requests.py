@@ -193,6 +193,43 @@ def process_wide_object(ctx: Context, expr: ast.expr) -> str | None:
     return root.id
 
 
+# imported objects that hold one request's or one session's state (framework proxies)
+REQUEST_SCOPED_IMPORTS = (
+    "flask.g",
+    "flask.request",
+    "flask.session",
+    "quart.g",
+    "quart.request",
+    "quart.session",
+    "streamlit.session_state",
+    "bottle.request",
+    "bottle.response",
+    "contextvars",
+    "threading",
+)
+
+
+def imported_object(ctx: Context, root: ast.Name) -> str | None:
+    """What ``root`` names when an import binds it at module level (a module, or an
+    object of another module: ``from app.config import settings``), unless it is a
+    framework's per-request proxy (``flask.g``, ``st.session_state``...) or a class
+    (``Cls.x = ...`` is NWS207's); None for anything else."""
+    if not ctx.is_module_global(root.id):
+        return None
+    binding = ctx.lookup(root.id, root)
+    if binding is None or binding.kind != "import" or not binding.qualname:
+        return None
+    qual = binding.qualname
+    last = qual.rpartition(".")[2]
+    if last[:1].isupper() and not last.isupper():
+        return None  # a class (``Settings``), not an instance
+    if any(qual == p or qual.startswith(p + ".") for p in REQUEST_SCOPED_IMPORTS):
+        return None
+    if qual in ("os", "os.environ"):
+        return None  # the process environment: NWS210's
+    return qual
+
+
 def per_request_class(ctx: Context, cls: ast.ClassDef) -> bool:
     """The framework builds an instance of ``cls`` per request (a class-based view,
     a Tornado handler, a Channels consumer): its ``self`` is that request's."""

@@ -8,6 +8,7 @@ from netra_ws_lint.analysis.idioms import function_label, lazy_initialisation, s
 from netra_ws_lint.analysis.requests import (
     INTERLEAVED,
     entry_point,
+    imported_object,
     instance_lifetime,
     interleaved_value,
     process_wide_object,
@@ -26,7 +27,9 @@ class SharedInstanceState(Rule):
     of an object that lives for the whole process, without a per-user key:
 
     - an attribute of a module-level instance (`billing.auth_token = ...`,
-      `app.state.user = ...`) in code that serves one request;
+      `app.state.user = ...`), of an object or module imported from another module
+      (`settings.api_key = ...`), or an item of such an object's mapping whose key
+      names no user (`app.config["LOCALE"] = ...`), in code that serves one request;
     - `self.x = ...` in a method the framework calls for every request on the one
       instance it built: Django-style middleware (`__call__(self, request)`,
       `process_request`, `process_exception`...), Starlette's `dispatch`, methods
@@ -44,7 +47,9 @@ class SharedInstanceState(Rule):
     The message names the entry point that reaches the store, and a read of the same
     attribute elsewhere when the module shows one.
 
-    Not flagged: `flask.g`, context variables, thread-locals (NWS208), `__init__` and
+    Not flagged: `flask.g`, `st.session_state`, context variables, thread-locals
+    (NWS208), entries keyed by the user, flags and numbers an endpoint sets for
+    everyone (`cache.enabled = enabled` with `enabled: bool`), `__init__` and
     per-instance state of objects built per request (class-based views), constants,
     lazy initialisation (`if self.x is None: self.x = build()`), code no entry point
     reaches (startup, CLI).
@@ -218,6 +223,32 @@ class SharedInstanceState(Rule):
 
         providers = [OktaProvider()]
         """,
+        # a Flask view keeps the visitor's locale in the application's configuration
+        """
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+
+        @app.route("/prefs", methods=["POST"])
+        def prefs():
+            app.config["LOCALE"] = request.form["locale"]  # expect: NWS209@5
+            return "ok"
+        """,
+        # a handler writes the caller's key on a settings object of another module
+        """
+        from flask import Flask, request
+
+        from app.config import settings
+
+        app = Flask(__name__)
+
+
+        @app.route("/connect", methods=["POST"])
+        def connect():
+            settings.api_key = request.form["api_key"]  # expect: NWS209@5
+            return "ok"
+        """,
         # a singleton whose __new__ stores each caller's credentials
         """
         class ApiClient:
@@ -273,6 +304,31 @@ class SharedInstanceState(Rule):
             def get(self, request):
                 self.user = request.user
                 return render(request, "profile.html", {"user": self.user})
+        """,
+        # entries keyed by the user on the application state
+        """
+        from fastapi import FastAPI, Request
+
+        app = FastAPI()
+
+
+        @app.post("/prefs")
+        async def prefs(request: Request, user_id: str, locale: str):
+            app.state.locales[user_id] = locale
+        """,
+        # an endpoint that changes a setting for everyone (a flag, a number)
+        """
+        from fastapi import APIRouter
+
+        from app.services.cache import cache_service
+
+        router = APIRouter()
+
+
+        @router.post("/cache/toggle")
+        async def toggle(enabled: bool, ttl: int = 60):
+            cache_service.enabled = enabled
+            cache_service.ttl = ttl
         """,
         # startup configuration on a module-level object; a constant reset
         """
@@ -392,6 +448,14 @@ class SharedInstanceState(Rule):
 
     # -------------------------------------------------------------- stores
     def _check(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+        keyed = ""
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute):
+            # ``app.config["X"] = ...``: an item of a process-wide object's mapping,
+            # unless the key names the user (a per-user entry)
+            if self._names_user(target.slice):
+                return
+            keyed = f"[{ast.unparse(target.slice)}]"
+            target = target.value
         if not isinstance(target, ast.Attribute):
             return
         ctx = self.ctx
@@ -408,6 +472,8 @@ class SharedInstanceState(Rule):
             return
         me = self_param(fns[-1]) if ctx.enclosing_class() is not None else None
         place = why = ""
+        if keyed and me is not None and root.id == me:
+            return  # ``self.x[k] = ...``: NWS204's and NWS201's containers
         if me is not None and root.id == me and ctx.lookup(me, root) is not None:
             reason = instance_lifetime(ctx)
             if reason is None:
@@ -420,23 +486,53 @@ class SharedInstanceState(Rule):
             place = f"`{me}` lives per process ({why})"
         else:
             obj = process_wide_object(ctx, target.value)
-            if obj is None:
+            imported = None if obj is not None else imported_object(ctx, root)
+            if obj is None and imported is None:
                 return
             why = entry_point(ctx) or ""
             if not why:
                 return
-            place = f"`{obj}` is a module-level instance shared by every request ({why})"
-        if not request_derived(ctx, value):
+            if obj is not None:
+                place = f"`{obj}` is a module-level instance shared by every request ({why})"
+            else:
+                place = (
+                    f"`{root.id}` is `{imported}`, imported: a module or module-level object, "
+                    f"one per process ({why})"
+                )
+        if not request_derived(ctx, value) or self._setting(value, fns):
             return
         self.report(
             stmt,
-            target=f"`{label}`",
+            target=f"`{label}{keyed}`",
             source=self._source(value),
             func=function_label(fns[0]),
             place=place,
             read=self._read_elsewhere(target, fns),
             effect=self.EFFECT,
         )
+
+    def _names_user(self, key: ast.expr) -> bool:
+        identity = set(self.ctx.words.identity_names)
+        for n in ast.walk(key):
+            word = (
+                n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
+            )
+            if word and (word in identity or "user" in word.lower() or "session" in word.lower()):
+                return True
+        return False
+
+    def _setting(self, value: ast.expr, fns: list[FunctionNode]) -> bool:
+        """``value`` is a parameter annotated as a flag or a number (``enabled: bool``,
+        ``ttl_seconds: int``) and named as no identity: a setting an endpoint changes
+        for everyone on purpose, not one user's data."""
+        if not isinstance(value, ast.Name) or value.id in self.ctx.words.identity_names:
+            return False
+        for fn in fns:
+            for p in params_of(fn):
+                if p.name == value.id:
+                    ann = p.node.annotation
+                    return isinstance(ann, ast.Name) and ann.id in ("bool", "int", "float")
+        return False
 
     @staticmethod
     def _source(value: ast.expr) -> str:
