@@ -204,7 +204,9 @@ def test_a_method_a_handler_of_another_module_calls_on_a_shared_instance(
     assert "svc.app.pick" in line and "read in `current`" in line
     # the same class built per request in the handler: nothing shared
     app = root / "svc" / "app.py"
-    app.write_text(app.read_text().replace("server = Server()\n", "").replace(
-        "    server.set_user", "    server = Server()\n    server.set_user"
-    ))
+    app.write_text(
+        app.read_text()
+        .replace("server = Server()\n", "")
+        .replace("    server.set_user", "    server = Server()\n    server.set_user")
+    )
     assert "NWS209" not in _check(capsys, root, monkeypatch)
