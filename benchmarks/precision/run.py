@@ -23,6 +23,15 @@ here, so its labels (``labels-backend*.json``) keep a digest of the finding line
 label may name the ``defect`` it belongs to (several findings, one defect: the report
 counts distinct defects too) and the ``kind`` of a false positive.
 
+``--realfixes DIR`` (default ``../shared/realfixes`` beside the repository, as for the
+corpora, or ``$NWS_REALFIXES``) measures recall on real fixed defects: ``cases.jsonl``
+labels a defect line (positive, with ``alt_lines`` also accepted) or the line that
+replaced it in the fix (a control) in a tree of ``snapshots.tar.gz``
+(``OUT/<owner+repo>/<commit>/``). Each labelled tree is checked from its root with the
+default rules; a positive is found when any default finding is on its line or one of its
+``alt_lines`` in its file, a control is flagged when any default finding is on its line.
+``--no-realfixes`` skips it; ``--only realfixes`` runs it alone.
+
 Exit status: 0 every finding is labelled, 1 some are not, 2 no corpora were found.
 """
 
@@ -50,6 +59,7 @@ EXAMPLES = "examples"
 # so its labels key a finding by a digest of the line's text, never the text itself.
 BACKEND = "backend"
 BACKEND_LABELS = "labels-backend*.json"
+REALFIXES = "realfixes"
 
 
 def default_corpora() -> Path:
@@ -59,6 +69,15 @@ def default_corpora() -> Path:
     if env:
         return Path(env)
     candidates = [REPO.parent / "shared" / "corpora", REPO.parent.parent / "shared" / "corpora"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+def default_realfixes() -> Path:
+    """``$NWS_REALFIXES``, else ``../shared/realfixes`` found as the corpora are."""
+    env = os.environ.get("NWS_REALFIXES")
+    if env:
+        return Path(env)
+    candidates = [REPO.parent / "shared" / REALFIXES, REPO.parent.parent / "shared" / REALFIXES]
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
 
@@ -106,6 +125,96 @@ def run_lint(root: Path) -> list[dict[str, Any]]:
         raise SystemExit(f"netra-ws-lint failed on {root}:\n{proc.stderr}")
     findings: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
     return findings
+
+
+# ----------------------------------------------------------------------- realfixes
+def load_cases(folder: Path) -> list[dict[str, Any]]:
+    cases = []
+    for line in (folder / "cases.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            cases.append(json.loads(line))
+    return cases
+
+
+def case_tree(out: Path, case: dict[str, Any]) -> Path:
+    """The labelled tree of ``case`` under the unpacked ``OUT`` folder."""
+    return out / case["repo"].replace("/", "+") / case["commit"]
+
+
+def judge_cases(
+    cases: list[dict[str, Any]], findings: dict[Path, list[dict[str, Any]]], out: Path
+) -> list[dict[str, Any]]:
+    """Per case: ``hit`` (a positive found / a control flagged) and the findings on its
+    lines (code, line, message)."""
+    rows = []
+    for case in cases:
+        tree = case_tree(out, case)
+        lines = (
+            {case["line"], *(case.get("alt_lines") or [])} if case["positive"] else {case["line"]}
+        )
+        path = case["path"].replace("\\", "/")
+        on = [
+            {"code": f["code"], "line": f["line"], "message": f["message"]}
+            for f in findings.get(tree, [])
+            if f["filename"].replace("\\", "/") == path and f["line"] in lines
+        ]
+        rows.append(
+            {
+                "id": case["id"],
+                "positive": bool(case["positive"]),
+                "category": case.get("category", ""),
+                "path": path,
+                "line": case["line"],
+                "hit": bool(on),
+                "findings": on,
+            }
+        )
+    return rows
+
+
+def run_realfixes(folder: Path, tmp: Path) -> list[dict[str, Any]]:
+    """Unpack the snapshots, check each labelled tree once, judge every case."""
+    cases = load_cases(folder)
+    dest = tmp / REALFIXES
+    dest.mkdir()
+    with tarfile.open(folder / "snapshots.tar.gz") as tar:
+        tar.extractall(dest, members=_safe_members(tar, dest))  # members filtered above
+    out = dest / "OUT"
+    findings: dict[Path, list[dict[str, Any]]] = {}
+    for case in cases:
+        tree = case_tree(out, case)
+        if tree not in findings:
+            findings[tree] = run_lint(tree) if tree.is_dir() else []
+    return judge_cases(cases, findings, out)
+
+
+def realfixes_totals(rows: list[dict[str, Any]]) -> dict[str, int]:
+    pos = [r for r in rows if r["positive"]]
+    neg = [r for r in rows if not r["positive"]]
+    return {
+        "found": sum(r["hit"] for r in pos),
+        "positives": len(pos),
+        "controls_flagged": sum(r["hit"] for r in neg),
+        "controls": len(neg),
+    }
+
+
+def print_realfixes(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
+    out.write("\nrealfixes (default rules)\n")
+    for r in rows:
+        kind = "positive" if r["positive"] else "control "
+        if r["positive"]:
+            state = "found" if r["hit"] else "MISSED"
+        else:
+            state = "FLAGGED" if r["hit"] else "quiet"
+        out.write(f"  {r['id']} {kind} {state:<7} {r['category']:<22} {r['path']}:{r['line']}\n")
+        for f in r["findings"]:
+            out.write(f"      {f['code']} line {f['line']}: {f['message']}\n")
+    t = realfixes_totals(rows)
+    out.write(
+        f"  found {t['found']}/{t['positives']}, "
+        f"controls flagged {t['controls_flagged']}/{t['controls']}\n"
+    )
 
 
 # ----------------------------------------------------------------------- keys
@@ -277,6 +386,13 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help=f"also check this private tree as corpus {BACKEND!r} (labels: {BACKEND_LABELS})",
     )
+    parser.add_argument(
+        "--realfixes",
+        type=Path,
+        default=default_realfixes(),
+        help="folder with cases.jsonl and snapshots.tar.gz (recall on real fixed defects)",
+    )
+    parser.add_argument("--no-realfixes", action="store_true", help="skip the realfixes cases")
     parser.add_argument("--only", action="append", help="only this corpus (repeatable)")
     parser.add_argument("--no-examples", action="store_true", help="skip examples/")
     parser.add_argument("--unlabelled-out", type=Path, help="write unlabelled findings here")
@@ -287,11 +403,15 @@ def main(argv: list[str] | None = None) -> int:
     archives = sorted(args.corpora.glob("*.tar.gz")) if args.corpora.is_dir() else []
     if args.only:
         archives = [a for a in archives if any(a.name.startswith(o) for o in args.only)]
+    realfixes = None
+    wanted = not args.no_realfixes and (not args.only or REALFIXES in args.only)
+    if wanted and (args.realfixes / "cases.jsonl").is_file():
+        realfixes = args.realfixes
     backend = args.backend if args.backend and (not args.only or BACKEND in args.only) else None
     if backend is not None and not backend.is_dir():
         print(f"--backend {backend}: not a directory", file=sys.stderr)
         return 2
-    if not archives and backend is None:
+    if not archives and backend is None and realfixes is None:
         print(f"no corpora (*.tar.gz) in {args.corpora}", file=sys.stderr)
         return 2
     labels = load_labels(args.labels, *sorted(HERE.glob(BACKEND_LABELS)))
@@ -309,9 +429,12 @@ def main(argv: list[str] | None = None) -> int:
             root = Path(tmp) / EXAMPLES
             shutil.copytree(REPO / EXAMPLES, root)
             rows += keyed_findings(EXAMPLES, root, run_lint(root))
+        cases = run_realfixes(realfixes, Path(tmp)) if realfixes is not None else []
 
     summary = summarise(rows, labels)
     print_report(summary)
+    if cases:
+        print_realfixes(cases)
     defects = distinct_defects(rows, labels)
     if defects:
         counts = ", ".join(f"{corpus} {n}" for corpus, n in sorted(defects.items()))
@@ -350,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
             "unlabelled": len(unlabelled),
             "stale": len(stale),
         }
+        if cases:
+            summary_out["realfixes"] = {**realfixes_totals(cases), "cases": cases}
         args.summary_json.write_text(json.dumps(summary_out, indent=2) + "\n", encoding="utf-8")
     return 1 if unlabelled else 0
 

@@ -36,3 +36,11 @@ async def nightly_report() -> None:
     context = UserExecutionContext(user_id="system", thread_id="nightly", run_id="report")
     manager = ws.create_websocket_manager(context)
     await manager.broadcast({"type": "report"})
+
+
+# what the websocket router dispatches to, by message type
+HANDLERS = {
+    "connect": handle_connect,
+    "message": handle_message,
+    "legacy_run": handle_legacy_run,
+}

@@ -23,6 +23,15 @@ one message or one event of one client:
 - python-socketio / Flask-SocketIO: ``@sio.event``, ``@sio.on("message")``,
   ``sio.on("message", handler)``, ``on_event``, ``Namespace`` classes' ``on_*``;
 - Tornado ``RequestHandler`` classes, Litestar's ``@get`` ... decorators;
+- middleware classes (in a module importing a framework): Django's
+  ``process_request`` / ``process_view`` / ``process_exception`` / ``process_response``
+  and ``__call__(self, request)``, Starlette's ``dispatch(self, request, call_next)``,
+  a pure ASGI ``__call__(self, scope, receive, send)``: built once, called per request;
+- callbacks of UI, bot and task frameworks: Gradio event listeners
+  (``button.click(fn)``, ``image.upload(fn)``...), python-telegram-bot handlers
+  (``CommandHandler("start", fn)``, ``MessageHandler(filters, fn)``), Discord
+  (``@bot.command()``, ``@client.event``), Slack bolt (``@app.message(...)``,
+  ``@app.event(...)``), Celery tasks (``@app.task``, ``@shared_task``);
 - decorators configured as ``request-handler-decorators`` (resolved names or patterns).
 
 What a handler calls in the same module (a module-level function, or ``self.m()`` in a
@@ -83,7 +92,64 @@ PACKAGES: dict[str, tuple[str, bool]] = {
     "channels": ("django", False),
     "socketio": ("socketio", False),
     "flask_socketio": ("socketio", False),
+    # callback frameworks: a UI event, a chat message, a queued task (no HTTP routes)
+    "gradio": ("gradio", False),
+    "telegram": ("telegram", True),
+    "discord": ("discord", True),
+    "slack_bolt": ("slack", False),
+    "celery": ("celery", False),
 }
+# frameworks that call back functions for one user's event but route no HTTP requests
+CALLBACK_FRAMEWORKS = frozenset({"gradio", "telegram", "discord", "slack", "celery"})
+# ``component.click(fn, ...)``: Gradio's event listeners
+GRADIO_EVENTS = frozenset(
+    {
+        "click",
+        "change",
+        "upload",
+        "submit",
+        "select",
+        "input",
+        "blur",
+        "focus",
+        "clear",
+        "release",
+        "edit",
+        "like",
+        "load",
+        "then",
+        "success",
+        "stream",
+        "play",
+        "pause",
+        "stop",
+        "end",
+        "start_recording",
+        "stop_recording",
+        "double_click",
+        "delete",
+        "retry",
+        "undo",
+        "key_up",
+    }
+)
+# decorator methods that register a bot callback (Discord, Slack bolt) or a task (Celery)
+CALLBACK_DECORATORS = {
+    "discord": frozenset({"command", "event", "slash_command", "hybrid_command", "listen"}),
+    "slack": frozenset({"message", "event", "command", "action", "shortcut", "view", "options"}),
+    "celery": frozenset({"task", "shared_task"}),
+}
+# Django-style middleware: methods the framework calls for every request on the one
+# instance it built at startup
+MIDDLEWARE_METHODS = frozenset(
+    {
+        "process_request",
+        "process_view",
+        "process_exception",
+        "process_response",
+        "process_template_response",
+    }
+)
 
 # classes whose instances register handlers with their methods
 APP_CLASSES = frozenset(
@@ -377,6 +443,8 @@ class _Finder:
             registrations.sort(key=lambda r: (r[0].lineno, r[0].col_offset))
             for call, chain in registrations:
                 self._registration(call, chain)
+        if any(f[0] in CALLBACK_FRAMEWORKS for f in self.module_frameworks):
+            self._callbacks(bodies)
         self._project_routes()
         self._follow_calls()
         return self.paths
@@ -568,6 +636,71 @@ class _Finder:
         fw = self._view_base(cls, chain, set())
         if fw is not None:
             self._view_methods(cls, fw, f"class-based view {cls.name}")
+        elif self.module_frameworks or self.configured:
+            self._middleware(cls)
+
+    def _middleware(self, cls: ast.ClassDef) -> None:
+        """A middleware class: Django's (``process_request(self, request)``...,
+        ``__call__(self, request)``), Starlette's ``dispatch(self, request,
+        call_next)``, a pure ASGI ``__call__(self, scope, receive, send)``. The
+        framework builds it once and calls these methods for every request."""
+        for stmt in cls.body:
+            if not isinstance(stmt, FUNCTION_TYPES):
+                continue
+            names = [p.name for p in params_of(stmt) if p.kind in ("pos", "posonly")]
+            second = names[1] if len(names) > 1 else ""
+            if (
+                (stmt.name in MIDDLEWARE_METHODS and second == "request")
+                or (stmt.name == "__call__" and second == "request")
+                or (stmt.name == "dispatch" and names[1:3] == ["request", "call_next"])
+                or (stmt.name == "__call__" and names[1:4] == ["scope", "receive", "send"])
+            ):
+                fw = self._guess()
+                loop = fw[1] or isinstance(stmt, ast.AsyncFunctionDef)
+                self._add(stmt, Handler(fw[0], loop, f"{stmt.name} of middleware {cls.name}"))
+
+    # -------------------------------------------------------------- callbacks
+    def _callbacks(self, bodies: list[tuple[list[ast.stmt], list[Scope]]]) -> None:
+        """Callbacks of UI, bot and task frameworks: ``button.click(fn)`` (Gradio),
+        ``CommandHandler("start", fn)`` (python-telegram-bot), ``@bot.command()``
+        (Discord), ``@app.message(...)`` (Slack bolt), ``@app.task`` (Celery): each
+        call serves one user's event."""
+        frameworks = {f[0]: f for f in self.module_frameworks}
+        for node in self.chains:
+            if not isinstance(node, FUNCTION_TYPES):
+                continue
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                written = self._written(target)
+                for name, methods in CALLBACK_DECORATORS.items():
+                    if name in frameworks and written in methods:
+                        known = frameworks[name]
+                        self._add(node, Handler(known[0], known[1], f"@{dotted_name(target)}"))
+        for body, chain in bodies:
+            for call in iter_child_stmts_no_scopes(body):
+                if not isinstance(call, ast.Call):
+                    continue
+                func = call.func
+                args: list[ast.expr] = []
+                fw: tuple[str, bool] | None = None
+                if (
+                    "gradio" in frameworks
+                    and isinstance(func, ast.Attribute)
+                    and func.attr in GRADIO_EVENTS
+                ):
+                    fw = frameworks["gradio"]
+                    args = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "fn")]
+                elif "telegram" in frameworks and self._written(func).endswith("Handler"):
+                    fw = frameworks["telegram"]
+                    args = [*call.args, *(k.value for k in call.keywords if k.arg == "callback")]
+                if fw is None:
+                    continue
+                for arg in args:
+                    if isinstance(arg, ast.Name):
+                        binding = self._binding(arg.id, chain)
+                        if binding is not None and binding.kind == "def":
+                            how = f"{dotted_name(func) or 'a'}() callback"
+                            self._local(binding.node, fw, how)
 
     def _view_methods(self, cls: ast.ClassDef, fw: tuple[str, bool], how: str) -> None:
         for stmt in cls.body:

@@ -97,6 +97,11 @@ CACHE_DECORATORS = frozenset(
         "aiocache.decorators.cached",
         "aiocache.multi_cached",
         "aiocache.decorators.multi_cached",
+        "streamlit.cache_resource",
+        "streamlit.cache_data",
+        "streamlit.cache",
+        "streamlit.experimental_memo",
+        "streamlit.experimental_singleton",
     }
 )
 # The last component of a cache decorator: what the decorator is called when the
@@ -324,6 +329,16 @@ def _polarity(test: ast.expr, names: set[str]) -> set[bool]:
     return {False} if _slot(test) in names else set()
 
 
+def _only_when_unset(test: ast.expr, names: set[str]) -> bool:
+    """The branch of ``test`` is taken only while one of ``names`` is unset: not
+    ``if not x or changed(y):`` (taken again when ``x`` is set: a rebinding)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return all(_only_when_unset(v, names) for v in test.values)
+    if isinstance(test, ast.BoolOp):
+        return any(_only_when_unset(v, names) for v in test.values)
+    return True in _polarity(test, names)
+
+
 def _ends_block(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
@@ -385,7 +400,7 @@ def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
             names.add(node.targets[0].id)  # ``inst = _instance``
     for guard, branch in _guards(fn, stmt):
         says = _polarity(guard.test, names)
-        if branch == "body" and True in says:
+        if branch == "body" and True in says and _only_when_unset(guard.test, names):
             return True
         if branch == "orelse" and False in says:
             return True

@@ -38,6 +38,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -171,6 +172,14 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
     routes, apps = data.get("routes", {}), data.get("apps", {})
     if not isinstance(routes, dict) or not isinstance(apps, dict):
         return False
+    calls = data.get("shared_calls", {})
+    if not isinstance(calls, dict) or not all(
+        isinstance(k, str)
+        and isinstance(v, dict)
+        and all(isinstance(m, str) and isinstance(w, str) for m, w in v.items())
+        for k, v in calls.items()
+    ):
+        return False
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in routes.items()):
         return False
     if not all(
@@ -185,6 +194,18 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
     return all(isinstance(k, str) and isinstance(d, dict) and def_valid(d) for k, d in defs.items())
 
 
+# module name parts of code that serves no user: tests, examples, demos, scripts
+_DEAD_PARTS = re.compile(
+    r"^(tests?|test_.*|.*_tests?|.*examples?.*|demos?|.*_demo|scripts?|docs?)$"
+)
+
+
+def dead_module(name: str) -> bool:
+    """A module of tests, examples, demos or scripts (by its dotted name): what it
+    calls is not called for a request."""
+    return any(_DEAD_PARTS.match(part) for part in name.split("."))
+
+
 class ProjectIndex:
     """Every module's facts, and name resolution across them (joins, no parsing).
 
@@ -194,7 +215,7 @@ class ProjectIndex:
 
     # attributes the join makes (see __getattr__)
     _JOINED = frozenset(
-        {"modules", "vocabulary", "known_names", "routes", "asgi", "apps", "_found"}
+        {"modules", "vocabulary", "known_names", "routes", "asgi", "apps", "shared_calls", "_found"}
     )
     modules: dict[str, dict[str, Any]]
     vocabulary: ProjectVocabulary
@@ -202,6 +223,8 @@ class ProjectIndex:
     routes: dict[str, str]
     asgi: bool
     apps: dict[str, tuple[str, bool]]
+    # methods called on module-level instances from request paths, by class (requests.py)
+    shared_calls: dict[str, dict[str, str]]
     _found: dict[str, dict[str, Any] | None]
     digest: str  # of the joined facts
     names_digest: str  # of the known names
@@ -299,6 +322,14 @@ class ProjectIndex:
             for qual, framework in e.get("routes", {}).items():
                 self.routes[self.follow(qual)] = framework
         self.asgi = any(m.rpartition(".")[2] == "asgi" for m in modules)
+        # methods of a class called on a module-level instance of it by code serving a
+        # request (analysis/requests.py), by the class's defining module
+        self.shared_calls = {}
+        for e in modules.values():
+            for qual, methods in e.get("shared_calls", {}).items():
+                known = self.shared_calls.setdefault(self.follow(qual), {})
+                for method, where in methods.items():
+                    known.setdefault(method, where)
         # module-level application objects (``sio = AsyncServer()``), by absolute name
         self.apps = {
             f"{module}.{name}": (fw, loop)
@@ -316,6 +347,12 @@ class ProjectIndex:
         names: set[str] = set(self.vocabulary.names())
         for e in self.entries:
             names.update(e["defs"])
+            # what tests and examples import (a function only they call serves no
+            # request), and classes whose module-level instances serve requests
+            # (analysis/requests.py): the files defining them need the project
+            if dead_module(e["module"]):
+                names.update(q.rpartition(".")[2] for q in e["imports"].values())
+            names.update(q.rpartition(".")[2] for q in e.get("shared_calls", {}))
             # request handlers other modules register, and application objects: the
             # prefilter looks for these names too (frameworks.py)
             names.update(q.rpartition(".")[2] for q in e.get("routes", {}))

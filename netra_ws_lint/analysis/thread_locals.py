@@ -1,8 +1,8 @@
 """The thread-local objects a module holds (NWS208): ``threading.local()`` instances
 and instances of ``threading.local`` subclasses of the module, at module level, as
-class attributes, or as attributes that ``__init__`` sets on a class with a
-module-level instance; and which of them an expression denotes from the current
-position of the walk."""
+class attributes, or as attributes that ``__init__`` sets on ``self`` (an object
+holding a thread-local is shared between threads by design); and which of them an
+expression denotes from the current position of the walk."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ class ThreadLocals:
     ) -> str | None:
         """The thread-local type ``call`` builds (``threading.local``, a subclass of
         this module), or None."""
+        if isinstance(call, ast.IfExp):  # ``threading.local() if threaded else Dummy()``
+            return self._thread_local_type(call.body, seen) or self._thread_local_type(
+                call.orelse, seen
+            )
         if not isinstance(call, ast.Call):
             return None
         name = self.ctx.resolve(call.func)
@@ -107,7 +111,9 @@ class ThreadLocals:
                             )
             init = ctx.init_of(cls)
             me = self_param(init) if init is not None else None
-            if init is None or me is None or cls.name not in self.instances.values():
+            # a thread-local per instance: the instance is meant to be shared between
+            # threads (or coroutines), whether or not this module builds it
+            if init is None or me is None:
                 continue
             for sub in ast.walk(init):
                 if isinstance(sub, ast.Assign):

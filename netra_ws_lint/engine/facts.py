@@ -235,6 +235,11 @@ def _entry(
         apps = app_objects(ctx)
         if apps:
             out["apps"] = {name: [fw, loop] for name, (fw, loop) in apps.items()}
+        from netra_ws_lint.analysis.requests import shared_instance_calls
+
+        calls = shared_instance_calls(ctx, imports, module.name)
+        if calls:
+            out["shared_calls"] = calls
     return out
 
 

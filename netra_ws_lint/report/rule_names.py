@@ -19,6 +19,8 @@ RULE_NAMES = {
     "NWS206": "contextvar-mutable-default",
     "NWS207": "global-request-state",
     "NWS208": "thread-local-state",
+    "NWS209": "shared-instance-state",
+    "NWS210": "process-env-state",
     "NWS301": "factory-without-context",
     "NWS302": "user-action-without-context",
     "NWS303": "context-dropped",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from netra_ws_lint.analysis.frameworks import serving_request
 from netra_ws_lint.analysis.idioms import (
     function_label,
     is_classmethod,
@@ -12,6 +13,7 @@ from netra_ws_lint.analysis.idioms import (
     lazy_initialisation,
     self_param,
 )
+from netra_ws_lint.analysis.requests import entry_point, request_derived, unreached
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -21,6 +23,39 @@ from netra_ws_lint.rules.base import Rule, register
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
+
+
+def _reads(value: ast.expr, name: str | None) -> bool:
+    """``value`` reads the variable ``name`` (the instance: ``self.build()``)."""
+    return name is not None and any(
+        isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)
+    )
+
+
+def _runs_once(init: FunctionNode, cls: ast.ClassDef | None) -> bool:
+    """The class is a singleton (its ``__new__`` hands out one instance) or its
+    ``__init__`` returns early once the instance (or the class) is initialised
+    (``if self._initialized: return``): its class attributes are set up once, as
+    configuration, not per instance."""
+    if cls is not None and any(
+        isinstance(s, FUNCTION_TYPES) and s.name == "__new__" for s in cls.body
+    ):
+        return True
+    me = self_param(init)
+    for stmt in init.body:
+        if (
+            isinstance(stmt, ast.If)
+            and stmt.body
+            and isinstance(stmt.body[-1], ast.Return)
+            and any(
+                isinstance(n, ast.Attribute)
+                and isinstance(n.value, (ast.Name, ast.Attribute))
+                and (dotted_name(n) or "").split(".")[0] in (me, cls.name if cls else None)
+                for n in ast.walk(stmt.test)
+            )
+        ):
+            return True
+    return False
 
 
 @register
@@ -81,11 +116,13 @@ class GlobalRequestState(Rule):
     code = "NWS207"
     name = "global-request-state"
     message = (
-        "{what} is rebound {how} in `{func}`, which serves one request: every concurrent "
-        "request overwrites it and reads the others'"
+        "{what} is rebound {how} in `{func}`, {why}: every {who} overwrites it and reads "
+        "the others'"
     )
+    SERVES = "which serves one request"
+    PER_INSTANCE = "which runs for every instance (every account or user it is built for)"
     summary = "Module-level name or class attribute rebound with request data in a request path."
-    trigger = ("{identity} {context} {handlers}",)
+    trigger = ("{identity} {context} {handlers} __init__",)
     options = (
         "identity-names",
         "context-names",
@@ -157,6 +194,17 @@ class GlobalRequestState(Rule):
             if _tenant is None:
                 raise RuntimeError("tenants not loaded")
             _tenant = lookup_tenant(user_id)  # expect: NWS207@5
+        """,
+        # a class attribute rebound per instance in __init__: the last client built
+        # wins for every client
+        """
+        class ApiClient:
+            session = None
+
+            def __init__(self, api_key):
+                self.api_key = api_key
+                ApiClient.session = build_session(api_key)  # expect: NWS207@9
+                ApiClient.pool = self.make_pool()  # expect: NWS207@9
         """,
         # a FastAPI route: the value comes out of the request
         """
@@ -238,6 +286,29 @@ class GlobalRequestState(Rule):
             def bind(self, user_id):
                 self.user_id = user_id
         """,
+        # a singleton set up once: its __init__ returns early when initialised
+        """
+        class Policy:
+            _initialized = False
+            _source = None
+
+            def __init__(self, source=None):
+                if self.__class__._initialized:
+                    return
+                self.__class__._source = source or default_source()
+                self.__class__._initialized = True
+        """,
+        # per-instance state in __init__; a counter and a constant through the class
+        """
+        class ApiClient:
+            created = 0
+            session = None
+
+            def __init__(self, api_key):
+                self.session = build_session(api_key)
+                ApiClient.created += 1
+                ApiClient.default_timeout = DEFAULT_TIMEOUT
+        """,
         # contextvars instead of a global; a lazily built class-level instance
         """
         from contextvars import ContextVar
@@ -294,9 +365,39 @@ class GlobalRequestState(Rule):
         label = dotted_name(target)
         if label is None or lazy_initialisation(fn, stmt, label):
             return
+        if (
+            fn.name == "__init__"
+            and isinstance(target, ast.Attribute)
+            and not isinstance(stmt, ast.AugAssign)
+            and (request_derived(ctx, value) or _reads(value, self_param(fn)))
+            and not _runs_once(fn, ctx.enclosing_class())
+        ):
+            # ``Client.session = <this instance's session>``: the last instance built
+            # wins for all of them
+            how = "per instance through its class"
+            self.report(
+                stmt,
+                what=what,
+                how=how,
+                func=function_label(fn),
+                why=self.PER_INSTANCE,
+                who="instance",
+            )
+            return
         if not ctx.has_user_identity():
             return
-        self.report(stmt, what=what, how=how, func=function_label(fn))
+        outer = ctx.enclosing_functions()[-1]
+        if serving_request(ctx) is None and unreached(ctx, outer):
+            return  # nothing that serves a request calls it (an example, a dead setter)
+        entry = entry_point(ctx)
+        self.report(
+            stmt,
+            what=what,
+            how=how,
+            func=function_label(fn),
+            why=f"{self.SERVES} ({entry})" if entry else self.SERVES,
+            who="concurrent request",
+        )
 
     def visit_Global(self, node: ast.Global) -> None:
         # a declaration precedes every use in its function (else a SyntaxError)
