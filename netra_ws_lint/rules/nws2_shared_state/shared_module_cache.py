@@ -7,7 +7,11 @@ import ast
 from netra_ws_lint.analysis.idioms import (
     function_label,
 )
-from netra_ws_lint.analysis.vocabulary import is_identity_value, is_own_id_tracking
+from netra_ws_lint.analysis.vocabulary import (
+    is_identity_value,
+    is_own_id_tracking,
+    keyed_removals,
+)
 from netra_ws_lint.rules._shared import (
     _ModuleContainerRule,
 )
@@ -37,7 +41,9 @@ class SharedModuleCache(_ModuleContainerRule):
     (`STORE.pop(session_id)` on disconnect): it has a lifecycle, left to review.
     Whether the cleanup reaches every entry is not decided: a store popped when a
     websocket disconnects but also filled for sessions that never connect one (HTTP
-    or bot sessions) still grows; look at these audit findings.
+    or bot sessions) still grows; look at these audit findings. The removals by key
+    from such a store (`del STORE[k]`, `STORE.pop(k)` in an expiry sweep or a
+    logout) are its cleanup: audit too, whatever their key.
     A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
@@ -303,6 +309,21 @@ class SharedModuleCache(_ModuleContainerRule):
         async def disconnect(session_id):
             SESSIONS.pop(session_id, None)
         """,
+        # the expiry sweep and the logout of a store with a lifecycle remove by key
+        # (a token hash, a user id): its cleanup, audit with the store
+        """
+        TOKENS = {}
+
+        def remember(token_hash, info):
+            TOKENS[token_hash] = info
+
+        async def sweep(now):
+            for token_hash in [k for k, v in TOKENS.items() if v['exp'] < now]:
+                del TOKENS[token_hash]
+
+        async def logout(user_id, token_hash):
+            TOKENS.pop(token_hash, None)
+        """,
         # per-user state lives on the user's context
         """
         async def remember(user_context, message):
@@ -321,6 +342,9 @@ class SharedModuleCache(_ModuleContainerRule):
         # a per-user store whose entries the project removes by key (on disconnect,
         # logout...) has a lifecycle: audit, whether it is complete is for review
         audit = audit or (self._keyed_by_identity(node) and self._evicted(name))
+        # and the removals by key that make that lifecycle (the sweep, the logout):
+        # they are the cleanup of such a store, reviewed with it
+        audit = audit or (name in keyed_removals(node) and self._evicted(name))
         return self._report_once(node, audit=audit, name=name, func=function_label(fn))
 
     def _evicted(self, name: str) -> bool:
