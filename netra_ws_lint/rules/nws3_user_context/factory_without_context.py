@@ -187,6 +187,20 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a context built in the function, then passed positionally to a constructor
+        # whose first parameter takes a context or a registry (its `context=` keyword
+        # left out): it is given a user context
+        """
+        from app.context import UserExecutionContext
+
+        class Engine:
+            def __init__(self, context_or_registry=None, factory=None, context=None):
+                self.context = context or context_or_registry
+
+        def compat_engine(factory):
+            fallback_ctx = UserExecutionContext(user_id=new_id(), thread_id=new_id())
+            return Engine(fallback_ctx, factory)
+        """,
         # a per-user object given the user it belongs to by its identity keyword
         """
         class UserEmitter:
