@@ -18,6 +18,21 @@ from netra_ws_lint.rules._shared import (
 from netra_ws_lint.rules.base import register
 
 
+def _literal_counter(node: ast.AST) -> bool:
+    """``X["name"] += 1``: a number added under a literal key (a process-wide metric)."""
+    if not isinstance(node, ast.AugAssign) or not isinstance(node.op, (ast.Add, ast.Sub)):
+        return False
+    target, value = node.target, node.value
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+        and isinstance(value, ast.Constant)
+        and type(value.value) in (int, float)
+    )
+
+
 @register
 class SharedModuleCache(_ModuleContainerRule):
     """
@@ -43,7 +58,9 @@ class SharedModuleCache(_ModuleContainerRule):
     websocket disconnects but also filled for sessions that never connect one (HTTP
     or bot sessions) still grows; look at these audit findings. The removals by key
     from such a store (`del STORE[k]`, `STORE.pop(k)` in an expiry sweep or a
-    logout) are its cleanup: audit too, whatever their key.
+    logout) are its cleanup: audit too, whatever their key. A number added to an
+    entry under a literal key (`STATS["expired"] += 1`) is a process metric holding
+    no user's data: not flagged.
     A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
@@ -139,6 +156,13 @@ class SharedModuleCache(_ModuleContainerRule):
             COUNTS[user_id] += 1  # expect: NWS201@5
             del LRU[user_id]  # expect: NWS201@5
             BY_USER[user_id][0] = event  # expect: NWS201@5
+        """,
+        # a literal key holding what a user sent, not a count
+        """
+        STATS = {'seen': []}
+
+        async def see(user_id):
+            STATS['seen'] += [user_id]  # expect: NWS201@5
         """,
         # a method, a nested function, a comprehension and a lambda inside async code
         """
@@ -324,6 +348,14 @@ class SharedModuleCache(_ModuleContainerRule):
         async def logout(user_id, token_hash):
             TOKENS.pop(token_hash, None)
         """,
+        # process metrics: a number added under a literal key
+        """
+        STATS = {'expired': 0, 'active': 0}
+
+        async def expire(token_hash):
+            STATS['expired'] += 1
+            STATS['active'] -= 1
+        """,
         # per-user state lives on the user's context
         """
         async def remember(user_context, message):
@@ -336,6 +368,8 @@ class SharedModuleCache(_ModuleContainerRule):
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
         if not (self.user_path() or self._keyed_by_identity(node)):
             return False
+        if _literal_counter(node):
+            return False  # ``STATS["cleanups"] += 1``: a process metric, nobody's data
         # instance tracking under the instance's own id (``live[self.id] = self``,
         # ``live.pop(self.id)``): audit, the registry is not per-user state
         audit = self._is_method(fn) and is_own_id_tracking(node, fn)
