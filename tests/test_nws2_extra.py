@@ -147,7 +147,7 @@ def test_messages_name_the_symbol() -> None:
         "async def f(user_id):\n"
         "    SEEN.add(user_id)\n"
         "    async with LOCK:\n"
-        "        pass\n"
+        "        await asyncio.sleep(1)\n"
     )
     messages = {f.code: f.message for f in run(src)}
     assert "`SEEN`" in messages["NWS201"] and "`f`" in messages["NWS201"]
@@ -197,7 +197,7 @@ NEW_SYNTAX = [
         "        pass\n"
         "    except* ValueError:\n"
         "        async with LOCK:  # L7\n"
-        "            pass\n"
+        "            await report(session_id)\n"
     ), [(7, "NWS205")]),
     ((3, 12), (
         "type Alias[T] = dict[str, T]\n"

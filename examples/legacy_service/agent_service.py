@@ -36,7 +36,7 @@ async def run_agent(user_id: str, prompt: str) -> str:
     """Acts for one user, but has no user context: the event goes to the shared manager."""
     async with _results_lock:
         _run_results.setdefault(user_id, []).append(prompt)
-    await manager.send_to_user(user_id, {"type": "agent_started", "prompt": prompt})
+        await manager.send_to_user(user_id, {"type": "agent_started", "prompt": prompt})
     return "done"
 
 

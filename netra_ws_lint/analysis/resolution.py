@@ -399,6 +399,13 @@ class _Facts:
                     return NONE if _is_none(arg) else PASSED
         if param.kind != "posonly" and any(kw.arg is None for kw in call.keywords):
             return PASSED  # ``**kwargs`` forwarded
+        if any(
+            isinstance(a, (ast.Name, ast.Call)) and self.ctx.is_context_value(a)
+            for a in [*call.args, *(kw.value for kw in call.keywords)]
+        ):
+            # a context built here handed to another parameter (``Engine(ctx, f)`` where
+            # the first takes a context or a registry): it is given one
+            return PASSED
         return MISSING
 
     def _gives_owner(self, call: ast.Call) -> bool:

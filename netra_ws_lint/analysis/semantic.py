@@ -328,9 +328,19 @@ class Context:
 
     def is_context_value(self, value: ast.AST | None) -> bool:
         """An expression that evaluates to a user context: a context-named variable or
-        attribute (``request.user_context``), or a call of a context type."""
+        attribute (``request.user_context``), a call of a context type, or a local
+        name the function binds to such a call (``system_ctx = UserExecutionContext(...)``
+        then ``Engine(system_ctx, ...)``)."""
         if isinstance(value, ast.Name):
-            return value.id in self.words.context_names
+            if value.id in self.words.context_names:
+                return True
+            binding = self.lookup(value.id, value)
+            return (
+                binding is not None
+                and binding.kind == "assign"
+                and isinstance(binding.value, ast.Call)
+                and self.is_context_value(binding.value)
+            )
         if isinstance(value, ast.Attribute):
             # ``self.ctx`` is a user context only when the class takes one (see
             # user_context_expr); ``request.user_context`` is one

@@ -8,6 +8,7 @@ from netra_ws_lint.analysis.idioms import (
     ACQUIRE_METHODS,
     ASSIGNMENTS,
     LOCK_CALLS,
+    MUTATING_METHODS,
     module_qualname,
     runtime_function,
 )
@@ -46,9 +47,17 @@ class GlobalLockInUserPath(Rule):
         await manager.send_event(message)
     ```
 
+    Not flagged: a brief critical section, a `with` / `async with` block that only
+    touches memory (no `await`, `async for` or `async with` inside, and every call a
+    container method, a builtin, a logging call, `weakref.ref` or a weak reference
+    dereferenced): the lock of a registry keyed by ids, held for a lookup or an
+    update, makes nobody wait behind another user's slow work (an `asyncio` lock held
+    without awaiting cannot even be contended).
+
     ## Fix
-    No automatic fix: give each per-user object its own lock. A lazy-init guard in a
-    getter without a user identity is not flagged.
+    No automatic fix: give each per-user object its own lock, or keep the critical
+    section to in-memory bookkeeping and do the slow work outside it. A lazy-init
+    guard in a getter without a user identity is not flagged.
 
     ## Options
     `identity-names`, `context-names`, `context-types`, `request-handler-decorators`.
@@ -125,7 +134,7 @@ class GlobalLockInUserPath(Rule):
             async def critical():
                 lock = LOCK
                 async with lock:  # expect: NWS205@20
-                    pass
+                    await save(user_context)
             grab = lambda: LOCK.acquire()  # expect: NWS205@20
             return critical, grab
         """,
@@ -143,8 +152,59 @@ class GlobalLockInUserPath(Rule):
             with _LOCK:  # expect: NWS205@10
                 tab.draw()
         """,
+        # slow work under a registry's lock: an await, a call that may block
+        """
+        import asyncio
+        import threading
+
+        _REGISTRY_LOCK = threading.Lock()
+        _MANAGERS = {}
+
+        async def manager_for(user_id):
+            with _REGISTRY_LOCK:  # expect: NWS205@10
+                if user_id not in _MANAGERS:
+                    _MANAGERS[user_id] = await connect(user_id)
+                return _MANAGERS[user_id]
+
+        def forget(user_id):
+            with _REGISTRY_LOCK:  # expect: NWS205@10
+                _MANAGERS.pop(user_id, None).close()
+                notify_peers(user_id)
+        """,
     ]
     VALID = [
+        # brief in-memory sections of registries keyed by ids: no await, only
+        # container methods, builtins, logging and weak references under the lock
+        """
+        import asyncio
+        import logging
+        import threading
+        import weakref
+
+        logger = logging.getLogger(__name__)
+        _sessions_lock = asyncio.Lock()
+        _refs_lock = threading.Lock()
+        _SESSIONS = {}
+        _REFS = {}
+
+        async def drop_user_sessions(user_id):
+            async with _sessions_lock:
+                stale = [k for k, v in _SESSIONS.items() if v.get('user_id') == user_id]
+                for key in stale:
+                    del _SESSIONS[key]
+                logger.info('dropped %d sessions for %s', len(stale), user_id[:8])
+
+        def track(connection_id, registry):
+            with _refs_lock:
+                _REFS.setdefault(connection_id, set()).add(weakref.ref(registry))
+
+        def forget(connection_id):
+            with _refs_lock:
+                for ref in _REFS.pop(connection_id, set()).copy():
+                    target = ref()
+                    if target is not None:
+                        target.clear()
+        """,
         # a sync function given an object that holds no user's state
         """
         import threading
@@ -276,12 +336,80 @@ class GlobalLockInUserPath(Rule):
             self.report(node, name=found[0], kind=found[1])
 
     def visit_With(self, node: ast.With) -> None:
+        if self._brief(node):
+            return
         for item in node.items:
             self._check(item.context_expr, item.context_expr)
 
     def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        if self._brief(node):
+            return
         for item in node.items:
             self._check(item.context_expr, item.context_expr)
+
+    # what a brief critical section may call: memory only
+    _MEMORY_METHODS = MUTATING_METHODS | {
+        "get", "keys", "values", "items", "copy", "count", "index", "startswith",
+        "endswith", "lower", "upper", "strip", "split", "join", "format",
+    }  # fmt: skip
+    _LOG_METHODS = frozenset(
+        {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+    )
+    _MEMORY_CALLS = frozenset(
+        {
+            "len", "sum", "min", "max", "sorted", "list", "dict", "set", "frozenset",
+            "tuple", "str", "int", "float", "bool", "repr", "isinstance", "hasattr",
+            "getattr", "id", "type", "any", "all", "iter", "next", "enumerate", "range",
+            "zip", "reversed", "weakref.ref", "time.time", "time.monotonic",
+        }
+    )  # fmt: skip
+
+    def _brief(self, node: ast.With | ast.AsyncWith) -> bool:
+        """The block holds its locks only for in-memory work (see the doc)."""
+        if len(node.items) != 1 or node.items[0].optional_vars is not None:
+            return False
+        fn = runtime_function(self.ctx)
+        params: set[str] = set()
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = fn.args
+            params = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+        todo: list[ast.AST] = list(node.body)
+        while todo:
+            sub = todo.pop()
+            if isinstance(sub, (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)):
+                return False
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(sub, ast.With):
+                return False  # another lock or resource inside
+            if isinstance(sub, ast.Call) and not self._memory_call(sub, params):
+                return False
+            todo.extend(ast.iter_child_nodes(sub))
+        return True
+
+    def _memory_call(self, call: ast.Call, params: set[str]) -> bool:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in self._MEMORY_METHODS:
+                return True
+            if func.attr in self._LOG_METHODS and isinstance(func.value, ast.Name):
+                return "log" in func.value.id.lower()
+        qual = self.ctx.resolve(func)
+        if qual in self._MEMORY_CALLS:
+            return True
+        if isinstance(func, ast.Name):
+            if func.id in self._MEMORY_CALLS and self.ctx.lookup(func.id) is None:
+                return True  # a builtin nothing shadows
+            # a weak reference dereferenced: a local called with no argument
+            binding = self.ctx.lookup(func.id, call)
+            return (
+                not call.args
+                and not call.keywords
+                and func.id not in params
+                and binding is not None
+                and not self.ctx.is_module_global(func.id)
+            )
+        return False
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func

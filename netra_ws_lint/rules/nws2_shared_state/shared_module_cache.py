@@ -7,11 +7,30 @@ import ast
 from netra_ws_lint.analysis.idioms import (
     function_label,
 )
-from netra_ws_lint.analysis.vocabulary import is_identity_value, is_own_id_tracking
+from netra_ws_lint.analysis.vocabulary import (
+    is_identity_value,
+    is_own_id_tracking,
+    keyed_removals,
+)
 from netra_ws_lint.rules._shared import (
     _ModuleContainerRule,
 )
 from netra_ws_lint.rules.base import register
+
+
+def _literal_counter(node: ast.AST) -> bool:
+    """``X["name"] += 1``: a number added under a literal key (a process-wide metric)."""
+    if not isinstance(node, ast.AugAssign) or not isinstance(node.op, (ast.Add, ast.Sub)):
+        return False
+    target, value = node.target, node.value
+    return (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+        and isinstance(value, ast.Constant)
+        and type(value.value) in (int, float)
+    )
 
 
 @register
@@ -37,7 +56,11 @@ class SharedModuleCache(_ModuleContainerRule):
     (`STORE.pop(session_id)` on disconnect): it has a lifecycle, left to review.
     Whether the cleanup reaches every entry is not decided: a store popped when a
     websocket disconnects but also filled for sessions that never connect one (HTTP
-    or bot sessions) still grows; look at these audit findings.
+    or bot sessions) still grows; look at these audit findings. The removals by key
+    from such a store (`del STORE[k]`, `STORE.pop(k)` in an expiry sweep or a
+    logout) are its cleanup: audit too, whatever their key. A number added to an
+    entry under a literal key (`STATS["expired"] += 1`) is a process metric holding
+    no user's data: not flagged.
     A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
@@ -133,6 +156,13 @@ class SharedModuleCache(_ModuleContainerRule):
             COUNTS[user_id] += 1  # expect: NWS201@5
             del LRU[user_id]  # expect: NWS201@5
             BY_USER[user_id][0] = event  # expect: NWS201@5
+        """,
+        # a literal key holding what a user sent, not a count
+        """
+        STATS = {'seen': []}
+
+        async def see(user_id):
+            STATS['seen'] += [user_id]  # expect: NWS201@5
         """,
         # a method, a nested function, a comprehension and a lambda inside async code
         """
@@ -303,6 +333,29 @@ class SharedModuleCache(_ModuleContainerRule):
         async def disconnect(session_id):
             SESSIONS.pop(session_id, None)
         """,
+        # the expiry sweep and the logout of a store with a lifecycle remove by key
+        # (a token hash, a user id): its cleanup, audit with the store
+        """
+        TOKENS = {}
+
+        def remember(token_hash, info):
+            TOKENS[token_hash] = info
+
+        async def sweep(now):
+            for token_hash in [k for k, v in TOKENS.items() if v['exp'] < now]:
+                del TOKENS[token_hash]
+
+        async def logout(user_id, token_hash):
+            TOKENS.pop(token_hash, None)
+        """,
+        # process metrics: a number added under a literal key
+        """
+        STATS = {'expired': 0, 'active': 0}
+
+        async def expire(token_hash):
+            STATS['expired'] += 1
+            STATS['active'] -= 1
+        """,
         # per-user state lives on the user's context
         """
         async def remember(user_context, message):
@@ -315,12 +368,17 @@ class SharedModuleCache(_ModuleContainerRule):
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
         if not (self.user_path() or self._keyed_by_identity(node)):
             return False
+        if _literal_counter(node):
+            return False  # ``STATS["cleanups"] += 1``: a process metric, nobody's data
         # instance tracking under the instance's own id (``live[self.id] = self``,
         # ``live.pop(self.id)``): audit, the registry is not per-user state
         audit = self._is_method(fn) and is_own_id_tracking(node, fn)
         # a per-user store whose entries the project removes by key (on disconnect,
         # logout...) has a lifecycle: audit, whether it is complete is for review
         audit = audit or (self._keyed_by_identity(node) and self._evicted(name))
+        # and the removals by key that make that lifecycle (the sweep, the logout):
+        # they are the cleanup of such a store, reviewed with it
+        audit = audit or (name in keyed_removals(node) and self._evicted(name))
         return self._report_once(node, audit=audit, name=name, func=function_label(fn))
 
     def _evicted(self, name: str) -> bool:

@@ -97,6 +97,19 @@ class FactoryWithoutContext(_NWS3Rule):
     options = ("context-factories", "user-scoped-types", "context-names", "context-types")
 
     INVALID = [
+        # built without the context, and its methods are never given it
+        """
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def ask(self, prompt):
+                return prompt
+
+        async def answer(user_context, prompt):
+            manager = LLMManager()  # expect: NWS301@15
+            return await manager.ask(prompt)
+        """,
         # aliases, module import, positional and keyword None, async
         """
         import app.ws as ws
@@ -187,6 +200,34 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # built, then bound to the user in scope by one of its methods
+        """
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            async def initialize_for_context(self, user_context):
+                self.user_context = user_context
+
+        async def service_for(user_context):
+            manager = LLMManager()
+            await manager.initialize_for_context(user_context)
+            return manager
+        """,
+        # a context built in the function, then passed positionally to a constructor
+        # whose first parameter takes a context or a registry (its `context=` keyword
+        # left out): it is given a user context
+        """
+        from app.context import UserExecutionContext
+
+        class Engine:
+            def __init__(self, context_or_registry=None, factory=None, context=None):
+                self.context = context or context_or_registry
+
+        def compat_engine(factory):
+            fallback_ctx = UserExecutionContext(user_id=new_id(), thread_id=new_id())
+            return Engine(fallback_ctx, factory)
+        """,
         # a per-user object given the user it belongs to by its identity keyword
         """
         class UserEmitter:
@@ -354,6 +395,7 @@ class FactoryWithoutContext(_NWS3Rule):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self._import_time: set[int] = set()  # calls NWS103 reports with their binding
+        self._bound_later: set[int] = set()  # built, then given the context by a method
 
     def _binding(self, targets: list[ast.expr], value: ast.AST | None) -> None:
         """The call a module-level (or class-body) binding keeps, as NWS103 reports it:
@@ -373,6 +415,43 @@ class FactoryWithoutContext(_NWS3Rule):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self._binding(node.targets, node.value)
+        self._context_given_later(node)
+
+    def _context_given_later(self, node: ast.Assign) -> None:
+        """``m = Manager()`` then ``m.initialize_for_context(user_context)`` (or any
+        method of ``m`` given the user context) as one of the next statements of the
+        same block: the object is bound to its user right after it is built."""
+        fn = self.ctx.enclosing_function()
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if fn is None or not isinstance(target, ast.Name) or not isinstance(node.value, ast.Call):
+            return
+        block = next(
+            (
+                body
+                for sub in ast.walk(fn)
+                for field in ("body", "orelse", "finalbody")
+                for body in [getattr(sub, field, None)]
+                if isinstance(body, list) and any(b is node for b in body)
+            ),
+            None,
+        )
+        if block is None:
+            return
+        i = next(k for k, b in enumerate(block) if b is node)
+        for stmt in block[i + 1 : i + 4]:
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if isinstance(call, ast.Await):
+                call = call.value
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == target.id
+                and (call.args or call.keywords)
+                and self.ctx.passes_user_context(call)
+            ):
+                self._bound_later.add(id(node.value))
+                return
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._binding([node.target], node.value)
@@ -385,7 +464,7 @@ class FactoryWithoutContext(_NWS3Rule):
         if target is None or not target.must:
             return
         status = facts.status(node, target)
-        if status == PASSED:
+        if status == PASSED or (status != NONE and id(node) in self._bound_later):
             return
         if any(self.ctx.is_worker_initializer(fn) for fn in self.ctx.enclosing_functions()):
             return  # a pool's `initializer=` builds the worker's own, for no user

@@ -8,6 +8,8 @@ from netra_ws_lint.analysis.resolution import (
     _call_label,
     _literal_text,
 )
+from netra_ws_lint.analysis.scopes import dotted_name
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules._shared import (
     _NWS3Rule,
 )
@@ -26,6 +28,11 @@ class PlaceholderContext(_NWS3Rule):
     import time (at module
     level or in a class body, default values and decorators included), in any file.
     A block under `if __name__ == "__main__":` does not run at import time.
+
+    Not flagged, as code that acts for nobody: a placeholder context assigned to a
+    local name the function never reads (built and dropped), and one built in a
+    `__post_init__` that Python never calls (a class that is not a dataclass and has
+    its own `__init__`, which does not call it).
 
     ## Why is this bad?
     A placeholder context is not a user: every job that runs with it shares one
@@ -119,8 +126,48 @@ class PlaceholderContext(_NWS3Rule):
                 )
             )
         """,
+        # a placeholder kept and used; a __post_init__ its own __init__ calls; a
+        # dataclass's __post_init__ (called by the generated __init__)
+        """
+        from dataclasses import dataclass
+
+        def wire(registry):
+            fallback = UserExecutionContext(user_id='system')  # expect: NWS304@16
+            registry.attach(fallback)
+
+        class Tool:
+            def __init__(self, state=None):
+                self.state = state
+                self.__post_init__()
+
+            def __post_init__(self):
+                if self.state is None:
+                    self.state = UserExecutionContext(user_id='tool')  # expect: NWS304@26
+
+        @dataclass
+        class Step:
+            state: object = None
+
+            def __post_init__(self):
+                self.state = UserExecutionContext(user_id='step')  # expect: NWS304@22
+        """,
     ]
     VALID = [
+        # acting for nobody: a placeholder built and dropped (never read), and one in
+        # a `__post_init__` Python never calls (no dataclass, its own __init__)
+        """
+        def wire(registry, manager):
+            unused = UserExecutionContext(user_id='system', thread_id='setup')
+            registry.attach(manager)
+
+        class ToolContext:
+            def __init__(self, state):
+                self.state = state
+
+            def __post_init__(self):
+                if self.state is None:
+                    self.state = UserExecutionContext(user_id='tool_context')
+        """,
         # the real user's id
         """
         async def handle(request):
@@ -176,6 +223,47 @@ class PlaceholderContext(_NWS3Rule):
         """,
     ]
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._dropped: set[ast.AST] = set()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        value = node.value
+        if not isinstance(value, ast.Call) or len(node.targets) != 1:
+            return
+        target = node.targets[0]
+        fn = self.ctx.enclosing_function()
+        if not isinstance(target, ast.Name) or fn is None:
+            return
+        if any(
+            isinstance(n, ast.Name) and n.id == target.id and not isinstance(n.ctx, ast.Store)
+            for n in ast.walk(fn)
+        ):
+            return
+        self._dropped.add(value)
+
+    def _acts_for_nobody(self, node: ast.Call) -> bool:
+        """Built and dropped, or in a ``__post_init__`` nothing calls."""
+        if node in self._dropped:
+            return True
+        fn = self.ctx.enclosing_function()
+        cls = self.ctx.enclosing_class()
+        if fn is None or cls is None or fn.name != "__post_init__":
+            return False
+        if any(
+            (dotted_name(d) or "").rpartition(".")[2]
+            in ("dataclass", "define", "attrs", "frozen", "mutable")
+            for d in (x.func if isinstance(x, ast.Call) else x for x in cls.decorator_list)
+        ):
+            return False
+        init = self.ctx.init_of(cls)
+        if init is None or init.name != "__init__":
+            return False  # a dataclass base's generated __init__ may call it
+        return not any(
+            isinstance(n, ast.Attribute) and n.attr == "__post_init__"
+            for n in ast.walk(self.ctx.tree)
+        )
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name):
@@ -200,7 +288,7 @@ class PlaceholderContext(_NWS3Rule):
             return
         value = self._user_id_arg(node)
         literal = _literal_text(value) if value is not None else None
-        if literal is not None and not self._system_id(value):
+        if literal is not None and not self._system_id(value) and not self._acts_for_nobody(node):
             self.report(node, name=label, how=f"with the literal user id {literal}")
 
     def _system_id(self, value: ast.AST | None) -> bool:
