@@ -288,6 +288,29 @@ def _valid_file_entry(entry: Any) -> bool:
     )
 
 
+def _valid_snapshot(snap: Any) -> bool:
+    """The shape of a project's snapshot (see :meth:`Cache.snapshot`)."""
+    if not isinstance(snap, dict) or set(snap) != {
+        "key", "dirs", "watch", "files", "digest", "names"
+    }:
+        return False
+    if not all(type(snap[k]) is str for k in ("key", "digest", "names")):
+        return False
+    dirs, watch, files = snap["dirs"], snap["watch"], snap["files"]
+    if not isinstance(dirs, dict) or not all(type(v) is int for v in dirs.values()):
+        return False
+
+    def pair(v: Any) -> bool:
+        return isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v)
+
+    return (
+        isinstance(watch, dict)
+        and all(v is None or pair(v) for v in watch.values())
+        and isinstance(files, dict)
+        and all(pair(v) for v in files.values())
+    )
+
+
 # the joined index of a project: the digest of what it was joined from, its digests
 _INDEX_FIELDS = ("inputs", "digest", "names")
 
@@ -319,6 +342,9 @@ class Cache:
         self._dirty: set[str] = set()
         self._roots: dict[Path, str] = {}
         self._index: dict[str, dict[str, str]] = {}  # project name -> its joined index
+        self._snapshots: dict[str, dict[str, Any]] = {}  # project name -> its snapshot
+        # projects whose entries come from the head file (see :meth:`snapshot`)
+        self._partial: set[str] = set()
 
     # ------------------------------------------------------------------ keys
     def settings_digest(self, settings: Settings) -> str:
@@ -345,6 +371,9 @@ class Cache:
 
     def file_path(self, project: str) -> Path:
         return self.base / f"project-{_digest(project)[:24]}.json"
+
+    def head_path(self, project: str) -> Path:
+        return self.base / f"project-{_digest(project)[:24]}.head.json"
 
     # ------------------------------------------------------------------ one project file
     def _entries(self, project: str) -> dict[str, Any]:
@@ -378,6 +407,9 @@ class Cache:
             and all(type(index[k]) is str for k in _INDEX_FIELDS)
         ):
             self._index[project] = index
+        snapshot = data.get("snapshot")
+        if _valid_snapshot(snapshot):
+            self._snapshots[project] = snapshot
         return {k: v for k, v in data["files"].items() if _valid_file_entry(v)}
 
     def state(self, project: str, path: str, st: os.stat_result, read: Any) -> FileState:
@@ -388,6 +420,11 @@ class Cache:
         state = FileState(st.st_size, st.st_mtime_ns)
         if entry is None:
             return state
+        if project in self._partial:  # (head entries are checked when used)
+            if not _valid_file_entry(entry):
+                return state
+            if entry["size"] != st.st_size or entry["mtime"] != st.st_mtime_ns:
+                return state  # read and compared only once the project file is loaded
         if entry["size"] == st.st_size and entry["mtime"] == st.st_mtime_ns:
             state.sha, state.entry = entry["sha"], entry
             return state
@@ -478,6 +515,107 @@ class Cache:
             self._index[project] = index
             self._dirty.add(project)
 
+    def snapshot(self, project: str, key: str) -> tuple[str, str, frozenset[str]] | None:
+        """The digests of ``project``'s joined index and its files, when its snapshot
+        (see :meth:`put_snapshot`) was taken with the same ``key`` and still holds:
+        every directory it walked has the same ``mtime_ns`` (no file was added, removed
+        or renamed there), every ``.gitignore`` and configuration file it saw has the
+        same identity (or is still absent), and every file of the project has the same
+        size and ``mtime_ns``. Costs one ``stat`` per directory and per file, no walk,
+        no settings, no module names; None when anything differs."""
+        if project not in self._loaded:
+            self._read_head(project)
+        snap = self._snapshots.get(project)
+        if snap is None or snap["key"] != key:
+            return None
+        stat = os.stat
+        try:
+            for path, mtime in snap["dirs"].items():
+                if stat(path).st_mtime_ns != mtime:
+                    return None
+            for path, (size, mtime) in snap["files"].items():
+                st = stat(path)
+                if st.st_mtime_ns != mtime or st.st_size != size:
+                    return None
+        except OSError:
+            return None
+        for path, ident in snap["watch"].items():
+            try:
+                st = stat(path)
+            except OSError:
+                if ident is not None:
+                    return None
+                continue
+            if ident is None or st.st_size != ident[0] or st.st_mtime_ns != ident[1]:
+                return None
+        return snap["digest"], snap["names"], frozenset(snap["files"])
+
+    def _read_head(self, project: str) -> None:
+        """Load ``project``'s head file: its snapshot and each file's identity and
+        findings, without the facts (a fifth of the size of the project file). Its
+        entries are used only to answer from the cache; anything else loads the project
+        file (:meth:`full`)."""
+        try:
+            data = json.loads(read_regular_file(self.head_path(project), MAX_FILE_BYTES))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            return
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or data.get("tool") != tool_key()
+            or data.get("project") != project
+            or not isinstance(data.get("files"), dict)
+            or not _valid_snapshot(data.get("snapshot"))
+        ):
+            return
+        self._snapshots[project] = data["snapshot"]
+        self._loaded[project] = data["files"]  # each entry validated when used
+        self._new[project] = {}
+        self._partial.add(project)
+
+    def full(self, project: str) -> None:
+        """Forget what the head file of ``project`` gave: its project file is loaded
+        when next needed."""
+        if project in self._partial:
+            self._partial.discard(project)
+            self._loaded.pop(project, None)
+            self._new.pop(project, None)
+            self._snapshots.pop(project, None)
+            self._dirty.discard(project)
+
+    def put_snapshot(
+        self,
+        project: str,
+        key: str,
+        dirs: Mapping[str, int],
+        watch: Mapping[str, Any],
+        files: Mapping[str, tuple[int, int]],
+        digest: str,
+        names: str,
+    ) -> None:
+        """Record that the walk ``key`` of ``project`` found these ``files`` (their
+        size and ``mtime_ns``) under these ``dirs`` (their ``mtime_ns``), with these
+        ``watch``-ed files (configuration, ``.gitignore``), and that their joined index
+        has these digests. The caller leaves out a walk whose times are too recent to
+        be trusted (a change within the file system's clock tick would not show)."""
+        snap = {
+            "key": key,
+            "dirs": dict(dirs),
+            "watch": {k: (list(v) if v is not None else None) for k, v in watch.items()},
+            "files": {k: list(v) for k, v in files.items()},
+            "digest": digest,
+            "names": names,
+        }
+        self._entries(project)
+        if self._snapshots.get(project) != snap:
+            self._snapshots[project] = snap
+            self._dirty.add(project)
+
+    def drop_snapshot(self, project: str) -> None:
+        self._entries(project)
+        if self._snapshots.pop(project, None) is not None:
+            self._dirty.add(project)
+
     def keep(self, project: str, path: str, state: FileState) -> None:
         """The file is part of this run and unchanged: its entry stays."""
         if state.entry is not None:
@@ -488,6 +626,8 @@ class Cache:
         ``whole`` this run saw every file: entries of files it did not see are dropped;
         for the others they are kept."""
         for project in sorted(self._dirty | (set(whole) & set(self._loaded))):
+            if project in self._partial:  # (never written from the head file alone)
+                continue
             files = dict(self._new.get(project, {}))
             if project not in whole:
                 files = {**self._loaded.get(project, {}), **files}
@@ -501,15 +641,46 @@ class Cache:
             }
             if project in self._index:
                 blob["index"] = self._index[project]
+            if project in self._snapshots:
+                blob["snapshot"] = self._snapshots[project]
             try:
                 self._prepare()
                 text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
                 write_new_file(self.file_path(project), text, self.directory)
+                self._write_head(project, files)
             except (OSError, ValueError):
                 pass
             self._loaded[project] = files
         self._dirty.clear()
         self._new.clear()  # a later run of the same process starts afresh
+
+    def _write_head(self, project: str, files: Mapping[str, Any]) -> None:
+        """The head file of ``project``: its snapshot and its files' entries without
+        their facts (what a pre-commit run on a few files reads, see :meth:`snapshot`);
+        removed when the project has no snapshot. Each of the two files is written
+        atomically and holds only claims that stand on their own (a file's findings
+        for its identity, a project's digests for its files' identities), so a reader
+        that sees one older than the other is still right."""
+        path = self.head_path(project)
+        if project not in self._snapshots:
+            with contextlib.suppress(OSError):
+                if os.path.isfile(path) and not os.path.islink(path):
+                    os.unlink(path)
+            return
+        head = {
+            k: {"size": e["size"], "mtime": e["mtime"], "sha": e["sha"], "facts": None,
+                "result": e.get("result")}
+            for k, e in files.items()
+        }
+        blob = {
+            "format": FORMAT,
+            "tool": tool_key(),
+            "project": project,
+            "snapshot": self._snapshots[project],
+            "files": head,
+        }
+        text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
+        write_new_file(path, text, self.directory)
 
     def _data(self, kind: str) -> dict[str, Any]:
         """The plain-data values of ``kind`` (empty when unreadable or malformed)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,46 @@ from netra_ws_lint.engine.fsutil import (
 from netra_ws_lint.engine.globs import glob_spec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# files in a walked directory that decide what is checked, and how
+WATCHED_NAMES = frozenset({".gitignore", "pyproject.toml", "setup.cfg"})
+
+
+@dataclass
+class Walk:
+    """What one walk of a directory looked at, for a later run to tell whether the same
+    walk would find the same files with the same settings without walking again (see
+    :meth:`.cache.Cache.snapshot`): every directory walked with its ``mtime_ns`` (a file
+    added, removed or renamed in it changes it), every ``.gitignore`` consulted and
+    every configuration file present in a walked directory with its identity (size,
+    ``mtime_ns``; None: absent), and the Python files found (absolute paths)."""
+
+    key: str
+    started: int  # time.time_ns() before the walk: later mtimes are not trusted
+    dirs: dict[str, int] = field(default_factory=dict)
+    watch: dict[str, list[int] | None] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def walk_key(
+    overrides: dict[str, object] | None, config_file: Path | None, respect_gitignore: bool
+) -> str:
+    """What, besides the files, decides a walk's result (and the settings it gives)."""
+    items = sorted((str(k), repr(v)) for k, v in (overrides or {}).items())
+    return repr((items, str(config_file), respect_gitignore, os.getcwd()))
+
+
+def identity(path: str) -> list[int] | None:
+    """``[size, mtime_ns]`` of the file at ``path`` (links followed), None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+# the last walk of each (absolute top directory, walk_key): what a run checking a whole
+# project records so that the next run can skip the walk
+WALKS: dict[tuple[str, str], Walk] = {}
 
 
 @dataclass(frozen=True)
@@ -44,7 +85,8 @@ class Problem:
 class GitIgnores:
     """``.gitignore`` files read during one run."""
 
-    def __init__(self) -> None:
+    def __init__(self, walk: Walk | None = None) -> None:
+        self.walk = walk
         self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self.problems: list[Problem] = []  # .gitignore files that could not be read
         self._roots: dict[Path, Path | None] = {}
@@ -57,6 +99,8 @@ class GitIgnores:
         if directory not in self._specs:
             path = directory / ".gitignore"
             spec = None
+            if self.walk is not None:
+                self.walk.watch[str(path)] = identity(str(path))
             if os.path.lexists(path):
                 try:  # a regular file only: a FIFO or /dev/zero here must not hang the run
                     data = read_regular_file(path, SMALL_LIMIT)
@@ -205,7 +249,11 @@ def discover(
     clear_real_paths()  # a run looks at the directories afresh
 
     cache = ConfigCache(rule_codes)
-    gitignores = GitIgnores() if respect_gitignore else None
+    # one directory walked: what it looked at is recorded (see Walk)
+    walk: Walk | None = None
+    if len(paths) == 1 and not force_exclude and os.path.isdir(paths[0]):
+        walk = Walk(walk_key(overrides, config_file, respect_gitignore), time.time_ns())
+    gitignores = GitIgnores(walk) if respect_gitignore else None
     memo: dict[Path, Settings | None] = {}
 
     def settings(p: Path) -> Settings | None:
@@ -228,7 +276,7 @@ def discover(
                 continue
             if force_exclude and is_excluded(path.absolute(), top_settings, True):
                 continue
-            for target in _walk(path, settings, problems, gitignores):
+            for target in _walk(path, settings, problems, gitignores, walk):
                 targets.setdefault(target.display, target)
         elif path.exists() or path.is_symlink():
             problem = file_problem(path)
@@ -248,6 +296,12 @@ def discover(
             problems.append(Problem(raw, "no such file or directory"))
     if gitignores is not None:
         problems.extend(gitignores.problems)
+    if walk is not None:
+        top = os.path.abspath(paths[0])
+        WALKS.pop((top, walk.key), None)
+        if not problems:  # (a walk that met a problem is not trusted to be repeatable)
+            walk.files = [os.path.abspath(t.path) for t in targets.values()]
+            WALKS[(top, walk.key)] = walk
     return [targets[k] for k in sorted(targets)], problems
 
 
@@ -256,6 +310,7 @@ def _walk(
     settings_of: Callable[[Path], Settings | None],
     problems: list[Problem],
     gitignores: GitIgnores | None,
+    walk: Walk | None = None,
 ) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
     top = top.absolute()
@@ -276,6 +331,8 @@ def _walk(
         if key in seen:  # a symlink loop
             continue
         seen.add(key)
+        if walk is not None:
+            walk.dirs[str(directory)] = st.st_mtime_ns
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -291,6 +348,8 @@ def _walk(
         rel_dir = _relative_directory(directory, s) if _PREFIXES else None
         shown_dir = _shown_directory(directory, cwd) if _PREFIXES else None
         for entry in entries:
+            if walk is not None and entry.name in WATCHED_NAMES:
+                walk.watch[entry.path] = identity(entry.path)
             try:
                 is_dir = entry.is_dir()
             except OSError:
