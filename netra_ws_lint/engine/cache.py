@@ -291,8 +291,13 @@ def _valid_file_entry(entry: Any) -> bool:
 def _valid_snapshot(snap: Any) -> bool:
     """The shape of a project's snapshot (see :meth:`Cache.snapshot`)."""
     if not isinstance(snap, dict) or set(snap) != {
-        "key", "dirs", "watch", "files", "digest", "names"
+        "key", "dirs", "lists", "watch", "files", "digest", "names"
     }:
+        return False
+    lists = snap["lists"]
+    if not isinstance(lists, dict) or not all(
+        isinstance(v, list) and all(type(n) is str for n in v) for v in lists.values()
+    ):
         return False
     if not all(type(snap[k]) is str for k in ("key", "digest", "names")):
         return False
@@ -373,7 +378,7 @@ class Cache:
         return self.base / f"project-{_digest(project)[:24]}.json"
 
     def head_path(self, project: str) -> Path:
-        return self.base / f"project-{_digest(project)[:24]}.head.json"
+        return self.base / f"head-{_digest(project)[:24]}.json"
 
     # ------------------------------------------------------------------ one project file
     def _entries(self, project: str) -> dict[str, Any]:
@@ -533,6 +538,9 @@ class Cache:
             for path, mtime in snap["dirs"].items():
                 if stat(path).st_mtime_ns != mtime:
                     return None
+            for path, names in snap["lists"].items():
+                if sorted(n for n in os.listdir(path) if n != self.directory.name) != names:
+                    return None
             for path, (size, mtime) in snap["files"].items():
                 st = stat(path)
                 if st.st_mtime_ns != mtime or st.st_size != size:
@@ -591,20 +599,28 @@ class Cache:
         watch: Mapping[str, Any],
         files: Mapping[str, tuple[int, int]],
         digest: str,
-        names: str,
+        names_digest: str,
+        names: Mapping[str, list[str]] | None = None,
     ) -> None:
         """Record that the walk ``key`` of ``project`` found these ``files`` (their
         size and ``mtime_ns``) under these ``dirs`` (their ``mtime_ns``), with these
         ``watch``-ed files (configuration, ``.gitignore``), and that their joined index
-        has these digests. The caller leaves out a walk whose times are too recent to
+        has these digests; ``names``: each directory's entries (see ``lists``). The caller leaves out a walk whose times are too recent to
         be trusted (a change within the file system's clock tick would not show)."""
+        # the directory that holds the cache's (its time changes when the cache's is
+        # made or replaced): its entries are compared instead, less the cache's
+        lists = {}
+        where = os.path.abspath(self.directory.parent)
+        if where in dirs and names is not None and where in names:
+            lists[where] = sorted(n for n in names[where] if n != self.directory.name)
         snap = {
             "key": key,
-            "dirs": dict(dirs),
+            "dirs": {k: v for k, v in dirs.items() if k not in lists},
+            "lists": lists,
             "watch": {k: (list(v) if v is not None else None) for k, v in watch.items()},
             "files": {k: list(v) for k, v in files.items()},
             "digest": digest,
-            "names": names,
+            "names": names_digest,
         }
         self._entries(project)
         if self._snapshots.get(project) != snap:

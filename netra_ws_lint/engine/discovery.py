@@ -43,16 +43,27 @@ class Walk:
     key: str
     started: int  # time.time_ns() before the walk: later mtimes are not trusted
     dirs: dict[str, int] = field(default_factory=dict)
+    names: dict[str, list[str]] = field(default_factory=dict)  # dir -> its entries
     watch: dict[str, list[int] | None] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
 
 def walk_key(
-    overrides: dict[str, object] | None, config_file: Path | None, respect_gitignore: bool
+    overrides: dict[str, object] | None,
+    config_file: Path | None,
+    respect_gitignore: bool,
+    top: Path,
+    settings: Settings,
 ) -> str:
-    """What, besides the files, decides a walk's result (and the settings it gives)."""
+    """What, besides the files, decides the result of a walk of ``top`` (whose settings
+    are ``settings``) and the settings it gives: the working directory too when there
+    is no configuration file (the settings' root is the working directory) or no git
+    repository (the ``.gitignore`` files apply up to the working directory)."""
     items = sorted((str(k), repr(v)) for k, v in (overrides or {}).items())
-    return repr((items, str(config_file), respect_gitignore, os.getcwd()))
+    cwd = ""
+    if settings.source is None or _git_root(os.path.abspath(top)) is None:
+        cwd = os.getcwd()
+    return repr((items, str(config_file), respect_gitignore, cwd))
 
 
 def identity(path: str) -> list[int] | None:
@@ -249,11 +260,6 @@ def discover(
     clear_real_paths()  # a run looks at the directories afresh
 
     cache = ConfigCache(rule_codes)
-    # one directory walked: what it looked at is recorded (see Walk)
-    walk: Walk | None = None
-    if len(paths) == 1 and not force_exclude and os.path.isdir(paths[0]):
-        walk = Walk(walk_key(overrides, config_file, respect_gitignore), time.time_ns())
-    gitignores = GitIgnores(walk) if respect_gitignore else None
     memo: dict[Path, Settings | None] = {}
 
     def settings(p: Path) -> Settings | None:
@@ -267,6 +273,15 @@ def discover(
                     raise
                 memo[directory] = None
         return memo[directory]
+
+    # one directory walked: what it looked at is recorded (see Walk)
+    walk: Walk | None = None
+    if len(paths) == 1 and not force_exclude and os.path.isdir(paths[0]):
+        top_settings = settings(Path(paths[0]))
+        if top_settings is not None:
+            key = walk_key(overrides, config_file, respect_gitignore, Path(paths[0]), top_settings)
+            walk = Walk(key, time.time_ns())
+    gitignores = GitIgnores(walk) if respect_gitignore else None
 
     for raw in paths:
         path = Path(raw)
@@ -338,6 +353,8 @@ def _walk(
         except OSError as exc:
             problems.append(Problem(_display(directory), f"cannot read: {exc.strerror}"))
             continue
+        if walk is not None:
+            walk.names[str(directory)] = [e.name for e in entries]
         found = settings_of(directory)
         if found is None:  # under a broken configuration (skip_broken)
             continue

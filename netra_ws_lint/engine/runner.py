@@ -782,6 +782,7 @@ class Run:
                         files,
                         project.digest,
                         project.names_digest,
+                        walk.names,
                     )
 
     def recheck(
@@ -910,13 +911,13 @@ def plan_run(
     run = new_run(first, project, root_of, cache, cache_dir, jobs)
     others: list[Target] = []
     if project:
-        key = walk_key(overrides, config_file, respect_gitignore)
         named = {Path(p).absolute() for p in paths if Path(p).is_dir()}
         by_root: dict[Path, list[Any]] = {}
         for t in targets:
             by_root.setdefault(root_of(t.path, t.settings), []).append(t)
         known: set[str] = set()  # absolute paths of the files of a project not walked
         for root in sorted(by_root):
+            key = walk_key(overrides, config_file, respect_gitignore, root, by_root[root][0].settings)
             if root in named:  # what `check ROOT` checks: the whole project, walked
                 found = WALKS.get((str(root), key))
                 if found is not None:
