@@ -107,24 +107,24 @@ def runtime_versions() -> dict[str, str]:
     more than a pre-commit run)."""
     import importlib.util
 
-    import pathspec
-
     out = {
         "python": f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}",
-        "pathspec": str(getattr(pathspec, "__version__", "unknown")),
+        "pathspec": "absent",
         "ast-grep-py": "absent",
     }
-    try:
-        spec = importlib.util.find_spec("ast_grep_py")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.origin:
-        files = []
-        for path in sorted(Path(spec.origin).parent.iterdir()):
-            with contextlib.suppress(OSError):
-                st = path.stat()
-                files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
-        out["ast-grep-py"] = hashlib.sha256("\n".join(files).encode()).hexdigest()
+    for name, module in (("pathspec", "pathspec"), ("ast-grep-py", "ast_grep_py")):
+        # the library's installed files (not imported: that costs more than the check)
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin:
+            files = []
+            for path in sorted(Path(spec.origin).parent.iterdir()):
+                with contextlib.suppress(OSError):
+                    st = path.stat()
+                    files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+            out[name] = hashlib.sha256("\n".join(files).encode()).hexdigest()
     return out
 
 

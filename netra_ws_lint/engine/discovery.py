@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
 from netra_ws_lint.engine.fsutil import (
@@ -24,7 +23,9 @@ from netra_ws_lint.engine.fsutil import (
     read_regular_file,
     real_directory,
 )
-from netra_ws_lint.engine.globs import glob_spec
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 # files in a walked directory that decide what is checked, and how
@@ -113,6 +114,8 @@ class GitIgnores:
             if self.walk is not None:
                 self.walk.watch[str(path)] = identity(str(path))
             if os.path.lexists(path):
+                from netra_ws_lint.engine.globs import glob_spec
+
                 try:  # a regular file only: a FIFO or /dev/zero here must not hang the run
                     data = read_regular_file(path, SMALL_LIMIT)
                     spec = glob_spec(data.decode("utf-8", "replace").splitlines())
