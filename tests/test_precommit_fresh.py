@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from netra_ws_lint.cli.main import main
-from netra_ws_lint.engine import discovery
+from netra_ws_lint.engine import discovery, runner
 
 NAMED = ["app/p1/m21.py", "app/p2/m41.py", "app/p0/m3.py", "app/p2/__init__.py", "app/p1/m30.py"]
 
@@ -71,9 +72,9 @@ def test_named_files_are_answered_without_a_walk(
     assert walks == []
     # from another directory, by absolute paths: the same
     os.chdir(project / "app")
-    assert [x.split(":", 1)[1] for x in run(capsys, "check", *map(str, map(project.joinpath, NAMED)))] == [
-        x.split(":", 1)[1] for x in expected
-    ]
+    absolute = [str(project / n) for n in NAMED]
+    out = run(capsys, "check", *absolute)
+    assert [x.split(":", 1)[1] for x in out] == [x.split(":", 1)[1] for x in expected]
     assert walks == []
 
 
@@ -199,3 +200,77 @@ def test_a_run_answered_from_the_snapshot_writes_nothing(
     run(capsys, "check", "-j", "1", *NAMED)
     after = [(f.name, f.stat().st_mtime_ns, f.read_bytes()) for f in files]
     assert before == after
+
+
+# ---------------------------------------------------------------- the flake8 plugin
+
+
+def plugin_findings(path: Path, text: str | None = None) -> list[tuple[int, int, str]]:
+    import ast
+
+    from netra_ws_lint.cli.flake8_plugin import Plugin
+
+    source = path.read_text() if text is None else text
+    found = Plugin(ast.parse(source), str(path.relative_to(Path.cwd())), source.splitlines(True))
+    return [(line, col, msg) for line, col, msg, _ in found.run()]
+
+
+@pytest.fixture
+def plugin(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A fresh plugin (its process-wide runs dropped); the files it checks again."""
+    from netra_ws_lint.cli.flake8_plugin import Plugin
+
+    monkeypatch.setattr(Plugin, "_runs", {})
+    monkeypatch.setattr(Plugin, "_files", {})
+    monkeypatch.setattr(Plugin, "_cached", {})
+    monkeypatch.setattr(Plugin, "overrides", {})
+    rechecked: list[str] = []
+    real = runner.Run.recheck
+
+    def recheck(self: Any, path: Path, *args: Any, **kwargs: Any) -> Any:
+        rechecked.append(path.name)
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(runner.Run, "recheck", recheck)
+    return rechecked
+
+
+def _reset(plugin: list[str]) -> None:
+    from netra_ws_lint.cli.flake8_plugin import Plugin
+
+    Plugin._runs.clear()
+    Plugin._files.clear()
+    Plugin._cached.clear()
+    plugin.clear()
+
+
+def test_flake8_on_an_unchanged_file_is_answered_from_the_cache(
+    project: Path, capsys: pytest.CaptureFixture[str], plugin: list[str], walks: list[str]
+) -> None:
+    target = project / "app" / "p1" / "m21.py"
+    walks.clear()
+    cached = plugin_findings(target)
+    assert cached and plugin == [] and walks == []
+    # the same findings as the plugin re-analysing the file against the project
+    shutil.rmtree(project / ".netra-ws-lint-cache")
+    _reset(plugin)
+    assert plugin_findings(target) == cached
+    assert plugin == ["m21.py"]
+
+
+def test_flake8_rechecks_an_edited_buffer_a_noqa_or_a_changed_project(
+    project: Path, plugin: list[str]
+) -> None:
+    target = project / "app" / "p1" / "m21.py"
+    text = target.read_text()
+    edited = text + '\n\ndef extra(user_context):\n    return create_notifier_20(None, "z")\n'
+    assert plugin_findings(target, edited) != plugin_findings(target)
+    assert plugin == ["m21.py"]  # the buffer, not the file on disk
+    _reset(plugin)
+    plugin_findings(target, text + "# noqa: E501\n")
+    assert plugin == ["m21.py"]
+    _reset(plugin)
+    core = project / "app" / "p1" / "m20.py"
+    core.write_text(core.read_text().replace("UnifiedWebSocketManager()", "Pool()"))
+    plugin_findings(target)
+    assert plugin == ["m21.py"]

@@ -291,7 +291,13 @@ def _valid_file_entry(entry: Any) -> bool:
 def _valid_snapshot(snap: Any) -> bool:
     """The shape of a project's snapshot (see :meth:`Cache.snapshot`)."""
     if not isinstance(snap, dict) or set(snap) != {
-        "key", "dirs", "lists", "watch", "files", "digest", "names"
+        "key",
+        "dirs",
+        "lists",
+        "watch",
+        "files",
+        "digest",
+        "names",
     }:
         return False
     lists = snap["lists"]
@@ -413,7 +419,7 @@ class Cache:
         ):
             self._index[project] = index
         snapshot = data.get("snapshot")
-        if _valid_snapshot(snapshot):
+        if isinstance(snapshot, dict) and _valid_snapshot(snapshot):
             self._snapshots[project] = snapshot
         return {k: v for k, v in data["files"].items() if _valid_file_entry(v)}
 
@@ -605,8 +611,9 @@ class Cache:
         """Record that the walk ``key`` of ``project`` found these ``files`` (their
         size and ``mtime_ns``) under these ``dirs`` (their ``mtime_ns``), with these
         ``watch``-ed files (configuration, ``.gitignore``), and that their joined index
-        has these digests; ``names``: each directory's entries (see ``lists``). The caller leaves out a walk whose times are too recent to
-        be trusted (a change within the file system's clock tick would not show)."""
+        has these digests; ``names``: each directory's entries (see ``lists``). The
+        caller leaves out a walk whose times are too recent to be trusted (a change
+        within the file system's clock tick would not show)."""
         # the directory that holds the cache's (its time changes when the cache's is
         # made or replaced): its entries are compared instead, less the cache's
         lists = {}
@@ -684,8 +691,13 @@ class Cache:
                     os.unlink(path)
             return
         head = {
-            k: {"size": e["size"], "mtime": e["mtime"], "sha": e["sha"], "facts": None,
-                "result": e.get("result")}
+            k: {
+                "size": e["size"],
+                "mtime": e["mtime"],
+                "sha": e["sha"],
+                "facts": None,
+                "result": e.get("result"),
+            }
             for k, e in files.items()
         }
         blob = {

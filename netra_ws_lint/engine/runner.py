@@ -785,6 +785,24 @@ class Run:
                         walk.names,
                     )
 
+    def cached(self, path: Path, display: str, settings: Settings, text: str) -> CheckResult | None:
+        """The cached result of ``path`` when ``text`` is what the file holds on disk and
+        its project's snapshot holds (see :attr:`fast`), or None: a flake8 run on
+        unchanged files is answered from the cache, as a pre-commit run is. Only for a
+        result whose text has no ``# noqa`` (cached results had it applied, flake8
+        applies its own)."""
+        if "noqa" in text.lower():
+            return None
+        item = self._item(path, display, settings, True)
+        snap = self.fast.get(item.root) if item.root is not None else None
+        if snap is None or absolute_path(item.path) not in snap[2]:
+            return None
+        self.checker.states.pop(item.path, None)  # looked at afresh
+        disk = _decode(item.path)
+        if disk is None or normalize_newlines(disk) != normalize_newlines(text):
+            return None
+        return self.checker.lookup(item, known=snap[:2])
+
     def recheck(
         self,
         path: Path,
@@ -917,7 +935,8 @@ def plan_run(
             by_root.setdefault(root_of(t.path, t.settings), []).append(t)
         known: set[str] = set()  # absolute paths of the files of a project not walked
         for root in sorted(by_root):
-            key = walk_key(overrides, config_file, respect_gitignore, root, by_root[root][0].settings)
+            settings = by_root[root][0].settings
+            key = walk_key(overrides, config_file, respect_gitignore, root, settings)
             if root in named:  # what `check ROOT` checks: the whole project, walked
                 found = WALKS.get((str(root), key))
                 if found is not None:
