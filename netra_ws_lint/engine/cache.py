@@ -526,16 +526,23 @@ class Cache:
             self._index[project] = index
             self._dirty.add(project)
 
-    def snapshot(self, project: str, key: str) -> tuple[str, str, frozenset[str]] | None:
+    def snapshot(
+        self, project: str, key: str, head: bool = True
+    ) -> tuple[str, str, frozenset[str]] | None:
         """The digests of ``project``'s joined index and its files, when its snapshot
         (see :meth:`put_snapshot`) was taken with the same ``key`` and still holds:
         every directory it walked has the same ``mtime_ns`` (no file was added, removed
         or renamed there), every ``.gitignore`` and configuration file it saw has the
         same identity (or is still absent), and every file of the project has the same
         size and ``mtime_ns``. Costs one ``stat`` per directory and per file, no walk,
-        no settings, no module names; None when anything differs."""
+        no settings, no module names; None when anything differs. ``head``: read from
+        the head file unless the project file is loaded (False: load the project
+        file, for a run that needs its facts)."""
         if project not in self._loaded:
-            self._read_head(project)
+            if head:
+                self._read_head(project)
+            else:
+                self._entries(project)
         snap = self._snapshots.get(project)
         if snap is None or snap["key"] != key:
             return None
@@ -638,6 +645,14 @@ class Cache:
         self._entries(project)
         if self._snapshots.pop(project, None) is not None:
             self._dirty.add(project)
+
+    def keep_path(self, project: str, path: str) -> None:
+        """The file is part of this run and unchanged (its project's snapshot holds):
+        its entry stays, as it is (it is checked when used)."""
+        entry = self._entries(project).get(path)
+        new = self._new.setdefault(project, {})
+        if entry is not None and path not in new:
+            new[path] = entry
 
     def keep(self, project: str, path: str, state: FileState) -> None:
         """The file is part of this run and unchanged: its entry stays."""

@@ -151,6 +151,8 @@ class _Checker:
         self._modules: dict[tuple[str, str | None, int], ModuleId] = {}
         self._facts_keys: dict[Item, str] = {}
         self.states: dict[str, FileState | None] = {}  # path -> what the cache knows
+        # project root -> its index digests and files, from a snapshot that holds
+        self.known: dict[str, tuple[str, str, frozenset[str]]] = {}
         # target path -> (bytes, text, tree) read (and parsed when its facts needed
         # the tree) in step 1: its check starts from them
         self.parsed: dict[str, tuple[bytes, str, ast.Module | None]] = {}
@@ -263,12 +265,21 @@ class _Checker:
             ordered = sorted(found, key=lambda it: absolute_path(it.path))
             if len({it.settings for it in ordered}) != 1:
                 return False  # which settings the project takes depends on the facts
-            for it in ordered:
-                state = self.state(it)
-                if state is None or not self.cache.has_facts(state, self.facts_key(it)):
-                    return False
-            inputs = self._index_inputs(ordered)
-            known = self.cache.get_index(root, inputs) if inputs is not None else None
+            snap = self.known.get(root)
+            known: tuple[str, str] | None = None
+            if snap is not None and {absolute_path(it.path) for it in ordered} == snap[2]:
+                # its snapshot holds: the same files, unchanged, so the same facts
+                # keys and contents, hence the same digests (no key made, no stat)
+                known = snap[0], snap[1]
+                for it in ordered:
+                    self.cache.keep_path(root, absolute_path(it.path))
+            else:
+                for it in ordered:
+                    state = self.state(it)
+                    if state is None or not self.cache.has_facts(state, self.facts_key(it)):
+                        return False
+                inputs = self._index_inputs(ordered)
+                known = self.cache.get_index(root, inputs) if inputs is not None else None
             if known is None:
                 return False
 
@@ -674,8 +685,9 @@ class Run:
                 return answered
             others = [*others, *(t for later in self.deferred for t in later())]
             if checker.cache is not None:
-                for root in self.fast:
+                for root, snap in self.fast.items():
                     checker.cache.full(root)
+                    checker.known[root] = snap
             checker.states.clear()
             self.fast.clear()
             self.deferred.clear()
@@ -732,6 +744,7 @@ class Run:
             self._snapshots(every)
             self.walks.clear()
             checker.cache.save(sorted({it.root for it in every if it.root is not None}))
+        checker.known.clear()
         return [r for r in results if r is not None]
 
     def _answer_fast(self, items: Sequence[Item]) -> list[CheckResult] | None:
@@ -935,14 +948,18 @@ def plan_run(
             by_root.setdefault(root_of(t.path, t.settings), []).append(t)
         known: set[str] = set()  # absolute paths of the files of a project not walked
         for root in sorted(by_root):
+            snap: tuple[str, str, frozenset[str]] | None = None
             settings = by_root[root][0].settings
             key = walk_key(overrides, config_file, respect_gitignore, root, settings)
             if root in named:  # what `check ROOT` checks: the whole project, walked
                 found = WALKS.get((str(root), key))
                 if found is not None:
                     run.walks[str(root)] = found
+                    if run.cache is not None:
+                        snap = run.cache.snapshot(str(root), key, head=False)
+                    if snap is not None:
+                        run.checker.known[str(root)] = snap
                 continue
-            snap = None
             if run.cache is not None and not named:
                 snap = run.cache.snapshot(str(root), key)
             names = [absolute_path(str(t.path)) for t in by_root[root]]
