@@ -274,3 +274,25 @@ def test_flake8_rechecks_an_edited_buffer_a_noqa_or_a_changed_project(
     core.write_text(core.read_text().replace("UnifiedWebSocketManager()", "Pool()"))
     plugin_findings(target)
     assert plugin == ["m21.py"]
+
+
+def test_a_warm_check_of_the_project_takes_its_digests_from_the_snapshot(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys: list[str] = []
+    real = runner._Checker.facts_key
+
+    def counting(self: Any, item: Any) -> str:
+        keys.append(item.path)
+        return real(self, item)
+
+    monkeypatch.setattr(runner._Checker, "facts_key", counting)
+    expected = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    keys.clear()
+    assert run(capsys, "check", "-j", "1", ".") == expected
+    assert keys == []  # no file's facts looked for
+    core = project / "app" / "p1" / "m20.py"
+    core.write_text(core.read_text().replace("UnifiedWebSocketManager()", "Pool()"))
+    expected = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    assert run(capsys, "check", "-j", "1", ".") == expected
+    assert keys  # the snapshot did not hold
