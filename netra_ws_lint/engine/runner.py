@@ -784,7 +784,9 @@ class Run:
                 files[absolute_path(it.path)] = (state.size, state.mtime)
             else:
                 recent = walk.started - RACY_NS
-                times = [*walk.dirs.values(), *(m for _, m in files.values())]
+                listed = os.path.abspath(cache.directory.parent)  # (compared by its entries)
+                times = [m for d, m in walk.dirs.items() if d != listed]
+                times += [m for _, m in files.values()]
                 times += [w[1] for w in walk.watch.values() if w is not None]
                 if max(times, default=0) < recent:
                     cache.put_snapshot(
