@@ -158,7 +158,8 @@ def test_a_planted_or_malformed_snapshot_is_not_trusted(
     project: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
 ) -> None:
     (head,) = (project / ".netra-ws-lint-cache" / "v2").glob("head-*.json")
-    data = json.loads(head.read_text())
+    line, _, results = head.read_bytes().partition(b"\n")
+    data = json.loads(line)
     core = project / "app" / "p1" / "m20.py"
     core.write_text(core.read_text().replace("UnifiedWebSocketManager()", "Pool()"))
     expected = fresh(capsys, NAMED)
@@ -172,12 +173,17 @@ def test_a_planted_or_malformed_snapshot_is_not_trusted(
         {**data, "tool": "other"},
         {**data, "files": {k: {**v, "size": "1"} for k, v in data["files"].items()}},
     ):
-        head.write_text(json.dumps(bad))
+        head.write_bytes(json.dumps(bad).encode() + b"\n" + results)
         walks.clear()
         assert run(capsys, "check", "-j", "1", *NAMED) == expected
         assert walks
     head.write_text("{")
     assert run(capsys, "check", "-j", "1", *NAMED) == expected
+    # offsets out of the results, or onto other bytes: not used
+    for where in ([len(results), 5], [0, len(results) + 1], [-1, 2], ["0", 1], [1, 3]):
+        planted = {k: {**v, "result": where} for k, v in data["files"].items()}
+        head.write_bytes(json.dumps({**data, "files": planted}).encode() + b"\n" + results)
+        assert run(capsys, "check", "-j", "1", *NAMED) == expected
 
 
 def test_a_named_file_outside_the_snapshot_walks(

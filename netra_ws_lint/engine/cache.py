@@ -289,7 +289,8 @@ def _valid_file_entry(entry: Any) -> bool:
 
 
 def _valid_snapshot(snap: Any) -> bool:
-    """The shape of a project's snapshot (see :meth:`Cache.snapshot`)."""
+    """The shape of a project's snapshot (see :meth:`Cache.snapshot`); its values are
+    checked as they are compared (a value of another type never matches)."""
     if not isinstance(snap, dict) or set(snap) != {
         "key",
         "dirs",
@@ -300,26 +301,9 @@ def _valid_snapshot(snap: Any) -> bool:
         "names",
     }:
         return False
-    lists = snap["lists"]
-    if not isinstance(lists, dict) or not all(
-        isinstance(v, list) and all(type(n) is str for n in v) for v in lists.values()
-    ):
-        return False
     if not all(type(snap[k]) is str for k in ("key", "digest", "names")):
         return False
-    dirs, watch, files = snap["dirs"], snap["watch"], snap["files"]
-    if not isinstance(dirs, dict) or not all(type(v) is int for v in dirs.values()):
-        return False
-
-    def pair(v: Any) -> bool:
-        return isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v)
-
-    return (
-        isinstance(watch, dict)
-        and all(v is None or pair(v) for v in watch.values())
-        and isinstance(files, dict)
-        and all(pair(v) for v in files.values())
-    )
+    return all(isinstance(snap[k], dict) for k in ("dirs", "lists", "watch", "files"))
 
 
 # the joined index of a project: the digest of what it was joined from, its digests
@@ -356,6 +340,7 @@ class Cache:
         self._snapshots: dict[str, dict[str, Any]] = {}  # project name -> its snapshot
         # projects whose entries come from the head file (see :meth:`snapshot`)
         self._partial: set[str] = set()
+        self._results: dict[str, bytes] = {}  # project -> the head file's results
 
     # ------------------------------------------------------------------ keys
     def settings_digest(self, settings: Settings) -> str:
@@ -432,6 +417,21 @@ class Cache:
         if entry is None:
             return state
         if project in self._partial:  # (head entries are checked when used)
+            if not isinstance(entry, dict):
+                return state
+            where, blob = entry.get("result"), self._results.get(project, b"")
+            if (
+                not isinstance(where, list)
+                or len(where) != 2
+                or not all(type(n) is int and n >= 0 for n in where)
+                or where[0] + where[1] > len(blob)
+            ):
+                return state
+            try:
+                text = blob[where[0] : where[0] + where[1]].decode("utf-8", "surrogateescape")
+                entry = {**entry, "result": json.loads(text)}
+            except (ValueError, RecursionError):
+                return state
             if not _valid_file_entry(entry):
                 return state
             if entry["size"] != st.st_size or entry["mtime"] != st.st_mtime_ns:
@@ -547,7 +547,7 @@ class Cache:
         if snap is None or snap["key"] != key:
             return None
         stat = os.stat
-        try:
+        try:  # (a value of another type than recorded never compares equal)
             for path, mtime in snap["dirs"].items():
                 if stat(path).st_mtime_ns != mtime:
                     return None
@@ -558,17 +558,17 @@ class Cache:
                 st = stat(path)
                 if st.st_mtime_ns != mtime or st.st_size != size:
                     return None
-        except OSError:
-            return None
-        for path, ident in snap["watch"].items():
-            try:
-                st = stat(path)
-            except OSError:
-                if ident is not None:
+            for path, ident in snap["watch"].items():
+                try:
+                    st = stat(path)
+                except OSError:
+                    if ident is not None:
+                        return None
+                    continue
+                if not isinstance(ident, list) or [st.st_size, st.st_mtime_ns] != ident:
                     return None
-                continue
-            if ident is None or st.st_size != ident[0] or st.st_mtime_ns != ident[1]:
-                return None
+        except (OSError, TypeError, ValueError):
+            return None
         return snap["digest"], snap["names"], frozenset(snap["files"])
 
     def _read_head(self, project: str) -> None:
@@ -577,7 +577,9 @@ class Cache:
         entries are used only to answer from the cache; anything else loads the project
         file (:meth:`full`)."""
         try:
-            data = json.loads(read_regular_file(self.head_path(project), MAX_FILE_BYTES))
+            raw = read_regular_file(self.head_path(project), MAX_FILE_BYTES)
+            line, _, results = raw.partition(b"\n")
+            data = json.loads(line)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return
         if (
@@ -591,6 +593,7 @@ class Cache:
             return
         self._snapshots[project] = data["snapshot"]
         self._loaded[project] = data["files"]  # each entry validated when used
+        self._results[project] = results
         self._new[project] = {}
         self._partial.add(project)
 
@@ -599,6 +602,7 @@ class Cache:
         when next needed."""
         if project in self._partial:
             self._partial.discard(project)
+            self._results.pop(project, None)
             self._loaded.pop(project, None)
             self._new.pop(project, None)
             self._snapshots.pop(project, None)
@@ -705,16 +709,25 @@ class Cache:
                 if os.path.isfile(path) and not os.path.islink(path):
                     os.unlink(path)
             return
-        head = {
-            k: {
+        # one line of JSON (identities, snapshot), then each file's result as JSON text
+        # one after the other, the line giving each one's offset and length: a reader
+        # decodes the line and only the results it is asked for
+        head: dict[str, Any] = {}
+        parts: list[bytes] = []
+        at = 0
+        for k, e in files.items():
+            text = json.dumps(e.get("result"), separators=(",", ":")).encode(
+                "utf-8", "surrogateescape"
+            )
+            head[k] = {
                 "size": e["size"],
                 "mtime": e["mtime"],
                 "sha": e["sha"],
                 "facts": None,
-                "result": e.get("result"),
+                "result": [at, len(text)],
             }
-            for k, e in files.items()
-        }
+            parts.append(text)
+            at += len(text)
         blob = {
             "format": FORMAT,
             "tool": tool_key(),
@@ -722,8 +735,8 @@ class Cache:
             "snapshot": self._snapshots[project],
             "files": head,
         }
-        text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
-        write_new_file(path, text, self.directory)
+        line = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
+        write_new_file(path, b"\n".join([line, b"".join(parts)]), self.directory)
 
     def _data(self, kind: str) -> dict[str, Any]:
         """The plain-data values of ``kind`` (empty when unreadable or malformed)."""
