@@ -288,6 +288,21 @@ def _valid_file_entry(entry: Any) -> bool:
     )
 
 
+def _loads(data: bytes) -> Any:
+    """``json.loads`` with the cyclic collector paused: decoding a large cache file
+    makes hundreds of thousands of containers, none in a cycle, and a host that has not
+    tuned the collector (flake8) would otherwise traverse them again and again."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(data)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _valid_snapshot(snap: Any) -> bool:
     """The shape of a project's snapshot (see :meth:`Cache.snapshot`); its values are
     checked as they are compared (a value of another type never matches)."""
@@ -385,7 +400,7 @@ class Cache:
         try:
             # a regular file only (a cache file planted as a FIFO or a link to /dev/zero
             # is not read), of a bounded size
-            data = json.loads(read_regular_file(path, MAX_FILE_BYTES))
+            data = _loads(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return {}
         if (
@@ -579,7 +594,7 @@ class Cache:
         try:
             raw = read_regular_file(self.head_path(project), MAX_FILE_BYTES)
             line, _, results = raw.partition(b"\n")
-            data = json.loads(line)
+            data = _loads(line)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return
         if (
