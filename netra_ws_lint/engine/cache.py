@@ -23,11 +23,19 @@ A warm run stats the files and loads this one file: a file whose identity matche
 not read (unless its findings are shown). Every field is validated on load; an
 unreadable, corrupt, oversized or mismatched file or entry is ignored and rebuilt.
 
+Per project it may also hold a *snapshot* (:meth:`Cache.put_snapshot`): what the last
+walk of the whole project saw (directories, configuration and ``.gitignore`` files,
+every file's identity) with the project's digests, so that a run naming a few files
+can tell that nothing changed without walking (:meth:`Cache.snapshot`). With it, a
+*head* file holds every file's identity and findings without the facts (one line of
+JSON, then the findings as JSON text at offsets the line gives): what such a run reads.
+
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
 
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
     v2/project-<digest of the project root>.json
+    v2/head-<digest of the project root>.json   (with a snapshot only)
 
 The file is written once per run, only when something changed, through a temporary
 file and ``os.replace``, never through a symbolic link (:func:`.fsutil.write_new_file`):
