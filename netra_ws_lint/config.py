@@ -17,12 +17,12 @@ from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Union
-
-import pathspec
+from typing import TYPE_CHECKING, Any, Union
 
 from netra_ws_lint.engine.fsutil import SMALL_LIMIT, read_text_file, real_directory, real_path
-from netra_ws_lint.engine.globs import glob_spec
+
+if TYPE_CHECKING:
+    import pathspec
 
 SECTION = "netra-ws-lint"
 
@@ -243,11 +243,15 @@ def _longest_prefix(code: str, selectors: Iterable[str]) -> int:
 
 @lru_cache(maxsize=256)
 def _glob_spec(pattern: str) -> pathspec.GitIgnoreSpec:
+    from netra_ws_lint.engine.globs import glob_spec  # (pathspec: imported when first used)
+
     return glob_spec([pattern])
 
 
 @lru_cache(maxsize=64)
 def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    from netra_ws_lint.engine.globs import glob_spec
+
     return glob_spec(patterns)
 
 

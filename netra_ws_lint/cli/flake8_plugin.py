@@ -28,11 +28,16 @@ from typing import Any, ClassVar
 
 from netra_ws_lint import __version__
 from netra_ws_lint.config import WORD_LISTS, ConfigCache, ConfigError, Settings
-from netra_ws_lint.engine.discovery import is_excluded, project_files, project_root
-from netra_ws_lint.engine.pipeline import RULE_CRASHED
+from netra_ws_lint.engine.discovery import (
+    is_excluded,
+    project_files,
+    project_root,
+    rule_codes,
+    walk_key,
+)
 from netra_ws_lint.engine.runner import Run, folder_files, new_run
-from netra_ws_lint.rules.base import all_rules
 
+RULE_CRASHED = "NWS901"  # (engine.pipeline's, not imported before a file is checked)
 LIST_OPTIONS = ("select", "ignore", "extend-select", "deprecated-accessors", *WORD_LISTS)
 
 
@@ -41,9 +46,11 @@ class Plugin:
     version = __version__
 
     overrides: dict[str, Any] = {}
-    _configs = ConfigCache(all_rules())
+    _configs = ConfigCache(rule_codes)
     # process-wide on purpose: one project model per project root and settings
     _runs: ClassVar[dict[tuple[Path, Settings], Run]] = {}
+    # and the run that answers from the cache while the project's snapshot holds
+    _cached: ClassVar[dict[tuple[Path, Settings], Run | None]] = {}
     _files: ClassVar[dict[tuple[Path, Settings], set[str]]] = {}
 
     def __init__(
@@ -91,8 +98,9 @@ class Plugin:
         if extra:
             overrides["extend-select"] = list(overrides.get("extend-select", [])) + extra
         try:
-            cls._configs = ConfigCache(all_rules())
+            cls._configs = ConfigCache(rule_codes)
             cls._runs = {}
+            cls._cached = {}
             cls._configs.settings_for(Path.cwd(), overrides)  # validate once, up front
         except ConfigError as exc:
             print(f"netra-ws-lint: error: {exc}", file=sys.stderr)
@@ -108,17 +116,45 @@ class Plugin:
         except ConfigError as exc:
             yield 1, 0, f"{RULE_CRASHED} configuration error: {exc}", type(self)
             return
-        if not isinstance(self.tree, ast.Module) or (not stdin and _excluded(path, settings)):
+        if not isinstance(self.tree, ast.Module):
             return
         try:
-            result = self._run_for(path, settings).recheck(
-                path, self.filename, settings, source=source, tree=self.tree, apply_noqa=False
-            )
+            # (a file the project's walk found is not excluded)
+            result = None if stdin else self._from_cache(path, settings, source)
+            if result is None:
+                if not stdin and _excluded(path, settings):
+                    return
+                result = self._run_for(path, settings).recheck(
+                    path, self.filename, settings, source=source, tree=self.tree, apply_noqa=False
+                )
         except Exception as exc:  # never abort flake8
             yield 1, 0, f"{RULE_CRASHED} netra-ws-lint crashed on this file: {exc!r}", type(self)
             return
         for f in result.findings:
             yield f.line, f.col, f"{f.code} {f.message}", type(self)
+
+    @classmethod
+    def _from_cache(cls, path: Path, settings: Settings, source: str) -> Any:
+        """The file's cached result, when flake8's text is the file's on disk and
+        nothing in its project changed since ``netra-ws-lint check`` walked it (the
+        project's snapshot, checked once per process: no walk, no facts, no join), or
+        None."""
+        root = project_root(path, settings) or path.parent
+        key = (root, settings)
+        if key not in cls._cached:
+            run: Run | None = new_run(root, True, lambda _p, _s: root, jobs=1)
+            assert run is not None
+            snap = None
+            if run.cache is not None:
+                walk = walk_key(cls.overrides, None, True, root, settings)
+                snap = run.cache.snapshot(str(root), walk)
+            if snap is None:
+                run = None
+            else:
+                run.fast[str(root)] = snap
+            cls._cached[key] = run
+        found = cls._cached[key]
+        return found.cached(path, str(path), settings, source) if found is not None else None
 
     @classmethod
     def _run_for(cls, path: Path, settings: Settings) -> Run:

@@ -23,11 +23,19 @@ A warm run stats the files and loads this one file: a file whose identity matche
 not read (unless its findings are shown). Every field is validated on load; an
 unreadable, corrupt, oversized or mismatched file or entry is ignored and rebuilt.
 
+Per project it may also hold a *snapshot* (:meth:`Cache.put_snapshot`): what the last
+walk of the whole project saw (directories, configuration and ``.gitignore`` files,
+every file's identity) with the project's digests, so that a run naming a few files
+can tell that nothing changed without walking (:meth:`Cache.snapshot`). With it, a
+*head* file holds every file's identity and findings without the facts (one line of
+JSON, then the findings as JSON text at offsets the line gives): what such a run reads.
+
 Layout of the cache directory (default ``.netra-ws-lint-cache`` at the project root)::
 
     CACHEDIR.TAG          marks the directory as a cache for backup tools
     .gitignore            ``*``: git never sees the cache
     v2/project-<digest of the project root>.json
+    v2/head-<digest of the project root>.json   (with a snapshot only)
 
 The file is written once per run, only when something changed, through a temporary
 file and ``os.replace``, never through a symbolic link (:func:`.fsutil.write_new_file`):
@@ -107,24 +115,24 @@ def runtime_versions() -> dict[str, str]:
     more than a pre-commit run)."""
     import importlib.util
 
-    import pathspec
-
     out = {
         "python": f"{sys.implementation.name} {'.'.join(map(str, sys.version_info[:3]))}",
-        "pathspec": str(getattr(pathspec, "__version__", "unknown")),
+        "pathspec": "absent",
         "ast-grep-py": "absent",
     }
-    try:
-        spec = importlib.util.find_spec("ast_grep_py")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.origin:
-        files = []
-        for path in sorted(Path(spec.origin).parent.iterdir()):
-            with contextlib.suppress(OSError):
-                st = path.stat()
-                files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
-        out["ast-grep-py"] = hashlib.sha256("\n".join(files).encode()).hexdigest()
+    for name, module in (("pathspec", "pathspec"), ("ast-grep-py", "ast_grep_py")):
+        # the library's installed files (not imported: that costs more than the check)
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin:
+            files = []
+            for path in sorted(Path(spec.origin).parent.iterdir()):
+                with contextlib.suppress(OSError):
+                    st = path.stat()
+                    files.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+            out[name] = hashlib.sha256("\n".join(files).encode()).hexdigest()
     return out
 
 
@@ -288,6 +296,39 @@ def _valid_file_entry(entry: Any) -> bool:
     )
 
 
+def _loads(data: bytes) -> Any:
+    """``json.loads`` with the cyclic collector paused: decoding a large cache file
+    makes hundreds of thousands of containers, none in a cycle, and a host that has not
+    tuned the collector (flake8) would otherwise traverse them again and again."""
+    import gc
+
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(data)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _valid_snapshot(snap: Any) -> bool:
+    """The shape of a project's snapshot (see :meth:`Cache.snapshot`); its values are
+    checked as they are compared (a value of another type never matches)."""
+    if not isinstance(snap, dict) or set(snap) != {
+        "key",
+        "dirs",
+        "lists",
+        "watch",
+        "files",
+        "digest",
+        "names",
+    }:
+        return False
+    if not all(type(snap[k]) is str for k in ("key", "digest", "names")):
+        return False
+    return all(isinstance(snap[k], dict) for k in ("dirs", "lists", "watch", "files"))
+
+
 # the joined index of a project: the digest of what it was joined from, its digests
 _INDEX_FIELDS = ("inputs", "digest", "names")
 
@@ -319,6 +360,10 @@ class Cache:
         self._dirty: set[str] = set()
         self._roots: dict[Path, str] = {}
         self._index: dict[str, dict[str, str]] = {}  # project name -> its joined index
+        self._snapshots: dict[str, dict[str, Any]] = {}  # project name -> its snapshot
+        # projects whose entries come from the head file (see :meth:`snapshot`)
+        self._partial: set[str] = set()
+        self._results: dict[str, bytes] = {}  # project -> the head file's results
 
     # ------------------------------------------------------------------ keys
     def settings_digest(self, settings: Settings) -> str:
@@ -346,6 +391,9 @@ class Cache:
     def file_path(self, project: str) -> Path:
         return self.base / f"project-{_digest(project)[:24]}.json"
 
+    def head_path(self, project: str) -> Path:
+        return self.base / f"head-{_digest(project)[:24]}.json"
+
     # ------------------------------------------------------------------ one project file
     def _entries(self, project: str) -> dict[str, Any]:
         """The entries of ``project``'s cache file, loaded (and validated) once."""
@@ -360,7 +408,7 @@ class Cache:
         try:
             # a regular file only (a cache file planted as a FIFO or a link to /dev/zero
             # is not read), of a bounded size
-            data = json.loads(read_regular_file(path, MAX_FILE_BYTES))
+            data = _loads(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return {}
         if (
@@ -378,6 +426,9 @@ class Cache:
             and all(type(index[k]) is str for k in _INDEX_FIELDS)
         ):
             self._index[project] = index
+        snapshot = data.get("snapshot")
+        if isinstance(snapshot, dict) and _valid_snapshot(snapshot):
+            self._snapshots[project] = snapshot
         return {k: v for k, v in data["files"].items() if _valid_file_entry(v)}
 
     def state(self, project: str, path: str, st: os.stat_result, read: Any) -> FileState:
@@ -388,6 +439,26 @@ class Cache:
         state = FileState(st.st_size, st.st_mtime_ns)
         if entry is None:
             return state
+        if project in self._partial:  # (head entries are checked when used)
+            if not isinstance(entry, dict):
+                return state
+            where, blob = entry.get("result"), self._results.get(project, b"")
+            if (
+                not isinstance(where, list)
+                or len(where) != 2
+                or not all(type(n) is int and n >= 0 for n in where)
+                or where[0] + where[1] > len(blob)
+            ):
+                return state
+            try:
+                text = blob[where[0] : where[0] + where[1]].decode("utf-8", "surrogateescape")
+                entry = {**entry, "result": json.loads(text)}
+            except (ValueError, RecursionError):
+                return state
+            if not _valid_file_entry(entry):
+                return state
+            if entry["size"] != st.st_size or entry["mtime"] != st.st_mtime_ns:
+                return state  # read and compared only once the project file is loaded
         if entry["size"] == st.st_size and entry["mtime"] == st.st_mtime_ns:
             state.sha, state.entry = entry["sha"], entry
             return state
@@ -478,6 +549,138 @@ class Cache:
             self._index[project] = index
             self._dirty.add(project)
 
+    def snapshot(
+        self, project: str, key: str, head: bool = True
+    ) -> tuple[str, str, frozenset[str]] | None:
+        """The digests of ``project``'s joined index and its files, when its snapshot
+        (see :meth:`put_snapshot`) was taken with the same ``key`` and still holds:
+        every directory it walked has the same ``mtime_ns`` (no file was added, removed
+        or renamed there), every ``.gitignore`` and configuration file it saw has the
+        same identity (or is still absent), and every file of the project has the same
+        size and ``mtime_ns``. Costs one ``stat`` per directory and per file, no walk,
+        no settings, no module names; None when anything differs. ``head``: read from
+        the head file unless the project file is loaded (False: load the project
+        file, for a run that needs its facts)."""
+        if project not in self._loaded:
+            if head:
+                self._read_head(project)
+            else:
+                self._entries(project)
+        snap = self._snapshots.get(project)
+        if snap is None or snap["key"] != key:
+            return None
+        stat = os.stat
+        try:  # (a value of another type than recorded never compares equal)
+            for path, mtime in snap["dirs"].items():
+                if stat(path).st_mtime_ns != mtime:
+                    return None
+            for path, names in snap["lists"].items():
+                if sorted(n for n in os.listdir(path) if n != self.directory.name) != names:
+                    return None
+            for path, (size, mtime) in snap["files"].items():
+                st = stat(path)
+                if st.st_mtime_ns != mtime or st.st_size != size:
+                    return None
+            for path, ident in snap["watch"].items():
+                try:
+                    st = stat(path)
+                except OSError:
+                    if ident is not None:
+                        return None
+                    continue
+                if not isinstance(ident, list) or [st.st_size, st.st_mtime_ns] != ident:
+                    return None
+        except (OSError, TypeError, ValueError):
+            return None
+        return snap["digest"], snap["names"], frozenset(snap["files"])
+
+    def _read_head(self, project: str) -> None:
+        """Load ``project``'s head file: its snapshot and each file's identity and
+        findings, without the facts (a fifth of the size of the project file). Its
+        entries are used only to answer from the cache; anything else loads the project
+        file (:meth:`full`)."""
+        try:
+            raw = read_regular_file(self.head_path(project), MAX_FILE_BYTES)
+            line, _, results = raw.partition(b"\n")
+            data = _loads(line)
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            return
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or data.get("tool") != tool_key()
+            or data.get("project") != project
+            or not isinstance(data.get("files"), dict)
+            or not _valid_snapshot(data.get("snapshot"))
+        ):
+            return
+        self._snapshots[project] = data["snapshot"]
+        self._loaded[project] = data["files"]  # each entry validated when used
+        self._results[project] = results
+        self._new[project] = {}
+        self._partial.add(project)
+
+    def full(self, project: str) -> None:
+        """Forget what the head file of ``project`` gave: its project file is loaded
+        when next needed."""
+        if project in self._partial:
+            self._partial.discard(project)
+            self._results.pop(project, None)
+            self._loaded.pop(project, None)
+            self._new.pop(project, None)
+            self._snapshots.pop(project, None)
+            self._dirty.discard(project)
+
+    def put_snapshot(
+        self,
+        project: str,
+        key: str,
+        dirs: Mapping[str, int],
+        watch: Mapping[str, Any],
+        files: Mapping[str, tuple[int, int]],
+        digest: str,
+        names_digest: str,
+        names: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        """Record that the walk ``key`` of ``project`` found these ``files`` (their
+        size and ``mtime_ns``) under these ``dirs`` (their ``mtime_ns``), with these
+        ``watch``-ed files (configuration, ``.gitignore``), and that their joined index
+        has these digests; ``names``: each directory's entries (see ``lists``). The
+        caller leaves out a walk whose times are too recent to be trusted (a change
+        within the file system's clock tick would not show)."""
+        # the directory that holds the cache's (its time changes when the cache's is
+        # made or replaced): its entries are compared instead, less the cache's
+        lists = {}
+        where = os.path.abspath(self.directory.parent)
+        if where in dirs and names is not None and where in names:
+            lists[where] = sorted(n for n in names[where] if n != self.directory.name)
+        snap = {
+            "key": key,
+            "dirs": {k: v for k, v in dirs.items() if k not in lists},
+            "lists": lists,
+            "watch": {k: (list(v) if v is not None else None) for k, v in watch.items()},
+            "files": {k: list(v) for k, v in files.items()},
+            "digest": digest,
+            "names": names_digest,
+        }
+        self._entries(project)
+        if self._snapshots.get(project) != snap:
+            self._snapshots[project] = snap
+            self._dirty.add(project)
+
+    def drop_snapshot(self, project: str) -> None:
+        self._entries(project)
+        if self._snapshots.pop(project, None) is not None:
+            self._dirty.add(project)
+
+    def keep_path(self, project: str, path: str) -> None:
+        """The file is part of this run and unchanged (its project's snapshot holds):
+        its entry stays, as it is (it is checked when used)."""
+        entry = self._entries(project).get(path)
+        new = self._new.setdefault(project, {})
+        if entry is not None and path not in new:
+            new[path] = entry
+
     def keep(self, project: str, path: str, state: FileState) -> None:
         """The file is part of this run and unchanged: its entry stays."""
         if state.entry is not None:
@@ -488,6 +691,8 @@ class Cache:
         ``whole`` this run saw every file: entries of files it did not see are dropped;
         for the others they are kept."""
         for project in sorted(self._dirty | (set(whole) & set(self._loaded))):
+            if project in self._partial:  # (never written from the head file alone)
+                continue
             files = dict(self._new.get(project, {}))
             if project not in whole:
                 files = {**self._loaded.get(project, {}), **files}
@@ -501,15 +706,60 @@ class Cache:
             }
             if project in self._index:
                 blob["index"] = self._index[project]
+            if project in self._snapshots:
+                blob["snapshot"] = self._snapshots[project]
             try:
                 self._prepare()
                 text = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
                 write_new_file(self.file_path(project), text, self.directory)
+                self._write_head(project, files)
             except (OSError, ValueError):
                 pass
             self._loaded[project] = files
         self._dirty.clear()
         self._new.clear()  # a later run of the same process starts afresh
+
+    def _write_head(self, project: str, files: Mapping[str, Any]) -> None:
+        """The head file of ``project``: its snapshot and its files' entries without
+        their facts (what a pre-commit run on a few files reads, see :meth:`snapshot`);
+        removed when the project has no snapshot. Each of the two files is written
+        atomically and holds only claims that stand on their own (a file's findings
+        for its identity, a project's digests for its files' identities), so a reader
+        that sees one older than the other is still right."""
+        path = self.head_path(project)
+        if project not in self._snapshots:
+            with contextlib.suppress(OSError):
+                if os.path.isfile(path) and not os.path.islink(path):
+                    os.unlink(path)
+            return
+        # one line of JSON (identities, snapshot), then each file's result as JSON text
+        # one after the other, the line giving each one's offset and length: a reader
+        # decodes the line and only the results it is asked for
+        head: dict[str, Any] = {}
+        parts: list[bytes] = []
+        at = 0
+        for k, e in files.items():
+            text = json.dumps(e.get("result"), separators=(",", ":")).encode(
+                "utf-8", "surrogateescape"
+            )
+            head[k] = {
+                "size": e["size"],
+                "mtime": e["mtime"],
+                "sha": e["sha"],
+                "facts": None,
+                "result": [at, len(text)],
+            }
+            parts.append(text)
+            at += len(text)
+        blob = {
+            "format": FORMAT,
+            "tool": tool_key(),
+            "project": project,
+            "snapshot": self._snapshots[project],
+            "files": head,
+        }
+        line = json.dumps(blob, separators=(",", ":")).encode("utf-8", "surrogateescape")
+        write_new_file(path, b"\n".join([line, b"".join(parts)]), self.directory)
 
     def _data(self, kind: str) -> dict[str, Any]:
         """The plain-data values of ``kind`` (empty when unreadable or malformed)."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from netra_ws_lint.config import ConfigCache, ConfigError, Settings, is_repository_root
 from netra_ws_lint.engine.fsutil import (
@@ -23,9 +23,62 @@ from netra_ws_lint.engine.fsutil import (
     read_regular_file,
     real_directory,
 )
-from netra_ws_lint.engine.globs import glob_spec
+
+if TYPE_CHECKING:
+    import pathspec
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+# files in a walked directory that decide what is checked, and how
+WATCHED_NAMES = frozenset({".gitignore", "pyproject.toml", "setup.cfg"})
+
+
+@dataclass
+class Walk:
+    """What one walk of a directory looked at, for a later run to tell whether the same
+    walk would find the same files with the same settings without walking again (see
+    :meth:`.cache.Cache.snapshot`): every directory walked with its ``mtime_ns`` (a file
+    added, removed or renamed in it changes it), every ``.gitignore`` consulted and
+    every configuration file present in a walked directory with its identity (size,
+    ``mtime_ns``; None: absent), and the Python files found (absolute paths)."""
+
+    key: str
+    started: int  # time.time_ns() before the walk: later mtimes are not trusted
+    dirs: dict[str, int] = field(default_factory=dict)
+    names: dict[str, list[str]] = field(default_factory=dict)  # dir -> its entries
+    watch: dict[str, list[int] | None] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def walk_key(
+    overrides: dict[str, object] | None,
+    config_file: Path | None,
+    respect_gitignore: bool,
+    top: Path,
+    settings: Settings,
+) -> str:
+    """What, besides the files, decides the result of a walk of ``top`` (whose settings
+    are ``settings``) and the settings it gives: the working directory too when there
+    is no configuration file (the settings' root is the working directory) or no git
+    repository (the ``.gitignore`` files apply up to the working directory)."""
+    items = sorted((str(k), repr(v)) for k, v in (overrides or {}).items())
+    cwd = ""
+    if settings.source is None or _git_root(os.path.abspath(top)) is None:
+        cwd = os.getcwd()
+    return repr((items, str(config_file), respect_gitignore, cwd))
+
+
+def identity(path: str) -> list[int] | None:
+    """``[size, mtime_ns]`` of the file at ``path`` (links followed), None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+# the last walk of each (absolute top directory, walk_key): what a run checking a whole
+# project records so that the next run can skip the walk
+WALKS: dict[tuple[str, str], Walk] = {}
 
 
 @dataclass(frozen=True)
@@ -44,7 +97,8 @@ class Problem:
 class GitIgnores:
     """``.gitignore`` files read during one run."""
 
-    def __init__(self) -> None:
+    def __init__(self, walk: Walk | None = None) -> None:
+        self.walk = walk
         self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
         self.problems: list[Problem] = []  # .gitignore files that could not be read
         self._roots: dict[Path, Path | None] = {}
@@ -57,7 +111,11 @@ class GitIgnores:
         if directory not in self._specs:
             path = directory / ".gitignore"
             spec = None
+            if self.walk is not None:
+                self.walk.watch[str(path)] = identity(str(path))
             if os.path.lexists(path):
+                from netra_ws_lint.engine.globs import glob_spec
+
                 try:  # a regular file only: a FIFO or /dev/zero here must not hang the run
                     data = read_regular_file(path, SMALL_LIMIT)
                     spec = glob_spec(data.decode("utf-8", "replace").splitlines())
@@ -205,7 +263,6 @@ def discover(
     clear_real_paths()  # a run looks at the directories afresh
 
     cache = ConfigCache(rule_codes)
-    gitignores = GitIgnores() if respect_gitignore else None
     memo: dict[Path, Settings | None] = {}
 
     def settings(p: Path) -> Settings | None:
@@ -220,6 +277,15 @@ def discover(
                 memo[directory] = None
         return memo[directory]
 
+    # one directory walked: what it looked at is recorded (see Walk)
+    walk: Walk | None = None
+    if len(paths) == 1 and not force_exclude and os.path.isdir(paths[0]):
+        top_settings = settings(Path(paths[0]))
+        if top_settings is not None:
+            key = walk_key(overrides, config_file, respect_gitignore, Path(paths[0]), top_settings)
+            walk = Walk(key, time.time_ns())
+    gitignores = GitIgnores(walk) if respect_gitignore else None
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -228,7 +294,7 @@ def discover(
                 continue
             if force_exclude and is_excluded(path.absolute(), top_settings, True):
                 continue
-            for target in _walk(path, settings, problems, gitignores):
+            for target in _walk(path, settings, problems, gitignores, walk):
                 targets.setdefault(target.display, target)
         elif path.exists() or path.is_symlink():
             problem = file_problem(path)
@@ -248,6 +314,12 @@ def discover(
             problems.append(Problem(raw, "no such file or directory"))
     if gitignores is not None:
         problems.extend(gitignores.problems)
+    if walk is not None:
+        top = os.path.abspath(paths[0])
+        WALKS.pop((top, walk.key), None)
+        if not problems:  # (a walk that met a problem is not trusted to be repeatable)
+            walk.files = [os.path.abspath(t.path) for t in targets.values()]
+            WALKS[(top, walk.key)] = walk
     return [targets[k] for k in sorted(targets)], problems
 
 
@@ -256,6 +328,7 @@ def _walk(
     settings_of: Callable[[Path], Settings | None],
     problems: list[Problem],
     gitignores: GitIgnores | None,
+    walk: Walk | None = None,
 ) -> Iterator[Target]:
     seen: set[tuple[int, int]] = set()
     top = top.absolute()
@@ -276,11 +349,15 @@ def _walk(
         if key in seen:  # a symlink loop
             continue
         seen.add(key)
+        if walk is not None:
+            walk.dirs[str(directory)] = st.st_mtime_ns
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             problems.append(Problem(_display(directory), f"cannot read: {exc.strerror}"))
             continue
+        if walk is not None:
+            walk.names[str(directory)] = [e.name for e in entries]
         found = settings_of(directory)
         if found is None:  # under a broken configuration (skip_broken)
             continue
@@ -291,6 +368,8 @@ def _walk(
         rel_dir = _relative_directory(directory, s) if _PREFIXES else None
         shown_dir = _shown_directory(directory, cwd) if _PREFIXES else None
         for entry in entries:
+            if walk is not None and entry.name in WATCHED_NAMES:
+                walk.watch[entry.path] = identity(entry.path)
             try:
                 is_dir = entry.is_dir()
             except OSError:

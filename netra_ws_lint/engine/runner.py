@@ -55,6 +55,7 @@ from netra_ws_lint.engine.source import (
 )
 
 if TYPE_CHECKING:
+    from netra_ws_lint.engine.discovery import Walk
     from netra_ws_lint.engine.pipeline import RuleSet, check
     from netra_ws_lint.engine.prefilter import Prefilter
     from netra_ws_lint.engine.walker import parse_source
@@ -150,6 +151,8 @@ class _Checker:
         self._modules: dict[tuple[str, str | None, int], ModuleId] = {}
         self._facts_keys: dict[Item, str] = {}
         self.states: dict[str, FileState | None] = {}  # path -> what the cache knows
+        # project root -> its index digests and files, from a snapshot that holds
+        self.known: dict[str, tuple[str, str, frozenset[str]]] = {}
         # target path -> (bytes, text, tree) read (and parsed when its facts needed
         # the tree) in step 1: its check starts from them
         self.parsed: dict[str, tuple[bytes, str, ast.Module | None]] = {}
@@ -262,12 +265,21 @@ class _Checker:
             ordered = sorted(found, key=lambda it: absolute_path(it.path))
             if len({it.settings for it in ordered}) != 1:
                 return False  # which settings the project takes depends on the facts
-            for it in ordered:
-                state = self.state(it)
-                if state is None or not self.cache.has_facts(state, self.facts_key(it)):
-                    return False
-            inputs = self._index_inputs(ordered)
-            known = self.cache.get_index(root, inputs) if inputs is not None else None
+            snap = self.known.get(root)
+            known: tuple[str, str] | None = None
+            if snap is not None and {absolute_path(it.path) for it in ordered} == snap[2]:
+                # its snapshot holds: the same files, unchanged, so the same facts
+                # keys and contents, hence the same digests (no key made, no stat)
+                known = snap[0], snap[1]
+                for it in ordered:
+                    self.cache.keep_path(root, absolute_path(it.path))
+            else:
+                for it in ordered:
+                    state = self.state(it)
+                    if state is None or not self.cache.has_facts(state, self.facts_key(it)):
+                        return False
+                inputs = self._index_inputs(ordered)
+                known = self.cache.get_index(root, inputs) if inputs is not None else None
             if known is None:
                 return False
 
@@ -397,9 +409,11 @@ class _Checker:
     def project_of(self, item: Item) -> ProjectIndex | None:
         return self.projects.get(item.root) if item.root is not None else None
 
-    def lookup(self, item: Item) -> CheckResult | None:
+    def lookup(self, item: Item, known: tuple[str, str] | None = None) -> CheckResult | None:
         """The cached result of ``item``, when it still holds (see
-        :meth:`.Cache.put_findings`), or None."""
+        :meth:`.Cache.put_findings`), or None. ``known``: the digests (of the facts, of
+        the names) of its project, whose facts are not at hand: a result that depends
+        on other names than the project's is not looked at again."""
         state = self.state(item)
         if self.cache is None or state is None:
             return None
@@ -409,7 +423,9 @@ class _Checker:
         findings, dep = hit
         project = self.project_of(item)
         source: str | None = None
-        if project is None:
+        if known is not None:
+            ok = dep in ("P" + known[0], "L" + known[1])
+        elif project is None:
             ok = dep == "N"
         elif dep == "P" + project.digest:
             ok = True
@@ -493,6 +509,10 @@ class _Checker:
             )
         return result
 
+
+# a walk does not vouch for times this close to its start (nanoseconds): a change made
+# within the same tick of the file system's clock would not show in them
+RACY_NS = 2_000_000_000
 
 # the bytes of source a run keeps read between the facts and the check of the targets
 # (beyond them a target is read again: memory stays bounded)
@@ -611,6 +631,13 @@ class Run:
         self._settings: dict[Settings, int] = {}
         self._last_settings: tuple[Settings, int] | None = None
         self._items: dict[str, Item] = {}
+        # project root -> the walk that found its files (its snapshot is saved)
+        self.walks: dict[str, Walk] = {}
+        # project root -> its index digests and files, from a snapshot that still holds
+        # (see plan_run): the named files are answered from the cache without the walk
+        self.fast: dict[str, tuple[str, str, frozenset[str]]] = {}
+        # the files of those projects, walked if the cache cannot answer
+        self.deferred: list[Callable[[], list[Target]]] = []
 
     def _item(
         self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
@@ -652,6 +679,18 @@ class Run:
         checker = self.checker
         clear_package_cache()  # packages are looked up afresh on each run
         checker.states.clear()  # and files are looked at afresh (a long-lived process)
+        if self.fast:
+            answered = self._answer_fast(items)
+            if answered is not None:
+                return answered
+            others = [*others, *(t for later in self.deferred for t in later())]
+            if checker.cache is not None:
+                for root, snap in self.fast.items():
+                    checker.cache.full(root)
+                    checker.known[root] = snap
+            checker.states.clear()
+            self.fast.clear()
+            self.deferred.clear()
         if not self.project:
             results: list[Any] = [checker.lookup(it) for it in items]
             todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
@@ -702,8 +741,82 @@ class Run:
                 results[i] = checker.store(it, results[i])
         checker.parsed.clear()
         if checker.cache is not None:
+            self._snapshots(every)
+            self.walks.clear()
             checker.cache.save(sorted({it.root for it in every if it.root is not None}))
+        checker.known.clear()
         return [r for r in results if r is not None]
+
+    def _answer_fast(self, items: Sequence[Item]) -> list[CheckResult] | None:
+        """Every target answered from the cache, its project's digests from a snapshot
+        that still holds (see :meth:`.Cache.snapshot`), or None (nothing is kept: the
+        run goes on as if there were no snapshot)."""
+        checker = self.checker
+        results = []
+        for it in items:
+            snap = self.fast.get(it.root) if it.root is not None else None
+            if snap is None:
+                return None
+            found = checker.lookup(it, known=snap[:2])
+            if found is None:
+                return None
+            results.append(found)
+        assert checker.cache is not None
+        checker.cache.save([])
+        return results
+
+    def _snapshots(self, every: Sequence[Item]) -> None:
+        """Save the snapshot of each project whose files this run walked and has all
+        (see :meth:`.Cache.put_snapshot`), unless a time it holds is too recent to be
+        trusted."""
+        cache = self.checker.cache
+        assert cache is not None
+        for root, walk in self.walks.items():
+            project = self.checker.projects.get(root)
+            mine = [it for it in every if it.root == root]
+            if project is None or {absolute_path(it.path) for it in mine} != set(walk.files):
+                continue
+            files: dict[str, tuple[int, int]] = {}
+            for it in mine:
+                state = self.checker.states.get(it.path)
+                if state is None:
+                    break
+                files[absolute_path(it.path)] = (state.size, state.mtime)
+            else:
+                recent = walk.started - RACY_NS
+                listed = os.path.abspath(cache.directory.parent)  # (compared by its entries)
+                times = [m for d, m in walk.dirs.items() if d != listed]
+                times += [m for _, m in files.values()]
+                times += [w[1] for w in walk.watch.values() if w is not None]
+                if max(times, default=0) < recent:
+                    cache.put_snapshot(
+                        root,
+                        walk.key,
+                        walk.dirs,
+                        walk.watch,
+                        files,
+                        project.digest,
+                        project.names_digest,
+                        walk.names,
+                    )
+
+    def cached(self, path: Path, display: str, settings: Settings, text: str) -> CheckResult | None:
+        """The cached result of ``path`` when ``text`` is what the file holds on disk and
+        its project's snapshot holds (see :attr:`fast`), or None: a flake8 run on
+        unchanged files is answered from the cache, as a pre-commit run is. Only for a
+        result whose text has no ``# noqa`` (cached results had it applied, flake8
+        applies its own)."""
+        if "noqa" in text.lower():
+            return None
+        item = self._item(path, display, settings, True)
+        snap = self.fast.get(item.root) if item.root is not None else None
+        if snap is None or absolute_path(item.path) not in snap[2]:
+            return None
+        self.checker.states.pop(item.path, None)  # looked at afresh
+        disk = _decode(item.path)
+        if disk is None or normalize_newlines(disk) != normalize_newlines(text):
+            return None
+        return self.checker.lookup(item, known=snap[:2])
 
     def recheck(
         self,
@@ -814,7 +927,7 @@ def plan_run(
 
     A file's project root is the directory of its configuration file, else the git
     root, else the common directory of ``paths``."""
-    from netra_ws_lint.engine.discovery import project_files, project_root
+    from netra_ws_lint.engine.discovery import WALKS, project_files, project_root, walk_key
 
     fallback = _common_directory([Path(p) for p in paths]) or Path.cwd()
     roots: dict[tuple[str, str | None], Path] = {}
@@ -832,14 +945,53 @@ def plan_run(
     others: list[Target] = []
     if project:
         named = {Path(p).absolute() for p in paths if Path(p).is_dir()}
-        for root in sorted({root_of(t.path, t.settings) for t in targets}):
-            if root not in named:  # what `check ROOT` checks: the whole project
-                files = project_files(root, overrides, config_file, respect_gitignore)
-                others.extend((t.path, t.display, t.settings) for t in files)
+        by_root: dict[Path, list[Any]] = {}
+        for t in targets:
+            by_root.setdefault(root_of(t.path, t.settings), []).append(t)
+        known: set[str] = set()  # absolute paths of the files of a project not walked
+        for root in sorted(by_root):
+            snap: tuple[str, str, frozenset[str]] | None = None
+            settings = by_root[root][0].settings
+            key = walk_key(overrides, config_file, respect_gitignore, root, settings)
+            if root in named:  # what `check ROOT` checks: the whole project, walked
+                found = WALKS.get((str(root), key))
+                if found is not None:
+                    run.walks[str(root)] = found
+                    if run.cache is not None:
+                        snap = run.cache.snapshot(str(root), key, head=False)
+                    if snap is not None:
+                        run.checker.known[str(root)] = snap
+                continue
+            if run.cache is not None and not named:
+                snap = run.cache.snapshot(str(root), key)
+            names = [absolute_path(str(t.path)) for t in by_root[root]]
+            if snap is not None and all(n in snap[2] for n in names):
+                # nothing changed since the project was last walked: its files are
+                # walked only if a named file's result is not in the cache
+                run.fast[str(root)] = snap
+                known.update(names)
+
+                def later(root: Path = root) -> list[Target]:
+                    files = project_files(root, overrides, config_file, respect_gitignore)
+                    return [(t.path, t.display, t.settings) for t in files]
+
+                run.deferred.append(later)
+                continue
+            files = project_files(root, overrides, config_file, respect_gitignore)
+            found = WALKS.get((str(root), key))
+            if found is not None:
+                run.walks[str(root)] = found
+            others.extend((t.path, t.display, t.settings) for t in files)
         in_project = {real_path(o) for o, _, _ in others}
         for p in paths:  # a file named in an excluded folder: that folder's modules too
-            if Path(p).is_file() and real_path(p) not in in_project and fallback not in named:
+            if (
+                Path(p).is_file()
+                and absolute_path(p) not in known
+                and real_path(p) not in in_project
+                and fallback not in named
+            ):
                 others.extend(folder_files(Path(p), overrides, config_file, respect_gitignore))
+                run.walks.clear()  # (the project is more than its walk)
     return run, others
 
 
