@@ -4,6 +4,7 @@ side of :mod:`.fixes` (which is imported only when one of them is given)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -48,6 +49,7 @@ def _thread(
     if not any(f.code == CODE for r, _ in results for f in r.findings):
         return {}
     files = {}
+    known: dict[str, tuple[str, list[int]]] = {}  # what the check found: not checked again
     for result, settings in results:
         if result.skipped:
             continue
@@ -55,8 +57,14 @@ def _thread(
             files[result.path] = (Path(result.path), read_source_bytes(Path(result.path)), settings)
         except OSError:
             continue
+        lines = [f.line for f in result.findings if f.code == CODE]
+        if result.source is not None:
+            known[result.path] = (result.source, lines)
+        elif not result.findings:  # no findings (their text is not kept): as read now
+            with contextlib.suppress(DecodeError):
+                known[result.path] = (decode_source(files[result.path][1]), [])
     checkers = {path: _checker(run, Path(path), s) for path, (_, _, s) in files.items()}
-    new = thread_files(files, stderr, checkers=checkers)
+    new = thread_files(files, stderr, checkers=checkers, known=known)
     return {path: (files[path][1], data) for path, data in new.items()}
 
 

@@ -136,8 +136,9 @@ class FileReport:
     fixed: int = 0  # with --apply: sites fixed
     backup: str | None = None
     error: str | None = None
-    tree: ast.Module | None = field(default=None, repr=False)
     source: str = field(default="", repr=False)
+    # the lines of the NWS302 findings in ``source`` (context threading's targets)
+    no_context_lines: list[int] = field(default_factory=list, repr=False)
 
     @property
     def fixable(self) -> int:
@@ -271,9 +272,10 @@ def analyse(
         report.status, report.error = "error", f"does not parse: {tree.message}"
         report.reasons = ["syntax error: fix the file first (it was not checked)"]
         return report, None
-    report.tree, report.source = tree, text
+    report.source = text  # (the tree is not kept: a project's trees are too large)
     lines = text.split("\n")
     findings = [f for f in check(text) if is_migration_code(f.code)]
+    report.no_context_lines = [f.line for f in findings if f.code == "NWS302"]
     report.sites = sites_of(findings, lines)
     report.context_sources = context_sources(tree, text, display, settings)
     if not findings:
@@ -483,14 +485,14 @@ def _chains_for(graph: Any, report: FileReport, site: Site) -> dict[str, Any] | 
         "function": fn.qualname,
         "callers": callers,
         "unresolved_calls": [
-            {"path": p, "line": line} for p, line in graph.unresolved.get(fn.qualname, [])
+            {"path": p, "line": line} for p, line in graph.maybe_calls(fn)
         ],
         "chains": [{"calls": c.names(fn), "status": c.status, "entry": c.entry} for c in chains],
         "more_chains": more,
         "threadable": bool(chains)
         and all(c.status == CONTEXT_AVAILABLE for c in chains)
         and not more
-        and not graph.unresolved.get(fn.qualname)
+        and not graph.maybe_calls(fn)
         and not graph.referenced.get(fn.qualname),
     }
 
@@ -904,6 +906,7 @@ def cmd_migrate(
             stderr,
             args.unsafe_fixes,
             checkers,
+            {f.path: (f.source, f.no_context_lines) for f in files if f.path not in fixed_bytes},
         )
         for display, new in threaded.items():
             fixed_bytes[display] = new
@@ -1036,7 +1039,7 @@ def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, 
     from netra_ws_lint.analysis.callgraph import CallGraph
 
     return CallGraph.build(
-        (originals[f.path][0], f.path, f.tree, f.source, originals[f.path][2])
+        (originals[f.path][0], f.path, f.source, originals[f.path][2])
         for f in files
-        if f.tree is not None
+        if f.status != "error"
     )
