@@ -270,6 +270,11 @@ def _last_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _annotated(annotation: ast.expr) -> Bound:
+    target = annotation_target(annotation)
+    return ("ann", target) if target is not None else None
+
+
 def _bound_of(value: ast.expr | None) -> Bound:
     if isinstance(value, ast.Call):
         return ("call", value.func)
@@ -300,17 +305,22 @@ def _summarise_body(
     is_package: bool,
     fn: FunctionNode | None,
     self_name: str | None,
+    from_imports: list[tuple[int, str | None, tuple[str, ...]]],
 ) -> Body:
     body = Body()
     if fn is not None:
-        for p in params_of(fn):
-            body.params[p.name] = p.node.annotation
+        for p in params_of(fn):  # only the class an annotation names is kept
+            body.params[p.name] = annotation_target(p.node.annotation)
     typed: set[int] = set()
     called: set[int] = set()
     for n in nodes:
         if isinstance(n, (ast.Import, ast.ImportFrom)):
             for local, qual in _import_names(n, module, is_package):
                 body.imports[local] = qual
+            if isinstance(n, ast.ImportFrom):
+                kept = tuple(a.name for a in n.names if a.name in keep)
+                if kept:
+                    from_imports.append((n.level or 0, n.module, kept))
         elif isinstance(n, ast.Assign):
             for t in n.targets:
                 if isinstance(t, ast.Name):
@@ -325,7 +335,7 @@ def _summarise_body(
                     body.self_attrs.append((t.attr, _bound_of(n.value)))
         elif isinstance(n, ast.AnnAssign):
             if isinstance(n.target, ast.Name):
-                body.assigned.setdefault(n.target.id, []).append(("ann", n.annotation))
+                body.assigned.setdefault(n.target.id, []).append(_annotated(n.annotation))
                 typed.add(id(n.target))
             elif (
                 self_name is not None
@@ -333,7 +343,7 @@ def _summarise_body(
                 and isinstance(n.target.value, ast.Name)
                 and n.target.value.id == self_name
             ):
-                body.self_attrs.append((n.target.attr, ("ann", n.annotation)))
+                body.self_attrs.append((n.target.attr, _annotated(n.annotation)))
         elif isinstance(n, ast.Call):
             called.add(id(n.func))
             last = _last_name(n.func)
@@ -376,19 +386,6 @@ def _summarise_body(
     return body
 
 
-def _bound_names(fn: FunctionNode) -> set[str]:
-    """Names bound anywhere inside ``fn`` (parameters, assignments, imports)."""
-    out: set[str] = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            out.add(node.id)
-        elif isinstance(node, ast.arg):
-            out.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            out.update((a.asname or a.name.partition(".")[0]) for a in node.names)
-    return out
-
-
 def summarise(
     tree: ast.Module,
     source: str,
@@ -410,7 +407,8 @@ def summarise(
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             for local, qual in _import_names(stmt, module, is_package):
                 imports[local] = qual
-                local_keep.add(local)
+                if qual.rpartition(".")[2] in keep:  # an alias of a project name
+                    local_keep.add(local)
     keep_here = frozenset(local_keep)
     owned: dict[int, FunctionSummary] = {}
 
@@ -422,7 +420,7 @@ def summarise(
         self_name = _self_name(fn) if cls is not None else None
         if cp is not None:
             context, optional = cp.param.name, cp.default_is_none
-            annotation = cp.param.node.annotation
+            annotation = annotation_target(cp.param.node.annotation)
         elif cls is not None:
             ccp = ctx.class_context_param(cls)
             attr = ctx.self_context_attr(cls, ccp) if ccp is not None else None
@@ -441,8 +439,12 @@ def summarise(
             annotation,
             cp is not None,
             self_name,
-            frozenset(_bound_names(fn) & names),
-            _summarise_body(own, keep_here, module, is_package, fn, self_name),
+            frozenset(),
+            _summarise_body(own, keep_here, module, is_package, fn, self_name, from_imports),
+        )
+        b = summary.body
+        summary.bound = frozenset(
+            n for n in names if n in b.params or n in b.assigned or n in b.imports
         )
         functions.append(summary)
         owned[id(fn)] = summary
@@ -451,6 +453,7 @@ def summarise(
                 nested.extend(ast.iter_child_nodes(sub))
 
     nested: list[ast.AST] = []
+    from_imports: list[tuple[int, str | None, tuple[str, ...]]] = []
     for stmt in tree.body:
         if isinstance(stmt, FUNCTION_TYPES):
             add(stmt, None)
@@ -460,7 +463,9 @@ def summarise(
                 if isinstance(sub, FUNCTION_TYPES):
                     add(sub, stmt)
                 elif isinstance(sub, ast.AnnAssign) and isinstance(sub.target, ast.Name):
-                    annotations.setdefault(sub.target.id, []).append(sub.annotation)
+                    target = annotation_target(sub.annotation)
+                    if target is not None:
+                        annotations.setdefault(sub.target.id, []).append(target)
             classes.append(ClassSummary(stmt.name, list(stmt.bases), annotations))
         elif (
             isinstance(stmt, ast.Assign)
@@ -473,7 +478,6 @@ def summarise(
     # the rest of the module: module-level code, nested functions, decorators, defaults
     rest: list[ast.AST] = []
     stack: list[ast.AST] = [tree, *nested]
-    from_imports: list[tuple[int, str | None, tuple[str, ...]]] = []
     while stack:
         node = stack.pop()
         rest.append(node)
@@ -485,11 +489,6 @@ def summarise(
                 stack.append(fn.returns)
         else:
             stack.extend(ast.iter_child_nodes(node))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            names_kept = tuple(a.name for a in node.names if a.name in keep)
-            if names_kept:
-                from_imports.append((node.level or 0, node.module, names_kept))
     ctx.release()
     return ModuleSummary(
         module,
@@ -499,16 +498,20 @@ def summarise(
         classes,
         instances,
         from_imports,
-        _summarise_body(rest, keep_here, module, is_package, None, None),
+        _summarise_body(rest, keep_here, module, is_package, None, None, from_imports),
     )
 
 
 # summaries by (display, module, text digest, settings): a run's builds share them
-_SUMMARIES: OrderedDict[tuple[Any, ...], ModuleSummary] = OrderedDict()
+_SUMMARIES: OrderedDict[tuple[Any, ...], tuple[int, ModuleSummary]] = OrderedDict()
+
+
+_KEEP_SETS: list[frozenset[str]] = []  # the name sets summaries were made with
 
 
 def clear_summaries() -> None:
     _SUMMARIES.clear()
+    _KEEP_SETS.clear()
 
 
 @lru_cache(maxsize=4096)
@@ -655,14 +658,23 @@ class CallGraph:
         from netra_ws_lint.analysis.scopes import parse_quietly
 
         files = list(files)
+        # a summary keeps the calls of the names the project defines; one made with
+        # more names is still right (the others resolve to nothing): summaries made
+        # with a set holding this build's names are reused
         keep = defined_names(source for _, _, source, _ in files)
-        keep_key = hashlib.sha256("\n".join(sorted(keep)).encode()).hexdigest()
+        valid = {i for i, names in enumerate(_KEEP_SETS) if keep <= names}
+        if not valid:
+            _KEEP_SETS.append(keep)
+            valid = {len(_KEEP_SETS) - 1}
+        generation = max(valid)
+        keep = _KEEP_SETS[generation]  # (new summaries keep what older ones do)
         graph = cls()
         for real, display, source, settings in files:
             name, is_package = module_name(real)
             digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
-            key = (display, name, is_package, digest, settings, keep_key)
-            summary = _SUMMARIES.get(key)
+            key = (display, name, is_package, digest, settings)
+            memo = _SUMMARIES.get(key)
+            summary = memo[1] if memo is not None and memo[0] in valid else None
             if summary is None:
                 try:
                     tree = parse_quietly(source, display)
@@ -672,7 +684,7 @@ class CallGraph:
                     continue
                 summary = summarise(tree, source, display, settings, name, is_package, keep)
                 del tree
-                _SUMMARIES[key] = summary
+                _SUMMARIES[key] = (generation, summary)
                 while len(_SUMMARIES) > _SUMMARY_MEMO:
                     _SUMMARIES.popitem(last=False)
             else:

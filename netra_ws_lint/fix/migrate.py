@@ -248,13 +248,21 @@ def analyse(
     rule_set: RuleSet | None,
     unsafe: bool,
     checker: Callable[[str], list[Finding]] | None = None,
+    checked: tuple[str | None, list[Finding]] | None = None,
 ) -> tuple[FileReport, bytes | None]:
     """The report of one file, and its fixed bytes when the fixes change it.
     ``checker``: how a text of the file is checked (default: on its own; the command
-    passes its run's, against the whole project)."""
+    passes its run's, against the whole project); ``checked``: the text the run checked
+    (None: not kept, the file had no findings) and its findings, not checked again."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
 
     def check(text: str) -> list[Finding]:
+        if checked is not None:
+            known, found = checked
+            if (known is None and not found) or (
+                known is not None and normalize_newlines(known.lstrip("\ufeff")) == text
+            ):
+                return list(found)
         if checker is not None:
             return checker(text)
         return check_source(text, display, settings, rule_set)
@@ -275,11 +283,12 @@ def analyse(
     report.source = text  # (the tree is not kept: a project's trees are too large)
     lines = text.split("\n")
     findings = [f for f in check(text) if is_migration_code(f.code)]
+    checked = None  # the fixed text is checked afresh
     report.no_context_lines = [f.line for f in findings if f.code == "NWS302"]
     report.sites = sites_of(findings, lines)
-    report.context_sources = context_sources(tree, text, display, settings)
     if not findings:
         return report, None
+    report.context_sources = context_sources(tree, text, display, settings)
     fixed: bytes | None = None
     left = report.sites
     try:
@@ -484,9 +493,7 @@ def _chains_for(graph: Any, report: FileReport, site: Site) -> dict[str, Any] | 
     return {
         "function": fn.qualname,
         "callers": callers,
-        "unresolved_calls": [
-            {"path": p, "line": line} for p, line in graph.maybe_calls(fn)
-        ],
+        "unresolved_calls": [{"path": p, "line": line} for p, line in graph.maybe_calls(fn)],
         "chains": [{"calls": c.names(fn), "status": c.status, "entry": c.entry} for c in chains],
         "more_chains": more,
         "threadable": bool(chains)
@@ -882,7 +889,14 @@ def cmd_migrate(
     run, others = plan_run(
         checked, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
     )
-    run.check([], [(t.path, t.display, t.settings) for t in checked] + others)
+    # every file checked once by the run's workers: a file's first check is that one
+    results = run.check([(t.path, t.display, t.settings) for t in checked], others)
+    first: dict[str, tuple[str | None, list[Finding]]] = {}
+    if len(results) == len(checked):
+        for t, result in zip(checked, results):
+            if not result.skipped:  # (no result cache here: the findings keep their fixes)
+                first[t.display] = (result.source, result.findings)
+    del results
     checkers: dict[str, Callable[[str], list[Finding]]] = {}
     for display, (path, data, settings) in originals.items():
 
@@ -893,7 +907,9 @@ def cmd_migrate(
 
         checkers[display] = checker
         rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
-        report, fixed = analyse(data, display, settings, rules, args.unsafe_fixes, checker)
+        report, fixed = analyse(
+            data, display, settings, rules, args.unsafe_fixes, checker, first.pop(display, None)
+        )
         files.append(report)
         if fixed is not None:
             fixed_bytes[display] = fixed

@@ -336,8 +336,10 @@ class _FileEdits:
     def commit(self) -> str:
         for at, lines in self.imports.items():
             nl = self.text.newline
-            content = "".join(f"{line}{nl}" for line in lines) if at == 0 else (
-                "".join(f"{nl}{line}" for line in lines)
+            content = (
+                "".join(f"{line}{nl}" for line in lines)
+                if at == 0
+                else ("".join(f"{nl}{line}" for line in lines))
             )
             self.insert(self.root, at, content)
         self.imports.clear()
@@ -819,7 +821,8 @@ def thread_files(
             )
             current[display] = new[display] = fixed
         _verify_imports(current, outcome)
-        again, _ = thread_texts(current, paths, settings, target_lines)
+        outcome.graph = None  # (one graph at a time)
+        again = thread_texts(current, paths, settings, target_lines)[0] if new else {}
         if again:
             raise ThreadError("a second pass would change " + ", ".join(sorted(again)))
     except (ThreadError, FixError) as exc:
