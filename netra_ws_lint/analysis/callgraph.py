@@ -611,6 +611,9 @@ class Scope:
             owner = self.type_of(node.value)
             if isinstance(owner, ClassInfo):
                 return g.attr_type(owner, node.attr)
+        if isinstance(node, ast.Call):  # ``Cls().method()``
+            built = g.class_named(self, node.func)
+            return built if built is not None else False
         return False
 
     def bound_type(self, values: list[Bound]) -> ClassInfo | bool:
