@@ -202,9 +202,7 @@ def test_calls_through_typed_receivers_resolve(tmp_path: Path) -> None:
     )
     graph = graph_of(files)
     callers = {
-        s.caller.qualname
-        for s in graph.callers["app.svc.Notifier.push"]
-        if s.caller is not None
+        s.caller.qualname for s in graph.callers["app.svc.Notifier.push"] if s.caller is not None
     }
     assert callers == {
         "app.use.Handler.run",
