@@ -1026,23 +1026,50 @@ def cmd_migrate(
     return status
 
 
-def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any]:
-    """The plan's counts for these files as they were (the burndown): sites (one per
-    position), by rule, and how many carry a safe fix."""
-    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
+def count_sources(files: Sequence[tuple[str, bytes, Settings, Path]]) -> dict[str, Any]:
+    """The plan's counts for these files as they were (a burndown point), computed as
+    the headline is: every file checked against the project the files make up, one
+    site per position, automatic when the safe fixes resolve it (the file fixed and
+    checked again), by rule."""
+    from netra_ws_lint.analysis.project import ModuleId, ProjectIndex
+    from netra_ws_lint.engine.facts import facts_from_source
+    from netra_ws_lint.engine.pipeline import DecodeError, check, decode_source
+    from netra_ws_lint.report.paths import project_root
 
-    by_rule: Counter[str] = Counter()
-    automatic = sites = 0
-    for display, data, settings in files:
+    root = project_root()
+    texts: list[tuple[str, bytes, str, Settings, ModuleId]] = []
+    entries = []
+    for display, data, settings, real in files:
         try:
             text = decode_source(data)
         except DecodeError:
             continue
-        found = [f for f in check_source(text, display, settings) if is_migration_code(f.code)]
-        for s in sites_of(found, text.split("\n")):
+        module = ModuleId.of(real, root, settings)
+        texts.append((display, data, text, settings, module))
+        entry = facts_from_source(normalize_newlines(text), display, module, settings)
+        if entry is not None:
+            entries.append(entry)
+    by_rule: Counter[str] = Counter()
+    automatic = sites = 0
+    projects: dict[Settings, ProjectIndex] = {}
+    for display, data, _text, settings, module in texts:
+        project = projects.get(settings)
+        if project is None:
+            project = projects[settings] = ProjectIndex(entries, settings).join()
+
+        def checker(
+            source: str, display: str = display, s: Settings = settings, m: ModuleId = module
+        ) -> list[Finding]:
+            return check(display, s, source=source, project=projects[s], module=m).findings
+
+        report, _ = analyse(data, display, settings, None, False, checker)
+        if report.status == "error":
+            sites += 1  # as the headline counts a file that does not parse
+            continue
+        for site in report.sites:
             sites += 1
-            by_rule[s.code] += 1
-            automatic += s.fix == "safe"
+            by_rule[site.code] += 1
+        automatic += report.fixable
     return {
         "sites": sites,
         "automatic": automatic,
