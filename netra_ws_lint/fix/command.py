@@ -181,18 +181,26 @@ def show_available(
 ) -> None:
     """``--show-fixes`` without ``--fix``: the fix (or why there is none) of each finding."""
     stream = stdout if args.output_format in ("concise", "full", "grouped") else stderr
-    rows = [r for r in reported if r.finding.fix is not None]
+    rows = [r for r in reported if not r.finding.code.startswith("NWS9") or r.finding.fix]
     if not rows:
         return
     stream.write("Fixes:\n")
     counts = {"safe": 0, "unsafe": 0, "manual": 0}
+    rules = all_rules()
     for r in sorted(rows, key=Reported.sort_key):
         f = r.finding
-        assert f.fix is not None
-        counts[f.fix.applicability] = counts.get(f.fix.applicability, 0) + 1
-        stream.write(
-            f"  {r.path}:{f.line}:{f.col + 1}: {f.code} [{f.fix.applicability}] {f.fix.message}\n"
-        )
+        if f.fix is not None and f.fix.edits:
+            kind, why = f.fix.applicability, f.fix.message
+        else:  # no fix: manual work, as `migrate` counts it
+            kind = "manual"
+            rule = rules.get(f.code)
+            why = (
+                f.fix.message
+                if f.fix is not None
+                else (rule.migration_advice if rule is not None else "") or "no automatic fix"
+            )
+        counts[kind] = counts.get(kind, 0) + 1
+        stream.write(f"  {r.path}:{f.line}:{f.col + 1}: {f.code} [{kind}] {why}\n")
     stream.write(
         f"{counts['safe']} fixable with --fix, {counts['unsafe']} more with --unsafe-fixes, "
         f"{counts['manual']} need manual work.\n"

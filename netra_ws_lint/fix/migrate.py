@@ -110,6 +110,7 @@ class Site:
     reason: str = ""
     also: tuple[str, ...] = ()  # other codes reported at the same position
     automatic: bool = False  # the automatic fixes resolve it
+    keyed: bool = False  # shared state already keyed by a user identity
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +203,56 @@ def sites_of(findings: Sequence[Finding], lines: list[str]) -> list[Site]:
     return _one_per_reason(out)
 
 
+KEYED_REASON = (
+    "already keyed by a user identity: remove the user's entries when their session "
+    "ends, or keep them on the per-request object or in an external per-user store"
+)
+
+
+def _mark_keyed(sites: list[Site], tree: ast.Module, settings: Settings) -> None:
+    """Mark the shared-state sites (NWS201/NWS202/NWS204) whose mutation is keyed by
+    a user identity (``CACHE[user_id] = ...``): "key it per user" is not their advice."""
+    from netra_ws_lint.analysis.vocabulary import is_identity_value
+
+    wanted = {(s.line, s.column - 1): s for s in sites if s.code in ("NWS201", "NWS202", "NWS204")}
+    if not wanted:
+        return
+    for node in ast.walk(tree):
+        site = wanted.get((getattr(node, "lineno", 0), getattr(node, "col_offset", -1)))
+        if site is None or not isinstance(node, ast.stmt):
+            continue
+        keys: list[ast.AST] = []
+        chains: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            chains = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            chains = [node.target]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if isinstance(call.func, ast.Attribute):  # ``X.setdefault(user_id, [])``
+                keyed_call = call.func.attr in ("setdefault", "pop", "get")
+                chains, keys = [call.func.value], list(call.args[:1]) if keyed_call else []
+        for chain in chains:
+            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
+                if isinstance(chain, ast.Subscript):
+                    keys.append(chain.slice)
+                    chain = chain.value
+                elif isinstance(chain, ast.Call):
+                    if isinstance(chain.func, ast.Attribute) and chain.func.attr in (
+                        "setdefault",
+                        "pop",
+                        "get",
+                    ):
+                        keys += chain.args[:1]
+                    chain = chain.func
+                else:
+                    chain = chain.value
+        if any(is_identity_value(k, settings.words) for k in keys):
+            site.keyed = True
+            if site.fix == "none":
+                site.reason = KEYED_REASON
+
+
 def context_sources(tree: ast.Module, source: str, path: str, settings: Settings) -> list[str]:
     """Where the file has a user context: parameters, ``self.<attr>`` of classes whose
     ``__init__`` takes one, and locals bound from one."""
@@ -286,6 +337,7 @@ def analyse(
     checked = None  # the fixed text is checked afresh
     report.no_context_lines = [f.line for f in findings if f.code == "NWS302"]
     report.sites = sites_of(findings, lines)
+    _mark_keyed(report.sites, tree, settings)
     if not findings:
         return report, None
     report.context_sources = context_sources(tree, text, display, settings)
@@ -425,6 +477,13 @@ CAUSES: dict[str, tuple[int, str]] = {
         "thread-locals, context-var defaults): key it per user or move it into the "
         "per-request object",
     ),
+    "keyed-state": (
+        4,
+        "process-wide containers already keyed by a user identity: the entries outlive "
+        "the request and live in one process only; remove each user's entries when "
+        "their session ends (or bound the container), or keep the state on the "
+        "per-request object or in an external store scoped per user",
+    ),
     "placeholder": (4, "contexts with a placeholder user id or built at import time"),
     "definition": (
         5,
@@ -450,6 +509,8 @@ def _cause(site: Site) -> tuple[str, str]:
         return "context", ""
     if code == "NWS304":
         return "placeholder", ""
+    if site.keyed:
+        return "keyed-state", ""
     return "shared-state", ""
 
 
@@ -460,6 +521,7 @@ def _title(cause: str, symbol: str) -> str:
         return f"calls of `{symbol}()`" if symbol else "calls of process-wide accessors"
     return {
         "shared-state": "state shared by every user",
+        "keyed-state": "per-user state kept in process-wide containers",
         "no-context": "functions acting for one user without a user context",
         "context": "user context not passed",
         "placeholder": "placeholder user contexts",
