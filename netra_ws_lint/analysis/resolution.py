@@ -148,6 +148,9 @@ class _Target:
     # how the callee uses its context for identity or routing (see vocabulary.py);
     # None: only to decorate output, or not at all (NWS303 then has nothing to say)
     use: str | None = "unknown"
+    # the context parameter has a default: the callee runs without one (another
+    # branch, a fallback), so passing it changes what it does
+    optional: bool = False
 
 
 class _Facts:
@@ -323,12 +326,13 @@ class _Facts:
             if external is None or param is None:
                 return None
             _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
+            optional = bool(external["ctx"][3])
             if external["kind"] == "class":
-                return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
+                return _Target(_call_label(call), True, "user-scoped type", param, 1, use, optional)
             inferred = self._inferred_factory(qualname)
-            must = not external["ctx"][3] or inferred
+            must = not optional or inferred
             what = "context factory" if factory or inferred else "function"
-            return _Target(_call_label(call), must, what, param, 0, use)
+            return _Target(_call_label(call), must, what, param, 0, use, optional)
         cp: ContextParam | None
         fn: FunctionNode | None
         if isinstance(definition, ast.ClassDef):
@@ -346,9 +350,9 @@ class _Facts:
         if cp is None:
             return None  # a resolved callee that takes no context
         if isinstance(definition, ast.ClassDef):
-            return _Target(label, True, "user-scoped type", cp.param, offset, use)
+            return _Target(label, True, "user-scoped type", cp.param, offset, use, cp.has_default)
         if factory or (cp.has_default and self._inferred_factory(name)):
-            return _Target(label, True, "context factory", cp.param, offset, use)
+            return _Target(label, True, "context factory", cp.param, offset, use, cp.has_default)
         return _Target(label, not cp.has_default, "function", cp.param, offset, use)
 
     def _inferred_factory(self, name: str | None) -> bool:
