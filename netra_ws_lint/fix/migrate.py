@@ -975,7 +975,6 @@ def cmd_migrate(
         files.append(report)
         if fixed is not None:
             fixed_bytes[display] = fixed
-    graph = _graph(files, originals)
     if args.thread_context:
         from netra_ws_lint.fix.thread import thread_files
 
@@ -995,6 +994,9 @@ def cmd_migrate(
                 stdout.write(
                     unified_diff(FixResult(display, originals[display][1], threaded[display]))
                 )
+    # the plan's call graph (of the files as they were), built after the threading's
+    # own graphs are gone: one at a time (their files' summaries are shared)
+    graph = _graph(files, originals)
     state: dict[str, Any] = {}
     if args.apply:
         by_display = {f.path: f for f in files}
