@@ -264,3 +264,42 @@ def test_rule_docs_are_rendered_markdown_and_repository_text_is_escaped(
     # a long label keeps its end and shows the whole on hover
     assert dashboard._short("a/" * 40 + "handlers.py").endswith("handlers.py")
     assert len(dashboard._short("a/" * 40 + "handlers.py")) == dashboard.LABEL_CHARS
+
+
+def test_newest_history_point_equals_the_headline(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the burndown counts each commit as the headline counts the tree: the whole
+    # project (cross-module findings included), the fixes applied to find what is left
+    assert (
+        main(["migrate", "svc", "--html", "dash.html", "--history", "3", "--report-dir", "r"]) == 0
+    )
+    capsys.readouterr()
+    report = json.loads((repo / "r" / "migration-report.json").read_text(encoding="utf-8"))
+    points = [
+        a
+        for tag, a in parse((repo / "dash.html").read_text(encoding="utf-8")).elements
+        if tag == "circle" and a.get("class") == "point"
+    ]
+    assert int(str(points[-1]["data-value"])) == report["summary"]["sites"]
+    assert int(str(points[-1]["data-manual"])) == report["summary"]["manual"]
+
+
+def test_damaged_history_cache_is_counted_again_with_a_warning(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate", "svc", "--html", "dash.html", "--history", "2"]) == 0
+    capsys.readouterr()
+    (cached,) = repo.glob(".netra-ws-lint-cache/**/history.json")
+    data = json.loads(cached.read_text(encoding="utf-8"))
+    for i, counts in enumerate(data.values()):
+        if i == 0:
+            del counts["manual"]
+        else:
+            counts["manual"] = "many"
+    cached.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["migrate", "svc", "--html", "dash2.html", "--history", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("the cached counts are not valid") == 2
+    assert "chart-burndown" in (repo / "dash2.html").read_text(encoding="utf-8")

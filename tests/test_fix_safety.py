@@ -294,3 +294,39 @@ def test_one_file_fix_sees_the_whole_project(
         "from .factory import create_websocket_manager\n\n\n"
         "async def handle(user_context):\n    return create_websocket_manager(user_context)\n"
     )
+
+
+def test_constructor_with_an_optional_context_is_an_unsafe_fix() -> None:
+    # the class runs without a context (another branch when it has one): passing it
+    # changes what `run` does, so the NWS301 fix is unsafe, not applied by --fix
+    body = """
+    class HelperAgent:
+        def __init__(self, llm, dispatcher, context=None):
+            self.context = context
+            self.dispatcher = dispatcher
+
+        def run(self):
+            if self.context:
+                self.context.metadata["ran"] = True
+            return self.dispatcher
+
+
+    class StrictAgent:
+        def __init__(self, llm, context):
+            self.context = context
+
+
+    def build(llm, dispatcher, context):
+        return HelperAgent(llm, dispatcher), StrictAgent(llm)
+    """
+    source = textwrap.dedent(body).lstrip("\n")
+    found = {
+        f.message.split("`")[1]: f.fix.applicability
+        for f in check_source(source, "app.py", Settings())
+        if f.code == "NWS301" and f.fix is not None
+    }
+    assert found == {"HelperAgent": "unsafe", "StrictAgent": "safe"}
+    safe_only = fixed(body)
+    assert "HelperAgent(llm, dispatcher)," in safe_only  # left alone by --fix
+    assert "StrictAgent(llm, context=context)" in safe_only  # required: safe
+    assert "HelperAgent(llm, dispatcher, context=context)" in fixed(body, unsafe=True)

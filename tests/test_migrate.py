@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def snapshot(root: Path, *dirs: str) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
-        for d in dirs for p in sorted((root / d).rglob("*.py"))
+        for d in dirs
+        for p in sorted((root / d).rglob("*.py"))
     }
 
 
@@ -55,7 +57,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(
     assert "complexity" not in out
     order = out.split("## Order of work\n", 1)[1].split("\n## ", 1)[0]
     assert order.strip().splitlines()[0].startswith("1. apply the automatic fixes: 3 sites")
-    assert order.strip().splitlines()[-1].startswith("8. singleton definitions")
+    assert order.strip().splitlines()[-1].startswith("9. singleton definitions")
 
 
 def test_report_dir_writes_the_plan(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,7 +103,7 @@ def test_report_dir_writes_the_plan(tree: Path, capsys: pytest.CaptureFixture[st
         }
     ]
     assert chains["chains"][0]["status"] == "context must be created"
-    assert [st["step"] for st in data["order_of_work"]] == list(range(1, 9))
+    assert [st["step"] for st in data["order_of_work"]] == list(range(1, 10))
     manual = data["manual_intervention"]
     assert [(m["path"], m["line"]) for m in manual] == sorted(
         (m["path"], m["line"]) for m in manual
@@ -147,8 +149,7 @@ def test_apply_leaves_only_manual_sites_and_backups_restore(
     stamps = [p for p in base.iterdir() if p.is_dir()]
     assert len(stamps) == 1
     backed = {str(p.relative_to(stamps[0])) for p in stamps[0].rglob("*") if p.is_file()}
-    changed = {k for k, v in originals.items()
-               if (tree / k).read_bytes() != v}
+    changed = {k for k, v in originals.items() if (tree / k).read_bytes() != v}
     assert backed == changed == {"legacy_service/handlers.py", "legacy_service/agent_service.py"}
     for rel in backed:
         shutil.copy2(stamps[0] / rel, tree / rel)
@@ -221,3 +222,49 @@ def test_syntax_error_file_is_reported_and_untouched(
 def test_options_conflict(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "--apply", "--validate-only")[0] == 2
     assert run(capsys, "-")[0] == 2
+
+
+def test_keyed_state_is_not_told_to_be_keyed_per_user(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (tmp_path / ".git").mkdir()
+    (app / "svc.py").write_text(
+        "_sockets = {}\n_seen = []\n\n\n"
+        "async def connect(user_id, websocket):\n"
+        "    _sockets[user_id] = websocket\n"
+        "    _seen.append(websocket)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    main(["migrate", "app", "--report-dir", "rep"])
+    capsys.readouterr()
+    report = json.loads((tmp_path / "rep" / "migration-report.json").read_text("utf-8"))
+    titles = {g["title"]: g for g in report["groups"]}
+    keyed = titles["per-user state kept in process-wide containers"]
+    assert [s["line"] for s in keyed["sites"]] == [6]
+    assert "key it per user" not in keyed["what_to_do"]
+    assert "already keyed" in keyed["sites"][0]["reason"]
+    assert [s["line"] for s in titles["state shared by every user"]["sites"]] == [7]
+
+
+def test_show_fixes_counts_findings_without_a_fix_as_manual(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLES / "legacy_service", tmp_path / "svc")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    main(["check", "svc", "--show-fixes", "--no-cache"])
+    out = capsys.readouterr().out
+    counts = re.search(r"(\d+) fixable with --fix, (\d+) more with --unsafe-fixes, (\d+) need", out)
+    assert counts is not None
+    main(["migrate", "svc", "--report-dir", "rep"])
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "rep" / "migration-report.json").read_text("utf-8"))["summary"]
+    safe, unsafe, manual = map(int, counts.groups())
+    assert manual > 0
+    # every finding is listed once: with its fix, or as manual work
+    listed = [line for line in out.splitlines() if re.match(r"  svc/.*: NWS\d+ \[", line)]
+    assert len(listed) == safe + unsafe + manual
+    assert safe == summary["automatic"]

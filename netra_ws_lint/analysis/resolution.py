@@ -152,6 +152,9 @@ class _Target:
     # how the callee uses its context for identity or routing (see vocabulary.py);
     # None: only to decorate output, or not at all (NWS303 then has nothing to say)
     use: str | None = "unknown"
+    # the context parameter has a default: the callee runs without one (another
+    # branch, a fallback), so passing it changes what it does
+    optional: bool = False
 
 
 class _Facts:
@@ -327,18 +330,15 @@ class _Facts:
             if external is None or param is None:
                 return None
             _, use = project.vocabulary.context_use(qualname) if qualname else (False, None)
+            optional = bool(external["ctx"][3])
             if external["kind"] == "class":
-                if (
-                    external["ctx"][3]
-                    and qualname
-                    and project.vocabulary.is_factory_class(qualname)
-                ):
+                if optional and qualname and project.vocabulary.is_factory_class(qualname):
                     return None  # a shared factory, built without a user on purpose
-                return _Target(_call_label(call), True, "user-scoped type", param, 1, use)
+                return _Target(_call_label(call), True, "user-scoped type", param, 1, use, optional)
             inferred = self._inferred_factory(qualname)
-            must = not external["ctx"][3] or inferred
+            must = not optional or inferred
             what = "context factory" if factory or inferred else "function"
-            return _Target(_call_label(call), must, what, param, 0, use)
+            return _Target(_call_label(call), must, what, param, 0, use, optional)
         cp: ContextParam | None
         fn: FunctionNode | None
         if isinstance(definition, ast.ClassDef):
@@ -358,9 +358,9 @@ class _Facts:
         if isinstance(definition, ast.ClassDef):
             if cp.has_default and self._factory_class(name):
                 return None  # a shared factory, built without a user on purpose
-            return _Target(label, True, "user-scoped type", cp.param, offset, use)
+            return _Target(label, True, "user-scoped type", cp.param, offset, use, cp.has_default)
         if factory or (cp.has_default and self._inferred_factory(name)):
-            return _Target(label, True, "context factory", cp.param, offset, use)
+            return _Target(label, True, "context factory", cp.param, offset, use, cp.has_default)
         return _Target(label, not cp.has_default, "function", cp.param, offset, use)
 
     def _factory_class(self, name: str) -> bool:

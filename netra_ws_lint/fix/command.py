@@ -4,6 +4,7 @@ side of :mod:`.fixes` (which is imported only when one of them is given)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -49,6 +50,7 @@ def _thread(
     if not any(f.code == CODE for r, _ in results for f in r.findings):
         return {}
     files = {}
+    known: dict[str, tuple[str, list[int]]] = {}  # what the check found: not checked again
     for result, settings in results:
         if result.skipped:
             continue
@@ -56,8 +58,14 @@ def _thread(
             files[result.path] = (Path(result.path), read_source_bytes(Path(result.path)), settings)
         except OSError:
             continue
+        lines = [f.line for f in result.findings if f.code == CODE]
+        if result.source is not None:
+            known[result.path] = (result.source, lines)
+        elif not result.findings:  # no findings (their text is not kept): as read now
+            with contextlib.suppress(DecodeError):
+                known[result.path] = (decode_source(files[result.path][1]), [])
     checkers = {path: _checker(run, Path(path), s) for path, (_, _, s) in files.items()}
-    new = thread_files(files, stderr, checkers=checkers)
+    new = thread_files(files, stderr, checkers=checkers, known=known)
     return {path: (files[path][1], data) for path, data in new.items()}
 
 
@@ -175,18 +183,27 @@ def show_available(
 ) -> None:
     """``--show-fixes`` without ``--fix``: the fix (or why there is none) of each finding."""
     stream = stdout if args.output_format in ("concise", "full", "grouped") else stderr
-    rows = [r for r in reported if r.finding.fix is not None]
+    rows = [r for r in reported if not r.finding.code.startswith("NWS9") or r.finding.fix]
     if not rows:
         return
     stream.write("Fixes:\n")
     counts = {"safe": 0, "unsafe": 0, "manual": 0}
+    rules = all_rules()
     for r in sorted(rows, key=Reported.sort_key):
         f = r.finding
-        assert f.fix is not None
-        counts[f.fix.applicability] = counts.get(f.fix.applicability, 0) + 1
+        if f.fix is not None and f.fix.edits:
+            kind, why = f.fix.applicability, f.fix.message
+        else:  # no fix: manual work, as `migrate` counts it
+            kind = "manual"
+            rule = rules.get(f.code)
+            why = (
+                f.fix.message
+                if f.fix is not None
+                else (rule.migration_advice if rule is not None else "") or "no automatic fix"
+            )
+        counts[kind] = counts.get(kind, 0) + 1
         stream.write(
-            f"  {terminal(r.path)}:{f.line}:{f.col + 1}: {f.code} [{f.fix.applicability}] "
-            f"{terminal(f.fix.message)}\n"
+            f"  {terminal(r.path)}:{f.line}:{f.col + 1}: {f.code} [{kind}] {terminal(why)}\n"
         )
     stream.write(
         f"{counts['safe']} fixable with --fix, {counts['unsafe']} more with --unsafe-fixes, "

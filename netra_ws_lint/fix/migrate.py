@@ -111,6 +111,7 @@ class Site:
     reason: str = ""
     also: tuple[str, ...] = ()  # other codes reported at the same position
     automatic: bool = False  # the automatic fixes resolve it
+    keyed: bool = False  # shared state already keyed by a user identity
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -137,8 +138,9 @@ class FileReport:
     fixed: int = 0  # with --apply: sites fixed
     backup: str | None = None
     error: str | None = None
-    tree: ast.Module | None = field(default=None, repr=False)
     source: str = field(default="", repr=False)
+    # the lines of the NWS302 findings in ``source`` (context threading's targets)
+    no_context_lines: list[int] = field(default_factory=list, repr=False)
 
     @property
     def fixable(self) -> int:
@@ -202,6 +204,56 @@ def sites_of(findings: Sequence[Finding], lines: list[str]) -> list[Site]:
     return _one_per_reason(out)
 
 
+KEYED_REASON = (
+    "already keyed by a user identity: remove the user's entries when their session "
+    "ends, or keep them on the per-request object or in an external per-user store"
+)
+
+
+def _mark_keyed(sites: list[Site], tree: ast.Module, settings: Settings) -> None:
+    """Mark the shared-state sites (NWS201/NWS202/NWS204) whose mutation is keyed by
+    a user identity (``CACHE[user_id] = ...``): "key it per user" is not their advice."""
+    from netra_ws_lint.analysis.vocabulary import is_identity_value
+
+    wanted = {(s.line, s.column - 1): s for s in sites if s.code in ("NWS201", "NWS202", "NWS204")}
+    if not wanted:
+        return
+    for node in ast.walk(tree):
+        site = wanted.get((getattr(node, "lineno", 0), getattr(node, "col_offset", -1)))
+        if site is None or not isinstance(node, ast.stmt):
+            continue
+        keys: list[ast.AST] = []
+        chains: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            chains = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            chains = [node.target]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if isinstance(call.func, ast.Attribute):  # ``X.setdefault(user_id, [])``
+                keyed_call = call.func.attr in ("setdefault", "pop", "get")
+                chains, keys = [call.func.value], list(call.args[:1]) if keyed_call else []
+        for chain in chains:
+            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
+                if isinstance(chain, ast.Subscript):
+                    keys.append(chain.slice)
+                    chain = chain.value
+                elif isinstance(chain, ast.Call):
+                    if isinstance(chain.func, ast.Attribute) and chain.func.attr in (
+                        "setdefault",
+                        "pop",
+                        "get",
+                    ):
+                        keys += chain.args[:1]
+                    chain = chain.func
+                else:
+                    chain = chain.value
+        if any(is_identity_value(k, settings.words) for k in keys):
+            site.keyed = True
+            if site.fix == "none":
+                site.reason = KEYED_REASON
+
+
 def context_sources(tree: ast.Module, source: str, path: str, settings: Settings) -> list[str]:
     """Where the file has a user context: parameters, ``self.<attr>`` of classes whose
     ``__init__`` takes one, and locals bound from one."""
@@ -248,13 +300,21 @@ def analyse(
     rule_set: RuleSet | None,
     unsafe: bool,
     checker: Callable[[str], list[Finding]] | None = None,
+    checked: tuple[str | None, list[Finding]] | None = None,
 ) -> tuple[FileReport, bytes | None]:
     """The report of one file, and its fixed bytes when the fixes change it.
     ``checker``: how a text of the file is checked (default: on its own; the command
-    passes its run's, against the whole project)."""
+    passes its run's, against the whole project); ``checked``: the text the run checked
+    (None: not kept, the file had no findings) and its findings, not checked again."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_bytes
 
     def check(text: str) -> list[Finding]:
+        if checked is not None:
+            known, found = checked
+            if (known is None and not found) or (
+                known is not None and normalize_newlines(known.lstrip("\ufeff")) == text
+            ):
+                return list(found)
         if checker is not None:
             return checker(text)
         return check_source(text, display, settings, rule_set)
@@ -272,13 +332,16 @@ def analyse(
         report.status, report.error = "error", f"does not parse: {tree.message}"
         report.reasons = ["syntax error: fix the file first (it was not checked)"]
         return report, None
-    report.tree, report.source = tree, text
+    report.source = text  # (the tree is not kept: a project's trees are too large)
     lines = text.split("\n")
     findings = [f for f in check(text) if is_migration_code(f.code)]
+    checked = None  # the fixed text is checked afresh
+    report.no_context_lines = [f.line for f in findings if f.code == "NWS302"]
     report.sites = sites_of(findings, lines)
-    report.context_sources = context_sources(tree, text, display, settings)
+    _mark_keyed(report.sites, tree, settings)
     if not findings:
         return report, None
+    report.context_sources = context_sources(tree, text, display, settings)
     fixed: bytes | None = None
     left = report.sites
     try:
@@ -415,6 +478,13 @@ CAUSES: dict[str, tuple[int, str]] = {
         "thread-locals, context-var defaults): key it per user or move it into the "
         "per-request object",
     ),
+    "keyed-state": (
+        4,
+        "process-wide containers already keyed by a user identity: the entries outlive "
+        "the request and live in one process only; remove each user's entries when "
+        "their session ends (or bound the container), or keep the state on the "
+        "per-request object or in an external store scoped per user",
+    ),
     "placeholder": (4, "contexts with a placeholder user id or built at import time"),
     "definition": (
         5,
@@ -440,6 +510,8 @@ def _cause(site: Site) -> tuple[str, str]:
         return "context", ""
     if code == "NWS304":
         return "placeholder", ""
+    if site.keyed:
+        return "keyed-state", ""
     return "shared-state", ""
 
 
@@ -450,6 +522,7 @@ def _title(cause: str, symbol: str) -> str:
         return f"calls of `{symbol}()`" if symbol else "calls of process-wide accessors"
     return {
         "shared-state": "state shared by every user",
+        "keyed-state": "per-user state kept in process-wide containers",
         "no-context": "functions acting for one user without a user context",
         "context": "user context not passed",
         "placeholder": "placeholder user contexts",
@@ -483,15 +556,13 @@ def _chains_for(graph: Any, report: FileReport, site: Site) -> dict[str, Any] | 
     return {
         "function": fn.qualname,
         "callers": callers,
-        "unresolved_calls": [
-            {"path": p, "line": line} for p, line in graph.unresolved.get(fn.qualname, [])
-        ],
+        "unresolved_calls": [{"path": p, "line": line} for p, line in graph.maybe_calls(fn)],
         "chains": [{"calls": c.names(fn), "status": c.status, "entry": c.entry} for c in chains],
         "more_chains": more,
         "threadable": bool(chains)
         and all(c.status == CONTEXT_AVAILABLE for c in chains)
         and not more
-        and not graph.unresolved.get(fn.qualname)
+        and not graph.maybe_calls(fn)
         and not graph.referenced.get(fn.qualname),
     }
 
@@ -887,7 +958,14 @@ def cmd_migrate(
     run, others = plan_run(
         checked, args.paths or ["."], overrides, args.config, args.respect_gitignore, cache=False
     )
-    run.check([], [(t.path, t.display, t.settings) for t in checked] + others)
+    # every file checked once by the run's workers: a file's first check is that one
+    results = run.check([(t.path, t.display, t.settings) for t in checked], others)
+    first: dict[str, tuple[str | None, list[Finding]]] = {}
+    if len(results) == len(checked):
+        for t, result in zip(checked, results):
+            if not result.skipped:  # (no result cache here: the findings keep their fixes)
+                first[t.display] = (result.source, result.findings)
+    del results
     checkers: dict[str, Callable[[str], list[Finding]]] = {}
     for display, (path, data, settings) in originals.items():
 
@@ -898,11 +976,12 @@ def cmd_migrate(
 
         checkers[display] = checker
         rules = rule_sets.setdefault(settings, RuleSet.for_settings(settings))
-        report, fixed = analyse(data, display, settings, rules, args.unsafe_fixes, checker)
+        report, fixed = analyse(
+            data, display, settings, rules, args.unsafe_fixes, checker, first.pop(display, None)
+        )
         files.append(report)
         if fixed is not None:
             fixed_bytes[display] = fixed
-    graph = _graph(files, originals)
     if args.thread_context:
         from netra_ws_lint.fix.thread import thread_files
 
@@ -911,6 +990,7 @@ def cmd_migrate(
             stderr,
             args.unsafe_fixes,
             checkers,
+            {f.path: (f.source, f.no_context_lines) for f in files if f.path not in fixed_bytes},
         )
         for display, new in threaded.items():
             fixed_bytes[display] = new
@@ -921,6 +1001,9 @@ def cmd_migrate(
                 stdout.write(
                     unified_diff(FixResult(display, originals[display][1], threaded[display]))
                 )
+    # the plan's call graph (of the files as they were), built after the threading's
+    # own graphs are gone: one at a time (their files' summaries are shared)
+    graph = _graph(files, originals)
     state: dict[str, Any] = {}
     if args.apply:
         by_display = {f.path: f for f in files}
@@ -1014,23 +1097,50 @@ def cmd_migrate(
     return status
 
 
-def count_sources(files: Sequence[tuple[str, bytes, Settings]]) -> dict[str, Any]:
-    """The plan's counts for these files as they were (the burndown): sites (one per
-    position), by rule, and how many carry a safe fix."""
-    from netra_ws_lint.engine.pipeline import DecodeError, decode_source
+def count_sources(files: Sequence[tuple[str, bytes, Settings, Path]]) -> dict[str, Any]:
+    """The plan's counts for these files as they were (a burndown point), computed as
+    the headline is: every file checked against the project the files make up, one
+    site per position, automatic when the safe fixes resolve it (the file fixed and
+    checked again), by rule."""
+    from netra_ws_lint.analysis.project import ModuleId, ProjectIndex
+    from netra_ws_lint.engine.facts import facts_from_source
+    from netra_ws_lint.engine.pipeline import DecodeError, check, decode_source
+    from netra_ws_lint.report.paths import project_root
 
-    by_rule: Counter[str] = Counter()
-    automatic = sites = 0
-    for display, data, settings in files:
+    root = project_root()
+    texts: list[tuple[str, bytes, str, Settings, ModuleId]] = []
+    entries = []
+    for display, data, settings, real in files:
         try:
             text = decode_source(data)
         except DecodeError:
             continue
-        found = [f for f in check_source(text, display, settings) if is_migration_code(f.code)]
-        for s in sites_of(found, text.split("\n")):
+        module = ModuleId.of(real, root, settings)
+        texts.append((display, data, text, settings, module))
+        entry = facts_from_source(normalize_newlines(text), display, module, settings)
+        if entry is not None:
+            entries.append(entry)
+    by_rule: Counter[str] = Counter()
+    automatic = sites = 0
+    projects: dict[Settings, ProjectIndex] = {}
+    for display, data, _text, settings, module in texts:
+        project = projects.get(settings)
+        if project is None:
+            project = projects[settings] = ProjectIndex(entries, settings).join()
+
+        def checker(
+            source: str, display: str = display, s: Settings = settings, m: ModuleId = module
+        ) -> list[Finding]:
+            return check(display, s, source=source, project=projects[s], module=m).findings
+
+        report, _ = analyse(data, display, settings, None, False, checker)
+        if report.status == "error":
+            sites += 1  # as the headline counts a file that does not parse
+            continue
+        for site in report.sites:
             sites += 1
-            by_rule[s.code] += 1
-            automatic += s.fix == "safe"
+            by_rule[site.code] += 1
+        automatic += report.fixable
     return {
         "sites": sites,
         "automatic": automatic,
@@ -1043,7 +1153,7 @@ def _graph(files: Sequence[FileReport], originals: dict[str, tuple[Path, bytes, 
     from netra_ws_lint.analysis.callgraph import CallGraph
 
     return CallGraph.build(
-        (originals[f.path][0], f.path, f.tree, f.source, originals[f.path][2])
+        (originals[f.path][0], f.path, f.source, originals[f.path][2])
         for f in files
-        if f.tree is not None
+        if f.status != "error"
     )

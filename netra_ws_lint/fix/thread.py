@@ -15,19 +15,43 @@ a function used as a value, or a decorated function stops the whole connected se
 nothing of it is changed (a required parameter would break that caller), and it is
 listed as manual with the chain.
 
-Verified like every fix: every changed file parses, a second threading pass changes
-nothing, and files are written atomically, each only if unchanged since it was read.
+The parameter's annotation is imported the way the callers already reach the type
+(the annotation of the context they pass, through their imports; the project's most
+used import of that class), never guessed among several project classes of one name
+(then the set is left to a person, saying why); without a known type the parameter is
+left unannotated. The import goes after the last import before the first definition
+(a late import at the bottom of a file comes after the defs that would use the name).
+Each set left to a person lists, for every function that stops it, why (:class:`Block`:
+an entry point, module-level code, a call through an object or ``getattr``, a use as a
+value, a decorator, an override, ``**kwargs``); the summary counts them by reason.
+
+Verified like every fix: every changed file parses, every added import resolves to a
+definition its module reaches (the project's files are read, nothing is imported: the
+tool never runs the checked code) and is bound before the first definition using it, a
+second threading pass changes nothing, and files are written atomically, each only if
+unchanged since it was read.
 """
 
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from netra_ws_lint.analysis.callgraph import CallGraph, CallSite, Function
+from netra_ws_lint.analysis.callgraph import (
+    CallGraph,
+    CallInfo,
+    CallSite,
+    ClassInfo,
+    Function,
+    Scope,
+    _absolute,
+    annotation_target,
+)
+from netra_ws_lint.analysis.semantic import FUNCTION_TYPES, FunctionNode
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.pipeline import check_source, normalize_newlines, parse_source
 
@@ -42,7 +66,40 @@ KEEPING = frozenset({"staticmethod", "classmethod"})
 
 
 class ThreadError(Exception):
-    pass
+    def __init__(self, message: str, function: str = "", kind: str = "edit") -> None:
+        super().__init__(message)
+        self.function = function
+        self.kind = kind
+
+
+# why a chain is left to a person (``Block.kind``), as the plan counts them
+ENTRY_POINT = "entry point"  # nothing in the project calls it: no context there
+MODULE_LEVEL = "module level"  # called from module level or a nested function
+UNRESOLVED = "called through an object"  # a call the project cannot follow may reach it
+DYNAMIC = "dynamic call"  # getattr(obj, "name")
+AS_VALUE = "used as a value"  # a callback, a registry entry
+DECORATED = "decorated"
+OVERRIDDEN = "overridden"  # a method a subclass or base also defines
+KWARGS = "call with **kwargs"
+BINDS = "already binds the name"
+AMBIGUOUS_MODULE = "two files, one module"
+CONTEXT_TYPE = "context type"  # the annotation cannot be imported for certain
+EDIT = "edit"  # the source has a shape the edit does not handle
+
+
+@dataclass(frozen=True)
+class Block:
+    """Why a set of functions is left to a person: the function that stops it, and why."""
+
+    function: str  # qualified name
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def as_dict(self) -> dict[str, str]:
+        return {"function": self.function, "reason": self.kind, "detail": self.detail}
 
 
 @dataclass
@@ -52,8 +109,9 @@ class Component:
     targets: list[Function] = field(default_factory=list)  # the NWS302 functions
     functions: dict[str, Function] = field(default_factory=dict)
     calls: list[tuple[CallSite, str]] = field(default_factory=list)  # (site, expression)
-    blocked: list[str] = field(default_factory=list)  # why it cannot be threaded
+    blocked: list[Block] = field(default_factory=list)  # why it cannot be threaded
     levels: int = 0
+    imports: list[tuple[str, str, str]] = field(default_factory=list)  # (file, module, name)
 
 
 @dataclass
@@ -61,15 +119,28 @@ class Outcome:
     changed: dict[str, bytes] = field(default_factory=dict)  # display -> new bytes
     threaded: list[Component] = field(default_factory=list)
     manual: list[Component] = field(default_factory=list)
+    graph: CallGraph | None = None
+
+    def stopped_by(self) -> Counter[str]:
+        """How many chains left to a person stop for each reason (a chain: a function
+        of a set left to a person that stops it)."""
+        out: Counter[str] = Counter()
+        for comp in self.manual:
+            for kind in {(b.function, b.kind) for b in comp.blocked}:
+                out[kind[1]] += 1
+        return out
 
     def summary(self) -> str:
         fns = sum(len(c.functions) for c in self.threaded)
         calls = sum(len(c.calls) for c in self.threaded)
         levels = max((c.levels for c in self.threaded), default=0)
+        why = self.stopped_by()
+        stops = ", ".join(f"{kind} {n}" for kind, n in why.most_common())
         return (
             f"{PROG}: threaded the user context into {fns} functions "
             f"({len(self.threaded)} chains, up to {levels} levels of calls, {calls} call "
             f"sites); {len(self.manual)} left to a person"
+            + (f" (stopped by: {stops})" if stops else "")
         )
 
 
@@ -81,6 +152,19 @@ def _context_name(settings: Settings) -> str:
 def _context_type(settings: Settings) -> str:
     plain = [t for t in settings.words.context_types if t.isidentifier()]
     return plain[0] if plain else "UserExecutionContext"
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names bound by the module's own statements (not imports)."""
+    out: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
+            out.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return out
 
 
 def _decorator_name(d: ast.expr) -> str:
@@ -110,7 +194,7 @@ def _chain_text(chain: Iterable[str]) -> str:
 
 def plan(graph: CallGraph, targets: list[Function], name: str) -> list[Component]:
     """Connected sets of functions to thread, each with its call edits or the reasons
-    it cannot be threaded."""
+    it cannot be threaded (each naming the function that stops it)."""
     comps: list[Component] = []
     for target in targets:
         comp = Component(targets=[target])
@@ -119,36 +203,50 @@ def plan(graph: CallGraph, targets: list[Function], name: str) -> list[Component
         while todo:
             fn, chain = todo.pop()
             comp.levels = max(comp.levels, len(chain))
-            bad = [_decorator_name(d) for d in fn.node.decorator_list]
-            bad = [d for d in bad if d not in KEEPING]
+            q, short = fn.qualname, fn.name
+
+            def block(kind: str, detail: str, q: str = q, into: Component = comp) -> None:
+                into.blocked.append(Block(q, kind, detail))
+
+            bad = [d for d in fn.decorators if d not in KEEPING]
             if bad:
-                comp.blocked.append(f"`{fn.qualname}` is decorated (`@{bad[0]}`)")
+                block(DECORATED, f"`{q}` is decorated (`@{bad[0]}`)")
             if fn.module in graph.ambiguous:
-                comp.blocked.append(f"two files are both module `{fn.module}`")
-            if _binds(fn.node, name):
-                comp.blocked.append(f"`{fn.qualname}` already binds `{name}`")
-            for path, line in graph.unresolved.get(fn.qualname, []):
-                comp.blocked.append(f"{path}:{line} may call `{fn.node.name}` through an object")
-            for path, line in graph.referenced.get(fn.qualname, []):
-                comp.blocked.append(f"{path}:{line} uses `{fn.node.name}` as a value")
-            sites = graph.callers.get(fn.qualname, [])
+                block(AMBIGUOUS_MODULE, f"two files are both module `{fn.module}`")
+            if name in fn.bound:
+                block(BINDS, f"`{q}` already binds `{name}`")
+            for twin in graph.overrides(fn):
+                block(
+                    OVERRIDDEN,
+                    f"`{q}` and `{twin.qualname}` override one another: a call of one "
+                    "may run the other, so their signatures must stay the same",
+                )
+            for path, line in graph.maybe_calls(fn):
+                block(UNRESOLVED, f"{path}:{line} may call `{short}` through an object")
+            for path, line in graph.dynamic_calls(fn):
+                block(DYNAMIC, f"{path}:{line} may call `{short}` through `getattr`")
+            for path, line in graph.referenced.get(q, []):
+                block(AS_VALUE, f"{path}:{line} uses `{short}` as a value")
+            sites = graph.callers.get(q, [])
             if not sites:
-                comp.blocked.append(
-                    f"{_chain_text(reversed(chain))}: `{fn.qualname}` is an entry point "
-                    "(nothing in the project calls it): the context must be created there"
+                block(
+                    ENTRY_POINT,
+                    f"{_chain_text(reversed(chain))}: `{q}` is an entry point "
+                    "(nothing in the project calls it): the context must be created there",
                 )
             for site in sites:
                 call = site.call
-                if any(k.arg is None for k in call.keywords):
-                    comp.blocked.append(f"{site.path}:{site.line}: a call with `**kwargs`")
+                if any(k is None for k in call.keywords):
+                    block(KWARGS, f"{site.path}:{site.line}: a call with `**kwargs`")
                     continue
-                if any(k.arg == name for k in call.keywords):
+                if name in call.keywords:
                     continue  # passes it already
                 if site.caller is None:
-                    comp.blocked.append(
+                    block(
+                        MODULE_LEVEL,
                         f"{_chain_text(reversed(chain))}: called at {site.path}:{site.line} "
                         "from module level or a nested function: the context must be created "
-                        "there"
+                        "there",
                     )
                 elif site.context is not None:
                     comp.calls.append((site, site.context))
@@ -160,18 +258,18 @@ def plan(graph: CallGraph, targets: list[Function], name: str) -> list[Component
         comps.append(comp)
     # sets sharing a function are threaded (or left) together
     merged: list[Component] = []
-    for comp in comps:
+    for part in comps:
         for other in merged:
-            if set(other.functions) & set(comp.functions):
-                other.targets += comp.targets
-                other.functions.update(comp.functions)
+            if set(other.functions) & set(part.functions):
+                other.targets += part.targets
+                other.functions.update(part.functions)
                 seen = {(id(s.call), e) for s, e in other.calls}
-                other.calls += [(s, e) for s, e in comp.calls if (id(s.call), e) not in seen]
-                other.blocked += comp.blocked
-                other.levels = max(other.levels, comp.levels)
+                other.calls += [(s, e) for s, e in part.calls if (id(s.call), e) not in seen]
+                other.blocked += part.blocked
+                other.levels = max(other.levels, part.levels)
                 break
         else:
-            merged.append(comp)
+            merged.append(part)
     return merged
 
 
@@ -191,6 +289,34 @@ class _FileEdits:
         self.root = SgRoot(raw, "python").root()
         self.edits: list[Any] = []
         self.points: set[int] = set()
+        self.imports: dict[int, list[str]] = {}  # where -> import lines to add there
+        self._tree: ast.Module | None = None
+
+    @property
+    def source(self) -> str:
+        return normalize_newlines(self.raw)
+
+    @property
+    def tree(self) -> ast.Module:
+        """The file's tree (parsed when first needed: only the edited files are)."""
+        if self._tree is None:
+            tree = parse_source(self.source, "<threaded>")
+            if not isinstance(tree, ast.Module):
+                raise ThreadError("the file does not parse")
+            self._tree = tree
+        return self._tree
+
+    def function(self, fn: Function) -> FunctionNode:
+        """The ``def`` node of ``fn`` in this file."""
+        for node in ast.walk(self.tree):
+            if (
+                isinstance(node, FUNCTION_TYPES)
+                and node.lineno == fn.lineno
+                and node.col_offset == fn.col_offset
+                and node.name == fn.name
+            ):
+                return node
+        raise ThreadError(f"line {fn.lineno}: `{fn.name}` is not there")
 
     def index(self, line: int, col: int) -> int:
         from netra_ws_lint.rules.fixes import char_col
@@ -215,7 +341,21 @@ class _FileEdits:
                 return n
         raise ThreadError(f"line {self.text.line_of(start)}: no {kind} node here")
 
+    def add_import(self, at: int, text: str) -> None:
+        lines = self.imports.setdefault(at, [])
+        if text not in lines:
+            lines.append(text)
+
     def commit(self) -> str:
+        for at, lines in self.imports.items():
+            nl = self.text.newline
+            content = (
+                "".join(f"{line}{nl}" for line in lines)
+                if at == 0
+                else ("".join(f"{nl}{line}" for line in lines))
+            )
+            self.insert(self.root, at, content)
+        self.imports.clear()
         return str(self.root.commit_edits(self.edits)) if self.edits else self.raw
 
 
@@ -246,7 +386,7 @@ def add_parameter(fe: _FileEdits, fn: ast.AST, text: str) -> None:
         fe.insert(params, last.range().end.index, f", {star}{text}")
 
 
-def pass_argument(fe: _FileEdits, call: ast.Call, text: str) -> None:
+def pass_argument(fe: _FileEdits, call: CallInfo | ast.Call, text: str) -> None:
     start = fe.index(call.lineno, call.col_offset)
     end = fe.index(call.end_lineno or call.lineno, call.end_col_offset or 0)
     node = fe.node("call", start, end)
@@ -264,13 +404,13 @@ def pass_argument(fe: _FileEdits, call: ast.Call, text: str) -> None:
 
 
 def _instance_uses(
-    fn: Function, tree: ast.Module, source: str, settings: Settings
+    fn: FunctionNode, tree: ast.Module, source: str, path: str, settings: Settings
 ) -> list[tuple[ast.Name, str]]:
     """Loads, in ``fn``, of module-level names bound to a deprecated accessor's call
     (``manager = get_websocket_manager()``): each with that call's source text."""
     from netra_ws_lint.analysis.semantic import Context
 
-    ctx = Context(tree, source, fn.path, settings)
+    ctx = Context(tree, source, path, settings)
     bound: dict[str, str] = {}
     for stmt in tree.body:
         if (
@@ -288,49 +428,208 @@ def _instance_uses(
     if not bound:
         return []
     out = []
-    for node in ast.walk(fn.node):
+    for node in ast.walk(fn):
         if (
             isinstance(node, ast.Name)
             and isinstance(node.ctx, ast.Load)
             and node.id in bound
-            and not _binds(fn.node, node.id)
+            and not _binds(fn, node.id)
         ):
             out.append((node, bound[node.id]))
     return out
 
 
-def _type_import(graph: CallGraph, module: str, type_name: str) -> str | None:
-    """``from X import T`` for ``module``: relative inside one top-level package."""
-    for mod in graph.modules.values():
-        if any(isinstance(s, ast.ClassDef) and s.name == type_name for s in mod.tree.body):
-            if mod.name == module:
-                return None
-            here = module.split(".")
-            there = mod.name.split(".")
-            if here[0] == there[0] and len(here) > 1:
-                package = here[:-1] if not graph.modules[module].is_package else here
-                common = 0
-                while common < min(len(package), len(there)) and package[common] == there[common]:
-                    common += 1
-                dots = "." * (len(package) - common + 1)
-                return f"from {dots}{'.'.join(there[common:])} import {type_name}"
-            return f"from {mod.name} import {type_name}"
-    return None
+def _import_root(graph: CallGraph, module: str) -> Path | None:
+    """The directory a module's absolute name is relative to (the parent of its top
+    package), from its file; None when unknown."""
+    mod = graph.modules.get(module)
+    if mod is None or mod.real is None:
+        return None
+    depth = module.count(".") + (1 if mod.is_package else 0)
+    parents = mod.real.absolute().parents
+    return parents[depth] if depth < len(parents) else None
+
+
+def _importers(graph: CallGraph) -> dict[str, Counter[str]]:
+    """For each project class, the modules the project's files import it from (``from M
+    import T`` at module level or inside functions; ``"."`` counts the relative ones),
+    most used first."""
+    cached = getattr(graph, "_type_importers", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out: dict[str, Counter[str]] = {}
+    for mod in graph.all_modules:
+        for level, module, names in mod.summary.from_imports:
+            if not (module or level):
+                continue
+            base = _absolute(mod.name, mod.is_package, level, module)
+            for name in names:
+                found = graph.resolve_target(f"{base}.{name}")
+                if isinstance(found, ClassInfo):
+                    key = "." if level else base
+                    out.setdefault(found.qualname, Counter())[key] += 1
+    graph._type_importers = out  # type: ignore[attr-defined]
+    return out
+
+
+def _relative(graph: CallGraph, module: str, target: str) -> str | None:
+    """``target`` as a relative module name from ``module`` (same top-level package)."""
+    here = module.split(".")
+    there = target.split(".")
+    if here[0] != there[0] or len(here) < 2:
+        return None
+    package = here if graph.modules[module].is_package else here[:-1]
+    common = 0
+    while common < min(len(package), len(there)) and package[common] == there[common]:
+        common += 1
+    return "." * (len(package) - common + 1) + ".".join(there[common:])
+
+
+def _caller_types(graph: CallGraph, comp: Component) -> list[tuple[str, ClassInfo | None]]:
+    """The annotated types of the contexts the callers pass: (absolute name as the caller
+    reaches it, the project class it is or None for a class outside the project)."""
+    out: list[tuple[str, ClassInfo | None]] = []
+    for site, _expr in comp.calls:
+        caller = site.caller
+        if caller is None or site.context is None:
+            continue
+        annotation: ast.expr | None = None
+        owner_fn: Function | None = caller
+        if caller.has_context_param:
+            annotation = caller.context_annotation
+        elif caller.owner is not None:
+            init = caller.owner.methods.get("__init__")
+            owner_fn = init
+            if init is not None and init.has_context_param:
+                annotation = init.context_annotation
+        target = annotation_target(annotation)
+        if target is None or owner_fn is None:
+            continue
+        mod = graph.modules.get(owner_fn.module)
+        if mod is None:
+            continue
+        scope = Scope(graph, mod, owner_fn)
+        qual = scope.qual(target)
+        if qual is None:
+            continue
+        found = graph.resolve_target(qual)
+        out.append((qual, found if isinstance(found, ClassInfo) else None))
+    return out
+
+
+def _type_import(
+    graph: CallGraph, comp: Component, fn: Function, type_name: str
+) -> tuple[str | None, str | None]:
+    """``(module, name)`` to import the context type from in ``fn``'s module, the way
+    the project already reaches it: (None, name) when the module binds it already;
+    (None, None) when the parameter is left unannotated (no type known). Raises
+    ThreadError (the component is left to a person) when the type is ambiguous or its
+    import would not resolve."""
+    mod = graph.modules[fn.module]
+    if type_name in mod.classes or type_name in mod.imports:
+        return None, type_name
+    classes: dict[str, ClassInfo | None] = {}
+    externals: Counter[str] = Counter()
+    for qual, found in _caller_types(graph, comp):
+        if found is not None:
+            classes[found.qualname] = found
+        else:
+            externals[qual] += 1
+    if not classes and not externals:
+        named = [c for c in graph.classes.values() if c.name == type_name]
+        if not named:
+            return None, None
+        if len(named) > 1:
+            where = ", ".join(sorted(f"`{c.module}`" for c in named)[:5])
+            raise ThreadError(
+                f"`{fn.qualname}`: {len(named)} project classes are named `{type_name}` "
+                f"({where}) and no caller's context is annotated: which one to import is "
+                "not known"
+            )
+        classes = {named[0].qualname: named[0]}
+    if len(classes) + len(externals) > 1:
+        kinds = sorted([*classes, *externals])
+        raise ThreadError(
+            f"`{fn.qualname}`: the callers pass contexts of different types ("
+            + ", ".join(f"`{k}`" for k in kinds[:5])
+            + "): which one to annotate with is not known"
+        )
+    if externals:  # a class outside the project: imported as the callers import it
+        qual = next(iter(externals))
+        module, _, name = qual.rpartition(".")
+        return (module, name) if module else (None, None)
+    cls = next(iter(classes.values()))
+    assert cls is not None
+    used = _importers(graph).get(cls.qualname, Counter())
+    here = _import_root(graph, fn.module)
+    for module, _n in used.most_common():
+        if module != ".":
+            return module, cls.name
+        relative = _relative(graph, fn.module, cls.module)  # as the callers do
+        if relative is not None:
+            return relative, cls.name
+    # nobody imports it yet: from its own module, when that resolves from here
+    if here is not None and _import_root(graph, cls.module) == here:
+        return cls.module, cls.name
+    raise ThreadError(
+        f"`{fn.qualname}`: `{cls.qualname}` is imported nowhere in the project and its module name "
+        "may not resolve from the threaded module: import it by hand"
+    )
+
+
+def import_resolves(graph: CallGraph, importer: str, module: str, name: str) -> bool:
+    """``from module import name`` in module ``importer`` reaches a definition: the
+    project defines (or re-exports) ``name`` there and ``module`` resolves from the
+    importer as other modules import it (or from the same import root; a relative one
+    within the importer's package); or it is how other project files already import a
+    name from outside the project."""
+    relative = module.startswith(".")
+    if relative:
+        level = len(module) - len(module.lstrip("."))
+        mod = graph.modules.get(importer)
+        if mod is None:
+            return False
+        module = _absolute(importer, mod.is_package, level, module.lstrip(".") or None)
+    found = graph.resolve_target(f"{module}.{name}")
+    if found is not None:
+        if relative:
+            return True  # inside the importer's own package, as the project runs it
+        if any(module in c for c in _importers(graph).values()):
+            return True
+        here = _import_root(graph, importer)
+        return here is not None and _import_root(graph, module) == here
+    if relative:
+        return False
+    return any(other.imports.get(name) == f"{module}.{name}" for other in graph.all_modules)
+
+
+def _import_anchor(tree: ast.Module) -> ast.stmt | None:
+    """The statement the new import goes after: the last module-level import before the
+    first definition or other code (a late import at the bottom comes after the defs
+    that would use the new name), else the docstring; None: the top of the file."""
+    anchor: ast.stmt | None = None
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)) or (
+            i == 0
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
+            anchor = stmt
+        elif isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)) or (
+            isinstance(stmt, (ast.If, ast.Try))
+            and any(isinstance(n, (*FUNCTION_TYPES, ast.ClassDef)) for n in ast.walk(stmt))
+        ):
+            break
+    return anchor
 
 
 def _add_import(fe: _FileEdits, tree: ast.Module, line: str) -> None:
-    imports = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
-    anchor: ast.stmt | None = imports[-1] if imports else None
-    if anchor is None and tree.body:
-        first = tree.body[0]
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-            anchor = first
-    nl = fe.text.newline
+    anchor = _import_anchor(tree)
     if anchor is None:
-        fe.insert(fe.root, 0, f"{line}{nl}")
+        fe.add_import(0, line)
         return
-    end = fe.index(anchor.end_lineno or anchor.lineno, anchor.end_col_offset or 0)
-    fe.insert(fe.root, end, f"{nl}{line}")
+    fe.add_import(fe.index(anchor.end_lineno or anchor.lineno, anchor.end_col_offset or 0), line)
 
 
 def apply_component(
@@ -345,28 +644,26 @@ def apply_component(
         name, type_name = _context_name(s), _context_type(s)
         fe = editors.setdefault(fn.path, _FileEdits(raws[fn.path]))
         mod = graph.modules[fn.module]
-        bound = (
-            any(isinstance(st, ast.ClassDef) and st.name == type_name for st in mod.tree.body)
-            or type_name in mod.imports
-        )
-        annotation = type_name
-        if not bound:
-            line = _type_import(graph, fn.module, type_name)
-            if line is not None:
-                _add_import(fe, mod.tree, line)
-            elif not any(
-                isinstance(st, ast.ImportFrom)
-                and st.module == "__future__"
-                and any(a.name == "annotations" for a in st.names)
-                for st in mod.tree.body
-            ):
-                annotation = f'"{type_name}"'
-        add_parameter(fe, fn.node, f"{name}: {annotation}")
+        try:
+            module, bound = _type_import(graph, comp, fn, type_name)
+            if module is not None and bound is not None:
+                if bound in _top_level_names(fe.tree) and bound not in mod.imports:
+                    raise ThreadError(f"`{fn.module}` binds `{bound}` to something else")
+                if not import_resolves(graph, fn.module, module, bound):
+                    raise ThreadError(
+                        f"`{fn.qualname}`: `from {module} import {bound}` would not resolve"
+                    )
+        except ThreadError as exc:
+            raise ThreadError(str(exc), fn.qualname, CONTEXT_TYPE) from None
+        if module is not None and bound is not None:
+            _add_import(fe, fe.tree, f"from {module} import {bound}")
+            comp.imports.append((fn.path, module, bound))
+        text = f"{name}: {bound}" if bound is not None else name
+        add_parameter(fe, fe.function(fn), text)
     for target in comp.targets:
-        mod = graph.modules[target.module]
         fe = editors[target.path]
         for node, call_text in _instance_uses(
-            target, mod.tree, mod.ctx.source, settings[target.path]
+            fe.function(target), fe.tree, fe.source, target.path, settings[target.path]
         ):
             start = fe.index(node.lineno, node.col_offset)
             end = fe.index(node.end_lineno or node.lineno, node.end_col_offset or 0)
@@ -386,27 +683,39 @@ def _decode(data: bytes) -> str:
     return decode(data)[0]
 
 
+TargetLines = Callable[[str, str, Settings], Iterable[int]]
+
+
+def _standalone_lines(display: str, source: str, settings: Settings) -> list[int]:
+    return [f.line for f in check_source(source, display, settings) if f.code == CODE]
+
+
 def thread_texts(
-    raws: dict[str, str], paths: dict[str, Path], settings: dict[str, Settings]
+    raws: dict[str, str],
+    paths: dict[str, Path],
+    settings: dict[str, Settings],
+    target_lines: TargetLines | None = None,
 ) -> tuple[dict[str, str], Outcome]:
     """One threading pass over the texts (display -> text): the new texts of the files
-    it changes, and what was (and was not) threaded."""
-    parsed = []
-    for display, raw in raws.items():
-        tree = parse_source(normalize_newlines(raw), display)
-        if isinstance(tree, ast.Module):
-            parsed.append(
-                (paths[display], display, tree, normalize_newlines(raw), settings[display])
-            )
-    graph = CallGraph.build(parsed)
+    it changes, and what was (and was not) threaded. ``target_lines(display, text,
+    settings)``: the lines NWS302 reports in a text (default: the file checked on its
+    own)."""
+    lines_of = target_lines or _standalone_lines
+    sources = [
+        (paths[display], display, normalize_newlines(raw), settings[display])
+        for display, raw in raws.items()
+    ]
+    graph = CallGraph.build(sources)
+    built = {m.path for m in graph.all_modules}  # those that parse
     targets = []
-    for _, display, _, source, s in parsed:
-        for f in check_source(source, display, s):
-            if f.code == CODE:
-                fn = graph.function_at(display, f.line)
-                if fn is not None:
-                    targets.append(fn)
-    outcome = Outcome()
+    for _, display, source, s in sources:
+        if display not in built:
+            continue
+        for line in lines_of(display, source, s):
+            fn = graph.function_at(display, line)
+            if fn is not None:
+                targets.append(fn)
+    outcome = Outcome(graph=graph)
     name_of = {d: _context_name(s) for d, s in settings.items()}
     editors: dict[str, _FileEdits] = {}
     for comp in plan(graph, targets, name_of[targets[0].path] if targets else "user_context"):
@@ -417,9 +726,11 @@ def thread_texts(
             trial: dict[str, _FileEdits] = {}
             apply_component(comp, graph, raws, settings, trial)
         except ThreadError as exc:
-            comp.blocked.append(str(exc))
+            stopper = exc.function or comp.targets[0].qualname
+            comp.blocked.append(Block(stopper, exc.kind, str(exc)))
             outcome.manual.append(comp)
             continue
+        comp.imports.clear()
         apply_component(comp, graph, raws, settings, editors)
         outcome.threaded.append(comp)
     new = {}
@@ -432,16 +743,58 @@ def thread_texts(
     return new, outcome
 
 
+def _verify_imports(texts: dict[str, str], outcome: Outcome) -> None:
+    """Every import the threading added reaches a definition (:func:`import_resolves`)
+    and is bound before any module-level definition that uses the name; ThreadError
+    otherwise (nothing is threaded)."""
+    graph = outcome.graph
+    if graph is None:
+        return
+    for comp in outcome.threaded:
+        for display, module, name in comp.imports:
+            fn = next(f for f in comp.functions.values() if f.path == display)
+            if not import_resolves(graph, fn.module, module, name):
+                raise ThreadError(f"{display}: `from {module} import {name}` would not resolve")
+            tree = parse_source(normalize_newlines(texts[display]), display)
+            if not isinstance(tree, ast.Module):
+                raise ThreadError(f"{display}: the threaded file would not parse")
+            bound_at: int | None = None
+            first_use: int | None = None
+            for stmt in tree.body:
+                if (
+                    bound_at is None
+                    and isinstance(stmt, ast.ImportFrom)
+                    and "." * (stmt.level or 0) + (stmt.module or "") == module
+                    and any((a.asname or a.name) == name for a in stmt.names)
+                ):
+                    bound_at = stmt.lineno
+                if (
+                    first_use is None
+                    and isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef))
+                    and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt))
+                ):
+                    first_use = stmt.lineno
+            if bound_at is None or (first_use is not None and first_use < bound_at):
+                raise ThreadError(
+                    f"{display}: `{name}` would be used before `from {module} import {name}`"
+                )
+
+
 def thread_files(
     files: dict[str, tuple[Path, bytes, Settings]],
     stderr: TextIO,
     unsafe: bool = True,
     checkers: dict[str, Checker] | None = None,
+    known: dict[str, tuple[str, list[int]]] | None = None,
 ) -> dict[str, bytes]:
     """Thread the user context through ``files`` (display -> (path, bytes, settings));
     the new bytes of the files that change, after the per-file fixes ran on them (they
     turn the accessor calls in the threaded functions into factory calls). Verified:
-    parses, and a second pass changes nothing."""
+    parses, every added import resolves, and a second pass changes nothing.
+
+    ``checkers``: how a text of a file is checked (against the whole project);
+    ``known``: the lines NWS302 reports in a file's text, already known (display ->
+    (text, lines)): a file is checked only when its text is not the known one."""
     from netra_ws_lint.fix.apply import FixError, decode, fix_text
 
     raws: dict[str, str] = {}
@@ -453,8 +806,22 @@ def thread_files(
             continue
     paths = {d: p for d, (p, _, _) in files.items()}
     settings = {d: s for d, (_, _, s) in files.items()}
+    memo: dict[tuple[str, str], list[int]] = {}
+    for display, (text, lines) in (known or {}).items():
+        memo[(display, normalize_newlines(text))] = list(lines)
+
+    def target_lines(display: str, text: str, s: Settings) -> list[int]:
+        key = (display, text)
+        if key not in memo:
+            checker = (checkers or {}).get(display)
+            if checker is not None:
+                memo[key] = [f.line for f in checker(text) if f.code == CODE]
+            else:
+                memo[key] = _standalone_lines(display, text, s)
+        return memo[key]
+
     try:
-        new, outcome = thread_texts(raws, paths, settings)
+        new, outcome = thread_texts(raws, paths, settings, target_lines)
         current = {**raws, **new}
         for display in list(new):
             fixed, _ = fix_text(
@@ -466,7 +833,9 @@ def thread_files(
                 (checkers or {}).get(display),
             )
             current[display] = new[display] = fixed
-        again, _ = thread_texts(current, paths, settings)
+        _verify_imports(current, outcome)
+        outcome.graph = None  # (one graph at a time)
+        again = thread_texts(current, paths, settings, target_lines)[0] if new else {}
         if again:
             raise ThreadError("a second pass would change " + ", ".join(sorted(again)))
     except (ThreadError, FixError) as exc:
@@ -477,7 +846,7 @@ def thread_files(
         print(f"{PROG}: manual: cannot thread the user context into {names}:", file=stderr)
         reasons = list(dict.fromkeys(comp.blocked))
         # the chains first: they say where a context must be created
-        reasons.sort(key=lambda r: "entry point" not in r and "module level" not in r)
+        reasons.sort(key=lambda r: r.kind not in (ENTRY_POINT, MODULE_LEVEL))
         for reason in reasons[:MAX_REASONS]:
             print(f"  - {reason}", file=stderr)
         if len(reasons) > MAX_REASONS:

@@ -79,17 +79,34 @@ def _blobs(rev: str, pathspecs: list[str], top: Path) -> list[tuple[str, bytes]]
     return blobs
 
 
+def valid_counts(counts: Any) -> bool:
+    """``counts`` is what a burndown point needs: whole numbers of sites, automatic
+    and manual sites (not negative), and sites by rule."""
+    if not isinstance(counts, dict):
+        return False
+    for k in ("sites", "automatic", "manual"):
+        v = counts.get(k)
+        if type(v) is not int or v < 0:
+            return False
+    by_rule = counts.get("by_rule", {})
+    return isinstance(by_rule, dict) and all(
+        isinstance(k, str) and type(v) is int and v >= 0 for k, v in by_rule.items()
+    )
+
+
 def history_counts(
     n: int,
     paths: Sequence[Path],
     overrides: Mapping[str, Any],
     config: Path | None,
     cache_dir: Path,
-    count: Callable[[list[tuple[str, bytes, Settings]]], dict[str, Any]],
+    count: Callable[[list[tuple[str, bytes, Settings, Path]]], dict[str, Any]],
     stderr: TextIO,
 ) -> list[dict[str, Any]]:
     """Counts at each of the last ``n`` commits (oldest first), by ``count`` over the
-    ``(path, bytes, settings)`` of the files at that commit; [] outside git."""
+    ``(path, bytes, settings, real path)`` of the files at that commit (the whole
+    project, as the headline counts it); [] outside git. Cached counts that are not
+    well formed (a damaged cache file) are counted again, with a warning."""
     from netra_ws_lint.engine.cache import Cache, settings_key, tool_key
 
     cwd = Path.cwd()
@@ -122,13 +139,20 @@ def history_counts(
             settings = configs.settings_for(real, overrides, config)
             if is_excluded(real, settings, False):
                 continue
-            files.append((path, data, settings))
+            files.append((path, data, settings, real))
         h = hashlib.sha256(f"{tool_key()}\0{rev}".encode())
-        for path, _data, settings in files:
+        for path, _data, settings, _real in files:
             h.update(f"\0{path}\0{settings_key(settings)}".encode("utf-8", "surrogateescape"))
         key = h.hexdigest()
         counts = cache.get_data("history", key)
-        if not isinstance(counts, dict) or not isinstance(counts.get("sites"), int):
+        if counts is not None and not valid_counts(counts):
+            print(
+                f"{PROG}: warning: --history: {rev[:12]}: the cached counts are not valid "
+                "(a damaged cache file); counted again",
+                file=stderr,
+            )
+            counts = None
+        if counts is None:
             counts = count(files)
             cache.put_data("history", key, counts)
         meta = _git(["show", "-s", "--format=%cI%x00%s", "--end-of-options", rev], top)

@@ -79,7 +79,9 @@ class FactoryWithoutContext(_NWS3Rule):
     argument (`create_websocket_manager()` -> `create_websocket_manager(user_context)`,
     when the call has no other positional argument), a function or class of this module
     by keyword (`build(x)` -> `build(x, user_context=user_context)`). A literal `None`
-    given for the context is replaced by it: an unsafe fix (`--unsafe-fixes`). Without
+    given for the context is replaced by it: an unsafe fix (`--unsafe-fixes`); so is
+    passing the context to a callee whose context parameter has a default (it runs
+    without one, and with one it may take another branch: `if self.context:`). Without
     a context in scope, or for a user-scoped type whose signature is not known here,
     no edit: which context the object belongs to is a design decision at the call site.
 
@@ -483,6 +485,13 @@ class FactoryWithoutContext(_NWS3Rule):
             )
         if param is None and target.what != "context factory":
             return manual(f"the signature of `{target.label}` is not known here")
+        # safe only when the argument is required: a callee that runs without it (its
+        # context defaults) may take another branch with it (`if self.context:`)
+        applicability = UNSAFE if target.optional else SAFE
         return add_context_fix(
-            self.ctx, node, param.name if param else None, param.kind if param else None, SAFE
+            self.ctx,
+            node,
+            param.name if param else None,
+            param.kind if param else None,
+            applicability,
         )
