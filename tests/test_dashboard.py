@@ -266,13 +266,16 @@ def test_rule_docs_are_rendered_markdown_and_repository_text_is_escaped(
     assert len(dashboard._short("a/" * 40 + "handlers.py")) == dashboard.LABEL_CHARS
 
 
+@pytest.mark.parametrize("where", ["svc", "."])
 def test_newest_history_point_equals_the_headline(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], where: str
 ) -> None:
     # the burndown counts each commit as the headline counts the tree: the whole
-    # project (cross-module findings included), the fixes applied to find what is left
+    # project (cross-module findings included), the fixes applied to find what is left;
+    # `.` at the repository's top is the whole tree (it matched no file)
     assert (
-        main(["migrate", "svc", "--html", "dash.html", "--history", "3", "--report-dir", "r"]) == 0
+        main(["migrate", where, "--html", "dash.html", "--history", "3", "--report-dir", "r"])
+        == 0
     )
     capsys.readouterr()
     report = json.loads((repo / "r" / "migration-report.json").read_text(encoding="utf-8"))

@@ -123,7 +123,13 @@ def history_counts(
         )
         if rel is None:
             continue
-        pathspecs.append(":(top,literal)" + (rel.as_posix() if rel.parts else "."))
+        if not rel.parts:  # the top itself: the whole tree (a literal "." names no file)
+            pathspecs = [":(top)"]
+            break
+        pathspecs.append(":(top,literal)" + rel.as_posix())
+    if not pathspecs:
+        print(f"{PROG}: warning: --history: no path inside {top}", file=stderr)
+        return []
     configs = ConfigCache()
     cache = Cache(cache_dir)
     out = []
