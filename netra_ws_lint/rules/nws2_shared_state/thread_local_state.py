@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netra_ws_lint.analysis.frameworks import asgi_project, serving_request
 from netra_ws_lint.analysis.idioms import function_label, in_async_code, runtime_function
-from netra_ws_lint.analysis.thread_locals import ThreadLocal, ThreadLocals
+from netra_ws_lint.analysis.thread_locals import ThreadLocal, ThreadLocals, ThreadLocalUse
 from netra_ws_lint.model import Fix
 from netra_ws_lint.rules.base import Rule, register
 from netra_ws_lint.rules.fixes import UNSAFE, contextvar_fix, manual
@@ -283,7 +282,7 @@ class ThreadLocalState(Rule):
         self.locals: ThreadLocals | None = None
         self._seen: set[tuple[str, str, int]] = set()
         # the uses of each thread-local (by its binding), reported at leave_Module
-        self._uses: dict[int, tuple[ThreadLocal, list[_Use]]] = {}
+        self._uses: dict[int, tuple[ThreadLocal, list[ThreadLocalUse]]] = {}
 
     def visit_Module(self, node: ast.Module) -> None:
         self.locals = ThreadLocals(self.ctx)
@@ -345,7 +344,7 @@ class ThreadLocalState(Rule):
                 why, audit = "requests share its values once served over ASGI", True
         line = getattr(node, "lineno", 0)
         entry = self._uses.setdefault(id(local.stmt), (local, []))
-        entry[1].append(_Use(line, attr, verb, func, why, audit))
+        entry[1].append(ThreadLocalUse(line, attr, verb, func, why, audit))
 
     def leave_Module(self, node: ast.Module) -> None:
         # one finding per thread-local, at its binding: default when any use is
@@ -381,27 +380,15 @@ class ThreadLocalState(Rule):
         return manual(f"{move}: {fix.message}")
 
 
-@dataclass
-class _Use:
-    """One use of a thread-local's attribute in a function (the first there)."""
-
-    line: int
-    attr: str
-    verb: str  # "read", "written"
-    func: str  # ``async def handle``, ``dispatch``
-    why: str  # why it is shared between requests (or would be)
-    audit: bool
-
-
-def _attributes(uses: list[_Use]) -> list[str]:
+def _attributes(uses: list[ThreadLocalUse]) -> list[str]:
     """The attributes used, in the order of the uses (unsafe ones first)."""
     return list(dict.fromkeys(u.attr for u in uses))
 
 
-def _describe(local: ThreadLocal, uses: list[_Use]) -> str:
+def _describe(local: ThreadLocal, uses: list[ThreadLocalUse]) -> str:
     """The uses the message names: the first use of each attribute, then others up to
     :data:`SHOWN_USES` (so every attribute is named), and how many more."""
-    first: dict[str, _Use] = {}
+    first: dict[str, ThreadLocalUse] = {}
     for u in uses:
         first.setdefault(u.attr, u)
     shown = list(first.values())
