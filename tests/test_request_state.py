@@ -46,10 +46,11 @@ async def handle(user_id: str, request) -> dict:
 
 def test_issue_snippet_gives_nws207_and_nws208() -> None:
     found = run(ISSUE_SNIPPET)
-    assert codes(found) == [(7, "NWS207"), (8, "NWS208")]
-    nws207, nws208 = sorted(found)
+    # NWS208 once, at the thread-local's binding, naming the use that makes it unsafe
+    assert codes(found) == [(3, "NWS208"), (7, "NWS207")]
+    nws208, nws207 = sorted(found)
     assert "`_current_user`" in nws207.message and "`handle`" in nws207.message
-    assert "`_local.user` written in `handle`" in nws208.message
+    assert "`_local.user` written in `async def handle` (line 8)" in nws208.message
     assert not nws207.audit and not nws208.audit
 
 
@@ -108,10 +109,12 @@ def profile(request):
 def test_django_view_thread_local_subclass_audit_unless_asgi(tmp_path: Path) -> None:
     assert codes(run(DJANGO_VIEWS)) == []
     audit = run(DJANGO_VIEWS, audit=True)
-    assert codes(audit) == [(10, "NWS208")]  # once per attribute and function
+    assert codes(audit) == [(7, "NWS208")]  # once, at the binding of `state`
+    assert "`state.user` written in `profile` (line 10)" in audit[0].message
+    assert "`state.user` read" not in audit[0].message  # a function's first use only
     assert all(f.audit for f in audit)
     # configured ASGI project: default findings
-    assert codes(run(DJANGO_VIEWS, **{"async-project": True})) == [(10, "NWS208")]
+    assert codes(run(DJANGO_VIEWS, **{"async-project": True})) == [(7, "NWS208")]
     # a project with an asgi.py (checked as a directory, in project mode)
     site = tmp_path / "mysite"
     site.mkdir()
@@ -127,7 +130,7 @@ def test_django_view_thread_local_subclass_audit_unless_asgi(tmp_path: Path) -> 
     assert project_findings() == []  # WSGI only
     (site / "asgi.py").write_text("application = get_asgi_application()\n")
     targets.append((site / "asgi.py", "asgi.py", Settings(root=tmp_path)))
-    assert project_findings() == [("views.py", 10, "NWS208")]
+    assert project_findings() == [("views.py", 7, "NWS208")]
 
 
 def test_django_view_from_urls_py_serves_a_request(tmp_path: Path) -> None:
@@ -255,7 +258,10 @@ def test_contextvar_rewrite_of_five_attributes_isolates_concurrent_tasks(tmp_pat
     assert any(values != expected(user) for user, values in before.items())
 
     found = [f for f in run(FIVE_ATTRIBUTES) if f.code == "NWS208"]
-    assert found and all(f.fix is not None and f.fix.applicability == "unsafe" for f in found)
+    # one finding, at the binding, default (read in `async def handle`), with the fix
+    assert [(f.line, f.audit) for f in found] == [(4, False)]
+    assert found[0].fix is not None and found[0].fix.applicability == "unsafe"
+    assert "and 6 more" in found[0].message  # 11 uses: one per attribute shown
     settings = Settings()
     safe, _ = fix_text(FIVE_ATTRIBUTES, "service.py", settings)
     assert safe == FIVE_ATTRIBUTES  # unsafe: only on request
@@ -318,13 +324,14 @@ def test_no_rewrite_when_a_use_has_another_shape() -> None:
         fix = found[0].fix
         assert fix is not None and fix.applicability == "manual", extra
         assert reason in fix.message, (extra, fix.message)
-        assert "move `_local.user` to a `contextvars.ContextVar`" in fix.message
+        assert found[0].line == 2  # the binding
+        assert "`_local.user`" in fix.message and "`contextvars.ContextVar`" in fix.message
     public = "import threading\nstate = threading.local()\nasync def f(user_id):\n    state.user = user_id\n"
     fix = run(public)[0].fix
     assert fix is not None and fix.applicability == "manual" and "public" in fix.message
 
 
-def test_migrate_plans_one_entry_per_thread_local_attribute() -> None:
+def test_migrate_plans_one_entry_per_thread_local() -> None:
     from netra_ws_lint.fix.migrate import analyse
 
     src = (
@@ -344,10 +351,46 @@ def test_migrate_plans_one_entry_per_thread_local_attribute() -> None:
     report, fixed = analyse(src.encode(), "svc.py", Settings(), None, unsafe=False)
     assert fixed is None
     entries = [(s.code, s.fix, s.reason) for s in report.manual]
-    assert [(c, k) for c, k, _ in entries] == [("NWS208", "manual")] * 2 + [("NWS208", "unsafe")]
-    assert "`state.user`" in entries[0][2] and "`state.tenant`" in entries[1][2]
+    # one entry per thread-local (its one finding), naming every attribute to move
+    assert [(c, k) for c, k, _ in entries] == [("NWS208", "manual"), ("NWS208", "unsafe")]
+    assert "`state.user`" in entries[0][2] and "`state.tenant`" in entries[0][2]
     assert "subclass instance" in entries[0][2]
-    assert "LookupError" in entries[2][2]
+    assert "LookupError" in entries[1][2]
     report, fixed = analyse(src.encode(), "svc.py", Settings(), None, unsafe=True)
     assert fixed is not None and b"_local_span = ContextVar" in fixed
-    assert len(report.manual) == 2  # the subclass's attributes stay manual
+    assert len(report.manual) == 1  # the subclass's attributes stay manual
+
+
+def test_noqa_on_the_binding_silences_the_one_finding() -> None:
+    src = (
+        "import threading\n"
+        "_local = threading.local()  # noqa: NWS208\n"
+        "async def handle(user_id):\n"
+        "    _local.user = user_id\n"
+    )
+    assert [f for f in run(src) if f.code == "NWS208"] == []
+    at_use = src.replace("  # noqa: NWS208", "").replace("= user_id\n", "= user_id  # noqa\n")
+    assert codes(run(at_use)) == [(2, "NWS208")]  # a use's line does not silence it
+
+
+def test_thread_local_held_by_an_object_is_reported_at_its_init_binding() -> None:
+    src = """\
+    import threading
+
+    class Lock:
+        def __init__(self, name):
+            self.name = name
+            self.local = threading.local()
+
+        async def acquire(self, token):
+            self.local.token = token
+
+        def owned(self, token):
+            return self.local.token == token
+    """
+    (found,) = run(src)
+    assert (found.line, found.col, found.code, found.audit) == (6, 8, "NWS208", False)
+    assert found.message.startswith("thread-local `Lock.local` is per thread")
+    assert "`Lock.local.token` written in `async def acquire` (line 9)" in found.message
+    assert "`Lock.local.token` read in `owned` (line 12)" in found.message
+    assert found.fix is not None and found.fix.applicability == "manual"

@@ -31,6 +31,19 @@ class ThreadLocal:
     type_name: str = "threading.local"
 
 
+@dataclass
+class ThreadLocalUse:
+    """One use of a thread-local's attribute in a function (the first there), as
+    NWS208's message names it."""
+
+    line: int
+    attr: str
+    verb: str  # "read", "written"
+    func: str  # ``async def handle``, ``dispatch``
+    why: str  # why requests share it (or would, once served over ASGI)
+    audit: bool
+
+
 class ThreadLocals:
     """The thread-locals of one module, collected from its module-level bindings
     (built when the walk starts: names resolve at module level)."""

@@ -943,8 +943,10 @@ def init_tracker(cls: type, target: Target) -> None:
 # id(tracked thread-local) -> attribute -> (user, "file:line"), or None (nobody)
 _TL_STATE = threading.local()
 _TL_TARGETS: dict[int, tuple[Any, Target]] = {}
-# how an NWS208 message names the object and the attribute: "thread-local `_local.user`"
-THREAD_LOCAL_NAME = re.compile(r"thread-local `([\w.]+)\.(\w+)`")
+# how an NWS208 message names the object ("thread-local `_local` is per thread ...")
+# and each attribute it names ("`_local.user` written in ...")
+THREAD_LOCAL_NAME = re.compile(r"thread-local `([\w.]+)`")
+THREAD_LOCAL_ATTRIBUTE = re.compile(r"`[\w.]+\.(\w+)` (?:read|written) in ")
 
 
 def _attribute_target(target: Target, name: str) -> Target:
@@ -953,7 +955,7 @@ def _attribute_target(target: Target, name: str) -> Target:
     named = [
         f
         for f in target.findings
-        if (m := THREAD_LOCAL_NAME.search(f.message)) is not None and m.group(2) == name
+        if name in THREAD_LOCAL_ATTRIBUTE.findall(f.message)
     ]
     return Target(target.name, target.kind, named, exercised=True)
 

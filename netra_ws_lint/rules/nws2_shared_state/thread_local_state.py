@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING
 
 from netra_ws_lint.analysis.frameworks import asgi_project, serving_request
 from netra_ws_lint.analysis.idioms import function_label, in_async_code, runtime_function
-from netra_ws_lint.analysis.thread_locals import ThreadLocal, ThreadLocals
+from netra_ws_lint.analysis.thread_locals import ThreadLocal, ThreadLocals, ThreadLocalUse
 from netra_ws_lint.model import Fix
 from netra_ws_lint.rules.base import Rule, register
 from netra_ws_lint.rules.fixes import UNSAFE, contextvar_fix, manual
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
+
+# uses a message names (at least the first use of each attribute)
+SHOWN_USES = 4
 
 _ATTR_FUNCS = {"getattr": "read", "hasattr": "read", "setattr": "written", "delattr": "written"}
 
@@ -22,16 +25,21 @@ _ATTR_FUNCS = {"getattr": "read", "hasattr": "read", "setattr": "written", "dela
 class ThreadLocalState(Rule):
     """
     ## What it does
-    Flags a read or a write of a `threading.local()` object (or of an instance of a
-    `threading.local` subclass): a module-level one, a class attribute, or an
-    attribute of a module-level instance, in `async def` code or in code serving a
-    request of an ASGI project (default); anywhere else at run time it is reported
-    as an audit finding, for the move to ASGI. A project is served over ASGI when it
-    has an `asgi.py` (project mode) or configures `async-project = true`; handlers of
-    frameworks that run on an event loop (FastAPI, Starlette, aiohttp, an
-    `AsyncServer`) count as ASGI request paths. Code serves a request when a user
-    identity or context is in scope or when a framework calls it for a request
-    (see NWS207). Each attribute is reported once per function.
+    Flags a `threading.local()` object (or an instance of a `threading.local`
+    subclass) that the module holds for longer than a request: a module-level one, a
+    class attribute, or an attribute that `__init__` sets on `self` (the object is
+    meant to be shared: a module-level instance, an app's helper, a client). It is
+    reported once, at its binding, and the message names the uses that make it
+    unsafe (`_local.user written in async def handle (line 12), ...`: the first use
+    of each attribute, then others up to four, and how many more). Default when a
+    use is in `async def` code or in code serving a request of an ASGI project;
+    when every use is elsewhere at run time it is an audit finding, for the move to
+    ASGI. A project is served over ASGI when it has an `asgi.py` (project mode) or
+    configures `async-project = true`; handlers of frameworks that run on an event
+    loop (FastAPI, Starlette, aiohttp, an `AsyncServer`) count as ASGI request
+    paths. Code serves a request when a user identity or context is in scope or
+    when a framework calls it for a request (see NWS207). A `# noqa: NWS208` on the
+    binding's line silences it.
 
     Not flagged: `contextvars.ContextVar`, `asgiref.local.Local` (context-aware),
     `werkzeug.local.Local`, uses at import time, and per-thread caches: attributes
@@ -86,7 +94,7 @@ class ThreadLocalState(Rule):
 
     code = "NWS208"
     name = "thread-local-state"
-    message = "thread-local `{name}` {verb} in `{func}`{why}"
+    message = "thread-local `{name}` is per thread, not per request: {uses}; {why}"
     summary = "threading.local state used in async code or a request path of an ASGI project."
     trigger = ("local",)
     fixable = True
@@ -105,14 +113,14 @@ class ThreadLocalState(Rule):
         """
         import threading
 
-        _local = threading.local()
+        _local = threading.local()  # expect: NWS208@1
 
         async def handle(user_id: str, request) -> dict:
-            _local.user = user_id  # expect: NWS208@5
+            _local.user = user_id
             return await render()
 
         async def render():
-            return {"user": getattr(_local, "user", None)}  # expect: NWS208@21
+            return {"user": getattr(_local, "user", None)}
         """,
         # a threading.local subclass instance in a FastAPI route (served from an event
         # loop's thread pool even as a sync def)
@@ -125,24 +133,24 @@ class ThreadLocalState(Rule):
         class RequestState(local):
             user = None
 
-        state = RequestState()
+        state = RequestState()  # expect: NWS208@1
 
         @app.get("/me")
         def me():
-            return {"user": state.user}  # expect: NWS208@21
+            return {"user": state.user}
         """,
         # a class attribute, through the class and through self
         """
         import threading
 
         class Tenant:
-            current = threading.local()
+            current = threading.local()  # expect: NWS208@5
 
             async def bind(self, user_context):
-                self.current.tenant = user_context.tenant  # expect: NWS208@9
+                self.current.tenant = user_context.tenant
 
         async def tenant_of(session_id):
-            return Tenant.current.tenant  # expect: NWS208@12
+            return Tenant.current.tenant
         """,
         # a Django view in an ASGI project (configured)
         """
@@ -153,10 +161,10 @@ class ThreadLocalState(Rule):
         class _State(threading.local):
             pass
 
-        _state = _State()
+        _state = _State()  # expect: NWS208@1
 
         def profile(request):
-            _state.user = request.user  # expect: NWS208@5
+            _state.user = request.user
             return JsonResponse({})
         """,
         # an attribute of a module-level instance; a lambda inside async code
@@ -165,13 +173,33 @@ class ThreadLocalState(Rule):
 
         class Registry:
             def __init__(self):
-                self.local = threading.local()
+                self.local = threading.local()  # expect: NWS208@9
 
         registry = Registry()
 
         async def remember(websocket):
-            registry.local.socket = websocket  # expect: NWS208@5
-            return lambda: registry.local.socket  # expect: NWS208@20
+            registry.local.socket = websocket
+            return lambda: registry.local.socket
+        """,
+        # an asyncio lock keeping its owner's token on a thread-local it holds: one
+        # task releases the lock another task took
+        """
+        import threading
+        import uuid
+
+        class Lock:
+            def __init__(self, client, name):
+                self.client = client
+                self.name = name
+                self.local = threading.local()  # expect: NWS208@9
+
+            async def acquire(self):
+                self.local.token = uuid.uuid4().hex
+                return await self.client.set(self.name, self.local.token)
+
+            async def release(self):
+                await self.client.delete_if(self.name, self.local.token)
+                self.local.token = None
         """,
     ]
     VALID = [
@@ -253,7 +281,8 @@ class ThreadLocalState(Rule):
         super().__init__(ctx)
         self.locals: ThreadLocals | None = None
         self._seen: set[tuple[str, str, int]] = set()
-        self._fixes: dict[str, Fix] = {}
+        # the uses of each thread-local (by its binding), reported at leave_Module
+        self._uses: dict[int, tuple[ThreadLocal, list[ThreadLocalUse]]] = {}
 
     def visit_Module(self, node: ast.Module) -> None:
         self.locals = ThreadLocals(self.ctx)
@@ -292,49 +321,85 @@ class ThreadLocalState(Rule):
             return  # a per-thread cache of a resource, not request state
         self._seen.add(key)
         func = function_label(fn)
+        if isinstance(fn, ast.AsyncFunctionDef):
+            func = f"async def {func}"
         if in_async_code(ctx):
-            why, audit = (
-                ", which runs on the event loop: every coroutine of the thread shares it",
-                False,
-            )
+            why, audit = "coroutines on the event loop's thread share its values", False
         else:
             handler = serving_request(ctx)
             serves = ctx.has_user_identity()
             if serves and handler is not None and handler.event_loop:
                 why = (
-                    f", a {handler.framework} request handler: requests served on one "
-                    "thread share it"
+                    f"`{function_label(fn)}` is a {handler.framework} request handler: "
+                    "requests served on one thread share its values"
                 )
                 audit = False
             elif serves and asgi_project(ctx):
                 why, audit = (
-                    ", which serves a request of an ASGI project: requests served on one "
-                    "thread share it",
+                    f"`{function_label(fn)}` serves a request of an ASGI project: requests "
+                    "served on one thread share its values",
                     False,
                 )
             else:
-                why = ": per thread, not per request (shared by requests once served over ASGI)"
-                audit = True
-        self.report(
-            node,
-            audit=audit,
-            name=f"{local.label}.{attr}",
-            verb=verb,
-            func=func,
-            why=why,
-            fix=self._fix(local, attr),
-        )
+                why, audit = "requests share its values once served over ASGI", True
+        line = getattr(node, "lineno", 0)
+        entry = self._uses.setdefault(id(local.stmt), (local, []))
+        entry[1].append(ThreadLocalUse(line, attr, verb, func, why, audit))
+
+    def leave_Module(self, node: ast.Module) -> None:
+        # one finding per thread-local, at its binding: default when any use is
+        for local, uses in self._uses.values():
+            uses.sort(key=lambda u: (u.audit, u.line))
+            audit = uses[0].audit
+            self.report(
+                local.stmt,
+                audit=audit,
+                name=local.label,
+                uses=_describe(local, uses),
+                why=uses[0].why,
+                fix=self._fix(local, _attributes(uses)),
+            )
+        self._uses.clear()
 
     # -------------------------------------------------------------- the fix
-    def _fix(self, local: ThreadLocal, attr: str) -> Fix:
+    def _fix(self, local: ThreadLocal, attrs: list[str]) -> Fix:
+        named = ", ".join(f"`{local.label}.{a}`" for a in attrs)
+        move = (
+            f"move {named} to a `contextvars.ContextVar`"
+            if len(attrs) == 1
+            else f"move each of {named} to a `contextvars.ContextVar`"
+        )
         if local.kind != "instance" or local.name is None:
             return manual(
-                f"move `{local.label}.{attr}` to a `contextvars.ContextVar` and set/get it "
-                f"where the thread-local was used (a {local.kind}: not rewritten automatically)"
+                f"{move} and set/get it where the thread-local was used (a {local.kind}: "
+                "not rewritten automatically)"
             )
-        fix = self._fixes.get(local.name)
-        if fix is None:
-            fix = self._fixes[local.name] = contextvar_fix(self.ctx, local)
+        fix = contextvar_fix(self.ctx, local)
         if fix.applicability == UNSAFE:
             return fix
-        return manual(f"move `{local.label}.{attr}` to a `contextvars.ContextVar`: {fix.message}")
+        return manual(f"{move}: {fix.message}")
+
+
+def _attributes(uses: list[ThreadLocalUse]) -> list[str]:
+    """The attributes used, in the order of the uses (unsafe ones first)."""
+    return list(dict.fromkeys(u.attr for u in uses))
+
+
+def _describe(local: ThreadLocal, uses: list[ThreadLocalUse]) -> str:
+    """The uses the message names: the first use of each attribute, then others up to
+    :data:`SHOWN_USES` (so every attribute is named), and how many more."""
+    first: dict[str, ThreadLocalUse] = {}
+    for u in uses:
+        first.setdefault(u.attr, u)
+    shown = list(first.values())
+    for u in uses:
+        if len(shown) >= SHOWN_USES:
+            break
+        if u not in shown:
+            shown.append(u)
+    shown.sort(key=lambda u: (u.audit, u.line))
+    text = ", ".join(
+        f"`{local.label}.{u.attr}` {u.verb} in `{u.func}` (line {u.line})" for u in shown
+    )
+    more = len(uses) - len(shown)
+    return f"{text}, and {more} more" if more else text
