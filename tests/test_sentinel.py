@@ -368,7 +368,10 @@ def test_singleton_manager_used_by_two_users(scenario_run: Any) -> None:
     leaks = _leaks(scenario_run[2])
     leak = leaks["app.store.get_manager()"]  # built on first call, after wrapping
     assert leak["what"] == "instance"
-    assert {p["code"] for p in leak["predicted"]} == {"NWS104", "NWS105"}
+    # `ChatWebSocketManager` resolves to the project's class, which keeps no user (it sends
+    # to any user id): not user-scoped, so its getter is NWS104's audit finding and its
+    # calls are no NWS105; the sentinel still sees the one instance serve two users
+    assert {p["code"] for p in leak["predicted"]} == {"NWS104"}
     assert (leak["writer"]["user"], leak["reader"]["user"]) == ("alice", "bob")
 
 
