@@ -64,18 +64,26 @@ class ThreadLocals:
     ) -> str | None:
         """The thread-local type ``call`` builds (``threading.local``, a subclass of
         this module), or None."""
-        if isinstance(call, ast.IfExp):  # ``threading.local() if threaded else Dummy()``
-            return self._thread_local_type(call.body, seen) or self._thread_local_type(
-                call.orelse, seen
-            )
-        if not isinstance(call, ast.Call):
-            return None
-        name = self.ctx.resolve(call.func)
-        if name in THREAD_LOCAL_TYPES:
-            return name
-        cls = self.ctx.module_classes.get(name or "")
-        if cls is not None and cls.name not in seen and self._is_subclass(cls, seen | {cls.name}):
-            return cls.name
+        # ``threading.local() if threaded else Dummy()``: either branch, in order (a
+        # loop, not recursion: a chain of conditional expressions can be thousands deep)
+        pending: list[ast.expr | None] = [call]
+        while pending:
+            expr = pending.pop()
+            if isinstance(expr, ast.IfExp):
+                pending += (expr.orelse, expr.body)
+                continue
+            if not isinstance(expr, ast.Call):
+                continue
+            name = self.ctx.resolve(expr.func)
+            if name in THREAD_LOCAL_TYPES:
+                return name
+            cls = self.ctx.module_classes.get(name or "")
+            if (
+                cls is not None
+                and cls.name not in seen
+                and self._is_subclass(cls, seen | {cls.name})
+            ):
+                return cls.name
         return None
 
     def _is_subclass(self, cls: ast.ClassDef, seen: frozenset[str]) -> bool:
