@@ -696,16 +696,7 @@ class Context:
         enclosing function, or a user context; or the code serves one request (a
         request handler known by its framework, or what one calls in this module:
         see :mod:`.frameworks`), which the rules treat the same way."""
-        identity = set(self.words.identity_names)
-        for fn in self.enclosing_functions():
-            if any(p.name in identity or self.is_user_scoped_param(p) for p in params_of(fn)):
-                return True
-        for scope in reversed(self.scopes):
-            if scope.kind == "module" or scope.kind == "class":
-                break
-            if identity & scope.bindings.keys():
-                return True
-        return self.has_user_context() or serving_request(self) is not None
+        return self.acts_for_a_user() or serving_request(self) is not None
 
     def acts_for_a_user(self) -> bool:
         """An enclosing function names a user: an identity-named (or user-scoped)
