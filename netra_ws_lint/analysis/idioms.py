@@ -17,6 +17,7 @@ from netra_ws_lint.analysis.scopes import (
     annotation_names,
     dotted_name,
     iter_child_stmts_no_scopes,
+    node_memo,
     params_of,
 )
 
@@ -375,6 +376,27 @@ def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, str]]:
         stack.extend((c, around) for c in reversed(children))
 
 
+def _local_aliases(fn: FunctionNode) -> dict[str, list[str]]:
+    """The names bound in ``fn`` (at any depth) by ``name = dotted.value``, by the
+    dotted name they are given (``inst = _instance``); one walk per function,
+    memoised on it (a function's statements each ask)."""
+
+    def compute() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for node in ast.walk(fn):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                value = dotted_name(node.value)
+                if value is not None:
+                    found.setdefault(value, []).append(node.targets[0].id)
+        return found
+
+    return node_memo(fn, "_nws_local_aliases", None, compute)
+
+
 def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
     """``stmt`` binds ``target`` (a dotted name) only while it is unset: in the branch
     of an ``if`` taken when it is unset (``if target is None:``, ``if not target:``,
@@ -389,15 +411,7 @@ def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
         and dotted_name(value.values[0]) == target
     ):
         return True
-    names = {target}
-    for node in ast.walk(fn):
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and dotted_name(node.value) == target
-        ):
-            names.add(node.targets[0].id)  # ``inst = _instance``
+    names = {target, *_local_aliases(fn).get(target, ())}
     for guard, branch in _guards(fn, stmt):
         says = _polarity(guard.test, names)
         if branch == "body" and True in says and _only_when_unset(guard.test, names):
