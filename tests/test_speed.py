@@ -291,18 +291,24 @@ def test_per_statement_questions_walk_a_function_once(monkeypatch: pytest.Monkey
     source = "\n".join(lines) + "\n"
     tree = ast.parse(source)
     fn = tree.body[0].body[0]  # type: ignore[attr-defined]
+    from netra_ws_lint.analysis import idioms, scopes
+
     walks: Counter[str] = Counter()
-    real_walk = ast.walk
 
-    def walk(node: ast.AST) -> Any:
-        if node is fn:
-            caller = sys._getframe(1)
-            while caller.f_code.co_name in ("<genexpr>", "<setcomp>", "<listcomp>", "compute"):
-                caller = caller.f_back  # type: ignore[assignment]
-            walks[f"{Path(caller.f_code.co_filename).name}:{caller.f_code.co_name}"] += 1
-        return real_walk(node)
+    def counting(real: Any) -> Any:
+        def walk(node: ast.AST) -> Any:
+            if node is fn:
+                caller = sys._getframe(1)
+                while caller.f_code.co_name in ("<genexpr>", "<setcomp>", "<listcomp>", "compute"):
+                    caller = caller.f_back  # type: ignore[assignment]
+                walks[f"{Path(caller.f_code.co_filename).name}:{caller.f_code.co_name}"] += 1
+            return real(node)
 
-    monkeypatch.setattr(ast, "walk", walk)
+        return walk
+
+    monkeypatch.setattr(ast, "walk", counting(ast.walk))
+    monkeypatch.setattr(scopes, "walk", counting(scopes.walk))
+    monkeypatch.setattr(idioms, "walk", counting(scopes.walk))
     settings = Settings(select=("NWS",), audit=True)
     pipeline.check("svc.py", settings, source=source, tree=tree)
     assert walks, "the rules did not look at the function"

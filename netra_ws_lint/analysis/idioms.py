@@ -19,6 +19,7 @@ from netra_ws_lint.analysis.scopes import (
     iter_child_stmts_no_scopes,
     node_memo,
     params_of,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -383,9 +384,9 @@ def _local_aliases(fn: FunctionNode) -> dict[str, list[str]]:
 
     def compute() -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if (
-                isinstance(node, ast.Assign)
+                node.__class__ is ast.Assign
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
             ):

@@ -130,8 +130,8 @@ def loaded_names(fn: ast.AST) -> frozenset[str]:
     def compute() -> frozenset[str]:
         return frozenset(
             n.id
-            for n in ast.walk(fn)
-            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)
+            for n in walk(fn)
+            if n.__class__ is ast.Name and not isinstance(n.ctx, ast.Store)  # type: ignore[attr-defined]
         )
 
     return node_memo(fn, "_nws_loaded_names", None, compute)
