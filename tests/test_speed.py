@@ -309,6 +309,13 @@ def test_per_statement_questions_walk_a_function_once(monkeypatch: pytest.Monkey
     monkeypatch.setattr(ast, "walk", counting(ast.walk))
     monkeypatch.setattr(scopes, "walk", counting(scopes.walk))
     monkeypatch.setattr(idioms, "walk", counting(scopes.walk))
+    real_map = idioms._guard_map
+
+    def guard_map(node: Any) -> Any:
+        walks[f"idioms.py:_guard_map {id(node)}"] += 1
+        return real_map(node)
+
+    monkeypatch.setattr(idioms, "_guard_map", guard_map)
     settings = Settings(select=("NWS",), audit=True)
     pipeline.check("svc.py", settings, source=source, tree=tree)
     assert walks, "the rules did not look at the function"
