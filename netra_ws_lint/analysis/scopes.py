@@ -131,7 +131,7 @@ def loaded_names(fn: ast.AST) -> frozenset[str]:
         return frozenset(
             n.id
             for n in walk(fn)
-            if n.__class__ is ast.Name and not isinstance(n.ctx, ast.Store)  # type: ignore[attr-defined]
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)
         )
 
     return node_memo(fn, "_nws_loaded_names", None, compute)
