@@ -273,3 +273,52 @@ def test_a_checked_file_is_freed_without_the_cycle_collector() -> None:
                 assert ref() is None, f"{path.name}: the tree outlived its check"
     finally:
         gc.enable()
+
+
+def test_per_statement_questions_walk_a_function_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether an assignment is a lazy initialisation (NWS2 instance state, NWS104,
+    NWS208) and whether a built value is ever read (NWS3 placeholder context) are
+    asked of every assignment of a function: the function is walked once for them
+    (memoised), not once per assignment (quadratic in its size)."""
+    import ast
+
+    lines = ["class Service:", "    def handle(self, request):"]
+    for i in range(40):
+        lines += [
+            f"        tmp{i} = build(request)",
+            f"        self.attr{i} = request.user_id",
+        ]
+    source = "\n".join(lines) + "\n"
+    tree = ast.parse(source)
+    fn = tree.body[0].body[0]  # type: ignore[attr-defined]
+    from netra_ws_lint.analysis import idioms, scopes
+
+    walks: Counter[str] = Counter()
+
+    def counting(real: Any) -> Any:
+        def walk(node: ast.AST) -> Any:
+            if node is fn:
+                caller = sys._getframe(1)
+                while caller.f_code.co_name in ("<genexpr>", "<setcomp>", "<listcomp>", "compute"):
+                    caller = caller.f_back  # type: ignore[assignment]
+                walks[f"{Path(caller.f_code.co_filename).name}:{caller.f_code.co_name}"] += 1
+            return real(node)
+
+        return walk
+
+    monkeypatch.setattr(ast, "walk", counting(ast.walk))
+    monkeypatch.setattr(scopes, "walk", counting(scopes.walk))
+    monkeypatch.setattr(idioms, "walk", counting(scopes.walk))
+    real_map = idioms._guard_map
+
+    def guard_map(node: Any) -> Any:
+        walks[f"idioms.py:_guard_map {id(node)}"] += 1
+        return real_map(node)
+
+    monkeypatch.setattr(idioms, "_guard_map", guard_map)
+    settings = Settings(select=("NWS",), audit=True)
+    pipeline.check("svc.py", settings, source=source, tree=tree)
+    assert walks, "the rules did not look at the function"
+    for where, n in walks.items():
+        if where.split(":")[0] in ("idioms.py", "scopes.py", "placeholder_context.py"):
+            assert n <= 2, (where, n)  # node_memo: one walk for each of two questions

@@ -17,7 +17,9 @@ from netra_ws_lint.analysis.scopes import (
     annotation_names,
     dotted_name,
     iter_child_stmts_no_scopes,
+    node_memo,
     params_of,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -346,22 +348,34 @@ def _ends_block(body: list[ast.stmt]) -> bool:
 def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, str]]:
     """The ``if`` statements of ``fn`` around ``target`` with the branch holding it
     (``"body"``, ``"orelse"``), then those before it in the same function
-    (``"before"``)."""
-    stack: list[tuple[ast.stmt, tuple[tuple[ast.If, str], ...]]] = [
-        (s, ()) for s in reversed(fn.body)
-    ]
-    before: list[ast.If] = []
+    (``"before"``). One walk of ``fn`` answers for all its statements (memoised)."""
+    found, ifs = node_memo(fn, "_nws_guards", None, lambda: _guard_map(fn))
+    hit = found.get(id(target))
+    if hit is None:
+        return
+    around, seen = hit
+    yield from around
+    for guard in ifs[:seen]:
+        yield guard, "before"
+
+
+_Around = tuple[tuple[ast.If, str], ...]
+
+
+def _guard_map(fn: FunctionNode) -> tuple[dict[int, tuple[_Around, int]], list[ast.If]]:
+    """Every statement of ``fn``'s own scope, by ``id``: the ``if`` statements around
+    it with their branches, and how many ``if`` statements the walk met before it;
+    and those ``if`` statements in the order met (depth first, in source order)."""
+    stack: list[tuple[ast.stmt, _Around]] = [(s, ()) for s in reversed(fn.body)]
+    ifs: list[ast.If] = []
+    found: dict[int, tuple[_Around, int]] = {}
     while stack:
         stmt, around = stack.pop()
-        if stmt is target:
-            yield from around
-            for guard in before:
-                yield guard, "before"
-            return
+        found.setdefault(id(stmt), (around, len(ifs)))
         if isinstance(stmt, (*FUNCTION_TYPES, ast.ClassDef)):
             continue
         if isinstance(stmt, ast.If):
-            before.append(stmt)
+            ifs.append(stmt)
             stack.extend((c, (*around, (stmt, "orelse"))) for c in reversed(stmt.orelse))
             stack.extend((c, (*around, (stmt, "body"))) for c in reversed(stmt.body))
             continue
@@ -373,6 +387,28 @@ def _guards(fn: FunctionNode, target: ast.stmt) -> Iterator[tuple[ast.If, str]]:
         for case in getattr(stmt, "cases", ()):
             children += case.body
         stack.extend((c, around) for c in reversed(children))
+    return found, ifs
+
+
+def _local_aliases(fn: FunctionNode) -> dict[str, list[str]]:
+    """The names bound in ``fn`` (at any depth) by ``name = dotted.value``, by the
+    dotted name they are given (``inst = _instance``); one walk per function,
+    memoised on it (a function's statements each ask)."""
+
+    def compute() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for node in walk(fn):
+            if (
+                node.__class__ is ast.Assign
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                value = dotted_name(node.value)
+                if value is not None:
+                    found.setdefault(value, []).append(node.targets[0].id)
+        return found
+
+    return node_memo(fn, "_nws_local_aliases", None, compute)
 
 
 def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
@@ -389,15 +425,7 @@ def lazy_initialisation(fn: FunctionNode, stmt: ast.stmt, target: str) -> bool:
         and dotted_name(value.values[0]) == target
     ):
         return True
-    names = {target}
-    for node in ast.walk(fn):
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and dotted_name(node.value) == target
-        ):
-            names.add(node.targets[0].id)  # ``inst = _instance``
+    names = {target, *_local_aliases(fn).get(target, ())}
     for guard, branch in _guards(fn, stmt):
         says = _polarity(guard.test, names)
         if branch == "body" and True in says and _only_when_unset(guard.test, names):

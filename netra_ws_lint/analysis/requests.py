@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING
 from netra_ws_lint.analysis.frameworks import request_paths, serving_request
 from netra_ws_lint.analysis.idioms import VALUE_CALLS, is_constant
 from netra_ws_lint.analysis.project import dead_module
-from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, FunctionNode, dotted_name, params_of
+from netra_ws_lint.analysis.scopes import (
+    FUNCTION_TYPES,
+    FunctionNode,
+    dotted_name,
+    params_of,
+    walk,
+)
 from netra_ws_lint.analysis.thread_locals import ThreadLocals
 
 if TYPE_CHECKING:
@@ -415,7 +421,7 @@ def shared_instance_calls(
     paths = request_paths(ctx)
     identity = set(ctx.words.identity_names)
     out: dict[str, dict[str, str]] = {}
-    for fn in ast.walk(ctx.tree):
+    for fn in walk(ctx.tree):
         if not isinstance(fn, FUNCTION_TYPES):
             continue
         handler = paths.of(fn) is not None
@@ -426,11 +432,11 @@ def shared_instance_calls(
         mark = "" if handler or fn not in ctx.tree.body or _referenced(ctx, fn) else "?"
         local = {
             n
-            for t in ast.walk(fn)
+            for t in walk(fn)
             if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
             for n in (t.id,)
         }
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -497,7 +503,7 @@ def _live_imports(project: object) -> frozenset[str]:
 
 def _referenced(ctx: Context, fn: FunctionNode) -> bool:
     """Something in the module of ``fn`` (outside ``fn``) names it."""
-    for node in ast.walk(ctx.tree):
+    for node in walk(ctx.tree):
         named = (
             isinstance(node, ast.Name) and node.id == fn.name and isinstance(node.ctx, ast.Load)
         ) or (isinstance(node, ast.Attribute) and node.attr == fn.name)

@@ -123,6 +123,20 @@ def node_memo(node: ast.AST, key: str, words: object, compute: Callable[[], T]) 
     return value
 
 
+def loaded_names(fn: ast.AST) -> frozenset[str]:
+    """The names ``fn`` reads or deletes anywhere under it (every ``Name`` not in a
+    store context, nested scopes included); memoised on ``fn``."""
+
+    def compute() -> frozenset[str]:
+        return frozenset(
+            n.id
+            for n in walk(fn)
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)
+        )
+
+    return node_memo(fn, "_nws_loaded_names", None, compute)
+
+
 def functions_in(tree: ScopeNode) -> list[FunctionNode]:
     """Every function (``def`` and ``async def``) under ``tree``, at any depth."""
     return [n for n in nested_scopes(tree) if isinstance(n, FUNCTION_TYPES)]

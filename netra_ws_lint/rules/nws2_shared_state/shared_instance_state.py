@@ -462,13 +462,13 @@ class SharedInstanceState(Rule):
         fns = ctx.enclosing_functions()
         if not fns:
             return
-        label = dotted_name(target)
-        if label is None or lazy_initialisation(fns[0], stmt, label):
-            return
         root = target.value
         while isinstance(root, ast.Attribute):
             root = root.value
         if not isinstance(root, ast.Name):
+            return
+        label = dotted_name(target)
+        if label is None or lazy_initialisation(fns[0], stmt, label):
             return
         me = self_param(fns[-1]) if ctx.enclosing_class() is not None else None
         place = why = ""

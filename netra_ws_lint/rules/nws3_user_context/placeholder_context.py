@@ -8,7 +8,7 @@ from netra_ws_lint.analysis.resolution import (
     _call_label,
     _literal_text,
 )
-from netra_ws_lint.analysis.scopes import dotted_name
+from netra_ws_lint.analysis.scopes import dotted_name, loaded_names
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules._shared import (
     _NWS3Rule,
@@ -235,10 +235,7 @@ class PlaceholderContext(_NWS3Rule):
         fn = self.ctx.enclosing_function()
         if not isinstance(target, ast.Name) or fn is None:
             return
-        if any(
-            isinstance(n, ast.Name) and n.id == target.id and not isinstance(n.ctx, ast.Store)
-            for n in ast.walk(fn)
-        ):
+        if target.id in loaded_names(fn):
             return
         self._dropped.add(value)
 
