@@ -269,8 +269,9 @@ def instance_lifetime(ctx: Context) -> str | None:
         holder = module_level_holder(ctx, cls)
         if holder is not None:
             return (
-                INTERLEAVED + f"`{holder}` holds a `{cls.name}` built at import time, and "
-                f"`{method.name}` is a coroutine: concurrent calls interleave at every await"
+                INTERLEAVED
+                + f"`{holder}` holds an instance of `{cls.name}` built at import time, "
+                f"and `{method.name}` is a coroutine: concurrent calls interleave at every await"
             )
     if handler is None:
         caller = shared_method_caller(ctx, cls, method.name)
