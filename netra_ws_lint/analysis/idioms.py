@@ -221,6 +221,40 @@ def mutated_by_call(call: ast.Call) -> ast.AST | None:
     return None
 
 
+def mutation_keys(node: ast.AST, keyed_methods: frozenset[str] | None = None) -> list[ast.AST]:
+    """The keys a mutation writes under: ``k`` and ``j`` in ``X[k][j] = v``, ``del X[k]``,
+    ``X[k].append(v)``, ``X.setdefault(k, []).append(v)``. A call's first argument
+    counts as a key when its method is in ``keyed_methods`` (None: any method)."""
+
+    def keyed(call: ast.Call) -> bool:
+        func = call.func
+        return keyed_methods is None or (
+            isinstance(func, ast.Attribute) and func.attr in keyed_methods
+        )
+
+    chains: list[ast.AST] = []
+    keys: list[ast.AST] = []
+    if isinstance(node, (ast.Assign, ast.Delete)):
+        chains = list(node.targets)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        chains = [node.target]
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        chains = [node.func.value]
+        keys = list(node.args[:1]) if keyed(node) else []
+    for chain in chains:  # ``X[k]``, ``X[k][j]``, ``X[k].append(v)``
+        while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
+            if isinstance(chain, ast.Subscript):
+                keys.append(chain.slice)
+                chain = chain.value
+            elif isinstance(chain, ast.Call):
+                if keyed(chain):
+                    keys += chain.args[:1]  # ``X.setdefault(k, [])``
+                chain = chain.func
+            else:
+                chain = chain.value
+    return keys
+
+
 def function_label(node: ast.AST) -> str:
     return getattr(node, "name", None) or "<lambda>"
 

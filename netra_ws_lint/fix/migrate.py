@@ -210,9 +210,13 @@ KEYED_REASON = (
 )
 
 
+KEYED_METHODS = frozenset({"setdefault", "pop", "get"})
+
+
 def _mark_keyed(sites: list[Site], tree: ast.Module, settings: Settings) -> None:
     """Mark the shared-state sites (NWS201/NWS202/NWS204) whose mutation is keyed by
     a user identity (``CACHE[user_id] = ...``): "key it per user" is not their advice."""
+    from netra_ws_lint.analysis.idioms import mutation_keys
     from netra_ws_lint.analysis.vocabulary import is_identity_value
 
     wanted = {(s.line, s.column - 1): s for s in sites if s.code in ("NWS201", "NWS202", "NWS204")}
@@ -222,32 +226,9 @@ def _mark_keyed(sites: list[Site], tree: ast.Module, settings: Settings) -> None
         site = wanted.get((getattr(node, "lineno", 0), getattr(node, "col_offset", -1)))
         if site is None or not isinstance(node, ast.stmt):
             continue
-        keys: list[ast.AST] = []
-        chains: list[ast.AST] = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            chains = list(node.targets)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            chains = [node.target]
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            call = node.value
-            if isinstance(call.func, ast.Attribute):  # ``X.setdefault(user_id, [])``
-                keyed_call = call.func.attr in ("setdefault", "pop", "get")
-                chains, keys = [call.func.value], list(call.args[:1]) if keyed_call else []
-        for chain in chains:
-            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
-                if isinstance(chain, ast.Subscript):
-                    keys.append(chain.slice)
-                    chain = chain.value
-                elif isinstance(chain, ast.Call):
-                    if isinstance(chain.func, ast.Attribute) and chain.func.attr in (
-                        "setdefault",
-                        "pop",
-                        "get",
-                    ):
-                        keys += chain.args[:1]
-                    chain = chain.func
-                else:
-                    chain = chain.value
+        # ``X.setdefault(user_id, [])``: only the keyed methods' first argument is a key
+        mutation = node.value if isinstance(node, ast.Expr) else node
+        keys = mutation_keys(mutation, KEYED_METHODS)
         if any(is_identity_value(k, settings.words) for k in keys):
             site.keyed = True
             if site.fix == "none":

@@ -6,6 +6,7 @@ import ast
 
 from netra_ws_lint.analysis.idioms import (
     function_label,
+    mutation_keys,
 )
 from netra_ws_lint.analysis.vocabulary import (
     is_identity_value,
@@ -397,23 +398,4 @@ class SharedModuleCache(_ModuleContainerRule):
         """The mutation's key names one user (``CACHE[user_id] = ...``,
         ``CACHE.setdefault(context.session.id, [])``): per-user state, whatever the
         function's parameters."""
-        chains: list[ast.AST] = []
-        keys: list[ast.AST] = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            chains = list(node.targets)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            chains = [node.target]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            chains = [node.func.value]
-            keys = list(node.args[:1])
-        for chain in chains:  # ``X[k]``, ``X[k][j]``, ``X[k].append(v)``
-            while isinstance(chain, (ast.Subscript, ast.Attribute, ast.Call)):
-                if isinstance(chain, ast.Subscript):
-                    keys.append(chain.slice)
-                    chain = chain.value
-                elif isinstance(chain, ast.Call):
-                    keys += chain.args[:1]  # ``X.setdefault(k, [])``
-                    chain = chain.func
-                else:
-                    chain = chain.value
-        return any(is_identity_value(k, self.ctx.words) for k in keys)
+        return any(is_identity_value(k, self.ctx.words) for k in mutation_keys(node))
