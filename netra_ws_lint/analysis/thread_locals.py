@@ -72,18 +72,20 @@ class ThreadLocals:
             if isinstance(expr, ast.IfExp):
                 pending += (expr.orelse, expr.body)
                 continue
-            if not isinstance(expr, ast.Call):
-                continue
-            name = self.ctx.resolve(expr.func)
-            if name in THREAD_LOCAL_TYPES:
-                return name
-            cls = self.ctx.module_classes.get(name or "")
-            if (
-                cls is not None
-                and cls.name not in seen
-                and self._is_subclass(cls, seen | {cls.name})
-            ):
-                return cls.name
+            if isinstance(expr, ast.Call):
+                kind = self._local_type(self.ctx.resolve(expr.func), seen)
+                if kind is not None:
+                    return kind
+        return None
+
+    def _local_type(self, name: str | None, seen: frozenset[str]) -> str | None:
+        """``name`` (resolved) is ``threading.local`` or a subclass of it in this
+        module not in ``seen``: that type's name, else None."""
+        if name in THREAD_LOCAL_TYPES:
+            return name
+        cls = self.ctx.module_classes.get(name or "")
+        if cls is not None and cls.name not in seen and self._is_subclass(cls, seen | {cls.name}):
+            return cls.name
         return None
 
     def _is_subclass(self, cls: ast.ClassDef, seen: frozenset[str]) -> bool:
@@ -91,18 +93,7 @@ class ThreadLocals:
         32 deep at most)."""
         if len(seen) > 32:
             return False
-        for base in cls.bases:
-            name = self.ctx.resolve(base)
-            if name in THREAD_LOCAL_TYPES:
-                return True
-            local = self.ctx.module_classes.get(name or "")
-            if (
-                local is not None
-                and local.name not in seen
-                and self._is_subclass(local, seen | {local.name})
-            ):
-                return True
-        return False
+        return any(self._local_type(self.ctx.resolve(base), seen) for base in cls.bases)
 
     def _collect(self) -> None:
         ctx = self.ctx
