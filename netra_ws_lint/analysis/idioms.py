@@ -8,6 +8,7 @@ One definition of each, used by every rule family (and by :class:`Context`).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -19,6 +20,7 @@ from netra_ws_lint.analysis.scopes import (
     iter_child_stmts_no_scopes,
     node_memo,
     params_of,
+    scope_nodes,
     walk,
 )
 
@@ -253,6 +255,216 @@ def mutation_keys(node: ast.AST, keyed_methods: frozenset[str] | None = None) ->
             else:
                 chain = chain.value
     return keys
+
+
+# the container methods that only take entries out
+REMOVING_METHODS = frozenset({"pop", "popleft", "popitem", "remove", "discard", "clear"})
+
+
+def pure_removal(node: ast.AST) -> bool:
+    """``node`` (a mutating statement or call) only takes entries out of the container
+    it names itself: ``del X[k]``, ``X.pop(k)``, ``X.discard(v)``, ``X.clear()``, or one
+    entry rebound to a filtered copy of itself (``X[k] = [m for m in X[k] if m != v]``).
+    Not a method called on what the container holds (``X[k].remove(v)``): the held
+    object is not known to be a container, its method may do anything."""
+    if isinstance(node, ast.Delete):
+        return bool(node.targets) and all(
+            isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) for t in node.targets
+        )
+    if isinstance(node, ast.Call):
+        func = node.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in REMOVING_METHODS
+            and isinstance(func.value, ast.Name)
+        )
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+        return (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and filtered_copy_of(node.value, target)
+        )
+    return False
+
+
+def filtered_copy_of(value: ast.AST, entry: ast.expr) -> bool:
+    """``value`` is a comprehension keeping some of the items of ``entry`` as they are
+    (``[m for m in X[k] if m != v]``, ``{k: v for k, v in X[k].items() if ...}``)."""
+    if not isinstance(value, (ast.ListComp, ast.SetComp, ast.DictComp)):
+        return False
+    if len(value.generators) != 1 or not value.generators[0].ifs:
+        return False
+    gen = value.generators[0]
+    try:
+        source = ast.unparse(entry)
+    except (ValueError, RecursionError):  # pragma: no cover - a tree ast made
+        return False
+    if isinstance(value, ast.DictComp):
+        it = gen.iter
+        pair = gen.target
+        return (
+            isinstance(it, ast.Call)
+            and not it.args
+            and isinstance(it.func, ast.Attribute)
+            and it.func.attr == "items"
+            and ast.unparse(it.func.value) == source
+            and isinstance(pair, ast.Tuple)
+            and len(pair.elts) == 2
+            and all(isinstance(e, ast.Name) for e in pair.elts)
+            and isinstance(value.key, ast.Name)
+            and isinstance(value.value, ast.Name)
+            and [value.key.id, value.value.id]
+            == [e.id for e in pair.elts if isinstance(e, ast.Name)]
+        )
+    return (
+        isinstance(gen.target, ast.Name)
+        and isinstance(value.elt, ast.Name)
+        and value.elt.id == gen.target.id
+        and ast.unparse(gen.iter) == source
+    )
+
+
+# what builds a weak reference: a store holding only these keeps nothing alive
+WEAK_REFERENCE_CALLS = frozenset({"weakref.ref", "weakref.proxy", "weakref.WeakMethod"})
+# adding methods and the index of the argument they store (None: every argument)
+_ADDING_ARGUMENT: dict[str, int | None] = {
+    "append": 0,
+    "appendleft": 0,
+    "add": 0,
+    "insert": 1,
+    "setdefault": 1,
+    "extend": None,
+    "extendleft": None,
+    "update": None,
+}
+
+
+def weak_only_store(tree: ast.AST, name: str, resolve: Resolver) -> bool:
+    """Every value the module stores in its container ``name`` is a weak reference
+    (``X[k] = weakref.ref(obj)``, ``X.append(weakref.proxy(obj))``; ``resolve`` gives a
+    callee's absolute name), and it stores at least one: the store keeps no object
+    alive (who holds a weak reference reads ``None`` once the owner drops it)."""
+
+    def weak(value: ast.AST | None) -> bool:
+        return isinstance(value, ast.Call) and resolve(value.func) in WEAK_REFERENCE_CALLS
+
+    def held(value: ast.AST | None) -> list[ast.AST | None]:
+        """What a binding of ``name`` starts with, or [None] when not known."""
+        if isinstance(value, ast.Dict):
+            return list(value.values)
+        if isinstance(value, (ast.List, ast.Set, ast.Tuple)):
+            return list(value.elts)
+        if isinstance(value, ast.Call) and not value.args and not value.keywords:
+            return []
+        return [None]
+
+    found = False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id == name and node.value is not None:
+                    if not all(weak(v) for v in held(node.value)):
+                        return False
+                    continue
+                if (
+                    isinstance(t, ast.Subscript)
+                    and isinstance(container_root(t.value), ast.Name)
+                    and getattr(container_root(t.value), "id", None) == name
+                ):
+                    if not isinstance(node, ast.Assign) or not weak(node.value):
+                        return False
+                    found = True
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _ADDING_ARGUMENT
+        ):
+            root = container_root(node.func.value)
+            if not isinstance(root, ast.Name) or root.id != name:
+                continue
+            if root is not node.func.value:
+                return False  # ``X[k].append(v)``: it holds containers
+            index = _ADDING_ARGUMENT[node.func.attr]
+            if index is None or node.keywords:
+                return False
+            if node.func.attr == "setdefault" and len(node.args) < 2:
+                continue  # ``X.setdefault(k)`` stores None
+            if len(node.args) <= index or not weak(node.args[index]):
+                return False
+            found = True
+    return found
+
+
+# the words of a function that checks the application rather than serving anyone: a
+# health or readiness probe, a smoke or self test, a self-validation
+PROBE_WORDS = frozenset(
+    {"health", "healthcheck", "healthz", "liveness", "readiness", "probe", "selftest", "smoke"}
+)
+PROBE_PREFIXES = frozenset({"validate", "verify"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def name_words(name: str) -> list[str]:
+    """The lower-case words of an identifier (``validate_factory_health`` ->
+    ``validate factory health``, ``runSelfTest`` -> ``run self test``)."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def probe_function(name: str) -> bool:
+    """``name`` says its function checks the application (a health or readiness probe,
+    a self test, a self-validation: ``validate_factory_health``, ``readiness``,
+    ``run_self_test``, ``validate_components``), not that it serves a user."""
+    words = name_words(name)
+    if not words:
+        return False
+    pairs = {a + b for a, b in zip(words, words[1:])}
+    return bool(PROBE_WORDS & (set(words) | pairs)) or words[0] in PROBE_PREFIXES
+
+
+def kept_in_function(fn: FunctionNode, value: ast.expr) -> bool:
+    """``value`` (a call in ``fn``) never leaves ``fn``: it is an argument of a call, or
+    bound to a local name that is neither returned nor yielded nor stored anywhere
+    but in other locals' calls (``ctx = Ctx(...)``; ``probe(ctx)``)."""
+    parent_of: dict[int, ast.AST] = {}
+    for node in scope_nodes(fn):
+        for child in ast.iter_child_nodes(node):
+            parent_of[id(child)] = node
+    parent = parent_of.get(id(value))
+    if isinstance(parent, (ast.Call, ast.keyword)):
+        # an argument: kept unless the statement it is in hands a result out
+        up: ast.AST | None = parent
+        while up is not None and not isinstance(up, ast.stmt):
+            if isinstance(up, (ast.Yield, ast.YieldFrom)):
+                return False
+            up = parent_of.get(id(up))
+        return not isinstance(up, ast.Return)
+    if not (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return False
+    name = parent.targets[0].id
+    for node in scope_nodes(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if (
+            isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom))
+            and node.value is not None
+            and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
+        ):
+            return False
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        ):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(not isinstance(t, ast.Name) for t in targets):
+                return False  # ``self.context = ctx``: kept beyond the call
+    return True
 
 
 def function_label(node: ast.AST) -> str:

@@ -6,7 +6,10 @@ import ast
 
 from netra_ws_lint.analysis.idioms import (
     function_label,
+    module_qualname,
     mutation_keys,
+    pure_removal,
+    weak_only_store,
 )
 from netra_ws_lint.analysis.vocabulary import (
     is_identity_value,
@@ -62,6 +65,15 @@ class SharedModuleCache(_ModuleContainerRule):
     logout) are its cleanup: audit too, whatever their key. A number added to an
     entry under a literal key (`STATS["expired"] += 1`) is a process metric holding
     no user's data: not flagged.
+    A removal from the container itself (`del STORE[k]`, `STORE.pop(k)`,
+    `popitem`, `popleft`, `remove`, `discard`, `clear`, or an entry rebound to a
+    filtered copy of itself: `STORE[k] = [m for m in STORE[k] if m != v]`) puts no
+    user's data into it: the store's additions are the finding, its removals are
+    audit (a delete handler removing the caller's own entry is the cleanup of the
+    same defect, not a second one). A method called on what the store holds
+    (`STORE[k].remove(v)`) is still reported: the held object may be anything. A
+    store whose every value is a weak reference (`STORE[k] = weakref.ref(obj)`,
+    `weakref.proxy`) keeps no user's object alive: audit.
     A function given a user-scoped object (`def f(tab: Tab)`) has a user in scope.
 
     ## Why is this bad?
@@ -136,7 +148,7 @@ class SharedModuleCache(_ModuleContainerRule):
             SEEN[message.id] = message  # expect: NWS201@5
             RECENT.append(message)  # expect: NWS201@5
             if len(RECENT) > 100:
-                RECENT.pop(0)  # expect: NWS201@9
+                RECENT.pop(0)
 
         SEEN = {}
         RECENT: list = []
@@ -155,8 +167,29 @@ class SharedModuleCache(_ModuleContainerRule):
             BY_USER[user_id].append(event)  # expect: NWS201@5
             LRU.move_to_end(user_id)  # expect: NWS201@5
             COUNTS[user_id] += 1  # expect: NWS201@5
-            del LRU[user_id]  # expect: NWS201@5
+            del LRU[user_id]
             BY_USER[user_id][0] = event  # expect: NWS201@5
+        """,
+        # a user's entry edited in place through a method of what the store holds
+        # (the held object may be anything: not a removal the tool can see)
+        """
+        INBOX = {}
+
+        async def post(user_id, message):
+            INBOX.setdefault(user_id, []).append(message)  # expect: NWS201@5
+
+        async def retract(user_id, message):
+            INBOX[user_id].remove(message)  # expect: NWS201@5
+        """,
+        # a store of weak references that also keeps one strong one
+        """
+        import weakref
+
+        MANAGERS = {}
+
+        async def track(user_id, manager):
+            MANAGERS[user_id] = weakref.ref(manager)  # expect: NWS201@5
+            MANAGERS['last'] = manager  # expect: NWS201@5
         """,
         # a literal key holding what a user sent, not a count
         """
@@ -175,7 +208,7 @@ class SharedModuleCache(_ModuleContainerRule):
                 def remember(item):
                     INDEX.setdefault(item.key, []).append(item)  # expect: NWS201@13
                 [PENDING.append(i) for i in items]  # expect: NWS201@10
-                forget = lambda i: PENDING.remove(i)  # expect: NWS201@28
+                forget = lambda i: PENDING.remove(i)
                 return remember, forget
         """,
         # a user context (parameter or self.user_context), `global`, odd formatting
@@ -349,6 +382,40 @@ class SharedModuleCache(_ModuleContainerRule):
         async def logout(user_id, token_hash):
             TOKENS.pop(token_hash, None)
         """,
+        # removals from the store itself put nobody's data into it: a delete handler
+        # (after its ownership check), an entry rebound to a filtered copy of itself,
+        # `del`, `pop`, `discard`, `clear` (audit, with the store)
+        """
+        MESSAGES = {}
+        BY_USER = {}
+        ONLINE = set()
+
+        @router.delete("/messages/{message_id}")
+        async def delete_message(message_id, user_id):
+            message = MESSAGES[message_id]
+            if message.user_id != user_id:
+                raise PermissionError(message_id)
+            del MESSAGES[message_id]
+            BY_USER[user_id] = [m for m in BY_USER[user_id] if m != message_id]
+            BY_USER[user_id] = {k: v for k, v in BY_USER[user_id].items() if k != message_id}
+            BY_USER.pop(user_id, None)
+            ONLINE.discard(user_id)
+
+        async def reset(user_id):
+            ONLINE.clear()
+        """,
+        # a store holding only weak references keeps no user's object alive
+        """
+        import weakref
+        from weakref import ref
+
+        LIVE = {}
+        SEEN = []
+
+        async def track(user_id, manager):
+            LIVE[user_id] = weakref.ref(manager)
+            SEEN.append(ref(manager))
+        """,
         # process metrics: a number added under a literal key
         """
         STATS = {'expired': 0, 'active': 0}
@@ -380,7 +447,21 @@ class SharedModuleCache(_ModuleContainerRule):
         # and the removals by key that make that lifecycle (the sweep, the logout):
         # they are the cleanup of such a store, reviewed with it
         audit = audit or (name in keyed_removals(node) and self._evicted(name))
+        # a removal from the container itself (``del X[k]``, ``X.pop(k)``, ``X.clear()``)
+        # puts nobody's data into it: where the data goes in (its additions) is the
+        # finding; the removals are reviewed with the store
+        audit = audit or pure_removal(node)
+        # a store of weak references keeps no user's object alive
+        audit = audit or self._weak_only(name)
         return self._report_once(node, audit=audit, name=name, func=function_label(fn))
+
+    def _weak_only(self, name: str) -> bool:
+        memo = self.ctx.rule_state.setdefault("nws201-weak", {})
+        assert isinstance(memo, dict)
+        if name not in memo:
+            ctx = self.ctx
+            memo[name] = weak_only_store(ctx.tree, name, lambda n: module_qualname(ctx, n))
+        return bool(memo[name])
 
     def _evicted(self, name: str) -> bool:
         """A cleanup function of the project removes entries of ``name`` by key."""
