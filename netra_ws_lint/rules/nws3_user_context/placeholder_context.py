@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from netra_ws_lint.analysis.idioms import kept_in_function, probe_function
 from netra_ws_lint.analysis.resolution import (
     _call_label,
     _literal_text,
@@ -33,6 +34,16 @@ class PlaceholderContext(_NWS3Rule):
     local name the function never reads (built and dropped), and one built in a
     `__post_init__` that Python never calls (a class that is not a dataclass and has
     its own `__init__`, which does not call it).
+
+    Audit only: the throwaway context of a probe — built in a function whose name
+    says it checks the application rather than serving a user (`health`, `readiness`,
+    `liveness`, `probe`, `smoke`, `self_test`, or a name starting with `validate` or
+    `verify`: `validate_factory_health`) and kept in that function (given to the calls
+    it checks, never returned, yielded or stored on an object). A probe that returns
+    its placeholder or keeps it on `self` hands it to whoever comes next: reported.
+    A deliberate system identity of a background job (a scheduler) is a literal like
+    any other until the team declares it in `system-user-ids`: from the code alone it
+    cannot be told from a placeholder.
 
     ## Why is this bad?
     A placeholder context is not a user: every job that runs with it shares one
@@ -151,8 +162,39 @@ class PlaceholderContext(_NWS3Rule):
             def __post_init__(self):
                 self.state = UserExecutionContext(user_id='step')  # expect: NWS304@22
         """,
+        # a probe's name is not enough: the placeholder leaves the function (returned,
+        # kept on the object) and serves whoever uses it next
+        """
+        class Factory:
+            def validate_setup(self):
+                return UserExecutionContext(user_id='health')  # expect: NWS304@16
+
+            async def health_check(self):
+                self.default = UserExecutionContext(user_id='probe')  # expect: NWS304@24
+                return await self.create_scoped(self.default)
+        """,
     ]
     VALID = [
+        # a throwaway context of a health probe or a self-validation, given to the
+        # calls it checks and dropped (audit: nobody is served)
+        """
+        import time
+
+        class ToolFactory:
+            async def validate_factory_health(self):
+                test_context = UserExecutionContext(user_id='health_check_user', thread_id='t')
+                start = time.time()
+                async with self.create_scoped_executor(test_context) as executor:
+                    await executor.ping()
+                return {'status': 'healthy', 'elapsed': time.time() - start}
+
+        def readiness(registry):
+            found = registry.check(UserExecutionContext(user_id='readiness'))
+            return found is not None
+
+        def runSelfTest(factory):
+            factory.build(context=UserExecutionContext(user_id='self-test'))
+        """,
         # acting for nobody: a placeholder built and dropped (never read), and one in
         # a `__post_init__` Python never calls (no dataclass, its own __init__)
         """
@@ -286,7 +328,24 @@ class PlaceholderContext(_NWS3Rule):
         value = self._user_id_arg(node)
         literal = _literal_text(value) if value is not None else None
         if literal is not None and not self._system_id(value) and not self._acts_for_nobody(node):
-            self.report(node, name=label, how=f"with the literal user id {literal}")
+            self.report(
+                node,
+                audit=self._probe(node),
+                name=label,
+                how=f"with the literal user id {literal}",
+            )
+
+    def _probe(self, node: ast.Call) -> bool:
+        """A throwaway context of a health probe or a self-check: built in a function
+        whose name says it checks the application (``validate_factory_health``,
+        ``readiness``, ``run_self_test``) and kept in that function (given to calls,
+        never returned, yielded or stored beyond it)."""
+        fns = self.ctx.enclosing_functions()
+        return (
+            bool(fns)
+            and any(probe_function(fn.name) for fn in fns)
+            and kept_in_function(fns[0], node)
+        )
 
     def _system_id(self, value: ast.AST | None) -> bool:
         """A literal id the team declares as a deliberate system context."""
