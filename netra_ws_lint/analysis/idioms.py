@@ -467,6 +467,83 @@ def kept_in_function(fn: FunctionNode, value: ast.expr) -> bool:
     return True
 
 
+def context_guarded(fn: FunctionNode, name: str) -> bool:
+    """``fn`` reads its parameter ``name`` only under a test that mentions it (in the
+    test, or in the branch taken when the test holds: ``if user_context and
+    user_context.run_id: ...``), and reads it at least once: it has a way through
+    without it."""
+    guarded: set[int] = set()
+    loads: list[ast.Name] = []
+    for node in scope_nodes(fn):
+        if isinstance(node, (ast.If, ast.IfExp, ast.While)) and any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.test)
+        ):
+            body = node.body if isinstance(node.body, list) else [node.body]
+            for part in (node.test, *body):
+                guarded.update(id(n) for n in ast.walk(part))
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads.append(node)
+    return bool(loads) and all(id(n) in guarded for n in loads)
+
+
+def handed_on(fn: FunctionNode, call: ast.Call) -> str | None:
+    """Where the object ``call`` builds goes when ``fn`` does not keep it to itself:
+    returned or yielded (also inside what is returned: ``return Client(manager)``,
+    ``return {"svc": Service()}``), or stored on an object (``self._helper = ...``,
+    ``app.state.svc = ...``), directly or through locals, or kept in a module global
+    (``global _x; _x = X()``: "global", shared by everyone); None when it is only used
+    in ``fn`` (``svc = Service(); await svc.run()``: calling its methods does not hand
+    it on)."""
+    globals_: set[str] = set()
+    for node in scope_nodes(fn):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            globals_.update(node.names)
+    names: set[str] = set()
+
+    def carries(expr: ast.AST | None) -> bool:
+        if expr is None:
+            return False
+        if expr is call:
+            return True
+        if isinstance(expr, ast.Name):
+            return expr.id in names
+        if isinstance(expr, ast.Call):
+            return any(carries(a) for a in expr.args) or any(
+                carries(k.value) for k in expr.keywords
+            )
+        if isinstance(expr, (ast.Await, ast.Starred, ast.NamedExpr)):
+            return carries(expr.value)
+        if isinstance(expr, ast.Dict):
+            return any(carries(v) for v in expr.values)
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return any(carries(e) for e in expr.elts)
+        if isinstance(expr, ast.IfExp):
+            return carries(expr.body) or carries(expr.orelse)
+        if isinstance(expr, ast.BoolOp):
+            return any(carries(v) for v in expr.values)
+        return False
+
+    for _ in range(4):  # locals assigned from locals, to a small fixed point
+        before = len(names)
+        for node in scope_nodes(fn):
+            if isinstance(node, ast.Return) and carries(node.value):
+                return "returned"
+            if isinstance(node, (ast.Yield, ast.YieldFrom)) and carries(node.value):
+                return "yielded"
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and carries(node.value):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Attribute):
+                        return f"stored on `{dotted_name(t) or t.attr}`"
+                    if isinstance(t, ast.Name):
+                        if t.id in globals_:
+                            return "global"  # a module global: shared by every user
+                        names.add(t.id)
+        if len(names) == before:
+            break
+    return None
+
+
 def function_label(node: ast.AST) -> str:
     return getattr(node, "name", None) or "<lambda>"
 

@@ -8,7 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Union
 
-from netra_ws_lint.analysis.idioms import cache_decorator, is_staticmethod, self_param
+from netra_ws_lint.analysis.idioms import (
+    cache_decorator,
+    context_guarded,
+    is_staticmethod,
+    self_param,
+)
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
     FunctionNode,
@@ -155,6 +160,9 @@ class _Target:
     # the context parameter has a default: the callee runs without one (another
     # branch, a fallback), so passing it changes what it does
     optional: bool = False
+    # (a function of this module) it reads its context only under a test that it is
+    # set (``if user_context and ...``): ``None`` is a value it takes on purpose
+    guarded: bool = False
 
 
 class _Facts:
@@ -361,7 +369,8 @@ class _Facts:
             return _Target(label, True, "user-scoped type", cp.param, offset, use, cp.has_default)
         if factory or (cp.has_default and self._inferred_factory(name)):
             return _Target(label, True, "context factory", cp.param, offset, use, cp.has_default)
-        return _Target(label, not cp.has_default, "function", cp.param, offset, use)
+        guarded = fn is not None and context_guarded(fn, cp.param.name)
+        return _Target(label, not cp.has_default, "function", cp.param, offset, use, False, guarded)
 
     def _factory_class(self, name: str) -> bool:
         """A same-module class the vocabulary finds is a shared factory."""

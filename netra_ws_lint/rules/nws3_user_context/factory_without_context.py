@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from netra_ws_lint.analysis.idioms import handed_on, in_async_code, probe_function
 from netra_ws_lint.analysis.resolution import (
     NONE,
     PASSED,
@@ -29,8 +30,22 @@ class FactoryWithoutContext(_NWS3Rule):
     (`*WebSocketManager`, `*WebSocketBridge`, `*WebSocketNotifier`, `*Emitter`, or a
     class of this module whose `__init__` takes a user context), or a function of this
     module whose user-context parameter has no default — called without the context,
-    or with a literal `None` for it. Flagged whatever is in scope: without a context at
-    hand, the call site is where one is missing.
+    or with a literal `None` for it. Flagged where a user is in scope (a user context,
+    a user identity, a request handler): the context at hand was dropped. Without a
+    user in scope, flagged where the object acts at once or for everyone: at import
+    time, kept in a module global, or used in place in async code (code that may
+    serve a request: `service = CorpusService(); await service.delete(corpus_id)`).
+
+    Audit only (`--audit`, or selecting NWS301), with no user in scope: a function
+    named for a probe or a self-validation (`health`, `readiness`, `self_test`,
+    `validate_*`, `verify_*`); one that hands the object on — returns it (also inside
+    what it returns: `return Client(LLMManager())`), yields it, or keeps it on an
+    object (an instance's private helper `self._agent = Agent(context=None)`, startup
+    wiring `app.state.service = Service()`) — whose owner is decided where it is used;
+    and sync code using it in place (a script, a helper no request is known to reach).
+    Also audit: a literal `None` given to a function of this module that reads its
+    context only under a test that it is set (`if user_context and ...`): `None` is a
+    value it takes on purpose (a cleanup path that never had a context).
 
     A user context is a parameter annotated with a context type or named with a
     context name. For a callee defined in this module the arguments are bound to its
@@ -151,7 +166,7 @@ class FactoryWithoutContext(_NWS3Rule):
             def __init__(self, *, context):
                 self.context = context
 
-        def setup():
+        def setup(session_id):
             notifier = build_notifier(  # expect: NWS301@16
                 'events',
                 user_context = None,
@@ -196,12 +211,82 @@ class FactoryWithoutContext(_NWS3Rule):
         def create_report_client(user_context=None):
             return ReportClient(user_context)
 
-        def startup(app):
-            app.state.reports = create_report_client()  # expect: NWS301@25
-            app.state.backup = create_report_client(None)  # expect: NWS301@24
+        async def reports_for(user_id):
+            client = create_report_client()  # expect: NWS301@14
+            backup = create_report_client(None)  # expect: NWS301@14
+            return await client.fetch(user_id), backup
+        """,
+        # no user in scope, but the object is used right here in async code (code
+        # that may serve a request), or kept in a module global (one for everyone)
+        """
+        class CorpusService:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        _shared = None
+
+        async def delete_corpus(corpus_id):
+            service = CorpusService()  # expect: NWS301@15
+            return await service.delete(corpus_id)
+
+        def get_service():
+            global _shared
+            if _shared is None:
+                _shared = CorpusService()  # expect: NWS301@19
+            return _shared
         """,
     ]
     VALID = [
+        # no user in scope and the object handed on (audit: who it is for is decided
+        # where it is used): an instance's private fallback, startup wiring on
+        # `app.state`, a function returning a new one per call (also inside what it
+        # returns), a self-validation, sync code using it in place (a script); a
+        # `None` given to a function that reads its context only once it checked it
+        # is set
+        """
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        class Tool:
+            def __init__(self, llm=None):
+                self.llm = llm
+
+            def _get_llm(self):
+                if self.llm is None:
+                    self.llm = LLMManager()
+                return self.llm
+
+        async def startup(app):
+            bridge = LLMManager()
+            app.state.llm = bridge
+
+        async def new_manager():
+            manager = LLMManager()
+            await manager.initialize()
+            return manager
+
+        def client_for(request):
+            return Client(LLMManager(), timeout=request.timeout)
+
+        def validate_components(client=None):
+            if client is None:
+                client = Client(LLMManager(None))
+            return client.ping()
+
+        class Router:
+            async def cleanup(self, websocket, manager, user_context):
+                if manager and user_context and user_context.connection_id:
+                    await manager.remove(user_context.connection_id)
+                await websocket.close()
+
+            async def legacy(self, websocket):
+                await self.cleanup(websocket, None, None)
+
+        def main(args):
+            manager = LLMManager()
+            print(manager.ask(args.prompt))
+        """,
         # built, then bound to the user in scope by one of its methods
         """
         class LLMManager:
@@ -472,8 +557,34 @@ class FactoryWithoutContext(_NWS3Rule):
             return  # a pool's `initializer=` builds the worker's own, for no user
         how = "with `None` for its user context" if status == NONE else "without a user context"
         self.report(
-            node, what=target.what, name=target.label, how=how, fix=self._fix(node, target, status)
+            node,
+            audit=self._for_nobody(node) or (status == NONE and target.guarded),
+            what=target.what,
+            name=target.label,
+            how=how,
+            fix=self._fix(node, target, status),
         )
+
+    def _for_nobody(self, node: ast.Call) -> bool:
+        """The call is in a function with no user in scope (no user context, no user
+        identity, not a request handler) that builds the object for no one: a probe
+        or self-validation (by its name), or one that hands the object on (returns it,
+        keeps it on an object: an instance's private helper, startup wiring on
+        ``app.state``), or sync code using it in place. Whose the object is, is
+        decided where it is used: audit. Import time, a module global (shared by
+        everyone) and an object used in place in async code stay reported."""
+        ctx = self.ctx
+        fns = ctx.enclosing_functions()
+        if not fns or ctx.has_user_identity():
+            return False
+        if any(probe_function(fn.name) for fn in fns):
+            return True
+        kept = handed_on(fns[0], node)
+        if kept is not None:
+            return kept != "global"
+        # used in place: in async code that may serve a request, reported; in sync
+        # code with no user and no handler (a script, a setup helper), audit
+        return not in_async_code(ctx)
 
     def _fix(self, node: ast.Call, target: _Target, status: str) -> Fix:
         """Safe: the missing context of a configured factory or of a callee whose
