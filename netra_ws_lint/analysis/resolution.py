@@ -79,6 +79,13 @@ def keeps_signature(fn: FunctionNode) -> bool:
     return all(_decorator_name(d) in SIGNATURE_KEEPING for d in fn.decorator_list)
 
 
+def _first_of_or(value: ast.expr) -> ast.expr:
+    """``ctx`` in ``ctx or fallback`` (the value given when there is one); else ``value``."""
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+        return value.values[0]
+    return value
+
+
 def _none_arg(call: ast.Call, target: _Target, facts: _Facts) -> ast.expr | None:
     """The literal ``None`` given for the user context (see :meth:`_Facts.status`)."""
     param = target.param
@@ -411,9 +418,11 @@ class _Facts:
         if any(
             isinstance(a, (ast.Name, ast.Call)) and self.ctx.is_context_value(a)
             for a in [*call.args, *(kw.value for kw in call.keywords)]
+            for a in [_first_of_or(a)]
         ):
             # a context built here handed to another parameter (``Engine(ctx, f)`` where
-            # the first takes a context or a registry): it is given one
+            # the first takes a context or a registry), also with a fallback
+            # (``user_context or {}``): it is given one
             return PASSED
         return MISSING
 

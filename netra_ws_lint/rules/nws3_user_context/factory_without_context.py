@@ -301,9 +301,9 @@ class FactoryWithoutContext(_NWS3Rule):
             await manager.initialize_for_context(user_context)
             return manager
         """,
-        # a context built in the function, then passed positionally to a constructor
-        # whose first parameter takes a context or a registry (its `context=` keyword
-        # left out): it is given a user context
+        # a context built in the function (or the caller's, with a fallback), then
+        # passed positionally to a constructor whose first parameter takes a context or
+        # a registry (its `context=` keyword left out): it is given a user context
         """
         from app.context import UserExecutionContext
 
@@ -314,6 +314,9 @@ class FactoryWithoutContext(_NWS3Rule):
         def compat_engine(factory):
             fallback_ctx = UserExecutionContext(user_id=new_id(), thread_id=new_id())
             return Engine(fallback_ctx, factory)
+
+        def engine_for(factory, user_context=None):
+            return Engine(user_context or {}, factory)
         """,
         # a per-user object given the user it belongs to by its identity keyword
         """
