@@ -33,7 +33,7 @@ def test_one_statement_is_one_finding() -> None:
         "async def f(k, j):\n"
         "    CACHE.setdefault(k, {}).setdefault(j, []).append(1)\n"
         "    CACHE[k], CACHE[j] = 1, 2\n"
-        "    del CACHE[k], CACHE[j]\n"
+        "    del CACHE[k][0], CACHE[j][0]\n"
     )
     assert places(run(src)) == [(3, 5, "NWS201"), (4, 5, "NWS201"), (5, 5, "NWS201")]
 
