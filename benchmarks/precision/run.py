@@ -259,6 +259,16 @@ class SourceFile:
             return " ".join(self.lines[line - 1].split())
         return ""
 
+    def occurrence(self, line: int) -> int:
+        """1 + how many earlier lines of the same def/class read the same as ``line``:
+        a repeated line keeps its key whether or not its twins are reported."""
+        text, scope = self.statement(line), self.scope(line)
+        return 1 + sum(
+            1
+            for n in range(1, line)
+            if self.statement(n) == text and self.scope(n) == scope
+        )
+
 
 def line_digest(text: str) -> str:
     """What a label of a private tree keeps of a line: ``sha1:`` and 12 hex digits of
@@ -275,8 +285,9 @@ def label_key(label: dict[str, Any]) -> str:
 
 
 def keyed_findings(corpus: str, root: Path, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The findings with ``key``, ``scope`` and ``text``; identical keys in one file
-    get ``#2``, ``#3``... in source order."""
+    """The findings with ``key``, ``scope`` and ``text``; the second, third... line of
+    a def/class that reads the same gets ``#2``, ``#3``... (counted over the source,
+    not over the findings), and so does a second finding of one code on one line."""
     files: dict[str, SourceFile] = {}
     seen: Counter[str] = Counter()
     out = []
@@ -287,6 +298,9 @@ def keyed_findings(corpus: str, root: Path, findings: list[dict[str, Any]]) -> l
         scope, text = src.scope(f["line"]), src.statement(f["line"])
         if corpus == BACKEND:
             text = line_digest(text)
+        n = src.occurrence(f["line"])
+        if n > 1:
+            text = f"{text} #{n}"
         key = finding_key(corpus, f, text, scope)
         seen[key] += 1
         if seen[key] > 1:
