@@ -638,6 +638,9 @@ class Run:
         self.fast: dict[str, tuple[str, str, frozenset[str]]] = {}
         # the files of those projects, walked if the cache cannot answer
         self.deferred: list[Callable[[], list[Target]]] = []
+        # after a check answered from snapshots: their projects, made when a file is
+        # checked again (see recheck)
+        self._pending: tuple[dict[str, tuple[str, str, frozenset[str]]], list[Any]] | None = None
 
     def _item(
         self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
@@ -682,6 +685,9 @@ class Run:
         if self.fast:
             answered = self._answer_fast(items)
             if answered is not None:
+                self._pending = (dict(self.fast), list(self.deferred))
+                self.fast.clear()
+                self.deferred.clear()
                 return answered
             others = [*others, *(t for later in self.deferred for t in later())]
             if checker.cache is not None:
@@ -789,6 +795,8 @@ class Run:
                 times += [m for _, m in files.values()]
                 times += [w[1] for w in walk.watch.values() if w is not None]
                 if max(times, default=0) < recent:
+                    kinds = {it.settings for it in mine}
+                    source = [self.checker.settings[min(kinds)].source] if len(kinds) == 1 else []
                     cache.put_snapshot(
                         root,
                         walk.key,
@@ -798,6 +806,7 @@ class Run:
                         project.digest,
                         project.names_digest,
                         walk.names,
+                        source,
                     )
 
     def cached(self, path: Path, display: str, settings: Settings, text: str) -> CheckResult | None:
@@ -834,6 +843,17 @@ class Run:
         ``data`` / ``source`` (and flake8's ``tree``) given, with its own facts taken
         from that text (stdin, an editor's buffer, a fix pass). ``keep``: the project
         keeps those facts (an editor's unsaved text, seen by the other files)."""
+        if self._pending is not None:
+            # the check was answered from snapshots, without the projects: made now
+            # (from the cache: the snapshots still hold), as the check would have
+            fast, deferred = self._pending
+            self._pending = None
+            others = [t for later in deferred for t in later()]
+            if self.checker.cache is not None:
+                for root, snap in fast.items():
+                    self.checker.cache.full(root)
+                    self.checker.known[root] = snap
+            self.check([], others)
         item = self._items.get(real_path(path))
         if item is None or self.checker.settings[item.settings] != settings:
             item = self._item(path, display, settings, True)
@@ -927,19 +947,10 @@ def plan_run(
 
     A file's project root is the directory of its configuration file, else the git
     root, else the common directory of ``paths``."""
-    from netra_ws_lint.engine.discovery import WALKS, project_files, project_root, walk_key
+    from netra_ws_lint.engine.discovery import WALKS, project_files, walk_key
 
     fallback = _common_directory([Path(p) for p in paths]) or Path.cwd()
-    roots: dict[tuple[str, str | None], Path] = {}
-
-    def root_of(path: Path, settings: Settings) -> Path:
-        text = str(path)
-        where = path.absolute().parent if ".." in text else os.path.dirname(absolute_path(text))
-        key = (str(where), settings.source)
-        if key not in roots:
-            roots[key] = project_root(path, settings) or fallback
-        return roots[key]
-
+    root_of = _root_finder(fallback)
     first = root_of(targets[0].path, targets[0].settings) if targets else fallback
     run = new_run(first, project, root_of, cache, cache_dir, jobs)
     others: list[Target] = []
@@ -993,6 +1004,81 @@ def plan_run(
                 others.extend(folder_files(Path(p), overrides, config_file, respect_gitignore))
                 run.walks.clear()  # (the project is more than its walk)
     return run, others
+
+
+def _root_finder(fallback: Path) -> Callable[[Path, Settings], Path]:
+    """``root_of(path, settings)``: the project root of a file (the directory of its
+    configuration file, else the git root, else ``fallback``), memoised by directory."""
+    from netra_ws_lint.engine.discovery import project_root
+
+    roots: dict[tuple[str, str | None], Path] = {}
+
+    def root_of(path: Path, settings: Settings) -> Path:
+        text = str(path)
+        where = path.absolute().parent if ".." in text else os.path.dirname(absolute_path(text))
+        key = (str(where), settings.source)
+        if key not in roots:
+            roots[key] = project_root(path, settings) or fallback
+        return roots[key]
+
+    return root_of
+
+
+def plan_snapshot(
+    path: str,
+    overrides: dict[str, Any] | None,
+    config_file: Path | None,
+    respect_gitignore: bool = True,
+    *,
+    cache_dir: Path | None = None,
+    jobs: int | None = 0,
+) -> tuple[Run, list[Target]] | None:
+    """A warm ``check DIR`` of a whole project without walking it: when ``DIR`` is a
+    project root whose snapshot (see :meth:`.Cache.snapshot`) was taken by a walk with
+    the same options and still holds (every directory, ``.gitignore``, configuration
+    file and file as that walk saw it), the walk would find the same files with the same
+    settings, so the run's targets are the snapshot's files (shown as the walk shows
+    them, from the working directory), and their findings come from the head file.
+    None when anything differs, or the snapshot's files did not all take the same
+    settings: the caller walks (:func:`.discovery.discover`, :func:`plan_run`)."""
+    from netra_ws_lint.config import ConfigCache, ConfigError
+    from netra_ws_lint.engine.cache import DEFAULT_DIR
+    from netra_ws_lint.engine.discovery import (
+        WALKS,
+        project_files,
+        project_root,
+        rule_codes,
+        snapshot_targets,
+        walk_key,
+    )
+
+    top = Path(path).absolute()
+    if str(top) != os.path.abspath(path) or not os.path.isdir(top):
+        return None  # (a path through "..": the walk's paths would keep it)
+    try:
+        settings = ConfigCache(rule_codes).settings_for(top, overrides, config_file)
+    except (ConfigError, OSError):
+        return None  # (reported by the walk)
+    if (project_root(top, settings) or top) != top:
+        return None  # not a project root: its walk is not the project's
+    root = str(top)
+    key = walk_key(overrides, config_file, respect_gitignore, top, settings)
+    store = Cache(cache_dir or top / DEFAULT_DIR)
+    snap = store.snapshot(root, key)
+    if snap is None or store.snapshot_source(root) != [settings.source]:
+        return None
+    run = Run(store, jobs=jobs, project=True, root_of=_root_finder(top))
+    run.fast[root] = snap
+
+    def later() -> list[Target]:  # a file's findings are not in the cache
+        files = project_files(top, overrides, config_file, respect_gitignore)
+        found = WALKS.get((root, key))
+        if found is not None:
+            run.walks[root] = found
+        return [(t.path, t.display, t.settings) for t in files]
+
+    run.deferred.append(later)
+    return run, [(t.path, t.display, t.settings) for t in snapshot_targets(snap[2], settings)]
 
 
 def folder_files(
