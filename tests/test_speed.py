@@ -70,6 +70,28 @@ def test_each_file_read_and_parsed_once_and_warm_run_reads_only_what_it_prints(
     assert set(reads) <= shown
 
 
+def test_a_cold_run_walks_each_files_rules_once(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step 1 only extracts facts; step 2 checks each target once, with the project
+    when it names something the project knows (nearly every file of a real project),
+    else without it: no rule walk is done twice."""
+    walked: Counter[str] = Counter()
+    real = pipeline.run_rules
+
+    def counting(tree: Any, source: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        walked[path] += 1
+        return real(tree, source, path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_rules", counting)
+    _, cold = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    assert "NWS105" in cold and "NWS301" in cold
+    assert len(walked) > 40 and max(walked.values()) == 1
+    walked.clear()
+    _, out = run(capsys, "check", "--no-cache", "-j", "2", ".")  # (in worker processes)
+    assert out == cold
+
+
 def test_changed_facts_recheck_their_dependents_only(
     generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,12 +7,12 @@ on ``--jobs``. Every file goes through :func:`.pipeline.check`.
 In project mode (the default) a run has two steps:
 
 1. The facts of every module of the project (the targets and the other files of their
-   project roots): from the cache, else by checking the file on its own, which extracts
-   them from the same tree (a file that is not a target only has its facts extracted).
-2. :class:`~.analysis.project.ProjectIndex` joins them; each target is checked with it.
-   A target none of whose identifiers is a name the project knows gets the same result
-   with or without the project, so its step-1 result is kept (and cached without the
-   project's digest in its key); the others are checked again, with the project.
+   project roots): from the cache, else extracted from the file's tree (from its import
+   lines alone when it can define nothing of interest). No rule runs in this step.
+2. :class:`~.analysis.project.ProjectIndex` joins them; each target is checked once:
+   with the project when one of its identifiers is a name the project knows, else
+   without it (the same result either way; cached without the project's digest in its
+   key). A small in-process run checks each target from the text and tree step 1 read.
 
 Files whose cached result is valid are answered in the main process; the others are
 checked in-process for small runs (a pre-commit hook's few files) or spread over worker
@@ -103,14 +103,13 @@ def default_jobs() -> int:
 
 @dataclass
 class Extracted:
-    """What :meth:`_Checker.extract` found of one file: its facts, its result
-    without the project (targets only), the digest of its bytes and its text
-    (targets only: whether it names something the project knows)."""
+    """What :meth:`_Checker.extract` found of one file: its facts, the result of a
+    target that could not be read or decoded (it needs no other check) and the digest
+    of its bytes."""
 
     facts: dict[str, Any] | None
     local: CheckResult | None
     sha: str | None
-    source: str | None
 
 
 @dataclass(frozen=True)
@@ -334,14 +333,19 @@ class _Checker:
 
     def extract(self, item: Item) -> Extracted:
         """Read ``item`` once and take its facts from its tree (from its text alone
-        when it can define nothing of interest and is not checked); a target is also
-        checked from that tree, without the project: that result stands when the file
-        names nothing the project knows (see :meth:`Run.check`). Runs in a worker."""
+        when it can define nothing of interest); a target's text and tree are kept for
+        its check (step 2) when this is not a worker. Only a target that cannot be
+        decoded is checked here (its result is the decoding error). Runs in a worker.
+
+        (Checking every target here too, without the project, and keeping that result
+        for the files that name nothing the project knows, cost more than it saved:
+        nearly every file names something a real project knows, so nearly every
+        rule walk was done twice.)"""
         try:
             data = read_source_bytes(Path(item.path))
         except OSError as exc:
             skipped = CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
-            return Extracted(None, skipped if item.checked else None, None, None)
+            return Extracted(None, skipped if item.checked else None, None)
         sha = hashlib.sha256(data).hexdigest()
         settings = self.settings[item.settings]
         module = self.module(item)
@@ -349,20 +353,20 @@ class _Checker:
             source = decode_source(data)
         except DecodeError:
             local = self._local(item, data=data) if item.checked else None
-            return Extracted(None, local, sha, None)
-        if not item.checked and not needs_tree(source, settings):
-            return Extracted(imports_entry(source, module), None, sha, None)
-        parsed = parse_source(source, item.path)
-        tree = parsed if isinstance(parsed, ast.Module) else None
-        if not item.checked:
+            return Extracted(None, local, sha)
+        tree: ast.Module | None = None
+        if not needs_tree(source, settings):
+            facts: dict[str, Any] | None = imports_entry(source, module)
+        else:
+            parsed = parse_source(source, item.path)
+            tree = parsed if isinstance(parsed, ast.Module) else None
             facts = None
             if tree is not None:
                 with contextlib.suppress(RecursionError, MemoryError):
                     facts = facts_from_tree(tree, source, item.path, module, settings)
-            return Extracted(facts, None, sha, None)
-        local = self._local(item, source=source, tree=tree)
-        facts, local.facts = local.facts, None
-        # kept for its check with the project, if it needs one (not in a worker)
+        if not item.checked:
+            return Extracted(facts, None, sha)
+        # kept for its check (not in a worker)
         if self.keep_trees and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
             if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
                 self._tree_bytes += len(data)
@@ -370,7 +374,7 @@ class _Checker:
                 tree = None  # parsed again by its check: a tree is ~20x its source
             self.parsed[item.path] = (data, source, tree)
             self._kept_bytes += len(data)
-        return Extracted(facts, local, sha, source)
+        return Extracted(facts, None, sha)
 
     def _local(
         self,
@@ -715,8 +719,8 @@ class Run:
                 seen.add(real)
                 every.append(self._item(p, d, s, False, real))
         fresh = _build_projects(checker, every, self.jobs, progress)
-        # a target read in step 1 was checked there without the project: that result
-        # stands unless the file names something the project knows
+        # a target read in step 1 is checked now (one that could not be read or decoded
+        # has its result from step 1)
         results = [None] * len(items)
         todo = []
         for i, it in enumerate(items):
@@ -725,9 +729,7 @@ class Run:
                 results[i] = checker.lookup(it)
             elif found.local is not None:
                 project = checker.project_of(it)
-                if project is not None and found.source and uses_project(found.source, project):
-                    pass  # checked again, with the project
-                elif found.sha is None:  # unreadable: not cached
+                if found.sha is None:  # unreadable: not cached
                     results[i] = (found.local, "", None)
                 else:
                     dep = "N" if project is None else "L" + checker.names_digest(str(it.root))
