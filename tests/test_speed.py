@@ -344,3 +344,27 @@ def test_per_statement_questions_walk_a_function_once(monkeypatch: pytest.Monkey
     for where, n in walks.items():
         if where.split(":")[0] in ("idioms.py", "scopes.py", "placeholder_context.py"):
             assert n <= 2, (where, n)  # node_memo: one walk for each of two questions
+
+
+@pytest.mark.parametrize("keyword", ["initializer", "\uff49nitializer"])  # (NFKC folds it)
+def test_worker_initializers_found_whatever_the_text_says(keyword: str) -> None:
+    """The vocabulary facts skip the walk for worker-pool initializers when the text
+    cannot hold one: the same facts as with the walk."""
+    import ast
+
+    from netra_ws_lint.analysis.vocabulary import module_facts
+
+    source = (
+        "from concurrent.futures import ProcessPoolExecutor\n\n"
+        "def init():\n    pass\n\n"
+        f"POOL = ProcessPoolExecutor({keyword}=init)\n"
+    )
+    tree = ast.parse(source)
+    settings = Settings()
+    with_text = module_facts(tree, settings, "m", False, source)
+    assert with_text["vocabulary"]["initializers"] == {"m.init": True}
+    assert with_text == module_facts(ast.parse(source), settings, "m", False)
+    plain = "def init():\n    pass\n"
+    assert module_facts(ast.parse(plain), settings, "m", False, plain)["vocabulary"][
+        "initializers"
+    ] == {}
