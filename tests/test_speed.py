@@ -368,3 +368,23 @@ def test_worker_initializers_found_whatever_the_text_says(keyword: str) -> None:
     assert module_facts(ast.parse(plain), settings, "m", False, plain)["vocabulary"][
         "initializers"
     ] == {}
+
+
+def test_the_walks_skip_only_fields_that_hold_no_node() -> None:
+    """``node_fields`` leaves out the fields the grammar types as names, strings,
+    constants and numbers: on real code every walk still sees every node
+    (``child_nodes`` is ``ast.iter_child_nodes`` less the ``ctx`` markers)."""
+    import ast
+
+    from netra_ws_lint.analysis.scopes import child_nodes, node_fields
+
+    files = sorted(STDLIB.glob("*.py"))[:60] + sorted((STDLIB / "asyncio").glob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            expected = [
+                c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)
+            ]
+            assert child_nodes(node) == expected, (path, type(node).__name__)
+    assert node_fields(ast.Name) == ()
+    assert node_fields(ast.FunctionDef)[:2] == ("args", "body")
+    assert node_fields(ast.Attribute) == ("value",)
