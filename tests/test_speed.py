@@ -388,3 +388,24 @@ def test_the_walks_skip_only_fields_that_hold_no_node() -> None:
     assert node_fields(ast.Name) == ()
     assert node_fields(ast.FunctionDef)[:2] == ("args", "body")
     assert node_fields(ast.Attribute) == ("value",)
+
+
+def test_a_files_identifiers_are_scanned_once(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a file names something its project knows and which rules can fire on
+    it both ask for its identifiers: its text is scanned for them once."""
+    from netra_ws_lint.engine import source
+
+    scans: Counter[str] = Counter()
+    real = source._IDENTIFIER
+
+    class Counting:
+        def findall(self, text: str) -> list[str]:
+            scans[text] += 1
+            return real.findall(text)
+
+    monkeypatch.setattr(source, "_IDENTIFIER", Counting())
+    _, out = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    assert "NWS105" in out
+    assert len(scans) > 40 and max(scans.values()) == 1

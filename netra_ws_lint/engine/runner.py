@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import re
 import stat
 import sys
 import unicodedata
@@ -50,6 +49,7 @@ from netra_ws_lint.engine.source import (
     CheckResult,
     DecodeError,
     decode_source,
+    identifiers,
     normalize_newlines,
     read_source_bytes,
 )
@@ -91,7 +91,6 @@ else:
 MIN_PARALLEL_FILES = 16
 CHUNKS_PER_JOB = 4
 MAX_CHUNK_FILES = 250  # what a worker holds before it hands its results over
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 def default_jobs() -> int:
@@ -132,7 +131,7 @@ def uses_project(source: str, project: ProjectIndex) -> bool:
         return False
     if not source.isascii():
         source = unicodedata.normalize("NFKC", source)
-    return not project.known_names.isdisjoint(_IDENTIFIER.findall(source))
+    return not project.known_names.isdisjoint(identifiers(source))
 
 
 class _Checker:
