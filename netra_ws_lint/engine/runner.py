@@ -44,7 +44,7 @@ from netra_ws_lint.engine.facts import (
     needs_tree,
     valid_facts,
 )
-from netra_ws_lint.engine.fsutil import absolute_path, real_path
+from netra_ws_lint.engine.fsutil import absolute_path, clear_real_paths, real_path
 from netra_ws_lint.engine.source import (
     CheckResult,
     DecodeError,
@@ -1053,6 +1053,7 @@ def plan_snapshot(
         walk_key,
     )
 
+    clear_real_paths()  # a run looks at the directories afresh (as a walk does)
     top = Path(path).absolute()
     if str(top) != os.path.abspath(path) or not os.path.isdir(top):
         return None  # (a path through "..": the walk's paths would keep it)
