@@ -327,6 +327,23 @@ def test_a_warm_check_of_the_project_takes_its_files_from_the_snapshot(
     assert walks == []
 
 
+def test_a_warm_check_whose_findings_are_not_all_cached_walks(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
+) -> None:
+    """The snapshot holds but a file's findings cannot be taken from the head file
+    (here: planted offsets): the run walks, as without a snapshot."""
+    expected = fresh(capsys, ["."])
+    (head,) = (project / ".netra-ws-lint-cache" / "v2").glob("head-*.json")
+    line, _, results = head.read_bytes().partition(b"\n")
+    data = json.loads(line)
+    first = sorted(data["files"])[0]
+    data["files"][first]["result"] = [len(results), 5]
+    head.write_bytes(json.dumps(data).encode() + b"\n" + results)
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", ".") == expected
+    assert walks
+
+
 def _seen_then_trusted(
     capsys: pytest.CaptureFixture[str], walks: list[str], project: Path, argv: list[str]
 ) -> list[str]:

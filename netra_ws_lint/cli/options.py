@@ -181,11 +181,11 @@ def collect(
             cache_dir=getattr(args, "cache_dir", None),
             jobs=getattr(args, "jobs", 0),
         )
-        if planned is not None:
-            run, found = planned
-            done = run.check(found, (), progress)
-            results.extend((r, s) for r, (_, _, s) in zip(done, found))
-            return results, _report_skipped(results, stderr), run
+        answered = planned[0].answer(planned[1]) if planned is not None else None
+        if planned is not None and answered is not None:
+            results.extend((r, s) for r, (_, _, s) in zip(answered, planned[1]))
+            return results, _report_skipped(results, stderr), planned[0]
+        # (else a file's findings are not in the cache: walked, as without a snapshot)
     targets, problems = discover(paths, options, config_file, args.force_exclude, respect_gitignore)
     for p in problems:
         print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)

@@ -754,6 +754,21 @@ class Run:
         checker.known.clear()
         return [r for r in results if r is not None]
 
+    def answer(self, targets: Sequence[Target]) -> list[CheckResult] | None:
+        """The results of ``targets`` when the cache answers every one of them with the
+        project digests of a snapshot that still holds (:attr:`fast`, see
+        :func:`plan_snapshot`), or None: nothing is kept, and the caller checks them
+        another way (a new run, after a walk)."""
+        items = [self._item(p, d, s, True) for p, d, s in targets]
+        clear_package_cache()
+        self.checker.states.clear()
+        answered = self._answer_fast(items)
+        if answered is not None:
+            self._pending = (dict(self.fast), list(self.deferred))
+        self.fast.clear()
+        self.deferred.clear()
+        return answered
+
     def _answer_fast(self, items: Sequence[Item]) -> list[CheckResult] | None:
         """Every target answered from the cache, its project's digests from a snapshot
         that still holds (see :meth:`.Cache.snapshot`), or None (nothing is kept: the
@@ -1039,13 +1054,14 @@ def plan_snapshot(
     the same options and still holds (every directory, ``.gitignore``, configuration
     file and file as that walk saw it), the walk would find the same files with the same
     settings, so the run's targets are the snapshot's files (shown as the walk shows
-    them, from the working directory), and their findings come from the head file.
-    None when anything differs, or the snapshot's files did not all take the same
-    settings: the caller walks (:func:`.discovery.discover`, :func:`plan_run`)."""
+    them, from the working directory), and their findings come from the head file
+    (:meth:`Run.answer`; when one is not there, the caller walks). None when anything
+    differs, or the snapshot's files did not all take the same settings: the caller
+    walks (:func:`.discovery.discover`, :func:`plan_run`)."""
     from netra_ws_lint.config import ConfigCache, ConfigError
     from netra_ws_lint.engine.cache import DEFAULT_DIR
     from netra_ws_lint.engine.discovery import (
-        WALKS,
+        PYTHON_SUFFIXES,
         project_files,
         project_root,
         rule_codes,
@@ -1069,14 +1085,14 @@ def plan_snapshot(
     snap = store.snapshot(root, key)
     if snap is None or store.snapshot_source(root) != [settings.source]:
         return None
+    below = os.path.join(root, "")
+    if not all(f.startswith(below) and f.endswith(PYTHON_SUFFIXES) for f in snap[2]):
+        return None  # (not what a walk of the project finds)
     run = Run(store, jobs=jobs, project=True, root_of=_root_finder(top))
     run.fast[root] = snap
 
-    def later() -> list[Target]:  # a file's findings are not in the cache
+    def later() -> list[Target]:  # the project's files, for a file checked again
         files = project_files(top, overrides, config_file, respect_gitignore)
-        found = WALKS.get((root, key))
-        if found is not None:
-            run.walks[root] = found
         return [(t.path, t.display, t.settings) for t in files]
 
     run.deferred.append(later)
