@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,7 @@ def test_a_planted_or_malformed_snapshot_is_not_trusted(
     for bad in (
         {**data, "snapshot": {**data["snapshot"], "dirs": {"x": "1"}}},
         {**data, "snapshot": [1]},
+        {**data, "snapshot": {**data["snapshot"], "source": [1]}},
         {**data, "tool": "other"},
         {**data, "files": {k: {**v, "size": "1"} for k, v in data["files"].items()}},
     ):
@@ -302,3 +304,162 @@ def test_a_warm_check_of_the_project_takes_its_digests_from_the_snapshot(
     expected = run(capsys, "check", "--no-cache", "-j", "1", ".")
     assert run(capsys, "check", "-j", "1", ".") == expected
     assert keys  # the snapshot did not hold
+
+
+# ------------------------------------------------- a warm `check .` without the walk
+
+
+def test_a_warm_check_of_the_project_takes_its_files_from_the_snapshot(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
+) -> None:
+    for argv in ([], ["--output-format", "json"]):
+        expected = fresh(capsys, [".", *argv])
+        assert expected
+        walks.clear()
+        assert run(capsys, "check", "-j", "1", ".", *argv) == expected
+        assert walks == []
+    # from another directory, the project named by its absolute path: shown from there
+    os.chdir(project / "app")
+    expected = fresh(capsys, [str(project)])
+    assert any(line.startswith("p1/") for line in expected)  # (relative to app/)
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", str(project)) == expected
+    assert walks == []
+
+
+def test_a_warm_check_whose_findings_are_not_all_cached_walks(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
+) -> None:
+    """The snapshot holds but a file's findings cannot be taken from the head file
+    (here: planted offsets): the run walks, as without a snapshot."""
+    expected = fresh(capsys, ["."])
+    (head,) = (project / ".netra-ws-lint-cache" / "v2").glob("head-*.json")
+    line, _, results = head.read_bytes().partition(b"\n")
+    data = json.loads(line)
+    first = sorted(data["files"])[0]
+    data["files"][first]["result"] = [len(results), 5]
+    head.write_bytes(json.dumps(data).encode() + b"\n" + results)
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", ".") == expected
+    assert walks
+
+
+def _seen_then_trusted(
+    capsys: pytest.CaptureFixture[str], walks: list[str], project: Path, argv: list[str]
+) -> list[str]:
+    """``check . *argv`` after a change: walked, the findings of a fresh run; once the
+    change is old enough to be trusted, walked once more (the snapshot saved), then
+    answered without a walk with the same findings. (Without the ``.gitignore`` files,
+    the walk lists the cache's own directory, which each run changes: always walked.)"""
+    expected = fresh(capsys, [".", *argv])
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", ".", *argv) == expected
+    assert walks  # the snapshot did not hold
+    if "--no-respect-gitignore" in argv:
+        return expected
+    backdate(project, 30)
+    run(capsys, "check", "-j", "1", ".", *argv)
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", ".", *argv) == expected
+    assert walks == []
+    return expected
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "rename-module", "rename-package"])
+def test_a_warm_check_sees_added_removed_or_renamed_files(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str], change: str
+) -> None:
+    before = fresh(capsys, ["."])
+    package = project / "app" / "p1"
+    if change == "add":
+        (package / "m99.py").write_text(
+            "import os\n\nCACHE = {}\n\n\ndef f(user_id):\n    CACHE[user_id] = os.getpid()\n"
+        )
+    elif change == "remove":
+        (package / "m21.py").unlink()
+    elif change == "rename-module":
+        (package / "m21.py").rename(package / "m21_old.py")
+    else:
+        package.rename(project / "app" / "q1")
+    after = _seen_then_trusted(capsys, walks, project, [])
+    assert after != before
+
+
+@pytest.mark.parametrize("name", [".gitignore", "pyproject.toml"])
+def test_a_warm_check_sees_an_edited_gitignore_or_configuration(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str], name: str
+) -> None:
+    path = project / name
+    if name == ".gitignore":
+        path.write_text("p9/\n")  # (created: the directory's time changes)
+        backdate(project, 30)
+        run(capsys, "check", "-j", "1", ".")  # a snapshot with the .gitignore seen
+    directory = os.stat(project)
+    before = fresh(capsys, ["."])
+    if name == ".gitignore":
+        path.write_text("app/p1/\n")  # edited in place: no directory time changes
+    else:
+        path.write_text(path.read_text() + "extend-exclude = ['app/p1']\n")
+    os.utime(project, ns=(directory.st_atime_ns, directory.st_mtime_ns))
+    after = _seen_then_trusted(capsys, walks, project, [])
+    assert after != before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--extend-exclude", "app/p1"],
+        ["--select", "NWS2"],
+        ["--no-respect-gitignore"],
+        ["--config", "other.toml"],
+    ],
+)
+def test_a_warm_check_with_other_options_walks(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str], argv: list[str]
+) -> None:
+    (project / ".gitignore").write_text("app/p2/\n")
+    (project / "other.toml").write_text("[tool.netra-ws-lint]\nextend-exclude = ['app/p0']\n")
+    backdate(project, 30)
+    run(capsys, "check", "-j", "1", ".")  # the snapshot of the default options
+    walks.clear()
+    before = run(capsys, "check", "-j", "1", ".")
+    assert walks == []
+    assert _seen_then_trusted(capsys, walks, project, argv) != before
+
+
+def test_a_project_without_configuration_or_git_depends_on_where_it_is_checked_from(
+    generated: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
+) -> None:
+    (generated / "pyproject.toml").unlink()  # the settings' root: the working directory
+    backdate(generated)
+    run(capsys, "check", "-j", "1", ".")
+    expected = fresh(capsys, ["."])
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", ".") == expected
+    assert walks == []
+    os.chdir(generated / "app")
+    expected = fresh(capsys, [str(generated)])
+    walks.clear()
+    assert run(capsys, "check", "-j", "1", str(generated)) == expected
+    assert walks
+
+
+def test_a_file_checked_again_after_a_warm_check_sees_the_project(
+    project: Path, capsys: pytest.CaptureFixture[str], walks: list[str]
+) -> None:
+    """A fix pass, the fixes of cached findings, ``--diff-base``: a file checked again
+    after a run answered from the snapshot is checked against its project, as a walked
+    run checks it."""
+    from netra_ws_lint.cli.main import build_parser
+    from netra_ws_lint.cli.options import collect
+
+    for argv in (["."], NAMED):
+        args = build_parser().parse_args(["check", "-j", "1", *argv])
+        walks.clear()
+        results, failed, checked = collect(args, sys.stderr)
+        assert walks == [] and not failed
+        with_findings = [(r, s) for r, s in results if r.findings]
+        assert with_findings
+        for result, settings in with_findings:
+            again = checked.recheck(Path(result.path), result.path, settings)
+            assert again.findings == result.findings, result.path

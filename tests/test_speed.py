@@ -70,6 +70,28 @@ def test_each_file_read_and_parsed_once_and_warm_run_reads_only_what_it_prints(
     assert set(reads) <= shown
 
 
+def test_a_cold_run_walks_each_files_rules_once(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step 1 only extracts facts; step 2 checks each target once, with the project
+    when it names something the project knows (nearly every file of a real project),
+    else without it: no rule walk is done twice."""
+    walked: Counter[str] = Counter()
+    real = pipeline.run_rules
+
+    def counting(tree: Any, source: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        walked[path] += 1
+        return real(tree, source, path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_rules", counting)
+    _, cold = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    assert "NWS105" in cold and "NWS301" in cold
+    assert len(walked) > 40 and max(walked.values()) == 1
+    walked.clear()
+    _, out = run(capsys, "check", "--no-cache", "-j", "2", ".")  # (in worker processes)
+    assert out == cold
+
+
 def test_changed_facts_recheck_their_dependents_only(
     generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -322,3 +344,68 @@ def test_per_statement_questions_walk_a_function_once(monkeypatch: pytest.Monkey
     for where, n in walks.items():
         if where.split(":")[0] in ("idioms.py", "scopes.py", "placeholder_context.py"):
             assert n <= 2, (where, n)  # node_memo: one walk for each of two questions
+
+
+@pytest.mark.parametrize("keyword", ["initializer", "\uff49nitializer"])  # (NFKC folds it)
+def test_worker_initializers_found_whatever_the_text_says(keyword: str) -> None:
+    """The vocabulary facts skip the walk for worker-pool initializers when the text
+    cannot hold one: the same facts as with the walk."""
+    import ast
+
+    from netra_ws_lint.analysis.vocabulary import module_facts
+
+    source = (
+        "from concurrent.futures import ProcessPoolExecutor\n\n"
+        "def init():\n    pass\n\n"
+        f"POOL = ProcessPoolExecutor({keyword}=init)\n"
+    )
+    tree = ast.parse(source)
+    settings = Settings()
+    with_text = module_facts(tree, settings, "m", False, source)
+    assert with_text["vocabulary"]["initializers"] == {"m.init": True}
+    assert with_text == module_facts(ast.parse(source), settings, "m", False)
+    plain = "def init():\n    pass\n"
+    assert module_facts(ast.parse(plain), settings, "m", False, plain)["vocabulary"][
+        "initializers"
+    ] == {}
+
+
+def test_the_walks_skip_only_fields_that_hold_no_node() -> None:
+    """``node_fields`` leaves out the fields the grammar types as names, strings,
+    constants and numbers: on real code every walk still sees every node
+    (``child_nodes`` is ``ast.iter_child_nodes`` less the ``ctx`` markers)."""
+    import ast
+
+    from netra_ws_lint.analysis.scopes import child_nodes, node_fields
+
+    files = sorted(STDLIB.glob("*.py"))[:60] + sorted((STDLIB / "asyncio").glob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            expected = [
+                c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr_context)
+            ]
+            assert child_nodes(node) == expected, (path, type(node).__name__)
+    assert node_fields(ast.Name) == ()
+    assert node_fields(ast.FunctionDef)[:2] == ("args", "body")
+    assert node_fields(ast.Attribute) == ("value",)
+
+
+def test_a_files_identifiers_are_scanned_once(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a file names something its project knows and which rules can fire on
+    it both ask for its identifiers: its text is scanned for them once."""
+    from netra_ws_lint.engine import source
+
+    scans: Counter[str] = Counter()
+    real = source._IDENTIFIER
+
+    class Counting:
+        def findall(self, text: str) -> list[str]:
+            scans[text] += 1
+            return real.findall(text)
+
+    monkeypatch.setattr(source, "_IDENTIFIER", Counting())
+    _, out = run(capsys, "check", "--no-cache", "-j", "1", ".")
+    assert "NWS105" in out
+    assert len(scans) > 40 and max(scans.values()) == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,16 +37,41 @@ COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# the builtin types of the grammar's fields: never a node
+_VALUE_TYPES = frozenset({"identifier", "string", "constant", "int", "object"})
+_SIGNATURE = re.compile(r"\w+\(([^()]*)\)")
+
+
+def node_fields(kind: type, skip: frozenset[str] = frozenset({"ctx"})) -> tuple[str, ...]:
+    """The fields of the node type ``kind`` that can hold nodes, in field order, less
+    ``skip``: a field the grammar types as a name, a string, a constant or a number
+    (the signature each node class documents, ``Name(identifier id, expr_context
+    ctx)``) is left out (looking at it finds no node). All fields when the signature
+    cannot be read or does not name them all."""
+    fields = tuple(f for f in getattr(kind, "_fields", ()) if f not in skip)
+    match = _SIGNATURE.fullmatch((kind.__doc__ or "").strip())
+    if match is None or not fields:
+        return fields
+    typed: dict[str, str] = {}
+    for part in match.group(1).split(","):
+        words = part.split()
+        if len(words) != 2:
+            return fields
+        typed[words[1]] = words[0].rstrip("*?")
+    if set(typed) != set(getattr(kind, "_fields", ())):
+        return fields
+    return tuple(f for f in fields if typed[f] not in _VALUE_TYPES)
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """The child nodes of ``node`` in field order, as :func:`ast.iter_child_nodes`
     gives them but for the ``ctx`` markers (``Load``/``Store``/``Del``), and several
-    times faster (the fields of each node type are looked up once)."""
+    times faster (the fields of each node type that can hold nodes are looked up
+    once, :func:`node_fields`)."""
     kind = type(node)
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
-        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
+        fields = _CHILD_FIELDS[kind] = node_fields(kind)
     out: list[ast.AST] = []
     for name in fields:
         value = getattr(node, name, None)

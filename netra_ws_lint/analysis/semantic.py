@@ -432,7 +432,7 @@ class Context:
             from netra_ws_lint.analysis.vocabulary import ProjectVocabulary, module_facts
 
             tree = self.tree if not self.is_test_file() else ast.Module(body=[], type_ignores=[])
-            facts = module_facts(tree, self.settings, "", False)
+            facts = module_facts(tree, self.settings, "", False, self.source)
             self._vocabulary = ProjectVocabulary({"": facts}, self.settings)
         return self._vocabulary
 

@@ -653,12 +653,17 @@ def absolute_import(module: str, is_package: bool, level: int, target: str | Non
 
 
 def module_facts(
-    tree: ast.Module, settings: Settings, module: str, is_package: bool
+    tree: ast.Module,
+    settings: Settings,
+    module: str,
+    is_package: bool,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """What the project model keeps of one module for the vocabulary: its absolute
     top-level imports, the names of its top-level functions, and :func:`infer_module`
     (getters' ``builds`` qualified through those imports; a name defined in the module
-    is qualified with the module)."""
+    is qualified with the module). ``source``: the tree's text, when at hand (a module
+    whose text has no ``initializer`` hands none to a worker pool: not walked for it)."""
     imports: dict[str, str] = {}
     defined: dict[str, str] = {}
     functions: list[str] = []
@@ -689,7 +694,13 @@ def module_facts(
         return f"{base}.{rest}" if rest else base
 
     vocabulary["fanout"] = identity_loop_calls(tree, settings.words, qualify)
-    vocabulary["initializers"] = {qualify(n): True for n in sorted(worker_initializers(tree))}
+    # (a non-ASCII text may spell it with characters NFKC folds into it)
+    initializers = (
+        worker_initializers(tree)
+        if source is None or "initializer" in source or not source.isascii()
+        else set()
+    )
+    vocabulary["initializers"] = {qualify(n): True for n in sorted(initializers)}
     vocabulary["evicts"] = {
         imports.get(n, f"{module}.{n}" if module else n): sorted(fns)
         for n, fns in evicted_containers(tree).items()

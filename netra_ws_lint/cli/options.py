@@ -22,7 +22,7 @@ from netra_ws_lint.engine.discovery import (
     project_root,
     rule_codes,
 )
-from netra_ws_lint.engine.runner import Run, new_run, plan_run
+from netra_ws_lint.engine.runner import Run, new_run, plan_run, plan_snapshot
 from netra_ws_lint.engine.source import CheckResult
 from netra_ws_lint.model import SYNTAX_ERROR
 from netra_ws_lint.report.escape import terminal
@@ -170,6 +170,22 @@ def collect(
         results.append((run.recheck(path, name, settings, data=data), settings))
         return results, False, run
     paths = args.paths or ["."]
+    cache = not getattr(args, "no_cache", True)
+    if project and cache and len(paths) == 1 and not args.force_exclude:
+        # a warm check of a whole project: its files from its snapshot, if it holds
+        planned = plan_snapshot(
+            paths[0],
+            options,
+            config_file,
+            respect_gitignore,
+            cache_dir=getattr(args, "cache_dir", None),
+            jobs=getattr(args, "jobs", 0),
+        )
+        answered = planned[0].answer(planned[1]) if planned is not None else None
+        if planned is not None and answered is not None:
+            results.extend((r, s) for r, (_, _, s) in zip(answered, planned[1]))
+            return results, _report_skipped(results, stderr), planned[0]
+        # (else a file's findings are not in the cache: walked, as without a snapshot)
     targets, problems = discover(paths, options, config_file, args.force_exclude, respect_gitignore)
     for p in problems:
         print(f"{PROG}: error: {terminal(p.display)}: {terminal(p.message)}", file=stderr)
@@ -188,17 +204,23 @@ def collect(
         config_file,
         respect_gitignore,
         project=project,
-        cache=not getattr(args, "no_cache", True),
+        cache=cache,
         cache_dir=getattr(args, "cache_dir", None),
         jobs=getattr(args, "jobs", 0),
     )
     done = run.check([(t.path, t.display, t.settings) for t in checked], others, progress)
     results.extend((r, t.settings) for r, t in zip(done, checked))
+    return results, _report_skipped(results, stderr) or failed, run
+
+
+def _report_skipped(results: list[tuple[CheckResult, Settings]], stderr: TextIO) -> bool:
+    """Report each file that could not be checked; whether there was one."""
+    failed = False
     for r, _ in results:
         if r.skipped:
             print(f"{PROG}: error: {r.path}: {r.skipped}", file=stderr)
             failed = True
-    return results, failed, run
+    return failed
 
 
 class Findings:

@@ -322,9 +322,15 @@ def _valid_snapshot(snap: Any) -> bool:
         "files",
         "digest",
         "names",
+        "source",
     }:
         return False
     if not all(type(snap[k]) is str for k in ("key", "digest", "names")):
+        return False
+    source = snap["source"]
+    if not isinstance(source, list) or len(source) > 1:
+        return False
+    if source and source[0] is not None and type(source[0]) is not str:
         return False
     return all(isinstance(snap[k], dict) for k in ("dirs", "lists", "watch", "files"))
 
@@ -594,6 +600,13 @@ class Cache:
             return None
         return snap["digest"], snap["names"], frozenset(snap["files"])
 
+    def snapshot_source(self, project: str) -> list[str | None]:
+        """The configuration file every file of ``project``'s snapshot took its settings
+        from (``[None]``: none), or ``[]`` when they did not all take the same settings
+        (see :meth:`put_snapshot`)."""
+        snap = self._snapshots.get(project)
+        return list(snap["source"]) if snap is not None else []
+
     def _read_head(self, project: str) -> None:
         """Load ``project``'s head file: its snapshot and each file's identity and
         findings, without the facts (a fifth of the size of the project file). Its
@@ -641,11 +654,15 @@ class Cache:
         digest: str,
         names_digest: str,
         names: Mapping[str, list[str]] | None = None,
+        source: Sequence[str | None] = (),
     ) -> None:
         """Record that the walk ``key`` of ``project`` found these ``files`` (their
         size and ``mtime_ns``) under these ``dirs`` (their ``mtime_ns``), with these
         ``watch``-ed files (configuration, ``.gitignore``), and that their joined index
-        has these digests; ``names``: each directory's entries (see ``lists``). The
+        has these digests; ``names``: each directory's entries (see ``lists``);
+        ``source``: ``[the configuration file]`` (``[None]``: none) when every file
+        took the same settings, from that file (a warm ``check`` of the project then
+        takes its files from the snapshot, see :func:`.runner.plan_snapshot`). The
         caller leaves out a walk whose times are too recent to be trusted (a change
         within the file system's clock tick would not show)."""
         # the directory that holds the cache's (its time changes when the cache's is
@@ -662,6 +679,7 @@ class Cache:
             "files": {k: list(v) for k, v in files.items()},
             "digest": digest,
             "names": names_digest,
+            "source": list(source),
         }
         self._entries(project)
         if self._snapshots.get(project) != snap:

@@ -10,7 +10,7 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -411,6 +411,31 @@ def _walk(
 
 
 _PREFIXES = True  # (off in a test: every path worked out on its own)
+
+
+def snapshot_targets(files: Iterable[str], settings: Settings) -> list[Target]:
+    """The targets of a walk that found ``files`` (absolute paths, each below a walked
+    directory given as the walk gives it) with ``settings``: each shown as
+    :func:`_walk` shows it from the working directory, in :func:`discover`'s order."""
+    cwd = os.getcwd()
+    shown_dirs: dict[str, str | None] = {}
+    found: dict[str, Target] = {}
+    for file in files:
+        directory, name = os.path.split(file)
+        path = Path(file)
+        shown_dir = shown_dirs.get(directory, "")
+        if shown_dir == "" and directory not in shown_dirs:
+            shown_dir = shown_dirs[directory] = (
+                _shown_directory(Path(directory), cwd) if _PREFIXES else None
+            )
+        if shown_dir is not None:
+            shown = shown_dir + name
+            if shown.startswith(".."):
+                shown = path.as_posix()
+        else:
+            shown = _display(path, cwd)
+        found.setdefault(shown, Target(path, shown, settings))
+    return [found[k] for k in sorted(found)]
 
 
 def _relative_directory(directory: Path, settings: Settings) -> str | None:

@@ -276,14 +276,15 @@ def needs_tree(source: str, settings: Settings) -> bool:
 
 
 def vocabulary_facts(
-    tree: ast.Module, settings: Settings, path: str, module: ModuleId
+    tree: ast.Module, settings: Settings, path: str, module: ModuleId, source: str | None = None
 ) -> dict[str, Any]:
-    """The module's part of the inferred vocabulary (none for test files)."""
+    """The module's part of the inferred vocabulary (none for test files); ``source``:
+    the tree's text (see :func:`.vocabulary.module_facts`)."""
     from netra_ws_lint.analysis.vocabulary import module_facts
 
     if settings.is_test_path(settings.relpath(path)) or settings.is_test_path(Path(path).name):
         tree = ast.Module(body=[], type_ignores=[])
-    return module_facts(tree, settings, module.name, module.is_package)
+    return module_facts(tree, settings, module.name, module.is_package, source)
 
 
 def facts_from_tree(
@@ -310,7 +311,7 @@ def facts_from_tree(
             if any(values[f.key] != f.absent for f in DEF_FACTS):
                 kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
                 defs[stmt.name] = {"kind": kind, **values}
-    vocab = vocabulary_facts(tree, settings, path, module)
+    vocab = vocabulary_facts(tree, settings, path, module, source)
     try:
         return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
     finally:

@@ -28,12 +28,12 @@ from collections.abc import Iterable, Sequence
 
 from netra_ws_lint.analysis.frameworks import HANDLER_WORDS
 from netra_ws_lint.config import Settings, Words
+from netra_ws_lint.engine.source import identifiers as text_identifiers
 from netra_ws_lint.rules.base import all_rules
 
 Trigger = tuple[frozenset[str], ...]  # every group needs one word present
 # a group as searched: words to find in the text, and identifiers (the project's names)
 _Group = tuple[tuple[str, ...], frozenset[str]]
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 _GLOB_SPLIT = re.compile(r"[*?.]")
 
@@ -165,7 +165,7 @@ class Prefilter:
                 hit = any(word in source for word in words)
                 if not hit and names:
                     if not identifiers:
-                        identifiers.update(_IDENTIFIER.findall(source))
+                        identifiers.update(text_identifiers(source))
                     hit = not names.isdisjoint(identifiers)
                 seen[id(group)] = hit
             return hit

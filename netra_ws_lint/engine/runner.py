@@ -7,12 +7,12 @@ on ``--jobs``. Every file goes through :func:`.pipeline.check`.
 In project mode (the default) a run has two steps:
 
 1. The facts of every module of the project (the targets and the other files of their
-   project roots): from the cache, else by checking the file on its own, which extracts
-   them from the same tree (a file that is not a target only has its facts extracted).
-2. :class:`~.analysis.project.ProjectIndex` joins them; each target is checked with it.
-   A target none of whose identifiers is a name the project knows gets the same result
-   with or without the project, so its step-1 result is kept (and cached without the
-   project's digest in its key); the others are checked again, with the project.
+   project roots): from the cache, else extracted from the file's tree (from its import
+   lines alone when it can define nothing of interest). No rule runs in this step.
+2. :class:`~.analysis.project.ProjectIndex` joins them; each target is checked once:
+   with the project when one of its identifiers is a name the project knows, else
+   without it (the same result either way; cached without the project's digest in its
+   key). A small in-process run checks each target from the text and tree step 1 read.
 
 Files whose cached result is valid are answered in the main process; the others are
 checked in-process for small runs (a pre-commit hook's few files) or spread over worker
@@ -26,7 +26,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import re
 import stat
 import sys
 import unicodedata
@@ -45,11 +44,12 @@ from netra_ws_lint.engine.facts import (
     needs_tree,
     valid_facts,
 )
-from netra_ws_lint.engine.fsutil import absolute_path, real_path
+from netra_ws_lint.engine.fsutil import absolute_path, clear_real_paths, real_path
 from netra_ws_lint.engine.source import (
     CheckResult,
     DecodeError,
     decode_source,
+    identifiers,
     normalize_newlines,
     read_source_bytes,
 )
@@ -91,7 +91,6 @@ else:
 MIN_PARALLEL_FILES = 16
 CHUNKS_PER_JOB = 4
 MAX_CHUNK_FILES = 250  # what a worker holds before it hands its results over
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 def default_jobs() -> int:
@@ -103,14 +102,13 @@ def default_jobs() -> int:
 
 @dataclass
 class Extracted:
-    """What :meth:`_Checker.extract` found of one file: its facts, its result
-    without the project (targets only), the digest of its bytes and its text
-    (targets only: whether it names something the project knows)."""
+    """What :meth:`_Checker.extract` found of one file: its facts, the result of a
+    target that could not be read or decoded (it needs no other check) and the digest
+    of its bytes."""
 
     facts: dict[str, Any] | None
     local: CheckResult | None
     sha: str | None
-    source: str | None
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ def uses_project(source: str, project: ProjectIndex) -> bool:
         return False
     if not source.isascii():
         source = unicodedata.normalize("NFKC", source)
-    return not project.known_names.isdisjoint(_IDENTIFIER.findall(source))
+    return not project.known_names.isdisjoint(identifiers(source))
 
 
 class _Checker:
@@ -334,14 +332,19 @@ class _Checker:
 
     def extract(self, item: Item) -> Extracted:
         """Read ``item`` once and take its facts from its tree (from its text alone
-        when it can define nothing of interest and is not checked); a target is also
-        checked from that tree, without the project: that result stands when the file
-        names nothing the project knows (see :meth:`Run.check`). Runs in a worker."""
+        when it can define nothing of interest); a target's text and tree are kept for
+        its check (step 2) when this is not a worker. Only a target that cannot be
+        decoded is checked here (its result is the decoding error). Runs in a worker.
+
+        (Checking every target here too, without the project, and keeping that result
+        for the files that name nothing the project knows, cost more than it saved:
+        nearly every file names something a real project knows, so nearly every
+        rule walk was done twice.)"""
         try:
             data = read_source_bytes(Path(item.path))
         except OSError as exc:
             skipped = CheckResult(item.display, skipped=f"cannot read: {exc.strerror or exc}")
-            return Extracted(None, skipped if item.checked else None, None, None)
+            return Extracted(None, skipped if item.checked else None, None)
         sha = hashlib.sha256(data).hexdigest()
         settings = self.settings[item.settings]
         module = self.module(item)
@@ -349,20 +352,20 @@ class _Checker:
             source = decode_source(data)
         except DecodeError:
             local = self._local(item, data=data) if item.checked else None
-            return Extracted(None, local, sha, None)
-        if not item.checked and not needs_tree(source, settings):
-            return Extracted(imports_entry(source, module), None, sha, None)
-        parsed = parse_source(source, item.path)
-        tree = parsed if isinstance(parsed, ast.Module) else None
-        if not item.checked:
+            return Extracted(None, local, sha)
+        tree: ast.Module | None = None
+        if not needs_tree(source, settings):
+            facts: dict[str, Any] | None = imports_entry(source, module)
+        else:
+            parsed = parse_source(source, item.path)
+            tree = parsed if isinstance(parsed, ast.Module) else None
             facts = None
             if tree is not None:
                 with contextlib.suppress(RecursionError, MemoryError):
                     facts = facts_from_tree(tree, source, item.path, module, settings)
-            return Extracted(facts, None, sha, None)
-        local = self._local(item, source=source, tree=tree)
-        facts, local.facts = local.facts, None
-        # kept for its check with the project, if it needs one (not in a worker)
+        if not item.checked:
+            return Extracted(facts, None, sha)
+        # kept for its check (not in a worker)
         if self.keep_trees and self._kept_bytes + len(data) <= MAX_KEPT_BYTES:
             if tree is not None and self._tree_bytes + len(data) <= MAX_KEPT_TREE_BYTES:
                 self._tree_bytes += len(data)
@@ -370,7 +373,7 @@ class _Checker:
                 tree = None  # parsed again by its check: a tree is ~20x its source
             self.parsed[item.path] = (data, source, tree)
             self._kept_bytes += len(data)
-        return Extracted(facts, local, sha, source)
+        return Extracted(facts, None, sha)
 
     def _local(
         self,
@@ -638,6 +641,9 @@ class Run:
         self.fast: dict[str, tuple[str, str, frozenset[str]]] = {}
         # the files of those projects, walked if the cache cannot answer
         self.deferred: list[Callable[[], list[Target]]] = []
+        # after a check answered from snapshots: their projects, made when a file is
+        # checked again (see recheck)
+        self._pending: tuple[dict[str, tuple[str, str, frozenset[str]]], list[Any]] | None = None
 
     def _item(
         self, path: Path, display: str, settings: Settings, checked: bool, real: str = ""
@@ -682,6 +688,9 @@ class Run:
         if self.fast:
             answered = self._answer_fast(items)
             if answered is not None:
+                self._pending = (dict(self.fast), list(self.deferred))
+                self.fast.clear()
+                self.deferred.clear()
                 return answered
             others = [*others, *(t for later in self.deferred for t in later())]
             if checker.cache is not None:
@@ -709,8 +718,8 @@ class Run:
                 seen.add(real)
                 every.append(self._item(p, d, s, False, real))
         fresh = _build_projects(checker, every, self.jobs, progress)
-        # a target read in step 1 was checked there without the project: that result
-        # stands unless the file names something the project knows
+        # a target read in step 1 is checked now (one that could not be read or decoded
+        # has its result from step 1)
         results = [None] * len(items)
         todo = []
         for i, it in enumerate(items):
@@ -719,9 +728,7 @@ class Run:
                 results[i] = checker.lookup(it)
             elif found.local is not None:
                 project = checker.project_of(it)
-                if project is not None and found.source and uses_project(found.source, project):
-                    pass  # checked again, with the project
-                elif found.sha is None:  # unreadable: not cached
+                if found.sha is None:  # unreadable: not cached
                     results[i] = (found.local, "", None)
                 else:
                     dep = "N" if project is None else "L" + checker.names_digest(str(it.root))
@@ -746,6 +753,21 @@ class Run:
             checker.cache.save(sorted({it.root for it in every if it.root is not None}))
         checker.known.clear()
         return [r for r in results if r is not None]
+
+    def answer(self, targets: Sequence[Target]) -> list[CheckResult] | None:
+        """The results of ``targets`` when the cache answers every one of them with the
+        project digests of a snapshot that still holds (:attr:`fast`, see
+        :func:`plan_snapshot`), or None: nothing is kept, and the caller checks them
+        another way (a new run, after a walk)."""
+        items = [self._item(p, d, s, True) for p, d, s in targets]
+        clear_package_cache()
+        self.checker.states.clear()
+        answered = self._answer_fast(items)
+        if answered is not None:
+            self._pending = (dict(self.fast), list(self.deferred))
+        self.fast.clear()
+        self.deferred.clear()
+        return answered
 
     def _answer_fast(self, items: Sequence[Item]) -> list[CheckResult] | None:
         """Every target answered from the cache, its project's digests from a snapshot
@@ -789,6 +811,8 @@ class Run:
                 times += [m for _, m in files.values()]
                 times += [w[1] for w in walk.watch.values() if w is not None]
                 if max(times, default=0) < recent:
+                    kinds = {it.settings for it in mine}
+                    source = [self.checker.settings[min(kinds)].source] if len(kinds) == 1 else []
                     cache.put_snapshot(
                         root,
                         walk.key,
@@ -798,6 +822,7 @@ class Run:
                         project.digest,
                         project.names_digest,
                         walk.names,
+                        source,
                     )
 
     def cached(self, path: Path, display: str, settings: Settings, text: str) -> CheckResult | None:
@@ -834,6 +859,17 @@ class Run:
         ``data`` / ``source`` (and flake8's ``tree``) given, with its own facts taken
         from that text (stdin, an editor's buffer, a fix pass). ``keep``: the project
         keeps those facts (an editor's unsaved text, seen by the other files)."""
+        if self._pending is not None:
+            # the check was answered from snapshots, without the projects: made now
+            # (from the cache: the snapshots still hold), as the check would have
+            fast, deferred = self._pending
+            self._pending = None
+            others = [t for later in deferred for t in later()]
+            if self.checker.cache is not None:
+                for root, snap in fast.items():
+                    self.checker.cache.full(root)
+                    self.checker.known[root] = snap
+            self.check([], others)
         item = self._items.get(real_path(path))
         if item is None or self.checker.settings[item.settings] != settings:
             item = self._item(path, display, settings, True)
@@ -927,19 +963,10 @@ def plan_run(
 
     A file's project root is the directory of its configuration file, else the git
     root, else the common directory of ``paths``."""
-    from netra_ws_lint.engine.discovery import WALKS, project_files, project_root, walk_key
+    from netra_ws_lint.engine.discovery import WALKS, project_files, walk_key
 
     fallback = _common_directory([Path(p) for p in paths]) or Path.cwd()
-    roots: dict[tuple[str, str | None], Path] = {}
-
-    def root_of(path: Path, settings: Settings) -> Path:
-        text = str(path)
-        where = path.absolute().parent if ".." in text else os.path.dirname(absolute_path(text))
-        key = (str(where), settings.source)
-        if key not in roots:
-            roots[key] = project_root(path, settings) or fallback
-        return roots[key]
-
+    root_of = _root_finder(fallback)
     first = root_of(targets[0].path, targets[0].settings) if targets else fallback
     run = new_run(first, project, root_of, cache, cache_dir, jobs)
     others: list[Target] = []
@@ -993,6 +1020,83 @@ def plan_run(
                 others.extend(folder_files(Path(p), overrides, config_file, respect_gitignore))
                 run.walks.clear()  # (the project is more than its walk)
     return run, others
+
+
+def _root_finder(fallback: Path) -> Callable[[Path, Settings], Path]:
+    """``root_of(path, settings)``: the project root of a file (the directory of its
+    configuration file, else the git root, else ``fallback``), memoised by directory."""
+    from netra_ws_lint.engine.discovery import project_root
+
+    roots: dict[tuple[str, str | None], Path] = {}
+
+    def root_of(path: Path, settings: Settings) -> Path:
+        text = str(path)
+        where = path.absolute().parent if ".." in text else os.path.dirname(absolute_path(text))
+        key = (str(where), settings.source)
+        if key not in roots:
+            roots[key] = project_root(path, settings) or fallback
+        return roots[key]
+
+    return root_of
+
+
+def plan_snapshot(
+    path: str,
+    overrides: dict[str, Any] | None,
+    config_file: Path | None,
+    respect_gitignore: bool = True,
+    *,
+    cache_dir: Path | None = None,
+    jobs: int | None = 0,
+) -> tuple[Run, list[Target]] | None:
+    """A warm ``check DIR`` of a whole project without walking it: when ``DIR`` is a
+    project root whose snapshot (see :meth:`.Cache.snapshot`) was taken by a walk with
+    the same options and still holds (every directory, ``.gitignore``, configuration
+    file and file as that walk saw it), the walk would find the same files with the same
+    settings, so the run's targets are the snapshot's files (shown as the walk shows
+    them, from the working directory), and their findings come from the head file
+    (:meth:`Run.answer`; when one is not there, the caller walks). None when anything
+    differs, or the snapshot's files did not all take the same settings: the caller
+    walks (:func:`.discovery.discover`, :func:`plan_run`)."""
+    from netra_ws_lint.config import ConfigCache, ConfigError
+    from netra_ws_lint.engine.cache import DEFAULT_DIR
+    from netra_ws_lint.engine.discovery import (
+        PYTHON_SUFFIXES,
+        project_files,
+        project_root,
+        rule_codes,
+        snapshot_targets,
+        walk_key,
+    )
+
+    clear_real_paths()  # a run looks at the directories afresh (as a walk does)
+    top = Path(path).absolute()
+    if str(top) != os.path.abspath(path) or not os.path.isdir(top):
+        return None  # (a path through "..": the walk's paths would keep it)
+    try:
+        settings = ConfigCache(rule_codes).settings_for(top, overrides, config_file)
+    except (ConfigError, OSError):
+        return None  # (reported by the walk)
+    if (project_root(top, settings) or top) != top:
+        return None  # not a project root: its walk is not the project's
+    root = str(top)
+    key = walk_key(overrides, config_file, respect_gitignore, top, settings)
+    store = Cache(cache_dir or top / DEFAULT_DIR)
+    snap = store.snapshot(root, key)
+    if snap is None or store.snapshot_source(root) != [settings.source]:
+        return None
+    below = os.path.join(root, "")
+    if not all(f.startswith(below) and f.endswith(PYTHON_SUFFIXES) for f in snap[2]):
+        return None  # (not what a walk of the project finds)
+    run = Run(store, jobs=jobs, project=True, root_of=_root_finder(top))
+    run.fast[root] = snap
+
+    def later() -> list[Target]:  # the project's files, for a file checked again
+        files = project_files(top, overrides, config_file, respect_gitignore)
+        return [(t.path, t.display, t.settings) for t in files]
+
+    run.deferred.append(later)
+    return run, [(t.path, t.display, t.settings) for t in snapshot_targets(snap[2], settings)]
 
 
 def folder_files(

@@ -5,6 +5,7 @@ parser, the rules), which :mod:`.pipeline` imports. The pipeline re-exports all 
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,24 @@ from netra_ws_lint.model import Finding
 
 class DecodeError(Exception):
     pass
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+# the last text asked about and its identifiers (one tuple: read and replaced at once)
+_LAST_IDENTIFIERS: tuple[str, frozenset[str]] = ("", frozenset())
+
+
+def identifiers(text: str) -> frozenset[str]:
+    """The identifiers (and keywords) of ``text``, NFKC-normalised by the caller;
+    remembered for the last text: a file's check asks twice (does it name something its
+    project knows, which rules can fire on it)."""
+    global _LAST_IDENTIFIERS
+    last = _LAST_IDENTIFIERS
+    if last[0] == text:
+        return last[1]
+    found = frozenset(_IDENTIFIER.findall(text))
+    _LAST_IDENTIFIERS = (text, found)
+    return found
 
 
 def decode_source(data: bytes) -> str:

@@ -8,7 +8,7 @@ import ast
 from collections.abc import Sequence
 from typing import Callable
 
-from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, parse_quietly
+from netra_ws_lint.analysis.scopes import COMPREHENSIONS, Scope, node_fields, parse_quietly
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.model import RULE_CRASHED, SYNTAX_ERROR, Finding
 from netra_ws_lint.rules.base import Rule
@@ -170,9 +170,7 @@ class Walker:
                 continue
             fields = _CHILD_FIELDS.get(t)
             if fields is None:
-                fields = _CHILD_FIELDS[t] = tuple(
-                    reversed([f for f in getattr(t, "_fields", ()) if f not in _SKIPPED_FIELDS])
-                )
+                fields = _CHILD_FIELDS[t] = tuple(reversed(node_fields(t, _SKIPPED_FIELDS)))
             for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
