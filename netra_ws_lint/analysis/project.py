@@ -330,6 +330,13 @@ class ProjectIndex:
                 known = self.shared_calls.setdefault(self.follow(qual), {})
                 for method, where in methods.items():
                     known.setdefault(method, where)
+        # in an application, the files defining what nothing live reaches are checked
+        # with the project (their findings of request-serving rules become audit)
+        from netra_ws_lint.analysis.liveness import Liveness
+
+        live = Liveness.of(self)
+        if live is not None:
+            self.known_names = self.known_names | live.unreached_names()
         # module-level application objects (``sio = AsyncServer()``), by absolute name
         self.apps = {
             f"{module}.{name}": (fw, loop)
