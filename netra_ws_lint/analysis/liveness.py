@@ -154,6 +154,7 @@ ENTRY_NAMES = frozenset(
     }
 )
 APP = "\x00app"  # (in a walk's modules) a call builds or mounts an application
+APP_FACTORY = "\x00factory"  # (in a scope's names, while collecting) the same
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
 MAX_STRING = 80
 
@@ -312,13 +313,18 @@ def liveness_facts(tree: ast.Module, module: str, is_package: bool) -> dict[str,
         if APP in modules:
             modules.discard(APP)
             app = True
+            loads.add(APP_FACTORY)
         loads.update(aliases[n] for n in loads & aliases.keys())
         return loads | {"@" + m for m in modules}
 
     module_refs = names(_refers(top, module, is_package, False))
+    module_refs.discard(APP_FACTORY)
     refs: dict[str, list[str]] = {MODULE_SCOPE: sorted(module_refs)}
     for key, fns in scopes.items():
         found = names(_refers(fns, module, is_package, True))
+        if APP_FACTORY in found:
+            keep.append(key)  # an application factory: a server calls it
+            found.discard(APP_FACTORY)
         # a method's own name (``self.m()`` inside it) is no call from elsewhere
         found.discard(key.rpartition(".")[2])
         refs[key] = sorted(found - module_refs)
