@@ -420,7 +420,39 @@ class Liveness:
                 self._by_name.setdefault(cls, []).append((m, cls))
                 project_classes[f"{m}.{cls}"] = bases
         self._outside = self._outside_bases(project_classes, follow)
+        self._connected = self._connections()
         self._mark()
+
+    def _targets(self, ref: str) -> list[str]:
+        """The project's modules an ``@`` reference names (``a.b:c,d``: ``a.b`` and
+        its submodules ``c``, ``d``; or the deepest module of a dotted name)."""
+        base, _, names = ref.partition(":")
+        out = [
+            self.module_names[f"{base}.{n}"]
+            for n in names.split(",")
+            if n and f"{base}.{n}" in self.module_names
+        ]
+        parts = base.split(".")
+        for i in range(len(parts), 0, -1):
+            m = self.module_names.get(".".join(parts[:i]))
+            if m is not None:
+                out.append(m)
+                break
+        return out
+
+    def _connections(self) -> set[str]:
+        """Modules that import another module of the project or are imported by one:
+        part of some module graph. A module with neither (a standalone script, an
+        example file) is no part of the application and is taken as live."""
+        out: set[str] = set()
+        for m, fact in self.facts.items():
+            for names in fact["refs"].values():
+                for name in names:
+                    if name.startswith("@"):
+                        for t in self._targets(name[1:]):
+                            if t != m:
+                                out.update((m, t))
+        return out
 
     @staticmethod
     def _outside_bases(
@@ -456,7 +488,12 @@ class Liveness:
             return False
         last = module.rpartition(".")[2]
         fact = self.facts[module]
-        return "." not in module or last in ENTRY_NAMES or bool(fact.get("entry"))
+        return (
+            "." not in module
+            or last in ENTRY_NAMES
+            or bool(fact.get("entry"))
+            or module not in self._connected
+        )
 
     def _mark(self) -> None:
         todo_modules = [m for m in self.facts if self._entry(m)]
