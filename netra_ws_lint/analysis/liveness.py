@@ -43,14 +43,25 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
-from netra_ws_lint.analysis.project import dead_module
 from netra_ws_lint.analysis.scopes import dotted_name, walk
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
+
+# module name parts of code that serves no user: tests, examples, demos, scripts
+_DEAD_PARTS = re.compile(
+    r"^(tests?|test_.*|.*_tests?|.*examples?.*|demos?|.*_demo|scripts?|docs?)$"
+)
+
+
+def dead_module(name: str) -> bool:
+    """A module of tests, examples, demos or scripts (by its dotted name): what it
+    calls is not called for a request."""
+    return any(_DEAD_PARTS.match(part) for part in name.split("."))
+
 
 FACT = "live"
 # the key (in the ``live`` fact) of the scopes holding a finding of a request-serving
@@ -142,6 +153,7 @@ ENTRY_NAMES = frozenset(
         "cli",
         "settings",
         "urls",
+        "views",
         "models",
         "admin",
         "apps",
@@ -248,7 +260,9 @@ def _main_guard(stmt: ast.stmt) -> bool:
     )
 
 
-def liveness_facts(tree: ast.Module, module: str, is_package: bool) -> dict[str, Any]:
+def liveness_facts(
+    tree: ast.Module, module: str, is_package: bool, handlers: Collection[ast.AST] = ()
+) -> dict[str, Any]:
     """The module's liveness facts (see the module docstring). A scope keeps only the
     names the module level does not refer to already (it runs whenever a scope can)."""
     aliases: dict[str, str] = {}
@@ -280,7 +294,7 @@ def liveness_facts(tree: ast.Module, module: str, is_package: bool) -> dict[str,
 
     def function(key: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         top.extend(fn.decorator_list)  # run when the module (or class body) runs
-        if _registers(fn.decorator_list):
+        if _registers(fn.decorator_list) or fn in handlers:
             keep.append(key)
         scopes.setdefault(key, []).append(fn)
 
@@ -664,17 +678,10 @@ def unreached_at(ctx: Context, line: int) -> str | None:
     return None
 
 
-def flagged_scopes(tree: ast.Module, findings: Iterable[Any]) -> list[str]:
+def flagged_scopes(tree: ast.Module, findings: Iterable[Any], codes: frozenset[str]) -> list[str]:
     """The scopes of ``tree`` holding a default finding of a request-serving rule
-    (the :data:`FLAGGED` fact)."""
-    from netra_ws_lint.rules.base import all_rules
-
-    rules = all_rules()
-    lines = {
-        f.line
-        for f in findings
-        if not f.audit and f.code in rules and rules[f.code].serves_requests
-    }
+    (``codes``): the :data:`FLAGGED` fact."""
+    lines = {f.line for f in findings if not f.audit and f.code in codes}
     if not lines:
         return []
     out: set[str] = set()

@@ -38,15 +38,17 @@ import ast
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from netra_ws_lint.analysis.liveness import Liveness, dead_module
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import absolute_path
+
+__all__ = ["ModuleId", "ProjectIndex", "dead_module", "module_names", "valid_entry"]
 
 if TYPE_CHECKING:  # imported where used: a warm run never joins, so never needs them
     from netra_ws_lint.analysis.scopes import Param
@@ -194,18 +196,6 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
     return all(isinstance(k, str) and isinstance(d, dict) and def_valid(d) for k, d in defs.items())
 
 
-# module name parts of code that serves no user: tests, examples, demos, scripts
-_DEAD_PARTS = re.compile(
-    r"^(tests?|test_.*|.*_tests?|.*examples?.*|demos?|.*_demo|scripts?|docs?)$"
-)
-
-
-def dead_module(name: str) -> bool:
-    """A module of tests, examples, demos or scripts (by its dotted name): what it
-    calls is not called for a request."""
-    return any(_DEAD_PARTS.match(part) for part in name.split("."))
-
-
 class ProjectIndex:
     """Every module's facts, and name resolution across them (joins, no parsing).
 
@@ -332,8 +322,6 @@ class ProjectIndex:
                     known.setdefault(method, where)
         # in an application, the files defining what nothing live reaches are checked
         # with the project (their findings of request-serving rules become audit)
-        from netra_ws_lint.analysis.liveness import Liveness
-
         live = Liveness.of(self)
         if live is not None:
             self.known_names = self.known_names | live.unreached_names()

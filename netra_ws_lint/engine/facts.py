@@ -325,14 +325,25 @@ def facts_from_tree(
                 defs[stmt.name] = {"kind": kind, **values}
     vocab = vocabulary_facts(tree, settings, path, module)
     try:
-        live = liveness_facts(tree, module.name, module.is_package)
-        flagged = flagged_scopes(tree, found)
+        from netra_ws_lint.analysis.frameworks import request_paths
+
+        handlers = request_paths(scan.ctx).handlers  # the framework calls them
+        live = liveness_facts(tree, module.name, module.is_package, handlers)
+        flagged = flagged_scopes(tree, found, _serving_codes()) if found else []
         if flagged:
             live[FLAGGED] = flagged
         return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx, live)
     finally:
         if ctx is None:
             scan.ctx.release()
+
+
+@lru_cache(maxsize=1)
+def _serving_codes() -> frozenset[str]:
+    """The codes of the rules whose findings mean "this code serves one request"."""
+    from netra_ws_lint.rules.base import all_rules
+
+    return frozenset(c for c, r in all_rules().items() if r.serves_requests)
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:
