@@ -229,4 +229,5 @@ def test_facts_keep_no_re_export_and_no_local() -> None:
     refs = found["refs"]
     assert isinstance(refs, dict)
     assert "c" not in refs[""] and "@app.x:a,c" in refs[""]
-    assert set(refs["f"]) == {"a", "b"}  # the alias and what it names; no locals
+    # the imported name, resolved by the project model to the one definition; no locals
+    assert set(refs["f"]) == {"^b"}

@@ -169,6 +169,7 @@ APP = "\x00app"  # (in a walk's modules) a call builds or mounts an application
 APP_FACTORY = "\x00factory"  # (in a scope's names, while collecting) the same
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
 MAX_STRING = 80
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _last(node: ast.expr) -> str:
@@ -193,11 +194,14 @@ def _absolute(module: str, is_package: bool, level: int, target: str | None) -> 
 
 def _refers(
     nodes: Iterable[ast.AST], module: str, is_package: bool, function: bool
-) -> tuple[set[str], set[str]]:
-    """The names ``nodes`` refer to and the modules they import (``@pkg.mod``), in
-    one walk; a function's parameters and the names it binds are its locals, not
-    references (unless declared ``global``)."""
+) -> tuple[set[str], set[str], set[str], dict[str, str]]:
+    """The variables ``nodes`` load, the other names they refer to (attributes,
+    identifier-like strings), the modules they import (``@pkg.mod``) and the names
+    their imports bind, in one walk; a function's parameters and the names it binds
+    are its locals, not references (unless declared ``global``)."""
     loads: set[str] = set()
+    attrs: set[str] = set()
+    bound: dict[str, str] = {}  # local name -> what a ``from`` import binds ("": other)
     stores: set[str] = set()
     declared: set[str] = set()
     modules: set[str] = set()
@@ -211,12 +215,12 @@ def _refers(
                     stores.add(node.id)  # type: ignore[attr-defined]
             elif t is ast.Attribute:
                 if isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
-                    loads.add(node.attr)  # type: ignore[attr-defined]
+                    attrs.add(node.attr)  # type: ignore[attr-defined]
             elif t is ast.Constant:
                 text = node.value  # type: ignore[attr-defined]
                 if type(text) is str and len(text) <= MAX_STRING:
                     if text.isidentifier():
-                        loads.add(text)
+                        attrs.add(text)
                     elif "." in text and _DOTTED.match(text):  # "pkg.mod:app"
                         head, _, last = text.split(":", 1)[0].rpartition(".")
                         modules.add(f"{head}:{last}")
@@ -224,9 +228,13 @@ def _refers(
                 stores.add(node.arg)  # type: ignore[attr-defined]
             elif t is ast.Import:
                 modules.update(a.name for a in node.names)  # type: ignore[attr-defined]
+                bound.update((a.asname or a.name, "") for a in node.names)  # type: ignore[attr-defined]
             elif t is ast.ImportFrom:
                 imp: ast.ImportFrom = node  # type: ignore[assignment]
                 base = _absolute(module, is_package, imp.level or 0, imp.module)
+                bound.update(
+                    (a.asname or a.name, f"{base}.{a.name}" if base else "") for a in imp.names
+                )
                 if base:  # ``@pkg:a,b``: the module, and names that may be submodules
                     names = ",".join(a.name for a in imp.names if a.name != "*")
                     modules.add(f"{base}:{names}" if names else base)
@@ -239,7 +247,7 @@ def _refers(
                     modules.add(APP)
     if function:
         loads -= stores - declared
-    return loads - _BUILTINS, modules
+    return loads - _BUILTINS, attrs, modules, bound
 
 
 def _is_all(stmt: ast.stmt) -> bool:
@@ -320,16 +328,40 @@ def liveness_facts(
                     aliases[a.asname] = a.name.rpartition(".")[2]
 
     app = False
+    # names the module binds itself (a load of one is no load of an import)
+    own = {
+        n.id
+        for stmt in tree.body
+        if not isinstance(stmt, (ast.Import, ast.ImportFrom))
+        for n in walk(stmt)
+        if type(n) is ast.Name and isinstance(n.ctx, ast.Store)
+    } | {s.name for s in tree.body if isinstance(s, (*_DEFS, ast.ClassDef))}
+    # module-level ``from`` imports (and aliased ones), whose loads are kept as
+    # ``^local``: the project model resolves them to the one definition they name
+    qualifiable = {
+        a.asname or a.name
+        for stmt in tree.body
+        if isinstance(stmt, (ast.ImportFrom, ast.Import))
+        for a in stmt.names
+        if isinstance(stmt, ast.ImportFrom) or a.asname
+    } - own
 
-    def names(found: tuple[set[str], set[str]]) -> set[str]:
+    def names(found: tuple[set[str], set[str], set[str], dict[str, str]]) -> set[str]:
         nonlocal app
-        loads, modules = found
+        loads, attrs, modules, bound = found
         if APP in modules:
             modules.discard(APP)
             app = True
-            loads.add(APP_FACTORY)
-        loads.update(aliases[n] for n in loads & aliases.keys())
-        return loads | {"@" + m for m in modules}
+            attrs.add(APP_FACTORY)
+        # a name a ``from`` import in the scope binds: ``^=absolute.name``
+        inner = {n for n in loads if bound.get(n)}
+        qualify = (loads & qualifiable) - bound.keys()
+        plain = loads - qualify - inner
+        plain.update(aliases[n] for n in plain & aliases.keys())
+        out = plain | attrs | {"@" + m for m in modules}
+        out.update("^" + n for n in qualify)
+        out.update("^=" + bound[n] for n in inner)
+        return out
 
     module_refs = names(_refers(top, module, is_package, False))
     module_refs.discard(APP_FACTORY)
@@ -417,6 +449,13 @@ class Liveness:
             if isinstance(fact, dict):
                 own.setdefault(str(e["module"]), fact)
         self.facts = own
+        self.follow = follow
+        # module-level imports (local name -> absolute): what ``^local`` names
+        self.imports: dict[str, dict[str, str]] = {
+            str(e["module"]): e.get("imports") or {} for e in modules.values()
+        }
+        # definitions (module, key) a live scope names through an import
+        self.qualified: set[tuple[str, str]] = set()
         self.module_names: dict[str, str] = {m: str(e["module"]) for m, e in modules.items()}
         self.routes = frozenset(routes)
         self.modules: set[str] = set()
@@ -467,6 +506,20 @@ class Liveness:
                             if t != m:
                                 out.update((m, t))
         return out
+
+    def _definition(self, module: str, local: str) -> tuple[tuple[str, str] | None, str]:
+        """The top-level function or class of the project that ``local``, imported at
+        module level in ``module`` (``=absolute.name``: imported in the scope), names
+        (through re-exports), or None; and the name to match by when it is none (a
+        variable, or what does not resolve)."""
+        qual = local[1:] if local.startswith("=") else self.imports.get(module, {}).get(local)
+        if qual is None:
+            return None, local
+        where, _, name = self.follow(qual).rpartition(".")
+        fact = self.facts.get(where)
+        if fact is not None and name and (name in fact.get("classes", {}) or name in fact["refs"]):
+            return (where, name), name
+        return None, name
 
     @staticmethod
     def _outside_bases(
@@ -539,7 +592,7 @@ class Liveness:
             cls, _, name = key.rpartition(".")
             if key in fact.get("classes", {}):
                 if (m, key) not in self.classes and (
-                    key in self.names or key in fact.get("keep", ())
+                    key in self.names or (m, key) in self.qualified or key in fact.get("keep", ())
                 ):
                     self.classes.add((m, key))
                     for k in fact["refs"]:
@@ -552,6 +605,7 @@ class Liveness:
                 return
             live = (
                 name in self.names
+                or (not cls and (m, key) in self.qualified)
                 or _dunder(name)
                 or key in fact.get("keep", ())
                 or (not cls and f"{m}.{key}" in self.routes)
@@ -578,7 +632,15 @@ class Liveness:
                 for name in self.facts[m]["refs"].get(key, ()):
                     if name.startswith("@"):
                         module_live(name[1:])
-                    elif name not in self.names:
+                        continue
+                    if name.startswith("^"):
+                        target, name = self._definition(m, name[1:])
+                        if target is not None:
+                            if target not in self.qualified:
+                                self.qualified.add(target)
+                                try_def(*target)
+                            continue
+                    if name not in self.names:
                         self.names.add(name)
                         todo_names.append(name)
             elif todo_names:
