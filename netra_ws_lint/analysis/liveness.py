@@ -46,8 +46,6 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
-from netra_ws_lint.analysis.scopes import dotted_name, walk
-
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
 
@@ -193,7 +191,11 @@ def _absolute(module: str, is_package: bool, level: int, target: str | None) -> 
 
 
 def _refers(
-    nodes: Iterable[ast.AST], module: str, is_package: bool, function: bool
+    nodes: Iterable[ast.AST],
+    module: str,
+    is_package: bool,
+    function: bool,
+    walk: Callable[[ast.AST], list[ast.AST]],
 ) -> tuple[set[str], set[str], set[str], dict[str, str]]:
     """The variables ``nodes`` load, the other names they refer to (attributes,
     identifier-like strings), the modules they import (``@pkg.mod``) and the names
@@ -273,6 +275,10 @@ def liveness_facts(
 ) -> dict[str, Any]:
     """The module's liveness facts (see the module docstring). A scope keeps only the
     names the module level does not refer to already (it runs whenever a scope can)."""
+    # (imported here: the project model imports this module, and a warm run needs no
+    # scope analysis)
+    from netra_ws_lint.analysis.scopes import dotted_name, walk
+
     aliases: dict[str, str] = {}
     imported: dict[str, str] = {}  # module-level imports: local name -> absolute
     for stmt in tree.body:
@@ -363,11 +369,11 @@ def liveness_facts(
         out.update("^=" + bound[n] for n in inner)
         return out
 
-    module_refs = names(_refers(top, module, is_package, False))
+    module_refs = names(_refers(top, module, is_package, False, walk))
     module_refs.discard(APP_FACTORY)
     refs: dict[str, list[str]] = {MODULE_SCOPE: sorted(module_refs)}
     for key, fns in scopes.items():
-        found = names(_refers(fns, module, is_package, True))
+        found = names(_refers(fns, module, is_package, True, walk))
         if APP_FACTORY in found:
             keep.append(key)  # an application factory: a server calls it
             found.discard(APP_FACTORY)
