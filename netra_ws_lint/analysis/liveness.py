@@ -338,7 +338,7 @@ def liveness_facts(
     own = {
         n.id
         for stmt in tree.body
-        if not isinstance(stmt, (ast.Import, ast.ImportFrom))
+        if not isinstance(stmt, (ast.Import, ast.ImportFrom, ast.ClassDef, *_DEFS))
         for n in walk(stmt)
         if type(n) is ast.Name and isinstance(n.ctx, ast.Store)
     } | {s.name for s in tree.body if isinstance(s, (*_DEFS, ast.ClassDef))}
