@@ -171,6 +171,43 @@ def test_a_library_keeps_its_public_functions_live(
     assert {"lib/compat.py:6:5:", "lib/compat.py:10:5:", "lib/compat.py:20:9:"} <= set(found)
 
 
+def test_an_application_factory_nothing_in_the_project_calls_is_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a server runs ``pkg:create_app()``: the factory and what it registers serve requests
+    factory = """
+        from flask import Flask
+
+
+        def create_app():
+            app = Flask(__name__)
+            from svc.api import register
+            register(app)
+            return app
+        """
+    api = """
+        from svc.ws import get_websocket_manager
+
+
+        def register(app):
+            app.add_url_rule("/u/<user_id>", view_func=send)
+
+
+        def send(user_id):
+            get_websocket_manager().send(user_id, "hi")
+
+
+        def unused(user_id):
+            get_websocket_manager().send(user_id, "hi")
+        """
+    root = _project(
+        tmp_path,
+        {"svc/__init__.py": "", "svc/factory.py": factory, "svc/api.py": api, "svc/ws.py": WS},
+    )
+    found = [f.split()[0] for f in _check(capsys, root, monkeypatch)]
+    assert found == ["svc/api.py:10:5:"]  # ``unused`` (line 14) is audit
+
+
 def _facts(text: str, module: str = "app.m") -> dict[str, object]:
     return liveness_facts(ast.parse(textwrap.dedent(text)), module, False)
 

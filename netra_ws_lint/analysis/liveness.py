@@ -1,40 +1,55 @@
 """Liveness: the code no live part of an application reaches.
 
 A finding of a rule that asks "does this code serve one user or request?" (the rules
-with ``serves_requests``) is only urgent where the code runs: in a function nothing
-calls, a module nothing imports or a router never mounted, the shape is true but dead.
-Such findings become *audit* findings (still reported by ``--audit``, never lost).
+whose ``serves_requests`` says why) is only urgent where the code runs: in a function
+nothing calls, a module nothing imports or a router never mounted, the shape is true
+but dead. Such findings become *audit* findings (``--audit`` shows them, their message
+says why), in project mode (:func:`unreached_at`, called by ``Rule.report``).
 
-**Facts** (:func:`liveness_facts`, one entry ``"live"`` per module, see
-:mod:`netra_ws_lint.engine.facts`): the names each *scope* of the module refers to. A
-scope is the module level (``""``: the statements run at import, class bodies and
-decorators included), a top-level function (``"f"``) or a method of a top-level class
-(``"C.m"``); nested functions and classes belong to the scope around them. A name is
-referred to by a load (``f()``, ``x = f``), an attribute (``obj.m``, ``self.m``) or an
-identifier-like string (``getattr(self, "m")``); locals, builtins, imports alone and
-``__all__`` entries are not uses. The modules a scope imports (``import``, ``from``
-at any depth, dotted strings such as ``"pkg.main:app"``) are kept as ``"@pkg.mod"``.
-Also kept: each top-level class's base names, the scopes a decorator registers (any
-decorator but plain wrappers such as ``property`` or ``lru_cache``), whether the module
-is a script (``if __name__ == "__main__":``) and whether it builds or mounts an
-application (``FastAPI()``, ``Flask()``, ``include_router``, ``register_blueprint``...).
+**Facts** (:func:`liveness_facts`, the entry ``"live"`` of a module's facts, see
+:mod:`netra_ws_lint.engine.facts`): what each *scope* of the module refers to. A scope
+is the module level (``""``: the statements run at import, class bodies and decorators
+included), a top-level function (``"f"``) or a method of a top-level class (``"C.m"``);
+nested functions and classes belong to the scope around them. A scope keeps only what
+the module level does not refer to already. References are:
+
+- a load of a name a module-level ``from`` import binds, as ``^local`` (resolved by
+  the project model through the module's ``imports`` and re-exports to the one
+  definition it names); of a name an import in the scope binds, as ``^=abs.name``;
+- other loads (``f()``, ``x = f``), attributes (``obj.m``, ``self.m``) and
+  identifier-like strings (``getattr(self, "m")``), by name;
+- the modules the scope imports, at any depth, and dotted strings (``"pkg.main:app"``),
+  as ``@pkg.mod`` or ``@pkg:a,b`` (``pkg`` and those of ``a``, ``b`` that are modules).
+
+Locals, builtins, a function's own name, an import alone and ``__all__`` entries are
+no references. Also kept: each top-level class's bases (absolute names through the
+imports), the scopes that are roots (``keep``: a decorator registers them (any but
+plain wrappers such as ``property`` or ``lru_cache``), the framework calls them (the
+module's handlers, :mod:`.frameworks`), or they build or mount an application: a server
+calls the factory), whether the module is a script (``if __name__ == "__main__":``) and
+whether it builds or mounts an application (``FastAPI()``, ``Flask()``,
+``include_router``, ``register_blueprint``...). ``flagged``: the scopes holding a
+finding of a request-serving rule when the file was checked on its own (the project
+model checks those files again with the project when such a scope is unreached).
 
 **The model** (:class:`Liveness`, built when the project is joined): a mark from the
-roots, by name, to a fixed point. Roots are the *entry modules* (``__main__``, scripts,
-modules named like an application's (``main``, ``asgi``, ``wsgi``, ``app``, ``urls``,
-``settings``...), top-level modules and packages) unless they are tests, examples,
-demos or scripts (:func:`~.project.dead_module`). A live module makes its module level
-live and the modules it imports live; a live scope makes the names it refers to live; a
-top-level function of a live module is live when its name is live, a decorator
-registers it, a route of another module names it, or it is a dunder; a class is live
-when its name is (or a decorator registers it); a method of a live class when its name
-is live, it is a dunder, a decorator registers it, or its class derives (through the
-project's classes) from a class outside the project (whose code may call it:
-``dispatch``, ``run``, ``handle``). Names are matched by their last part, whichever
-module they come from: a name called anywhere live keeps every definition so named.
+roots to a fixed point. Entry modules are live: ``__main__``, scripts, modules named as
+a server or a framework loads them (``main``, ``asgi``, ``wsgi``, ``app``, ``urls``,
+``views``, ``settings``...), modules building or mounting an application (a server
+imports them), top-level modules and packages, and modules with no import
+to or from another module of the project (a standalone script is no part of the
+application); never tests, examples, demos or scripts (:func:`dead_module`). A live
+module makes its module level and the modules it imports live; a live scope makes what
+it refers to live. A top-level function or class of a live module is live when a live
+scope names it through an import, or by name, or it is a root, a route of another
+module names it, or it is a dunder; a method of a live class when its name is live, it
+is a dunder or a root, or its class derives (through the project's classes) from a
+class outside the project, whose code may call it (``dispatch``, ``run``, ``handle``).
+Attributes and strings match by name whatever their object: a method called anywhere
+live keeps every method so named.
 
-**Only applications**: a project that builds or mounts no application object (a
-library) exposes public API that outside code calls; there nothing is unreached here
+**Only applications**: a project that builds or mounts no application (a library)
+exposes public API that outside code calls; there nothing is unreached here
 (:func:`.requests.unreached` still covers a function only tests or examples import).
 """
 
@@ -564,7 +579,7 @@ class Liveness:
         return (
             "." not in module
             or last in ENTRY_NAMES
-            or bool(fact.get("entry"))
+            or bool(fact.get("entry") or fact.get("app"))
             or module not in self._connected
         )
 

@@ -18,7 +18,10 @@ which is what makes re-exports through ``__init__`` and aliases work. ``routes``
 not empty) names the request handlers the module registers that other modules define
 (``path("", views.index)`` in a Django ``urls.py``: ``{"pkg.views.index": "django"}``),
 ``apps`` its module-level application objects (``{"sio": ["socketio", true]}``:
-framework, served from an event loop), see :mod:`.frameworks`.
+framework, served from an event loop), see :mod:`.frameworks`. ``live`` holds what each
+scope of the module refers to (:mod:`.liveness`): in an application, the code nothing
+live reaches is known from it, and the files where it holds a finding of a
+request-serving rule are checked with the project (their names join ``known_names``).
 
 Module names (:func:`module_names`) come from the *source roots* (the ``src`` setting,
 relative to the project root; default: the root itself and ``src/``), so PEP 420
