@@ -35,7 +35,8 @@ model checks those files again with the project when such a scope is unreached).
 **The model** (:class:`Liveness`, built when the project is joined): a mark from the
 roots to a fixed point. Entry modules are live: ``__main__``, scripts, modules named as
 a server or a framework loads them (``main``, ``asgi``, ``wsgi``, ``app``, ``urls``,
-``views``, ``settings``...), modules building or mounting an application (a server
+``views``, ``settings``...) or placed as a framework loads them (Django's
+``management/commands``, ``migrations``), modules building or mounting an application (a server
 imports them), top-level modules and packages, and modules with no import
 to or from another module of the project (a standalone script is no part of the
 application); never tests, examples, demos or scripts (:func:`dead_module`). A live
@@ -175,11 +176,15 @@ ENTRY_NAMES = frozenset(
         "consumers",
         "routing",
         "celery",
+        "worker",
         "conftest",
     }
 )
 APP = "\x00app"  # (in a walk's modules) a call builds or mounts an application
 APP_FACTORY = "\x00factory"  # (in a scope's names, while collecting) the same
+# packages whose modules a framework loads by their place (Django's management
+# commands and migrations)
+ENTRY_PARTS = frozenset({"management", "commands", "migrations"})
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
 MAX_STRING = 80
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -579,6 +584,7 @@ class Liveness:
         return (
             "." not in module
             or last in ENTRY_NAMES
+            or not ENTRY_PARTS.isdisjoint(module.split("."))
             or bool(fact.get("entry") or fact.get("app"))
             or module not in self._connected
         )
