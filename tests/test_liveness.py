@@ -252,6 +252,53 @@ def test_methods_a_base_outside_the_project_may_call_stay_live() -> None:
     assert live.unreached("app.local", "") is None  # imported by a live module
 
 
+def test_a_lookup_by_a_computed_name_keeps_the_module_live() -> None:
+    dispatch = _facts(
+        """
+        class Router:
+            def route(self, kind, user_id):
+                return getattr(self, f"on_{kind}")(user_id)
+
+            def on_message(self, user_id):
+                pass
+
+        def unused():
+            pass
+
+        def make():
+            return Router()
+
+        if __name__ == "__main__":
+            make().route("message", "u1")
+        """
+    )
+    plain = _facts(
+        """
+        class Router:
+            def route(self, kind, user_id):
+                return getattr(self, "on_message")(user_id)
+
+            def on_other(self, user_id):
+                pass
+
+            def check(self):
+                required = ["route"]
+                for name in required:  # a loop over literal names: they are the uses
+                    assert callable(getattr(self, name))
+
+        if __name__ == "__main__":
+            Router().route("message", "u1")
+        """
+    )
+    live = Liveness({"app.m": {"module": "app.m", "imports": {}, "live": dispatch}})
+    assert dispatch.get("dynamic") == ["Router"]
+    assert live.unreached("app.m", "Router.on_message") is None
+    assert live.unreached("app.m", "unused") is not None  # no globals() lookup
+    live = Liveness({"app.m": {"module": "app.m", "imports": {}, "live": plain}})
+    assert "dynamic" not in plain
+    assert live.unreached("app.m", "Router.on_other") is not None
+
+
 def test_facts_keep_no_re_export_and_no_local() -> None:
     found = _facts(
         """

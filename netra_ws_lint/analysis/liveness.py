@@ -28,9 +28,12 @@ plain wrappers such as ``property`` or ``lru_cache``), the framework calls them 
 module's handlers, :mod:`.frameworks`), or they build or mount an application: a server
 calls the factory), whether the module is a script (``if __name__ == "__main__":``) and
 whether it builds or mounts an application (``FastAPI()``, ``Flask()``,
-``include_router``, ``register_blueprint``...). ``flagged``: the scopes holding a
-finding of a request-serving rule when the file was checked on its own (the project
-model checks those files again with the project when such a scope is unreached).
+``include_router``, ``register_blueprint``...) and whether it looks a name up by a
+computed string (``dynamic``: the classes calling ``getattr(self, f"on_{kind}")``, whose
+methods are then all live, and ``""`` when it calls ``globals()``: its functions). ``flagged``:
+the scopes holding a finding of a request-serving rule when the file was checked on
+its own (the project model checks those files again with the project when such a
+scope is unreached).
 
 **The model** (:class:`Liveness`, built when the project is joined): a mark from the
 roots to a fixed point. Entry modules are live: ``__main__``, scripts, modules named as
@@ -182,6 +185,11 @@ ENTRY_NAMES = frozenset(
 )
 APP = "\x00app"  # (in a walk's modules) a call builds or mounts an application
 APP_FACTORY = "\x00factory"  # (in a scope's names, while collecting) the same
+# a lookup by a computed name (``getattr(self, f"on_{kind}")``, ``globals()[name]``):
+# any function or method of the module may be called so
+DYNAMIC = "\x00dynamic"  # ``globals()``: the module's functions
+DYNAMIC_SELF = "\x00self"  # ``getattr(self, name)``: the methods of the class
+DYNAMIC_LOOKUPS = frozenset({"getattr", "hasattr", "globals"})
 # packages whose modules a framework loads by their place (Django's management
 # commands and migrations)
 ENTRY_PARTS = frozenset({"management", "commands", "migrations"})
@@ -224,6 +232,8 @@ def _refers(
     loads: set[str] = set()
     attrs: set[str] = set()
     bound: dict[str, str] = {}  # local name -> what a ``from`` import binds ("": other)
+    literal_loops: set[str] = set()  # loop variables over literal strings
+    literal_lists: set[str] = set()  # names bound to a literal list of strings
     stores: set[str] = set()
     declared: set[str] = set()
     modules: set[str] = set()
@@ -260,6 +270,18 @@ def _refers(
                 if base:  # ``@pkg:a,b``: the module, and names that may be submodules
                     names = ",".join(a.name for a in imp.names if a.name != "*")
                     modules.add(f"{base}:{names}" if names else base)
+            elif t is ast.For or t is ast.AsyncFor:
+                loop: ast.For = node  # type: ignore[assignment]
+                if isinstance(loop.target, ast.Name) and (
+                    _literal_strings(loop.iter)
+                    or (isinstance(loop.iter, ast.Name) and loop.iter.id in literal_lists)
+                ):  # ``for name in ("a", "b"): getattr(self, name)``: the strings say which
+                    literal_loops.add(loop.target.id)
+            elif t is ast.Assign:
+                assign: ast.Assign = node  # type: ignore[assignment]
+                target = assign.targets[0]
+                if isinstance(target, ast.Name) and _literal_strings(assign.value):
+                    literal_lists.add(target.id)
             elif t is ast.Global or t is ast.Nonlocal:
                 declared.update(node.names)  # type: ignore[attr-defined]
             elif t is ast.Call:
@@ -267,9 +289,28 @@ def _refers(
                 called = func.attr if type(func) is ast.Attribute else getattr(func, "id", "")
                 if called in APP_BUILDERS:
                     modules.add(APP)
+                elif called in DYNAMIC_LOOKUPS:
+                    args = node.args  # type: ignore[attr-defined]
+                    if called == "globals":
+                        modules.add(DYNAMIC)
+                    elif (
+                        len(args) > 1
+                        and isinstance(args[0], ast.Name)
+                        and args[0].id in ("self", "cls")
+                        and not isinstance(args[1], ast.Constant)
+                        and not (isinstance(args[1], ast.Name) and args[1].id in literal_loops)
+                    ):
+                        modules.add(DYNAMIC_SELF)
     if function:
         loads -= stores - declared
     return loads - _BUILTINS, attrs, modules, bound
+
+
+def _literal_strings(node: ast.expr) -> bool:
+    """``node`` is a literal list, tuple or set of constants."""
+    return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and all(
+        isinstance(e, ast.Constant) for e in node.elts
+    )
 
 
 def _is_all(stmt: ast.stmt) -> bool:
@@ -372,6 +413,8 @@ def liveness_facts(
         if isinstance(stmt, ast.ImportFrom) or a.asname
     } - own
 
+    dynamic: set[str] = set()
+
     def names(found: tuple[set[str], set[str], set[str], dict[str, str]]) -> set[str]:
         nonlocal app
         loads, attrs, modules, bound = found
@@ -379,6 +422,12 @@ def liveness_facts(
             modules.discard(APP)
             app = True
             attrs.add(APP_FACTORY)
+        if DYNAMIC in modules:
+            modules.discard(DYNAMIC)
+            dynamic.add(MODULE_SCOPE)
+        if DYNAMIC_SELF in modules:
+            modules.discard(DYNAMIC_SELF)
+            attrs.add(DYNAMIC_SELF)
         # a name a ``from`` import in the scope binds: ``^=absolute.name``
         inner = {n for n in loads if bound.get(n)}
         qualify = (loads & qualifiable) - bound.keys()
@@ -391,12 +440,16 @@ def liveness_facts(
 
     module_refs = names(_refers(top, module, is_package, False, walk))
     module_refs.discard(APP_FACTORY)
+    module_refs.discard(DYNAMIC_SELF)
     refs: dict[str, list[str]] = {MODULE_SCOPE: sorted(module_refs)}
     for key, fns in scopes.items():
         found = names(_refers(fns, module, is_package, True, walk))
         if APP_FACTORY in found:
             keep.append(key)  # an application factory: a server calls it
             found.discard(APP_FACTORY)
+        if DYNAMIC_SELF in found:
+            dynamic.add(key.partition(".")[0] if "." in key else MODULE_SCOPE)
+            found.discard(DYNAMIC_SELF)
         # a method's own name (``self.m()`` inside it) is no call from elsewhere
         found.discard(key.rpartition(".")[2])
         refs[key] = sorted(found - module_refs)
@@ -409,6 +462,8 @@ def liveness_facts(
         out["entry"] = True
     if app:
         out["app"] = True
+    if dynamic:
+        out["dynamic"] = sorted(dynamic)
     return out
 
 
@@ -452,6 +507,7 @@ def valid_live(value: Any) -> bool:
         and _str_list(value.get(FLAGGED, []))
         and type(value.get("entry", False)) is bool
         and type(value.get("app", False)) is bool
+        and _str_list(value.get("dynamic", []))
     )
 
 
@@ -632,6 +688,7 @@ class Liveness:
                 return
             live = (
                 name in self.names
+                or (cls or MODULE_SCOPE) in fact.get("dynamic", ())
                 or (not cls and (m, key) in self.qualified)
                 or _dunder(name)
                 or key in fact.get("keep", ())
