@@ -18,7 +18,10 @@ which is what makes re-exports through ``__init__`` and aliases work. ``routes``
 not empty) names the request handlers the module registers that other modules define
 (``path("", views.index)`` in a Django ``urls.py``: ``{"pkg.views.index": "django"}``),
 ``apps`` its module-level application objects (``{"sio": ["socketio", true]}``:
-framework, served from an event loop), see :mod:`.frameworks`.
+framework, served from an event loop), see :mod:`.frameworks`. ``live`` holds what each
+scope of the module refers to (:mod:`.liveness`): in an application, the code nothing
+live reaches is known from it, and the files where it holds a finding of a
+request-serving rule are checked with the project (their names join ``known_names``).
 
 Module names (:func:`module_names`) come from the *source roots* (the ``src`` setting,
 relative to the project root; default: the root itself and ``src/``), so PEP 420
@@ -38,15 +41,17 @@ import ast
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from netra_ws_lint.analysis.liveness import Liveness, dead_module
 from netra_ws_lint.config import Settings
 from netra_ws_lint.engine.fsutil import absolute_path
+
+__all__ = ["ModuleId", "ProjectIndex", "dead_module", "module_names", "valid_entry"]
 
 if TYPE_CHECKING:  # imported where used: a warm run never joins, so never needs them
     from netra_ws_lint.analysis.scopes import Param
@@ -194,18 +199,6 @@ def valid_entry(data: Any, def_valid: Callable[[dict[str, Any]], bool]) -> bool:
     return all(isinstance(k, str) and isinstance(d, dict) and def_valid(d) for k, d in defs.items())
 
 
-# module name parts of code that serves no user: tests, examples, demos, scripts
-_DEAD_PARTS = re.compile(
-    r"^(tests?|test_.*|.*_tests?|.*examples?.*|demos?|.*_demo|scripts?|docs?)$"
-)
-
-
-def dead_module(name: str) -> bool:
-    """A module of tests, examples, demos or scripts (by its dotted name): what it
-    calls is not called for a request."""
-    return any(_DEAD_PARTS.match(part) for part in name.split("."))
-
-
 class ProjectIndex:
     """Every module's facts, and name resolution across them (joins, no parsing).
 
@@ -330,6 +323,11 @@ class ProjectIndex:
                 known = self.shared_calls.setdefault(self.follow(qual), {})
                 for method, where in methods.items():
                     known.setdefault(method, where)
+        # in an application, the files defining what nothing live reaches are checked
+        # with the project (their findings of request-serving rules become audit)
+        live = Liveness.of(self)
+        if live is not None:
+            self.known_names = self.known_names | live.unreached_names()
         # module-level application objects (``sio = AsyncServer()``), by absolute name
         self.apps = {
             f"{module}.{name}": (fw, loop)

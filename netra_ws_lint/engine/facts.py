@@ -206,7 +206,13 @@ def valid_vocab(vocab: Any) -> bool:
 def valid_facts(data: Any) -> bool:
     """A cached facts entry is well-formed throughout (a ``null`` or a wrong type
     anywhere makes it a cache miss: the file's facts are extracted again)."""
-    return valid_entry(data, valid_def) and valid_vocab(data.get("vocab"))
+    from netra_ws_lint.analysis.liveness import FACT, valid_live
+
+    return (
+        valid_entry(data, valid_def)
+        and valid_vocab(data.get("vocab"))
+        and valid_live(data.get(FACT))
+    )
 
 
 def _entry(
@@ -215,6 +221,7 @@ def _entry(
     imports: dict[str, str],
     vocab: dict[str, Any],
     ctx: Context | None = None,
+    live: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     if vocab.get("imports") == imports:  # one object (pickled and kept once)
         vocab["imports"] = imports
@@ -226,6 +233,8 @@ def _entry(
         "imports": imports,
         "vocab": vocab,  # the module's part of the inferred vocabulary (analysis.vocabulary)
     }
+    if live is not None:  # the names each scope refers to (analysis.liveness)
+        out["live"] = live
     if ctx is not None:  # request handlers and application objects (analysis.frameworks)
         from netra_ws_lint.analysis.frameworks import app_objects
 
@@ -295,14 +304,18 @@ def facts_from_tree(
     settings: Settings,
     walked: Sequence[Finding] | None = None,
     ctx: Context | None = None,
+    found: Sequence[Finding] = (),
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again); ``ctx``: that walk's Context, when it
-    had no project (its analyses of the tree are shared; its owner releases it)."""
+    had no project (its analyses of the tree are shared; its owner releases it);
+    ``found``: the findings of the check that extracts them (the scopes holding one
+    of a request-serving rule are a fact: analysis.liveness)."""
+    from netra_ws_lint.analysis.liveness import FLAGGED, flagged_scopes, liveness_facts
     from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
 
     if not needs_tree(source, settings):
-        return imports_entry(source, module)
+        return imports_entry(source, module, tree)
     defs: dict[str, dict[str, Any]] = {}
     scan = FactScan(tree, source, path, settings, walked, ctx)
     for stmt in tree.body:
@@ -313,10 +326,25 @@ def facts_from_tree(
                 defs[stmt.name] = {"kind": kind, **values}
     vocab = vocabulary_facts(tree, settings, path, module, source)
     try:
-        return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx)
+        from netra_ws_lint.analysis.frameworks import request_paths
+
+        handlers = request_paths(scan.ctx).handlers  # the framework calls them
+        live = liveness_facts(tree, module.name, module.is_package, handlers)
+        flagged = flagged_scopes(tree, found, _serving_codes()) if found else []
+        if flagged:
+            live[FLAGGED] = flagged
+        return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx, live)
     finally:
         if ctx is None:
             scan.ctx.release()
+
+
+@lru_cache(maxsize=1)
+def _serving_codes() -> frozenset[str]:
+    """The codes of the rules whose findings mean "this code serves one request"."""
+    from netra_ws_lint.rules.base import all_rules
+
+    return frozenset(c for c, r in all_rules().items() if r.serves_requests)
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:
@@ -359,11 +387,14 @@ _IMPORT_LINE = re.compile(r"^(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b|impo
 _DOTTED = re.compile(r"^[^\W\d][\w.]*$")
 
 
-def imports_entry(source: str, module: ModuleId) -> dict[str, Any]:
+def imports_entry(source: str, module: ModuleId, tree: ast.Module | None = None) -> dict[str, Any]:
     """The entry of a module that defines nothing of interest (none of the vocabulary
-    is in its text, so no def takes a user context and NWS104 cannot fire): only its
+    is in its text, so no def takes a user context and NWS104 cannot fire): its
     top-level imports, read from the text without parsing (unindented ``import`` /
-    ``from ... import`` statements, parenthesised or continued)."""
+    ``from ... import`` statements, parenthesised or continued), and the names it
+    refers to (:mod:`~netra_ws_lint.analysis.liveness`: from ``tree`` when given, else
+    parsed there: such a module is small)."""
+    from netra_ws_lint.analysis.liveness import liveness_facts, text_facts
     from netra_ws_lint.analysis.vocabulary import absolute_import
 
     imports: dict[str, str] = {}
@@ -411,7 +442,12 @@ def imports_entry(source: str, module: ModuleId) -> dict[str, Any]:
                     imports[alias] = name
             elif name != "*" and "." not in name:
                 imports[alias or name] = f"{base}.{name}" if base else name
-    return _entry(module, {}, imports, {"imports": imports, "functions": [], "vocabulary": {}})
+    if tree is not None:
+        live = liveness_facts(tree, module.name, module.is_package)
+    else:
+        live = text_facts(source, module.name, module.is_package)
+    vocab: dict[str, Any] = {"imports": imports, "functions": [], "vocabulary": {}}
+    return _entry(module, {}, imports, vocab, live=live)
 
 
 def may_define(source: str, settings: Settings) -> bool:

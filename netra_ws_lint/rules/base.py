@@ -86,6 +86,11 @@ class Rule:
     # finding's own message), and the complexity points of such a finding.
     migration_advice: ClassVar[str] = ""
     migration_weight: ClassVar[int] = 3
+    # Why a finding of the rule means "this code serves one user or request" ("": it
+    # does not): in code no live part of an application reaches (analysis/liveness.py,
+    # project mode) the finding is an audit finding, its message saying why, and the
+    # rule's docs say so (:meth:`doc`).
+    serves_requests: ClassVar[str] = ""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -98,13 +103,34 @@ class Rule:
             line, col = node
         else:
             line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
-        self.ctx.add_finding(
-            Finding(line, col, self.code, self.message.format(**fields), audit or self.audit, fix)
-        )
+        message = self.message.format(**fields)
+        if self.serves_requests and not (audit or self.audit) and self.ctx.project is not None:
+            from netra_ws_lint.analysis.liveness import unreached_at
+
+            why = unreached_at(self.ctx, line)
+            if why is not None:
+                audit = True
+                message += f" (audit: no live code reaches it: {why})"
+        self.ctx.add_finding(Finding(line, col, self.code, message, audit or self.audit, fix))
 
     @classmethod
     def doc(cls) -> str:
-        return textwrap.dedent(cls.__doc__ or "").strip()
+        text = textwrap.dedent(cls.__doc__ or "").strip()
+        if cls.serves_requests:
+            text += "\n\n## In code nothing live reaches\n" + textwrap.fill(
+                f"{cls.serves_requests} So in an application (a project that builds or "
+                "mounts an application object), a finding in code no live part of it "
+                "reaches is an audit finding (`--audit` shows it; its message says why): "
+                "a function or method nothing live calls or refers to (an import, a "
+                "re-export or an `__all__` entry alone is no use), a class nothing live "
+                "refers to, a module no live module imports (a router module nothing "
+                "mounts), a module-level object nothing live reads. Decorated functions, "
+                "registered handlers, dunders and methods a base class outside the "
+                "project may call stay live; in a library (no application) nothing "
+                "changes.",
+                width=88,
+            )
+        return text
 
 
 REGISTRY: dict[str, type[Rule]] = {}

@@ -68,6 +68,9 @@ class DeprecatedAccessorCall(Rule):
 
     code = "NWS101"
     name = "deprecated-accessor-call"
+    serves_requests = (
+        "A call of a deprecated accessor matters where it runs: for a user, on a request path."
+    )
     message = "call of deprecated process-wide accessor `{name}()`; use `{replacement}`"
     summary = "Call of a deprecated process-wide accessor such as `get_websocket_manager()`."
     trigger = ("{accessors}",)

@@ -75,6 +75,7 @@ class ModuleLevelUserInstance(Rule):
 
     code = "NWS103"
     name = "module-level-user-instance"
+    serves_requests = "A module-level user-scoped instance matters where live code reads it."
     message = (
         "{where} `{target}` holds `{call}()` ({kind}), built once at import time and "
         "shared by every user"

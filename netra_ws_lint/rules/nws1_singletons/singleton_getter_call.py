@@ -55,6 +55,9 @@ class SingletonGetterCall(Rule):
 
     code = "NWS105"
     name = "singleton-getter-call"
+    serves_requests = (
+        "A call of a singleton getter matters where it runs: for a user, on a request path."
+    )
     message = "call of `{name}()`, a process-wide singleton getter of a user-scoped object"
     summary = "(Project mode) Call of a singleton getter of a user-scoped type, in any module."
     trigger = ("{user-scoped}",)

@@ -65,6 +65,7 @@ class GlobalLockInUserPath(Rule):
 
     code = "NWS205"
     name = "global-lock-in-user-path"
+    serves_requests = "A shared lock serialises users only where it is acquired for them."
     message = (
         "module-level {kind} `{name}` acquired with a user identity in scope:"
         " every user waits on it"

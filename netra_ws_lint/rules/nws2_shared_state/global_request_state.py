@@ -115,6 +115,9 @@ class GlobalRequestState(Rule):
 
     code = "NWS207"
     name = "global-request-state"
+    serves_requests = (
+        "A module-level name rebound with request data leaks only on a live request path."
+    )
     message = (
         "{what} is rebound {how} in `{func}`, {why}: every {who} overwrites it and reads "
         "the others'"

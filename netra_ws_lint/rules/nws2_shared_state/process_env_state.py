@@ -66,6 +66,9 @@ class ProcessEnvState(Rule):
 
     code = "NWS210"
     name = "process-env-state"
+    serves_requests = (
+        "A request's value in the process environment leaks only where a request writes it."
+    )
     message = (
         "`{target}` is set from {source} in {where}: the process environment is shared by "
         "every request, thread and session, so other users get this value"

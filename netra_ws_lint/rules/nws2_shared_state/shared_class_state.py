@@ -75,6 +75,7 @@ class SharedClassState(_MutationRule):
 
     code = "NWS204"
     name = "shared-class-state"
+    serves_requests = "A class-level container mixes users' data only where live code mutates it."
     message = (
         "class attribute `{cls}.{attr}` is a mutable container shared by every instance;"
         " mutated in `{method}`"

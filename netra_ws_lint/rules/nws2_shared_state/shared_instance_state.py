@@ -94,6 +94,7 @@ class SharedInstanceState(Rule):
 
     code = "NWS209"
     name = "shared-instance-state"
+    serves_requests = "Request data on a process-wide object leaks only where a request stores it."
     message = "{target} is set from {source} in `{func}`, but {place}{read}: {effect}"
     summary = "Request data stored on an attribute of a process-wide object."
     # a request's value (handlers, identities, contexts, request objects, middleware),

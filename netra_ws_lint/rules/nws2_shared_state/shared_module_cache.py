@@ -110,6 +110,7 @@ class SharedModuleCache(_ModuleContainerRule):
 
     code = "NWS201"
     name = "shared-module-cache"
+    serves_requests = "A shared container mixes users' data only where it runs for them."
     message = (
         "module-level container `{name}` mutated in `{func}`, which serves one user:"
         " every user shares it"

@@ -94,6 +94,9 @@ class ThreadLocalState(Rule):
 
     code = "NWS208"
     name = "thread-local-state"
+    serves_requests = (
+        "Thread-local state leaks between the requests of a thread only where it runs."
+    )
     message = "thread-local `{name}` is per thread, not per request: {uses}; {why}"
     summary = "threading.local state used in async code or a request path of an ASGI project."
     trigger = ("local",)

@@ -144,6 +144,7 @@ class UserKeyedFunctionCache(Rule):
 
     code = "NWS203"
     name = "user-keyed-function-cache"
+    serves_requests = "A process-wide cache fills only where the function is called for a user."
     message = "{head}: results are kept and served across users"
     summary = "Process-wide cache decorator on a function taking a user identity (or user-scoped)."
     trigger = ("cache cached",)

@@ -66,6 +66,7 @@ class ContextDropped(_NWS3Rule):
 
     code = "NWS303"
     name = "context-dropped"
+    serves_requests = "A dropped user context matters only where the call runs for a user."
     message = "call of `{name}` does not pass the user context in scope (`{context}`) as `{param}`"
     summary = "A user context is in scope but a callee accepting one is called without it."
     trigger = ("{context} {project}",)

@@ -106,6 +106,7 @@ class FactoryWithoutContext(_NWS3Rule):
 
     code = "NWS301"
     name = "factory-without-context"
+    serves_requests = "A context-free factory call reaches a user only where it runs for one."
     message = "{what} `{name}` called {how}"
     summary = "Context factory or user-scoped type built without a user context (or with `None`)."
     trigger = ("{user-scoped}",)

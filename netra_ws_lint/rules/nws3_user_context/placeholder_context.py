@@ -71,6 +71,7 @@ class PlaceholderContext(_NWS3Rule):
 
     code = "NWS304"
     name = "placeholder-context"
+    serves_requests = "A placeholder context stands for a user only where it runs for one."
     message = "user context `{name}(...)` built {how}"
     summary = "User context built with a literal user id, or built at import time."
     trigger = ("{context-types} {factories} {project}",)

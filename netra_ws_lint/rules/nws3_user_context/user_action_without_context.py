@@ -60,6 +60,9 @@ class UserActionWithoutContext(_NWS3Rule):
 
     code = "NWS302"
     name = "user-action-without-context"
+    serves_requests = (
+        "A send to one user through a shared object matters only where it runs for a user."
+    )
     message = (
         "`{name}` acts for one user (`{identity}`) and calls `{method}` on {target}, "
         "but takes no user context"
