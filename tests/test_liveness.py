@@ -315,3 +315,60 @@ def test_facts_keep_no_re_export_and_no_local() -> None:
     assert "c" not in refs[""] and "@app.x:a,c" in refs[""]
     # the imported name, resolved by the project model to the one definition; no locals
     assert set(refs["f"]) == {"^b"}
+
+
+SERVER_CLASS = """
+    from flask import Flask, request
+
+    from web.store import remember
+
+
+    class WebUI:
+        def __init__(self):
+            self.app = Flask(__name__)
+            self.app.add_url_rule("/", view_func=self.index)
+
+        def index(self):
+            remember(request.args["user_id"], request.args["text"])
+            return "ok"
+    """
+STORE = """
+    _last = {}
+
+
+    def remember(user_id, text):
+        _last[user_id] = text
+    """
+
+
+def test_a_class_that_builds_the_application_is_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the launcher that makes the instance is outside the project (or not given)
+    root = _project(
+        tmp_path, {"web/__init__.py": "", "web/ui.py": SERVER_CLASS, "web/store.py": STORE}
+    )
+    found = _check(capsys, root, monkeypatch)
+    assert [f.split()[:2] for f in found] == [["web/store.py:6:5:", "NWS201"]]
+
+
+def test_an_application_in_a_module_tied_to_nothing_is_no_application(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a library shipping a project template: its public helpers stay live
+    lib = {
+        "lib/__init__.py": "",
+        "lib/store.py": STORE,
+        "lib/template/wsgi.py": "from django.core.wsgi import get_wsgi_application\n"
+        "application = get_wsgi_application()\n",
+    }
+    root = _project(tmp_path, lib)
+    found = _check(capsys, root, monkeypatch)
+    assert [f.split()[:2] for f in found] == [["lib/store.py:6:5:", "NWS201"]]
+    # the same file importing the library makes it the library's application
+    (root / "lib" / "template" / "wsgi.py").write_text(
+        "from django.core.wsgi import get_wsgi_application\nimport lib.template.other\n"
+        "application = get_wsgi_application()\n"
+    )
+    (root / "lib" / "template" / "other.py").write_text("X = 1\n")
+    assert _check(capsys, root, monkeypatch) == []

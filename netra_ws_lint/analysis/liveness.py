@@ -52,9 +52,16 @@ class outside the project, whose code may call it (``dispatch``, ``run``, ``hand
 Attributes and strings match by name whatever their object: a method called anywhere
 live keeps every method so named.
 
+A class one of whose methods the framework calls (a handler) or that builds or mounts
+an application (``self.app = Flask(...)`` in ``__init__``) is a root: whatever runs
+the application makes its instance.
+
 **Only applications**: a project that builds or mounts no application (a library)
 exposes public API that outside code calls; there nothing is unreached here
 (:func:`.requests.unreached` still covers a function only tests or examples import).
+An application object in a module that imports no other module of the project and
+that none imports (a project template shipped by a library, a standalone demo) does
+not make the project an application.
 """
 
 from __future__ import annotations
@@ -367,10 +374,16 @@ def liveness_facts(
             return f"{module}.{written}"
         return written
 
+    # classes whose methods the framework calls or that build an application: their
+    # instance is made by whatever runs the application (a launcher outside the project)
+    served: set[str] = set()
+
     def function(key: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         top.extend(fn.decorator_list)  # run when the module (or class body) runs
         if _registers(fn.decorator_list) or fn in handlers:
             keep.append(key)
+        if fn in handlers and "." in key:
+            served.add(key.partition(".")[0])
         scopes.setdefault(key, []).append(fn)
 
     for stmt in tree.body:
@@ -446,6 +459,8 @@ def liveness_facts(
         found = names(_refers(fns, module, is_package, True, walk))
         if APP_FACTORY in found:
             keep.append(key)  # an application factory: a server calls it
+            if "." in key:
+                served.add(key.partition(".")[0])
             found.discard(APP_FACTORY)
         if DYNAMIC_SELF in found:
             dynamic.add(key.partition(".")[0] if "." in key else MODULE_SCOPE)
@@ -453,6 +468,7 @@ def liveness_facts(
         # a method's own name (``self.m()`` inside it) is no call from elsewhere
         found.discard(key.rpartition(".")[2])
         refs[key] = sorted(found - module_refs)
+    keep.extend(sorted(served - set(keep)))
     out: dict[str, Any] = {"refs": refs}
     if classes:
         out["classes"] = classes
@@ -763,18 +779,19 @@ class Liveness:
         return None
 
     def unreached_names(self) -> set[str]:
-        """The names of the scopes (and module-level variables) that hold a finding of
-        a request-serving rule (:data:`FLAGGED`) and that nothing live reaches: the
-        files holding them are checked with the project (see ``ProjectIndex``), where
-        those findings become audit."""
+        """The names of the functions, methods, classes and module-level instances
+        (:data:`FLAGGED`) that nothing live reaches: the files holding them are checked
+        with the project (see ``ProjectIndex``), where the findings of request-serving
+        rules in them become audit. (From the facts alone, never from a check's
+        findings: every front end takes the same decision.)"""
         out: set[str] = set()
         for m, fact in self.facts.items():
-            for key in fact.get(FLAGGED, ()):
-                if key.startswith("="):
-                    if self.unread(m, [key[1:]]) is not None:
-                        out.add(key[1:])
-                elif self.unreached(m, key) is not None:
+            for key in (*fact["refs"], *fact.get("classes", {})):
+                if key and self.unreached(m, key) is not None:
                     out.add(key.rpartition(".")[2])
+            for key in fact.get(FLAGGED, ()):
+                if key.startswith("=") and self.unread(m, [key[1:]]) is not None:
+                    out.add(key[1:])
         return out
 
     @staticmethod
@@ -784,13 +801,20 @@ class Liveness:
         if found is not False:
             return found  # type: ignore[no-any-return]
         modules: dict[str, dict[str, Any]] = project.modules
-        app = any(
-            isinstance(e.get(FACT), dict) and e[FACT].get("app") and not dead_module(m)
+        apps = {
+            str(e["module"])
             for m, e in modules.items()
-        )
-        found = Liveness(modules, project.routes, project.follow) if app else None
-        project.__dict__["_liveness"] = found
-        return found
+            if isinstance(e.get(FACT), dict) and e[FACT].get("app") and not dead_module(m)
+        }
+        live: Liveness | None = None
+        if apps:
+            live = Liveness(modules, project.routes, project.follow)
+            if live._connected.isdisjoint(apps):
+                # an application object in a module tied to no other module of the
+                # project (a project template, a standalone demo) is not its application
+                live = None
+        project.__dict__["_liveness"] = live
+        return live
 
 
 # ---------------------------------------------------------------- in one file
@@ -824,20 +848,15 @@ def unreached_at(ctx: Context, line: int) -> str | None:
     return None
 
 
-def flagged_scopes(tree: ast.Module, findings: Iterable[Any], codes: frozenset[str]) -> list[str]:
-    """The scopes of ``tree`` holding a default finding of a request-serving rule
-    (``codes``): the :data:`FLAGGED` fact."""
-    lines = {f.line for f in findings if not f.audit and f.code in codes}
-    if not lines:
-        return []
-    out: set[str] = set()
-    for start, end, key, names in _spans(tree):
-        if any(start <= line <= end for line in lines):
-            if key is not None:
-                out.add(key)
-            else:
-                out.update("=" + n for n in names)
-    return sorted(out)
+def instance_names(tree: ast.Module) -> list[str]:
+    """The names module-level assignments bind to a call's result (``svc = Service()``):
+    the :data:`FLAGGED` fact (a module-level instance nothing live reads)."""
+    return sorted(
+        "=" + n
+        for start, end, key, names in _spans(tree)
+        if key is None
+        for n in names
+    )
 
 
 def _spans(tree: ast.Module) -> list[tuple[int, int, str | None, list[str]]]:
@@ -856,7 +875,7 @@ def _spans(tree: ast.Module) -> list[tuple[int, int, str | None, list[str]]]:
             for item in stmt.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     out.append((*span(item), f"{stmt.name}.{item.name}", []))
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if names:

@@ -304,14 +304,11 @@ def facts_from_tree(
     settings: Settings,
     walked: Sequence[Finding] | None = None,
     ctx: Context | None = None,
-    found: Sequence[Finding] = (),
 ) -> dict[str, Any]:
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again); ``ctx``: that walk's Context, when it
-    had no project (its analyses of the tree are shared; its owner releases it);
-    ``found``: the findings of the check that extracts them (the scopes holding one
-    of a request-serving rule are a fact: analysis.liveness)."""
-    from netra_ws_lint.analysis.liveness import FLAGGED, flagged_scopes, liveness_facts
+    had no project (its analyses of the tree are shared; its owner releases it)."""
+    from netra_ws_lint.analysis.liveness import FLAGGED, instance_names, liveness_facts
     from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
 
     if not needs_tree(source, settings):
@@ -330,21 +327,13 @@ def facts_from_tree(
 
         handlers = request_paths(scan.ctx).handlers  # the framework calls them
         live = liveness_facts(tree, module.name, module.is_package, handlers)
-        flagged = flagged_scopes(tree, found, _serving_codes()) if found else []
+        flagged = instance_names(tree)
         if flagged:
             live[FLAGGED] = flagged
         return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx, live)
     finally:
         if ctx is None:
             scan.ctx.release()
-
-
-@lru_cache(maxsize=1)
-def _serving_codes() -> frozenset[str]:
-    """The codes of the rules whose findings mean "this code serves one request"."""
-    from netra_ws_lint.rules.base import all_rules
-
-    return frozenset(c for c, r in all_rules().items() if r.serves_requests)
 
 
 def tree_imports(tree: ast.Module, module: ModuleId) -> dict[str, str]:

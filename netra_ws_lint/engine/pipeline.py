@@ -221,9 +221,7 @@ def check(
         # the facts share the walk's analyses of the tree (its bindings, its request
         # handlers) when the walk was without the project, as the facts are
         shared = ctx if project is None else None
-        file_facts = _facts(
-            source, name, settings, module, tree, walked, want_facts, shared, findings
-        )
+        file_facts = _facts(source, name, settings, module, tree, walked, want_facts, shared)
     finally:
         ctx.release()
     return _result(name, findings, source, settings, apply_noqa, file_facts)
@@ -250,14 +248,13 @@ def _facts(
     walked: list[Finding] | None,
     wanted: bool,
     ctx: Context | None = None,
-    found: list[Finding] | None = None,
 ) -> dict[str, Any] | None:
     if not wanted or module is None:
         return None
     if tree is None:
         return facts_from_source(source, name, module, settings)
     try:
-        return facts_from_tree(tree, source, name, module, settings, walked, ctx, found or ())
+        return facts_from_tree(tree, source, name, module, settings, walked, ctx)
     except (RecursionError, MemoryError):
         return None
 
