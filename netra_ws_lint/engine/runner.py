@@ -688,9 +688,7 @@ class Run:
         if self.fast:
             answered = self._answer_fast(items)
             if answered is not None:
-                self._pending = (dict(self.fast), list(self.deferred))
-                self.fast.clear()
-                self.deferred.clear()
+                self._settle_fast(answered)
                 return answered
             others = [*others, *(t for later in self.deferred for t in later())]
             if checker.cache is not None:
@@ -763,11 +761,16 @@ class Run:
         clear_package_cache()
         self.checker.states.clear()
         answered = self._answer_fast(items)
+        self._settle_fast(answered)
+        return answered
+
+    def _settle_fast(self, answered: list[CheckResult] | None) -> None:
+        """The snapshots are used up: kept aside when they answered (a later check of
+        the same run, such as a fix pass, still walks their projects), else dropped."""
         if answered is not None:
             self._pending = (dict(self.fast), list(self.deferred))
         self.fast.clear()
         self.deferred.clear()
-        return answered
 
     def _answer_fast(self, items: Sequence[Item]) -> list[CheckResult] | None:
         """Every target answered from the cache, its project's digests from a snapshot
