@@ -372,3 +372,68 @@ def test_an_application_in_a_module_tied_to_nothing_is_no_application(
     )
     (root / "lib" / "template" / "other.py").write_text("X = 1\n")
     assert _check(capsys, root, monkeypatch) == []
+
+
+def test_a_method_of_the_same_name_keeps_no_module_function_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``bus.broadcast_to_user(...)``, an attribute of an object (a parameter, ``self``,
+    # a call's result), cannot call the module-level ``broadcast_to_user``
+    caller = (
+        "class Bus:\n    def broadcast_to_user(self, user_id, event):\n        return event\n\n\n"
+        "def notify(bus, user_id):\n    bus.broadcast_to_user(user_id, 'x')\n"
+        "    make_bus().broadcast_to_user(user_id, 'y')\n\n\n"
+        "def make_bus():\n    return Bus()\n"
+    )
+    root = _app(tmp_path, app__compat=SHIM, app__bus=caller)
+    (root / "app" / "routes" / "users.py").write_text(
+        textwrap.dedent(ROUTES) + "from app import compat\nfrom app.bus import notify\n"
+        "\n\n@router.get('/n')\ndef n():\n    notify(None, 'u')\n"
+    )
+    audit = " ".join(_check(capsys, root, monkeypatch, "--audit"))
+    assert "nothing live calls `broadcast_to_user`" in audit
+    # through the module that defines it, it is a call of the function
+    users = root / "app" / "routes" / "users.py"
+    users.write_text(users.read_text() + "    compat.broadcast_to_user('u', 'z')\n")
+    found = [f.split()[0] for f in _check(capsys, root, monkeypatch)]
+    assert "app/compat.py:6:5:" in found
+
+
+def test_attributes_are_kept_with_what_they_are_read_from() -> None:
+    facts = _facts(
+        """
+        import pkg.mod as m
+        from pkg import other
+
+
+        def f(obj):
+            obj.method()
+            self_less().run()
+            m.helper()
+            other.tool()
+            unknown.thing()
+        """
+    )
+    refs = facts["refs"]
+    assert isinstance(refs, dict)
+    assert {".method", ".run", "helper", "tool", "thing"} <= set(refs["f"])
+    assert "method" not in refs["f"] and ".helper" not in refs["f"]
+
+
+def test_a_nested_function_of_the_same_name_is_a_local() -> None:
+    facts = _facts(
+        """
+        def route():
+            async def generate_stream():
+                yield 1
+
+            return generate_stream()
+
+
+        def generate_stream():
+            return generate_stream
+        """
+    )
+    refs = facts["refs"]
+    assert isinstance(refs, dict)
+    assert "generate_stream" not in refs["route"]

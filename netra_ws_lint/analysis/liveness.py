@@ -70,7 +70,7 @@ import ast
 import builtins
 import re
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
@@ -203,6 +203,7 @@ ENTRY_PARTS = frozenset({"management", "commands", "migrations"})
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?$")
 MAX_STRING = 80
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_DEFS = (*_DEFS, ast.ClassDef)
 
 
 def _last(node: ast.expr) -> str:
@@ -225,19 +226,30 @@ def _absolute(module: str, is_package: bool, level: int, target: str | None) -> 
     return absolute_import(module, is_package, level, target)
 
 
+class _Refs(NamedTuple):
+    loads: set[str]  # variables loaded
+    attrs: set[str]  # identifier-like strings (and the walk's markers)
+    members: set[tuple[str, str]]  # attributes loaded: (the chain's root name or "", name)
+    modules: set[str]  # modules imported (``pkg.mod``, ``pkg:a,b``)
+    bound: dict[str, str]  # names the walked imports bind -> what (see _refers)
+    local: set[str]  # a function's locals and parameters
+
+
 def _refers(
     nodes: Iterable[ast.AST],
     module: str,
     is_package: bool,
     function: bool,
     walk: Callable[[ast.AST], list[ast.AST]],
-) -> tuple[set[str], set[str], set[str], dict[str, str]]:
-    """The variables ``nodes`` load, the other names they refer to (attributes,
-    identifier-like strings), the modules they import (``@pkg.mod``) and the names
-    their imports bind, in one walk; a function's parameters and the names it binds
-    are its locals, not references (unless declared ``global``)."""
+) -> _Refs:
+    """The variables ``nodes`` load, the attributes they load (with the name at the root
+    of each chain: ``a.b.c`` is ``c`` and ``b`` of ``a``), the identifier-like strings,
+    the modules they import (``@pkg.mod``) and the names their imports bind, in one
+    walk; a function's parameters and the names it binds are its locals, not
+    references (unless declared ``global``)."""
     loads: set[str] = set()
     attrs: set[str] = set()
+    members: set[tuple[str, str]] = set()
     bound: dict[str, str] = {}  # local name -> what a ``from`` import binds ("": other)
     literal_loops: set[str] = set()  # loop variables over literal strings
     literal_lists: set[str] = set()  # names bound to a literal list of strings
@@ -254,7 +266,11 @@ def _refers(
                     stores.add(node.id)  # type: ignore[attr-defined]
             elif t is ast.Attribute:
                 if isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
-                    attrs.add(node.attr)  # type: ignore[attr-defined]
+                    root = node.value  # type: ignore[attr-defined]
+                    while type(root) is ast.Attribute:
+                        root = root.value
+                    head = root.id if type(root) is ast.Name else ""
+                    members.add((head, node.attr))  # type: ignore[attr-defined]
             elif t is ast.Constant:
                 text = node.value  # type: ignore[attr-defined]
                 if type(text) is str and len(text) <= MAX_STRING:
@@ -265,6 +281,8 @@ def _refers(
                         modules.add(f"{head}:{last}")
             elif t is ast.arg:
                 stores.add(node.arg)  # type: ignore[attr-defined]
+            elif function and node is not top and t in _SCOPE_DEFS:
+                stores.add(node.name)  # type: ignore[attr-defined]  # a nested def: a local
             elif t is ast.Import:
                 modules.update(a.name for a in node.names)  # type: ignore[attr-defined]
                 bound.update((a.asname or a.name, "") for a in node.names)  # type: ignore[attr-defined]
@@ -308,9 +326,8 @@ def _refers(
                         and not (isinstance(args[1], ast.Name) and args[1].id in literal_loops)
                     ):
                         modules.add(DYNAMIC_SELF)
-    if function:
-        loads -= stores - declared
-    return loads - _BUILTINS, attrs, modules, bound
+    local = stores - declared if function else set()
+    return _Refs(loads - local - _BUILTINS, attrs, members, modules, bound, local)
 
 
 def _literal_strings(node: ast.expr) -> bool:
@@ -428,9 +445,16 @@ def liveness_facts(
 
     dynamic: set[str] = set()
 
-    def names(found: tuple[set[str], set[str], set[str], dict[str, str]]) -> set[str]:
+    def names(found: _Refs) -> set[str]:
         nonlocal app
-        loads, attrs, modules, bound = found
+        loads, attrs, modules, bound = found.loads, set(found.attrs), found.modules, found.bound
+        # an attribute of what may be a module (a name an import binds, or one bound
+        # nowhere here: a star import) may name a module-level function or class; an
+        # attribute of an object (``self``, a local, a parameter, a module-level
+        # variable, a call's result) names a method or an attribute: ``.name``
+        for head, attr in found.members:
+            objects = head == "" or head in found.local or (head in own and head not in imported)
+            attrs.add("." + attr if objects and head not in bound else attr)
         if APP in modules:
             modules.discard(APP)
             app = True
@@ -704,6 +728,7 @@ class Liveness:
                 return
             live = (
                 name in self.names
+                or (bool(cls) and "." + name in self.names)
                 or (cls or MODULE_SCOPE) in fact.get("dynamic", ())
                 or (not cls and (m, key) in self.qualified)
                 or _dunder(name)
@@ -744,8 +769,11 @@ class Liveness:
                         self.names.add(name)
                         todo_names.append(name)
             elif todo_names:
-                for m, key in self._by_name.get(todo_names.pop(), ()):
-                    try_def(m, key)
+                name = todo_names.pop()
+                method = name.startswith(".")  # an attribute of an object: methods only
+                for m, key in self._by_name.get(name[1:] if method else name, ()):
+                    if not method or "." in key:
+                        try_def(m, key)
             else:
                 break
 
