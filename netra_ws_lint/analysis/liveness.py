@@ -16,8 +16,9 @@ the module level does not refer to already. References are:
 - a load of a name a module-level ``from`` import binds, as ``^local`` (resolved by
   the project model through the module's ``imports`` and re-exports to the one
   definition it names); of a name an import in the scope binds, as ``^=abs.name``;
-- other loads (``f()``, ``x = f``), attributes (``obj.m``, ``self.m``) and
-  identifier-like strings (``getattr(self, "m")``), by name;
+- other loads (``f()``, ``x = f``), attributes (``mod.f``, and ``.m`` for ``obj.m``,
+  ``self.m``) and identifier-like strings (``getattr(self, "m")``), by name; a nested
+  def or class is a local of its function;
 - the modules the scope imports, at any depth, and dotted strings (``"pkg.main:app"``),
   as ``@pkg.mod`` or ``@pkg:a,b`` (``pkg`` and those of ``a``, ``b`` that are modules).
 
@@ -50,7 +51,10 @@ module names it, or it is a dunder; a method of a live class when its name is li
 is a dunder or a root, or its class derives (through the project's classes) from a
 class outside the project, whose code may call it (``dispatch``, ``run``, ``handle``).
 Attributes and strings match by name whatever their object: a method called anywhere
-live keeps every method so named.
+live keeps every method so named. An attribute read from an object (``self``, a local
+or parameter, a module-level variable, a call's result: kept as ``.name``) names a
+method only; read from a name an import binds (a module, perhaps) or one bound nowhere
+in the module, it may also name a module-level function or class.
 
 A class one of whose methods the framework calls (a handler) or that builds or mounts
 an application (``self.app = Flask(...)`` in ``__init__``) is a root: whatever runs
