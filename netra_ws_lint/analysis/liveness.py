@@ -31,10 +31,9 @@ calls the factory), whether the module is a script (``if __name__ == "__main__":
 whether it builds or mounts an application (``FastAPI()``, ``Flask()``,
 ``include_router``, ``register_blueprint``...) and whether it looks a name up by a
 computed string (``dynamic``: the classes calling ``getattr(self, f"on_{kind}")``, whose
-methods are then all live, and ``""`` when it calls ``globals()``: its functions). ``flagged``:
-the scopes holding a finding of a request-serving rule when the file was checked on
-its own (the project model checks those files again with the project when such a
-scope is unreached).
+methods are then all live, and ``""`` when it calls ``globals()``: its functions).
+``instances``: the names module-level assignments bind to a call's result (an instance
+nothing live may read).
 
 **The model** (:class:`Liveness`, built when the project is joined): a mark from the
 roots to a fixed point. Entry modules are live: ``__main__``, scripts, modules named as
@@ -92,10 +91,9 @@ def dead_module(name: str) -> bool:
 
 
 FACT = "live"
-# the key (in the ``live`` fact) of the scopes holding a finding of a request-serving
-# rule when the module was checked on its own: ``"f"``, ``"C.m"``, ``"=name"`` for a
-# module-level assignment to ``name``
-FLAGGED = "flagged"
+# the key (in the ``live`` fact) of the names module-level assignments bind to a call's
+# result (``svc = Service()``): an instance nothing live may read
+INSTANCES = "instances"
 MODULE_SCOPE = ""
 _BUILTINS = frozenset(dir(builtins))
 # decorators that only wrap (the function stays called by name): any other registers it
@@ -508,6 +506,9 @@ def liveness_facts(
         out["app"] = True
     if dynamic:
         out["dynamic"] = sorted(dynamic)
+    instances = sorted(n for _, _, key, names in _spans(tree) if key is None for n in names)
+    if instances:
+        out[INSTANCES] = instances
     return out
 
 
@@ -548,7 +549,7 @@ def valid_live(value: Any) -> bool:
         return False
     return (
         _str_list(value.get("keep", []))
-        and _str_list(value.get(FLAGGED, []))
+        and _str_list(value.get(INSTANCES, []))
         and type(value.get("entry", False)) is bool
         and type(value.get("app", False)) is bool
         and _str_list(value.get("dynamic", []))
@@ -812,7 +813,7 @@ class Liveness:
 
     def unreached_names(self) -> set[str]:
         """The names of the functions, methods, classes and module-level instances
-        (:data:`FLAGGED`) that nothing live reaches: the files holding them are checked
+        (:data:`INSTANCES`) that nothing live reaches: the files holding them are checked
         with the project (see ``ProjectIndex``), where the findings of request-serving
         rules in them become audit. (From the facts alone, never from a check's
         findings: every front end takes the same decision.)"""
@@ -821,9 +822,9 @@ class Liveness:
             for key in (*fact["refs"], *fact.get("classes", {})):
                 if key and self.unreached(m, key) is not None:
                     out.add(key.rpartition(".")[2])
-            for key in fact.get(FLAGGED, ()):
-                if key.startswith("=") and self.unread(m, [key[1:]]) is not None:
-                    out.add(key[1:])
+            for name in fact.get(INSTANCES, ()):
+                if self.unread(m, [name]) is not None:
+                    out.add(name)
         return out
 
     @staticmethod
@@ -880,20 +881,10 @@ def unreached_at(ctx: Context, line: int) -> str | None:
     return None
 
 
-def instance_names(tree: ast.Module) -> list[str]:
-    """The names module-level assignments bind to a call's result (``svc = Service()``):
-    the :data:`FLAGGED` fact (a module-level instance nothing live reads)."""
-    return sorted(
-        "=" + n
-        for start, end, key, names in _spans(tree)
-        if key is None
-        for n in names
-    )
-
-
 def _spans(tree: ast.Module) -> list[tuple[int, int, str | None, list[str]]]:
     """The line spans of the top-level functions, the methods of top-level classes
-    (their scope key) and the module-level assignments to names (their names)."""
+    (their scope key) and the module-level assignments of a call's result to names
+    (their names)."""
     out: list[tuple[int, int, str | None, list[str]]] = []
 
     def span(node: ast.stmt) -> tuple[int, int]:

@@ -308,7 +308,7 @@ def facts_from_tree(
     """The facts of one parsed module. ``walked``: the findings of a walk that ran
     NWS104 on this tree (saves walking it again); ``ctx``: that walk's Context, when it
     had no project (its analyses of the tree are shared; its owner releases it)."""
-    from netra_ws_lint.analysis.liveness import FLAGGED, instance_names, liveness_facts
+    from netra_ws_lint.analysis.liveness import liveness_facts
     from netra_ws_lint.analysis.scopes import FUNCTION_TYPES
 
     if not needs_tree(source, settings):
@@ -327,9 +327,6 @@ def facts_from_tree(
 
         handlers = request_paths(scan.ctx).handlers  # the framework calls them
         live = liveness_facts(tree, module.name, module.is_package, handlers)
-        flagged = instance_names(tree)
-        if flagged:
-            live[FLAGGED] = flagged
         return _entry(module, defs, tree_imports(tree, module), vocab, scan.ctx, live)
     finally:
         if ctx is None:
