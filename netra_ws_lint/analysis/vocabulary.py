@@ -42,6 +42,7 @@ from typing import Any
 
 from netra_ws_lint.analysis.idioms import (
     MUTATING_METHODS,
+    REMOVING_METHODS,
     VALUE_CALLS,
     VALUE_METHODS,
     find_cache_decorator,
@@ -287,9 +288,6 @@ def _registry_reason(cls: ast.ClassDef, words: Words) -> str | None:
     return None
 
 
-_REMOVING = frozenset({"pop", "popitem", "discard", "remove", "clear"})
-
-
 def _removes_from(cls: ast.ClassDef, attr: str) -> bool:
     """A method of ``cls`` removes entries of ``self.<attr>`` (``pop``, ``discard``,
     ``remove``, ``clear``, ``del self.attr[k]``) or rebinds it outside ``__init__``."""
@@ -303,7 +301,7 @@ def _removes_from(cls: ast.ClassDef, attr: str) -> bool:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _REMOVING
+                and node.func.attr in REMOVING_METHODS
                 and _is_self_attr(node.func.value, self_name)
                 and node.func.value.attr == attr  # type: ignore[attr-defined]
             ):
