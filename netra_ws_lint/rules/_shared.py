@@ -22,6 +22,25 @@ from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.rules.base import Rule
 
 
+class _BindingRule(Rule):
+    """Hands every binding of a value to :meth:`on_binding`: each target of an
+    assignment, an annotated assignment with a value, an augmented assignment."""
+
+    def on_binding(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+        raise NotImplementedError
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self.on_binding(node, target, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.on_binding(node, node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.on_binding(node, node.target, node.value)
+
+
 class _MutationRule(Rule):
     """Finds every mutation of a container (item assignment, ``del``, augmented item
     assignment, mutating method call, on the container or on what it holds) and hands

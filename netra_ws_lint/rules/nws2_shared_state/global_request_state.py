@@ -19,7 +19,8 @@ from netra_ws_lint.analysis.scopes import (
     FunctionNode,
     dotted_name,
 )
-from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules._shared import _BindingRule
+from netra_ws_lint.rules.base import register
 
 if TYPE_CHECKING:
     from netra_ws_lint.analysis.semantic import Context
@@ -59,7 +60,7 @@ def _runs_once(init: FunctionNode, cls: ast.ClassDef | None) -> bool:
 
 
 @register
-class GlobalRequestState(Rule):
+class GlobalRequestState(_BindingRule):
     """
     ## What it does
     Flags a module-level name rebound through `global` (or a class attribute rebound
@@ -336,18 +337,7 @@ class GlobalRequestState(Rule):
         super().__init__(ctx)
         self._declared: dict[int, set[str]] = {}
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._check(node, target, node.value)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._check(node, node.target, node.value)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self._check(node, node.target, node.value)
-
-    def _check(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+    def on_binding(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
         ctx = self.ctx
         scope = ctx.scope
         fn = scope.node

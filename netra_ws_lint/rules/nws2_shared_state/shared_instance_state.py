@@ -15,11 +15,12 @@ from netra_ws_lint.analysis.requests import (
     request_derived,
 )
 from netra_ws_lint.analysis.scopes import FUNCTION_TYPES, FunctionNode, dotted_name, params_of
-from netra_ws_lint.rules.base import Rule, register
+from netra_ws_lint.rules._shared import _BindingRule
+from netra_ws_lint.rules.base import register
 
 
 @register
-class SharedInstanceState(Rule):
+class SharedInstanceState(_BindingRule):
     """
     ## What it does
     Flags a value that comes from a request (a handler's parameters, the request,
@@ -432,23 +433,12 @@ class SharedInstanceState(Rule):
         """,
     ]
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._check(node, target, node.value)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._check(node, node.target, node.value)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self._check(node, node.target, node.value)
-
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if node.name == "__new__":
             self._singleton_new(node)
 
     # -------------------------------------------------------------- stores
-    def _check(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+    def on_binding(self, stmt: ast.stmt, target: ast.expr, value: ast.expr) -> None:
         keyed = ""
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute):
             # ``app.config["X"] = ...``: an item of a process-wide object's mapping,
