@@ -311,6 +311,18 @@ def _loads(data: bytes) -> Any:
             gc.enable()
 
 
+def _ours(data: Any, project: str) -> bool:
+    """``data``, a decoded project or head file, was written for ``project`` by this
+    version of the tool, in this format, and holds a ``files`` mapping."""
+    return (
+        isinstance(data, dict)
+        and data.get("format") == FORMAT
+        and data.get("tool") == tool_key()
+        and data.get("project") == project
+        and isinstance(data.get("files"), dict)
+    )
+
+
 def _valid_snapshot(snap: Any) -> bool:
     """The shape of a project's snapshot (see :meth:`Cache.snapshot`); its values are
     checked as they are compared (a value of another type never matches)."""
@@ -417,13 +429,7 @@ class Cache:
             data = _loads(read_regular_file(path, MAX_FILE_BYTES))
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return {}
-        if (
-            not isinstance(data, dict)
-            or data.get("format") != FORMAT
-            or data.get("tool") != tool_key()
-            or data.get("project") != project
-            or not isinstance(data.get("files"), dict)
-        ):
+        if not _ours(data, project):
             return {}
         index = data.get("index")
         if (
@@ -618,14 +624,7 @@ class Cache:
             data = _loads(line)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError):
             return
-        if (
-            not isinstance(data, dict)
-            or data.get("format") != FORMAT
-            or data.get("tool") != tool_key()
-            or data.get("project") != project
-            or not isinstance(data.get("files"), dict)
-            or not _valid_snapshot(data.get("snapshot"))
-        ):
+        if not _ours(data, project) or not _valid_snapshot(data.get("snapshot")):
             return
         self._snapshots[project] = data["snapshot"]
         self._loaded[project] = data["files"]  # each entry validated when used
