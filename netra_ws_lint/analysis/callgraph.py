@@ -174,6 +174,17 @@ class ClassInfo:
             yield c
             stack[:0] = c.bases
 
+    def descendants(self) -> Iterator[ClassInfo]:
+        """The project's subclasses of the class, at any depth (each once)."""
+        stack, seen = list(self.subclasses), set()
+        while stack:
+            c = stack.pop()
+            if c.qualname in seen:
+                continue
+            seen.add(c.qualname)
+            yield c
+            stack.extend(c.subclasses)
+
     def method(self, name: str) -> Function | None:
         for c in self.mro():
             if name in c.methods:
@@ -871,15 +882,8 @@ class CallGraph:
         found = cls.method(name)
         if found is not None:
             return found, True
-        stack, seen = list(cls.subclasses), set()
-        while stack:
-            c = stack.pop()
-            if c.qualname in seen:
-                continue
-            seen.add(c.qualname)
-            if name in c.methods:
-                return None, False
-            stack.extend(c.subclasses)
+        if any(name in c.methods for c in cls.descendants()):
+            return None, False
         return None, True
 
     def _top_packages(self) -> set[str]:
@@ -937,16 +941,7 @@ class CallGraph:
         for c in fn.owner.mro():
             if c is not fn.owner and name in c.methods:
                 out.append(c.methods[name])
-        stack = list(fn.owner.subclasses)
-        seen: set[str] = set()
-        while stack:
-            c = stack.pop()
-            if c.qualname in seen:
-                continue
-            seen.add(c.qualname)
-            if name in c.methods:
-                out.append(c.methods[name])
-            stack.extend(c.subclasses)
+        out.extend(c.methods[name] for c in fn.owner.descendants() if name in c.methods)
         return out
 
     def function_at(self, path: str, line: int) -> Function | None:
