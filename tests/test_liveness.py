@@ -437,3 +437,38 @@ def test_a_nested_function_of_the_same_name_is_a_local() -> None:
     refs = facts["refs"]
     assert isinstance(refs, dict)
     assert "generate_stream" not in refs["route"]
+
+
+def test_a_string_names_a_function_only_where_a_lookup_may_take_it() -> None:
+    # a name in a list of patterns, a log message or a deprecation label calls nothing
+    data = _facts(
+        """
+        def detect(stack):
+            patterns = ["create_manager", "get_manager"]
+            return any(p in stack for p in patterns)
+
+        def label():
+            return wrap("create_manager", "Session")
+        """
+    )
+    assert "create_manager" not in data["refs"]["detect"]
+    assert "create_manager" not in data["refs"]["label"]
+    assert "Session" in data["refs"]["label"]  # a class named by a string stays a use
+    # a literal lookup names it; a lookup by a computed name takes every string
+    looked_up = _facts(
+        """
+        import operator
+
+        def one(obj):
+            return getattr(obj, "create_manager")(), operator.methodcaller("close")
+
+        def table():
+            return ["create_manager"]
+
+        def run(obj, kind):
+            return getattr(obj, kind)()
+        """
+    )
+    refs = looked_up["refs"]
+    assert {"create_manager", "close"} <= set(refs["one"])
+    assert "create_manager" in refs["table"]

@@ -17,8 +17,13 @@ the module level does not refer to already. References are:
   the project model through the module's ``imports`` and re-exports to the one
   definition it names); of a name an import in the scope binds, as ``^=abs.name``;
 - other loads (``f()``, ``x = f``), attributes (``mod.f``, and ``.m`` for ``obj.m``,
-  ``self.m``) and identifier-like strings (``getattr(self, "m")``), by name; a nested
-  def or class is a local of its function;
+  ``self.m``) and the strings a lookup takes (``getattr(self, "m")``,
+  ``methodcaller("m")``), by name; a nested def or class is a local of its function.
+  Other identifier-like strings (a list of patterns, a log message, a deprecation
+  label) name nothing, unless the module looks a name up by a computed string
+  (``getattr(obj, name)``, ``globals()``, ``vars()``, ``__dict__``), where any of its
+  strings may flow into the lookup, or they are capitalised (a class named by a
+  string: a forward reference, an ORM model);
 - the modules the scope imports, at any depth, and dotted strings (``"pkg.main:app"``),
   as ``@pkg.mod`` or ``@pkg:a,b`` (``pkg`` and those of ``a``, ``b`` that are modules).
 
@@ -199,6 +204,21 @@ APP_FACTORY = "\x00factory"  # (in a scope's names, while collecting) the same
 DYNAMIC = "\x00dynamic"  # ``globals()``: the module's functions
 DYNAMIC_SELF = "\x00self"  # ``getattr(self, name)``: the methods of the class
 DYNAMIC_LOOKUPS = frozenset({"getattr", "hasattr", "globals"})
+# calls that look a name up by a string (``getattr(obj, "m")``, ``attrgetter("m")``):
+# the position of the name among their arguments
+NAME_LOOKUPS = {
+    "getattr": 1,
+    "hasattr": 1,
+    "setattr": 1,
+    "delattr": 1,
+    "attrgetter": 0,
+    "methodcaller": 0,
+    "import_module": 0,
+    "__import__": 0,
+    "import_string": 0,
+}
+# calls that hand out a namespace a computed name may be looked up in
+NAMESPACES = frozenset({"globals", "vars", "locals"})
 # packages whose modules a framework loads by their place (Django's management
 # commands and migrations)
 ENTRY_PARTS = frozenset({"management", "commands", "migrations"})
@@ -230,7 +250,9 @@ def _absolute(module: str, is_package: bool, level: int, target: str | None) -> 
 
 class _Refs(NamedTuple):
     loads: set[str]  # variables loaded
-    attrs: set[str]  # identifier-like strings (and the walk's markers)
+    attrs: set[str]  # names looked up by a literal string (and the walk's markers)
+    strings: set[str]  # other identifier-like strings
+    computed: bool  # a lookup by a computed name (any string may flow into it)
     members: set[tuple[str, str]]  # attributes loaded: (the chain's root name or "", name)
     modules: set[str]  # modules imported (``pkg.mod``, ``pkg:a,b``)
     bound: dict[str, str]  # names the walked imports bind -> what (see _refers)
@@ -251,6 +273,8 @@ def _refers(
     references (unless declared ``global``)."""
     loads: set[str] = set()
     attrs: set[str] = set()
+    strings: set[str] = set()
+    computed = False
     members: set[tuple[str, str]] = set()
     bound: dict[str, str] = {}  # local name -> what a ``from`` import binds ("": other)
     literal_loops: set[str] = set()  # loop variables over literal strings
@@ -273,11 +297,12 @@ def _refers(
                         root = root.value
                     head = root.id if type(root) is ast.Name else ""
                     members.add((head, node.attr))  # type: ignore[attr-defined]
+                    computed = computed or node.attr == "__dict__"  # type: ignore[attr-defined]
             elif t is ast.Constant:
                 text = node.value  # type: ignore[attr-defined]
                 if type(text) is str and len(text) <= MAX_STRING:
                     if text.isidentifier():
-                        attrs.add(text)
+                        strings.add(text)
                     elif "." in text and _DOTTED.match(text):  # "pkg.mod:app"
                         head, _, last = text.split(":", 1)[0].rpartition(".")
                         modules.add(f"{head}:{last}")
@@ -314,6 +339,17 @@ def _refers(
             elif t is ast.Call:
                 func = node.func  # type: ignore[attr-defined]
                 called = func.attr if type(func) is ast.Attribute else getattr(func, "id", "")
+                where = NAME_LOOKUPS.get(called)
+                if where is not None:
+                    args = node.args  # type: ignore[attr-defined]
+                    name = args[where] if len(args) > where else None
+                    if type(name) is ast.Constant:
+                        if type(name.value) is str and name.value.isidentifier():
+                            attrs.add(name.value)
+                    elif name is not None:
+                        computed = True
+                elif called in NAMESPACES:
+                    computed = True
                 if called in APP_BUILDERS:
                     modules.add(APP)
                 elif called in DYNAMIC_LOOKUPS:
@@ -329,7 +365,9 @@ def _refers(
                     ):
                         modules.add(DYNAMIC_SELF)
     local = stores - declared if function else set()
-    return _Refs(loads - local - _BUILTINS, attrs, members, modules, bound, local)
+    return _Refs(
+        loads - local - _BUILTINS, attrs, strings, computed, members, modules, bound, local
+    )
 
 
 def _literal_strings(node: ast.expr) -> bool:
@@ -446,10 +484,17 @@ def liveness_facts(
     } - own
 
     dynamic: set[str] = set()
+    top_found = _refers(top, module, is_package, False, walk)
+    scope_found = {key: _refers(fns, module, is_package, True, walk) for key, fns in scopes.items()}
+    # a string names a function only where a lookup may take it: a lookup by a
+    # computed name anywhere in the module (the string may flow into it); else only a
+    # capitalised one (a class named by a string: a forward reference, an ORM model)
+    computed = top_found.computed or any(f.computed for f in scope_found.values())
 
     def names(found: _Refs) -> set[str]:
         nonlocal app
         loads, attrs, modules, bound = found.loads, set(found.attrs), found.modules, found.bound
+        attrs.update(s for s in found.strings if computed or s[0].isupper())
         # an attribute of what may be a module (a name an import binds, or one bound
         # nowhere here: a star import) may name a module-level function or class; an
         # attribute of an object (``self``, a local, a parameter, a module-level
@@ -477,12 +522,12 @@ def liveness_facts(
         out.update("^=" + bound[n] for n in inner)
         return out
 
-    module_refs = names(_refers(top, module, is_package, False, walk))
+    module_refs = names(top_found)
     module_refs.discard(APP_FACTORY)
     module_refs.discard(DYNAMIC_SELF)
     refs: dict[str, list[str]] = {MODULE_SCOPE: sorted(module_refs)}
-    for key, fns in scopes.items():
-        found = names(_refers(fns, module, is_package, True, walk))
+    for key, one in scope_found.items():
+        found = names(one)
         if APP_FACTORY in found:
             keep.append(key)  # an application factory: a server calls it
             if "." in key:
