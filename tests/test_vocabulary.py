@@ -64,9 +64,24 @@ def test_user_scoped_types_and_their_reasons() -> None:
 
         class TestSomething:
             def __init__(self, user_context): ...
+
+        class FlowLog:  # mints its own run id when none is given: its own, not a user's
+            def __init__(self, run_id=None):
+                if run_id:
+                    self.run_id = run_id
+                else:
+                    self.run_id = new_run_id()
+
+        class Tracked:  # the same attribute later read from a message stays the user's
+            def __init__(self, user_id=None, message=None):
+                self.user_id = user_id
+                if message is not None:
+                    self.user_id = message.user_id
         """
     )
     types = found["types"]
+    assert "FlowLog" not in types
+    assert types.pop("Tracked") == "`__init__` keeps the user identity `user_id` on `self.user_id`"
     assert set(types) == {"Takes", "Keeps"}  # not a test class
     assert types["Takes"] == "`__init__` takes the user context `user_context`"
     assert types["Keeps"] == "`__init__` keeps the user identity `user_id` on `self._owner`"

@@ -237,7 +237,10 @@ def _kept_identity(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words
 ) -> tuple[str, str] | None:
     """``(parameter, attribute)`` when ``fn`` stores one of its identity parameters
-    on ``self`` (``self.user_id = user_id``, ``self._owner = str(user_id)``)."""
+    on ``self`` (``self.user_id = user_id``, ``self._owner = str(user_id)``). An
+    identity the object mints itself when none is given (``self.run_id = run_id`` in
+    one branch, ``self.run_id = new_id()`` in the other; ``run_id or new_id()``) is
+    its own, not a caller's user's."""
     self_name = _self_name(fn)
     if self_name is None:
         return None
@@ -251,20 +254,26 @@ def _kept_identity(
     }
     if not identity:
         return None
+    kept: list[tuple[str, str]] = []
+    minted: set[str] = set()  # attributes also given a value of the object's own
     for node in scope_nodes(fn):
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        attrs = [t.attr for t in targets if _is_self_attr(t, self_name)]  # type: ignore[attr-defined]
+        if not attrs:
             continue
         value = node.value
         if isinstance(value, ast.Call) and dotted(value.func) == "str" and len(value.args) == 1:
             value = value.args[0]
-        if not (isinstance(value, ast.Name) and value.id in identity):
-            continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for t in targets:
-            if _is_self_attr(t, self_name):
-                assert isinstance(t, ast.Attribute)
-                return value.id, t.attr
-    return None
+        if isinstance(value, ast.Name) and value.id in identity:
+            kept.extend((value.id, attr) for attr in attrs)
+        elif not (
+            (isinstance(value, ast.Constant) and value.value is None)
+            or is_identity_value(value, words)
+        ):
+            minted.update(attrs)
+    return next(((p, a) for p, a in kept if a not in minted), None)
 
 
 NEVER_REMOVED = "; its entries are added and never removed"
