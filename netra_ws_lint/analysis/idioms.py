@@ -423,6 +423,65 @@ def probe_function(name: str) -> bool:
     return bool(PROBE_WORDS & (set(words) | pairs)) or words[0] in PROBE_PREFIXES
 
 
+def _absent(test: ast.expr, name: str) -> bool:
+    """``test`` true means ``name`` is missing: ``not name``, ``name is None``,
+    ``name == None``, or an ``and`` holding one of these."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == name
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_absent(v, name) for v in test.values)
+    return _compared_to_none(test, name, (ast.Is, ast.Eq))
+
+
+def _present(test: ast.expr, name: str) -> bool:
+    """``test`` false means ``name`` is missing: ``name``, ``name is not None``, or an
+    ``or`` holding one of these."""
+    if isinstance(test, ast.Name):
+        return test.id == name
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_present(v, name) for v in test.values)
+    return _compared_to_none(test, name, (ast.IsNot, ast.NotEq))
+
+
+def _compared_to_none(test: ast.expr, name: str, ops: tuple[type, ...]) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ops)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    )
+
+
+def fallback_for_missing(fn: FunctionNode, node: ast.AST, name: str) -> bool:
+    """``node`` (in ``fn``) runs only when ``fn``'s parameter ``name`` is missing: in
+    the branch of an ``if`` (or ``x if c else y``) taken without it (``if not name:``,
+    ``if name is None:``, the ``else`` of ``if name:``), or after it in an ``or``
+    (``name or Default()``)."""
+    parent_of: dict[int, ast.AST] = {}
+    for at in scope_nodes(fn):
+        for child in ast.iter_child_nodes(at):
+            parent_of[id(child)] = at
+    chain = [node]
+    while id(chain[0]) in parent_of:
+        chain.insert(0, parent_of[id(chain[0])])
+    for up, below in zip(chain, chain[1:]):
+        if isinstance(up, (ast.If, ast.IfExp)):
+            body = up.body if isinstance(up.body, list) else [up.body]
+            orelse = up.orelse if isinstance(up.orelse, list) else [up.orelse]
+            if (below in body and _absent(up.test, name)) or (
+                below in orelse and _present(up.test, name)
+            ):
+                return True
+        elif isinstance(up, ast.BoolOp) and isinstance(up.op, ast.Or):
+            earlier = up.values[: up.values.index(below)] if below in up.values else []
+            if any(_present(v, name) for v in earlier):
+                return True
+    return False
+
+
 def kept_in_function(fn: FunctionNode, value: ast.expr) -> bool:
     """``value`` (a call in ``fn``) never leaves ``fn``: it is an argument of a call, or
     bound to a local name that is neither returned nor yielded nor stored anywhere

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from netra_ws_lint.analysis.idioms import kept_in_function, probe_function
+from netra_ws_lint.analysis.idioms import fallback_for_missing, kept_in_function, probe_function
 from netra_ws_lint.analysis.resolution import (
     _call_label,
     _literal_text,
@@ -41,6 +41,11 @@ class PlaceholderContext(_NWS3Rule):
     `verify`: `validate_factory_health`) and kept in that function (given to the calls
     it checks, never returned, yielded or stored on an object). A probe that returns
     its placeholder or keeps it on `self` hands it to whoever comes next: reported.
+    Also audit: a placeholder built only when the function's own user-context
+    parameter is missing (`if not user_context:`, `if context is None:`, the `else` of
+    `if user_context:`, `user_context or UserExecutionContext("anonymous")`): a
+    fallback for callers that pass none. Those callers are where to act (NWS301 and
+    NWS303 report them where they call); a fallback no caller reaches serves nobody.
     A deliberate system identity of a background job (a scheduler) is a literal like
     any other until the team declares it in `system-user-ids`: from the code alone it
     cannot be told from a placeholder.
@@ -163,6 +168,15 @@ class PlaceholderContext(_NWS3Rule):
             def __post_init__(self):
                 self.state = UserExecutionContext(user_id='step')  # expect: NWS304@22
         """,
+        # built while the function's context is there, or on another test
+        """
+        def run(user_context=None, retry=False):
+            if user_context:
+                audit(UserExecutionContext(user_id='shadow'))  # expect: NWS304@15
+            if not retry:
+                return UserExecutionContext(user_id='system')  # expect: NWS304@16
+            return user_context
+        """,
         # a probe's name is not enough: the placeholder leaves the function (returned,
         # kept on the object) and serves whoever uses it next
         """
@@ -176,6 +190,29 @@ class PlaceholderContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a fallback for a missing context (audit: the callers that pass none are
+        # where to act; each is reported where it calls)
+        """
+        def bridge_for(manager=None, user_context=None):
+            if manager and not user_context:
+                if manager.user_context:
+                    user_context = manager.user_context
+                else:
+                    user_context = UserExecutionContext(user_id='compat-user')
+            return Bridge(user_context)
+
+        def engine_for(user_context: UserExecutionContext = None):
+            ctx = user_context or UserExecutionContext(user_id='anonymous')
+            other = UserExecutionContext('anonymous') if user_context is None else user_context
+            return ctx, other
+
+        class Service:
+            def __init__(self, context=None):
+                if context is not None:
+                    self.context = context
+                else:
+                    self.context = UserExecutionContext(user_id='system')
+        """,
         # a throwaway context of a health probe or a self-validation, given to the
         # calls it checks and dropped (audit: nobody is served)
         """
@@ -329,12 +366,22 @@ class PlaceholderContext(_NWS3Rule):
         value = self._user_id_arg(node)
         literal = _literal_text(value) if value is not None else None
         if literal is not None and not self._system_id(value) and not self._acts_for_nobody(node):
+            how = f"with the literal user id {literal}"
+            missing = self._fallback(node)
+            if missing is not None:
+                how += f", a fallback for a missing `{missing}`"
             self.report(
-                node,
-                audit=self._probe(node),
-                name=label,
-                how=f"with the literal user id {literal}",
+                node, audit=missing is not None or self._probe(node), name=label, how=how
             )
+
+    def _fallback(self, node: ast.Call) -> str | None:
+        """The user-context parameter of the enclosing function when the placeholder is
+        built only without it (``if not user_context:``, ``user_context or ...``)."""
+        fn = self.ctx.enclosing_function()
+        cp = self.ctx.context_param(fn)
+        if fn is None or cp is None or not fallback_for_missing(fn, node, cp.param.name):
+            return None
+        return cp.param.name
 
     def _probe(self, node: ast.Call) -> bool:
         """A throwaway context of a health probe or a self-check: built in a function
