@@ -52,7 +52,14 @@ class GlobalLockInUserPath(Rule):
     container method, a builtin, a logging call, `weakref.ref` or a weak reference
     dereferenced): the lock of a registry keyed by ids, held for a lookup or an
     update, makes nobody wait behind another user's slow work (an `asyncio` lock held
-    without awaiting cannot even be contended).
+    without awaiting cannot even be contended). Nor a sync get-or-create of a
+    module-level registry under a `threading` lock: the block tests whether the key is
+    in a module-level container (`key in REGISTRY`, `REGISTRY.get(key)`) and stores
+    what it builds under it (`REGISTRY[key] = ...`), with no nested lock or resource
+    and no call that waits on I/O or on another thread (`sleep`, `join`, `result`,
+    `wait`, `connect`, `send`, `read`, `write`, `execute`, `commit`, `open`...): the
+    lock makes the creation happen once per key. The registry itself, if it keeps
+    users' objects for good, is NWS201's finding.
 
     ## Fix
     No automatic fix: give each per-user object its own lock, or keep the critical
@@ -172,6 +179,27 @@ class GlobalLockInUserPath(Rule):
                 _MANAGERS.pop(user_id, None).close()
                 notify_peers(user_id)
         """,
+        # a sync get-or-create that waits on the network, or under an asyncio lock,
+        # or that only reads the registry
+        """
+        import threading
+
+        _LOCK = threading.Lock()
+        _CLIENTS = {}
+
+        def client_for(session_id):
+            with _LOCK:  # expect: NWS205@10
+                if session_id not in _CLIENTS:
+                    client = Client(session_id)
+                    client.connect()
+                    _CLIENTS[session_id] = client
+                return _CLIENTS[session_id]
+
+        def peek(session_id):
+            with _LOCK:  # expect: NWS205@10
+                if session_id in _CLIENTS:
+                    return describe(_CLIENTS[session_id])
+        """,
     ]
     VALID = [
         # brief in-memory sections of registries keyed by ids: no await, only
@@ -205,6 +233,28 @@ class GlobalLockInUserPath(Rule):
                     target = ref()
                     if target is not None:
                         target.clear()
+        """,
+        # a sync get-or-create of a registry under a threading lock: the lock makes
+        # the creation happen once per key, and nothing in it waits on I/O
+        """
+        import logging
+        import threading
+
+        logger = logging.getLogger(__name__)
+        _REGISTRY_LOCK = threading.Lock()
+        _MANAGERS = {}
+
+        def manager_for(user_id, mode=None):
+            with _REGISTRY_LOCK:
+                if user_id in _MANAGERS:
+                    return _MANAGERS[user_id]
+                try:
+                    manager = Manager(user_id, mode=mode, token=make_token())
+                except ValueError:
+                    manager = Manager(user_id)
+                logger.info("created manager for %s", user_id)
+                _MANAGERS[user_id] = manager
+                return manager
         """,
         # a sync function given an object that holds no user's state
         """
@@ -337,7 +387,7 @@ class GlobalLockInUserPath(Rule):
             self.report(node, name=found[0], kind=found[1])
 
     def visit_With(self, node: ast.With) -> None:
-        if self._brief(node):
+        if self._brief(node) or self._get_or_create(node):
             return
         for item in node.items:
             self._check(item.context_expr, item.context_expr)
@@ -387,6 +437,55 @@ class GlobalLockInUserPath(Rule):
                 return False
             todo.extend(ast.iter_child_nodes(sub))
         return True
+
+    # calls that wait on the outside world (or on another thread)
+    _BLOCKING_METHODS = frozenset(
+        {
+            "sleep", "join", "result", "wait", "acquire", "recv", "recvfrom", "sendall",
+            "send", "connect", "read", "readline", "write", "flush", "execute", "commit",
+            "fetch", "request", "get_result", "urlopen", "run", "call", "check_output",
+            "communicate", "put", "get_nowait",
+        }
+    )  # fmt: skip
+
+    def _get_or_create(self, node: ast.With) -> bool:
+        """Sync code holding a ``threading`` lock for a get-or-create of a module-level
+        registry: the block tests whether a key is in a module-level container (``k in
+        C``, ``C.get(k)``) and stores under it (``C[k] = ...``), with no nested lock or
+        resource and no call that waits on I/O or another thread (see the doc)."""
+        fn = runtime_function(self.ctx)
+        if not isinstance(fn, ast.FunctionDef) or len(node.items) != 1:
+            return False
+        found = self._lock(node.items[0].context_expr)
+        if found is None or not found[1].startswith("threading."):
+            return False
+        tested: set[str] = set()
+        stored: set[str] = set()
+        for sub in ast.walk(node):
+            if sub is not node and isinstance(sub, (ast.With, ast.AsyncWith)):
+                return False
+            if isinstance(sub, ast.Compare) and any(
+                isinstance(op, (ast.In, ast.NotIn)) for op in sub.ops
+            ):
+                tested.update(self._globals(sub.comparators))
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+                if sub.func.attr in self._BLOCKING_METHODS:
+                    return False
+                if sub.func.attr in ("get", "setdefault"):
+                    tested.update(self._globals([sub.func.value]))
+                if sub.func.attr == "setdefault":
+                    stored.update(self._globals([sub.func.value]))
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
+                if sub.func.id in ("open", "sleep", "urlopen", "input"):
+                    return False
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
+                stored.update(self._globals([sub.value]))
+        return bool(tested & stored)
+
+    def _globals(self, nodes: list[ast.expr]) -> list[str]:
+        return [
+            n.id for n in nodes if isinstance(n, ast.Name) and self.ctx.is_module_global(n.id)
+        ]
 
     def _memory_call(self, call: ast.Call, params: set[str]) -> bool:
         func = call.func
