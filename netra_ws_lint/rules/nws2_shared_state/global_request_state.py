@@ -72,10 +72,12 @@ class GlobalRequestState(_BindingRule):
     `before_request` hook, a Django view, an aiohttp route, a socket.io event), or
     when such code calls it in the same module.
 
-    Not flagged: the lazy singleton shape (`if _x is None: _x = build()`, after
-    `if _x is not None: return _x`, `_x = _x or build()`: NWS104's),
-    resets to a constant (`_x = None`, `_mode = FAST`), counters (`_hits += 1`), and
-    functions that serve no request (startup hooks, CLI commands).
+    Not flagged: a value computed from no request (a probe's `all(checks.values())`,
+    `time.time()`: the same whoever asks, it carries nobody's data), the lazy
+    singleton shape (`if _x is None: _x = build()`, after `if _x is not None: return
+    _x`, `_x = _x or build()`: NWS104's), resets to a constant (`_x = None`, `_mode =
+    FAST`), counters (`_hits += 1`), and functions that serve no request (startup
+    hooks, CLI commands).
 
     ## Why is this bad?
     A module global (or a class attribute) is one slot for the whole process. Every
@@ -224,6 +226,21 @@ class GlobalRequestState(_BindingRule):
         """,
     ]
     VALID = [
+        # a probe handler recording system-wide state computed from no request (the
+        # same value whoever asks)
+        """
+        from fastapi import APIRouter, Depends
+
+        router = APIRouter()
+        STARTUP_COMPLETE = False
+
+        @router.get("/startup")
+        async def startup_probe(user_id: str = Depends(current_user_id)):
+            global STARTUP_COMPLETE
+            checks = {"database": await database_ready(), "cache": cache_ready()}
+            STARTUP_COMPLETE = all(checks.values())
+            return {"ready": STARTUP_COMPLETE, "checks": checks}
+        """,
         # a lazy engine getter called by a request handler: the lazy singleton shape
         """
         from fastapi import FastAPI
@@ -377,8 +394,8 @@ class GlobalRequestState(_BindingRule):
                 who="instance",
             )
             return
-        if not ctx.has_user_identity():
-            return
+        if not ctx.has_user_identity() or not request_derived(ctx, value):
+            return  # (a value computed from no request: the same for every request)
         outer = ctx.enclosing_functions()[-1]
         if serving_request(ctx) is None and unreached(ctx, outer):
             return  # nothing that serves a request calls it (an example, a dead setter)
