@@ -11,6 +11,7 @@ from netra_ws_lint.analysis.resolution import (
     _none_arg,
     _Target,
 )
+from netra_ws_lint.analysis.scopes import FunctionNode, params_of
 from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.analysis.singletons import _user_kind, _value_calls
 from netra_ws_lint.model import Fix
@@ -19,6 +20,13 @@ from netra_ws_lint.rules._shared import (
 )
 from netra_ws_lint.rules.base import register
 from netra_ws_lint.rules.fixes import SAFE, UNSAFE, add_context_fix, manual
+
+
+def _record_in_scope(fns: list[FunctionNode]) -> bool:
+    """A parameter of the enclosing functions names a record by its id (``corpus_id``,
+    ``id``, ``message_ids``): the code acts on something that belongs to someone."""
+    names = [p.name for fn in fns for p in params_of(fn)]
+    return any(n == "id" or n.endswith(("_id", "_ids")) for n in names)
 
 
 @register
@@ -34,7 +42,8 @@ class FactoryWithoutContext(_NWS3Rule):
     a user identity, a request handler): the context at hand was dropped. Without a
     user in scope, flagged where the object acts at once or for everyone: at import
     time, kept in a module global, or used in place in async code (code that may
-    serve a request: `service = CorpusService(); await service.delete(corpus_id)`).
+    serve a request: `manager = ChatWebSocketManager(); await manager.send_event(e)`)
+    when the callee must be given a context.
 
     Audit only (`--audit`, or selecting NWS301), with no user in scope: a function
     named for a probe or a self-validation (`health`, `readiness`, `self_test`,
@@ -42,7 +51,9 @@ class FactoryWithoutContext(_NWS3Rule):
     what it returns: `return Client(LLMManager())`), yields it, or keeps it on an
     object (an instance's private helper `self._agent = Agent(context=None)`, startup
     wiring `app.state.service = Service()`) — whose owner is decided where it is used;
-    and sync code using it in place (a script, a helper no request is known to reach).
+    and sync code using it in place (a script, a helper no request is known to reach),
+    or async code using in place a callee whose context has a default (it runs
+    without one by design: `create_llm_manager(None)` for a one-off prompt).
     Also audit: a literal `None` given to a function of this module that reads its
     context only under a test that it is set (`if user_context and ...`): `None` is a
     value it takes on purpose (a cleanup path that never had a context).
@@ -218,8 +229,12 @@ class FactoryWithoutContext(_NWS3Rule):
             return await client.fetch(user_id), backup
         """,
         # no user in scope, but the object is used right here in async code (code
-        # that may serve a request), or kept in a module global (one for everyone)
+        # that may serve a request) on a record named by its id, or it must be given a
+        # context (here its signature is not known), or it is kept in a module global
+        # (one for everyone)
         """
+        from app.ws import ChatWebSocketManager
+
         class CorpusService:
             def __init__(self, user_context=None):
                 self.user_context = user_context
@@ -230,6 +245,10 @@ class FactoryWithoutContext(_NWS3Rule):
             service = CorpusService()  # expect: NWS301@15
             return await service.delete(corpus_id)
 
+        async def announce(event):
+            manager = ChatWebSocketManager()  # expect: NWS301@15
+            await manager.send_event(event)
+
         def get_service():
             global _shared
             if _shared is None:
@@ -238,6 +257,25 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # no user and no record id in scope, used in place in async code, and the
+        # callee's context has a default: built for this call only, as the callee
+        # allows (audit)
+        """
+        class CorpusService:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+        def create_llm_manager(user_context=None):
+            return LLMManager(user_context)
+
+        async def summarize(text):
+            service = CorpusService()
+            return await service.summarize(text)
+
+        async def title_for(content):
+            manager = create_llm_manager(None)
+            return await manager.ask(f"A title for: {content}")
+        """,
         # no user in scope and the object handed on (audit: who it is for is decided
         # where it is used): an instance's private fallback, startup wiring on
         # `app.state`, a function returning a new one per call (also inside what it
@@ -562,21 +600,23 @@ class FactoryWithoutContext(_NWS3Rule):
         how = "with `None` for its user context" if status == NONE else "without a user context"
         self.report(
             node,
-            audit=self._for_nobody(node) or (status == NONE and target.guarded),
+            audit=self._for_nobody(node, target) or (status == NONE and target.guarded),
             what=target.what,
             name=target.label,
             how=how,
             fix=self._fix(node, target, status),
         )
 
-    def _for_nobody(self, node: ast.Call) -> bool:
+    def _for_nobody(self, node: ast.Call, target: _Target) -> bool:
         """The call is in a function with no user in scope (no user context, no user
         identity, not a request handler) that builds the object for no one: a probe
         or self-validation (by its name), or one that hands the object on (returns it,
         keeps it on an object: an instance's private helper, startup wiring on
-        ``app.state``), or sync code using it in place. Whose the object is, is
-        decided where it is used: audit. Import time, a module global (shared by
-        everyone) and an object used in place in async code stay reported."""
+        ``app.state``), or sync code using it in place, or async code using in place
+        a callee whose context has a default (it runs without one by design). Whose
+        the object is, is decided where it is used: audit. Import time, a module
+        global (shared by everyone) and an object used in place in async code that
+        must be given a context stay reported."""
         ctx = self.ctx
         fns = ctx.enclosing_functions()
         if not fns or ctx.has_user_identity():
@@ -586,9 +626,11 @@ class FactoryWithoutContext(_NWS3Rule):
         kept = handed_on(fns[0], node)
         if kept is not None:
             return kept != "global"
-        # used in place: in async code that may serve a request, reported; in sync
-        # code with no user and no handler (a script, a setup helper), audit
-        return not in_async_code(ctx)
+        # used in place: in sync code with no user and no handler (a script, a setup
+        # helper), audit; in async code that may serve a request, reported, unless the
+        # callee's context has a default and no record is named here (built for this
+        # call only, as the callee allows, and acting on nobody's record)
+        return not in_async_code(ctx) or (target.optional and not _record_in_scope(fns))
 
     def _fix(self, node: ast.Call, target: _Target, status: str) -> Fix:
         """Safe: the missing context of a configured factory or of a callee whose
