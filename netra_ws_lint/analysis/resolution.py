@@ -152,6 +152,11 @@ def _match_cache(patterns: tuple[str, ...]) -> _MatchCache:
     return cache
 
 
+def _class_name(name: str) -> bool:
+    """``CapWords``, as PEP 8 names classes (not ``UPPER_CASE`` constants)."""
+    return name[:1].isupper() and any(c.islower() for c in name)
+
+
 @dataclass(frozen=True)
 class _Target:
     """A callee that takes (or must take) a user context."""
@@ -545,9 +550,13 @@ class _Facts:
                 return None
             if ctx.binding_scope(node.id) is ctx.module_scope:
                 if binding.kind in ("def", "class") or (
-                    binding.kind == "import" and isinstance(binding.node, ast.Import)
+                    binding.kind == "import"
+                    and (isinstance(binding.node, ast.Import) or _class_name(node.id))
                 ):
-                    return None  # a module or a class: a function call, not an object
+                    # a module or a class (an imported ``CapWords`` name, by PEP 8): a
+                    # function call, not an object; the state it uses is reported where
+                    # it lives
+                    return None
                 return f"module-level `{node.id}`"
             value = binding.value if binding.kind == "assign" else None
             if isinstance(value, ast.Await):

@@ -23,7 +23,8 @@ class UserActionWithoutContext(_NWS3Rule):
     function; for a method, its class's `__init__` takes none either).
 
     A shared object is a module-level name (a module variable, an imported object,
-    `state.manager`), the result of a deprecated accessor
+    `state.manager`; not a module or a class: an imported `CapWords` name is a class,
+    by PEP 8, whose static method is a function call), the result of a deprecated accessor
     (`get_websocket_manager().send_to_user(...)`, or a local assigned from it; not when
     the project's own accessor takes a user context and the call gives it one: that is
     the user's own object, see NWS101), or a
@@ -98,12 +99,15 @@ class UserActionWithoutContext(_NWS3Rule):
             async def reply(self, user_id, payload):
                 await self._push(user_id, payload)
         """,
-        # an imported module-level manager, async
+        # an imported module-level manager (a name or an UPPER_CASE constant), async
         """
-        from app.ws import manager
+        from app.ws import manager, HUB
 
         async def notify_run(user_id, payload):  # expect: NWS302@1
             await manager.send_to_user(user_id, payload)
+
+        async def notify_hub(user_id, payload):  # expect: NWS302@1
+            await HUB.send_to_user(user_id, payload)
         """,
         # the deprecated accessor's result, directly and through a local; module alias
         """
@@ -242,10 +246,15 @@ class UserActionWithoutContext(_NWS3Rule):
             mgr = create_websocket_manager(request.state.user_context)
             await mgr.send_to_user(user_id, {})
         """,
-        # no identity parameter; not a send method; a module's function
+        # no identity parameter; not a send method; a module's function; a class's
+        # (static) method: a function call (the state it uses is reported where it is)
         """
         import smtp_utils
         from app.ws import manager
+        from app.handlers import MessageHandlerBase
+
+        async def complete(user_id, result):
+            await MessageHandlerBase.send_completion(user_id, result)
 
         async def announce(message):
             await manager.broadcast(message)
