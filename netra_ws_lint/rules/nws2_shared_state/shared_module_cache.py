@@ -11,6 +11,8 @@ from netra_ws_lint.analysis.idioms import (
     pure_removal,
     weak_only_store,
 )
+from netra_ws_lint.analysis.requests import request_derived
+from netra_ws_lint.analysis.semantic import Context
 from netra_ws_lint.analysis.vocabulary import (
     is_identity_value,
     is_own_id_tracking,
@@ -22,18 +24,22 @@ from netra_ws_lint.rules._shared import (
 from netra_ws_lint.rules.base import register
 
 
-def _literal_counter(node: ast.AST) -> bool:
-    """``X["name"] += 1``: a number added under a literal key (a process-wide metric)."""
-    if not isinstance(node, ast.AugAssign) or not isinstance(node.op, (ast.Add, ast.Sub)):
+def _process_field(ctx: Context, node: ast.AST) -> bool:
+    """``X["state"] = "OPEN"``, ``X["failures"] += 1``, ``X["last"] = time.time()``: a
+    value computed from no request, under a literal key (a process-wide field: a
+    circuit breaker's state, a metric)."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, ast.AugAssign):
+        target = node.target
+    else:
         return False
-    target, value = node.target, node.value
     return (
         isinstance(target, ast.Subscript)
         and isinstance(target.value, ast.Name)
         and isinstance(target.slice, ast.Constant)
-        and isinstance(target.slice.value, str)
-        and isinstance(value, ast.Constant)
-        and type(value.value) in (int, float)
+        and isinstance(target.slice.value, (str, int))
+        and not request_derived(ctx, node.value)
     )
 
 
@@ -62,9 +68,10 @@ class SharedModuleCache(_ModuleContainerRule):
     websocket disconnects but also filled for sessions that never connect one (HTTP
     or bot sessions) still grows; look at these audit findings. The removals by key
     from such a store (`del STORE[k]`, `STORE.pop(k)` in an expiry sweep or a
-    logout) are its cleanup: audit too, whatever their key. A number added to an
-    entry under a literal key (`STATS["expired"] += 1`) is a process metric holding
-    no user's data: not flagged.
+    logout) are its cleanup: audit too, whatever their key. A value computed from no
+    request stored under a literal key (`STATS["expired"] += 1`, `BREAKER["state"] =
+    "OPEN"`, `BREAKER["last_failure"] = time.time()`) is a process-wide field (a
+    metric, a circuit breaker) holding no user's data: not flagged.
     A removal from the container itself (`del STORE[k]`, `STORE.pop(k)`,
     `popitem`, `popleft`, `remove`, `discard`, `clear`, or an entry rebound to a
     filtered copy of itself: `STORE[k] = [m for m in STORE[k] if m != v]`) puts no
@@ -276,6 +283,14 @@ class SharedModuleCache(_ModuleContainerRule):
             def post(self, request):
                 RECENT.append(request.FILES)  # expect: NWS201@9
         """,
+        # a literal key given the request's data is the last user's, for everyone
+        """
+        LAST = {'user': None, 'count': 0}
+
+        async def seen(user_id, n):
+            LAST['user'] = user_id  # expect: NWS201@5
+            LAST['count'] += n  # expect: NWS201@5
+        """,
     ]
     VALID = [
         # a sync function given a multi-tenant registry (keyed by connection ids, one per
@@ -417,13 +432,25 @@ class SharedModuleCache(_ModuleContainerRule):
             LIVE[user_id] = weakref.ref(manager)
             SEEN.append(ref(manager))
         """,
-        # process metrics: a number added under a literal key
+        # process fields: a number added, a state or a time set, under a literal key
         """
+        import time
+
         STATS = {'expired': 0, 'active': 0}
+        BREAKER = {'state': 'CLOSED', 'failures': 0, 'last_failure': None}
 
         async def expire(token_hash):
             STATS['expired'] += 1
             STATS['active'] -= 1
+
+        async def check_breaker():
+            if BREAKER['state'] == 'OPEN' and time.time() - BREAKER['last_failure'] > 30:
+                BREAKER['state'] = 'HALF_OPEN'
+                BREAKER['failures'] = 0
+
+        async def record_failure(user_id):
+            BREAKER['failures'] += 1
+            BREAKER['last_failure'] = time.time()
         """,
         # per-user state lives on the user's context
         """
@@ -437,8 +464,8 @@ class SharedModuleCache(_ModuleContainerRule):
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
         if not (self.user_path() or self._keyed_by_identity(node)):
             return False
-        if _literal_counter(node):
-            return False  # ``STATS["cleanups"] += 1``: a process metric, nobody's data
+        if _process_field(self.ctx, node):
+            return False  # ``STATS["cleanups"] += 1``: a process field, nobody's data
         # instance tracking under the instance's own id (``live[self.id] = self``,
         # ``live.pop(self.id)``): audit, the registry is not per-user state
         audit = self._is_method(fn) and is_own_id_tracking(node, fn)
