@@ -28,6 +28,12 @@ class DeprecatedAccessorCall(Rule):
     or context in scope). Code acting for no user (a health probe, a status or
     statistics endpoint) asking such an accessor for its shared object is not flagged.
 
+    Audit only (`--audit`, or selecting NWS101): a call of an accessor not migrated in
+    place in code acting for no user (no user identity or context in any enclosing
+    function: startup and shutdown steps, a health probe, a statistics route reading
+    totals): it reaches no one user's data, and it goes when the accessor goes (the
+    migration counts it). At import time it is NWS103's.
+
     ## Why is this bad?
     The accessor returns one object shared by the whole process. A WebSocket manager
     shared by every user delivers one user's events to whoever is registered on it:
@@ -114,7 +120,7 @@ class DeprecatedAccessorCall(Rule):
         import app.websocket_core as wc
         from app.websocket_core import get_websocket_manager as gwm
 
-        def outer():
+        def outer(session_id):
             def inner():
                 return wc.get_websocket_manager()  # expect: NWS101@16
             later = lambda: gwm()  # expect: NWS101@21
@@ -126,12 +132,12 @@ class DeprecatedAccessorCall(Rule):
 
         class Handler:
             @retry(on=services.get_websocket_manager())  # expect: NWS101@15
-            async def handle(self, message):
+            async def handle(self, message, user_id):
                 await self.registry.get_websocket_manager().broadcast(message)  # expect: NWS101@15
         """,
         # odd formatting, comprehension, await of the result
         """
-        async def fan_out(users):
+        async def fan_out(thread_id, users):
             return [
                 await (
                     get_websocket_manager  # expect: NWS101@13
@@ -146,7 +152,7 @@ class DeprecatedAccessorCall(Rule):
         # options: {"extend-deprecated-accessors": ["get_bridge -> create_bridge"]}
         from app.bridge import get_bridge
 
-        def handle(event):
+        def handle(event, session_id):
             get_bridge().publish(event)  # expect: NWS101@5
         """,
         # bindings in source order: the call goes through a local alias of the
@@ -154,7 +160,7 @@ class DeprecatedAccessorCall(Rule):
         """
         from app.websocket_core import get_websocket_manager
 
-        def handler():
+        def handler(user_id):
             get = get_websocket_manager
             manager = get()  # expect: NWS101@15
             get = None
@@ -162,6 +168,21 @@ class DeprecatedAccessorCall(Rule):
         """,
     ]
     VALID = [
+        # code acting for no user: a startup step, a health or statistics route
+        # (audit: it goes with the accessor)
+        """
+        from fastapi import APIRouter
+        from app.websocket_core import get_websocket_manager
+
+        router = APIRouter()
+
+        async def startup(app):
+            app.state.ws = get_websocket_manager()
+
+        @router.get("/ws/stats")
+        async def stats():
+            return {"connections": get_websocket_manager().connection_count()}
+        """,
         # an accessor migrated in place (its definition takes the user context): a call
         # that gives it one, by position, keyword or forwarded arguments, is per user
         """
@@ -253,11 +274,12 @@ class DeprecatedAccessorCall(Rule):
             or self.ctx.accessor_given_context(node)
         ):
             return  # one finding (NWS103), or the accessor's context-taking signature
-        if self.ctx.accessor_context_param(node.func) is not None and not (
-            self.ctx.at_import_time() or self.ctx.acts_for_a_user()
-        ):
+        for_nobody = not (self.ctx.at_import_time() or self.ctx.acts_for_a_user())
+        if for_nobody and self.ctx.accessor_context_param(node.func) is not None:
             return  # the migrated accessor's shared fallback, asked for by code for no user
         short = name.rpartition(".")[2]
         replacement = self.ctx.accessor_replacement(name) or "a per-request factory"
+        if for_nobody:
+            replacement += " (audit: no user in scope: startup, shutdown, a probe or statistics)"
         fix = accessor_fix(self.ctx, node, name)
-        self.report(node, name=short, replacement=replacement, fix=fix)
+        self.report(node, audit=for_nobody, name=short, replacement=replacement, fix=fix)

@@ -20,6 +20,11 @@ class DeprecatedAccessorImport(Rule):
     place (its definition takes a user-context parameter; see NWS101): importing it is
     importing a per-user factory.
 
+    Audit only (`--audit`, or selecting NWS102): an import whose scope never reads the
+    name, an unused import or a re-export (a package `__init__` keeping old imports
+    working): the modules that import it from there and call it are where to act, and
+    the import goes with the last of them.
+
     ## Why is this bad?
     While the name is imported, the process-wide manager is one call away, and new
     code copies the old pattern. Removing the import finishes the migration of a
@@ -52,14 +57,21 @@ class DeprecatedAccessorImport(Rule):
     options = ("deprecated-accessors",)
 
     INVALID = [
+        # the accessor handed on as a value: a dependency, a callback
         """
+        from fastapi import Depends
         from app.websocket_core import get_websocket_manager  # expect: NWS102@1
+
+        async def send(user_id: str, manager=Depends(get_websocket_manager)):
+            await manager.send_to_user(user_id, {})
         """,
         """
         from app.websocket_core import (  # expect: NWS102
             WebSocketMessage,
             get_websocket_manager as gwm,
         )
+
+        HOOKS = {"manager": gwm, "message": WebSocketMessage}
         """,
         """
         def handler():
@@ -71,9 +83,25 @@ class DeprecatedAccessorImport(Rule):
             from app.ws import get_websocket_manager  # expect: NWS102@5
         except ImportError:
             from legacy.ws import get_websocket_manager  # expect: NWS102@5
+
+        register_provider(get_websocket_manager)
         """,
     ]
     VALID = [
+        # an unused import and a package's re-export (audit: the modules calling it
+        # are where to act)
+        """
+        # file: app/__init__.py
+        # file: app/websocket_core/__init__.py
+        from .manager import get_websocket_manager, WebSocketManager
+
+        __all__ = ["get_websocket_manager", "WebSocketManager"]
+        # file: app/websocket_core/manager.py
+        def get_websocket_manager():
+            return WebSocketManager.instance()
+        # file: app/health.py
+        from app.websocket_core import get_websocket_manager
+        """,
         # an accessor migrated in place (it takes the user context), re-exported or
         # imported for calls that pass one
         """
@@ -117,9 +145,17 @@ class DeprecatedAccessorImport(Rule):
             if self.ctx.is_deprecated_accessor(f"{module}.{alias.name}"):
                 if self.ctx.imported_accessor_takes_context(node, alias):
                     return  # migrated in place: a factory taking the user context
-                if not self._call_reported(alias.asname or alias.name):
-                    self.report(node, name=alias.name)
+                bound = alias.asname or alias.name
+                if not self._call_reported(bound):
+                    self.report(node, audit=not self._used(bound), name=alias.name)
                 return
+
+    def _used(self, bound: str) -> bool:
+        """The import's scope reads the imported name (hands the accessor on, calls it)."""
+        return any(
+            isinstance(n, ast.Name) and n.id == bound and isinstance(n.ctx, ast.Load)
+            for n in ast.walk(self.ctx.scope.node)
+        )
 
     def _call_reported(self, bound: str) -> bool:
         """NWS101 reports a call through the imported name in the import's scope
