@@ -49,6 +49,7 @@ class DeprecatedAccessorImport(Rule):
 
     code = "NWS102"
     name = "deprecated-accessor-import"
+    serves_requests = "An import of the accessor matters only in code that runs."
     message = "import of deprecated process-wide accessor `{name}`"
     summary = "Import of a deprecated process-wide accessor."
     trigger = ("{accessors}",)
