@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from netra_ws_lint.analysis.idioms import probe_function
 from netra_ws_lint.analysis.resolution import (
     NONE,
     PASSED,
@@ -33,6 +34,9 @@ class ContextDropped(_NWS3Rule):
 
     Callees that must be given a context (configured factories, user-scoped types, a
     context parameter without default) are NWS301 instead: one call never gets both.
+    Audit only: a callee named for a probe or a self-validation (`health`,
+    `readiness`, `self_test`, `validate_*`, `verify_*`): it checks the application,
+    and the context only adds a section to its report.
 
     ## Why is this bad?
     The callee silently runs without the user's context and falls back to its default:
@@ -146,6 +150,18 @@ class ContextDropped(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a probe or self-validation called without the context (audit: the context
+        # would only add to its report)
+        """
+        def validate_component_health(user_context=None):
+            report = {"ok": True}
+            if user_context is not None:
+                report["user"] = user_context.user_id
+            return report
+
+        async def on_error(user_context):
+            return validate_component_health()
+        """,
         # the callee uses its optional context only to decorate its output
         """
         def reply(text, user_context=None):
@@ -229,4 +245,9 @@ class ContextDropped(_NWS3Rule):
             )
         else:
             fix = add_context_fix(self.ctx, node, param.name, param.kind, UNSAFE)
-        self.report(node, name=target.label, context=context, param=param.name, fix=fix)
+        # a callee named for a probe or a self-validation (``validate_*_health``) checks
+        # the application; the context only adds to its report: audit
+        probe = probe_function(target.label.rpartition(".")[2])
+        self.report(
+            node, audit=probe, name=target.label, context=context, param=param.name, fix=fix
+        )
