@@ -702,3 +702,54 @@ def test_lazy_getter_needs_a_return_or_a_guard() -> None:
         """
     )["getters"]
     assert set(found) == {"get_a", "init_b", "restart_c"}
+
+
+def test_types_keeping_their_context_only_as_a_label() -> None:
+    found = infer(
+        """
+        import logging
+        from typing import TypeVar
+
+        T = TypeVar("T")
+        logger = logging.getLogger(__name__)
+        _SHARED = {}
+
+        class Labels:  # formats and tests its private context only
+            def __init__(self, user_context=None):
+                self._ctx = user_context
+                self._cache = {}
+
+            def key(self, k):
+                return f"{self._ctx.user_id[:8] if self._ctx else 'anon'}:{k}"
+
+            def log(self):
+                logger.info(f"for {self._ctx.user_id}")
+
+        class Keys:  # the label keys process-wide state
+            def __init__(self, user_context=None):
+                self._ctx = user_context
+
+            def put(self, k, v):
+                _SHARED[f"{self._ctx.user_id}:{k}"] = v
+
+        class Routes:  # hands its context on
+            def __init__(self, user_context=None):
+                self._ctx = user_context
+
+            def manager(self):
+                return create_websocket_manager(self._ctx)
+
+        class Public:  # others may read it
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            def name(self):
+                return f"{self.user_context.user_id}"
+
+        class Unread:  # never read: nothing says what it is for
+            def __init__(self, user_context=None):
+                self._ctx = user_context
+        """
+    )
+    assert set(found["types"]) == {"Labels", "Keys", "Routes", "Public", "Unread"}
+    assert found["labels"] == ["Labels"]

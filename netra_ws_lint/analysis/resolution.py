@@ -175,6 +175,8 @@ class _Target:
     # (a function of this module) it reads its context only under a test that it is
     # set (``if user_context and ...``): ``None`` is a value it takes on purpose
     guarded: bool = False
+    # (a user-scoped type) it keeps its context only as a label of its own state
+    label_only: bool = False
 
 
 class _Facts:
@@ -354,7 +356,11 @@ class _Facts:
             if external["kind"] == "class":
                 if optional and qualname and project.vocabulary.is_factory_class(qualname):
                     return None  # a shared factory, built without a user on purpose
-                return _Target(_call_label(call), True, "user-scoped type", param, 1, use, optional)
+                only = qualname is not None and project.vocabulary.keeps_context_as_label(qualname)
+                return _Target(
+                    _call_label(call), True, "user-scoped type", param, 1, use, optional,
+                    label_only=only,
+                )  # fmt: skip
             inferred = self._inferred_factory(qualname)
             must = not optional or inferred
             what = "context factory" if factory or inferred else "function"
@@ -378,7 +384,12 @@ class _Facts:
         if isinstance(definition, ast.ClassDef):
             if cp.has_default and self._factory_class(name):
                 return None  # a shared factory, built without a user on purpose
-            return _Target(label, True, "user-scoped type", cp.param, offset, use, cp.has_default)
+            vocab = self.ctx.vocabulary()
+            kept = any(vocab.keeps_context_as_label(n) for n in self.ctx.vocabulary_names(name))
+            return _Target(
+                label, True, "user-scoped type", cp.param, offset, use, cp.has_default,
+                label_only=kept,
+            )  # fmt: skip
         if factory or (cp.has_default and self._inferred_factory(name)):
             return _Target(label, True, "context factory", cp.param, offset, use, cp.has_default)
         guarded = fn is not None and context_guarded(fn, cp.param.name)

@@ -45,6 +45,7 @@ from netra_ws_lint.analysis.idioms import (
     REMOVING_METHODS,
     VALUE_CALLS,
     VALUE_METHODS,
+    container_kind,
     find_cache_decorator,
     global_stores,
     lazy_singleton_store,
@@ -176,6 +177,100 @@ def _user_state_reason(cls: ast.ClassDef, words: Words) -> str | None:
             param, attr = kept
             return f"`{init.name}` keeps the user identity `{param}` on `self.{attr}`"
     return None
+
+
+def keeps_context_as_label(cls: ast.ClassDef, words: Words, shared: frozenset[str]) -> bool:
+    """``cls`` (a user-scoped type whose ``__init__`` takes a user context) keeps that
+    context only as a label of its own state: wherever its methods read the context
+    (``self._<attr>``, a private attribute where ``__init__`` stores it, or the
+    parameter in ``__init__``), it is formatted into a string (``f"{self._ctx.user_id}:
+    {key}"``, a log line) or tested (``if self._ctx:``), some method does so, and no
+    method touches process-wide state (a ``global``, a module-level container, lazy
+    slot or instance: ``shared``). Built without the context, an instance then only
+    lacks the label: it falls back to nothing shared."""
+    inits = [s for s in cls.body if isinstance(s, FUNCTION_TYPES) and s.name == "__init__"]
+    param = context_param_name(inits[0], words) if inits else None
+    if param is None:
+        return False
+    init = inits[0]
+    attrs: set[str] = set()
+    for node in scope_nodes(init):
+        value = node.value if isinstance(node, ast.Assign) else None
+        if isinstance(node, ast.Assign) and isinstance(value, ast.Name) and value.id == param:
+            attrs.update(getattr(t, "attr", "") for t in node.targets if _is_self_attr(t, "self"))
+    if not attrs or not all(a.startswith("_") for a in attrs):
+        return False  # a public attribute: other code may read the context from it
+    labelled = False
+    for method in cls.body:
+        if not isinstance(method, FUNCTION_TYPES):
+            continue
+        me = _self_name(method)
+        parents: dict[int, ast.AST] = {}
+        for node in walk(method):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+        for node in walk(method):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                return False
+            if isinstance(node, ast.Name) and node.id in shared:
+                return False
+            context = (method is init and isinstance(node, ast.Name) and node.id == param) or (
+                isinstance(node, ast.Attribute)
+                and node.attr in attrs
+                and isinstance(node.value, ast.Name)
+                and node.value.id == me
+                and isinstance(node.ctx, ast.Load)
+            )
+            if context:
+                if not _as_label(node, parents, attrs):
+                    return False
+                labelled = labelled or method is not init
+    return labelled
+
+
+def _as_label(node: ast.AST, parents: dict[int, ast.AST], attrs: set[str]) -> bool:
+    """The context read at ``node`` is formatted into a string (inside an f-string,
+    through attribute reads, slices and conditional expressions), tested, or stored on
+    ``self`` by ``__init__`` (``self._ctx = ctx``): a label, not a use."""
+    up = parents.get(id(node))
+    while isinstance(up, (ast.Attribute, ast.Subscript, ast.Slice)):
+        node, up = up, parents.get(id(up))
+    if isinstance(up, (ast.If, ast.IfExp, ast.While)) and node is up.test:
+        return True
+    if isinstance(up, (ast.BoolOp, ast.Compare)) or (
+        isinstance(up, ast.UnaryOp) and isinstance(up.op, ast.Not)
+    ):
+        return True
+    if isinstance(up, ast.Assign) and all(
+        _is_self_attr(t, "self") and getattr(t, "attr", None) in attrs for t in up.targets
+    ):
+        return True
+    while isinstance(up, (ast.Attribute, ast.Subscript, ast.Slice, ast.IfExp, ast.BoolOp)):
+        up = parents.get(id(up))
+    return isinstance(up, (ast.FormattedValue, ast.JoinedStr))
+
+
+# module-level calls that build no shared state (type variables, constants, patterns)
+_PLAIN_BUILDS = frozenset(
+    {"TypeVar", "NewType", "ParamSpec", "TypeVarTuple", "namedtuple", "compile", "frozenset",
+     "tuple", "object", "field", "Field"}
+)  # fmt: skip
+
+
+def _shared_names(tree: ast.Module) -> frozenset[str]:
+    """Module-level names a method may share state through: mutable containers,
+    ``None`` slots (lazy globals) and instances built at import time (not loggers)."""
+    out = set(_module_none_slots(tree))
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            callee = (dotted(value.func) or "") if isinstance(value, ast.Call) else ""
+            built = bool(callee) and "log" not in callee.lower()
+            built = built and callee.rpartition(".")[2] not in _PLAIN_BUILDS
+            if built or container_kind(value, dotted) is not None:
+                out.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(out)
 
 
 def factory_candidate(cls: ast.ClassDef, words: Words) -> dict[str, Any] | None:
@@ -580,7 +675,7 @@ def is_test_class(cls: ast.ClassDef) -> bool:
 
 def infer_module(
     tree: ast.Module, settings: Settings, imports: dict[str, str] | None = None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Any]:
     """The vocabulary one module defines (see the module docstring). ``imports``
     maps the module's top-level names to absolute names, to qualify what getters
     build (without it, names stay as written)."""
@@ -593,6 +688,8 @@ def infer_module(
     none_slots = _module_none_slots(tree)
     instances = _module_instances(tree)
     imports = imports or {}
+    labels: list[str] = []  # user-scoped types keeping their context only as a label
+    shared: frozenset[str] | None = None
 
     def qualify(name: str) -> str:
         head, _, rest = name.partition(".")
@@ -611,6 +708,9 @@ def infer_module(
             reason = user_state_reason(stmt, words)
             if reason is not None:
                 types[stmt.name] = reason
+                shared = _shared_names(tree) if shared is None else shared
+                if keeps_context_as_label(stmt, words, shared):
+                    labels.append(stmt.name)
                 continue
             reason = registry_reason(stmt, words)
             if reason is not None:
@@ -642,6 +742,7 @@ def infer_module(
         "factories": factories,
         "getters": getters,
         "classes": classes,
+        "labels": labels,
     }
 
 
@@ -852,6 +953,8 @@ class ProjectVocabulary:
         self.factories: dict[str, str] = {}
         self.getters: dict[str, dict[str, str | None]] = {}
         self.classes: dict[str, list[str]] = {}
+        # user-scoped types keeping their context only as a label of their own state
+        self.labels: set[str] = set()
         candidates: dict[str, list[list[str]]] = {}  # classes that may be factories
         # each module once, under its own name (not once per alias)
         distinct = {m: f for m, f in modules.items() if self.own.get(m, m) == m}
@@ -859,6 +962,7 @@ class ProjectVocabulary:
             vocab = facts["vocabulary"]
             for name, bases in vocab.get("classes", {}).items():
                 self.classes[self._qual(module, name)] = bases
+            self.labels.update(self._qual(module, name) for name in vocab.get("labels", ()))
             for name, reason in vocab.get("types", {}).items():
                 self.types[self._qual(module, name)] = reason
             for name, reason in vocab.get("registries", {}).items():
@@ -1003,6 +1107,12 @@ class ProjectVocabulary:
         :func:`factory_class_reason`): built without a user context on purpose."""
         target = self.resolve(name)
         return target is not None and target in self.factory_classes
+
+    def keeps_context_as_label(self, name: str) -> bool:
+        """``name`` (absolute) resolves to a user-scoped type of the project that keeps
+        its context only as a label of its own state (see :func:`keeps_context_as_label`)."""
+        target = self.resolve(name)
+        return target is not None and target in self.labels
 
     def is_project_class(self, name: str) -> bool:
         target = self.resolve(name)

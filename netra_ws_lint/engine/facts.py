@@ -181,6 +181,7 @@ _VOCABULARY_FIELDS: dict[str, Callable[[Any], bool]] = {
     "factories": lambda v: _str_map(v, _is_str),
     "getters": lambda v: _str_map(v, _valid_getter),
     "classes": lambda v: _str_map(v, _str_list),
+    "labels": _str_list,
     "fanout": lambda v: _str_map(v, lambda b: type(b) is bool),
     "evicts": lambda v: _str_map(v, _str_list),
     "context_uses": lambda v: _str_map(v, lambda u: u is None or isinstance(u, str)),

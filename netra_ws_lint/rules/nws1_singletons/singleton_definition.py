@@ -162,7 +162,9 @@ class SingletonDefinition(Rule):
 
     code = "NWS104"
     name = "singleton-definition"
-    serves_requests = "A singleton shares one object between users only where live code calls its getter."
+    serves_requests = (
+        "A singleton shares one object between users only where live code calls its getter."
+    )
     message = "`{name}` is a process-wide singleton ({how}){user}"
     summary = (
         "Definition of a process-wide singleton (lazy global getter, caching `__new__`, "

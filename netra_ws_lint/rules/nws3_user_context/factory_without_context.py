@@ -54,6 +54,11 @@ class FactoryWithoutContext(_NWS3Rule):
     and sync code using it in place (a script, a helper no request is known to reach),
     or async code using in place a callee whose context has a default (it runs
     without one by design: `create_llm_manager(None)` for a one-off prompt).
+    Also audit: a private instance of a type that keeps its context only as a label of
+    its own state (a private attribute formatted into its own cache keys and log lines,
+    or tested, and nothing process-wide touched: `show-vocabulary` lists these), built
+    where it is used or passed into what the function builds or returns (not kept on an
+    object or in a global): without the context it only lacks the label.
     Also audit: a literal `None` given to a function of this module that reads its
     context only under a test that it is set (`if user_context and ...`): `None` is a
     value it takes on purpose (a cleanup path that never had a context).
@@ -126,6 +131,34 @@ class FactoryWithoutContext(_NWS3Rule):
     options = ("context-factories", "user-scoped-types", "context-names", "context-types")
 
     INVALID = [
+        # a type whose context keys shared state (a module-level cache), or is public
+        # (others read it), or an instance kept on an object: the context matters
+        """
+        _CACHE = {}
+
+        class Summarizer:
+            def __init__(self, user_context=None):
+                self._user_context = user_context
+
+            async def ask(self, prompt):
+                return _CACHE.setdefault(f"{self._user_context.user_id}:{prompt}", prompt)
+
+        class Notes:
+            def __init__(self, user_context=None):
+                self.user_context = user_context
+
+            def title(self):
+                return f"notes of {self.user_context.user_id}"
+
+        class Service:
+            def __init__(self, user_context):
+                self.user_context = user_context
+                self._summarizer = Summarizer()  # expect: NWS301@28
+
+        async def handle(user_context, prompt):
+            notes = Notes()  # expect: NWS301@13
+            return await Summarizer().ask(prompt), notes  # expect: NWS301@18
+        """,
         # built without the context, and its methods are never given it
         """
         class LLMManager:
@@ -257,6 +290,31 @@ class FactoryWithoutContext(_NWS3Rule):
         """,
     ]
     VALID = [
+        # a private instance of a type that keeps its context only as a label of its
+        # own state (formatted into its own cache keys and log lines), built for this
+        # call and passed into what it builds (audit: nothing is shared without it)
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        class LLMManager:
+            def __init__(self, user_context=None):
+                self._user_context = user_context
+                self._cache = {}
+
+            def _key(self, prompt):
+                prefix = f"{self._user_context.user_id}:" if self._user_context else ""
+                return prefix + prompt
+
+            async def ask(self, prompt):
+                logger.info(f"ask for {self._user_context.user_id if self._user_context else '-'}")
+                return self._cache.setdefault(self._key(prompt), await complete(prompt))
+
+        async def build_agent(user_context):
+            llm = LLMManager()
+            return Agent(llm=llm, context=user_context)
+        """,
         # no user and no record id in scope, used in place in async code, and the
         # callee's context has a default: built for this call only, as the callee
         # allows (audit)
@@ -598,14 +656,31 @@ class FactoryWithoutContext(_NWS3Rule):
         if any(self.ctx.is_worker_initializer(fn) for fn in self.ctx.enclosing_functions()):
             return  # a pool's `initializer=` builds the worker's own, for no user
         how = "with `None` for its user context" if status == NONE else "without a user context"
+        private = self._private_label_only(node, target)
+        if private:
+            how += ", a private instance keeping its context only as a label"
         self.report(
             node,
-            audit=self._for_nobody(node, target) or (status == NONE and target.guarded),
+            audit=private
+            or self._for_nobody(node, target)
+            or (status == NONE and target.guarded),
             what=target.what,
             name=target.label,
             how=how,
             fix=self._fix(node, target, status),
         )
+
+    def _private_label_only(self, node: ast.Call, target: _Target) -> bool:
+        """A type keeping its context only as a label of its own state (formatted into
+        its own keys and log lines, touching nothing process-wide: see
+        ``show-vocabulary``), built in a function that keeps the instance to itself,
+        passes it into what it builds or returns it (not on an object, not in a
+        global): without the context it only lacks the label; nothing is shared."""
+        fns = self.ctx.enclosing_functions()
+        if not target.label_only or not fns:
+            return False
+        kept = handed_on(fns[0], node)
+        return kept is None or kept in ("returned", "yielded")
 
     def _for_nobody(self, node: ast.Call, target: _Target) -> bool:
         """The call is in a function with no user in scope (no user context, no user
