@@ -1171,6 +1171,10 @@ class ProjectVocabulary:
             "user-scoped-types": dict(sorted(self.types.items())),
             "multi-tenant-registries": dict(sorted(self.registries.items())),
             "shared-factories": dict(sorted(self.factory_classes.items())),
+            "context-labels": {
+                name: "keeps its context only as a label of its own state (its own keys, logs)"
+                for name in sorted(self.labels)
+            },
             "context-factories": dict(sorted(self.factories.items())),
             "singleton-getters": {
                 k: v for k, v in sorted(self.getters.items()) if v["user"] is not None

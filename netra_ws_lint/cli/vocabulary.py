@@ -19,6 +19,11 @@ SECTIONS = (
         "multi-tenant registries (process-wide by design, not user-scoped)",
     ),
     ("shared-factories", "shared factories (a new per-user object per call, not user-scoped)"),
+    (
+        "context-labels",
+        "user-scoped types keeping their context as a label (a private instance built"
+        " without it shares nothing: NWS301 audit)",
+    ),
     ("context-factories", "context factories"),
     ("singleton-getters", "singleton getters of user-scoped objects"),
     ("other-singleton-getters", "other singleton getters (shared on purpose?)"),
