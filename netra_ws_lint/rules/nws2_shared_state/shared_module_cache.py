@@ -24,10 +24,11 @@ from netra_ws_lint.rules._shared import (
 from netra_ws_lint.rules.base import register
 
 
-def _process_field(ctx: Context, node: ast.AST) -> bool:
-    """``X["state"] = "OPEN"``, ``X["failures"] += 1``, ``X["last"] = time.time()``: a
-    value computed from no request, under a literal key (a process-wide field: a
-    circuit breaker's state, a metric)."""
+def _bookkeeping(ctx: Context, node: ast.AST) -> bool:
+    """An entry set to a value that holds no request's data (constants, counters, clock
+    times: ``X["state"] = "OPEN"``, ``X["failures"] += 1``, ``LIMITS[addr] = {"count":
+    0, "reset": now + 60}``, ``SLOTS[addr] = []``), under a literal key or a key that
+    names no user: a process field, a limiter's or a counter's bookkeeping."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target = node.targets[0]
     elif isinstance(node, ast.AugAssign):
@@ -37,10 +38,37 @@ def _process_field(ctx: Context, node: ast.AST) -> bool:
     return (
         isinstance(target, ast.Subscript)
         and isinstance(target.value, ast.Name)
-        and isinstance(target.slice, ast.Constant)
-        and isinstance(target.slice.value, (str, int))
+        and not is_identity_value(target.slice, ctx.words)
+        and _plain(ctx, node.value)
         and not request_derived(ctx, node.value)
     )
+
+
+_CLOCKS = frozenset(
+    {"time.time", "time.monotonic", "time.perf_counter", "datetime.datetime.now",
+     "datetime.datetime.utcnow", "datetime.now", "datetime.utcnow"}
+)  # fmt: skip
+
+
+def _plain(ctx: Context, node: ast.AST, depth: int = 0) -> bool:
+    """Plain data: constants, numbers and clock times, arithmetic on them, containers
+    of them, or a local bound to one (an object built here is not plain)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        parts = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.operand]
+        return all(_plain(ctx, p, depth) for p in parts)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_plain(ctx, e, depth) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(v is not None and _plain(ctx, v, depth) for v in node.values)
+    if isinstance(node, ast.Call):
+        return not node.args and ctx.resolve(node.func) in _CLOCKS
+    if isinstance(node, ast.Name) and depth < 2:
+        binding = ctx.lookup(node.id, node)
+        value = binding.value if binding is not None and binding.kind == "assign" else None
+        return value is not None and _plain(ctx, value, depth + 1)
+    return False
 
 
 @register
@@ -69,9 +97,10 @@ class SharedModuleCache(_ModuleContainerRule):
     or bot sessions) still grows; look at these audit findings. The removals by key
     from such a store (`del STORE[k]`, `STORE.pop(k)` in an expiry sweep or a
     logout) are its cleanup: audit too, whatever their key. A value computed from no
-    request stored under a literal key (`STATS["expired"] += 1`, `BREAKER["state"] =
-    "OPEN"`, `BREAKER["last_failure"] = time.time()`) is a process-wide field (a
-    metric, a circuit breaker) holding no user's data: not flagged.
+    request stored under a key that names no user (`STATS["expired"] += 1`,
+    `BREAKER["state"] = "OPEN"`, `BREAKER["last_failure"] = time.time()`,
+    `LIMITS[client_addr] = {"count": 0, "reset": now + 60}`) is a process-wide field
+    or a limiter's bookkeeping holding no user's data: not flagged.
     A removal from the container itself (`del STORE[k]`, `STORE.pop(k)`,
     `popitem`, `popleft`, `remove`, `discard`, `clear`, or an entry rebound to a
     filtered copy of itself: `STORE[k] = [m for m in STORE[k] if m != v]`) puts no
@@ -246,7 +275,7 @@ class SharedModuleCache(_ModuleContainerRule):
         @router.post('/vote')
         async def vote(request):
             counts = VOTES
-            counts[request.choice] += 1  # expect: NWS201@5
+            counts[request.choice] += request.weight  # expect: NWS201@5
             VOTES.update(request.more)  # expect: NWS201@5
             return dict(VOTES)
         """,
@@ -452,6 +481,20 @@ class SharedModuleCache(_ModuleContainerRule):
             BREAKER['failures'] += 1
             BREAKER['last_failure'] = time.time()
         """,
+        # a limiter's bookkeeping keyed by a client address: counters and times only
+        """
+        import time
+
+        LIMITS = {}
+        SLOTS = {}
+
+        async def allow(client_addr):
+            now = time.time()
+            if client_addr not in LIMITS:
+                LIMITS[client_addr] = {'count': 0, 'reset': now + 60}
+                SLOTS[client_addr] = []
+            return LIMITS[client_addr]
+        """,
         # per-user state lives on the user's context
         """
         async def remember(user_context, message):
@@ -464,7 +507,7 @@ class SharedModuleCache(_ModuleContainerRule):
     def on_runtime_mutation(self, node: ast.AST, name: str, fn: ast.AST) -> bool:
         if not (self.user_path() or self._keyed_by_identity(node)):
             return False
-        if _process_field(self.ctx, node):
+        if _bookkeeping(self.ctx, node):
             return False  # ``STATS["cleanups"] += 1``: a process field, nobody's data
         # instance tracking under the instance's own id (``live[self.id] = self``,
         # ``live.pop(self.id)``): audit, the registry is not per-user state
