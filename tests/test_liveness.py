@@ -472,3 +472,52 @@ def test_a_string_names_a_function_only_where_a_lookup_may_take_it() -> None:
     refs = looked_up["refs"]
     assert {"create_manager", "close"} <= set(refs["one"])
     assert "create_manager" in refs["table"]
+
+
+def test_a_private_name_reaches_only_its_own_module() -> None:
+    # ``self._notify()`` in another module's live class does not keep this module's
+    # ``Service._notify`` live; a call in its own module does
+    service = _facts(
+        """
+        class Service:
+            def run(self):
+                return 1
+
+            def _notify(self, user_id):
+                return user_id
+
+            def _audit(self):
+                return 2
+
+            def close(self):
+                self._audit()
+        """,
+        "app.service",
+    )
+    other = _facts(
+        """
+        from app.service import Service
+
+        class Other:
+            def go(self):
+                self._notify("u")
+                return Service().close()
+
+        if __name__ == "__main__":
+            Other().go()
+        """,
+        "app.other",
+    )
+    live = Liveness(
+        {
+            "app.service": {"module": "app.service", "imports": {}, "live": service},
+            "app.other": {
+                "module": "app.other",
+                "imports": {"Service": "app.service.Service"},
+                "live": other,
+            },
+        }
+    )
+    assert live.unreached("app.service", "Service.close") is None
+    assert live.unreached("app.service", "Service._audit") is None  # its own module
+    assert live.unreached("app.service", "Service._notify") is not None

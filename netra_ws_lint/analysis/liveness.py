@@ -55,7 +55,8 @@ module names it, or it is a dunder; a method of a live class when its name is li
 is a dunder or a root, or its class derives (through the project's classes) from a
 class outside the project, whose code may call it (``dispatch``, ``run``, ``handle``).
 Attributes and strings match by name whatever their object: a method called anywhere
-live keeps every method so named. An attribute read from an object (``self``, a local
+live keeps every method so named; a private name (``_send``, ``self._notify()``) only
+those of the module the reference is in (by convention no other module uses it). An attribute read from an object (``self``, a local
 or parameter, a module-level variable, a call's result: kept as ``.name``) names a
 method only; read from a name an import binds (a module, perhaps) or one bound nowhere
 in the module, it may also name a module-level function or class.
@@ -605,6 +606,13 @@ def _dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
+def _private(name: str) -> bool:
+    """``_name`` (not a dunder): by convention used only by its own module, so a
+    reference by that name reaches only the definitions of the module it is in (a
+    ``self._send()`` elsewhere does not keep this module's ``_send`` live)."""
+    return name.startswith("_") and not _dunder(name) and name.isidentifier()
+
+
 class Liveness:
     """Which modules, scopes and names of an application's live code reach (see the
     module docstring); :meth:`of` asks it from the project."""
@@ -764,8 +772,9 @@ class Liveness:
             fact = self.facts[m]
             cls, _, name = key.rpartition(".")
             if key in fact.get("classes", {}):
+                named = key in self.names or f"{m}:{key}" in self.names
                 if (m, key) not in self.classes and (
-                    key in self.names or (m, key) in self.qualified or key in fact.get("keep", ())
+                    named or (m, key) in self.qualified or key in fact.get("keep", ())
                 ):
                     self.classes.add((m, key))
                     for k in fact["refs"]:
@@ -776,9 +785,12 @@ class Liveness:
                 return
             if cls and (m, cls) not in self.classes:
                 return
+            plain, attr = name, "." + name
+            if _private(name):  # named from its own module only (see _private)
+                plain, attr = f"{m}:{name}", f"{m}:.{name}"
             live = (
-                name in self.names
-                or (bool(cls) and "." + name in self.names)
+                plain in self.names
+                or (bool(cls) and attr in self.names)
                 or (cls or MODULE_SCOPE) in fact.get("dynamic", ())
                 or (not cls and (m, key) in self.qualified)
                 or _dunder(name)
@@ -815,17 +827,26 @@ class Liveness:
                                 self.qualified.add(target)
                                 try_def(*target)
                             continue
+                    if _private(name.lstrip(".")):
+                        name = f"{m}:{name}"
                     if name not in self.names:
                         self.names.add(name)
                         todo_names.append(name)
             elif todo_names:
                 name = todo_names.pop()
-                method = name.startswith(".")  # an attribute of an object: methods only
-                for m, key in self._by_name.get(name[1:] if method else name, ()):
-                    if not method or "." in key:
-                        try_def(m, key)
+                where, _, name = name.rpartition(":")
+                self._by_name_live(name, where, try_def)
             else:
                 break
+
+    def _by_name_live(self, name: str, where: str, try_def: Callable[[str, str], None]) -> None:
+        """Try the definitions a live reference by name may reach: methods only for an
+        attribute of an object (``.m``); only those of module ``where`` for a private
+        name."""
+        method = name.startswith(".")  # an attribute of an object: methods only
+        for m, key in self._by_name.get(name[1:] if method else name, ()):
+            if (not method or "." in key) and (not where or m == where):
+                try_def(m, key)
 
     # ---------------------------------------------------------------- questions
     def module_unreached(self, module: str) -> bool:
@@ -852,7 +873,7 @@ class Liveness:
         if module not in self.modules:
             return f"module `{module}` is imported by no live module"
         names = list(names)
-        if names and not any(n in self.names for n in names):
+        if names and not any(n in self.names or f"{module}:{n}" in self.names for n in names):
             return f"nothing live reads `{names[0]}`"
         return None
 
