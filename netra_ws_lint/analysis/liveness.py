@@ -56,10 +56,11 @@ is a dunder or a root, or its class derives (through the project's classes) from
 class outside the project, whose code may call it (``dispatch``, ``run``, ``handle``).
 Attributes and strings match by name whatever their object: a method called anywhere
 live keeps every method so named; a private name (``_send``, ``self._notify()``) only
-those of the module the reference is in (by convention no other module uses it). An attribute read from an object (``self``, a local
-or parameter, a module-level variable, a call's result: kept as ``.name``) names a
-method only; read from a name an import binds (a module, perhaps) or one bound nowhere
-in the module, it may also name a module-level function or class.
+those of the module the reference is in (by convention no other module uses it). An
+attribute read from an object (``self``, a local or parameter, a module-level
+variable, a call's result: kept as ``.name``) names a method only; read from a name
+an import binds (a module, perhaps) or one bound nowhere in the module, it may also
+name a module-level function or class.
 
 A class one of whose methods the framework calls (a handler) or that builds or mounts
 an application (``self.app = Flask(...)`` in ``__init__``) is a root: whatever runs
