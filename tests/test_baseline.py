@@ -190,14 +190,14 @@ def test_editing_the_flagged_statement_makes_it_new(repo: Path,
 
 
 def test_matched_as_a_multiset(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    twice = "def f():\n    get_websocket_manager()\n    get_websocket_manager()\n"
+    twice = "def f(user_id):\n    get_websocket_manager()\n    get_websocket_manager()\n"
     (repo / "app" / "twice.py").write_text(twice)
     run(capsys, "baseline", "create", "app/twice.py")
     assert len(load(repo / DEFAULT_FILE)) == 2
     (repo / "app" / "twice.py").write_text(twice + "    get_websocket_manager()\n")
     code, out, _ = run(capsys, "check", "--baseline", DEFAULT_FILE, "app/twice.py")
     assert code == 1 and [line.split(":")[1] for line in out.splitlines()] == ["4"]
-    (repo / "app" / "twice.py").write_text("def f():\n    get_websocket_manager()\n")
+    (repo / "app" / "twice.py").write_text("def f(user_id):\n    get_websocket_manager()\n")
     code, out, err = run(capsys, "check", "--baseline", DEFAULT_FILE, "app/twice.py")
     assert (code, out) == (0, "") and "1 fixed" in err
 

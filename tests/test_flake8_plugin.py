@@ -77,7 +77,7 @@ def test_flake8_and_engine_agree_on_every_example(example_tree: Path) -> None:
 def test_noqa_semantics_match_flake8(tmp_path: Path) -> None:
     (tmp_path / "noqa_cases.py").write_text(
         "from app import get_websocket_manager  # noqa: NWS102\n"
-        "def f():\n"
+        "def f(user_id):\n"
         "    a = get_websocket_manager()  # noqa: NWS1\n"
         "    b = get_websocket_manager()  # NOQA:NWS101\n"
         "    c = get_websocket_manager()  # noqa: E501\n"
@@ -99,7 +99,7 @@ def test_flake8_options_override_config(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.netra-ws-lint]\nignore = ["NWS102"]\n')
     (tmp_path / "m.py").write_text(
         "from app import get_event_bus\n"
-        "def f():\n"
+        "def f(user_id):\n"
         "    return get_event_bus()\n"
     )
     assert run_flake8(tmp_path) == set()
