@@ -401,6 +401,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also check this private tree as corpus {BACKEND!r} (labels: {BACKEND_LABELS})",
     )
     parser.add_argument(
+        "--backend-labels",
+        type=Path,
+        action="append",
+        default=[],
+        help="labels of another commit of the backend, over the default ones (repeatable;"
+        " one commit's judgement of the same line can differ from another's)",
+    )
+    parser.add_argument(
         "--realfixes",
         type=Path,
         default=default_realfixes(),
@@ -428,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     if not archives and backend is None and realfixes is None:
         print(f"no corpora (*.tar.gz) in {args.corpora}", file=sys.stderr)
         return 2
-    labels = load_labels(args.labels, *sorted(HERE.glob(BACKEND_LABELS)))
+    labels = load_labels(args.labels, *sorted(HERE.glob(BACKEND_LABELS)), *args.backend_labels)
     rows: list[dict[str, Any]] = []
     if backend is not None:
         rows += keyed_findings(BACKEND, backend, run_lint(backend))
