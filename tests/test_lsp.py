@@ -310,7 +310,10 @@ async def test_changes_are_checked_and_settings_come_from_the_client(
     # several quick edits: the server checks after the pause, the latest text
     editor.expect()
     latest = None
-    for text in ("m = get_websocket_manager()\n", "def f():\n    m = get_websocket_manager()\n"):
+    for text in (
+        "m = get_websocket_manager()\n",
+        "def f(user_id):\n    m = get_websocket_manager()\n",
+    ):
         editor.doc = TextDocument(editor.uri, text, version=editor.doc.version)
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
