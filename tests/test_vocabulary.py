@@ -753,3 +753,48 @@ def test_types_keeping_their_context_only_as_a_label() -> None:
     )
     assert set(found["types"]) == {"Labels", "Keys", "Routes", "Public", "Unread"}
     assert found["labels"] == ["Labels"]
+
+
+def test_a_factory_method_annotated_to_return_a_user_scoped_type() -> None:
+    # the method returns another factory's result, annotated as a user-scoped type
+    # (`*Emitter`): a new per-user object per call; a classmethod building the class
+    # itself, or a method keeping what it returns on the object, is no such factory
+    vocab = ProjectVocabulary(
+        {
+            "app.bridge": _facts(
+                "app.bridge",
+                """
+                class Bridge:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    async def create_user_emitter(self, user_context) -> "UserEmitter":
+                        emitter = EmitterFactory.create_scoped(self.manager, user_context)
+                        return emitter
+
+                class Agent:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    @classmethod
+                    def for_context(cls, user_context) -> "Agent":
+                        return cls(user_context)
+
+                class Cached:
+                    def __init__(self, user_context=None):
+                        self.user_context = user_context
+
+                    def emitter(self, user_context) -> "UserEmitter":
+                        emitter = EmitterFactory.create_scoped(None, user_context)
+                        self._emitters[user_context.user_id] = emitter
+                        return emitter
+                """,
+            ),
+        },
+        Settings(),
+    )
+    assert vocab.factory_classes["app.bridge.Bridge"] == (
+        "`create_user_emitter(user_context)` builds a new `UserEmitter` on each call"
+    )
+    assert not vocab.is_factory_class("app.bridge.Agent")
+    assert not vocab.is_factory_class("app.bridge.Cached")

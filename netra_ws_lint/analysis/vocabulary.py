@@ -312,20 +312,48 @@ def _has_default(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
 def _built_per_call(fn: ast.FunctionDef | ast.AsyncFunctionDef, words: Words) -> list[list[str]]:
     """``[fn's name, the user parameter, callee]`` for each object ``fn`` builds and
     returns (a call, directly or through a local), when it takes a user context or
-    identity."""
+    identity; when ``fn`` is annotated to return a type (``-> "Emitter"``), that type
+    too, as what the call builds (a helper's or another factory's result)."""
     given = context_param_name(fn, words)
     if given is None:
         given = next((p.arg for p in _params(fn) if p.arg in words.identity_names), None)
     if given is None:
         return []
     local = _local_values(fn)
+    # (an instance method's annotation only: a classmethod returning ``cls(...)`` is
+    # an alternative constructor of the class itself, not a factory of others)
+    me = _self_name(fn)  # (None for a classmethod or staticmethod)
+    returns = (
+        [n for n in _annotation_names(fn.returns) if n not in _VAGUE]
+        if me is not None and not _stores_on(fn, me)
+        else []
+    )
     out: list[list[str]] = []
     for value in _returned(fn):
         call = _built_call(value, local)
         name = dotted(call.func) if call is not None else None
         if name is not None and not name.startswith(("self.", "cls.")):
             out.append([fn.name, given, name])
+            if name not in ("cls", "self", "type"):
+                out.extend([fn.name, given, r] for r in returns if r != name)
     return out
+
+
+def _stores_on(fn: ast.FunctionDef | ast.AsyncFunctionDef, me: str) -> bool:
+    """``fn`` keeps something in its object's state (``self.x = ...``,
+    ``self._cache[k] = ...``): what it returns may be a kept one, not a new one."""
+    for node in scope_nodes(fn):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for t in targets:
+            while isinstance(t, ast.Subscript):
+                t = t.value
+            if _is_self_attr(t, me):
+                return True
+    return False
 
 
 def _kept_identity(
