@@ -749,9 +749,17 @@ def test_types_keeping_their_context_only_as_a_label() -> None:
         class Unread:  # never read: nothing says what it is for
             def __init__(self, user_context=None):
                 self._ctx = user_context
+
+        class OrFallback:  # `ctx or default` is the context itself, handed on
+            def __init__(self, user_context=None):
+                self._ctx = user_context
+
+            def manager(self):
+                if self._ctx and self._ctx.user_id:
+                    return create_websocket_manager(self._ctx or DEFAULT)
         """
     )
-    assert set(found["types"]) == {"Labels", "Keys", "Routes", "Public", "Unread"}
+    assert set(found["types"]) == {"Labels", "Keys", "Routes", "Public", "Unread", "OrFallback"}
     assert found["labels"] == ["Labels"]
 
 

@@ -233,14 +233,12 @@ def _as_label(node: ast.AST, parents: dict[int, ast.AST], attrs: set[str]) -> bo
     through attribute reads, slices and conditional expressions), tested, or stored on
     ``self`` by ``__init__`` (``self._ctx = ctx``): a label, not a use."""
     up = parents.get(id(node))
-    while isinstance(up, (ast.Attribute, ast.Subscript, ast.Slice)):
-        node, up = up, parents.get(id(up))
-    if isinstance(up, (ast.If, ast.IfExp, ast.While)) and node is up.test:
+    while isinstance(up, (ast.Attribute, ast.Subscript, ast.Slice, ast.BoolOp)):
+        node, up = up, parents.get(id(up))  # (``a or b`` may be the context itself)
+    if isinstance(up, (ast.If, ast.IfExp, ast.While, ast.Assert)) and node is up.test:
         return True
-    if isinstance(up, (ast.BoolOp, ast.Compare)) or (
-        isinstance(up, ast.UnaryOp) and isinstance(up.op, ast.Not)
-    ):
-        return True
+    if isinstance(up, ast.Compare) or (isinstance(up, ast.UnaryOp) and isinstance(up.op, ast.Not)):
+        return True  # a boolean, not the context
     if isinstance(up, ast.Assign) and all(
         _is_self_attr(t, "self") and getattr(t, "attr", None) in attrs for t in up.targets
     ):
