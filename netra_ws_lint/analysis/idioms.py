@@ -658,6 +658,11 @@ def is_classvar(annotation: ast.AST | None) -> bool:
     return any(n.rpartition(".")[2] == "ClassVar" for n in annotation_names(annotation))
 
 
+def class_name(name: str) -> bool:
+    """``CapWords``, as PEP 8 names classes (not an ``UPPER_CASE`` constant)."""
+    return name[:1].isupper() and not name.isupper()
+
+
 def is_constant(value: ast.AST | None) -> bool:
     """A literal (``None``, ``0``, ``"x"``, ``-1``, a tuple of literals) or the name of
     a constant (``MAX_SIZE``, ``Mode.FAST``): a reset or a fixed mode, not a request's

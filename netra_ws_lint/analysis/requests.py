@@ -32,7 +32,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from netra_ws_lint.analysis.frameworks import request_paths, serving_request
-from netra_ws_lint.analysis.idioms import VALUE_CALLS, is_constant
+from netra_ws_lint.analysis.idioms import VALUE_CALLS, class_name, is_constant
 from netra_ws_lint.analysis.project import dead_module
 from netra_ws_lint.analysis.scopes import (
     FUNCTION_TYPES,
@@ -227,7 +227,7 @@ def imported_object(ctx: Context, root: ast.Name) -> str | None:
         return None
     qual = binding.qualname
     last = qual.rpartition(".")[2]
-    if last[:1].isupper() and not last.isupper():
+    if class_name(last):
         return None  # a class (``Settings``), not an instance
     if any(qual == p or qual.startswith(p + ".") for p in REQUEST_SCOPED_IMPORTS):
         return None

@@ -10,6 +10,7 @@ from typing import Union
 
 from netra_ws_lint.analysis.idioms import (
     cache_decorator,
+    class_name,
     context_guarded,
     is_staticmethod,
     self_param,
@@ -150,11 +151,6 @@ def _match_cache(patterns: tuple[str, ...]) -> _MatchCache:
             _MATCH_CACHES.clear()  # noqa: NWS202  (a cache of pure results, on purpose)
         cache = _MATCH_CACHES[patterns] = _MatchCache(patterns)  # noqa: NWS202
     return cache
-
-
-def _class_name(name: str) -> bool:
-    """``CapWords``, as PEP 8 names classes (not ``UPPER_CASE`` constants)."""
-    return name[:1].isupper() and any(c.islower() for c in name)
 
 
 @dataclass(frozen=True)
@@ -562,7 +558,7 @@ class _Facts:
             if ctx.binding_scope(node.id) is ctx.module_scope:
                 if binding.kind in ("def", "class") or (
                     binding.kind == "import"
-                    and (isinstance(binding.node, ast.Import) or _class_name(node.id))
+                    and (isinstance(binding.node, ast.Import) or class_name(node.id))
                 ):
                     # a module or a class (an imported ``CapWords`` name, by PEP 8): a
                     # function call, not an object; the state it uses is reported where
