@@ -20,6 +20,7 @@ from netra_ws_lint.analysis.scopes import (
     iter_child_stmts_no_scopes,
     node_memo,
     params_of,
+    parent_map,
     scope_nodes,
     walk,
 )
@@ -460,13 +461,11 @@ def fallback_for_missing(fn: FunctionNode, node: ast.AST, name: str) -> bool:
     the branch of an ``if`` (or ``x if c else y``) taken without it (``if not name:``,
     ``if name is None:``, the ``else`` of ``if name:``), or after it in an ``or``
     (``name or Default()``)."""
-    parent_of: dict[int, ast.AST] = {}
-    for at in scope_nodes(fn):
-        for child in ast.iter_child_nodes(at):
-            parent_of[id(child)] = at
-    chain = [node]
-    while id(chain[0]) in parent_of:
-        chain.insert(0, parent_of[id(chain[0])])
+    parent_of = parent_map(scope_nodes(fn))
+    chain = [node]  # node and its ancestors, outermost first
+    while id(chain[-1]) in parent_of:
+        chain.append(parent_of[id(chain[-1])])
+    chain.reverse()
     for up, below in zip(chain, chain[1:]):
         if isinstance(up, (ast.If, ast.IfExp)):
             body = up.body if isinstance(up.body, list) else [up.body]
@@ -486,10 +485,7 @@ def kept_in_function(fn: FunctionNode, value: ast.expr) -> bool:
     """``value`` (a call in ``fn``) never leaves ``fn``: it is an argument of a call, or
     bound to a local name that is neither returned nor yielded nor stored anywhere
     but in other locals' calls (``ctx = Ctx(...)``; ``probe(ctx)``)."""
-    parent_of: dict[int, ast.AST] = {}
-    for node in scope_nodes(fn):
-        for child in ast.iter_child_nodes(node):
-            parent_of[id(child)] = node
+    parent_of = parent_map(scope_nodes(fn))
     parent = parent_of.get(id(value))
     if isinstance(parent, (ast.Call, ast.keyword)):
         # an argument: kept unless the statement it is in hands a result out

@@ -17,7 +17,7 @@ import ast
 import bisect
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, Union
 
@@ -91,6 +91,12 @@ def walk(node: ast.AST) -> list[ast.AST]:
         out += child_nodes(out[i])
         i += 1
     return out
+
+
+def parent_map(nodes: Iterable[ast.AST]) -> dict[int, ast.AST]:
+    """The parent of each child (by ``id``) of ``nodes`` (a :func:`walk` or
+    :func:`scope_nodes` list)."""
+    return {id(child): node for node in nodes for child in child_nodes(node)}
 
 
 T = TypeVar("T")

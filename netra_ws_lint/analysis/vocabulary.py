@@ -54,6 +54,7 @@ from netra_ws_lint.analysis.scopes import (
     functions_in,
     nested_scopes,
     node_memo,
+    parent_map,
     scope_nodes,
     walk,
 )
@@ -205,11 +206,9 @@ def keeps_context_as_label(cls: ast.ClassDef, words: Words, shared: frozenset[st
         if not isinstance(method, FUNCTION_TYPES):
             continue
         me = _self_name(method)
-        parents: dict[int, ast.AST] = {}
-        for node in walk(method):
-            for child in ast.iter_child_nodes(node):
-                parents[id(child)] = node
-        for node in walk(method):
+        nodes = walk(method)
+        parents = parent_map(nodes)
+        for node in nodes:
             if isinstance(node, (ast.Global, ast.Nonlocal)):
                 return False
             if isinstance(node, ast.Name) and node.id in shared:
