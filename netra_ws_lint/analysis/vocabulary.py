@@ -254,10 +254,11 @@ _PLAIN_BUILDS = frozenset(
 )  # fmt: skip
 
 
-def _shared_names(tree: ast.Module) -> frozenset[str]:
+def _shared_names(tree: ast.Module, none_slots: set[str]) -> frozenset[str]:
     """Module-level names a method may share state through: mutable containers,
-    ``None`` slots (lazy globals) and instances built at import time (not loggers)."""
-    out = set(_module_none_slots(tree))
+    ``None`` slots (lazy globals, ``none_slots``) and what calls build at import time
+    (not loggers)."""
+    out = set(none_slots)
     for stmt in tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -733,7 +734,8 @@ def infer_module(
             reason = user_state_reason(stmt, words)
             if reason is not None:
                 types[stmt.name] = reason
-                shared = _shared_names(tree) if shared is None else shared
+                if shared is None:
+                    shared = _shared_names(tree, none_slots)
                 if keeps_context_as_label(stmt, words, shared):
                     labels.append(stmt.name)
                 continue
