@@ -380,11 +380,9 @@ class _Facts:
         if isinstance(definition, ast.ClassDef):
             if cp.has_default and self._factory_class(name):
                 return None  # a shared factory, built without a user on purpose
-            vocab = self.ctx.vocabulary()
-            kept = any(vocab.keeps_context_as_label(n) for n in self.ctx.vocabulary_names(name))
             return _Target(
                 label, True, "user-scoped type", cp.param, offset, use, cp.has_default,
-                label_only=kept,
+                label_only=self._label_class(name),
             )  # fmt: skip
         if factory or (cp.has_default and self._inferred_factory(name)):
             return _Target(label, True, "context factory", cp.param, offset, use, cp.has_default)
@@ -395,6 +393,11 @@ class _Facts:
         """A same-module class the vocabulary finds is a shared factory."""
         vocab = self.ctx.vocabulary()
         return any(vocab.is_factory_class(n) for n in self.ctx.vocabulary_names(name))
+
+    def _label_class(self, name: str) -> bool:
+        """A same-module class the vocabulary finds keeps its context only as a label."""
+        vocab = self.ctx.vocabulary()
+        return any(vocab.keeps_context_as_label(n) for n in self.ctx.vocabulary_names(name))
 
     def _inferred_factory(self, name: str | None) -> bool:
         """A project (or same-module) function that builds what it returns from its
